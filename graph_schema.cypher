@@ -1,0 +1,86 @@
+// graph_schema.cypher - the graph model of the netanalysis toolkit, as data.
+//
+// This file is the single source of truth for which labels, relationship types and keys exist.
+// `graphstore.schema` parses it: the `// @node` and `// @rel` lines below are machine-read, the
+// CREATE statements are applied to Neo4j as they are (every one is idempotent: IF NOT EXISTS),
+// and the embedded store derives its key columns from the same lines.
+//
+// Privacy: no clear name, birth date, phone number, plate, IBAN, case number or document number is
+// ever stored. Every identifying value is a keyed hash (HMAC-SHA-256, hex, first 32 chars) made by
+// `loaders.pseudonymise` with a secret key that never enters the repository.
+//
+// ---------------------------------------------------------------------------------------------
+// Nodes.  Format:  // @node Label key=<key property>  <description>
+//   Every node has its key property (unique, constraint below) and `label`-specific properties.
+//
+// @node Person key=person_id  A resolved person (one or more source rows). person_id: pseudonym.
+//    roles: list of "suspect"/"victim"/"signalled" seen for the person; nationality: ISO 3166 alpha-3
+//    or null; birth_year: int or null (year only, kept for age bands); display: pseudonym shown in maps.
+// @node Record key=record_id  One source row that describes a person, the unit of provenance.
+//    record_id: "<source>:<row_id>"; source, row_id: as written in the source file and mapping;
+//    batch: load batch id; legal_basis; reliability; observed_on (ISO date or null).
+// @node Case key=case_id  An investigation or prosecution file. case_id: keyed hash of the
+//    source case number; exploitation_type: sexual|labour|criminal|organ|unknown; source.
+// @node Signal key=signal_id  A possible indication of trafficking, "soft" information.
+//    signal_id: "<source>:<row_id>"; source; exploitation_type; observed_on; reliability;
+//    case_linked: true when the signal is already tied to a case.
+// @node Municipality key=code  CBS municipality of 2025, e.g. GM0363. name, lat, lon.
+// @node Region key=region_id  "<level>:<code>", level one of police_unit|safety_region|province;
+//    code: CBS code (RE01, VR13, PV27); name; level.
+// @node Premises key=premises_id  A place where exploitation happens (massage parlour, car wash,
+//    agency, hotel, private address). premises_id: keyed hash of normalised name + PC4;
+//    kind; pc4 (postcode digits only, not identifying on their own); municipality code.
+// @node Phone key=phone_id  A phone number, keyed hash of its E.164 form.
+// @node Vehicle key=vehicle_id  A licence plate, keyed hash of the normalised plate.
+// @node BankAccount key=account_id  An IBAN, keyed hash of the normalised IBAN.
+// @node Source key=name  Who delivered the data. kind: case|signal|victim_registration;
+//    legal_basis; reliability (default grade of the source).
+//
+// ---------------------------------------------------------------------------------------------
+// Relationships.  Format:  // @rel TYPE (StartLabel|...)->(EndLabel|...)  <description>
+//   Every relationship has `rel_key`: the same fact from the same source row has the same rel_key,
+//   so a reload MERGEs instead of duplicating. Facts from source rows carry provenance:
+//   source, row_id, batch, legal_basis, reliability, observed_on (ISO date or null).
+//
+// @rel DESCRIBES (Record)->(Person)  the source row describes this person (entity resolution result);
+//    match: "exact" or "probabilistic", score: match probability.
+// @rel FROM (Record|Signal|Case)->(Source)  delivered by.
+// @rel SUSPECT_IN (Person)->(Case)  person is a suspect in the case.
+// @rel VICTIM_IN (Person)->(Case)  person is a (possible) victim in the case.
+// @rel SEEN_AT (Person)->(Municipality|Premises)  person observed at a place on observed_on;
+//    role: the person's role in that observation (suspect|victim|signalled).
+// @rel USES (Person)->(Phone|Vehicle|BankAccount)  person uses an identifier.
+// @rel CONCERNS (Signal)->(Person)  signal mentions the person; role: suspect|victim|signalled.
+// @rel AT (Signal|Case)->(Municipality|Premises)  where the signal or case fact is located.
+// @rel IN (Premises|Municipality)->(Municipality|Region)  premises in municipality, municipality
+//    in region (one per level). Reference facts: source "CBS 2025".
+// ---------------------------------------------------------------------------------------------
+
+CREATE CONSTRAINT person_key IF NOT EXISTS FOR (n:Person) REQUIRE n.person_id IS UNIQUE;
+CREATE CONSTRAINT record_key IF NOT EXISTS FOR (n:Record) REQUIRE n.record_id IS UNIQUE;
+CREATE CONSTRAINT case_key IF NOT EXISTS FOR (n:Case) REQUIRE n.case_id IS UNIQUE;
+CREATE CONSTRAINT signal_key IF NOT EXISTS FOR (n:Signal) REQUIRE n.signal_id IS UNIQUE;
+CREATE CONSTRAINT municipality_key IF NOT EXISTS FOR (n:Municipality) REQUIRE n.code IS UNIQUE;
+CREATE CONSTRAINT region_key IF NOT EXISTS FOR (n:Region) REQUIRE n.region_id IS UNIQUE;
+CREATE CONSTRAINT premises_key IF NOT EXISTS FOR (n:Premises) REQUIRE n.premises_id IS UNIQUE;
+CREATE CONSTRAINT phone_key IF NOT EXISTS FOR (n:Phone) REQUIRE n.phone_id IS UNIQUE;
+CREATE CONSTRAINT vehicle_key IF NOT EXISTS FOR (n:Vehicle) REQUIRE n.vehicle_id IS UNIQUE;
+CREATE CONSTRAINT bank_account_key IF NOT EXISTS FOR (n:BankAccount) REQUIRE n.account_id IS UNIQUE;
+CREATE CONSTRAINT source_key IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
+
+// Retention and slicing: delete by source, by observation date; read a time window.
+CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
+CREATE INDEX record_observed IF NOT EXISTS FOR (n:Record) ON (n.observed_on);
+CREATE INDEX signal_source IF NOT EXISTS FOR (n:Signal) ON (n.source);
+CREATE INDEX signal_observed IF NOT EXISTS FOR (n:Signal) ON (n.observed_on);
+CREATE INDEX case_source IF NOT EXISTS FOR (n:Case) ON (n.source);
+CREATE INDEX region_level IF NOT EXISTS FOR (n:Region) ON (n.level);
+// Relationship property indexes: MERGE on rel_key and retention by source/date.
+CREATE INDEX seen_at_key IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.rel_key);
+CREATE INDEX seen_at_observed IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.observed_on);
+CREATE INDEX seen_at_source IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.source);
+CREATE INDEX suspect_in_source IF NOT EXISTS FOR ()-[r:SUSPECT_IN]-() ON (r.source);
+CREATE INDEX victim_in_source IF NOT EXISTS FOR ()-[r:VICTIM_IN]-() ON (r.source);
+CREATE INDEX uses_source IF NOT EXISTS FOR ()-[r:USES]-() ON (r.source);
+CREATE INDEX concerns_source IF NOT EXISTS FOR ()-[r:CONCERNS]-() ON (r.source);
+CREATE INDEX describes_source IF NOT EXISTS FOR ()-[r:DESCRIBES]-() ON (r.source);

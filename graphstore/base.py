@@ -1,0 +1,124 @@
+"""The graph-store protocol that loaders write to and the analysis reads from.
+
+One interface, two backends (``graphstore.embedded`` on SQLite, ``graphstore.neo4j_store`` on a
+Neo4j server). Both must pass the same conformance suite (``tests/test_store_conformance.py``):
+the same input reads back as the same graph.
+
+Identity and idempotency
+    A node is identified by (label, key value); the key property per label comes from
+    graph_schema.cypher. A relationship is identified by (type, start node, end node, rel_key).
+    Upserting the same rows twice changes nothing; upserting a row again with other properties
+    overwrites those properties (last write wins).
+
+Graph read back
+    ``read_graph`` returns a ``networkx.MultiDiGraph`` whose node ids are ``"Label:key"`` strings,
+    with node attributes ``label`` plus the stored properties, and edges keyed by ``rel_key`` with
+    attribute ``type`` plus the stored properties. Property values are JSON types (str, int,
+    float, bool, None, lists of those); dates are ISO strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import networkx as nx
+
+__all__ = ["GraphSlice", "GraphStore", "RelRow", "node_id"]
+
+Props = Mapping[str, Any]
+
+
+def node_id(label: str, key: str) -> str:
+    """The networkx node id used for a stored node: ``"Label:key"``."""
+    return f"{label}:{key}"
+
+
+@dataclass(frozen=True)
+class RelRow:
+    """One relationship to upsert: endpoints by key value, its rel_key, and its properties."""
+
+    start: str
+    end: str
+    rel_key: str
+    props: Props
+
+
+@dataclass(frozen=True)
+class GraphSlice:
+    """What part of the graph to read.
+
+    labels
+        Node labels to include (None: all). Relationships are read when both ends are included.
+    rel_types
+        Relationship types to include (None: all).
+    observed_from, observed_to
+        ISO dates, inclusive. Relationships with an ``observed_on`` outside the window are left
+        out; relationships without ``observed_on`` (reference facts) are always kept.
+    region_ids
+        Region node ids (e.g. ``"police_unit:RE01"``); when given, only persons SEEN_AT a
+        municipality or premises in one of those regions, and what they connect to, are read.
+    """
+
+    labels: frozenset[str] | None = None
+    rel_types: frozenset[str] | None = None
+    observed_from: str | None = None
+    observed_to: str | None = None
+    region_ids: frozenset[str] | None = None
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """Storage for the toolkit's graph. Open one with ``graphstore.open_store(uri)``."""
+
+    uri: str
+
+    def apply_schema(self) -> None:
+        """Create constraints and indexes from graph_schema.cypher (harmless to repeat)."""
+
+    def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
+        """Merge nodes of ``label`` by their key property; returns rows written."""
+
+    def upsert_relationships(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        rows: Iterable[RelRow],
+        batch_size: int = 5000,
+    ) -> int:
+        """Merge relationships; endpoints that do not exist yet are created with only their key."""
+
+    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice, into networkx."""
+
+    def delete_by_source(self, source: str) -> int:
+        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
+        then nodes left without relationships (except reference nodes); returns items deleted."""
+
+    def delete_observed_before(self, date: str) -> int:
+        """Retention: delete facts with ``observed_on`` before the ISO date, then orphans."""
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per label and relationships per type (keys as in the schema)."""
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+
+def batched(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    """Yield lists of at most ``size`` items."""
+    batch: list[Any] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def sorted_counts(counts: Mapping[str, int], names: Sequence[str]) -> dict[str, int]:
+    """Counts for every name, zero where absent, in the given order."""
+    return {name: int(counts.get(name, 0)) for name in names}

@@ -1,0 +1,98 @@
+"""The records that flow between the loader steps.
+
+read -> ``RawRow`` (strings as in the file) -> validate + normalise -> ``Record`` (clear, normalised
+values, kept in memory only) or ``Reject`` -> resolve (which records are the same person) ->
+pseudonymise + graph rows -> store. Clear values never leave this process: only keyed hashes are
+written to the graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["FIELDS", "RawRow", "Record", "Reject"]
+
+# Canonical fields (docs/mapping-format.md). Normalised value forms on a Record:
+#   row_id, case_id, signal_id, reported_by, premises_name, premises_kind: str, stripped, NFC
+#   role: "suspect" | "victim" | "signalled"
+#   first_name, name_particle, last_name: display form (NFC, original capitals, particle lowercase)
+#       the matching forms are in Record.match: "first_name", "last_name" (casefolded, accents
+#       removed, particle glued to last name, e.g. "vanderberg"), "name_key" (sorted tokens)
+#   birth_date, observed_on: ISO date string "YYYY-MM-DD"
+#   nationality: ISO 3166-1 alpha-3 ("NLD", "ROU")
+#   gender: "m" | "f" | "x"
+#   phone: E.164 "+31612345678"; plate: "XX-999-X" style, upper case; iban: compact upper case
+#   document_number: upper case, no spaces
+#   municipality: CBS code "GM0363" (resolved from the written name through loaders.reference)
+#   postcode: PC4 "1012"
+#   exploitation_type: "sexual" | "labour" | "criminal" | "organ" | "unknown"
+#   reliability: grade string, e.g. "B2"
+FIELDS: tuple[str, ...] = (
+    "row_id",
+    "case_id",
+    "signal_id",
+    "role",
+    "first_name",
+    "name_particle",
+    "last_name",
+    "full_name",
+    "birth_date",
+    "nationality",
+    "gender",
+    "phone",
+    "plate",
+    "iban",
+    "document_number",
+    "municipality",
+    "postcode",
+    "premises_name",
+    "premises_kind",
+    "exploitation_type",
+    "observed_on",
+    "reliability",
+    "reported_by",
+)
+
+
+@dataclass
+class RawRow:
+    """One row as read from a source file: canonical field -> original string."""
+
+    source: str
+    row_id: str
+    line: int
+    values: dict[str, str]
+    original: dict[str, str]
+    file: str = ""
+
+
+@dataclass
+class Record:
+    """One accepted row with normalised clear values (in memory only, never stored as is)."""
+
+    source: str
+    row_id: str
+    kind: str  # case | signal | victim_registration
+    values: dict[str, Any]
+    match: dict[str, str] = field(default_factory=dict)
+    legal_basis: str = ""
+    reliability: str = ""
+
+    @property
+    def record_id(self) -> str:
+        """Provenance id of the row: ``"<source>:<row_id>"``."""
+        return f"{self.source}:{self.row_id}"
+
+
+@dataclass
+class Reject:
+    """One refused row: where it came from, which field failed, why, and its original values."""
+
+    source: str
+    row_id: str
+    field: str
+    reason: str
+    original: dict[str, str]
+    file: str = ""
+    line: int = 0

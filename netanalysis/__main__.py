@@ -1,0 +1,5 @@
+import sys
+
+from netanalysis.cli import main
+
+sys.exit(main())

@@ -1,0 +1,65 @@
+"""The ``netanalysis`` command line: a thin layer over the Python API.
+
+Each subcommand lives in ``netanalysis/commands/<name>.py`` with a ``register(app)`` function and
+is listed in ``COMMANDS``. Errors the toolkit raises on purpose become one sentence on stderr and
+exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+from graphstore.errors import NetanalysisError
+
+# Only subcommands that work are listed here.
+COMMANDS: list[str] = []
+
+app = typer.Typer(
+    name="netanalysis",
+    help="Find human-trafficking perpetrator networks that move victims across Dutch regions.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root() -> None:
+    """Find human-trafficking perpetrator networks that move victims across Dutch regions."""
+
+
+for _name in COMMANDS:
+    importlib.import_module(f"netanalysis.commands.{_name}").register(app)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except NetanalysisError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except SystemExit as exc:  # typer/click exits for --help and usage errors
+        return int(exc.code or 0)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Exit):
+            return exc.exit_code
+        if isinstance(exc, click.exceptions.Abort):
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
