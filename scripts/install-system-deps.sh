@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Install the system packages the test suite needs, if they are missing: Debian's headless
-# Chromium (map tests) and poppler-utils (pdftotext for the report's disclosure scan).
+# Install the Debian packages the toolkit and its tests need, if they are missing:
+#   chromium        headless browser for the map tests
+#   poppler-utils   pdftotext/pdftoppm, to check the report's PDF
+#   libpango-1.0-0, libpangoft2-1.0-0, fonts-dejavu-core   WeasyPrint's renderer and a font
 set -euo pipefail
+want=(chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core)
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
+for pkg in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -1,0 +1,295 @@
+"""Aggregate tables behind the Rapporteur's report (raw counts, before disclosure control).
+
+Every function takes the detection frames and/or the graph and returns a DataFrame of counts.
+Nothing here returns a person, pseudonym, identifier or municipality-level figure.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+__all__ = ["Period", "ReportTables", "build_tables"]
+
+SIZE_BANDS = [(2, 3, "2-3"), (4, 6, "4-6"), (7, 10, "7-10"), (11, 10**9, "11+")]
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date window, ISO strings."""
+
+    start: str
+    end: str
+
+    @classmethod
+    def year(cls, year: int) -> Period:
+        return cls(f"{year}-01-01", f"{year}-12-31")
+
+    def previous(self) -> Period:
+        """The window of the same length just before this one."""
+        start, end = pd.Timestamp(self.start), pd.Timestamp(self.end)
+        length = end - start
+        prev_end = start - pd.Timedelta(days=1)
+        return Period((prev_end - length).date().isoformat(), prev_end.date().isoformat())
+
+    def contains(self, date: object) -> bool:
+        return isinstance(date, str) and self.start <= date[:10] <= self.end
+
+    def quarters(self) -> list[str]:
+        return [str(p) for p in pd.period_range(self.start, self.end, freq="Q")]
+
+
+@dataclass
+class ReportTables:
+    """The raw count tables; ``publish`` in netanalysis.report applies disclosure control."""
+
+    headline: pd.DataFrame  # index metric; columns period, previous
+    quarterly: pd.DataFrame  # index quarter; columns suspects, victims, groups, cross_regional, moves
+    flows: pd.DataFrame  # index from region, columns to region; victim moves between regions
+    group_sizes: pd.DataFrame  # index size band; columns number of regions
+    exploitation: pd.DataFrame  # index exploitation type; columns group type
+    signals_by_source: pd.DataFrame  # index source; columns signals, tied_to_case, linked_to_group
+    signal_spread: pd.DataFrame  # index band of signals per municipality; column municipalities
+    data_quality: pd.DataFrame  # index source; columns read, loaded, rejected
+    reject_reasons: pd.DataFrame  # index reason; columns sources
+    corridors: pd.DataFrame  # top corridors: from, to, moves
+
+
+def _person_observations(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
+    """Bare person id -> observation dates (ISO) from every relationship of the person."""
+    dates: dict[str, list[str]] = {}
+    for u, _v, data in graph.edges(data=True):
+        if graph.nodes[u].get("label") != "Person":
+            continue
+        day = data.get("observed_on")
+        if isinstance(day, str):
+            dates.setdefault(u.split(":", 1)[1], []).append(day[:10])
+    return dates
+
+
+def _region_names(graph: nx.MultiDiGraph, level: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for _n, data in graph.nodes(data=True):
+        if data.get("label") == "Region" and data.get("level") == level:
+            names[str(data.get("code"))] = str(data.get("name") or data.get("code"))
+    return names
+
+
+def _active_groups(summary: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Groups of two or more suspects whose activity overlaps the period."""
+    if summary.empty:
+        return summary
+    first = summary["first_seen"].astype(str).str[:10]
+    last = summary["last_seen"].astype(str).str[:10]
+    active = (first <= period.end) & (last >= period.start) & (summary["members"] >= 2)
+    return summary[active]
+
+
+def _size_band(members: int) -> str:
+    for low, high, label in SIZE_BANDS:
+        if low <= members <= high:
+            return label
+    return "1"
+
+
+def _headline_counts(
+    groups: pd.DataFrame,
+    summary: pd.DataFrame,
+    movements: pd.DataFrame,
+    observations: dict[str, list[str]],
+    signals: list[dict[str, object]],
+    leads: pd.DataFrame,
+    period: Period,
+) -> dict[str, int]:
+    def seen_in(person: str) -> bool:
+        return any(period.contains(d) for d in observations.get(person, []))
+
+    roles = groups.drop_duplicates(["person_id", "role"])
+    suspects = {p for p in roles.loc[roles["role"] == "suspect", "person_id"] if seen_in(p)}
+    victims = {p for p in roles.loc[roles["role"] == "victim", "person_id"] if seen_in(p)}
+    active = _active_groups(summary, period)
+    in_period = [s for s in signals if period.contains(s.get("observed_on"))]
+    led = set(leads["signal_id"]) if not leads.empty else set()
+    moves = movements[movements["date"].astype(str).str[:10].between(period.start, period.end)]
+    return {
+        "suspects": len(suspects),
+        "victims": len(victims),
+        "groups": len(active),
+        "cross_regional_groups": int(active["cross_regional"].astype(bool).sum()) if len(active) else 0,
+        "victim_moves": len(moves),
+        "cross_region_moves": int(moves["cross_region"].astype(bool).sum()) if len(moves) else 0,
+        "signals": len(in_period),
+        "signals_linked_to_group": sum(1 for s in in_period if s["signal_id"] in led),
+    }
+
+
+def build_tables(
+    frames: dict[str, pd.DataFrame],
+    graph: nx.MultiDiGraph,
+    period: Period,
+    level: str = "police_unit",
+    load_summary: dict[str, dict[str, object]] | None = None,
+    rejects: pd.DataFrame | None = None,
+) -> ReportTables:
+    """Compute every count table of the report.
+
+    Parameters
+    ----------
+    frames : detection frames by name (``groups``, ``group_summary``, ``movements``, ``leads``),
+        with the columns of netanalysis.detect's output contract.
+    graph : the analysis graph as read from the store (for signals, regions and observations).
+    period : the reporting window.
+    level : region level of the movement columns (``police_unit`` by default).
+    load_summary : per source ``{"read": n, "loaded": n, "rejected": n}`` from the load.
+    rejects : the rejects table (columns ``source``, ``reason``) for the data-quality figure.
+    """
+    groups = frames["groups"]
+    summary = frames["group_summary"]
+    movements = frames["movements"]
+    leads = frames.get("leads", pd.DataFrame(columns=["signal_id", "group_id"]))
+    observations = _person_observations(graph)
+    names = _region_names(graph, level)
+
+    signals = []
+    signal_place: dict[str, str] = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("label") == "Signal":
+            signals.append({"signal_id": node.split(":", 1)[1], **data})
+    for u, v, data in graph.edges(data=True):
+        if data.get("type") == "AT" and graph.nodes[u].get("label") == "Signal":
+            if graph.nodes[v].get("label") == "Municipality":
+                signal_place[u.split(":", 1)[1]] = v
+            elif graph.nodes[v].get("label") == "Premises":
+                code = graph.nodes[v].get("municipality")
+                if code:
+                    signal_place.setdefault(u.split(":", 1)[1], f"Municipality:{code}")
+
+    current = _headline_counts(groups, summary, movements, observations, signals, leads, period)
+    previous = _headline_counts(groups, summary, movements, observations, signals, leads, period.previous())
+    headline = pd.DataFrame({"period": current, "previous": previous})
+
+    rows = []
+    for quarter in period.quarters():
+        q = pd.Period(quarter)
+        qp = Period(q.start_time.date().isoformat(), q.end_time.date().isoformat())
+        counts = _headline_counts(groups, summary, movements, observations, signals, leads, qp)
+        rows.append(
+            {
+                "quarter": quarter,
+                "suspects": counts["suspects"],
+                "victims": counts["victims"],
+                "groups": counts["groups"],
+                "cross_regional_groups": counts["cross_regional_groups"],
+                "victim_moves": counts["victim_moves"],
+            }
+        )
+    quarterly = pd.DataFrame(rows).set_index("quarter")
+
+    moves = movements[movements["date"].astype(str).str[:10].between(period.start, period.end)]
+    cross = moves[moves["from_region"] != moves["to_region"]]
+    regions = sorted(names) or sorted(set(moves["from_region"]) | set(moves["to_region"]))
+    labels = [names.get(r, r) for r in regions]
+    flows = pd.DataFrame(0, index=labels, columns=labels, dtype=int)
+    for (src, dst), n in Counter(zip(cross["from_region"], cross["to_region"], strict=True)).items():
+        flows.loc[names.get(src, src), names.get(dst, dst)] += n
+    flows.index.name, flows.columns.name = "from", "to"
+    pairs = flows.stack()
+    corridors = pairs[pairs > 0].sort_values(ascending=False).head(10).rename("moves").reset_index()
+
+    active = _active_groups(summary, period)
+    band_labels = [label for _, _, label in SIZE_BANDS]
+    group_sizes = pd.DataFrame(0, index=band_labels, columns=["1", "2", "3+"], dtype=int)
+    for _, g in active.iterrows():
+        n_regions = int(g["n_regions"])
+        col = "1" if n_regions <= 1 else ("2" if n_regions == 2 else "3+")
+        group_sizes.loc[_size_band(int(g["members"])), col] += 1
+    group_sizes.index.name = "suspects"
+
+    kinds = ["sexual", "labour", "criminal", "organ", "unknown"]
+    exploitation = pd.DataFrame(0, index=kinds, columns=["cross_regional", "one_region"], dtype=int)
+    for _, g in active.iterrows():
+        col = "cross_regional" if bool(g["cross_regional"]) else "one_region"
+        types = [t for t in str(g.get("exploitation_types") or "").split("|") if t] or ["unknown"]
+        for t in types:
+            exploitation.loc[t if t in kinds else "unknown", col] += 1
+    exploitation = exploitation.loc[(exploitation.sum(axis=1) > 0) | exploitation.index.isin(kinds[:3])]
+
+    in_period = [s for s in signals if period.contains(s.get("observed_on"))]
+    led = set(leads["signal_id"]) if not leads.empty else set()
+    by_source: dict[str, Counter[str]] = {}
+    for s in in_period:
+        c = by_source.setdefault(str(s.get("source", "?")), Counter())
+        c["signals"] += 1
+        c["tied_to_case"] += bool(s.get("case_linked"))
+        c["linked_to_group"] += s["signal_id"] in led
+    signals_by_source = (
+        pd.DataFrame(
+            {
+                src: {k: c[k] for k in ("signals", "tied_to_case", "linked_to_group")}
+                for src, c in by_source.items()
+            }
+        )
+        .T.reindex(columns=["signals", "tied_to_case", "linked_to_group"])
+        .fillna(0)
+        .astype(int)
+    )
+    signals_by_source.index.name = "source"
+
+    per_municipality = Counter(
+        signal_place[s["signal_id"]] for s in in_period if s["signal_id"] in signal_place
+    )
+    n_municipalities = sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Municipality")
+    bands = {"0": 0, "1-4": 0, "5-9": 0, "10+": 0}
+    for n in per_municipality.values():
+        bands["1-4" if n < 5 else ("5-9" if n < 10 else "10+")] += 1
+    bands["0"] = max(n_municipalities - len(per_municipality), 0)
+    signal_spread = pd.DataFrame({"municipalities": bands})
+    signal_spread.index.name = "signals_per_municipality"
+
+    quality_rows = {
+        src: {k: int(v.get(k, 0)) for k in ("read", "loaded", "rejected")}  # type: ignore[call-overload]
+        for src, v in (load_summary or {}).items()
+    }
+    data_quality = pd.DataFrame(quality_rows).T.reindex(columns=["read", "loaded", "rejected"])
+    data_quality = data_quality.fillna(0).astype(int)
+    data_quality.index.name = "source"
+    if rejects is not None and not rejects.empty:
+        reasons = rejects.assign(reason=rejects["reason"].map(reason_category))
+        reject_reasons = pd.crosstab(reasons["reason"], reasons["source"])
+    else:
+        reject_reasons = pd.DataFrame()
+    return ReportTables(
+        headline=headline,
+        quarterly=quarterly,
+        flows=flows,
+        group_sizes=group_sizes,
+        exploitation=exploitation,
+        signals_by_source=signals_by_source,
+        signal_spread=signal_spread,
+        data_quality=data_quality,
+        reject_reasons=reject_reasons,
+        corridors=corridors,
+    )
+
+
+def reason_category(reason: object) -> str:
+    """A short category for a reject reason, without the row's values (they may identify)."""
+    text = str(reason).lower()
+    for key, label in (
+        ("field", "column count"),
+        ("column", "column count"),
+        ("date", "date"),
+        ("municipal", "place"),
+        ("place", "place"),
+        ("required", "missing required field"),
+        ("missing", "missing required field"),
+        ("phone", "identifier"),
+        ("iban", "identifier"),
+        ("plate", "identifier"),
+    ):
+        if key in text:
+            return label
+    return "other"

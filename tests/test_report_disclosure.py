@@ -1,0 +1,65 @@
+"""Disclosure control of the Rapporteur's report: small counts hidden, totals cannot reveal them."""
+
+from __future__ import annotations
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from netanalysis.report.disclosure import defuse_formula, suppress_matrix, suppress_series
+
+
+def _lone_suppressed(published: pd.DataFrame, mark: str) -> list[str]:
+    hidden = published == mark
+    rows = [f"row {r}" for r in published.index if hidden.loc[r].sum() == 1]
+    cols = [f"col {c}" for c in published.columns if hidden[c].sum() == 1]
+    return rows + cols
+
+
+def test_small_counts_are_hidden_and_large_ones_shown() -> None:
+    table = pd.DataFrame({"a": [3, 12], "b": [7, 0]}, index=["x", "y"])
+    published = suppress_matrix(table, threshold=5)
+    assert published.loc["x", "a"] == "<5"
+    assert published.loc["y", "b"] == "0"  # zeros are structural, shown
+    assert "3" not in published.to_numpy().ravel().tolist()
+    assert not _lone_suppressed(published, "<5")
+
+
+def test_total_cannot_reveal_a_single_hidden_cell() -> None:
+    table = pd.DataFrame({"a": [2, 50, 60], "b": [40, 30, 20]}, index=["x", "y", "z"])
+    published = suppress_matrix(table, threshold=5)
+    # Row x has total 42 and b = 40 visible -> a = 2 would be recoverable without a second cell.
+    assert (published.loc["x"] == "<5").sum() >= 2
+    assert not _lone_suppressed(published, "<5")
+
+
+def test_series_with_total() -> None:
+    counts = pd.Series({"p": 1, "q": 9, "r": 20}, name="n")
+    published = suppress_series(counts, threshold=5)
+    assert published["p"] == "<5"
+    assert published["q"] == "<5"  # secondary: otherwise total - r - q reveals p
+    assert published["Total"] == "30"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=2, max_size=5),
+    st.integers(2, 10),
+)
+def test_no_row_or_column_ever_has_one_hidden_cell(rows: list[list[int]], threshold: int) -> None:
+    table = pd.DataFrame(rows, columns=["a", "b", "c"])
+    published = suppress_matrix(table, threshold)
+    mark = f"<{threshold}"
+    values = published.to_numpy().ravel().tolist()
+    for v in values:
+        assert v == mark or int(v) == 0 or int(v) >= threshold or False
+    assert not _lone_suppressed(published, mark)
+
+
+def test_formula_injection_is_defused() -> None:
+    assert defuse_formula("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert defuse_formula("+31") == "'+31"
+    assert defuse_formula("-2") == "'-2"
+    assert defuse_formula("@SUM") == "'@SUM"
+    assert defuse_formula("<5") == "<5"
+    assert defuse_formula(7) == 7
