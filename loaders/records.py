@@ -65,6 +65,9 @@ class RawRow:
     values: dict[str, str]
     original: dict[str, str]
     file: str = ""
+    # Set by the reader when the row cannot be split into the header's columns (e.g. "row has 14
+    # fields, header has 17"); validate turns such a row into a Reject on field "_row".
+    problem: str = ""
 
 
 @dataclass
@@ -78,6 +81,13 @@ class Record:
     match: dict[str, str] = field(default_factory=dict)
     legal_basis: str = ""
     reliability: str = ""
+    # Optional identifiers that were invalid and dropped from ``values`` while the row was loaded:
+    # (field, reason) pairs, written next to the rejects with outcome "field_dropped". ``original``
+    # is filled only for a record with issues (to keep memory small for millions of records).
+    issues: list[tuple[str, str]] = field(default_factory=list)
+    original: dict[str, str] = field(default_factory=dict)
+    file: str = ""
+    line: int = 0
 
     @property
     def record_id(self) -> str:

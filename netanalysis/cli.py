@@ -15,7 +15,7 @@ import typer
 from graphstore.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
-COMMANDS: list[str] = []
+COMMANDS: list[str] = ["demo", "detect", "evaluate", "keygen", "load", "map", "neo4j", "report", "synth"]
 
 app = typer.Typer(
     name="netanalysis",

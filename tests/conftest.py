@@ -7,7 +7,109 @@ unless ``NEO4J_URI`` points at one; when no server comes up the tests fail, neve
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DATA_SAMPLES = REPO / "data_samples"
+
+
+# --- the Neo4j server -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Neo4jConnection:
+    """Where the tests' Neo4j server answers."""
+
+    uri: str
+    user: str
+    password: str
+
+
+WIPE_NEO4J = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
+def neo4j_test_home() -> Path:
+    from netanalysis.neo4j_server import cache_root
+
+    explicit = os.environ.get("NETANALYSIS_TEST_NEO4J_HOME")
+    return Path(explicit).expanduser() if explicit else cache_root() / "test-server"
+
+
+def _check_answers(conn: Neo4jConnection) -> None:
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        driver.verify_connectivity()
+
+
+@pytest.fixture(scope="session")
+def neo4j_server() -> Iterator[Neo4jConnection]:
+    """A real Neo4j server for the whole session: ``NEO4J_URI`` if set, else the toolkit's own.
+
+    The toolkit's server lives in ``~/.cache/netanalysis/test-server`` (or
+    ``$NETANALYSIS_TEST_NEO4J_HOME``); test sessions that run at the same time share it, and the
+    last one to finish stops it if a test session started it. Fails, never skips, when no server
+    comes up.
+    """
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        conn = Neo4jConnection(
+            uri, os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", "password")
+        )
+        try:
+            _check_answers(conn)
+        except Exception as exc:
+            pytest.fail(f"NEO4J_URI={uri} does not answer: {type(exc).__name__}: {exc}", pytrace=False)
+        yield conn
+        return
+
+    from netanalysis import neo4j_server as server
+
+    home = neo4j_test_home()
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    users = home / "test-sessions"
+    users.mkdir(exist_ok=True)
+    me = users / str(os.getpid())
+    me.touch()
+    try:
+        if server.status(home) is None:
+            (home / "started-by-tests").touch()
+        info = server.start(home, heap="1g", pagecache="512m")
+    except Exception as exc:
+        me.unlink(missing_ok=True)
+        pytest.fail(f"the toolkit's Neo4j server did not come up: {exc}", pytrace=False)
+    try:
+        yield Neo4jConnection(info.uri, info.user, info.password)
+    finally:
+        me.unlink(missing_ok=True)
+        others = [p for p in users.iterdir() if p.name.isdigit() and _pid_alive(int(p.name))]
+        if not others and (home / "started-by-tests").exists():
+            server.stop(home)
+            (home / "started-by-tests").unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@pytest.fixture()
+def neo4j_clean(neo4j_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
+    """The session's Neo4j server with an empty graph (indexes and constraints are kept)."""
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(
+        neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password)
+    ) as driver, driver.session() as session:
+        session.run(WIPE_NEO4J).consume()
+    yield neo4j_server

@@ -1,0 +1,117 @@
+"""Whole load pipeline (issue 4): read -> normalise -> resolve -> write, with peak memory.
+
+Generates a synthetic set with ``netanalysis synth --rows N`` (fictional people only), then runs
+``loaders.pipeline.load`` into a fresh store in a child process, so that the peak resident memory
+(ru_maxrss) belongs to one load. Prints the time per stage (read + normalise, resolve, write) and
+the resolution counts, so the growth of entity resolution with N can be read off.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_load.py --rows 100000                 # embedded store
+    .venv/bin/python benchmarks/bench_load.py --rows 100000 --store bolt://127.0.0.1:7687 --wipe
+        # Neo4j (NEO4J_USERNAME / NEO4J_PASSWORD from the environment; --wipe EMPTIES the database)
+    .venv/bin/python benchmarks/bench_load.py --rows 20000 100000 --er-only  # resolution alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def _child(folder: str, store_uri: str, er_only: bool) -> None:
+    from graphstore import open_store
+    from loaders.mapping import load_mapping
+    from loaders.pipeline import load, read_records, resolve_persons
+    from loaders.pseudonymise import Pseudonymiser
+    from loaders.read import assign_files
+
+    key = Pseudonymiser(os.urandom(32))
+    marks: dict[str, float] = {}
+    start = time.perf_counter()
+    if er_only:
+        mapping = load_mapping(Path(folder) / "sources.yaml")
+        records = read_records(mapping, assign_files(mapping, [folder]), lambda _x: None, {})
+        marks["read_end"] = time.perf_counter()
+        res = resolve_persons(records, key)
+        marks["resolve_end"] = time.perf_counter()
+        out = {"rows": sum(1 for _ in records), "records": len(res.person_of), "persons": len(res.clusters),
+               "resolution": res.stats}
+    else:
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if total is not None and done == total:
+                marks[f"{stage}_end"] = time.perf_counter()
+
+        store = open_store(store_uri)
+        try:
+            summary = load([folder], store, Path(folder) / "sources.yaml", key,
+                           rejects_path=Path(folder) / "rejects.csv", progress=progress)
+            counts = store.counts()
+        finally:
+            store.close()
+        out = {"rows": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
+               "records": summary.records, "persons": summary.persons, "resolution": summary.resolution,
+               "store_counts": counts}
+    end = time.perf_counter()
+    out["seconds"] = {
+        "read_normalise": round(marks.get("read_end", start) - start, 1),
+        "resolve": round(marks.get("resolve_end", start) - marks.get("read_end", start), 1),
+        "write": round(end - marks.get("resolve_end", end), 1),
+        "total": round(end - start, 1),
+    }
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(out))
+
+
+def _wipe(uri: str) -> None:
+    from neo4j import GraphDatabase
+
+    auth = (os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""))
+    with GraphDatabase.driver(uri, auth=auth) as driver, driver.session() as session:
+        session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the whole load pipeline.")
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--store", default=None, help="neo4j:// or bolt:// URI; default a temp embedded file")
+    parser.add_argument("--wipe", action="store_true", help="empty the Neo4j database first")
+    parser.add_argument("--er-only", action="store_true", help="read + resolve only, no store")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _child(args.child[0], args.child[1], args.child[2] == "1")
+        return 0
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "synth"
+            t0 = time.perf_counter()
+            subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(args.seed),
+                            "--rows", str(rows)], check=True, stdout=subprocess.DEVNULL)
+            gen = time.perf_counter() - t0
+            uri = args.store or str(Path(tmp) / "bench.db")
+            if args.store and args.wipe:
+                _wipe(args.store)
+            result = subprocess.run(
+                [sys.executable, __file__, "--child", str(folder), uri, "1" if args.er_only else "0"],
+                check=True, capture_output=True, text=True,
+            )
+            data = json.loads(result.stdout.strip().splitlines()[-1])
+            backend = "none (ER only)" if args.er_only else ("neo4j" if args.store else "embedded")
+            print(f"rows={rows} backend={backend} synth_seconds={gen:.1f} {json.dumps(data)}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""Every Cypher statement the toolkit sends to Neo4j, as named builders.
+
+Labels, relationship types and key properties cannot be query parameters in Cypher, so they are
+interpolated into the text - but only after :func:`_label` / :func:`_rel` checked them against
+graph_schema.cypher (``graphstore.schema``) and against an identifier pattern, and always inside
+backticks. Every value (keys, properties, dates, source names, limits) is a ``$parameter``.
+
+Builders return the query text, or ``(query, params)`` when the parameters are fixed by the
+builder's arguments. The Neo4j backend (``graphstore.neo4j_store``) is the only caller.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from graphstore.errors import SchemaError
+from graphstore.schema import GraphSchema, load_schema
+
+__all__ = [
+    "REFERENCE_LABELS",
+    "await_indexes",
+    "count_nodes",
+    "count_relationships",
+    "delete_nodes",
+    "delete_relationships",
+    "ping",
+    "read_nodes",
+    "read_relationships",
+    "region_persons",
+    "upsert_nodes",
+    "upsert_relationships",
+]
+
+# Reference nodes stay when retention removes the facts that pointed at them.
+REFERENCE_LABELS = ("Municipality", "Region", "Source")
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+Criterion = Literal["source", "observed_before"]
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise SchemaError(f"{name!r} is not a plain identifier and cannot name a label, type or key")
+    return f"`{name}`"
+
+
+def _label(label: str, schema: GraphSchema | None) -> tuple[str, str]:
+    """Checked ``(`Label`, `key`)`` for interpolation."""
+    key = (schema or load_schema()).key_of(label)
+    return _ident(label), _ident(key)
+
+
+def _rel(rel_type: str, schema: GraphSchema | None) -> str:
+    sch = schema or load_schema()
+    if rel_type not in sch.rel_types:
+        sch.check_rel(rel_type, "", "")  # raises the schema's message
+    return _ident(rel_type)
+
+
+def _window(var: str, observed_from: str | None, observed_to: str | None) -> list[str]:
+    """Predicates keeping ``var`` when its observed_on is absent or inside the window."""
+    out = []
+    if observed_from is not None:
+        out.append(f"({var}.observed_on IS NULL OR {var}.observed_on >= $observed_from)")
+    if observed_to is not None:
+        out.append(f"({var}.observed_on IS NULL OR {var}.observed_on <= $observed_to)")
+    return out
+
+
+def _where(preds: list[str]) -> str:
+    return f"WHERE {' AND '.join(preds)}\n" if preds else ""
+
+
+def ping() -> str:
+    """A trivial read, to tell a working connection from a broken one."""
+    return "RETURN 1 AS ok"
+
+
+def await_indexes() -> str:
+    """Wait until every index is online (so the first MERGEs use the key constraints)."""
+    return "CALL db.awaitIndexes($seconds)"
+
+
+def upsert_nodes(label: str, schema: GraphSchema | None = None) -> str:
+    """MERGE nodes of ``label`` by key. Parameter ``$rows``: list of ``{key, props}``."""
+    lab, key = _label(label, schema)
+    return f"UNWIND $rows AS row\nMERGE (n:{lab} {{{key}: row.key}})\nSET n += row.props"
+
+
+def upsert_relationships(
+    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+) -> str:
+    """MERGE relationships, creating missing endpoints with only their key.
+
+    Parameter ``$rows``: list of ``{start, end, rel_key, props}``. Endpoints are merged by their
+    constrained key (an index seek), the relationship by type, endpoints and ``rel_key``.
+    """
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    return (
+        "UNWIND $rows AS row\n"
+        f"MERGE (a:{slab} {{{skey}: row.start}})\n"
+        f"MERGE (b:{elab} {{{ekey}: row.end}})\n"
+        f"MERGE (a)-[r:{typ} {{rel_key: row.rel_key}}]->(b)\n"
+        "SET r += row.props"
+    )
+
+
+def read_nodes(
+    label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Nodes of ``label`` (optionally within an observation window): columns ``key, props``."""
+    lab, key = _label(label, schema)
+    query = (
+        f"MATCH (n:{lab})\n"
+        + _where(_window("n", observed_from, observed_to))
+        + f"RETURN n.{key} AS key, properties(n) AS props"
+    )
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def read_relationships(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Relationships of one type between two labels: columns ``start, end, props``."""
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    query = (
+        f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n"
+        + _where(_window("r", observed_from, observed_to))
+        + f"RETURN a.{skey} AS start, b.{ekey} AS end, properties(r) AS props"
+    )
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def region_persons(
+    region_ids: list[str],
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Keys of persons SEEN_AT a municipality IN one of the regions, or at premises IN such a
+    municipality, through relationships inside the observation window. Column ``key``."""
+    person, pkey = _label("Person", schema)
+    muni, _ = _label("Municipality", schema)
+    prem, _ = _label("Premises", schema)
+    region, rkey = _label("Region", schema)
+    seen, within = _rel("SEEN_AT", schema), _rel("IN", schema)
+
+    def win(var: str) -> str:
+        preds = _window(var, observed_from, observed_to)
+        return " AND ".join(preds) if preds else "true"
+
+    query = (
+        f"MATCH (g:{region}) WHERE g.{rkey} IN $region_ids\n"
+        f"MATCH (m:{muni})-[i:{within}]->(g) WHERE {win('i')}\n"
+        "CALL (m) {\n"
+        f"  MATCH (p:{person})-[s:{seen}]->(m) WHERE {win('s')} RETURN p\n"
+        "  UNION\n"
+        f"  MATCH (p:{person})-[s:{seen}]->(:{prem})-[j:{within}]->(m)\n"
+        f"  WHERE {win('s')} AND {win('j')} RETURN p\n"
+        "}\n"
+        f"RETURN DISTINCT p.{pkey} AS key"
+    )
+    params = {"region_ids": region_ids, "observed_from": observed_from, "observed_to": observed_to}
+    return query, params
+
+
+def _orphans(schema: GraphSchema | None) -> str:
+    """Sub-query deleting the nodes (by elementId, in list ``ends``) left without relationships."""
+    keep = " AND ".join(f"NOT n:{_label(lab, schema)[0]}" for lab in REFERENCE_LABELS)
+    return (
+        "CALL (ends) {\n"
+        "  UNWIND ends AS id\n"
+        "  WITH DISTINCT id\n"
+        "  MATCH (n) WHERE elementId(n) = id\n"
+        f"    AND {keep} AND NOT EXISTS {{ (n)--() }}\n"
+        "  DELETE n\n"
+        "  RETURN count(*) AS orphans\n"
+        "}\n"
+    )
+
+
+def _criterion(var: str, criterion: Criterion) -> str:
+    if criterion == "source":
+        return f"{var}.source = $value"
+    if criterion == "observed_before":
+        return f"{var}.observed_on < $value"
+    raise ValueError(f"unknown deletion criterion {criterion!r}")
+
+
+def delete_relationships(rel_type: str, criterion: Criterion, schema: GraphSchema | None = None) -> str:
+    """Delete up to ``$limit`` relationships of a type matching the criterion (``$value``), then
+    the endpoints left without relationships (except reference nodes). Columns ``rels, deleted``
+    (always 0) and ``nodes`` (orphans deleted).
+
+    Endpoints are carried by elementId, not as node values, so an endpoint deleted meanwhile is
+    simply not found again.
+    """
+    typ = _rel(rel_type, schema)
+    return (
+        f"MATCH (a)-[r:{typ}]->(b)\n"
+        f"WHERE {_criterion('r', criterion)}\n"
+        "WITH r, elementId(a) AS a, elementId(b) AS b LIMIT $limit\n"
+        "DELETE r\n"
+        "WITH collect(a) + collect(b) AS ends, count(*) AS rels\n"
+        + _orphans(schema)
+        + "RETURN rels, 0 AS deleted, orphans AS nodes"
+    )
+
+
+def delete_nodes(label: str, criterion: Criterion, schema: GraphSchema | None = None) -> str:
+    """Detach-delete up to ``$limit`` nodes of ``label`` matching the criterion (``$value``),
+    then their neighbours left without relationships. Columns ``rels`` (relationships of the
+    deleted nodes), ``deleted`` (nodes matching) and ``nodes`` (those plus the orphans)."""
+    lab, _ = _label(label, schema)
+    return (
+        f"MATCH (n:{lab})\n"
+        f"WHERE {_criterion('n', criterion)}\n"
+        "WITH n LIMIT $limit\n"
+        "CALL (n) {\n"
+        "  OPTIONAL MATCH (n)-[r]-(m)\n"
+        "  RETURN count(r) AS degree, collect(elementId(m)) AS nbrs\n"
+        "}\n"
+        "DETACH DELETE n\n"
+        "WITH sum(degree) AS rels, count(*) AS deleted, collect(nbrs) AS groups\n"
+        "WITH rels, deleted, reduce(acc = [], g IN groups | acc + g) AS ends\n"
+        + _orphans(schema)
+        + "RETURN rels, deleted, deleted + orphans AS nodes"
+    )
+
+
+def count_nodes(label: str, schema: GraphSchema | None = None) -> str:
+    """Number of nodes with ``label`` (answered from Neo4j's count store). Column ``n``."""
+    lab, _ = _label(label, schema)
+    return f"MATCH (n:{lab}) RETURN count(n) AS n"
+
+
+def count_relationships(rel_type: str, schema: GraphSchema | None = None) -> str:
+    """Number of relationships of ``rel_type`` (count store). Column ``n``."""
+    return f"MATCH ()-[r:{_rel(rel_type, schema)}]->() RETURN count(r) AS n"

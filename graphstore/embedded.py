@@ -1,0 +1,382 @@
+"""The embedded graph store: one durable SQLite file, no server.
+
+Layout (created on open, harmless to repeat):
+
+``nodes(label, key, props)``
+    primary key (label, key); ``props`` is the JSON object of the node's properties, including its
+    key property. ``source`` and ``observed_on`` are generated columns read from ``props`` and
+    indexed, for retention and time slices.
+``rels(type, start_label, start_key, end_label, end_key, rel_key, props)``
+    unique on (type, start, end, rel_key) - the identity of a fact - with the same generated and
+    indexed ``source``/``observed_on`` columns and indexes on both endpoints.
+
+Writes are ``INSERT ... ON CONFLICT DO UPDATE SET props = json_patch(old, new)``: the same
+shallow merge as Cypher's ``SET n += props`` (properties are normalised by ``graphstore.props`` so
+there are no nulls or nested maps for the two to disagree on). Each batch is one transaction
+(``executemany``); the file runs in WAL mode with ``synchronous=NORMAL``: a committed batch
+survives a crash of the process, a power cut may lose the last committed batches, never corrupt
+the file.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+
+from graphstore.base import GraphSlice, Props, RelRow, batched, sorted_counts
+from graphstore.cypher import REFERENCE_LABELS
+from graphstore.errors import ConfigError, StoreError, StoreUnavailable
+from graphstore.props import check_iso_date, prepare_node, prepare_rel
+from graphstore.schema import GraphSchema, load_schema
+from graphstore.slicing import assemble, resolve_slice
+
+__all__ = ["EmbeddedStore"]
+
+_FORMAT = "netanalysis-graphstore-1"
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS nodes (
+        label TEXT NOT NULL,
+        key TEXT NOT NULL,
+        props TEXT NOT NULL,
+        source TEXT GENERATED ALWAYS AS (json_extract(props, '$.source')) VIRTUAL,
+        observed_on TEXT GENERATED ALWAYS AS (json_extract(props, '$.observed_on')) VIRTUAL,
+        PRIMARY KEY (label, key)
+    ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS rels (
+        id INTEGER PRIMARY KEY,
+        type TEXT NOT NULL,
+        start_label TEXT NOT NULL,
+        start_key TEXT NOT NULL,
+        end_label TEXT NOT NULL,
+        end_key TEXT NOT NULL,
+        rel_key TEXT NOT NULL,
+        props TEXT NOT NULL,
+        source TEXT GENERATED ALWAYS AS (json_extract(props, '$.source')) VIRTUAL,
+        observed_on TEXT GENERATED ALWAYS AS (json_extract(props, '$.observed_on')) VIRTUAL,
+        UNIQUE (type, start_label, start_key, end_label, end_key, rel_key)
+    )""",
+    "CREATE INDEX IF NOT EXISTS nodes_source ON nodes (source)",
+    "CREATE INDEX IF NOT EXISTS nodes_observed ON nodes (observed_on)",
+    "CREATE INDEX IF NOT EXISTS rels_start ON rels (start_label, start_key)",
+    "CREATE INDEX IF NOT EXISTS rels_end ON rels (end_label, end_key)",
+    "CREATE INDEX IF NOT EXISTS rels_source ON rels (source)",
+    "CREATE INDEX IF NOT EXISTS rels_observed ON rels (observed_on)",
+)
+
+_UPSERT_NODE = (
+    "INSERT INTO nodes (label, key, props) VALUES (?, ?, ?) "
+    "ON CONFLICT (label, key) DO UPDATE SET props = json_patch(nodes.props, excluded.props)"
+)
+_ENSURE_NODE = (
+    "INSERT INTO nodes (label, key, props) VALUES (?, ?, json_object(?, ?)) "
+    "ON CONFLICT (label, key) DO NOTHING"
+)
+_UPSERT_REL = (
+    "INSERT INTO rels (type, start_label, start_key, end_label, end_key, rel_key, props) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (type, start_label, start_key, end_label, end_key, rel_key) "
+    "DO UPDATE SET props = json_patch(rels.props, excluded.props)"
+)
+
+
+# Every statement is a constant: lists travel as one JSON parameter (json_each) and an absent
+# window bound as NULL, so no SQL text is ever built at run time.
+_READ_NODES = """
+SELECT label, key, props FROM nodes
+WHERE label IN (SELECT value FROM json_each(:labels))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+_READ_RELS = """
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+_REGION_PERSONS = """
+WITH munis AS (
+  SELECT start_key AS code FROM rels
+  WHERE type = 'IN' AND start_label = 'Municipality' AND end_label = 'Region'
+    AND end_key IN (SELECT value FROM json_each(:regions))
+    AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+    AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+), premises AS (
+  SELECT start_key AS pid FROM rels
+  WHERE type = 'IN' AND start_label = 'Premises' AND end_label = 'Municipality'
+    AND end_key IN (SELECT code FROM munis)
+    AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+    AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+)
+SELECT DISTINCT start_key FROM rels
+WHERE type = 'SEEN_AT' AND start_label = 'Person'
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+  AND ((end_label = 'Municipality' AND end_key IN (SELECT code FROM munis))
+    OR (end_label = 'Premises' AND end_key IN (SELECT pid FROM premises)))
+"""
+
+# Deletion: a criterion fills the temp tables del_rels (ids) and gone (nodes); the steps after
+# that are the same for every criterion. Each DELETE step's row count adds to the items deleted.
+_DELETE_TEMP = (
+    "CREATE TEMP TABLE IF NOT EXISTS del_rels (id INTEGER PRIMARY KEY)",
+    "CREATE TEMP TABLE IF NOT EXISTS gone (label TEXT, key TEXT, PRIMARY KEY (label, key))",
+    "CREATE TEMP TABLE IF NOT EXISTS ends (label TEXT, key TEXT, PRIMARY KEY (label, key))",
+    "DELETE FROM del_rels",
+    "DELETE FROM gone",
+    "DELETE FROM ends",
+)
+_FIND = {
+    "source": (
+        "INSERT INTO del_rels SELECT id FROM rels WHERE source = :v",
+        "INSERT INTO gone SELECT label, key FROM nodes "
+        "WHERE source = :v AND label IN (SELECT value FROM json_each(:labels))",
+    ),
+    "observed_before": (
+        "INSERT INTO del_rels SELECT id FROM rels WHERE observed_on < :v",
+        "INSERT INTO gone SELECT label, key FROM nodes "
+        "WHERE observed_on < :v AND label IN (SELECT value FROM json_each(:labels))",
+    ),
+}
+_DELETE_PREPARE = (
+    # Relationships of the deleted nodes join the relationships to delete.
+    "INSERT OR IGNORE INTO del_rels SELECT id FROM rels "
+    "WHERE (start_label, start_key) IN (SELECT label, key FROM gone) "
+    "OR (end_label, end_key) IN (SELECT label, key FROM gone)",
+    "INSERT OR IGNORE INTO ends SELECT start_label, start_key FROM rels "
+    "WHERE id IN (SELECT id FROM del_rels) "
+    "UNION SELECT end_label, end_key FROM rels WHERE id IN (SELECT id FROM del_rels)",
+)
+_DELETE_STEPS = (
+    "DELETE FROM rels WHERE id IN (SELECT id FROM del_rels)",
+    "DELETE FROM nodes WHERE (label, key) IN (SELECT label, key FROM gone)",
+    "DELETE FROM nodes WHERE (label, key) IN (SELECT label, key FROM ends) "
+    "AND label NOT IN (SELECT value FROM json_each(:keep)) "
+    "AND NOT EXISTS (SELECT 1 FROM rels r WHERE r.start_label = nodes.label AND r.start_key = nodes.key) "
+    "AND NOT EXISTS (SELECT 1 FROM rels r WHERE r.end_label = nodes.label AND r.end_key = nodes.key)",
+)
+
+
+def _dumps(props: dict[str, Any]) -> str:
+    return json.dumps(props, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+class EmbeddedStore:
+    """A graph store in one SQLite file (see the module docstring).
+
+    Parameters
+    ----------
+    path
+        The store file; created (with its tables) when missing. ``sqlite://`` prefixes are accepted.
+    schema
+        The graph model; default the project's graph_schema.cypher.
+    """
+
+    def __init__(self, path: str | Path, schema: GraphSchema | None = None) -> None:
+        text = str(path)
+        if "://" in text:
+            scheme, rest = text.split("://", 1)
+            if scheme != "sqlite":
+                raise ConfigError(
+                    f"unknown store URI scheme {scheme!r}: give a file path for the embedded store "
+                    "or a neo4j:// / bolt:// URI"
+                )
+            text = rest
+        self.path = Path(text)
+        self.uri = str(self.path)
+        self.schema = schema or load_schema()
+        if not self.path.parent.is_dir():
+            raise StoreUnavailable(
+                f"cannot open the embedded store {self.uri}: folder {self.path.parent} does not exist"
+            )
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            # Random-key inserts into the unique and endpoint indexes thrash the default 2 MB cache.
+            self._conn.execute("PRAGMA cache_size=-262144")
+            self._conn.execute("PRAGMA temp_store=MEMORY")
+            self._create_tables()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(
+                f"cannot open the embedded store {self.uri}: {exc} (is it a netanalysis store file?)"
+            ) from None
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    def _create_tables(self) -> None:
+        with self._transaction() as cur:
+            for ddl in _DDL:
+                cur.execute(ddl)
+            row = cur.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+            if row is None:
+                cur.execute("INSERT INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
+            elif row[0] != _FORMAT:
+                raise StoreUnavailable(
+                    f"the embedded store {self.uri} has format {row[0]!r}, this version reads {_FORMAT!r}"
+                )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            yield cur
+            cur.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            cur.close()
+
+    def _write(self, statements: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
+        try:
+            with self._transaction() as cur:
+                for sql, rows in statements:
+                    cur.executemany(sql, rows)
+        except sqlite3.Error as exc:
+            raise StoreError(f"writing to the embedded store {self.uri} failed: {exc}") from None
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def apply_schema(self) -> None:
+        """Create the tables and indexes (they are also created on open; repeating is harmless)."""
+        try:
+            self._create_tables()
+        except sqlite3.Error as exc:
+            raise StoreError(f"creating tables in the embedded store {self.uri} failed: {exc}") from None
+
+    def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
+        """Merge nodes of ``label`` by their key property, one transaction per batch; returns rows
+        written. Properties are merged into what is stored (``SET n += props``)."""
+        key_prop = self.schema.key_of(label)
+        written = 0
+        for batch in batched(rows, batch_size):
+            values = []
+            for row in batch:
+                key, props = prepare_node(label, key_prop, row)
+                values.append((label, key, _dumps(props)))
+            self._write([(_UPSERT_NODE, values)])
+            written += len(values)
+        return written
+
+    def upsert_relationships(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        rows: Iterable[RelRow],
+        batch_size: int = 5000,
+    ) -> int:
+        """Merge relationships by (type, endpoints, rel_key), one transaction per batch; endpoints
+        that do not exist yet are created with only their key. Returns rows written."""
+        self.schema.check_rel(rel_type, start_label, end_label)
+        skey, ekey = self.schema.key_of(start_label), self.schema.key_of(end_label)
+        written = 0
+        for batch in batched(rows, batch_size):
+            starts, ends, values = [], [], []
+            for row in batch:
+                start, end, rel_key, props = prepare_rel(rel_type, row)
+                starts.append((start_label, start, skey, start))
+                ends.append((end_label, end, ekey, end))
+                values.append((rel_type, start_label, start, end_label, end, rel_key, _dumps(props)))
+            self._write([(_ENSURE_NODE, starts), (_ENSURE_NODE, ends), (_UPSERT_REL, values)])
+            written += len(values)
+        return written
+
+    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx."""
+        spec = resolve_slice(graph_slice, self.schema)
+        window = {"from": spec.observed_from, "to": spec.observed_to}
+        combos = set(spec.combos)
+        try:
+            nodes = [
+                (label, key, json.loads(props))
+                for label, key, props in self._conn.execute(
+                    _READ_NODES, {"labels": json.dumps(spec.labels), **window}
+                )
+            ]
+            types = sorted({c[0] for c in combos})
+            rels = [
+                (typ, sl, sk, el, ek, json.loads(props))
+                for typ, sl, sk, el, ek, props in self._conn.execute(
+                    _READ_RELS, {"types": json.dumps(types), **window}
+                )
+                if (typ, sl, el) in combos
+            ]
+            seeds = None
+            if spec.region_ids is not None:
+                seeds = {
+                    row[0]
+                    for row in self._conn.execute(
+                        _REGION_PERSONS, {"regions": json.dumps(spec.region_ids), **window}
+                    )
+                }
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return assemble(nodes, rels, seeds)
+
+    def delete_by_source(self, source: str) -> int:
+        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
+        then the nodes this left without relationships (except reference nodes); returns the
+        number of nodes and relationships deleted."""
+        if not isinstance(source, str) or not source:
+            raise StoreError("delete_by_source needs a source name")
+        labels: list[str] = [lab for lab in ("Record", "Signal", "Case") if lab in self.schema.node_keys]
+        return self._delete("source", source, labels)
+
+    def delete_observed_before(self, date: str) -> int:
+        """Retention: delete nodes and relationships with ``observed_on`` before ``date`` (ISO),
+        then the nodes this left without relationships (except reference nodes)."""
+        check_iso_date(date, "the retention date")
+        return self._delete("observed_before", date, list(self.schema.node_keys))
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per label and relationships per type, every schema name present."""
+        try:
+            found = dict(self._conn.execute("SELECT label, count(*) FROM nodes GROUP BY label").fetchall())
+            found.update(self._conn.execute("SELECT type, count(*) FROM rels GROUP BY type").fetchall())
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return sorted_counts(found, [*self.schema.node_keys, *self.schema.rel_types])
+
+    def close(self) -> None:
+        """Close the file (a checkpoint folds the WAL back into it)."""
+        self._conn.close()
+
+    def __enter__(self) -> EmbeddedStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _delete(self, criterion: str, value: str, labels: list[str]) -> int:
+        """Delete relationships, then nodes of ``labels``, matching the criterion; then the
+        endpoints of what was deleted that have no relationship left (except reference nodes)."""
+        find_rels, find_nodes = _FIND[criterion]
+        deleted = 0
+        params = {"v": value, "labels": json.dumps(labels)}
+        try:
+            with self._transaction() as cur:
+                for ddl in _DELETE_TEMP:
+                    cur.execute(ddl)
+                cur.execute(find_rels, params)
+                cur.execute(find_nodes, params)
+                for sql in _DELETE_PREPARE:
+                    cur.execute(sql)
+                for sql in _DELETE_STEPS:
+                    deleted += max(cur.execute(sql, {"keep": json.dumps(REFERENCE_LABELS)}).rowcount, 0)
+        except sqlite3.Error as exc:
+            raise StoreError(f"deleting from the embedded store {self.uri} failed: {exc}") from None
+        return deleted

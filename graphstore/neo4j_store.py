@@ -1,0 +1,279 @@
+"""The Neo4j graph store, through the official ``neo4j`` driver (6.x).
+
+Writes are batched ``UNWIND $rows`` MERGEs (``graphstore.cypher``) in managed transactions
+(``session.execute_write``), which the driver retries on transient errors and lost connections
+for at most ``retry_time`` seconds. Every failure reaches the caller as a ``StoreError``:
+``StoreUnavailable`` when the server cannot be reached, refuses the credentials or goes away
+(with the URI, within ``connect_timeout + retry_time`` seconds, 3 + 4 by default), ``SchemaError``
+when Neo4j rejects a schema statement. Passwords never appear in messages.
+
+Property maps are normalised by ``graphstore.props`` exactly as in the embedded store (no nulls,
+no nested maps), so both backends read back the same graph.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import networkx as nx
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j import exceptions as neo4j_errors
+
+from graphstore import cypher
+from graphstore.base import GraphSlice, Props, RelRow, batched, sorted_counts
+from graphstore.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
+from graphstore.props import check_iso_date, prepare_node, prepare_rel
+from graphstore.schema import GraphSchema, load_schema
+from graphstore.slicing import assemble, resolve_slice
+
+__all__ = ["Neo4jStore"]
+
+T = TypeVar("T")
+
+# Deletions run in chunks so that retention on a large graph never builds one huge transaction.
+_DELETE_CHUNK = 10_000
+
+
+def _run_statement(tx: ManagedTransaction, statement: str) -> None:
+    tx.run(statement).consume()
+
+
+class Neo4jStore:
+    """A graph store on a Neo4j server (5.x, Community or Enterprise).
+
+    Parameters
+    ----------
+    uri
+        ``bolt://host:port`` for one server, ``neo4j://host:port`` for routing (a cluster).
+    user, password
+        Credentials; default the environment variables ``NEO4J_USERNAME`` (else ``neo4j``) and
+        ``NEO4J_PASSWORD``.
+    database
+        The database to use; default the server's default database.
+    connect_timeout
+        Seconds to wait for a connection before giving up.
+    retry_time
+        Seconds the driver may spend retrying a transaction after transient errors or a lost
+        connection.
+    schema
+        The graph model; default the project's graph_schema.cypher. ``apply_schema`` runs its
+        statements.
+    """
+
+    def __init__(
+        self,
+        uri: str,
+        user: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+        connect_timeout: float = 3.0,
+        retry_time: float = 4.0,
+        schema: GraphSchema | None = None,
+    ) -> None:
+        self.uri = uri
+        self.database = database
+        self.schema = schema or load_schema()
+        user = user or os.environ.get("NEO4J_USERNAME") or "neo4j"
+        password = password if password is not None else os.environ.get("NEO4J_PASSWORD")
+        if password is None:
+            raise ConfigError(
+                f"no password for Neo4j at {uri}: pass password= or set NEO4J_PASSWORD "
+                "(`netanalysis neo4j start` prints it for the toolkit's own server)"
+            )
+        self._user = user
+        try:
+            self._driver: Driver = GraphDatabase.driver(
+                uri,
+                auth=(user, password),
+                connection_timeout=connect_timeout,
+                connection_acquisition_timeout=connect_timeout + retry_time,
+                max_transaction_retry_time=retry_time,
+            )
+        except (neo4j_errors.ConfigurationError, ValueError) as exc:
+            raise ConfigError(f"cannot use the Neo4j URI {uri}: {exc}") from None
+        try:
+            with self._errors("connecting"):
+                self._driver.verify_connectivity(database=database)
+        except BaseException:
+            self._driver.close()
+            raise
+
+    # -- plumbing -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Turn driver errors into the toolkit's, naming the URI and what was being done."""
+        try:
+            yield
+        except neo4j_errors.AuthError:
+            raise StoreUnavailable(
+                f"Neo4j at {self.uri} refused the credentials of user {self._user!r} while {what}; "
+                "check NEO4J_USERNAME and NEO4J_PASSWORD"
+            ) from None
+        except (
+            neo4j_errors.ServiceUnavailable,
+            neo4j_errors.SessionExpired,
+            neo4j_errors.IncompleteCommit,
+            neo4j_errors.ConnectionAcquisitionTimeoutError,
+            neo4j_errors.DatabaseUnavailable,
+            OSError,
+        ) as exc:
+            raise StoreUnavailable(
+                f"cannot reach Neo4j at {self.uri} while {what} ({type(exc).__name__}); is the server "
+                "running? Writes are idempotent: re-run the same load once it is back"
+            ) from None
+        except neo4j_errors.Neo4jError as exc:
+            raise StoreError(f"Neo4j at {self.uri} failed while {what}: {exc.code}: {exc.message}") from None
+        except neo4j_errors.DriverError as exc:
+            raise StoreError(f"the Neo4j driver failed while {what} at {self.uri}: {exc}") from None
+
+    def _write(self, what: str, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(query, params)]
+
+        with self._errors(what), self._driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def _read(self, what: str, work: Callable[[ManagedTransaction], T]) -> T:
+        with self._errors(what), self._driver.session(database=self.database) as session:
+            return session.execute_read(work)
+
+    # -- protocol -----------------------------------------------------------------------------
+
+    def apply_schema(self) -> None:
+        """Run every statement of the schema (all ``IF NOT EXISTS``, so repeating is harmless),
+        then wait until the indexes are online. A statement Neo4j rejects raises SchemaError
+        naming it."""
+        for statement in self.schema.statements:
+            try:
+                with self._errors("applying the schema"), self._driver.session(database=self.database) as s:
+                    s.execute_write(_run_statement, statement)
+            except StoreUnavailable:
+                raise
+            except StoreError as exc:
+                raise SchemaError(
+                    f"Neo4j at {self.uri} rejected the schema statement {statement!r}: {exc}"
+                ) from None
+        self._write("waiting for indexes", cypher.await_indexes(), {"seconds": 300})
+
+    def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
+        """Merge nodes of ``label`` by their key property, one transaction per batch; returns rows
+        written. Properties are merged into what is stored (``SET n += props``)."""
+        key_prop = self.schema.key_of(label)
+        query = cypher.upsert_nodes(label, self.schema)
+        written = 0
+        for batch in batched(rows, batch_size):
+            payload = []
+            for row in batch:
+                key, props = prepare_node(label, key_prop, row)
+                payload.append({"key": key, "props": props})
+            self._write(f"writing {label} nodes", query, {"rows": payload})
+            written += len(payload)
+        return written
+
+    def upsert_relationships(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        rows: Iterable[RelRow],
+        batch_size: int = 5000,
+    ) -> int:
+        """Merge relationships by (type, endpoints, rel_key), one transaction per batch; endpoints
+        that do not exist yet are created with only their key. Returns rows written."""
+        query = cypher.upsert_relationships(rel_type, start_label, end_label, self.schema)
+        written = 0
+        for batch in batched(rows, batch_size):
+            payload = []
+            for row in batch:
+                start, end, rel_key, props = prepare_rel(rel_type, row)
+                payload.append({"start": start, "end": end, "rel_key": rel_key, "props": props})
+            self._write(f"writing {rel_type} relationships", query, {"rows": payload})
+            written += len(payload)
+        return written
+
+    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx."""
+        spec = resolve_slice(graph_slice, self.schema)
+        obs_from, obs_to = spec.observed_from, spec.observed_to
+
+        def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], set[str] | None]:
+            nodes: list[Any] = []
+            for label in spec.labels:
+                query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema)
+                nodes.extend((label, r["key"], r["props"]) for r in tx.run(query, params))
+            rels: list[Any] = []
+            for typ, sl, el in spec.combos:
+                query, params = cypher.read_relationships(typ, sl, el, obs_from, obs_to, self.schema)
+                rels.extend((typ, sl, r["start"], el, r["end"], r["props"]) for r in tx.run(query, params))
+            seeds = None
+            if spec.region_ids is not None:
+                query, params = cypher.region_persons(list(spec.region_ids), obs_from, obs_to, self.schema)
+                seeds = {r["key"] for r in tx.run(query, params)}
+            return nodes, rels, seeds
+
+        nodes, rels, seeds = self._read("reading the graph", work)
+        return assemble(nodes, rels, seeds)
+
+    def delete_by_source(self, source: str) -> int:
+        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
+        then the nodes this left without relationships (except reference nodes); returns the
+        number of nodes and relationships deleted."""
+        if not isinstance(source, str) or not source:
+            raise StoreError("delete_by_source needs a source name")
+        labels: list[str] = [lab for lab in ("Record", "Signal", "Case") if lab in self.schema.node_keys]
+        return self._delete("source", source, labels)
+
+    def delete_observed_before(self, date: str) -> int:
+        """Retention: delete nodes and relationships with ``observed_on`` before ``date`` (ISO),
+        then the nodes this left without relationships (except reference nodes)."""
+        check_iso_date(date, "the retention date")
+        return self._delete("observed_before", date, list(self.schema.node_keys))
+
+    def counts(self) -> dict[str, int]:
+        """Number of nodes per label and relationships per type, every schema name present."""
+
+        def work(tx: ManagedTransaction) -> dict[str, int]:
+            found = {}
+            for label in self.schema.node_keys:
+                found[label] = tx.run(cypher.count_nodes(label, self.schema)).single(strict=True)["n"]
+            for rel_type in self.schema.rel_types:
+                query = cypher.count_relationships(rel_type, self.schema)
+                found[rel_type] = tx.run(query).single(strict=True)["n"]
+            return found
+
+        return sorted_counts(self._read("counting", work), [*self.schema.node_keys, *self.schema.rel_types])
+
+    def close(self) -> None:
+        """Close the driver and its connections."""
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _delete(self, criterion: cypher.Criterion, value: str, labels: list[str]) -> int:
+        deleted = 0
+        params = {"value": value, "limit": _DELETE_CHUNK}
+        for rel_type in self.schema.rel_types:
+            query = cypher.delete_relationships(rel_type, criterion, self.schema)
+            while True:
+                row = self._write(f"deleting {rel_type} relationships", query, params)[0]
+                deleted += row["rels"] + row["nodes"]
+                if row["rels"] < _DELETE_CHUNK:
+                    break
+        for label in labels:
+            query = cypher.delete_nodes(label, criterion, self.schema)
+            while True:
+                row = self._write(f"deleting {label} nodes", query, params)[0]
+                deleted += row["rels"] + row["nodes"]
+                if row["deleted"] < _DELETE_CHUNK:
+                    break
+        return deleted

@@ -1,0 +1,140 @@
+"""What a GraphSlice means, in one place for both backends.
+
+The backends push the cheap filters down to their storage (labels, relationship types, the
+observation window, the persons seen in a region); this module checks a slice against the schema
+and assembles the rows they return into the ``networkx.MultiDiGraph`` of the store contract, so
+both backends read back the same graph by construction of the same rules:
+
+labels
+    Nodes with one of these labels; a relationship is read when both its ends are read.
+rel_types
+    Relationships of these types.
+observed_from / observed_to (inclusive ISO dates)
+    Nodes and relationships whose ``observed_on`` lies outside the window are left out; those
+    without ``observed_on`` (persons, reference facts) are kept. Leaving out a node (a Record or
+    Signal observed outside the window) also leaves out its relationships.
+region_ids
+    The *seed persons* are the persons with a SEEN_AT (inside the window) to a municipality IN one
+    of the regions, or to premises IN such a municipality (the IN facts also inside the window).
+    Read are the seed persons, every node adjacent to a seed person through a relationship that
+    passes the type and window filters, and the relationships (passing those filters) among all
+    of these nodes. So a victim seen in the region brings along where else she was seen, and the
+    cases, signals and records that concern her; a co-suspect only seen elsewhere does not come
+    along unless he is directly adjacent to a seed person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+from graphstore.base import GraphSlice, node_id
+from graphstore.errors import SchemaError, StoreError
+from graphstore.props import check_iso_date
+from graphstore.schema import GraphSchema
+
+__all__ = ["RelCombo", "SliceSpec", "assemble", "rel_combos", "resolve_slice"]
+
+RelCombo = tuple[str, str, str]  # (type, start label, end label)
+
+
+@dataclass(frozen=True)
+class SliceSpec:
+    """A GraphSlice checked against the schema, with every filter spelled out."""
+
+    labels: tuple[str, ...]
+    combos: tuple[RelCombo, ...]
+    observed_from: str | None
+    observed_to: str | None
+    region_ids: tuple[str, ...] | None
+
+
+def rel_combos(schema: GraphSchema) -> list[RelCombo]:
+    """Every (type, start label, end label) the schema allows, in a fixed order."""
+    return [
+        (rel.name, start, end)
+        for rel in schema.rel_types.values()
+        for start in rel.start_labels
+        for end in rel.end_labels
+    ]
+
+
+def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceSpec:
+    """Check a slice against the schema and expand it; raise SchemaError/StoreError when bad."""
+    gs = graph_slice or GraphSlice()
+    if isinstance(gs.labels, str) or isinstance(gs.rel_types, str) or isinstance(gs.region_ids, str):
+        raise SchemaError("GraphSlice labels, rel_types and region_ids are sets of names, not one string")
+    labels = tuple(schema.node_keys) if gs.labels is None else tuple(sorted(gs.labels))
+    for label in labels:
+        schema.key_of(label)
+    types = set(schema.rel_types) if gs.rel_types is None else set(gs.rel_types)
+    for rel_type in types:
+        if rel_type not in schema.rel_types:
+            schema.check_rel(rel_type, "", "")
+    combos = tuple(c for c in rel_combos(schema) if c[0] in types and c[1] in labels and c[2] in labels)
+    for name, value in (("observed_from", gs.observed_from), ("observed_to", gs.observed_to)):
+        if value is not None:
+            check_iso_date(value, f"GraphSlice {name}")
+    regions = None
+    if gs.region_ids is not None:
+        # Accept the Region key ("police_unit:RE01") and the graph node id ("Region:police_unit:RE01").
+        regions = tuple(sorted(r.removeprefix("Region:") for r in gs.region_ids))
+    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions)
+
+
+NodeRow = tuple[str, str, Mapping[str, Any]]  # label, key, props
+RelRowOut = tuple[str, str, str, str, str, Mapping[str, Any]]  # type, sl, sk, el, ek, props
+
+
+def assemble(
+    nodes: Iterable[NodeRow], rels: Iterable[RelRowOut], seeds: set[str] | None = None
+) -> nx.MultiDiGraph:
+    """Build the read graph from filtered rows.
+
+    Parameters
+    ----------
+    nodes
+        ``(label, key, props)`` of every node passing the label and window filters.
+    rels
+        ``(type, start label, start key, end label, end key, props)`` of every relationship passing
+        the type and window filters (``props`` include ``rel_key``).
+    seeds
+        Person keys of a region slice, or None for no region restriction.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Node ids ``"Label:key"`` with attribute ``label`` and the properties; edges keyed by
+        ``rel_key`` with attribute ``type`` and the properties.
+    """
+    node_attrs = {node_id(label, key): {"label": label, **props} for label, key, props in nodes}
+    edges = [
+        (node_id(sl, sk), node_id(el, ek), typ, props)
+        for typ, sl, sk, el, ek, props in rels
+        if node_id(sl, sk) in node_attrs and node_id(el, ek) in node_attrs
+    ]
+    if seeds is not None:
+        keep = {node_id("Person", key) for key in seeds} & node_attrs.keys()
+        near = set(keep)
+        for u, v, _, _ in edges:
+            if u in keep:
+                near.add(v)
+            if v in keep:
+                near.add(u)
+        node_attrs = {n: a for n, a in node_attrs.items() if n in near}
+        edges = [e for e in edges if e[0] in near and e[1] in near]
+    graph = nx.MultiDiGraph()
+    for n in sorted(node_attrs):
+        graph.add_node(n, **node_attrs[n])
+    for u, v, typ, props in sorted(edges, key=lambda e: (e[0], e[1], e[3]["rel_key"], e[2])):
+        key = props["rel_key"]
+        if graph.has_edge(u, v, key):
+            raise StoreError(
+                f"two relationships from {u} to {v} share rel_key {key!r} "
+                f"({graph.edges[u, v, key]['type']} and {typ}); give each fact its own rel_key"
+            )
+        graph.add_edge(u, v, key=key, type=typ, **props)
+    return graph

@@ -1,0 +1,234 @@
+"""The mapping file (``sources.yaml``): how to read each source export. See docs/mapping-format.md.
+
+``load_mapping(path)`` parses and checks the whole file up front, so a typo in a field name or a
+missing key stops the load before any row is read, with one sentence naming the file and the
+problem (:class:`graphstore.errors.ConfigError`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graphstore.errors import ConfigError
+from loaders.normalise.text import fold
+from loaders.records import FIELDS
+
+__all__ = ["FORMATS", "KINDS", "Mapping", "SourceMapping", "load_mapping", "parse_mapping"]
+
+KINDS: tuple[str, ...] = ("case", "signal", "victim_registration")
+FORMATS: tuple[str, ...] = ("csv", "excel")
+DELIMITERS: tuple[str, ...] = (";", ",", "\t", "|")
+_SOURCE_KEYS = {
+    "name", "kind", "files", "format", "encoding", "delimiter", "sheet", "legal_basis",
+    "reliability", "date_formats", "columns", "values", "required",
+}
+_REQUIRED_KEYS = ("name", "kind", "files", "format", "columns")
+DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
+
+
+@dataclass(frozen=True)
+class SourceMapping:
+    """How to read one source: its files, format and the column -> canonical field map."""
+
+    name: str
+    kind: str
+    files: tuple[str, ...]
+    format: str = "csv"
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    sheet: str | None = None
+    legal_basis: str = ""
+    reliability: str = ""
+    date_formats: tuple[str, ...] = DEFAULT_DATE_FORMATS
+    columns: dict[str, str] = field(default_factory=dict)  # source column -> canonical field
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> folded word -> value
+    required: tuple[str, ...] = ("row_id",)
+    base_dir: Path | None = None  # folder of the mapping file, for relative globs
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """Canonical field -> source column."""
+        return {target: column for column, target in self.columns.items()}
+
+    def map_value(self, field_name: str, value: str) -> str:
+        """Apply this source's ``values`` map for ``field_name`` (case- and accent-insensitive)."""
+        table = self.values.get(field_name)
+        if not table:
+            return value
+        return table.get(fold(value), value)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A parsed mapping file: version and its sources in file order."""
+
+    version: int
+    sources: tuple[SourceMapping, ...]
+    path: Path | None = None
+
+    def source(self, name: str) -> SourceMapping:
+        """The source called ``name``; ConfigError naming the known sources if absent."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources)
+        raise ConfigError(f"{self._origin()}: no source named {name!r} (known: {known}).")
+
+    def _origin(self) -> str:
+        return str(self.path) if self.path else "mapping"
+
+
+def load_mapping(path: str | Path) -> Mapping:
+    """Read and check a mapping file; ConfigError with one sentence if it is missing or malformed."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: mapping file not found; pass the sources.yaml that describes "
+                          "your exports with --mapping.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the mapping file ({exc}).") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path}: the mapping is not valid YAML{where} ({problem}).") from None
+    return parse_mapping(data, origin=str(path), base_dir=path.parent, path=path)
+
+
+def parse_mapping(data: Any, origin: str = "mapping", base_dir: Path | None = None,
+                  path: Path | None = None) -> Mapping:
+    """Check an already-parsed mapping document (a dict) and return a :class:`Mapping`."""
+
+    def fail(problem: str) -> ConfigError:
+        return ConfigError(f"{origin}: {problem}.")
+
+    if not isinstance(data, dict):
+        raise fail("the mapping must be a YAML mapping with keys 'version' and 'sources'")
+    unknown_top = set(data) - {"version", "sources"}
+    if unknown_top:
+        raise fail(f"unknown top-level key(s) {', '.join(sorted(map(str, unknown_top)))}; "
+                   "expected 'version' and 'sources'")
+    if data.get("version") != 1:
+        raise fail(f"'version' must be 1, found {data.get('version')!r}")
+    raw_sources = data.get("sources")
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise fail("'sources' must be a non-empty list of sources")
+    sources: list[SourceMapping] = []
+    seen: set[str] = set()
+    for position, raw in enumerate(raw_sources, start=1):
+        source = _parse_source(raw, position, fail, base_dir)
+        if source.name in seen:
+            raise fail(f"source name {source.name!r} is used twice")
+        seen.add(source.name)
+        sources.append(source)
+    return Mapping(version=1, sources=tuple(sources), path=path)
+
+
+def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> SourceMapping:
+    if not isinstance(raw, dict):
+        raise fail(f"source {position} must be a mapping of keys (name, kind, files, ...)")
+    label = f"source {raw.get('name', position)!r}"
+    for key in _REQUIRED_KEYS:
+        if raw.get(key) in (None, "", [], {}):
+            raise fail(f"{label} has no '{key}'")
+    unknown = set(raw) - _SOURCE_KEYS
+    if unknown:
+        raise fail(f"{label} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                   f"allowed: {', '.join(sorted(_SOURCE_KEYS))}")
+    name = str(raw["name"]).strip()
+    if not name or any(ch in name for ch in ":/\\"):
+        raise fail(f"{label}: the source name must be non-empty without ':', '/' or '\\'")
+    kind = str(raw["kind"])
+    if kind not in KINDS:
+        raise fail(f"{label} has kind {kind!r}; use one of {', '.join(KINDS)}")
+    fmt = str(raw["format"]).lower()
+    if fmt == "xlsx":
+        fmt = "excel"
+    if fmt not in FORMATS:
+        raise fail(f"{label} has format {fmt!r}; use csv or excel")
+    files = raw["files"]
+    if isinstance(files, str):
+        files = [files]
+    if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
+        raise fail(f"{label}: 'files' must be a list of file name patterns")
+    encoding = str(raw.get("encoding") or "auto")
+    if encoding != "auto":
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise fail(f"{label} has unknown encoding {encoding!r}; use auto or a codec such as "
+                       "utf-8 or cp1252") from None
+    delimiter = raw.get("delimiter") or "auto"
+    if delimiter in ("tab", "\\t"):
+        delimiter = "\t"
+    if delimiter != "auto" and (not isinstance(delimiter, str) or len(delimiter) != 1):
+        raise fail(f"{label} has delimiter {delimiter!r}; use auto or one character such as ';'")
+    date_formats = raw.get("date_formats") or list(DEFAULT_DATE_FORMATS)
+    if not isinstance(date_formats, list) or not all(isinstance(f, str) and "%" in f for f in date_formats):
+        raise fail(f"{label}: 'date_formats' must be a list of strptime formats such as '%d-%m-%Y'")
+    columns = raw["columns"]
+    if not isinstance(columns, dict):
+        raise fail(f"{label}: 'columns' must map source column names to canonical fields")
+    mapped: dict[str, str] = {}
+    for column, target in columns.items():
+        if target not in FIELDS:
+            raise fail(f"{label} maps column {column!r} to unknown field {target!r}; "
+                       f"canonical fields are {', '.join(FIELDS)}")
+        if target in mapped.values():
+            raise fail(f"{label} maps two columns to field {target!r}")
+        mapped[str(column).strip()] = str(target)
+    if "row_id" not in mapped.values():
+        raise fail(f"{label} maps no column to 'row_id'; every source needs a row id column")
+    if "full_name" in mapped.values() and ({"first_name", "last_name"} & set(mapped.values())):
+        raise fail(f"{label} maps both 'full_name' and name parts; map one or the other")
+    values_raw = raw.get("values") or {}
+    if not isinstance(values_raw, dict):
+        raise fail(f"{label}: 'values' must map a field to a table of words")
+    values: dict[str, dict[str, str]] = {}
+    for target, table in values_raw.items():
+        if target not in FIELDS:
+            raise fail(f"{label} has 'values' for unknown field {target!r}")
+        if not isinstance(table, dict):
+            raise fail(f"{label}: 'values.{target}' must map written words to values")
+        values[str(target)] = {fold(str(k)): str(v) for k, v in table.items()}
+    required_raw = raw.get("required") or ["row_id"]
+    if not isinstance(required_raw, list):
+        raise fail(f"{label}: 'required' must be a list of canonical fields")
+    required = [str(r) for r in required_raw]
+    for target in required:
+        if target not in FIELDS:
+            raise fail(f"{label} requires unknown field {target!r}")
+        if target not in mapped.values() and not (
+            target in ("first_name", "last_name") and "full_name" in mapped.values()
+        ):
+            raise fail(f"{label} requires field {target!r} but maps no column to it")
+    if "row_id" not in required:
+        required.insert(0, "row_id")
+    sheet = raw.get("sheet")
+    return SourceMapping(
+        name=name,
+        kind=kind,
+        files=tuple(files),
+        format=fmt,
+        encoding=encoding,
+        delimiter=str(delimiter),
+        sheet=str(sheet) if sheet is not None else None,
+        legal_basis=str(raw.get("legal_basis") or ""),
+        reliability=str(raw.get("reliability") or "").strip().upper(),
+        date_formats=tuple(date_formats),
+        columns=mapped,
+        values=values,
+        required=tuple(required),
+        base_dir=base_dir,
+    )

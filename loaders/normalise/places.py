@@ -1,0 +1,189 @@
+"""Places: a municipality or town name as people write it -> CBS municipality code.
+
+Lookup order on the folded name (:func:`loaders.normalise.text.fold_place`: case, accents,
+``'s-``/hyphen/dots/brackets insensitive):
+
+1. the CBS name of a current municipality (``Bergen (NH.)``, ``'s-Gravenhage``);
+2. a colloquial alias (``Den Haag``, ``Den Bosch``);
+3. a name that is an official woonplaats in more than one municipality (``Hengelo``,
+   ``Rijswijk``, ``Haren``) is **ambiguous**: refused with the candidates, even where an alias
+   points at one of them, because a guess would put people in the wrong region;
+4. a spelling alias or a former municipality (merged ones map to their successor);
+5. an official woonplaats, then another populated place (GeoNames) whose rows all lie in one
+   municipality; a name found in several municipalities is ambiguous;
+6. a typo: the nearest known name by optimal-string-alignment distance, accepted only when it is
+   at most 1 edit away (names of 5-8 letters) or 2 edits (9 letters or more), and no name of
+   another municipality is as close. Names under 5 letters are never fuzzy-matched.
+
+Anything else raises :class:`PlaceError` whose message lists the closest known names.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from loaders.normalise.text import clean, fold_place
+from loaders.reference import REFERENCE_DIR
+
+__all__ = ["PlaceError", "PlaceIndex", "place_index", "resolve"]
+
+
+class PlaceError(ValueError):
+    """A place name that cannot be resolved to one municipality; ``suggestions`` lists candidates."""
+
+    def __init__(self, message: str, suggestions: list[str]) -> None:
+        super().__init__(message)
+        self.suggestions = suggestions
+
+
+@dataclass
+class PlaceIndex:
+    """Folded name -> code tables built from the reference CSVs (see the module docstring)."""
+
+    names: dict[str, str] = field(default_factory=dict)  # CBS names
+    colloquial: dict[str, str] = field(default_factory=dict)
+    other_alias: dict[str, str] = field(default_factory=dict)  # spelling + former
+    woonplaats: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    other_place: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    display: dict[str, str] = field(default_factory=dict)  # folded -> a written form
+    code_name: dict[str, str] = field(default_factory=dict)
+    fuzzy_keys: list[str] = field(default_factory=list)
+    fuzzy_codes: list[str] = field(default_factory=list)
+
+    def describe(self, code: str) -> str:
+        return f"{self.code_name.get(code, code)} ({code})"
+
+    def candidates(self, key: str) -> set[str]:
+        """All codes a folded name could mean, from every table."""
+        found: set[str] = set()
+        for table in (self.names, self.colloquial, self.other_alias):
+            if key in table:
+                found.add(table[key])
+        found |= self.woonplaats.get(key, set())
+        found |= self.other_place.get(key, set())
+        return found
+
+    def lookup(self, key: str) -> str | None:
+        """Exact (folded) lookup; raises PlaceError for an ambiguous name, None when unknown."""
+        if key in self.names:
+            return self.names[key]
+        if key in self.colloquial:
+            return self.colloquial[key]
+        woon = self.woonplaats.get(key)
+        if woon is not None and len(woon) > 1:
+            raise self._ambiguous(key, woon)
+        if key in self.other_alias:
+            return self.other_alias[key]
+        if woon:
+            return next(iter(woon))
+        other = self.other_place.get(key)
+        if other is not None:
+            if len(other) > 1:
+                raise self._ambiguous(key, other)
+            return next(iter(other))
+        return None
+
+    def _ambiguous(self, key: str, codes: set[str]) -> PlaceError:
+        options = [self.describe(code) for code in sorted(codes)]
+        return PlaceError(
+            f"place {self.display.get(key, key)!r} is ambiguous: it lies in {', '.join(options)}",
+            options,
+        )
+
+    def fuzzy(self, key: str) -> str | None:
+        """The code of the single nearest name within the allowed edits, or None."""
+        if len(key) < 5:
+            return None
+        allowed = 1 if len(key) < 9 else 2
+        hits = process.extract(key, self.fuzzy_keys, scorer=OSA.distance, score_cutoff=allowed, limit=20)
+        if not hits:
+            return None
+        best = min(hit[1] for hit in hits)
+        codes = {self.fuzzy_codes[hit[2]] for hit in hits if hit[1] == best}
+        if len(codes) != 1:
+            return None
+        return codes.pop()
+
+    def suggestions(self, key: str, limit: int = 3) -> list[str]:
+        hits = process.extract(key, self.fuzzy_keys, scorer=fuzz.ratio, limit=limit * 4)
+        out: list[str] = []
+        for key_hit, _score, index in hits:
+            written = self.display.get(key_hit, key_hit)
+            label = f"{written} -> {self.describe(self.fuzzy_codes[index])}"
+            if label not in out:
+                out.append(label)
+            if len(out) == limit:
+                break
+        return out
+
+
+def _read(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@lru_cache(maxsize=1)
+def place_index() -> PlaceIndex:
+    """Build the lookup tables once per process."""
+    index = PlaceIndex()
+    for row in _read("municipalities.csv"):
+        key = fold_place(row["name"])
+        index.names[key] = row["code"]
+        index.display[key] = row["name"]
+        index.code_name[row["code"]] = row["name"]
+    for row in _read("aliases.csv"):
+        key = fold_place(row["alias"])
+        table = index.colloquial if row["kind"] == "colloquial" else index.other_alias
+        table.setdefault(key, row["code"])
+        index.display.setdefault(key, row["alias"])
+    for row in _read("places.csv"):
+        target = index.woonplaats if row["kind"] == "woonplaats" else index.other_place
+        for written in {row["place"], row["source_name"]}:
+            if not written:
+                continue
+            key = fold_place(written)
+            target[key].add(row["code"])
+            index.display.setdefault(key, written)
+    index.woonplaats = dict(index.woonplaats)
+    index.other_place = dict(index.other_place)
+    # Fuzzy matching only against names that resolve to exactly one code on their own.
+    for key in sorted(index.display):
+        codes = index.candidates(key)
+        try:
+            code = index.lookup(key)
+        except PlaceError:
+            continue
+        if code is not None and len(codes) >= 1:
+            index.fuzzy_keys.append(key)
+            index.fuzzy_codes.append(code)
+    return index
+
+
+@lru_cache(maxsize=100_000)
+def resolve(text: str) -> str:
+    """Return the CBS code for a written place name, or raise :class:`PlaceError` with suggestions.
+
+    >>> resolve("'s-Hertogenbosch"), resolve("Den Bosch"), resolve("sudwest fryslan")
+    ('GM0796', 'GM0796', 'GM1900')
+    >>> resolve("Weesp")  # merged into Amsterdam in 2022
+    'GM0363'
+    """
+    written = clean(text)
+    if not written:
+        raise PlaceError("place is empty", [])
+    index = place_index()
+    key = fold_place(written)
+    code = index.lookup(key)
+    if code is None:
+        code = index.fuzzy(key)
+    if code is None:
+        options = index.suggestions(key)
+        hint = f"; closest: {'; '.join(options)}" if options else ""
+        raise PlaceError(f"unknown place {written!r}{hint}", options)
+    return code

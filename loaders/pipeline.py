@@ -1,0 +1,357 @@
+"""The whole load: read -> validate + normalise -> pseudonymise -> resolve -> graph rows -> store.
+
+``load(paths, store, mapping, key)`` is the Python API behind ``netanalysis load``.
+
+Accounting
+    Every row read is either loaded (a Record) or rejected (a line in the rejects CSV with source,
+    row id, field, reason and the original values); ``LoadSummary`` counts read, loaded and rejected
+    per source and the load checks ``read == loaded + rejected`` before it reports success.
+
+Idempotency
+    Every id is deterministic: node keys are keyed hashes of normalised values or
+    ``"<source>:<row_id>"``, relationship keys are record ids, and the batch id is a hash of the
+    input files' contents and the mapping. Loading the same files again therefore writes the same
+    rows (MERGE: nothing changes), and a load that was cut off can simply be run again. A new batch
+    merges: its persons' roles are added to the roles already stored.
+
+Memory
+    Records are normalised while streaming; entity resolution needs every person-describing record
+    at once, so the records of one load are kept in memory (about 1-2 kB each).
+
+Limits
+    Entity resolution sees the records of one load. Across loads, persons link only through their
+    pseudonymous identity (same folded name + birth date, or same document number), because the
+    store holds no clear values to compare fuzzily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphstore.base import GraphSlice, GraphStore, RelRow
+from graphstore.errors import ConfigError
+from loaders.graph_rows import NodeRow, RelItem, RowBuilder, SourceInfo, reference_rows
+from loaders.mapping import Mapping, load_mapping
+from loaders.pseudonymise import Pseudonymiser, load_key
+from loaders.read import assign_files, read_source
+from loaders.records import Record, Reject
+from loaders.rejects import write_rejects
+from loaders.resolve import Resolution, describes_person, resolve
+from loaders.validate import validate
+
+__all__ = [
+    "LoadSummary", "SourceCounts", "batch_id", "evidence_tokens", "load", "read_records", "resolve_persons"
+]
+
+Progress = Callable[[str, int, int | None], None]
+"""progress(stage, done, total): stage is "read", "resolve" or "write"; total None when unknown."""
+
+_EVIDENCE_FIELDS = ("phone", "plate", "iban")
+
+
+@dataclass
+class SourceCounts:
+    """Rows of one source: read = loaded + rejected."""
+
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+
+
+@dataclass
+class LoadSummary:
+    """What a load did.
+
+    sources
+        Per source: rows read, loaded and rejected.
+    batch
+        The batch id written on every Record node and relationship from a row.
+    files
+        The files read, per source.
+    persons, records
+        Resolved persons and person-describing records of this load.
+    resolution
+        Entity-resolution counts (candidate and accepted pairs, oversized blocks, splits).
+    nodes, relationships
+        Rows written per label and per relationship type (MERGE: re-writes count too).
+    rejects_path
+        Where the rejects were written (None when there were none and no path was given).
+    """
+
+    sources: dict[str, SourceCounts] = field(default_factory=dict)
+    batch: str = ""
+    files: dict[str, list[str]] = field(default_factory=dict)
+    persons: int = 0
+    records: int = 0
+    resolution: dict[str, int] = field(default_factory=dict)
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+    rejects_path: str | None = None
+
+    @property
+    def read(self) -> int:
+        return sum(c.read for c in self.sources.values())
+
+    @property
+    def loaded(self) -> int:
+        return sum(c.loaded for c in self.sources.values())
+
+    @property
+    def rejected(self) -> int:
+        return sum(c.rejected for c in self.sources.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for ``--summary-json``."""
+        data = asdict(self)
+        data["totals"] = {"read": self.read, "loaded": self.loaded, "rejected": self.rejected}
+        return data
+
+    def write_json(self, path: str | os.PathLike[str]) -> None:
+        """Write the summary as JSON (per-source counts for batch pipelines)."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def batch_id(files: Iterable[Path], mapping: Mapping) -> str:
+    """Hash of the input files' contents and the mapping: the same inputs give the same batch id."""
+    digests = []
+    for path in files:
+        h = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    outer = hashlib.sha256()
+    if mapping.path is not None and Path(mapping.path).is_file():
+        outer.update(Path(mapping.path).read_bytes())
+    else:
+        outer.update(repr(mapping.sources).encode())
+    for digest in sorted(digests):
+        outer.update(digest.encode())
+    return outer.hexdigest()[:16]
+
+
+def read_records(
+    mapping: Mapping,
+    files: dict[str, list[Path]],
+    on_issue: Callable[[Record | Reject], None],
+    counts: dict[str, SourceCounts],
+    progress: Progress | None = None,
+) -> list[Record]:
+    """Read, validate and normalise every file; return the records.
+
+    ``on_issue`` receives every Reject and every Record that had an optional field dropped (for
+    the rejects file). A row id repeated within a source, also across its files, is rejected.
+    """
+    records: list[Record] = []
+    done = 0
+    for source in mapping.sources:
+        c = counts.setdefault(source.name, SourceCounts())
+        seen_ids: set[str] = set()
+        for path in files.get(source.name, []):
+            for item in validate(read_source(source, path), source, seen_ids=seen_ids):
+                c.read += 1
+                done += 1
+                if isinstance(item, Reject):
+                    c.rejected += 1
+                    on_issue(item)
+                else:
+                    c.loaded += 1
+                    records.append(item)
+                    if item.issues:
+                        on_issue(item)
+                if progress is not None and done % 5000 == 0:
+                    progress("read", done, None)
+        if c.read != c.loaded + c.rejected:
+            raise AssertionError(f"accounting broken for source {source.name}")
+    if progress is not None:
+        progress("read", done, done)
+    return records
+
+
+class _Writer:
+    """Buffers node and relationship rows per label/type and writes them in batches (MERGE)."""
+
+    def __init__(self, store: GraphStore, batch_size: int) -> None:
+        self.store = store
+        self.batch_size = batch_size
+        self.nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self.rels: dict[tuple[str, str, str], dict[tuple[str, str, str], RelRow]] = defaultdict(dict)
+        self.node_counts: dict[str, int] = defaultdict(int)
+        self.rel_counts: dict[str, int] = defaultdict(int)
+        from graphstore.schema import load_schema
+
+        self._keys = load_schema().node_keys
+
+    def add(self, item: NodeRow | RelItem) -> None:
+        if isinstance(item, NodeRow):
+            key = item.props[self._keys[item.label]]
+            buf = self.nodes[item.label]
+            old = buf.get(key)
+            # Within a buffer a later row adds to an earlier one, as MERGE would in the store.
+            if old:
+                buf[key] = {**old, **{k: v for k, v in item.props.items() if v is not None}}
+            else:
+                buf[key] = item.props
+            if len(buf) >= self.batch_size:
+                self._flush_nodes(item.label)
+        else:
+            rbuf = self.rels[(item.rel_type, item.start_label, item.end_label)]
+            rbuf[(item.row.start, item.row.end, item.row.rel_key)] = item.row
+            if len(rbuf) >= self.batch_size:
+                self._flush_rels((item.rel_type, item.start_label, item.end_label))
+
+    def _flush_nodes(self, label: str) -> None:
+        rows = list(self.nodes.pop(label, {}).values())
+        if rows:
+            self.node_counts[label] += self.store.upsert_nodes(label, rows, batch_size=self.batch_size)
+
+    def _flush_rels(self, combo: tuple[str, str, str]) -> None:
+        rows = list(self.rels.pop(combo, {}).values())
+        if rows:
+            written = self.store.upsert_relationships(*combo, rows, batch_size=self.batch_size)
+            self.rel_counts[combo[0]] += written
+
+    def flush(self) -> None:
+        for label in sorted(self.nodes):
+            self._flush_nodes(label)
+        for combo in sorted(self.rels):
+            self._flush_rels(combo)
+
+
+def evidence_tokens(record: Record) -> list[str]:
+    """The shared identifiers a record mentions, as comparison tokens (in memory only).
+
+    Supporting evidence for entity resolution: a phone, plate, account or premises that two
+    records share adds a little weight to a name match; it never makes one on its own.
+    """
+    v = record.values
+    tokens = [f"{f}:{v[f]}" for f in _EVIDENCE_FIELDS if v.get(f)]
+    if v.get("premises_name"):
+        where = v.get("postcode") or v.get("municipality")
+        tokens.append(f"premises:{str(v['premises_name']).casefold()}:{where}")
+    return tokens
+
+
+def resolve_persons(
+    records: Sequence[Record], p: Pseudonymiser, threshold: float | None = None
+) -> Resolution:
+    """Entity resolution of the person-describing records of a load, as ``load`` runs it."""
+    persons = [r for r in records if describes_person(r)]
+    kwargs = {} if threshold is None else {"threshold": threshold}
+    return resolve(
+        persons,
+        person_id=lambda ident: p.hash("person", ident),
+        evidence=[evidence_tokens(r) for r in persons],
+        **kwargs,
+    )
+
+
+def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Person"}), rel_types=frozenset()))
+    out: dict[str, dict[str, Any]] = {}
+    wanted_set = set(wanted)
+    for _node, attrs in graph.nodes(data=True):
+        pid = attrs.get("person_id")
+        if pid in wanted_set:
+            out[pid] = dict(attrs)
+    return out
+
+
+def load(
+    paths: Sequence[str | os.PathLike[str]],
+    store: GraphStore,
+    mapping: Mapping | str | os.PathLike[str],
+    key: Pseudonymiser | str | os.PathLike[str] | None = None,
+    *,
+    batch: str | None = None,
+    rejects_path: str | os.PathLike[str] | None = None,
+    progress: Progress | None = None,
+    batch_size: int = 5000,
+) -> LoadSummary:
+    """Load source files into a graph store.
+
+    Parameters
+    ----------
+    paths : sequence of path-like
+        Files or folders of files; each file is assigned to a source by the mapping's globs.
+    store : GraphStore
+        Where to write (``graphstore.open_store(uri)``); the schema is applied first.
+    mapping : Mapping or path-like
+        The mapping (``sources.yaml``) or its path.
+    key : Pseudonymiser, path-like or None
+        The pseudonymisation key, or its key file; None reads ``NETANALYSIS_KEY_FILE``.
+    batch : str, optional
+        Batch id; by default a hash of the files' contents and the mapping.
+    rejects_path : path-like, optional
+        The rejects CSV. Without it, a ``rejects.csv`` in the working folder is written only when
+        some row was rejected (a rejected row is never dropped silently).
+    progress : callable, optional
+        ``progress(stage, done, total)`` for a progress bar.
+    batch_size : int
+        Rows per write transaction.
+
+    Returns
+    -------
+    LoadSummary
+        Per-source counts (read = loaded + rejected), batch id, persons and rows written.
+    """
+    pseudonymiser = key if isinstance(key, Pseudonymiser) else load_key(key)
+    the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
+    files = assign_files(the_mapping, [Path(p) for p in paths])
+    all_files = [p for fs in files.values() for p in fs]
+    if not all_files:
+        raise ConfigError(
+            "no input file matches the mapping's 'files' patterns; check the PATH and the mapping"
+        )
+    summary = LoadSummary(batch=batch or batch_id(all_files, the_mapping),
+                          files={s: [str(p) for p in fs] for s, fs in files.items()})
+
+    issues: list[Record | Reject] = []
+    records = read_records(the_mapping, files, issues.append, summary.sources, progress)
+    if issues or rejects_path is not None:
+        target = Path(rejects_path) if rejects_path is not None else Path("rejects.csv")
+        write_rejects(target, issues)
+        summary.rejects_path = str(target)
+
+    builder = RowBuilder(pseudonymiser, summary.batch)
+
+    if progress is not None:
+        progress("resolve", 0, None)
+    resolution = resolve_persons(records, pseudonymiser)
+    summary.resolution = resolution.stats
+    summary.records = len(resolution.person_of)
+    summary.persons = len(resolution.clusters)
+    if progress is not None:
+        progress("resolve", summary.records, summary.records)
+
+    store.apply_schema()
+    writer = _Writer(store, batch_size)
+    for item in reference_rows():
+        writer.add(item)
+    for source in the_mapping.sources:
+        if files.get(source.name):
+            writer.add(builder.source_node(
+                SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)))
+    total = len(records)
+    for done, record in enumerate(records, start=1):
+        rid = record.record_id
+        for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+            writer.add(item)
+        if progress is not None and done % 5000 == 0:
+            progress("write", done, total)
+    existing = _existing_persons(store, builder.person_ids)
+    for node in builder.aggregated_rows(existing):
+        writer.add(node)
+    writer.flush()
+    if progress is not None:
+        progress("write", total, total)
+    summary.nodes = dict(sorted(writer.node_counts.items()))
+    summary.relationships = dict(sorted(writer.rel_counts.items()))
+    return summary

@@ -1,0 +1,155 @@
+"""Pseudonymise identifying values with a keyed hash (HMAC-SHA-256).
+
+Every identifying value (name, birth date, phone, plate, IBAN, document number, case number,
+premises name) becomes ``HMAC-SHA-256(key, kind + "\\x1f" + value)``, hex, first 32 characters.
+The ``kind`` prefix separates the domains: the same string as a phone number and as a plate gives
+two unrelated pseudonyms. Two regions that use the same key file get the same pseudonyms, so their
+data links without exchanging names; without the key a pseudonym cannot be reversed or recomputed.
+
+The key is 32 random bytes, stored as hex in a file that only its owner can read
+(``netanalysis keygen --out FILE``). It never enters the graph: a Source node may record the
+key's *fingerprint* (a hash of the key) so that loads made with different keys can be told apart.
+
+Examples
+--------
+>>> p = Pseudonymiser(bytes(32))
+>>> len(p.hash("phone", "+31612345678"))
+32
+>>> p.hash("phone", "+31612345678") == p.hash("plate", "+31612345678")
+False
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from graphstore.errors import ConfigError
+
+__all__ = ["ENV_KEY_FILE", "KEY_BYTES", "Pseudonymiser", "keygen", "load_key"]
+
+ENV_KEY_FILE = "NETANALYSIS_KEY_FILE"
+KEY_BYTES = 32
+# Shorter keys are refused: a guessable key would let anyone recompute pseudonyms from names.
+_MIN_KEY_BYTES = 16
+_HOWTO = "create one with `netanalysis keygen --out FILE` and pass it with --key-file or NETANALYSIS_KEY_FILE"
+
+
+class Pseudonymiser:
+    """Keyed hashing of identifying values, domain-separated per kind of identifier.
+
+    Parameters
+    ----------
+    key : bytes
+        The secret key (at least 16 bytes; ``keygen`` makes 32).
+    """
+
+    __slots__ = ("_key", "fingerprint")
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < _MIN_KEY_BYTES:
+            raise ConfigError(f"the pseudonymisation key is shorter than {_MIN_KEY_BYTES} bytes; {_HOWTO}")
+        self._key = bytes(key)
+        # A fingerprint identifies the key without revealing it (one-way, and domain-separated from
+        # every pseudonym because it is not an HMAC under the key).
+        digest = hashlib.sha256(b"netanalysis-key-fingerprint\x1f" + self._key)
+        self.fingerprint: str = digest.hexdigest()[:12]
+
+    def hash(self, kind: str, value: str) -> str:
+        """Return the pseudonym of ``value`` as an identifier of ``kind`` (32 hex characters).
+
+        Parameters
+        ----------
+        kind : str
+            The identifier kind, e.g. ``"phone"``, ``"plate"``, ``"person"``.
+        value : str
+            The normalised clear value (see ``loaders.records`` for the forms).
+        """
+        msg = f"{kind}\x1f{value}".encode()
+        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
+
+    def __repr__(self) -> str:  # never show the key, e.g. in a traceback or a notebook
+        return f"Pseudonymiser(fingerprint={self.fingerprint!r})"
+
+
+def keygen(path: str | os.PathLike[str]) -> Path:
+    """Write a new random 32-byte key (hex) to ``path``, readable by its owner only (0600).
+
+    Refuses to overwrite an existing file: replacing a key changes every pseudonym, so data loaded
+    with the old key would no longer link with new loads.
+
+    Parameters
+    ----------
+    path : path-like
+        Where to write the key file; its folder must exist.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    target = Path(path)
+    if target.exists():
+        raise ConfigError(
+            f"key file {target} already exists; it is not overwritten because a new key changes "
+            "every pseudonym (choose another path or delete the old file yourself)"
+        )
+    if not target.parent.is_dir():
+        raise ConfigError(f"folder {target.parent} does not exist; create it first or choose another path")
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create key file {target}: {exc.strerror}") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(KEY_BYTES) + "\n")
+    # O_CREAT's mode is filtered by the umask; make sure the file is 0600 whatever the umask.
+    os.chmod(target, 0o600)
+    return target
+
+
+def load_key(
+    key_file: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Pseudonymiser:
+    """Read the key from ``key_file`` or from the file named by ``NETANALYSIS_KEY_FILE``.
+
+    Parameters
+    ----------
+    key_file : path-like or None
+        The key file; when None the environment variable is used.
+    environ : mapping or None
+        The environment to read (default ``os.environ``).
+
+    Returns
+    -------
+    Pseudonymiser
+        Ready to hash with the key.
+
+    Raises
+    ------
+    ConfigError
+        No key given, the file is missing or unreadable, or it does not hold a hex key.
+    """
+    env = os.environ if environ is None else environ
+    if key_file is None or str(key_file) == "":
+        key_file = env.get(ENV_KEY_FILE) or None
+    if key_file is None:
+        raise ConfigError(f"no pseudonymisation key given; {_HOWTO}")
+    path = Path(key_file)
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise ConfigError(f"key file {path} does not exist; {_HOWTO}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "it is not a hex text file"
+        raise ConfigError(f"cannot read key file {path}: {reason}") from None
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise ConfigError(f"key file {path} does not hold a hex key; {_HOWTO}") from None
+    if len(key) < _MIN_KEY_BYTES:
+        raise ConfigError(f"key file {path} holds a key shorter than {_MIN_KEY_BYTES} bytes; {_HOWTO}")
+    return Pseudonymiser(key)

@@ -1,0 +1,394 @@
+"""Read source files (CSV or Excel) into :class:`~loaders.records.RawRow` objects, streaming.
+
+``read_source(source, path)`` checks the file as a whole before the first row is returned (so a
+file that is not what its mapping says is refused at once with :class:`InputFileError`) and then
+yields one ``RawRow`` per data row without holding the file in memory.
+
+CSV: the encoding is UTF-8 (with or without BOM) when the first megabyte decodes as UTF-8, else
+Windows-1252; a stray byte later on that is not UTF-8 is read as Windows-1252 rather than crashing
+the load (``encoding: auto``). The delimiter is the one of ``; , tab |`` whose split of the first
+lines finds the most mapped columns and the most consistent column count (``delimiter: auto``).
+Excel (.xlsx): openpyxl in read-only mode; every cell becomes a string: integers without ``.0``,
+dates as ``YYYY-MM-DD`` (with `` HH:MM:SS`` when the cell has a time), empty cells as ``""``.
+
+A row whose number of fields differs from the header is not an error of the file: it is yielded
+with ``RawRow.problem`` set (``"row has 14 fields, header has 17"``) and becomes a Reject in
+:func:`loaders.validate.validate`. Blank lines are not rows and are skipped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import fnmatch
+import io
+import sys
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from graphstore.errors import InputFileError
+from loaders.mapping import DELIMITERS, Mapping, SourceMapping
+from loaders.records import RawRow
+
+__all__ = [
+    "assign_files",
+    "detect_delimiter",
+    "detect_encoding",
+    "find_source_files",
+    "read_source",
+]
+
+_SAMPLE_BYTES = 1 << 20
+_FALLBACK = "netanalysis-cp1252"
+_MAX_SHOWN_COLUMNS = 12
+_CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+
+def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode bytes that the chosen codec refuses as Windows-1252 (Latin-1 for its 5 holes)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    chunk = bytes(exc.object[exc.start:exc.end])
+    text = "".join(chr(b) if b in _CP1252_HOLES else bytes([b]).decode("cp1252") for b in chunk)
+    return text, exc.end
+
+
+codecs.register_error(_FALLBACK, _cp1252_fallback)
+
+
+# --------------------------------------------------------------------------------------------
+# Finding the files of a source
+
+
+def find_source_files(source: SourceMapping, folder: str | Path) -> list[Path]:
+    """Return the files in ``folder`` (or its ``sources/`` subfolder) matching the source's globs.
+
+    Sorted by name; an empty list when none match.
+    """
+    folder = Path(folder)
+    found: set[Path] = set()
+    for base in (folder, folder / "sources"):
+        if not base.is_dir():
+            continue
+        for pattern in source.files:
+            found.update(p for p in base.glob(pattern) if p.is_file())
+    return sorted(found)
+
+
+def assign_files(mapping: Mapping, paths: Iterable[str | Path]) -> dict[str, list[Path]]:
+    """Map each source name to its files among ``paths`` (files or folders).
+
+    A folder contributes the files matching each source's globs (in the folder or in its
+    ``sources/`` subfolder; when no path is given the mapping file's folder is used). A file given
+    by name must match exactly one source's globs, else InputFileError: a named file is never
+    skipped silently.
+    """
+    result: dict[str, list[Path]] = {s.name: [] for s in mapping.sources}
+    path_list = [Path(p) for p in paths]
+    if not path_list and mapping.path is not None:
+        path_list = [mapping.path.parent]
+    for path in path_list:
+        if path.is_dir():
+            for source in mapping.sources:
+                result[source.name].extend(find_source_files(source, path))
+        elif path.is_file():
+            owners = [s.name for s in mapping.sources
+                      if any(fnmatch.fnmatch(path.name, pattern.rsplit("/", 1)[-1]) for pattern in s.files)]
+            if len(owners) != 1:
+                why = (f"matches several sources ({', '.join(owners)})" if owners
+                       else "matches no source's files")
+                raise InputFileError(f"{path}: {why} in the mapping; check the 'files' patterns.")
+            result[owners[0]].append(path)
+        else:
+            raise InputFileError(f"{path}: no such file or folder.")
+    return {name: sorted(set(files)) for name, files in result.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Encoding and delimiter
+
+
+def detect_encoding(head: bytes) -> str:
+    """Return the codec for a CSV whose first bytes are ``head``: utf-8-sig, utf-8 or cp1252."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut off by the sample's end is still UTF-8.
+        if exc.reason == "unexpected end of data" and exc.start >= len(head) - 3:
+            return "utf-8"
+        return "cp1252"
+    return "utf-8"
+
+
+def _split(sample: str, delimiter: str, limit: int = 50) -> list[list[str]]:
+    rows: list[list[str]] = []
+    try:
+        for row in csv.reader(io.StringIO(sample), delimiter=delimiter):
+            if row and any(cell.strip() for cell in row):
+                rows.append(row)
+            if len(rows) >= limit:
+                break
+    except csv.Error:
+        pass
+    return rows
+
+
+def detect_delimiter(sample: str, expected_columns: Iterable[str] = ()) -> str:
+    """Return the delimiter among ``; , tab |`` that best splits the sample's first lines.
+
+    The best split finds the most of ``expected_columns`` in the header, then has the most
+    consistent number of fields per line, then the most fields.
+    """
+    expected = {_norm_header(c) for c in expected_columns}
+    best: tuple[int, float, int] = (-1, -1.0, -1)
+    chosen = ";"
+    for delimiter in DELIMITERS:
+        rows = _split(sample, delimiter)
+        if not rows:
+            continue
+        header = {_norm_header(c) for c in rows[0]}
+        width = len(rows[0])
+        consistent = sum(len(r) == width for r in rows) / len(rows)
+        score = (len(expected & header), consistent if width > 1 else 0.0, width)
+        if score > best:
+            best, chosen = score, delimiter
+    return chosen
+
+
+def _norm_header(name: str) -> str:
+    return " ".join(name.replace("\ufeff", "").split()).casefold()
+
+
+def _shown(header: Sequence[str]) -> str:
+    names = [h for h in header if h]
+    text = ", ".join(names[:_MAX_SHOWN_COLUMNS])
+    if len(names) > _MAX_SHOWN_COLUMNS:
+        text += f" and {len(names) - _MAX_SHOWN_COLUMNS} more"
+    return text
+
+
+def _column_positions(source: SourceMapping, header: list[str], file_name: str) -> list[tuple[int, str]]:
+    """(index in the row, canonical field) for every mapped column; refuses a missing column."""
+    exact: dict[str, int] = {}
+    folded: dict[str, list[int]] = {}
+    for index, name in enumerate(header):
+        exact.setdefault(name, index)
+        folded.setdefault(_norm_header(name), []).append(index)
+    positions: list[tuple[int, str]] = []
+    for column, target in source.columns.items():
+        if column in exact:
+            positions.append((exact[column], target))
+            continue
+        matches = folded.get(_norm_header(column), [])
+        if len(matches) == 1:
+            positions.append((matches[0], target))
+        elif len(matches) > 1:
+            raise InputFileError(f"{file_name}: column {column!r} appears {len(matches)} times in the "
+                                 "header; rename the duplicates or fix the export.")
+        else:
+            raise InputFileError(f"{file_name}: column {column!r} is missing (found: {_shown(header)}).")
+    return positions
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+def read_source(source: SourceMapping, path: str | Path) -> Iterator[RawRow]:
+    """Check ``path`` against ``source`` and return an iterator of its rows as ``RawRow``.
+
+    Raises InputFileError at once (before iterating) when the file is empty, not text, not the
+    format the mapping says, split by a delimiter that yields one column only, or lacks a mapped
+    column. Row-level problems never raise: see ``RawRow.problem``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{path}: no such file.")
+    if source.format == "excel":
+        return _read_excel(source, path)
+    return _read_csv(source, path)
+
+
+def _make_header(raw: Sequence[str]) -> list[str]:
+    header = [" ".join(str(h).replace("\ufeff", "").split()) for h in raw]
+    # Unnamed columns still need a key so their values are kept for the rejects file.
+    return [h if h else f"_column{i + 1}" for i, h in enumerate(header)]
+
+
+def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
+    name = path.name
+    with path.open("rb") as handle:
+        head = handle.read(_SAMPLE_BYTES)
+    if not head.strip():
+        raise InputFileError(f"{name}: the file is empty; expected a header line with the columns "
+                             f"of source {source.name!r}.")
+    if head.startswith(b"PK\x03\x04"):
+        raise InputFileError(f"{name}: this is an Excel/zip file, but the mapping says csv for "
+                             f"source {source.name!r}; set format: excel.")
+    if b"\x00" in head:
+        raise InputFileError(f"{name}: this is not a text file (it contains NUL bytes); expected a "
+                             f"CSV export for source {source.name!r}.")
+    encoding = detect_encoding(head) if source.encoding == "auto" else source.encoding
+    # The BOM is removed by utf-8-sig; if a fixed "utf-8" meets one, strip it from the header.
+    sample = head.decode(encoding, errors=_FALLBACK)
+    if len(head) == _SAMPLE_BYTES:
+        sample = sample[: sample.rfind("\n") + 1] or sample
+    delimiter = source.delimiter
+    if delimiter == "auto":
+        delimiter = detect_delimiter(sample, source.columns)
+    first = _split(sample, delimiter, limit=1)
+    if not first:
+        raise InputFileError(f"{name}: no header line found; expected the columns of source {source.name!r}.")
+    header = _make_header(first[0])
+    if len(header) == 1 and len(source.columns) > 1:
+        shown = repr(delimiter) if delimiter != "\t" else "tab"
+        raise InputFileError(
+            f"{name}: the header splits into one column only with delimiter {shown}, so the file is "
+            f"not separated the way the mapping says (header starts {first[0][0][:60]!r})."
+        )
+    positions = _column_positions(source, header, name)
+
+    def rows() -> Iterator[RawRow]:
+        with path.open(encoding=encoding, errors=_FALLBACK, newline="") as text:
+            reader = csv.reader(text, delimiter=delimiter)
+            yield from _rows(source, path, reader, header, positions, lambda: reader.line_num)
+
+    return rows()
+
+
+def _rows(source: SourceMapping, path: Path, reader: Iterator[list[str]], header: list[str],
+          positions: list[tuple[int, str]], line_of: Any) -> Iterator[RawRow]:
+    width = len(header)
+    row_index = next(i for i, f in positions if f == "row_id")
+    source_name, file_name = source.name, str(path)
+    previous_end = 0
+    header_seen = False
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = previous_end + 1
+            previous_end = line_of()
+            yield RawRow(source=source_name, row_id=f"line {line}", line=line, values={}, original={},
+                         file=file_name, problem=f"row cannot be split: {exc}")
+            continue
+        line = previous_end + 1
+        previous_end = line_of()
+        if not header_seen:
+            header_seen = True
+            continue
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        if len(fields) == width:
+            original = dict(zip(header, fields, strict=True))
+            values = {target: fields[index] for index, target in positions}
+            row_id = values["row_id"].strip() or f"line {line}"
+            yield RawRow(source_name, row_id, line, values, original, file_name)
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        original = dict(zip(header, fields, strict=False))
+        for extra, value in enumerate(fields[width:], start=width + 1):
+            original[f"_column{extra}"] = value
+        raw_id = fields[row_index].strip() if row_index < len(fields) else ""
+        yield RawRow(source_name, raw_id or f"line {line}", line, {}, original, file_name,
+                     problem=f"row has {len(fields)} fields, header has {width}")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    name = path.name
+    if path.stat().st_size == 0:
+        raise InputFileError(f"{name}: the file is empty; expected an Excel workbook for source "
+                             f"{source.name!r}.")
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise InputFileError(f"{name}: cannot be opened as an .xlsx workbook for source "
+                             f"{source.name!r} ({type(exc).__name__}).") from None
+    try:
+        if source.sheet is not None:
+            if source.sheet not in workbook.sheetnames:
+                raise InputFileError(f"{name}: sheet {source.sheet!r} is missing "
+                                     f"(found: {', '.join(workbook.sheetnames)}).")
+            sheet = workbook[source.sheet]
+        else:
+            sheet = workbook.worksheets[0]
+        cells = sheet.iter_rows(values_only=True)
+        header_raw: list[str] | None = None
+        header_line = 0
+        for header_line, row in enumerate(cells, start=1):  # noqa: B007 - the line is used below
+            if any(c is not None and str(c).strip() for c in row):
+                header_raw = [_cell(c) for c in row]
+                break
+        if header_raw is None:
+            raise InputFileError(f"{name}: the sheet {sheet.title!r} is empty; expected a header row "
+                                 f"with the columns of source {source.name!r}.")
+        while header_raw and not header_raw[-1].strip():
+            header_raw.pop()
+        header = _make_header(header_raw)
+        positions = _column_positions(source, header, name)
+    except BaseException:
+        workbook.close()
+        raise
+
+    def rows() -> Iterator[RawRow]:
+        width = len(header)
+        row_index = next(i for i, f in positions if f == "row_id")
+        try:
+            for line, raw in enumerate(cells, start=header_line + 1):
+                fields = [_cell(c) for c in raw]
+                while len(fields) > width and not fields[-1].strip():
+                    fields.pop()
+                if not any(f.strip() for f in fields):
+                    continue
+                if len(fields) < width:
+                    fields.extend([""] * (width - len(fields)))
+                if len(fields) > width:
+                    original = dict(zip(header, fields, strict=False))
+                    for extra, value in enumerate(fields[width:], start=width + 1):
+                        original[f"_column{extra}"] = value
+                    yield RawRow(source.name, fields[row_index].strip() or f"line {line}", line, {},
+                                 original, str(path),
+                                 problem=f"row has {len(fields)} filled cells, header has {width}")
+                    continue
+                values = {target: fields[index] for index, target in positions}
+                yield RawRow(source.name, values["row_id"].strip() or f"line {line}", line, values,
+                             dict(zip(header, fields, strict=True)), str(path))
+        finally:
+            workbook.close()
+
+    return rows()

@@ -1,0 +1,212 @@
+"""Validate and normalise raw rows into accepted :class:`Record` s and refused :class:`Reject` s.
+
+``validate(rows, source)`` is lazy and total: it yields exactly one outcome per input row, so
+``read == loaded + rejected`` holds by construction, and one bad row never stops the batch
+(pandera's "lazy" validation: every failure is data).
+
+Policy for invalid values (documented in docs/mapping-format.md):
+
+- the row is **rejected** (``Reject``) when its columns do not line up with the header, its row id
+  is empty or used before in the source, a ``required`` field is empty or invalid, or one of the
+  fields that place a person in time, space or a role is invalid: ``birth_date``,
+  ``observed_on`` (impossible, unreadable or future dates), ``municipality`` (unknown or
+  ambiguous place; the reason lists the closest names), ``role``, ``exploitation_type``, or the
+  name (a row with name columns but no usable last name);
+- an invalid **optional identifier** (``phone``, ``plate``, ``iban``, ``document_number``,
+  ``postcode``, ``nationality``, ``gender``, ``reliability``) is dropped from the record, the row is
+  loaded, and ``(field, reason)`` goes to ``Record.issues`` - the rejects file lists it with
+  outcome ``field_dropped``. A wrong phone number should not hide a person; a wrong date or place
+  would put them somewhere they were not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from functools import lru_cache
+from typing import Any
+
+from loaders.mapping import SourceMapping
+from loaders.normalise import enums
+from loaders.normalise.dates import parse_date
+from loaders.normalise.iban import normalise_iban
+from loaders.normalise.names import Name, match_keys, parse_full_name, parse_name_parts
+from loaders.normalise.nationality import normalise_nationality
+from loaders.normalise.phones import normalise_phone
+from loaders.normalise.places import resolve
+from loaders.normalise.plates import normalise_plate
+from loaders.normalise.postcodes import normalise_postcode
+from loaders.normalise.text import clean, fold
+from loaders.records import RawRow, Record, Reject
+
+__all__ = ["DROPPABLE", "validate"]
+
+#: Optional identifiers that are dropped (with an issue) instead of rejecting the row.
+DROPPABLE: frozenset[str] = frozenset(
+    {"phone", "plate", "iban", "document_number", "postcode", "nationality", "gender", "reliability"}
+)
+_NAME_FIELDS = ("first_name", "name_particle", "last_name", "full_name")
+
+
+def _document(text: str) -> str:
+    value = "".join(text.split()).upper()
+    if not value.isalnum():
+        raise ValueError(f"{text.strip()!r} is not a document number (letters and digits only)")
+    return value
+
+
+# Values that repeat (places, dates, words, shared phones) are normalised once per validate call;
+# failures are cached too, as (False, reason), so a bad value seen again costs a lookup.
+_CACHE_SIZE = 100_000
+_UNCACHED = frozenset({"row_id", "case_id", "signal_id"})
+Outcome = tuple[bool, Any]
+
+
+def _safe(func: Callable[[str], Any]) -> Callable[[str], Outcome]:
+    def run(text: str) -> Outcome:
+        try:
+            return True, func(text)
+        except ValueError as exc:
+            return False, str(exc)
+
+    return run
+
+
+def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[str], Outcome]]:
+    formats = source.date_formats
+    plain: dict[str, Callable[[str], Any]] = {
+        "row_id": clean, "case_id": clean, "signal_id": clean, "reported_by": clean,
+        "premises_name": clean, "premises_kind": clean,
+        "role": enums.normalise_role,
+        "exploitation_type": enums.normalise_exploitation,
+        "gender": enums.normalise_gender,
+        "reliability": enums.normalise_reliability,
+        "birth_date": lambda text: parse_date(text, formats, birth=True, today=today),
+        "observed_on": lambda text: parse_date(text, formats, today=today),
+        "nationality": normalise_nationality,
+        "phone": normalise_phone,
+        "plate": normalise_plate,
+        "iban": normalise_iban,
+        "document_number": _document,
+        "municipality": resolve,
+        "postcode": normalise_postcode,
+    }
+    return {field: _safe(func) if field in _UNCACHED else lru_cache(maxsize=_CACHE_SIZE)(_safe(func))
+            for field, func in plain.items()}
+
+
+def validate(rows: Iterable[RawRow], source: SourceMapping, *, today: dt.date | None = None,
+             seen_ids: set[str] | None = None) -> Iterator[Record | Reject]:
+    """Yield one :class:`Record` or :class:`Reject` per row, in input order.
+
+    Parameters
+    ----------
+    rows : raw rows of one source, e.g. from :func:`loaders.read.read_source`.
+    source : the source's mapping (value maps, date formats, required fields, defaults).
+    today : the reference day for refusing future dates (default: the current date).
+    seen_ids : row ids already accepted for this source (pass one set for all files of a source
+        so a row id repeated across files is caught); a new set by default.
+
+    Returns
+    -------
+    An iterator of outcomes; each Record has ``values`` with the normalised forms fixed in
+    :mod:`loaders.records` (only fields with a value), ``match`` with the name matching keys, and
+    ``issues`` for dropped optional identifiers.
+    """
+    today = today or dt.date.today()
+    check = _Checker(source, _normalisers(source, today), seen_ids)
+    for row in rows:
+        yield check(row)
+
+
+def _reject(row: RawRow, field: str, reason: str) -> Reject:
+    return Reject(row.source, row.row_id, field, reason, row.original, row.file, row.line)
+
+
+class _Checker:
+    """Turns one RawRow into its outcome; holds what is fixed per source."""
+
+    def __init__(self, source: SourceMapping, normalisers: dict[str, Callable[[str], Outcome]],
+                 seen_ids: set[str] | None) -> None:
+        self.source = source
+        self.normalisers = normalisers
+        self.required = source.required
+        self.seen: set[str] = set() if seen_ids is None else seen_ids
+        self.value_maps = source.values
+        self.has_names = any(f in source.fields for f in _NAME_FIELDS)
+        self.name_cache: dict[tuple[str, str, str, str], tuple[Name, dict[str, str]]] = {}
+
+    def __call__(self, row: RawRow) -> Record | Reject:
+        if row.problem:
+            return _reject(row, "_row", row.problem)
+        texts: dict[str, str] = {}
+        value_maps = self.value_maps
+        for field, raw in row.values.items():
+            text = raw.strip()
+            if text:
+                table = value_maps.get(field)
+                texts[field] = table.get(fold(text), text) if table else text
+        for field in self.required:
+            if field in texts:
+                continue
+            if field in ("first_name", "last_name") and "full_name" in texts:
+                continue
+            return _reject(row, field, f"required field '{field}' is empty")
+        row_id = clean(texts["row_id"])
+        if row_id in self.seen:
+            return _reject(row, "row_id", f"row id {row_id!r} appears more than once in source {row.source!r}")
+        values: dict[str, Any] = {}
+        issues: list[tuple[str, str]] = []
+        normalisers = self.normalisers
+        for field, text in texts.items():
+            if field in _NAME_FIELDS:
+                continue
+            ok, value = normalisers[field](text)
+            if ok:
+                values[field] = value
+            elif field in DROPPABLE and field not in self.required:
+                issues.append((field, value))
+            else:
+                return _reject(row, field, value)
+        match: dict[str, str] = {}
+        if self.has_names and ("last_name" in texts or "full_name" in texts or "first_name" in texts):
+            name, keys = self._name(texts)
+            if not name.last_name:
+                field = "full_name" if "full_name" in texts else "last_name"
+                return _reject(row, field, "the name has no last name")
+            if name.first_name:
+                values["first_name"] = name.first_name
+            if name.name_particle:
+                values["name_particle"] = name.name_particle
+            values["last_name"] = name.last_name
+            match = dict(keys)
+        self.seen.add(row_id)
+        source = self.source
+        return Record(
+            source=row.source,
+            row_id=row_id,
+            kind=source.kind,
+            values=values,
+            match=match,
+            legal_basis=source.legal_basis,
+            reliability=values.get("reliability") or source.reliability,
+            issues=issues,
+            original=row.original if issues else {},
+            file=row.file,
+            line=row.line,
+        )
+
+    def _name(self, texts: dict[str, str]) -> tuple[Name, dict[str, str]]:
+        key = (texts.get("full_name", ""), texts.get("first_name", ""), texts.get("name_particle", ""),
+               texts.get("last_name", ""))
+        found = self.name_cache.get(key)
+        if found is None:
+            if key[0]:
+                name = parse_full_name(key[0])
+            else:
+                name = parse_name_parts(key[1], key[2], key[3])
+            found = (name, match_keys(name))
+            if len(self.name_cache) >= _CACHE_SIZE:
+                self.name_cache.clear()
+            self.name_cache[key] = found
+        return found

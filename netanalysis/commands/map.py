@@ -1,0 +1,83 @@
+"""``netanalysis map``: render a group, region or ego map as one offline HTML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+__all__ = ["register"]
+
+VIEWS = ("group", "region", "ego")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``map`` subcommand to ``app``."""
+
+    @app.command("map")
+    def map_command(
+        store: Annotated[str, typer.Option("--store", help="Embedded store path or neo4j:// / bolt:// URI.")],
+        out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
+        view: Annotated[str, typer.Option("--view", help="group, region or ego.")] = "group",
+        group: Annotated[
+            list[str] | None, typer.Option("--group", help="Group id to draw (repeat for several).")
+        ] = None,
+        node: Annotated[
+            str | None,
+            typer.Option("--node", help="Ego view: Person:<pseudonym>, Premises:<id> or a pseudonym."),
+        ] = None,
+        depth: Annotated[int, typer.Option("--depth", help="Ego view: links to follow (1-4).")] = 2,
+        level: Annotated[
+            str, typer.Option("--level", help="Region level: police_unit, safety_region or province.")
+        ] = "police_unit",
+        size_by: Annotated[
+            str,
+            typer.Option("--size-by", help="Group view: betweenness, degree, weighted_degree, brokerage."),
+        ] = "betweenness",
+        date_from: Annotated[
+            str | None, typer.Option("--from", help="Only facts observed on or after this ISO date.")
+        ] = None,
+        date_to: Annotated[
+            str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")
+        ] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Seed of group detection and layout.")] = 0,
+    ) -> None:
+        """Draw perpetrator groups, victim moves between regions, or the network around one node."""
+        from graphstore import open_store
+        from graphstore.errors import ConfigError
+        from netanalysis.graphs import read_analysis_graph
+        from netanalysis.maps import ego_map, group_map, region_map
+
+        if view not in VIEWS:
+            raise ConfigError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
+        if view == "ego" and not node:
+            raise ConfigError("the ego view needs --node, e.g. --node Person:<pseudonym>")
+        if "://" not in store and not Path(store).exists():
+            raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
+        if not out.parent.exists():
+            raise ConfigError(f"the folder {out.parent} does not exist; create it or choose another --out")
+        graph_store = open_store(store)
+        try:
+            graph = read_analysis_graph(graph_store, date_from, date_to)
+        finally:
+            graph_store.close()
+        label = Path(store).name if "://" not in store else store.split("://", 1)[0] + " server"
+        if view == "ego":
+            assert node is not None
+            result = None
+            m = ego_map(graph, node, depth, level=level, seed=seed, data_label=label)
+        else:
+            from netanalysis.detect import DetectionSettings, detect
+
+            settings = DetectionSettings(
+                seed=seed, level=level, date_from=date_from, date_to=date_to
+            ).validate()
+            result = detect(graph, settings)
+            if view == "group":
+                m = group_map(graph, result, group or None, size_by, level=level, seed=seed, data_label=label)
+            else:
+                m = region_map(graph, result, level, group or None, data_label=label)
+        m.save(out)
+        extra = " (aggregated: " + m.notice + ")" if m.aggregated else ""
+        typer.echo(f"{m.view} map with {len(m.nodes)} nodes and {len(m.edges)} links written to {out}{extra}")

@@ -1,0 +1,90 @@
+"""``netanalysis neo4j start|stop|status``: run the toolkit's own Neo4j Community server."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netanalysis import neo4j_server
+from netanalysis.neo4j_server import ServerInfo
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="Server home (config, data, logs, state file). Default: ~/.cache/netanalysis/server.",
+        file_okay=False,
+    ),
+]
+
+
+def _describe(info: ServerInfo, verb: str) -> None:
+    typer.echo(f"Neo4j {verb} at {info.uri} (user {info.user}, pid {info.pid}, home {info.home})")
+    typer.echo(f"Browser/HTTP: http://127.0.0.1:{info.http_port}/")
+    typer.echo(f"Password and ports are in {info.home / 'state.json'} (readable by you only).")
+    typer.echo("Point the toolkit at it with:")
+    for name, value in info.env().items():
+        typer.echo(f"  export {name}={shlex.quote(value)}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``neo4j`` subcommand group."""
+    group = typer.Typer(
+        help="Run the toolkit's own Neo4j Community server (fetched from Maven Central on first use).",
+        no_args_is_help=True,
+    )
+    app.add_typer(group, name="neo4j")
+
+    @group.command("start")
+    def start_command(
+        home: HomeOption = None,
+        version: Annotated[
+            str, typer.Option("--version", help="Neo4j 5.x version from Maven Central.")
+        ] = neo4j_server.DEFAULT_VERSION,
+        heap: Annotated[str, typer.Option("--heap", help="JVM heap, e.g. 2g.")] = neo4j_server.DEFAULT_HEAP,
+        pagecache: Annotated[
+            str, typer.Option("--pagecache", help="Page cache, e.g. 1g.")
+        ] = neo4j_server.DEFAULT_PAGECACHE,
+        timeout: Annotated[
+            float, typer.Option("--timeout", help="Seconds to wait for Bolt to answer.")
+        ] = neo4j_server.DEFAULT_TIMEOUT,
+    ) -> None:
+        """Start the server (or show the one already running) on 127.0.0.1 with a generated password.
+
+        The first run downloads the server's jars (~125 MB) into ~/.cache/netanalysis; later
+        starts take about half a minute.
+        """
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with console.status("preparing Neo4j...") as spinner:
+
+            def progress(line: str) -> None:
+                spinner.update(line)
+                if not line.startswith("downloaded "):
+                    console.log(line)
+
+            info = neo4j_server.start(
+                home, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress
+            )
+        _describe(info, "running")
+
+    @group.command("stop")
+    def stop_command(home: HomeOption = None) -> None:
+        """Stop the server cleanly (SIGTERM; SIGKILL if it has not stopped after 90 s)."""
+        if neo4j_server.stop(home):
+            typer.echo("Neo4j stopped.")
+        else:
+            typer.echo("Neo4j was not running.")
+
+    @group.command("status")
+    def status_command(home: HomeOption = None) -> None:
+        """Say whether the server runs and how to reach it; exit code 1 if it does not run."""
+        info = neo4j_server.status(home)
+        if info is None:
+            typer.echo("Neo4j is not running (start it with: netanalysis neo4j start).")
+            raise typer.Exit(1)
+        _describe(info, "running")

@@ -1,0 +1,185 @@
+"""The main job: the whole pipeline on a folder of sources with a mapping and (optionally) truth.
+
+load (with rejects) -> detect -> evaluate against the truth -> maps -> report. Used by
+``netanalysis demo`` (the README's first command) and by the notebooks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from graphstore import open_store
+from graphstore.errors import ConfigError
+from loaders.pipeline import LoadSummary, load
+from loaders.pseudonymise import keygen, load_key
+from netanalysis.detect import DetectionResult, DetectionSettings, detect
+from netanalysis.evaluate import Evaluation, evaluate
+from netanalysis.graphs import read_analysis_graph
+from netanalysis.maps import ego_map, group_map, region_map
+from netanalysis.report import Period, ReportSettings, build_report
+
+__all__ = ["DemoOutputs", "default_period", "run_pipeline"]
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLES = REPO / "data_samples"
+
+
+@dataclass
+class DemoOutputs:
+    """Where everything the main job made is, and the figures it measured."""
+
+    store: str
+    load: LoadSummary
+    detection: DetectionResult
+    evaluation: Evaluation | None
+    period: Period
+    files: dict[str, Path] = field(default_factory=dict)
+
+
+def default_period(graph_dates: list[str]) -> Period:
+    """The last full calendar year before the latest observation (or that year if it is the only one)."""
+    if not graph_dates:
+        raise ConfigError("the store holds no dated observations to report on; load some sources first")
+    first, last = int(min(graph_dates)[:4]), int(max(graph_dates)[:4])
+    return Period.year(max(first, last - 1))
+
+
+def run_pipeline(
+    data_dir: str | os.PathLike[str] = SAMPLES,
+    out_dir: str | os.PathLike[str] = "demo-out",
+    store_uri: str | None = None,
+    key_file: str | os.PathLike[str] | None = None,
+    settings: DetectionSettings | None = None,
+    lang: str = "nl",
+    period: Period | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> DemoOutputs:
+    """Run load -> detect -> evaluate -> maps -> report on ``data_dir``.
+
+    Parameters
+    ----------
+    data_dir : folder with ``sources/``, ``sources.yaml`` and optionally ``truth/``.
+    out_dir : where outputs go (created).
+    store_uri : graph store; default an embedded store file in ``out_dir``.
+    key_file : pseudonymisation key; default ``$NETANALYSIS_KEY_FILE``, else a new throw-away
+        key in ``out_dir`` (fine for synthetic samples, never for real data).
+    settings : detection settings.
+    lang : report language (nl or en).
+    period : report period; default the last full year in the data.
+    progress : called with a line of text at each step.
+    """
+    say = progress or (lambda _line: None)
+    data, out = Path(data_dir), Path(out_dir)
+    if not (data / "sources.yaml").is_file():
+        raise ConfigError(f"{data} has no sources.yaml; point --data at a folder made by `netanalysis synth`")
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    if key_file is None and not os.environ.get("NETANALYSIS_KEY_FILE"):
+        key_file = out / "demo.key"
+        if not Path(key_file).exists():
+            keygen(key_file)
+    key = load_key(key_file)
+    store_uri = store_uri or str(out / "graph.sqlite")
+    settings = (settings or DetectionSettings()).validate()
+
+    store = open_store(store_uri)
+    try:
+        say(f"loading {data / 'sources'} into {store_uri}")
+        summary = load(
+            [data / "sources"], store, data / "sources.yaml", key, rejects_path=out / "rejects.csv"
+        )
+        summary.write_json(out / "load_summary.json")
+        files["rejects"] = out / "rejects.csv"
+        files["load summary"] = out / "load_summary.json"
+        say("reading the graph and detecting groups")
+        graph = read_analysis_graph(store)
+    finally:
+        store.close()
+
+    result = detect(graph, settings)
+    result.write(out / "detection")
+    files["detection"] = out / "detection"
+
+    evaluation = None
+    if (data / "truth").is_dir():
+        say("evaluating against the synthetic truth")
+        evaluation = evaluate(data / "truth", out / "detection")
+        (out / "evaluation.json").write_text(
+            json.dumps(evaluation.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+        )
+        files["evaluation"] = out / "evaluation.json"
+
+    say("drawing maps")
+    maps = out / "maps"
+    maps.mkdir(exist_ok=True)
+    label = f"{data.name} (synthetic)" if (data / "truth").is_dir() else data.name
+    summary_frame = result.group_summary
+    top = _top_groups(summary_frame, 3)
+    if top:
+        group_map(graph, result, top, data_label=label).save(maps / "groups.html")
+        files["group map"] = maps / "groups.html"
+    region_map(graph, result, data_label=label).save(maps / "regions.html")
+    files["region map"] = maps / "regions.html"
+    key_players = result.key_players
+    if not key_players.empty:
+        best = key_players.sort_values(["rank", "betweenness"], ascending=[True, False]).iloc[0]
+        centre = f"Person:{best['person_id']}"
+        ego_map(graph, centre, depth=2, result=result, data_label=label).save(maps / "ego.html")
+        files["ego map"] = maps / "ego.html"
+
+    dates = [
+        str(d["observed_on"])[:10]
+        for _u, _v, d in graph.edges(data=True)
+        if isinstance(d.get("observed_on"), str)
+    ]
+    window = period or default_period(dates)
+    say(f"writing the Rapporteur's report for {window.start} .. {window.end}")
+    rejects = (
+        pd.read_csv(out / "rejects.csv", dtype=str, keep_default_na=False)
+        if (out / "rejects.csv").exists()
+        else None
+    )
+    report = build_report(
+        result.frames(),
+        graph,
+        window,
+        ReportSettings(lang=lang, level=settings.level),
+        load_summary={k: vars(v) for k, v in summary.sources.items()},
+        rejects=rejects,
+        parameters=settings.to_dict(),
+    )
+    written = report.write(out / "report")
+    files["report"] = written["report.html"]
+    if "report.pdf" in written:
+        files["report pdf"] = written["report.pdf"]
+    return DemoOutputs(store_uri, summary, result, evaluation, window, files)
+
+
+def _top_groups(summary: pd.DataFrame, n: int) -> list[str]:
+    """The ``n`` highest-priority groups of two or more suspects, cross-regional first."""
+    if summary.empty:
+        return []
+    ranked = summary[summary["members"] >= 2].sort_values(
+        ["cross_regional", "priority", "group_id"], ascending=[False, False, True]
+    )
+    return [str(g) for g in ranked["group_id"].head(n)]
+
+
+def describe(outputs: DemoOutputs) -> dict[str, Any]:
+    """Plain summary of a run, for printing."""
+    return {
+        "store": outputs.store,
+        "read": outputs.load.read,
+        "loaded": outputs.load.loaded,
+        "rejected": outputs.load.rejected,
+        "groups": int((outputs.detection.group_summary["members"] >= 2).sum()),
+        "cross_regional_groups": int(outputs.detection.group_summary["cross_regional"].astype(bool).sum()),
+        "figures": outputs.evaluation.figures if outputs.evaluation else {},
+    }

@@ -1,0 +1,543 @@
+"""The detection pipeline: perpetrator network -> groups -> victims and their moves -> key players
+-> leads, as one ``DetectionResult`` of plain tables.
+
+>>> from netanalysis.detect import DetectionSettings, detect
+>>> result = detect(graph, DetectionSettings(level="police_unit", seed=1))  # doctest: +SKIP
+>>> result.write("out/")                                                      # doctest: +SKIP
+
+Every output file, column and rule is documented in ``docs/detection.md``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import time
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pandas as pd
+
+from graphstore.errors import ConfigError
+from netanalysis.graphs import check_iso_date
+from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
+from netanalysis.movement import (
+    bare_key,
+    check_level,
+    moves_from_observations,
+    municipality_regions,
+    node_label,
+    observations,
+)
+from netanalysis.projection import EvidenceWeights, perpetrator_network
+
+__all__ = ["COLUMNS", "DetectionResult", "DetectionSettings", "PriorityWeights", "detect", "priority"]
+
+# The fixed output contract: file stem -> columns, in order.
+COLUMNS: dict[str, list[str]] = {
+    "groups": ["group_id", "person_id", "role", "core", "stability"],
+    "persons": ["person_id", "source", "row_id"],
+    "movements": [
+        "group_id",
+        "person_id",
+        "from_code",
+        "to_code",
+        "from_region",
+        "to_region",
+        "date",
+        "cross_region",
+    ],
+    "group_summary": [
+        "group_id",
+        "members",
+        "victims",
+        "regions",
+        "n_regions",
+        "moves",
+        "cross_region_moves",
+        "cross_regional",
+        "exploitation_types",
+        "first_seen",
+        "last_seen",
+        "stability",
+        "priority",
+        "priority_reasons",
+    ],
+    "key_players": [
+        "group_id",
+        "person_id",
+        "region",
+        "degree",
+        "weighted_degree",
+        "betweenness",
+        "coordinator",
+        "gatekeeper",
+        "representative",
+        "liaison",
+        "itinerant",
+        "brokerage",
+        "rank",
+        "fragmentation_if_removed",
+    ],
+    "disruption": ["group_id", "strategy", "removed", "components", "largest_share"],
+    "leads": ["signal_id", "group_id", "score", "rank", "evidence", "via"],
+    "links": ["group_id", "person_a", "person_b", "weight", "kinds", "evidence_items"],
+    "signal_rows": ["signal_id", "source", "row_id"],
+}
+
+
+@dataclass
+class PriorityWeights:
+    """Points behind the priority score of a group (``priority``; ``docs/detection.md``)."""
+
+    cross_regional: float = 3.0
+    per_region: float = 0.5
+    per_victim: float = 1.0
+    max_victims: int = 5
+    minor_victims: float = 3.0
+    per_extra_member: float = 0.25
+    max_members: int = 9
+    recent: float = 2.0
+    recent_half_life_days: float = 365.0
+
+
+@dataclass
+class DetectionSettings:
+    """Everything the detection depends on, in one object (embedded in every output).
+
+    Attributes
+    ----------
+    weights : EvidenceWeights
+        Evidence weights of the perpetrator network.
+    method : {"leiden", "louvain"}
+        Community detection method.
+    seed : int
+        Seed of the community detection and the stability re-runs.
+    resolution : float
+        Resolution of the community detection (higher: smaller groups).
+    level : {"police_unit", "safety_region", "province"}
+        Region level for regions, moves and brokerage.
+    date_from, date_to : str, optional
+        ISO dates of the window the graph was read for (informational here: ``detect`` works on
+        the graph it is given; ``read_analysis_graph`` applies the window).
+    as_of : str, optional
+        Reference date for recency; default the latest observation in the graph.
+    stability_runs : int
+        Re-runs for the stability figure (0: skip, every group gets stability 1).
+    stability_drop : float
+        Share of evidence links left out in each stability re-run.
+    priority_weights : PriorityWeights
+        Points behind the priority score.
+    betweenness_k : int, optional
+        Sample size for betweenness in key players on large groups (None: exact).
+    """
+
+    weights: EvidenceWeights = field(default_factory=EvidenceWeights)
+    method: str = "leiden"
+    seed: int = 0
+    resolution: float = 1.0
+    level: str = "police_unit"
+    date_from: str | None = None
+    date_to: str | None = None
+    as_of: str | None = None
+    stability_runs: int = 10
+    stability_drop: float = 0.1
+    priority_weights: PriorityWeights = field(default_factory=PriorityWeights)
+    betweenness_k: int | None = None
+
+    def validate(self) -> DetectionSettings:
+        """Check the settings; raise ConfigError with what to change."""
+        check_level(self.level)
+        if self.method not in METHODS:
+            raise ConfigError(f"unknown group method {self.method!r}; use one of {', '.join(METHODS)}.")
+        if self.resolution <= 0:
+            raise ConfigError(f"resolution must be above 0, got {self.resolution}.")
+        if self.stability_runs < 0:
+            raise ConfigError(f"stability runs must be 0 or more, got {self.stability_runs}.")
+        check_iso_date(self.date_from, "date_from")
+        check_iso_date(self.date_to, "date_to")
+        check_iso_date(self.as_of, "as_of")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, JSON-serialisable dict."""
+        return asdict(self)
+
+
+@dataclass
+class DetectionResult:
+    """The detection outputs: one DataFrame per CSV file (columns in ``COLUMNS``)."""
+
+    groups: pd.DataFrame
+    persons: pd.DataFrame
+    movements: pd.DataFrame
+    group_summary: pd.DataFrame
+    key_players: pd.DataFrame
+    disruption: pd.DataFrame
+    leads: pd.DataFrame
+    links: pd.DataFrame
+    signal_rows: pd.DataFrame
+    settings: dict[str, Any]
+    level: str
+    network: nx.Graph | None = field(default=None, repr=False, compare=False)
+    timings: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """File stem -> DataFrame."""
+        return {name: getattr(self, name) for name in COLUMNS}
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write one CSV per frame (UTF-8, comma, header) and ``settings.json``; returns the paths."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, frame in self.frames().items():
+            path = out / f"{name}.csv"
+            frame.to_csv(path, index=False, lineterminator="\n")
+            paths.append(path)
+        path = out / "settings.json"
+        path.write_text(json.dumps(self.settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        paths.append(path)
+        return paths
+
+
+def _frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame | None) -> pd.DataFrame:
+    frame = pd.DataFrame(rows) if not isinstance(rows, pd.DataFrame) else rows
+    for column in COLUMNS[name]:
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype="object")
+    return frame[COLUMNS[name]].reset_index(drop=True)
+
+
+def _optional(module: str, function: str) -> Any:
+    # keyplayers/leads are built alongside this module; run them when they are installed.
+    try:
+        return getattr(importlib.import_module(module), function)
+    except (ImportError, AttributeError):
+        return None
+
+
+def priority(
+    summary: Mapping[str, Any], minors: int, as_of: str | None, weights: PriorityWeights
+) -> tuple[float, str]:
+    """Priority score of a group and the reasons behind it.
+
+    Points: cross-regional (``cross_regional`` plus ``per_region`` for each region beyond the
+    first), ``per_victim`` per victim (at most ``max_victims``), ``minor_victims`` when a victim was
+    under 18 when first seen, ``per_extra_member`` per suspect beyond the first (at most
+    ``max_members``), and ``recent`` halved every ``recent_half_life_days`` between the group's
+    last observation and ``as_of``. The sum is multiplied by ``0.5 + 0.5 x stability``, so a
+    group that falls apart on re-runs ranks lower.
+
+    Returns
+    -------
+    (float, str)
+        The score (3 decimals) and the reasons as ``"; "``-joined text.
+
+    Examples
+    --------
+    >>> s = {"cross_regional": True, "n_regions": 2, "victims": 2, "members": 3,
+    ...      "last_seen": "2024-01-01", "stability": 1.0}
+    >>> priority(s, 0, "2024-01-01", PriorityWeights())
+    (8.0, 'cross-regional, 2 regions +3.5; 2 victims +2.0; 3 suspects +0.5; last seen 2024-01-01 +2.0')
+    """
+    score = 0.0
+    reasons = []
+    if summary["cross_regional"]:
+        points = weights.cross_regional + weights.per_region * max(int(summary["n_regions"]) - 1, 0)
+        score += points
+        reasons.append(f"cross-regional, {summary['n_regions']} regions +{points:.1f}")
+    if summary["victims"]:
+        points = weights.per_victim * min(int(summary["victims"]), weights.max_victims)
+        score += points
+        reasons.append(f"{summary['victims']} victims +{points:.1f}")
+    if minors:
+        score += weights.minor_victims
+        reasons.append(f"{minors} minor victims +{weights.minor_victims:.1f}")
+    extra = min(max(int(summary["members"]) - 1, 0), weights.max_members)
+    if extra:
+        points = weights.per_extra_member * extra
+        score += points
+        reasons.append(f"{summary['members']} suspects +{points:.1f}")
+    if summary.get("last_seen") and as_of:
+        age = (dt.date.fromisoformat(as_of) - dt.date.fromisoformat(str(summary["last_seen"]))).days
+        points = weights.recent * 0.5 ** (max(age, 0) / weights.recent_half_life_days)
+        score += points
+        reasons.append(f"last seen {summary['last_seen']} +{points:.1f}")
+    stability = float(summary.get("stability", 1.0))
+    if stability < 1.0:
+        reasons.append(f"stability {stability:.2f} x{0.5 + 0.5 * stability:.2f}")
+    score *= 0.5 + 0.5 * stability
+    return round(score, 3), "; ".join(reasons)
+
+
+def _persons_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
+    rows = []
+    for u, v, data in graph.edges(data=True):
+        if data.get("type") != "DESCRIBES":
+            continue
+        record = graph.nodes[u]
+        source = record.get("source")
+        row_id = record.get("row_id")
+        if source is None or row_id is None:
+            source, _, row_id = bare_key(u).partition(":")
+        rows.append({"person_id": bare_key(v), "source": str(source), "row_id": str(row_id)})
+    frame = _frame("persons", rows)
+    return frame.drop_duplicates().sort_values(["person_id", "source", "row_id"]).reset_index(drop=True)
+
+
+def _signal_rows_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
+    # A signal can come from several source rows (an inspection with several workers found); its
+    # facts (CONCERNS, AT) carry the rows they came from.
+    rows = set()
+    for u, _, data in graph.edges(data=True):
+        if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
+            rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
+    frame = _frame("signal_rows", [dict(zip(COLUMNS["signal_rows"], r, strict=True)) for r in sorted(rows)])
+    return frame
+
+
+def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) -> DetectionResult:
+    """Detect perpetrator groups, their victims' moves, key players and leads.
+
+    Parameters
+    ----------
+    graph : networkx.MultiDiGraph
+        The graph as read from the store (``netanalysis.graphs.read_analysis_graph``).
+    settings : DetectionSettings, optional
+        Default settings when not given.
+
+    Returns
+    -------
+    DetectionResult
+        Frames as documented in ``docs/detection.md``; ``settings`` holds the settings used plus
+        the ``as_of`` date and the package version.
+
+    Raises
+    ------
+    ConfigError
+        When a setting is invalid.
+    """
+    from netanalysis import __version__
+
+    settings = (settings or DetectionSettings()).validate()
+    level = settings.level
+    clock = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    network = perpetrator_network(graph, settings.weights, settings.as_of, level)
+    lap("network")
+    as_of = network.graph.get("as_of")
+    partition = find_groups(network, settings.method, settings.seed, settings.resolution)
+    lap("groups")
+    stability = group_stability(
+        network,
+        partition,
+        runs=settings.stability_runs,
+        seed=settings.seed,
+        method=settings.method,
+        resolution=settings.resolution,
+        drop=settings.stability_drop,
+    )
+    suspect_groups = {f"Person:{p}": g for p, g in partition.items()}
+    lap("stability")
+    victim_groups = attach_victims(graph, suspect_groups)
+
+    group_rows = []
+    for person, group in partition.items():
+        st = stability[group]
+        group_rows.append(
+            {
+                "group_id": group,
+                "person_id": person,
+                "role": "suspect",
+                "core": person in st.core,
+                "stability": round(st.stability, 4),
+            }
+        )
+    for victim, group in victim_groups.items():
+        group_rows.append(
+            {
+                "group_id": group,
+                "person_id": bare_key(victim),
+                "role": "victim",
+                "core": False,
+                "stability": round(stability[group].stability, 4),
+            }
+        )
+    groups = _frame("groups", group_rows)
+    if len(groups):
+        groups = groups.sort_values(["group_id", "role", "person_id"]).reset_index(drop=True)
+
+    regions = municipality_regions(graph, level)
+    members_of: dict[str, list[str]] = defaultdict(list)
+    for node, group in suspect_groups.items():
+        members_of[group].append(node)
+    victims_of: dict[str, list[str]] = defaultdict(list)
+    for node, group in victim_groups.items():
+        victims_of[group].append(node)
+    everyone = set(suspect_groups) | set(victim_groups)
+    obs = observations(graph, everyone)
+
+    move_rows = []
+    for victim, group in victim_groups.items():
+        for move in moves_from_observations(victim, obs.get(victim, [])):
+            fr, to = regions.get(move.from_code, "unknown"), regions.get(move.to_code, "unknown")
+            move_rows.append(
+                {
+                    "group_id": group,
+                    "person_id": bare_key(victim),
+                    "from_code": move.from_code,
+                    "to_code": move.to_code,
+                    "from_region": fr,
+                    "to_region": to,
+                    "date": move.date,
+                    "cross_region": fr != to,
+                }
+            )
+    movements = _frame("movements", move_rows)
+    if len(movements):
+        movements = movements.sort_values(["group_id", "person_id", "date", "from_code"]).reset_index(
+            drop=True
+        )
+
+    # Dates, exploitation types and minors per group, from the facts of its members.
+    first: dict[str, str] = {}
+    last: dict[str, str] = {}
+    types: dict[str, set[str]] = defaultdict(set)
+    node_group = {**suspect_groups, **victim_groups}
+    for u, v, data in graph.edges(data=True):
+        owner = node_group.get(u)
+        if owner is None:
+            continue
+        date = str(data.get("observed_on") or "")
+        if date:
+            first[owner] = min(first.get(owner, date), date)
+            last[owner] = max(last.get(owner, date), date)
+        if data.get("type") in ("SUSPECT_IN", "VICTIM_IN") or node_label(graph, v) == "Case":
+            kind = graph.nodes[v].get("exploitation_type")
+            if kind:
+                types[owner].add(str(kind))
+    minors: Counter[str] = Counter()
+    for victim, group in victim_groups.items():
+        birth = graph.nodes[victim].get("birth_year")
+        seen = obs.get(victim)
+        if birth and seen and int(seen[0][0][:4]) - int(birth) < 18:
+            minors[group] += 1
+
+    moves_by_group: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for move_row in move_rows:
+        moves_by_group[str(move_row["group_id"])].append(move_row)
+    summary_rows = []
+    for group in sorted(members_of):
+        touched = sorted(
+            {
+                regions[code]
+                for node in members_of[group] + victims_of[group]
+                for _, code in obs.get(node, [])
+                if code in regions
+            }
+        )
+        group_moves = moves_by_group.get(group, [])
+        cross = sum(1 for m in group_moves if m["cross_region"])
+        known = sorted(types[group] - {"unknown"}) or sorted(types[group])
+        row: dict[str, Any] = {
+            "group_id": group,
+            "members": len(members_of[group]),
+            "victims": len(victims_of[group]),
+            "regions": "|".join(touched),
+            "n_regions": len(touched),
+            "moves": len(group_moves),
+            "cross_region_moves": cross,
+            "cross_regional": cross > 0,
+            "exploitation_types": "|".join(known),
+            "first_seen": first.get(group, ""),
+            "last_seen": last.get(group, ""),
+            "stability": round(stability[group].stability, 4),
+        }
+        row["priority"], row["priority_reasons"] = priority(
+            row, minors[group], as_of, settings.priority_weights
+        )
+        summary_rows.append(row)
+    group_summary = _frame("group_summary", summary_rows)
+
+    link_rows = []
+    for a, b, data in network.edges(data=True):
+        ga, gb = partition[a], partition[b]
+        link_rows.append(
+            {
+                "group_id": ga if ga == gb else "",
+                "person_a": min(a, b),
+                "person_b": max(a, b),
+                "weight": round(float(data["weight"]), 6),
+                "kinds": data.get("kinds", ""),
+                "evidence_items": sum((data.get("evidence") or {}).values()),
+            }
+        )
+    links = _frame("links", link_rows)
+    if len(links):
+        links = links.sort_values(["person_a", "person_b"]).reset_index(drop=True)
+
+    bare_groups = {bare_key(node): group for node, group in node_group.items()}
+    key_players_fn = _optional("netanalysis.keyplayers", "key_players")
+    disruption_fn = _optional("netanalysis.keyplayers", "disruption")
+    leads_fn = _optional("netanalysis.leads", "find_leads")
+    kp_kwargs: dict[str, Any] = {"region_attr": "region", "weight": "weight", "seed": settings.seed}
+    if settings.betweenness_k is not None:
+        kp_kwargs["betweenness_k"] = settings.betweenness_k
+    lap("movements_and_summary")
+    key_players = _frame(
+        "key_players", key_players_fn(network, partition, **kp_kwargs) if key_players_fn else None
+    )
+    lap("key_players")
+    disruption = _frame("disruption", disruption_fn(network, partition) if disruption_fn else None)
+    lap("disruption")
+    leads = _frame("leads", leads_fn(graph, bare_groups) if leads_fn else None)
+    lap("leads")
+
+    used = settings.to_dict()
+    used.update(
+        {
+            "as_of": as_of,
+            "netanalysis_version": __version__,
+            "network": {
+                "suspects": network.number_of_nodes(),
+                "links": network.number_of_edges(),
+                "skipped_items": network.graph.get("skipped_items", {}),
+            },
+            "computed": {
+                "key_players": key_players_fn is not None,
+                "disruption": disruption_fn is not None,
+                "leads": leads_fn is not None,
+            },
+        }
+    )
+    persons = _persons_frame(graph)
+    signal_rows = _signal_rows_frame(graph)
+    lap("persons")
+    return DetectionResult(
+        groups=groups,
+        persons=persons,
+        movements=movements,
+        group_summary=group_summary,
+        key_players=key_players,
+        disruption=disruption,
+        leads=leads,
+        links=links,
+        signal_rows=signal_rows,
+        settings=used,
+        level=level,
+        network=network,
+        timings=timings,
+    )

@@ -1,0 +1,421 @@
+"""The whole load, end to end, into the embedded store (and Neo4j, marked ``neo4j``).
+
+Two inputs: a tiny hand-made export (fictional names) whose answer is known, and the synthetic
+samples in ``data_samples/`` (``netanalysis synth``) when they are there.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from conftest import DATA_SAMPLES
+
+from graphstore import open_store
+from graphstore.base import GraphStore, RelRow
+from graphstore.errors import ConfigError, StoreError
+from loaders.mapping import load_mapping
+from loaders.pipeline import load, read_records
+from loaders.pseudonymise import Pseudonymiser
+from loaders.read import assign_files
+from netanalysis.cli import main
+
+KEY = Pseudonymiser(bytes(range(32)))
+
+MAPPING = """
+version: 1
+sources:
+  - name: zaken
+    kind: case
+    files: ["zaken*.csv"]
+    format: csv
+    legal_basis: "Wpg art. 9"
+    reliability: A1
+    columns:
+      Regel: row_id
+      Zaak: case_id
+      Rol: role
+      Voornaam: first_name
+      Tussenvoegsel: name_particle
+      Achternaam: last_name
+      Geboortedatum: birth_date
+      Telefoon: phone
+      Kenteken: plate
+      IBAN: iban
+      Plaats: municipality
+      Postcode: postcode
+      Locatie: premises_name
+      Soort: premises_kind
+      Vorm: exploitation_type
+      Datum: observed_on
+    values:
+      role: {Verdachte: suspect, Slachtoffer: victim}
+    required: [row_id, role, observed_on]
+  - name: signalen
+    kind: signal
+    files: ["signalen*.csv"]
+    format: csv
+    legal_basis: "Wpg art. 19"
+    reliability: C3
+    columns:
+      Nr: row_id
+      Signaal: signal_id
+      Zaak: case_id
+      Naam: full_name
+      Geb: birth_date
+      Tel: phone
+      Gemeente: municipality
+      Pand: premises_name
+      Datum: observed_on
+    required: [row_id, observed_on]
+"""
+
+ZAKEN = (
+    "Regel;Zaak;Rol;Voornaam;Tussenvoegsel;Achternaam;Geboortedatum;Telefoon;Kenteken;IBAN;Plaats;"
+    "Postcode;Locatie;Soort;Vorm;Datum\n"
+    "1;Z-2023-001;Verdachte;Testa;van der;Fictief;03-02-1980;06 12345678;12-ABC-3;NL91ABNA0417164300;"
+    "Den Haag;2511 AB;Salon Fantasia;massage;sexual;01-03-2023\n"
+    "2;Z-2023-001;Slachtoffer;Proefka;;Nepova;11-11-2001;06 12345678;;;Den Haag;2511;Salon Fantasia;"
+    "massage;sexual;02-03-2023\n"
+    "3;Z-2023-001;Verdachte;Dummo;;Verzinsel;05-05-1975;06 12345678;12-ABC-3;;Amsterdam;;;;sexual;"
+    "03-03-2023\n"
+    "4;Z-2023-002;Verdachte;Testa;van der;Fictief;03-02-1980;;;;Rotterdam;;;;labour;31-02-2023\n"
+    "5;Z-2023-002;Slachtoffer;Nepova;;Proefka;11-11-2001;;;;Rotterdam;;;;labour;05-06-2023\n"
+)
+SIGNALEN = (
+    "Nr,Signaal,Zaak,Naam,Geb,Tel,Gemeente,Pand,Datum\n"
+    "a1,S1,Z-2023-001,\"Fictief, Testa van der\",1980-02-03,+31612345678,'s-Gravenhage,Salon Fantasia,"
+    "2023-04-01\n"
+    "a2,S1,,Proefka Nepova,,,Utrecht,,2023-04-01\n"
+    "a3,S2,,,,,Utrecht,Autowas Nergens,2023-05-01\n"
+)
+# Clear values of the hand-made export that must never reach the store.
+CLEAR = ["Testa", "Fictief", "Proefka", "Nepova", "Dummo", "Verzinsel", "+31612345678", "0612345678",
+         "12-ABC-3", "NL91ABNA0417164300", "Z-2023-001", "Z-2023-002", "1980-02-03", "2001-11-11",
+         "Salon Fantasia", "Autowas Nergens"]
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text(textwrap.dedent(MAPPING), encoding="utf-8")
+    (folder / "zaken.csv").write_text(ZAKEN, encoding="utf-8")
+    (folder / "signalen.csv").write_text(SIGNALEN, encoding="cp1252")
+    return folder
+
+
+def graph_of(path: Path) -> nx.MultiDiGraph:
+    store = open_store(str(path))
+    try:
+        return store.read_graph()
+    finally:
+        store.close()
+
+
+def same_graph(a: nx.MultiDiGraph, b: nx.MultiDiGraph) -> bool:
+    nodes_a = {n: _canon(d) for n, d in a.nodes(data=True)}
+    nodes_b = {n: _canon(d) for n, d in b.nodes(data=True)}
+    edges_a = sorted((u, v, k, _canon(d)) for u, v, k, d in a.edges(keys=True, data=True))
+    edges_b = sorted((u, v, k, _canon(d)) for u, v, k, d in b.edges(keys=True, data=True))
+    return nodes_a == nodes_b and edges_a == edges_b
+
+
+def _canon(d: dict[str, Any]) -> str:
+    return json.dumps(d, sort_keys=True, default=str)
+
+
+def run_load(folder: Path, store_path: Path, rejects: Path | None = None, **kw: Any) -> Any:
+    store = open_store(str(store_path))
+    try:
+        return load([folder], store, folder / "sources.yaml", KEY,
+                    rejects_path=rejects or store_path.with_suffix(".rejects.csv"), **kw)
+    finally:
+        store.close()
+
+
+# --- the hand-made export -------------------------------------------------------------------------
+
+
+def test_accounting_and_known_answer(small: Path, tmp_path: Path) -> None:
+    summary = run_load(small, tmp_path / "g.db", tmp_path / "rejects.csv")
+    assert {n: (c.read, c.loaded, c.rejected) for n, c in summary.sources.items()} == {
+        "zaken": (5, 4, 1), "signalen": (3, 3, 0)}
+    rejects = (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
+    assert "zaken,4,rejected,observed_on" in rejects
+    g = graph_of(tmp_path / "g.db")
+    persons = {n: d for n, d in g.nodes(data=True) if d["label"] == "Person"}
+    # Testa (zaken 1 + signal a1, exact identity), Proefka (zaken 2 + swapped zaken 5 + the signal
+    # without birth date), Dummo: 3 persons from 7 person records.
+    assert len(persons) == 3
+    described = {
+        p: sorted(u.split(":", 1)[1] for u, _v, d in g.in_edges(p, data=True) if d["type"] == "DESCRIBES")
+        for p in persons
+    }
+    assert sorted(described.values()) == [
+        ["signalen:a1", "zaken:1"], ["signalen:a2", "zaken:2", "zaken:5"], ["zaken:3"]]
+    testa = "Person:" + KEY.hash("person", "name\x1ftesta\x1fvanderfictief\x1f1980-02-03")
+    assert described[testa] == ["signalen:a1", "zaken:1"]
+    assert persons[testa]["roles"] == ["signalled", "suspect"]
+    assert persons[testa]["birth_year"] == 1980
+    # Shared phone and plate: three different people use the same phone; none of them merged.
+    phone = KEY.hash("phone", "+31612345678")
+    users = {u for u, _v, d in g.in_edges(f"Phone:{phone}", data=True) if d["type"] == "USES"}
+    assert len(users) == 3
+    # Case and signal link through the keyed case number.
+    case = KEY.hash("case", "Z-2023-001")
+    assert g.nodes[f"Case:{case}"]["exploitation_type"] == "sexual"
+    assert g.nodes["Signal:signalen:S1"]["case_linked"] is True
+    # Every relationship from a row carries provenance.
+    for _u, _v, d in g.edges(data=True):
+        if d.get("source") == "CBS 2025":
+            continue
+        for prop in ("source", "row_id", "batch", "legal_basis", "reliability", "observed_on"):
+            assert prop in d, (d["type"], prop)
+    assert len([n for n, d in g.nodes(data=True) if d["label"] == "Municipality"]) == 342
+    assert len([n for n, d in g.nodes(data=True) if d["label"] == "Region"]) == 47
+
+
+def test_reload_changes_nothing(small: Path, tmp_path: Path) -> None:
+    store_path = tmp_path / "g.db"
+    first = run_load(small, store_path)
+    before = graph_of(store_path)
+    second = run_load(small, store_path)
+    after = graph_of(store_path)
+    assert first.batch == second.batch
+    assert before.number_of_nodes() == after.number_of_nodes()
+    assert before.number_of_edges() == after.number_of_edges()
+    assert same_graph(before, after)
+
+
+class CutOff:
+    """A real store that stops (as a crash would) after ``limit`` write calls."""
+
+    def __init__(self, store: GraphStore, limit: int) -> None:
+        self.store, self.limit, self.uri = store, limit, store.uri
+
+    def _tick(self) -> None:
+        self.limit -= 1
+        if self.limit < 0:
+            raise StoreError("connection lost (simulated cut-off)")
+
+    def upsert_nodes(self, label: str, rows: Any, batch_size: int = 5000) -> int:
+        self._tick()
+        return self.store.upsert_nodes(label, rows, batch_size)
+
+    def upsert_relationships(self, rel_type: str, s: str, e: str, rows: Any, batch_size: int = 5000) -> int:
+        self._tick()
+        return self.store.upsert_relationships(rel_type, s, e, rows, batch_size)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("limit", [1, 5, 12])
+def test_cut_off_load_rerun_equals_uncut(small: Path, tmp_path: Path, limit: int) -> None:
+    run_load(small, tmp_path / "uncut.db")
+    real = open_store(str(tmp_path / "cut.db"))
+    try:
+        with pytest.raises(StoreError, match="simulated"):
+            load([small], CutOff(real, limit), small / "sources.yaml", KEY,  # type: ignore[arg-type]
+                 rejects_path=tmp_path / "r.csv", batch_size=2)
+    finally:
+        real.close()
+    assert not same_graph(graph_of(tmp_path / "cut.db"), graph_of(tmp_path / "uncut.db"))
+    run_load(small, tmp_path / "cut.db")
+    assert same_graph(graph_of(tmp_path / "cut.db"), graph_of(tmp_path / "uncut.db"))
+
+
+def test_no_clear_identifier_in_store_file_or_graph(small: Path, tmp_path: Path) -> None:
+    store_path = tmp_path / "g.db"
+    run_load(small, store_path)
+    blob = b"".join(p.read_bytes() for p in tmp_path.glob("g.db*") if p.suffix != ".csv")
+    text = json.dumps(nx.node_link_data(graph_of(store_path), edges="edges"), default=str)
+    for value in CLEAR:
+        assert value.encode() not in blob, value
+        assert value.lower().encode() not in blob.lower(), value
+        assert value.lower() not in text.lower(), value
+
+
+def test_new_batch_merges_and_keeps_roles(small: Path, tmp_path: Path) -> None:
+    zaken, signalen = tmp_path / "z", tmp_path / "s"
+    for folder, name in ((zaken, "zaken.csv"), (signalen, "signalen.csv")):
+        folder.mkdir()
+        shutil.copy(small / name, folder / name)
+    store_path = tmp_path / "g.db"
+    store = open_store(str(store_path))
+    try:
+        a = load([zaken], store, small / "sources.yaml", KEY, rejects_path=tmp_path / "ra.csv")
+        b = load([signalen], store, small / "sources.yaml", KEY, rejects_path=tmp_path / "rb.csv")
+    finally:
+        store.close()
+    assert a.batch != b.batch
+    g = graph_of(store_path)
+    testa = "Person:" + KEY.hash("person", "name\x1ftesta\x1fvanderfictief\x1f1980-02-03")
+    assert g.nodes[testa]["roles"] == ["signalled", "suspect"]
+    batches = {d["batch"] for _u, v, d in g.in_edges(testa, data=True) if d["type"] == "DESCRIBES"}
+    assert batches == {a.batch, b.batch}
+
+
+def test_load_without_key_refuses_with_howto(small: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("NETANALYSIS_KEY_FILE", raising=False)
+    store = open_store(str(tmp_path / "g.db"))
+    try:
+        with pytest.raises(ConfigError, match="netanalysis keygen --out FILE"):
+            load([small], store, small / "sources.yaml", None)
+    finally:
+        store.close()
+
+
+def test_cli_load_and_keygen(small: Path, tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.delenv("NETANALYSIS_KEY_FILE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    store = str(tmp_path / "g.db")
+    base = ["load", str(small), "--store", store, "--mapping", str(small / "sources.yaml")]
+    assert main(base) == 2
+    assert "netanalysis keygen --out FILE" in capsys.readouterr().err
+    assert main(["keygen", "--out", str(tmp_path / "k.key")]) == 0
+    assert main(["keygen", "--out", str(tmp_path / "k.key")]) == 2
+    code = main([*base, "--key-file", str(tmp_path / "k.key"), "--rejects", str(tmp_path / "r.csv"),
+                 "--summary-json", str(tmp_path / "s.json")])
+    assert code == 0
+    summary = json.loads((tmp_path / "s.json").read_text())
+    assert summary["sources"]["zaken"] == {"read": 5, "loaded": 4, "rejected": 1}
+    assert summary["totals"] == {"read": 8, "loaded": 7, "rejected": 1}
+    assert (tmp_path / "r.csv").is_file()
+    bad = main([*base, "--key-file", str(tmp_path / "k.key"), str(tmp_path / "nothing-here")])
+    assert bad == 2
+
+
+# --- the synthetic samples ------------------------------------------------------------------------
+
+SAMPLES_MAPPING = DATA_SAMPLES / "sources.yaml"
+
+
+def _sample_clear_values() -> Iterator[str]:
+    mapping = load_mapping(SAMPLES_MAPPING)
+    records = read_records(mapping, assign_files(mapping, [DATA_SAMPLES]), lambda _x: None, {})
+    for r in records:
+        v = r.values
+        for name in ("last_name", "phone", "plate", "iban", "document_number", "case_id"):
+            value = v.get(name)
+            if isinstance(value, str) and len(value) >= 5:
+                yield value
+        if v.get("first_name") and v.get("last_name"):
+            yield f"{v['first_name']} {v['last_name']}"
+
+
+def test_samples_accounting_reload_and_privacy(tmp_path: Path) -> None:
+    store_path = tmp_path / "g.db"
+    store = open_store(str(store_path))
+    try:
+        summary = load([DATA_SAMPLES], store, SAMPLES_MAPPING, KEY, rejects_path=tmp_path / "r.csv")
+        counts = store.counts()
+        again = load([DATA_SAMPLES], store, SAMPLES_MAPPING, KEY, rejects_path=tmp_path / "r2.csv")
+        assert store.counts() == counts
+    finally:
+        store.close()
+    assert summary.sources and all(c.read > 0 for c in summary.sources.values())
+    for name, c in summary.sources.items():
+        assert c.read == c.loaded + c.rejected, name
+    assert summary.batch == again.batch
+    blob = b"".join(p.read_bytes() for p in tmp_path.glob("g.db*"))
+    text = json.dumps(nx.node_link_data(graph_of(store_path), edges="edges"), default=str)
+    # Public reference names (a surname such as Horst is also in "Horst aan de Maas") are not leaks.
+    reference = Path(load_mapping.__code__.co_filename).parent / "reference"
+    public = "".join((reference / f).read_text(encoding="utf-8")
+                     for f in ("municipalities.csv", "regions.csv"))
+    values = {v for v in _sample_clear_values() if v not in public}
+    assert len(values) > 100
+    for value in values:
+        assert value.encode() not in blob, "clear identifier in store file"
+        assert value not in text, "clear identifier in graph"
+
+
+# --- Neo4j ----------------------------------------------------------------------------------------
+
+
+def _server_store(server: Any) -> GraphStore:
+    from neo4j import GraphDatabase
+
+    from graphstore.neo4j_store import Neo4jStore
+
+    with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
+        with driver.session() as session:
+            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+    return Neo4jStore(server.uri, user=server.user, password=server.password)
+
+
+@pytest.fixture
+def neo4j_store(request: pytest.FixtureRequest) -> Iterator[GraphStore]:
+    """An empty Neo4j store from conftest's ``neo4j_clean`` (a store) or ``neo4j_server``."""
+    for name in ("neo4j_clean", "neo4j_server"):
+        try:
+            value = request.getfixturevalue(name)
+        except pytest.FixtureLookupError:
+            continue
+        if isinstance(value, GraphStore):
+            yield value
+            return
+        store = _server_store(value)
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    pytest.fail("no Neo4j fixture (neo4j_clean / neo4j_server) in tests/conftest.py")
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize("which", ["small", "samples"])
+def test_embedded_and_neo4j_give_the_same_graph(
+    small: Path, tmp_path: Path, neo4j_store: GraphStore, which: str
+) -> None:
+    folder = small if which == "small" else DATA_SAMPLES
+    mapping = folder / "sources.yaml"
+    embedded = open_store(str(tmp_path / "e.db"))
+    try:
+        load([folder], embedded, mapping, KEY, rejects_path=tmp_path / "r1.csv")
+        expected = embedded.read_graph()
+    finally:
+        embedded.close()
+    load([folder], neo4j_store, mapping, KEY, rejects_path=tmp_path / "r2.csv")
+    got = neo4j_store.read_graph()
+    assert got.number_of_nodes() == expected.number_of_nodes()
+    assert got.number_of_edges() == expected.number_of_edges()
+    assert same_graph(expected, got)
+    # And a reload into Neo4j changes nothing either.
+    load([folder], neo4j_store, mapping, KEY, rejects_path=tmp_path / "r3.csv")
+    assert same_graph(expected, neo4j_store.read_graph())
+
+
+def test_rel_rows_are_plain_relrows(small: Path, tmp_path: Path) -> None:
+    # The pipeline writes only through the protocol's RelRow; nothing backend-specific leaks in.
+    seen: list[RelRow] = []
+
+    class Recorder:
+        def __init__(self, store: GraphStore) -> None:
+            self.store, self.uri = store, store.uri
+
+        def upsert_relationships(self, t: str, s: str, e: str, rows: Any, batch_size: int = 5000) -> int:
+            rows = list(rows)
+            seen.extend(rows)
+            return self.store.upsert_relationships(t, s, e, rows, batch_size)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.store, name)
+
+    real = open_store(str(tmp_path / "g.db"))
+    try:
+        load([small], Recorder(real), small / "sources.yaml", KEY,  # type: ignore[arg-type]
+             rejects_path=tmp_path / "r.csv")
+    finally:
+        real.close()
+    assert seen and all(isinstance(r, RelRow) for r in seen)
+    assert len({(r.start, r.end, r.rel_key) for r in seen}) == len(seen)

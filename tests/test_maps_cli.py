@@ -1,0 +1,72 @@
+"""`netanalysis map` end to end on an embedded store, and the maps on a real detection result."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from detect_graphs import three_groups, write_to_store
+
+from graphstore import open_store
+from netanalysis.cli import main
+from netanalysis.detect import DetectionSettings, detect
+from netanalysis.maps import ego_map, group_map, region_map
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("maps") / "store.db"
+    store = open_store(str(path))
+    store.apply_schema()
+    write_to_store(three_groups(), store)
+    store.close()
+    return path
+
+
+def test_maps_follow_the_detection_contract() -> None:
+    graph = three_groups()
+    result = detect(graph, DetectionSettings(seed=1, stability_runs=2))
+    suspects = set(result.groups.loc[result.groups.role == "suspect", "person_id"])
+    assert {"a1", "a2", "a3", "b1", "b2"} <= suspects
+    gid = result.groups.loc[result.groups.person_id == "a1", "group_id"].iloc[0]
+    m = group_map(graph, result, [gid])
+    assert {n["id"] for n in m.nodes} == {
+        f"Person:{p}" for p in result.groups.loc[result.groups.group_id == gid, "person_id"]
+    }
+    r = region_map(graph, result, group_ids=[gid])
+    arrows = {e["id"]: e["label"] for e in r.edges}
+    assert arrows == {"move:RE05>RE07": "1", "move:RE07>RE06": "1"}
+    e = ego_map(graph, "a1", 1, result=result)
+    assert "Person:a1" in {n["id"] for n in e.nodes}
+
+
+@pytest.mark.parametrize(
+    ("args", "title"),
+    [
+        (["--view", "group"], "Group map"),
+        (["--view", "region", "--level", "province"], "Region map"),
+        (["--view", "ego", "--node", "Person:a1", "--depth", "2"], "Ego map"),
+    ],
+)
+def test_cli_writes_each_view(store_path: Path, tmp_path: Path, capsys, args, title) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "map.html"
+    assert main(["map", "--store", str(store_path), "--out", str(out), "--seed", "1", *args]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert title in page and "store.db" in page
+    assert re.search(r"map with \d+ nodes and \d+ links written to", capsys.readouterr().out)
+
+
+def test_cli_group_choice_and_errors(store_path: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "m.html"
+    base = ["map", "--store", str(store_path), "--out", str(out), "--seed", "1"]
+    assert main([*base, "--group", "G999"]) == 2
+    assert "is not in the detection result" in capsys.readouterr().err
+    assert main([*base, "--view", "ego"]) == 2
+    assert "needs --node" in capsys.readouterr().err
+    assert main([*base, "--view", "ego", "--node", "nobody"]) == 2
+    assert main([*base, "--view", "atlas"]) == 2
+    assert main(["map", "--store", str(tmp_path / "none.db"), "--out", str(out)]) == 2
+    assert main(["map", "--store", str(store_path), "--out", str(tmp_path / "no" / "m.html")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    assert not out.exists()

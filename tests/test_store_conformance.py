@@ -1,0 +1,809 @@
+"""One conformance suite for every graph-store backend (graphstore.base.GraphStore).
+
+Each test runs against the embedded SQLite store and against a real Neo4j server (fixture
+``neo4j_server`` from conftest.py). Expected graphs come from an independent oracle: a few lines of
+plain Python that apply the store contract (merge by identity, ``SET +=``, absent instead of null)
+to the same rows, so "same input, same graph on both backends" is checked against one reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphstore import GraphSlice, RelRow, SchemaError, StoreError, StoreUnavailable, node_id
+from graphstore.base import GraphStore
+from graphstore.embedded import EmbeddedStore
+from graphstore.schema import load_schema, parse_schema
+
+# -- test data -----------------------------------------------------------------------------------
+
+NodeBatch = tuple[str, list[dict[str, Any]]]
+RelBatch = tuple[str, str, str, list[RelRow]]
+
+
+def prov(source: str, row: int, observed_on: str | None) -> dict[str, Any]:
+    """Provenance of a fact, as the loaders write it (observed_on may be missing)."""
+    return {
+        "source": source,
+        "row_id": str(row),
+        "batch": "b1",
+        "legal_basis": "Wpg art. 9",
+        "reliability": "B2",
+        "observed_on": observed_on,
+    }
+
+
+def small_world() -> tuple[list[NodeBatch], list[RelBatch]]:
+    """A hand-made graph: two police units, three municipalities, one premises, four persons
+    (p4 only shares a phone with p1), a case, records from two sources and a signal.
+
+    RE01 = {GM0001}; RE02 = {GM0002, GM0003}; premises X1 lies in GM0002.
+    """
+    nodes: list[NodeBatch] = [
+        (
+            "Region",
+            [
+                {"region_id": "police_unit:RE01", "level": "police_unit", "code": "RE01", "name": "Noord"},
+                {"region_id": "police_unit:RE02", "level": "police_unit", "code": "RE02", "name": "Oost"},
+            ],
+        ),
+        (
+            "Municipality",
+            [
+                {"code": "GM0001", "name": "Aa", "lat": 52.1, "lon": 5.1},
+                {"code": "GM0002", "name": "Bb", "lat": 52.2, "lon": 5.2},
+                {"code": "GM0003", "name": "Cc", "lat": 52.3, "lon": 5.3},
+            ],
+        ),
+        (
+            "Premises",
+            [{"premises_id": "X1", "kind": "massage parlour", "pc4": "1234", "municipality": "GM0002"}],
+        ),
+        ("Source", [{"name": "src_a", "kind": "case"}, {"name": "src_b", "kind": "signal"}]),
+        (
+            "Person",
+            [
+                {"person_id": "p1", "roles": ["suspect"], "nationality": "NLD", "birth_year": 1980},
+                {"person_id": "p2", "roles": ["victim"], "nationality": None, "birth_year": None},
+                {"person_id": "p3", "roles": ["signalled", "victim"], "nationality": "ROU"},
+                {"person_id": "p4", "roles": ["suspect"]},
+            ],
+        ),
+        ("Case", [{"case_id": "c1", "exploitation_type": "sexual", "source": "src_a"}]),
+        (
+            "Record",
+            [
+                {"record_id": "src_a:1", "source": "src_a", "row_id": "1", "observed_on": "2022-03-01"},
+                {"record_id": "src_a:2", "source": "src_a", "row_id": "2", "observed_on": "2023-05-01"},
+                {"record_id": "src_b:7", "source": "src_b", "row_id": "7", "observed_on": "2019-01-01"},
+                {"record_id": "src_a:4", "source": "src_a", "row_id": "4", "observed_on": None},
+            ],
+        ),
+        (
+            "Signal",
+            [
+                {
+                    "signal_id": "src_b:9",
+                    "source": "src_b",
+                    "exploitation_type": "labour",
+                    "observed_on": "2021-06-30",
+                    "case_linked": False,
+                    "reliability": "C3",
+                }
+            ],
+        ),
+        ("Phone", [{"phone_id": "ph1"}]),
+    ]
+    r = RelRow
+    rels: list[RelBatch] = [
+        (
+            "IN",
+            "Municipality",
+            "Region",
+            [
+                r("GM0001", "police_unit:RE01", "cbs:GM0001:RE01", {"source": "CBS 2025"}),
+                r("GM0002", "police_unit:RE02", "cbs:GM0002:RE02", {"source": "CBS 2025"}),
+                r("GM0003", "police_unit:RE02", "cbs:GM0003:RE02", {"source": "CBS 2025"}),
+            ],
+        ),
+        ("IN", "Premises", "Municipality", [r("X1", "GM0002", "src_a:2", prov("src_a", 2, None))]),
+        (
+            "DESCRIBES",
+            "Record",
+            "Person",
+            [
+                r(
+                    "src_a:1",
+                    "p2",
+                    "src_a:1",
+                    {**prov("src_a", 1, "2022-03-01"), "match": "exact", "score": 1.0},
+                ),
+                r(
+                    "src_a:2",
+                    "p2",
+                    "src_a:2",
+                    {**prov("src_a", 2, "2023-05-01"), "match": "probabilistic", "score": 0.97},
+                ),
+                r(
+                    "src_b:7",
+                    "p3",
+                    "src_b:7",
+                    {**prov("src_b", 7, "2019-01-01"), "match": "exact", "score": 1.0},
+                ),
+                r("src_a:4", "p1", "src_a:4", {**prov("src_a", 4, None), "match": "exact", "score": 1.0}),
+            ],
+        ),
+        (
+            "FROM",
+            "Record",
+            "Source",
+            [
+                r("src_a:1", "src_a", "src_a:1", prov("src_a", 1, "2022-03-01")),
+                r("src_a:2", "src_a", "src_a:2", prov("src_a", 2, "2023-05-01")),
+                r("src_b:7", "src_b", "src_b:7", prov("src_b", 7, "2019-01-01")),
+                r("src_a:4", "src_a", "src_a:4", prov("src_a", 4, None)),
+            ],
+        ),
+        ("FROM", "Signal", "Source", [r("src_b:9", "src_b", "src_b:9", prov("src_b", 9, "2021-06-30"))]),
+        ("SUSPECT_IN", "Person", "Case", [r("p1", "c1", "src_a:4", prov("src_a", 4, None))]),
+        ("VICTIM_IN", "Person", "Case", [r("p2", "c1", "src_a:1", prov("src_a", 1, "2022-03-01"))]),
+        (
+            "SEEN_AT",
+            "Person",
+            "Municipality",
+            [
+                r("p2", "GM0001", "src_a:1", {**prov("src_a", 1, "2022-03-01"), "role": "victim"}),
+                r("p3", "GM0002", "src_b:7", {**prov("src_b", 7, "2019-01-01"), "role": "victim"}),
+                r("p1", "GM0003", "src_a:4", {**prov("src_a", 4, "2023-01-01"), "role": "suspect"}),
+            ],
+        ),
+        (
+            "SEEN_AT",
+            "Person",
+            "Premises",
+            [r("p2", "X1", "src_a:2", {**prov("src_a", 2, "2023-05-01"), "role": "victim"})],
+        ),
+        (
+            "USES",
+            "Person",
+            "Phone",
+            [
+                r("p1", "ph1", "src_a:4", prov("src_a", 4, None)),
+                r("p4", "ph1", "src_b:8", prov("src_b", 8, "2021-06-30")),
+            ],
+        ),
+        (
+            "CONCERNS",
+            "Signal",
+            "Person",
+            [r("src_b:9", "p3", "src_b:9", {**prov("src_b", 9, "2021-06-30"), "role": "victim"})],
+        ),
+        ("AT", "Signal", "Premises", [r("src_b:9", "X1", "src_b:9", prov("src_b", 9, "2021-06-30"))]),
+    ]
+    return nodes, rels
+
+
+def load(store: GraphStore, nodes: list[NodeBatch], rels: list[RelBatch], batch_size: int = 2) -> None:
+    for label, rows in nodes:
+        store.upsert_nodes(label, rows, batch_size=batch_size)
+    for rel_type, start, end, rel_rows in rels:
+        store.upsert_relationships(rel_type, start, end, rel_rows, batch_size=batch_size)
+
+
+def oracle(nodes: list[NodeBatch], rels: list[RelBatch]) -> nx.MultiDiGraph:
+    """The graph the contract promises for these rows, built without any store."""
+    schema = load_schema()
+    g = nx.MultiDiGraph()
+
+    def merge(attrs: dict[str, Any], props: dict[str, Any]) -> None:
+        attrs.update({k: (list(v) if isinstance(v, tuple) else v) for k, v in props.items() if v is not None})
+
+    for label, rows in nodes:
+        for row in rows:
+            n = node_id(label, row[schema.key_of(label)])
+            if n not in g:
+                g.add_node(n, label=label)
+            merge(g.nodes[n], row)
+    for rel_type, start, end, rel_rows in rels:
+        for rr in rel_rows:
+            u, v = node_id(start, rr.start), node_id(end, rr.end)
+            for n, label, key in ((u, start, rr.start), (v, end, rr.end)):
+                if n not in g:
+                    g.add_node(n, label=label, **{schema.key_of(label): key})
+            if not g.has_edge(u, v, rr.rel_key):
+                g.add_edge(u, v, key=rr.rel_key, type=rel_type, rel_key=rr.rel_key)
+            merge(g.edges[u, v, rr.rel_key], dict(rr.props))
+    return g
+
+
+def as_data(g: nx.MultiDiGraph) -> tuple[dict[str, Any], dict[tuple[str, str, str], Any]]:
+    """Nodes with attributes and edges with attributes, comparable with ==."""
+    return (
+        {n: dict(a) for n, a in g.nodes(data=True)},
+        {(u, v, k): dict(a) for u, v, k, a in g.edges(keys=True, data=True)},
+    )
+
+
+def sliced(g: nx.MultiDiGraph, keep_node: Callable[[str, dict[str, Any]], bool]) -> nx.MultiDiGraph:
+    """The oracle's subgraph of nodes passing ``keep_node`` (edges need both ends)."""
+    return g.subgraph([n for n, a in g.nodes(data=True) if keep_node(n, a)]).copy()
+
+
+# -- backends ------------------------------------------------------------------------------------
+
+WIPE = "MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS"
+
+
+def wipe_neo4j(server: Any) -> None:
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
+        with driver.session() as session:
+            session.run(WIPE).consume()
+
+
+class Backend:
+    """Makes empty stores of one kind; closes them at the end of the test."""
+
+    def __init__(self, kind: str, tmp_path: Path, server: Any = None) -> None:
+        self.kind, self.tmp_path, self.server = kind, tmp_path, server
+        self.opened: list[GraphStore] = []
+        self.counter = itertools.count()
+
+    def empty(self) -> GraphStore:
+        store: GraphStore
+        if self.kind == "embedded":
+            store = EmbeddedStore(self.tmp_path / f"store{next(self.counter)}.sqlite")
+        else:
+            from graphstore.neo4j_store import Neo4jStore
+
+            wipe_neo4j(self.server)
+            store = Neo4jStore(self.server.uri, user=self.server.user, password=self.server.password)
+        store.apply_schema()
+        self.opened.append(store)
+        return store
+
+    def close(self) -> None:
+        for store in self.opened:
+            store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    server = request.getfixturevalue("neo4j_server") if request.param == "neo4j" else None
+    b = Backend(request.param, tmp_path, server)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> GraphStore:
+    return backend.empty()
+
+
+@pytest.fixture
+def world_store(store: GraphStore) -> GraphStore:
+    nodes, rels = small_world()
+    load(store, nodes, rels)
+    return store
+
+
+# -- the suite -----------------------------------------------------------------------------------
+
+
+def test_store_satisfies_protocol(store: GraphStore) -> None:
+    assert isinstance(store, GraphStore)
+
+
+def test_read_back_equals_oracle(world_store: GraphStore) -> None:
+    got = world_store.read_graph()
+    assert as_data(got) == as_data(oracle(*small_world()))
+    # Spot checks of the contract itself, so the oracle cannot drift with the stores.
+    assert got.nodes["Person:p2"] == {"label": "Person", "person_id": "p2", "roles": ["victim"]}
+    edge = got.edges["Record:src_a:2", "Person:p2", "src_a:2"]
+    assert edge["type"] == "DESCRIBES" and edge["score"] == 0.97 and edge["rel_key"] == "src_a:2"
+    assert got.nodes["Signal:src_b:9"]["case_linked"] is False
+    assert got.nodes["Person:p1"]["birth_year"] == 1980
+
+
+def test_apply_schema_twice_is_harmless(world_store: GraphStore) -> None:
+    before = as_data(world_store.read_graph())
+    world_store.apply_schema()
+    world_store.apply_schema()
+    assert as_data(world_store.read_graph()) == before
+
+
+def test_upsert_twice_changes_nothing(world_store: GraphStore) -> None:
+    counts, graph = world_store.counts(), as_data(world_store.read_graph())
+    load(world_store, *small_world(), batch_size=3)
+    assert world_store.counts() == counts
+    assert as_data(world_store.read_graph()) == graph
+
+
+def test_counts(world_store: GraphStore) -> None:
+    counts = world_store.counts()
+    schema = load_schema()
+    assert list(counts) == [*schema.node_keys, *schema.rel_types]
+    g = oracle(*small_world())
+    for label in schema.node_keys:
+        assert counts[label] == sum(1 for _, a in g.nodes(data=True) if a["label"] == label), label
+    for rel_type in schema.rel_types:
+        assert counts[rel_type] == sum(1 for *_, a in g.edges(data=True) if a["type"] == rel_type)
+    assert counts["Person"] == 4 and counts["SEEN_AT"] == 4
+
+
+def test_last_write_wins_and_missing_values_keep(store: GraphStore) -> None:
+    store.upsert_nodes("Person", [{"person_id": "p1", "nationality": "NLD", "roles": ["victim"]}])
+    store.upsert_nodes("Person", [{"person_id": "p1", "nationality": None, "roles": ["suspect", "victim"]}])
+    store.upsert_nodes("Person", [{"person_id": "p1", "birth_year": 1990}])
+    got = store.read_graph().nodes["Person:p1"]
+    assert got == {
+        "label": "Person",
+        "person_id": "p1",
+        "nationality": "NLD",
+        "roles": ["suspect", "victim"],
+        "birth_year": 1990,
+    }
+
+
+def test_missing_endpoints_are_created_with_their_key(store: GraphStore) -> None:
+    store.upsert_relationships("USES", "Person", "Phone", [RelRow("p9", "ph9", "k1", {"source": "s"})])
+    g = store.read_graph()
+    assert g.nodes["Person:p9"] == {"label": "Person", "person_id": "p9"}
+    assert g.nodes["Phone:ph9"] == {"label": "Phone", "phone_id": "ph9"}
+    store.upsert_nodes("Phone", [{"phone_id": "ph9", "kind": "mobile"}])
+    g = store.read_graph()
+    assert g.nodes["Phone:ph9"]["kind"] == "mobile" and g.number_of_nodes() == 2
+    assert store.counts()["USES"] == 1
+
+
+def test_same_endpoints_other_rel_key_is_another_fact(store: GraphStore) -> None:
+    rows = [
+        RelRow("p1", "GM0001", k, {"observed_on": d}) for k, d in (("a", "2020-01-01"), ("b", "2021-01-01"))
+    ]
+    store.upsert_relationships("SEEN_AT", "Person", "Municipality", rows + rows)
+    g = store.read_graph()
+    assert sorted(g["Person:p1"]["Municipality:GM0001"]) == ["a", "b"]
+
+
+def test_slice_by_labels(world_store: GraphStore) -> None:
+    got = world_store.read_graph(GraphSlice(labels=frozenset({"Person", "Case"})))
+    want = sliced(oracle(*small_world()), lambda n, a: a["label"] in {"Person", "Case"})
+    assert as_data(got) == as_data(want)
+    assert {a["type"] for *_, a in got.edges(data=True)} == {"SUSPECT_IN", "VICTIM_IN"}
+
+
+def test_slice_by_rel_types(world_store: GraphStore) -> None:
+    got = world_store.read_graph(GraphSlice(rel_types=frozenset({"SEEN_AT"})))
+    assert got.number_of_nodes() == oracle(*small_world()).number_of_nodes()
+    assert {a["type"] for *_, a in got.edges(data=True)} == {"SEEN_AT"}
+    assert got.number_of_edges() == 4
+
+
+def in_window(attrs: dict[str, Any], lo: str, hi: str) -> bool:
+    day = attrs.get("observed_on")
+    return day is None or lo <= day <= hi
+
+
+def test_slice_by_time_window(world_store: GraphStore) -> None:
+    lo, hi = "2022-01-01", "2022-12-31"
+    got = world_store.read_graph(GraphSlice(observed_from=lo, observed_to=hi))
+    want = sliced(oracle(*small_world()), lambda n, a: in_window(a, lo, hi))
+    want.remove_edges_from(
+        [(u, v, k) for u, v, k, a in want.edges(keys=True, data=True) if not in_window(a, lo, hi)]
+    )
+    assert as_data(got) == as_data(want)
+    seen = {(u, v) for u, v, a in got.edges(data=True) if a["type"] == "SEEN_AT"}
+    assert seen == {("Person:p2", "Municipality:GM0001")}
+    assert "Record:src_a:4" in got and "Record:src_b:7" not in got  # no date: kept; 2019: left out
+    # Only one bound given.
+    late = world_store.read_graph(GraphSlice(observed_from="2023-01-01"))
+    assert {(u, v) for u, v, a in late.edges(data=True) if a["type"] == "SEEN_AT"} == {
+        ("Person:p2", "Premises:X1"),
+        ("Person:p1", "Municipality:GM0003"),
+    }
+
+
+def test_slice_by_region(world_store: GraphStore) -> None:
+    full = oracle(*small_world())
+    got = world_store.read_graph(GraphSlice(region_ids=frozenset({"police_unit:RE01"})))
+    # Seed: p2 (seen at GM0001). Everything adjacent to p2, and the facts among those nodes.
+    want_nodes = {"Person:p2", *full.predecessors("Person:p2"), *full.successors("Person:p2")}
+    assert set(got) == want_nodes
+    assert as_data(got) == as_data(full.subgraph(want_nodes))
+    assert "Premises:X1" in got and "Municipality:GM0002" not in got
+    # RE02: p3 at GM0002, p1 at GM0003, p2 at premises X1 in GM0002; p4 never seen.
+    got2 = world_store.read_graph(GraphSlice(region_ids=frozenset({"Region:police_unit:RE02"})))
+    persons = {n for n, a in got2.nodes(data=True) if a["label"] == "Person"}
+    assert persons == {"Person:p1", "Person:p2", "Person:p3"}
+    assert "Phone:ph1" in got2 and ("Person:p4" not in got2)
+
+
+def test_slice_by_region_within_window(world_store: GraphStore) -> None:
+    gs = GraphSlice(region_ids=frozenset({"police_unit:RE02"}), observed_from="2023-01-01")
+    got = world_store.read_graph(gs)
+    persons = {n for n, a in got.nodes(data=True) if a["label"] == "Person"}
+    assert persons == {"Person:p1", "Person:p2"}  # p3 was seen in 2019 only
+    gs = GraphSlice(region_ids=frozenset({"police_unit:RE99"}))
+    assert world_store.read_graph(gs).number_of_nodes() == 0
+
+
+def test_delete_by_source(world_store: GraphStore) -> None:
+    before = world_store.read_graph()
+    deleted = world_store.delete_by_source("src_b")
+    after = world_store.read_graph()
+    assert deleted == (before.number_of_nodes() - after.number_of_nodes()) + (
+        before.number_of_edges() - after.number_of_edges()
+    )
+    assert all(a.get("source") != "src_b" for *_, a in after.edges(data=True))
+    assert all(a.get("source") != "src_b" for _, a in after.nodes(data=True))
+    # p3 only had src_b facts; p4's only fact was a src_b phone use; sources stay (reference).
+    assert "Person:p3" not in after and "Person:p4" not in after and "Signal:src_b:9" not in after
+    assert "Source:src_b" in after and "Premises:X1" in after and "Phone:ph1" in after
+    assert "Person:p2" in after and after.nodes["Person:p1"] == before.nodes["Person:p1"]
+    assert world_store.delete_by_source("src_b") == 0
+
+
+def test_delete_observed_before(world_store: GraphStore) -> None:
+    before = world_store.read_graph()
+    deleted = world_store.delete_observed_before("2022-01-01")
+    after = world_store.read_graph()
+    assert deleted == (before.number_of_nodes() - after.number_of_nodes()) + (
+        before.number_of_edges() - after.number_of_edges()
+    )
+    for _, a in after.nodes(data=True):
+        assert a.get("observed_on", "9999") >= "2022-01-01"
+    for *_, a in after.edges(data=True):
+        assert a.get("observed_on", "9999") >= "2022-01-01"
+    assert "Person:p3" not in after and "Person:p4" not in after  # all their facts were older
+    assert "Record:src_a:4" in after  # no observation date: retention does not touch it
+    assert {"Region:police_unit:RE01", "Municipality:GM0002", "Source:src_b"} <= set(after)
+    assert world_store.delete_observed_before("2022-01-01") == 0
+
+
+def test_cut_off_load_rerun_equals_uncut(backend: Backend) -> None:
+    nodes, rels = small_world()
+    uncut = backend.empty()
+    load(uncut, nodes, rels)
+    want = as_data(uncut.read_graph())
+    cut = backend.empty()  # Neo4j: the same database, wiped
+    # A load that stopped after half of its node and relationship batches ...
+    load(cut, nodes[: len(nodes) // 2], rels[: len(rels) // 2])
+    load(cut, nodes[len(nodes) // 2 : len(nodes) // 2 + 1], [(t, s, e, rr[:1]) for t, s, e, rr in rels[-3:]])
+    # ... then run again in full.
+    load(cut, nodes, rels)
+    assert as_data(cut.read_graph()) == want
+
+
+def test_unknown_labels_and_types_are_refused(store: GraphStore) -> None:
+    with pytest.raises(SchemaError, match="Organisation"):
+        store.upsert_nodes("Organisation", [{"name": "x"}])
+    with pytest.raises(SchemaError, match="EXPLOITED"):
+        store.upsert_relationships("EXPLOITED", "Person", "Person", [RelRow("a", "b", "k", {})])
+    with pytest.raises(SchemaError, match="does not allow"):
+        store.upsert_relationships("USES", "Person", "Case", [RelRow("a", "b", "k", {})])
+    with pytest.raises(SchemaError):
+        store.upsert_nodes("Person`) DETACH DELETE (n", [{"person_id": "x"}])
+    with pytest.raises(SchemaError):
+        store.read_graph(GraphSlice(labels=frozenset({"Organisation"})))
+    with pytest.raises(SchemaError):
+        store.read_graph(GraphSlice(rel_types=frozenset({"EXPLOITED"})))
+    assert sum(store.counts().values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"person_id": "p1", "address": {"street": "x"}}, "nested maps"),
+        ({"person_id": "p1", "roles": ["victim", 3]}, "one type"),
+        ({"person_id": "p1", "roles": ["victim", None]}, "empty values"),
+        ({"person_id": "p1", "observed_on": "31-12-2023"}, "YYYY-MM-DD"),
+        ({"person_id": "p1", "big": 2**70}, "64-bit"),
+        ({"person_id": "p1", "label": "x"}, "reserves"),
+        ({"person_id": None}, "no person_id"),
+        ({"person_id": 12}, "no person_id"),
+    ],
+)
+def test_bad_values_are_refused_and_the_batch_is_not_written(
+    store: GraphStore, row: dict[str, Any], message: str
+) -> None:
+    good = {"person_id": "p0", "roles": ["victim"]}
+    with pytest.raises(StoreError, match=message):
+        store.upsert_nodes("Person", [good, row], batch_size=10)
+    assert store.counts()["Person"] == 0
+
+
+def test_bad_relationship_rows_are_refused(store: GraphStore) -> None:
+    with pytest.raises(StoreError, match="rel_key"):
+        store.upsert_relationships("USES", "Person", "Phone", [RelRow("p1", "ph1", "", {})])
+    with pytest.raises(StoreError, match="reserves"):
+        store.upsert_relationships("USES", "Person", "Phone", [RelRow("p1", "ph1", "k", {"type": "x"})])
+    with pytest.raises(StoreError, match="YYYY-MM-DD"):
+        store.read_graph(GraphSlice(observed_from="2022-13-01"))
+    with pytest.raises(StoreError, match="YYYY-MM-DD"):
+        store.delete_observed_before("01-01-2022")
+    assert sum(store.counts().values()) == 0
+
+
+def test_values_are_normalised_the_same_way(store: GraphStore) -> None:
+    store.upsert_nodes(
+        "Record",
+        [
+            {
+                "record_id": "s:1",
+                "observed_on": dt.date(2023, 1, 2),
+                "tags": ("b", "a"),
+                "flags": {"z", "y"},
+                "missing": float("nan"),
+            }
+        ],
+    )
+    got = store.read_graph().nodes["Record:s:1"]
+    assert got == {
+        "label": "Record",
+        "record_id": "s:1",
+        "observed_on": "2023-01-02",
+        "tags": ["b", "a"],
+        "flags": ["y", "z"],
+    }
+
+
+# -- property: any order, any repetition, same graph ----------------------------------------------
+
+DAYS = st.dates(min_value=dt.date(2018, 1, 1), max_value=dt.date(2024, 12, 31))
+
+
+@st.composite
+def random_world(draw: st.DrawFn) -> tuple[list[NodeBatch], list[RelBatch]]:
+    n_persons = draw(st.integers(1, 6))
+    persons = [
+        {
+            "person_id": f"p{i}",
+            "roles": draw(
+                st.lists(st.sampled_from(["suspect", "victim", "signalled"]), unique=True, max_size=3)
+            ),
+            "birth_year": draw(st.none() | st.integers(1950, 2010)),
+            "nationality": draw(st.none() | st.sampled_from(["NLD", "ROU", "NGA"])),
+        }
+        for i in range(n_persons)
+    ]
+    munis = [{"code": f"GM000{i}", "name": f"M{i}", "lat": 52.0 + i / 10} for i in range(3)]
+    seen = [
+        RelRow(
+            f"p{draw(st.integers(0, n_persons - 1))}",
+            f"GM000{draw(st.integers(0, 2))}",
+            f"s:{k}",
+            {
+                "source": draw(st.sampled_from(["s", "t"])),
+                "observed_on": draw(DAYS).isoformat(),
+                "role": "victim",
+            },
+        )
+        for k in range(draw(st.integers(0, 10)))
+    ]
+    uses = [
+        RelRow(
+            f"p{draw(st.integers(0, n_persons - 1))}",
+            f"ph{draw(st.integers(0, 3))}",
+            f"u:{k}",
+            {"source": "s"},
+        )
+        for k in range(draw(st.integers(0, 5)))
+    ]
+    return [("Person", persons), ("Municipality", munis)], [
+        ("SEEN_AT", "Person", "Municipality", seen),
+        ("USES", "Person", "Phone", uses),
+    ]
+
+
+def chunks(nodes: list[NodeBatch], rels: list[RelBatch]) -> list[tuple[str, Any]]:
+    """Every row as its own unit of work, so a permutation interleaves nodes and relationships."""
+    out: list[tuple[str, Any]] = [("node", (label, [row])) for label, rows in nodes for row in rows]
+    out += [("rel", (t, s, e, [row])) for t, s, e, rows in rels for row in rows]
+    return out
+
+
+def replay(store: GraphStore, units: list[tuple[str, Any]]) -> None:
+    for kind, unit in units:
+        if kind == "node":
+            store.upsert_nodes(*unit)
+        else:
+            store.upsert_relationships(*unit)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(world=random_world(), data=st.data())
+def test_any_order_and_repetition_gives_the_same_graph(
+    backend: Backend, world: tuple[list[NodeBatch], list[RelBatch]], data: st.DataObject
+) -> None:
+    units = chunks(*world)
+    order = data.draw(st.permutations(units))
+    repeats = data.draw(st.lists(st.sampled_from(units), max_size=5)) if units else []
+    store = backend.empty()
+    replay(store, order + repeats)
+    assert as_data(store.read_graph()) == as_data(oracle(*world))
+
+
+# -- the same input gives the same graph on both backends ----------------------------------------
+
+
+@pytest.mark.neo4j
+def test_both_backends_read_back_the_same(tmp_path: Path, neo4j_server: Any) -> None:
+    embedded = Backend("embedded", tmp_path).empty()
+    neo = Backend("neo4j", tmp_path, neo4j_server).empty()
+    try:
+        for store in (embedded, neo):
+            load(store, *small_world(), batch_size=3)
+        assert embedded.counts() == neo.counts()
+        slices = [
+            None,
+            GraphSlice(labels=frozenset({"Person", "Municipality", "Premises"})),
+            GraphSlice(rel_types=frozenset({"USES", "SEEN_AT"})),
+            GraphSlice(observed_from="2021-01-01", observed_to="2022-12-31"),
+            GraphSlice(region_ids=frozenset({"police_unit:RE02"}), observed_to="2022-12-31"),
+        ]
+        for gs in slices:
+            assert as_data(embedded.read_graph(gs)) == as_data(neo.read_graph(gs)), gs
+        assert embedded.delete_observed_before("2021-07-01") == neo.delete_observed_before("2021-07-01")
+        assert embedded.delete_by_source("src_a") == neo.delete_by_source("src_a")
+        assert as_data(embedded.read_graph()) == as_data(neo.read_graph())
+    finally:
+        embedded.close()
+        neo.close()
+
+
+# -- embedded specifics ---------------------------------------------------------------------------
+
+
+def test_embedded_store_is_durable(tmp_path: Path) -> None:
+    path = tmp_path / "g.sqlite"
+    with EmbeddedStore(path) as store:
+        load(store, *small_world())
+        want = as_data(store.read_graph())
+    with EmbeddedStore(path) as again:
+        assert as_data(again.read_graph()) == want
+
+
+def test_embedded_store_refuses_bad_paths(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        EmbeddedStore(tmp_path / "no" / "such" / "g.sqlite")
+    junk = tmp_path / "junk.sqlite"
+    junk.write_bytes(b"this is not a database file" * 100)
+    with pytest.raises(StoreUnavailable, match=str(junk)):
+        EmbeddedStore(junk)
+
+
+# -- Neo4j faults ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.neo4j
+def test_wrong_password_is_store_unavailable(neo4j_server: Any) -> None:
+    from graphstore.neo4j_store import Neo4jStore
+
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="refused the credentials") as info:
+        Neo4jStore(neo4j_server.uri, user=neo4j_server.user, password="not-the-password")
+    assert neo4j_server.uri in str(info.value) and "not-the-password" not in str(info.value)
+    assert time.monotonic() - started < 10
+
+
+@pytest.mark.neo4j
+def test_unreachable_server_is_store_unavailable() -> None:
+    from graphstore.neo4j_store import Neo4jStore
+
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable, match="cannot reach") as info:
+        Neo4jStore(uri, user="neo4j", password="x")
+    assert uri in str(info.value)
+    assert time.monotonic() - started < 10
+
+
+class Relay:
+    """A TCP relay in front of the server that can be cut, like a server going away mid-load."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        self.alive = True
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while self.alive:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def cut(self) -> None:
+        """Close the listener and every open connection: the "server" is gone."""
+        self.alive = False
+        self.listener.close()
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+
+@pytest.mark.neo4j
+def test_server_going_away_mid_load_is_store_unavailable(neo4j_server: Any) -> None:
+    from graphstore.neo4j_store import Neo4jStore
+
+    wipe_neo4j(neo4j_server)
+    port = int(neo4j_server.uri.rsplit(":", 1)[1])
+    relay = Relay(port)
+    uri = f"bolt://127.0.0.1:{relay.port}"
+    store = Neo4jStore(uri, user=neo4j_server.user, password=neo4j_server.password)
+    rows = ({"person_id": f"p{i}", "roles": ["victim"]} for i in range(10**9))
+
+    def cut_when_loading() -> Iterator[dict[str, Any]]:
+        for i, row in enumerate(rows):
+            if i == 3_000:
+                relay.cut()
+            yield row
+
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot reach") as info:
+            store.upsert_nodes("Person", cut_when_loading(), batch_size=1000)
+        assert uri in str(info.value)
+        assert time.monotonic() - started < 10
+    finally:
+        store.close()
+
+
+@pytest.mark.neo4j
+def test_rejected_schema_statement_is_schema_error(neo4j_server: Any) -> None:
+    from graphstore.neo4j_store import Neo4jStore
+
+    bad = parse_schema(
+        "// @node Person key=person_id  a person\n"
+        "CREATE CONSTRAINT person_key IF NOT EXISTS FOR (n:Person) REQUIRE n.person_id IS UNIQUE;\n"
+        "CREATE INDEX broken IF NOT EXISTS FOR (n:Person) ON n.person_id WITH NONSENSE;\n"
+    )
+    store = Neo4jStore(neo4j_server.uri, user=neo4j_server.user, password=neo4j_server.password, schema=bad)
+    try:
+        with pytest.raises(SchemaError, match="WITH NONSENSE"):
+            store.apply_schema()
+    finally:
+        store.close()
