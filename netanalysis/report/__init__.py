@@ -107,7 +107,8 @@ class Report:
 def _html_table(table: pd.DataFrame, columns: Mapping[str, str], index_name: str = "") -> str:
     shown = table.rename(columns=lambda c: columns.get(str(c), str(c)))
     shown.index.name = index_name or shown.index.name
-    return shown.to_html(escape=True, border=0)
+    # Wide tables (the region-by-region matrix) get a smaller font so they fit an A4 page.
+    return shown.to_html(escape=True, border=0, classes="wide" if len(shown.columns) > 6 else None)
 
 
 def _stamp(graph: nx.MultiDiGraph, settings: ReportSettings, params: Mapping[str, Any]) -> dict[str, str]:

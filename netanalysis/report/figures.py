@@ -45,12 +45,15 @@ def flow_figure(name: str, title: str, table: pd.DataFrame, mark: str) -> Figure
     values, hidden = _numeric(body)
     size = max(4.0, 0.55 * len(body.columns) + 2)
     fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    ax.imshow(np.where(hidden, 0, values), cmap="Blues")
+    shown = np.where(hidden, 0, values)
+    ax.imshow(shown, cmap="Blues")
+    dark = np.nanmax(shown) * 0.6 if shown.size and np.nanmax(shown) > 0 else np.inf
     ax.set_xticks(range(len(body.columns)), body.columns, rotation=60, ha="right")
     ax.set_yticks(range(len(body.index)), body.index)
     for (i, j), v in np.ndenumerate(values):
         text = mark if hidden[i, j] else (f"{int(v)}" if v else "")
-        ax.text(j, i, text, ha="center", va="center", fontsize=7)
+        colour = "white" if not hidden[i, j] and v > dark else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     ax.set_xlabel(str(body.columns.name or "to"))
     ax.set_ylabel(str(body.index.name or "from"))
     ax.set_title(title)
