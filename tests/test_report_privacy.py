@@ -160,3 +160,31 @@ def test_small_counts_are_suppressed_everywhere(report_run: tuple[Path, nx.Multi
             text = str(value)
             if text.isdigit():
                 assert int(text) == 0 or int(text) >= 5, f"{path.name}: {text}"
+
+
+def test_table_labels_are_aggregate_categories_only(report_run: tuple[Path, nx.MultiDiGraph]) -> None:
+    """Every row and column label is a category (region, quarter, source, band, reason, measure):
+    no table is keyed by a person, a case, a row or a municipality."""
+    import yaml
+
+    from loaders.reference import regions
+
+    report_dir, _graph = report_run
+    strings = yaml.safe_load(
+        (Path(__file__).resolve().parents[1] / "netanalysis/report/strings.yaml").read_text()
+    )
+    allowed = {"Total", "from", "to", "moves", "reason", "source", "quarter", "n", "Unnamed: 0", ""}
+    allowed |= set(regions()["name"]) | set(strings["nl"]["metrics"].values())
+    allowed |= {strings["nl"]["this_period"], strings["nl"]["previous_period"]}
+    allowed |= set(strings["nl"]["columns"]) | {"suspects", "signals_per_municipality"}
+    allowed |= {"2-3", "4-6", "7-10", "11+", "1", "2", "3+", "0", "1-4", "5-9", "10+"}
+    allowed |= {"sexual", "labour", "criminal", "organ", "unknown", "cross_regional", "one_region"}
+    allowed |= {"column count", "date", "place", "missing required field", "identifier", "other"}
+    allowed |= {s["name"] for s in yaml.safe_load((SAMPLES / "sources.yaml").read_text())["sources"]}
+    for path in (report_dir / "tables").glob("*.csv"):
+        frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        labels = set(frame.columns) | set(frame.iloc[:, 0])
+        if path.stem == "main_corridors":
+            labels = set(frame.columns) | set(frame["from"]) | set(frame["to"])
+        odd = {label for label in labels if label not in allowed and not re.fullmatch(r"\d{4}Q[1-4]", label)}
+        assert not odd, f"{path.name}: {sorted(odd)[:10]}"
