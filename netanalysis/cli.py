@@ -15,7 +15,18 @@ import typer
 from graphstore.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
-COMMANDS: list[str] = ["demo", "detect", "evaluate", "keygen", "load", "map", "neo4j", "report", "synth"]
+COMMANDS: list[str] = [
+    "demo",
+    "detect",
+    "encode",
+    "evaluate",
+    "keygen",
+    "load",
+    "map",
+    "neo4j",
+    "report",
+    "synth",
+]
 
 app = typer.Typer(
     name="netanalysis",
@@ -36,28 +47,21 @@ for _name in COMMANDS:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    Usage errors are reported by typer itself (exit code 2); the toolkit's own errors become one
+    sentence on stderr and exit code 2.
+    """
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="netanalysis")
     except NetanalysisError as exc:
         typer.echo(f"error: {exc}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
-    except SystemExit as exc:  # typer/click exits for --help and usage errors
-        return int(exc.code or 0)
-    except Exception as exc:  # click usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Exit):
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
-            return 1
-        raise
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0
 
 
