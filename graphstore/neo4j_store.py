@@ -91,12 +91,14 @@ class Neo4jStore:
                 connection_timeout=connect_timeout,
                 connection_acquisition_timeout=connect_timeout + retry_time,
                 max_transaction_retry_time=retry_time,
+                # Counting a type that has no relationship yet is normal here, not worth a warning.
+                notifications_min_severity="OFF",
             )
         except (neo4j_errors.ConfigurationError, ValueError) as exc:
             raise ConfigError(f"cannot use the Neo4j URI {uri}: {exc}") from None
         try:
             with self._errors("connecting"):
-                self._driver.verify_connectivity(database=database)
+                self._driver.verify_connectivity()
         except BaseException:
             self._driver.close()
             raise

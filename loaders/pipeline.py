@@ -267,7 +267,7 @@ def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dic
 def load(
     paths: Sequence[str | os.PathLike[str]],
     store: GraphStore,
-    mapping: Mapping | str | os.PathLike[str],
+    mapping: Mapping | str | os.PathLike[str] | None,
     key: Pseudonymiser | str | os.PathLike[str] | None = None,
     *,
     batch: str | None = None,
@@ -281,6 +281,8 @@ def load(
     ----------
     paths : sequence of path-like
         Files or folders of files; each file is assigned to a source by the mapping's globs.
+        Or encoded export folders (``netanalysis encode``): they are loaded by
+        ``loaders.hub.load_encoded``, without mapping and key.
     store : GraphStore
         Where to write (``graphstore.open_store(uri)``); the schema is applied first.
     mapping : Mapping or path-like
@@ -302,6 +304,23 @@ def load(
     LoadSummary
         Per-source counts (read = loaded + rejected), batch id, persons and rows written.
     """
+    # --- encoded exports (privacy-preserving linkage, issue 9): see loaders.hub -------------------
+    from loaders.hub import is_encoded_export, load_encoded
+
+    encoded = [is_encoded_export(p) for p in paths]
+    if encoded and all(encoded):
+        # An export carries its own source descriptions and keyed values: the hub needs no mapping
+        # and never holds the key.
+        return load_encoded(paths, store, batch=batch, progress=progress, batch_size=batch_size)
+    if any(encoded):
+        raise ConfigError(
+            "encoded exports and clear source files cannot be loaded together; load them separately"
+        )
+    if mapping is None:
+        raise ConfigError(
+            "no mapping file given; pass --mapping sources.yaml (only encoded exports need none)"
+        )
+    # ----------------------------------------------------------------------------------------------
     pseudonymiser = key if isinstance(key, Pseudonymiser) else load_key(key)
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
     files = assign_files(the_mapping, [Path(p) for p in paths])

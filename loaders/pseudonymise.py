@@ -92,7 +92,7 @@ def keygen(path: str | os.PathLike[str]) -> Path:
     Path
         The path written.
     """
-    target = Path(path)
+    target = Path(path).expanduser()
     if target.exists():
         raise ConfigError(
             f"key file {target} already exists; it is not overwritten because a new key changes "
@@ -138,7 +138,7 @@ def load_key(
         key_file = env.get(ENV_KEY_FILE) or None
     if key_file is None:
         raise ConfigError(f"no pseudonymisation key given; {_HOWTO}")
-    path = Path(key_file)
+    path = Path(key_file).expanduser()
     try:
         text = path.read_text(encoding="ascii").strip()
     except FileNotFoundError:

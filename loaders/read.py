@@ -13,7 +13,9 @@ dates as ``YYYY-MM-DD`` (with `` HH:MM:SS`` when the cell has a time), empty cel
 
 A row whose number of fields differs from the header is not an error of the file: it is yielded
 with ``RawRow.problem`` set (``"row has 14 fields, header has 17"``) and becomes a Reject in
-:func:`loaders.validate.validate`. Blank lines are not rows and are skipped.
+:func:`loaders.validate.validate`. Blank lines are not rows and are skipped. A quote that is
+never closed would swallow the lines after it into one field; such a record (several lines, wrong
+number of fields) is read again line by line, so every physical line is counted as a row.
 """
 
 from __future__ import annotations
@@ -257,34 +259,58 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
 
     def rows() -> Iterator[RawRow]:
         with path.open(encoding=encoding, errors=_FALLBACK, newline="") as text:
-            reader = csv.reader(text, delimiter=delimiter)
-            yield from _rows(source, path, reader, header, positions, lambda: reader.line_num)
+            yield from _rows(source, path, _records(text, delimiter, len(header)), header, positions)
 
     return rows()
 
 
-def _rows(source: SourceMapping, path: Path, reader: Iterator[list[str]], header: list[str],
-          positions: list[tuple[int, str]], line_of: Any) -> Iterator[RawRow]:
-    width = len(header)
-    row_index = next(i for i, f in positions if f == "row_id")
-    source_name, file_name = source.name, str(path)
-    previous_end = 0
-    header_seen = False
+def _records(text: Iterable[str], delimiter: str, width: int) -> Iterator[tuple[int, list[str], str]]:
+    """(first line, fields, problem) per CSV record.
+
+    A record that spans several lines and has the wrong number of fields is almost always a quote
+    that is never closed, which swallows the lines after it; such a record is split again line by
+    line without quote handling, so each physical line is counted as a row of its own.
+    """
+    recent: list[str] = []
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            recent.append(line)
+            yield line
+
+    reader = csv.reader(lines(), delimiter=delimiter)
+    end = 0
     while True:
+        recent.clear()
         try:
             fields = next(reader)
+            problem = ""
         except StopIteration:
             return
         except csv.Error as exc:
-            line = previous_end + 1
-            previous_end = line_of()
-            yield RawRow(source=source_name, row_id=f"line {line}", line=line, values={}, original={},
-                         file=file_name, problem=f"row cannot be split: {exc}")
+            fields, problem = [], f"the line cannot be split into fields ({exc})"
+        start, end = end + 1, reader.line_num
+        if len(recent) > 1 and (problem or len(fields) != width):
+            for offset, physical in enumerate(recent):
+                split = next(csv.reader([physical.rstrip("\r\n")], delimiter=delimiter,
+                                        quoting=csv.QUOTE_NONE), [])
+                yield start + offset, split, ""
             continue
-        line = previous_end + 1
-        previous_end = line_of()
+        yield start, fields, problem
+
+
+def _rows(source: SourceMapping, path: Path, records: Iterator[tuple[int, list[str], str]],
+          header: list[str], positions: list[tuple[int, str]]) -> Iterator[RawRow]:
+    width = len(header)
+    row_index = next(i for i, f in positions if f == "row_id")
+    source_name, file_name = source.name, str(path)
+    header_seen = False
+    for line, fields, problem in records:
         if not header_seen:
             header_seen = True
+            continue
+        if problem:
+            yield RawRow(source_name, f"line {line}", line, {}, {}, file_name, problem=problem)
             continue
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue

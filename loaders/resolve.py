@@ -11,10 +11,12 @@ Method
    phones, plates, bank accounts and premises. Those identifiers are *shared within criminal
    groups on purpose*, so they can support a name match but never make one: a pair is only
    accepted when both names agree at least approximately.
-3. **Blocking**: candidate pairs come from a union of blocks (phonetic last name + birth year,
-   phonetic first name + birth date, sorted name tokens, initials + birth date, exact names with
-   the other name's initial, document number), so the cost grows with the block sizes, not with
-   the square of the number of records. A pair found by several blocks is scored once.
+3. **Blocking**: candidate pairs come from a union of blocks (document number; name tokens +
+   birth day and month; phonetic last name + first initial + birth year; phonetic first name +
+   birth date; both phonetic names + birth year; initials + birth date; and, for a record without
+   birth date only, its name tokens or one exact name with the other's initial), so the cost grows
+   with the block sizes, not with the square of the number of records. A pair found by several
+   blocks is scored once.
 4. **Clustering**: connected components of accepted pairs, with a guard against chaining: a
    component in which two records contradict each other (birth dates that differ beyond a typical
    error, a name that clearly differs, or a strongly negative weight; joined through a third record) is split
@@ -382,15 +384,22 @@ def _exact(a: Features, b: Features) -> bool:
 _BlockFn = Callable[[Features], "str | None"]
 
 
-def _blocking_rules() -> list[_BlockFn]:
+def _blocking_rules() -> list[tuple[_BlockFn, bool]]:
+    """The blocking rules, each with a flag: True when the rule only pairs a record without a
+    birth date with another record (pairs of dated records come from the date-based rules, so
+    blocks on names alone stay cheap even where the same name is common)."""
+
+    def document(f: Features) -> str | None:
+        return f.document or None
+
+    def name_monthday(f: Features) -> str | None:  # catches a typo in the birth year
+        return f"{f.name_key}|{f.birth[5:]}" if f.name_key and f.birth else None
+
     def last_year(f: Features) -> str | None:
-        return f"{phonetic(f.last_core)}|{f.birth[:4]}" if f.last and f.birth else None
+        return f"{phonetic(f.last_core)}|{f.first[:1]}|{f.birth[:4]}" if f.last and f.birth else None
 
     def first_date(f: Features) -> str | None:
         return f"{phonetic(f.first)}|{f.birth}" if f.first and f.birth else None
-
-    def name_tokens(f: Features) -> str | None:
-        return f.name_key or None
 
     def pair_year(f: Features) -> str | None:
         if not (f.first and f.last and f.birth):
@@ -402,26 +411,27 @@ def _blocking_rules() -> list[_BlockFn]:
             return None
         return "".join(sorted(f.first[0] + f.last_core[0])) + f"|{f.birth}"
 
+    def name_tokens(f: Features) -> str | None:
+        return f.name_key or None
+
     def last_initial(f: Features) -> str | None:
         return f"{f.last_core}|{f.first[:1]}" if f.last_core else None
 
     def first_initial(f: Features) -> str | None:
         return f"{f.first}|{f.last_core[:1]}" if f.first else None
 
-    def document(f: Features) -> str | None:
-        return f.document or None
-
     return [
-        document, name_tokens, last_year, first_date, pair_year, initials_date, last_initial, first_initial
+        (document, False), (name_monthday, False), (last_year, False), (first_date, False),
+        (pair_year, False), (initials_date, False),
+        (name_tokens, True), (last_initial, True), (first_initial, True),
     ]
 
 
 def _candidate_pairs(feats: Sequence[Features], stats: Counter[str]) -> Iterable[tuple[int, int]]:
     """Each candidate pair once, from the union of the blocking rules' blocks."""
-    rules = _blocking_rules()
     n = len(feats)
     seen: set[int] = set()
-    for rule in rules:
+    for rule, undated_only in _blocking_rules():
         blocks: dict[str, list[int]] = defaultdict(list)
         for i, f in enumerate(feats):
             key = rule(f)
@@ -435,15 +445,26 @@ def _candidate_pairs(feats: Sequence[Features], stats: Counter[str]) -> Iterable
                 # Too common a key to compare whole; its pairs come from the finer rules.
                 stats["oversized_blocks"] += 1
                 continue
-            stats["candidate_pairs"] += size * (size - 1) // 2
-            for x in range(size):
-                i = members[x]
-                base = i * n
-                for y in range(x + 1, size):
-                    code = base + members[y]
-                    if code not in seen:
-                        seen.add(code)
-                        yield i, members[y]
+            pairs: Iterable[tuple[int, int]]
+            if undated_only:
+                undated = [i for i in members if not feats[i].birth]
+                if not undated:
+                    continue
+                dated = [i for i in members if feats[i].birth]
+                pairs = [(u, undated[y]) for x, u in enumerate(undated) for y in range(x + 1, len(undated))]
+                pairs += [(u, d) for u in undated for d in dated]
+            else:
+                pairs = ((members[x], members[y]) for x in range(size) for y in range(x + 1, size))
+            for i, j in pairs:
+                stats["candidate_pairs"] += 1
+                a, b = (i, j) if i < j else (j, i)
+                code = a * n + b
+                if code not in seen:
+                    seen.add(code)
+                    yield a, b
+
+
+# --- clustering -----------------------------------------------------------------------------------
 
 
 class _UnionFind:

@@ -154,7 +154,8 @@ class _Checker:
             return _reject(row, field, f"required field '{field}' is empty")
         row_id = clean(texts["row_id"])
         if row_id in self.seen:
-            return _reject(row, "row_id", f"row id {row_id!r} appears more than once in source {row.source!r}")
+            return _reject(row, "row_id",
+                           f"row id {row_id!r} appears more than once in source {row.source!r}")
         values: dict[str, Any] = {}
         issues: list[tuple[str, str]] = []
         normalisers = self.normalisers

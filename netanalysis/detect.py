@@ -24,7 +24,7 @@ import networkx as nx
 import pandas as pd
 
 from graphstore.errors import ConfigError
-from netanalysis.graphs import check_iso_date
+from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.movement import (
     bare_key,
@@ -276,11 +276,9 @@ def priority(
     return round(score, 3), "; ".join(reasons)
 
 
-def _persons_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
+def _persons_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFrame:
     rows = []
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") != "DESCRIBES":
-            continue
+    for u, v, _ in index.of("DESCRIBES"):
         record = graph.nodes[u]
         source = record.get("source")
         row_id = record.get("row_id")
@@ -291,13 +289,14 @@ def _persons_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
     return frame.drop_duplicates().sort_values(["person_id", "source", "row_id"]).reset_index(drop=True)
 
 
-def _signal_rows_frame(graph: nx.MultiDiGraph) -> pd.DataFrame:
+def _signal_rows_frame(index: GraphIndex) -> pd.DataFrame:
     # A signal can come from several source rows (an inspection with several workers found); its
     # facts (CONCERNS, AT) carry the rows they came from.
     rows = set()
-    for u, _, data in graph.edges(data=True):
-        if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
-            rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
+    for edges in index.all_edges():
+        for u, _, data in edges:
+            if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
+                rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
     frame = _frame("signal_rows", [dict(zip(COLUMNS["signal_rows"], r, strict=True)) for r in sorted(rows)])
     return frame
 
@@ -336,7 +335,8 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         timings[stage] = round(now - clock, 3)
         clock = now
 
-    network = perpetrator_network(graph, settings.weights, settings.as_of, level)
+    index = index_graph(graph)
+    network = perpetrator_network(graph, settings.weights, settings.as_of, level, index)
     lap("network")
     as_of = network.graph.get("as_of")
     partition = find_groups(network, settings.method, settings.seed, settings.resolution)
@@ -352,7 +352,7 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     )
     suspect_groups = {f"Person:{p}": g for p, g in partition.items()}
     lap("stability")
-    victim_groups = attach_victims(graph, suspect_groups)
+    victim_groups = attach_victims(graph, suspect_groups, index)
 
     group_rows = []
     for person, group in partition.items():
@@ -380,7 +380,7 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     if len(groups):
         groups = groups.sort_values(["group_id", "role", "person_id"]).reset_index(drop=True)
 
-    regions = municipality_regions(graph, level)
+    regions = municipality_regions(graph, level, index)
     members_of: dict[str, list[str]] = defaultdict(list)
     for node, group in suspect_groups.items():
         members_of[group].append(node)
@@ -388,7 +388,7 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     for node, group in victim_groups.items():
         victims_of[group].append(node)
     everyone = set(suspect_groups) | set(victim_groups)
-    obs = observations(graph, everyone)
+    obs = observations(graph, everyone, index)
 
     move_rows = []
     for victim, group in victim_groups.items():
@@ -417,18 +417,25 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     last: dict[str, str] = {}
     types: dict[str, set[str]] = defaultdict(set)
     node_group = {**suspect_groups, **victim_groups}
-    for u, v, data in graph.edges(data=True):
-        owner = node_group.get(u)
-        if owner is None:
-            continue
-        date = str(data.get("observed_on") or "")
-        if date:
-            first[owner] = min(first.get(owner, date), date)
-            last[owner] = max(last.get(owner, date), date)
-        if data.get("type") in ("SUSPECT_IN", "VICTIM_IN") or node_label(graph, v) == "Case":
-            kind = graph.nodes[v].get("exploitation_type")
-            if kind:
-                types[owner].add(str(kind))
+    for rel, edges in index.edges.items():
+        case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
+        for u, v, data in edges:
+            owner = node_group.get(u)
+            if owner is None:
+                continue
+            date = str(data.get("observed_on") or "")
+            if date:
+                old = first.get(owner)
+                if old is None:
+                    first[owner] = last[owner] = date
+                elif date < old:
+                    first[owner] = date
+                elif date > last[owner]:
+                    last[owner] = date
+            if case_rel or node_label(graph, v) == "Case":
+                kind = graph.nodes[v].get("exploitation_type")
+                if kind:
+                    types[owner].add(str(kind))
     minors: Counter[str] = Counter()
     for victim, group in victim_groups.items():
         birth = graph.nodes[victim].get("birth_year")
@@ -523,8 +530,8 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
             },
         }
     )
-    persons = _persons_frame(graph)
-    signal_rows = _signal_rows_frame(graph)
+    persons = _persons_frame(graph, index)
+    signal_rows = _signal_rows_frame(index)
     lap("persons")
     return DetectionResult(
         groups=groups,

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from graphstore.errors import ConfigError
+from netanalysis.graphs import GraphIndex, index_graph
 
 __all__ = [
     "METHODS",
@@ -97,11 +99,62 @@ def leidenalg_partition(
     return [{nodes[i] for i in community} for community in partition]
 
 
+#: Louvain stops when a level gains less modularity than this (networkx's default is 1e-7). On
+#: perpetrator networks (many small groups, modularity near 1) the levels after the second move a
+#: handful of persons and gain less than 1e-4 each, while every level costs a pass over the network.
+LOUVAIN_THRESHOLD = 1e-4
+
+#: At most this many Louvain levels (aggregations); None: until the threshold stops it.
+LOUVAIN_MAX_LEVEL: int | None = None
+
+
 def _louvain(network: nx.Graph, weight: str, seed: int, resolution: float) -> list[set]:
     return [
         set(c)
-        for c in nx.community.louvain_communities(network, weight=weight, resolution=resolution, seed=seed)
+        for c in nx.community.louvain_communities(
+            network,
+            weight=weight,
+            resolution=resolution,
+            seed=seed,
+            threshold=LOUVAIN_THRESHOLD,
+            max_level=LOUVAIN_MAX_LEVEL,
+        )
     ]
+
+
+def _connected_parts(network: nx.Graph, communities: list[set]) -> list[set]:
+    """Split every community into its connected parts (ties to other communities do not count).
+
+    One search over the whole network, instead of a subgraph view per community.
+    """
+    community_of = {}
+    for i, community in enumerate(communities):
+        for node in community:
+            community_of[node] = i
+    adj = network.adj
+    seen: set = set()
+    parts: list[set] = []
+    for community in communities:
+        if len(community) < 3:
+            parts.append(community)  # one node, or two that Louvain only joins when linked
+            seen.update(community)
+            continue
+        for start in community:
+            if start in seen:
+                continue
+            label = community_of[start]
+            part = {start}
+            seen.add(start)
+            stack = [start]
+            while stack:
+                node = stack.pop()
+                for other in adj[node]:
+                    if other not in seen and community_of.get(other) == label:
+                        seen.add(other)
+                        part.add(other)
+                        stack.append(other)
+            parts.append(part)
+    return parts
 
 
 def communities_to_groups(
@@ -178,13 +231,7 @@ def find_groups(
     if method == "leiden" and _leiden_available():
         # Leiden guarantees connected communities (Traag et al. 2019, theorem 1).
         return communities_to_groups(_leiden(network, nodes, weight, seed, resolution))
-    parts: list[set] = []
-    for community in _louvain(network, weight, seed, resolution):
-        if len(community) < 3:
-            parts.append(community)  # one node, or two that Louvain only joins when linked
-        else:
-            parts.extend(set(c) for c in nx.connected_components(network.subgraph(community)))
-    return communities_to_groups(parts)
+    return communities_to_groups(_connected_parts(network, _louvain(network, weight, seed, resolution)))
 
 
 @dataclass(frozen=True)
@@ -262,11 +309,19 @@ def group_stability(
     if runs <= 0:
         return {g: GroupStability(1.0, frozenset(m)) for g, m in sorted(members.items())}
     rng = random.Random(seed)
-    jaccard_sum: dict[str, float] = defaultdict(float)
-    with_group: dict[str, Counter] = {g: Counter() for g in members}
+    # Groups and persons as integers, so each re-run is compared with a few array operations
+    # instead of a Python loop over tens of thousands of groups.
+    group_ids = sorted(members)
+    group_pos = {g: i for i, g in enumerate(group_ids)}
+    group_size = np.array([len(members[g]) for g in group_ids], dtype=np.int64)
+    nodes = sorted(network.nodes, key=str)
+    in_partition = [i for i, n in enumerate(nodes) if n in partition]
+    node_rows = np.array(in_partition, dtype=np.int64)
+    node_group = np.array([group_pos[partition[nodes[i]]] for i in in_partition], dtype=np.int64)
+    jaccard_sum = np.zeros(len(group_ids), dtype=np.float64)
+    together = np.zeros(len(in_partition), dtype=np.int64)
     fast = method == "leiden" and _leiden_available()
     if fast:
-        nodes = sorted(network.nodes, key=str)
         full, full_weights = _igraph(network, nodes, weight)
         edge_list = full.get_edgelist()
     for run in range(runs):
@@ -278,7 +333,7 @@ def group_stability(
             sample_ig = ig.Graph(n=len(nodes), edges=[edge_list[i] for i in keep])
             ig.set_random_number_generator(random.Random(seed + run + 1))
             try:
-                membership = sample_ig.community_leiden(
+                labels: list[Any] = sample_ig.community_leiden(
                     objective_function="modularity",
                     weights=[full_weights[i] for i in keep] or None,
                     resolution=resolution,
@@ -286,31 +341,59 @@ def group_stability(
                 ).membership
             finally:
                 ig.set_random_number_generator(random)
-            rerun: Mapping[Hashable, Any] = dict(zip(nodes, membership, strict=True))
         else:
             sample = _resample(network, rng, drop, weight)
             rerun = find_groups(
                 sample, method=method, seed=seed + run + 1, resolution=resolution, weight=weight
             )
-        rerun_members: dict[Any, set] = defaultdict(set)
-        for node, label in rerun.items():
-            rerun_members[label].add(node)
-        for group, group_nodes in members.items():
-            hits = Counter(rerun[n] for n in group_nodes if n in rerun)
-            if not hits:
-                continue
-            best = min(hits.items(), key=lambda item: (-item[1], str(item[0])))[0]
-            found = rerun_members[best]
-            jaccard_sum[group] += len(group_nodes & found) / len(group_nodes | found)
-            with_group[group].update(group_nodes & found)
+            labels = [rerun[n] for n in nodes]
+        _compare_run(labels, node_rows, node_group, group_size, jaccard_sum, together)
     result = {}
-    for group, group_nodes in sorted(members.items()):
-        core = frozenset(n for n in group_nodes if with_group[group][n] >= core_share * runs)
-        result[group] = GroupStability(jaccard_sum[group] / runs, core)
+    member_count = dict(zip((nodes[i] for i in in_partition), together.tolist(), strict=True))
+    for pos, group in enumerate(group_ids):
+        core = frozenset(n for n in members[group] if member_count.get(n, 0) >= core_share * runs)
+        result[group] = GroupStability(float(jaccard_sum[pos]) / runs, core)
     return result
 
 
-def attach_victims(graph: nx.MultiDiGraph, groups: Mapping[str, str]) -> dict[str, str]:
+def _compare_run(
+    labels: list[Any],
+    node_rows: np.ndarray,
+    node_group: np.ndarray,
+    group_size: np.ndarray,
+    jaccard_sum: np.ndarray,
+    together: np.ndarray,
+) -> None:
+    """Add one re-run to the stability sums (in place).
+
+    For every group, the re-run community holding most of its members (ties: the smallest label as
+    text) is its match; the group's Jaccard overlap with that community is added to
+    ``jaccard_sum``, and each member found in it counts one in ``together``.
+    """
+    # Community codes in text order of the labels, so "smallest code" is "smallest label as text".
+    distinct = sorted(set(labels), key=str)
+    code_of = {label: i for i, label in enumerate(distinct)}
+    codes = np.fromiter((code_of[label] for label in labels), dtype=np.int64, count=len(labels))
+    community_size = np.bincount(codes, minlength=len(distinct))
+    member_codes = codes[node_rows]
+    n_codes = len(distinct)
+    pairs, hits = np.unique(node_group * n_codes + member_codes, return_counts=True)
+    pair_group, pair_code = pairs // n_codes, pairs % n_codes
+    order = np.lexsort((pair_code, -hits, pair_group))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = pair_group[order][1:] != pair_group[order][:-1]
+    best = order[first]
+    groups_hit, best_code, best_hits = pair_group[best], pair_code[best], hits[best]
+    union = group_size[groups_hit] + community_size[best_code] - best_hits
+    jaccard_sum[groups_hit] += best_hits / union
+    match = np.full(len(group_size), -1, dtype=np.int64)
+    match[groups_hit] = best_code
+    together += member_codes == match[node_group]
+
+
+def attach_victims(
+    graph: nx.MultiDiGraph, groups: Mapping[str, str], index: GraphIndex | None = None
+) -> dict[str, str]:
     """Attach each victim to the group whose suspects exploit them.
 
     A victim is linked to a suspect by every case they share (suspect ``SUSPECT_IN`` and victim
@@ -324,6 +407,8 @@ def attach_victims(graph: nx.MultiDiGraph, groups: Mapping[str, str]) -> dict[st
         The graph as read from the store.
     groups : mapping
         Suspect node id (``"Person:<key>"``) -> group id.
+    index : GraphIndex, optional
+        ``netanalysis.graphs.index_graph(graph)``, to save a pass over the edges.
 
     Returns
     -------
@@ -338,16 +423,16 @@ def attach_victims(graph: nx.MultiDiGraph, groups: Mapping[str, str]) -> dict[st
     for node, data in graph.nodes(data=True):
         if str(node).startswith("Person:") and "victim" in (data.get("roles") or ()):
             victims.add(node)
-    for u, v, data in graph.edges(data=True):
-        rel = data.get("type")
-        if rel == "SUSPECT_IN":
-            case_suspects[v].add(u)
-        elif rel == "VICTIM_IN":
-            case_victims[v].add(u)
-            victims.add(u)
-        elif rel == "CONCERNS":
-            signal_persons[u].add(v)
-        elif rel == "SEEN_AT" and v.startswith("Premises:"):
+    index = index_graph(graph, index)
+    for u, v, _ in index.of("SUSPECT_IN"):
+        case_suspects[v].add(u)
+    for u, v, _ in index.of("VICTIM_IN"):
+        case_victims[v].add(u)
+        victims.add(u)
+    for u, v, _ in index.of("CONCERNS"):
+        signal_persons[u].add(v)
+    for u, v, _ in index.of("SEEN_AT"):
+        if v.startswith("Premises:"):
             premises_persons[v].add(u)
     victims -= set(groups)
 

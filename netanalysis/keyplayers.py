@@ -516,6 +516,21 @@ def disruption(
         size = len(base)
         intact = _disruption_row(group_id, "", 0, base, size)
         for i, strategy in enumerate(strategies):
+            if size <= 2:
+                # Whoever goes first, one person is left, then nobody: no need to simulate.
+                rows.append({**intact, "strategy": strategy})
+                for removed in range(1, min(steps, size) + 1):
+                    left = size - removed
+                    rows.append(
+                        {
+                            "group_id": group_id,
+                            "strategy": strategy,
+                            "removed": removed,
+                            "components": 1 if left else 0,
+                            "largest_share": round(left / size, _DECIMALS),
+                        }
+                    )
+                continue
             rng = random.Random(f"{seed}:{group_id}:{strategy}")
             # Copying a graph is costly; the last strategy may use up the group's own graph.
             g = base if i == len(strategies) - 1 else base.copy()

@@ -20,6 +20,7 @@ from pathlib import Path
 import networkx as nx
 
 from graphstore.errors import ConfigError
+from netanalysis.graphs import GraphIndex, index_graph
 
 __all__ = [
     "LEVELS",
@@ -76,7 +77,9 @@ def _reference_regions(level: str) -> dict[str, str]:
         return {row["code"]: row[f"{level}_code"] for row in csv.DictReader(fh)}
 
 
-def municipality_regions(graph: nx.MultiDiGraph, level: str = "police_unit") -> dict[str, str]:
+def municipality_regions(
+    graph: nx.MultiDiGraph, level: str = "police_unit", index: GraphIndex | None = None
+) -> dict[str, str]:
     """Map each municipality code to its region code at ``level``.
 
     Read from ``(Municipality)-[:IN]->(Region {level, code})`` in the graph; municipalities the
@@ -88,6 +91,8 @@ def municipality_regions(graph: nx.MultiDiGraph, level: str = "police_unit") -> 
         The graph as read from the store.
     level : str
         ``police_unit`` (default), ``safety_region`` or ``province``.
+    index : GraphIndex, optional
+        ``netanalysis.graphs.index_graph(graph)``, to save a pass over the edges.
 
     Returns
     -------
@@ -96,8 +101,8 @@ def municipality_regions(graph: nx.MultiDiGraph, level: str = "police_unit") -> 
     """
     check_level(level)
     result = dict(_reference_regions(level))
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") != "IN" or not u.startswith("Municipality:"):
+    for u, v, _ in index_graph(graph, index).of("IN"):
+        if not u.startswith("Municipality:"):
             continue
         region = graph.nodes[v]
         if region.get("level") == level and region.get("code"):
@@ -105,19 +110,19 @@ def municipality_regions(graph: nx.MultiDiGraph, level: str = "police_unit") -> 
     return result
 
 
-def _premises_municipality(graph: nx.MultiDiGraph) -> dict[str, str]:
+def _premises_municipality(graph: nx.MultiDiGraph, index: GraphIndex) -> dict[str, str]:
     result: dict[str, str] = {}
     for node, data in graph.nodes(data=True):
-        if node_label(graph, node) == "Premises" and data.get("municipality"):
+        if data.get("municipality") and (data.get("label") or str(node).split(":", 1)[0]) == "Premises":
             result[node] = str(data["municipality"])
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") == "IN" and u.startswith("Premises:") and v.startswith("Municipality:"):
+    for u, v, _ in index.of("IN"):
+        if u.startswith("Premises:") and v.startswith("Municipality:"):
             result[u] = str(graph.nodes[v].get("code") or bare_key(v))
     return result
 
 
 def observations(
-    graph: nx.MultiDiGraph, persons: Iterable[str] | None = None
+    graph: nx.MultiDiGraph, persons: Iterable[str] | None = None, index: GraphIndex | None = None
 ) -> dict[str, list[tuple[str, str]]]:
     """Time-ordered observations of persons at municipalities.
 
@@ -127,6 +132,8 @@ def observations(
         The graph as read from the store.
     persons : iterable of str, optional
         Person node ids (``"Person:<key>"``); default every person.
+    index : GraphIndex, optional
+        ``netanalysis.graphs.index_graph(graph)``, to save a pass over the edges.
 
     Returns
     -------
@@ -135,17 +142,23 @@ def observations(
         without a date, or at a premises whose municipality is unknown, are left out (they cannot
         be placed in time or space).
     """
-    premises = _premises_municipality(graph)
+    index = index_graph(graph, index)
+    premises = _premises_municipality(graph, index)
     wanted = None if persons is None else set(persons)
     result: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") != "SEEN_AT" or (wanted is not None and u not in wanted):
+    nodes = graph.nodes
+    # Thousands of observations share a few hundred municipalities: look each code up once.
+    codes: dict[str, str] = {}
+    for u, v, data in index.of("SEEN_AT"):
+        if wanted is not None and u not in wanted:
             continue
         date = data.get("observed_on")
         if not date:
             continue
         if v.startswith("Municipality:"):
-            code: str | None = str(graph.nodes[v].get("code") or bare_key(v))
+            code: str | None = codes.get(v)
+            if code is None:
+                code = codes[v] = str(nodes[v].get("code") or bare_key(v))
         else:
             code = premises.get(v)
         if code:
@@ -195,10 +208,12 @@ def moves_from_observations(person: str, obs: list[tuple[str, str]]) -> list[Mov
     return moves
 
 
-def person_moves(graph: nx.MultiDiGraph, persons: Iterable[str] | None = None) -> dict[str, list[Move]]:
+def person_moves(
+    graph: nx.MultiDiGraph, persons: Iterable[str] | None = None, index: GraphIndex | None = None
+) -> dict[str, list[Move]]:
     """Moves per person (node id -> list of Move, persons without moves left out)."""
     result = {}
-    for person, obs in observations(graph, persons).items():
+    for person, obs in observations(graph, persons, index).items():
         moves = moves_from_observations(person, obs)
         if moves:
             result[person] = moves

@@ -30,6 +30,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.graphs import GraphIndex, index_graph
 from netanalysis.movement import bare_key, main_region, municipality_regions, node_label, observations
 
 __all__ = ["EVIDENCE_KINDS", "EvidenceWeights", "perpetrator_network", "reliability_factor", "suspects"]
@@ -104,21 +105,25 @@ def reliability_factor(grade: object, weights: EvidenceWeights | None = None) ->
     return weights.source_grade[text[0]] * weights.information_grade[text[1]]
 
 
-def suspects(graph: nx.MultiDiGraph) -> list[str]:
+def suspects(graph: nx.MultiDiGraph, index: GraphIndex | None = None) -> list[str]:
     """Person node ids that are suspects: ``SUSPECT_IN`` a case or ``"suspect"`` in their roles."""
     result = set()
     for node, data in graph.nodes(data=True):
-        if node_label(graph, node) == "Person" and "suspect" in (data.get("roles") or ()):
+        if "suspect" in (data.get("roles") or ()) and node_label(graph, node) == "Person":
             result.add(node)
-    for u, _, data in graph.edges(data=True):
-        if data.get("type") == "SUSPECT_IN":
-            result.add(u)
+    for u, _, _ in index_graph(graph, index).of("SUSPECT_IN"):
+        result.add(u)
     return sorted(result)
 
 
-def _latest_date(graph: nx.MultiDiGraph) -> str | None:
-    dates = [d for _, _, d in graph.edges(data="observed_on") if d]
-    return max(dates) if dates else None
+def _latest_date(index: GraphIndex) -> str | None:
+    latest = None
+    for edges in index.all_edges():
+        dates = [d for _, _, data in edges if (d := data.get("observed_on"))]
+        if dates:
+            top = max(dates)
+            latest = top if latest is None else max(latest, top)
+    return latest
 
 
 def _better(old: tuple[float, str] | None, factor: float, date: str) -> tuple[float, str]:
@@ -133,6 +138,7 @@ def perpetrator_network(
     weights: EvidenceWeights | None = None,
     as_of: str | None = None,
     level: str = "police_unit",
+    index: GraphIndex | None = None,
 ) -> nx.Graph:
     """Project the store graph onto suspects linked by weighted evidence.
 
@@ -147,6 +153,8 @@ def perpetrator_network(
         graph, so the same graph always gives the same network (not "today").
     level : str
         Region level for the node attribute ``region``.
+    index : GraphIndex, optional
+        ``netanalysis.graphs.index_graph(graph)``, to save passes over the edges.
 
     Returns
     -------
@@ -175,30 +183,46 @@ def perpetrator_network(
     "Illuminating dark networks", Crime, Law and Social Change 57.
     """
     weights = weights or EvidenceWeights()
-    as_of = as_of or _latest_date(graph)
+    index = index_graph(graph, index)
+    as_of = as_of or _latest_date(index)
     as_of_day = dt.date.fromisoformat(as_of) if as_of else None
-    suspect_nodes = suspects(graph)
+    suspect_nodes = suspects(graph, index)
     suspect_set = set(suspect_nodes)
+
+    # A few grades occur on millions of facts: compute each factor once.
+    factors: dict[str, float] = {}
+
+    def factor_of(data: Mapping[str, Any]) -> float:
+        grade = data.get("reliability")
+        text = str(grade or "")
+        value = factors.get(text)
+        if value is None:
+            value = factors[text] = reliability_factor(grade, weights)
+        return value
 
     # item (kind, node) -> suspect -> (best reliability factor, latest date)
     items: dict[tuple[str, str], dict[str, tuple[float, str]]] = defaultdict(dict)
     case_victims: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-    for u, v, data in graph.edges(data=True):
-        rel = data.get("type")
-        factor = reliability_factor(data.get("reliability"), weights)
-        date = str(data.get("observed_on") or "")
-        key: tuple[str, str] | None = None
-        if rel == "SUSPECT_IN":
-            key = ("case", v)
-        elif rel == "VICTIM_IN":
-            case_victims[v][u] = _better(case_victims[v].get(u), factor, date)
-        elif rel == "USES" and u in suspect_set:
+
+    def add(key: tuple[str, str], person: str, factor: float, date: str) -> None:
+        item = items[key]
+        old = item.get(person)
+        item[person] = (factor, date) if old is None else (max(old[0], factor), max(old[1], date))
+
+    for u, v, data in index.of("SUSPECT_IN"):
+        add(("case", v), u, factor_of(data), str(data.get("observed_on") or ""))
+    for u, v, data in index.of("VICTIM_IN"):
+        case_victims[v][u] = _better(
+            case_victims[v].get(u), factor_of(data), str(data.get("observed_on") or "")
+        )
+    for u, v, data in index.of("USES"):
+        if u in suspect_set:
             kind = _IDENTIFIER_KIND.get(node_label(graph, v))
-            key = (kind, v) if kind else None
-        elif rel == "SEEN_AT" and u in suspect_set and node_label(graph, v) == "Premises":
-            key = ("premises", v)
-        if key is not None:
-            items[key][u] = _better(items[key].get(u), factor, date)
+            if kind:
+                add((kind, v), u, factor_of(data), str(data.get("observed_on") or ""))
+    for u, v, data in index.of("SEEN_AT"):
+        if u in suspect_set and node_label(graph, v) == "Premises":
+            add(("premises", v), u, factor_of(data), str(data.get("observed_on") or ""))
 
     # A shared victim: the suspects of every case the victim is in, each reached through two facts.
     for case, victims in case_victims.items():
@@ -209,15 +233,24 @@ def perpetrator_network(
                 if suspect != victim:
                     item[suspect] = _better(item.get(suspect), v_factor * s_factor, max(v_date, s_date))
 
-    def decay(date: str) -> float:
-        if not date or not as_of_day or weights.half_life_days <= 0:
-            return 1.0
-        age = (as_of_day - dt.date.fromisoformat(date)).days
-        return float(0.5 ** (max(age, 0) / weights.half_life_days))
+    decays: dict[str, float] = {}
 
-    pair_weight: dict[tuple[str, str], float] = defaultdict(float)
-    pair_kinds: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
+    def decay(date: str) -> float:
+        value = decays.get(date)
+        if value is not None:
+            return value
+        if not date or not as_of_day or weights.half_life_days <= 0:
+            value = 1.0
+        else:
+            age = (as_of_day - dt.date.fromisoformat(date)).days
+            value = float(0.5 ** (max(age, 0) / weights.half_life_days))
+        decays[date] = value
+        return value
+
+    pair_weight: dict[tuple[str, str], float] = {}
+    pair_kinds: dict[tuple[str, str], dict[str, int]] = {}
     skipped: Counter[str] = Counter()
+    # Items in sorted order, pairs in sorted order: the float sums always add up in the same order.
     for (kind, _), members in sorted(items.items()):
         if len(members) < 2:
             continue
@@ -229,23 +262,40 @@ def perpetrator_network(
             fa, da = members[a]
             fb, db = members[b]
             pair = (a, b)
-            pair_weight[pair] += kind_weight * fa * fb * decay(max(da, db))
-            pair_kinds[pair][kind] += 1
+            add_weight = kind_weight * fa * fb * decay(max(da, db))
+            old = pair_weight.get(pair)
+            if old is None:
+                pair_weight[pair] = 0.0 + add_weight
+                pair_kinds[pair] = {kind: 1}
+            else:
+                pair_weight[pair] = old + add_weight
+                kinds = pair_kinds[pair]
+                kinds[kind] = kinds.get(kind, 0) + 1
 
-    regions = municipality_regions(graph, level)
-    obs = observations(graph, suspect_nodes)
+    regions = municipality_regions(graph, level, index)
+    obs = observations(graph, suspect_nodes, index)
     network = nx.Graph(as_of=as_of, skipped_items=dict(skipped), level=level)
-    for node in suspect_nodes:
-        network.add_node(
+    nodes = graph.nodes
+    network.add_nodes_from(
+        (
             bare_key(node),
-            region=main_region(obs.get(node, []), regions),
-            roles=sorted(graph.nodes[node].get("roles") or ["suspect"]),
+            {
+                "region": main_region(obs.get(node, []), regions),
+                "roles": sorted(nodes[node].get("roles") or ["suspect"]),
+            },
         )
-    for (a, b), weight in pair_weight.items():
-        if weight <= 0:
-            continue
-        evidence = dict(sorted(pair_kinds[(a, b)].items()))
-        network.add_edge(bare_key(a), bare_key(b), weight=weight, evidence=evidence, kinds="|".join(evidence))
+        for node in suspect_nodes
+    )
+
+    def link_attrs(pair: tuple[str, str], weight: float) -> dict[str, Any]:
+        evidence = dict(sorted(pair_kinds[pair].items()))
+        return {"weight": weight, "evidence": evidence, "kinds": "|".join(evidence)}
+
+    network.add_edges_from(
+        (bare_key(a), bare_key(b), link_attrs((a, b), weight))
+        for (a, b), weight in pair_weight.items()
+        if weight > 0
+    )
     return network
 
 

@@ -341,35 +341,16 @@ def test_samples_accounting_reload_and_privacy(tmp_path: Path) -> None:
 # --- Neo4j ----------------------------------------------------------------------------------------
 
 
-def _server_store(server: Any) -> GraphStore:
-    from neo4j import GraphDatabase
-
+@pytest.fixture
+def neo4j_store(neo4j_clean: Any) -> Iterator[GraphStore]:
+    """An empty Neo4j store on the session's test server."""
     from graphstore.neo4j_store import Neo4jStore
 
-    with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
-        with driver.session() as session:
-            session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
-    return Neo4jStore(server.uri, user=server.user, password=server.password)
-
-
-@pytest.fixture
-def neo4j_store(request: pytest.FixtureRequest) -> Iterator[GraphStore]:
-    """An empty Neo4j store from conftest's ``neo4j_clean`` (a store) or ``neo4j_server``."""
-    for name in ("neo4j_clean", "neo4j_server"):
-        try:
-            value = request.getfixturevalue(name)
-        except pytest.FixtureLookupError:
-            continue
-        if isinstance(value, GraphStore):
-            yield value
-            return
-        store = _server_store(value)
-        try:
-            yield store
-        finally:
-            store.close()
-        return
-    pytest.fail("no Neo4j fixture (neo4j_clean / neo4j_server) in tests/conftest.py")
+    store = Neo4jStore(neo4j_clean.uri, user=neo4j_clean.user, password=neo4j_clean.password)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.mark.neo4j

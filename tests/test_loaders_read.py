@@ -334,3 +334,23 @@ def _original_place(record: Record, column: str) -> str:
         if raw.row_id == record.row_id:
             return fold_place(raw.original[column])
     raise AssertionError(f"row {record.record_id} not found again")
+
+
+def test_doc_examples_match_samples() -> None:
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "mapping-format.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", doc, flags=re.S)
+    assert len(blocks) == 5  # the annotated example and one per sample source
+    sample = {s.name: s for s in load_mapping(SAMPLES / "sources.yaml").sources}
+    documented = set()
+    for block in blocks:
+        mapping = parse_mapping(yaml.safe_load(block), origin="docs/mapping-format.md")
+        for source in mapping.sources:
+            if source.name in sample and len(mapping.sources) == 1 and block != blocks[0]:
+                documented.add(source.name)
+                expected = sample[source.name]
+                for key in ("kind", "files", "format", "encoding", "delimiter", "sheet", "legal_basis",
+                            "reliability", "date_formats", "columns", "values", "required"):
+                    assert getattr(source, key) == getattr(expected, key), (source.name, key)
+    assert documented == set(sample)

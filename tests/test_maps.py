@@ -211,3 +211,65 @@ def test_save_and_notebook_repr(tmp_path) -> None:  # type: ignore[no-untyped-de
     frame = m._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "<script" not in frame
     assert isinstance(m, NetworkMap) and "view='group'" in repr(m)
+
+
+def test_many_links_draw_shared_items_as_nodes_and_lose_no_membership() -> None:
+    graph, result = demo_data(n_groups=3, suspects=6, victims=8, seed=4)
+    full = group_map(graph, result)
+    assert not full.notice and not any(n["id"].startswith("Case:") for n in full.nodes)
+    thin = group_map(graph, result, max_links=10)
+    persons = {n["id"] for n in thin.nodes if n["id"].startswith("Person:")}
+    assert persons == _ids(full.nodes)
+    hubs = {n["id"]: n for n in thin.nodes if not n["id"].startswith("Person:")}
+    # Every item shared by 4 or more persons is a node, linked to exactly the persons that share it.
+    for item, node in hubs.items():
+        spokes = {e["to"] for e in thin.edges if e["from"] == item}
+        sharing = {p for p in persons if graph.has_edge(p, item) or graph.has_edge(item, p)}
+        assert spokes == sharing and len(spokes) >= 4
+        assert dict(node["tip"])["Persons on this map"] == str(len(spokes))
+    assert sum(1 for i in hubs if i.startswith("Case:")) == 3
+    pair_kinds = {e["id"].rsplit("|", 1)[1] for e in thin.edges if e["from"].startswith("Person:")}
+    assert "case" not in pair_kinds and "phone" in pair_kinds  # 3 phones for 6 suspects: pairs stay
+    assert len(thin.edges) < len(full.edges) / 3
+    assert "drawn as a node with a line to each of its persons" in thin.notice
+    legend_text = [i["text"] for sec in thin.legend for i in sec["items"]]
+    assert "case shared by 4 or more persons" in legend_text
+    case = next(n for i, n in hubs.items() if i.startswith("Case:"))
+    assert case["shape"] == "square" and case["f"]["groups"] and case["f"]["types"]
+
+
+def test_layout_keeps_each_connected_part_together() -> None:
+    # Two triangles and a lone node: each triangle is compact, and they do not overlap.
+    ids = ["a1", "a2", "a3", "b1", "b2", "b3", "c"]
+    pairs = [("a1", "a2"), ("a2", "a3"), ("a1", "a3"), ("b1", "b2"), ("b2", "b3"), ("b1", "b3")]
+    pos = layout_positions(ids, pairs, seed=3)
+
+    def box(names: list[str]) -> tuple[float, float, float, float]:
+        xs, ys = [pos[n][0] for n in names], [pos[n][1] for n in names]
+        return min(xs), max(xs), min(ys), max(ys)
+
+    a, b = box(["a1", "a2", "a3"]), box(["b1", "b2", "b3"])
+    apart = a[1] < b[0] or b[1] < a[0] or a[3] < b[2] or b[3] < a[2]
+    assert apart
+    assert max(a[1] - a[0], a[3] - a[2]) < 200
+
+
+def test_large_pages_draw_straight_edges_hidden_while_moving() -> None:
+    from netanalysis.maps.views import LARGE_NODES, _options
+
+    small = _options(50, False, smooth={"enabled": True, "type": "continuous"})
+    big = _options(LARGE_NODES + 1, True, smooth={"enabled": True, "type": "continuous"})
+    assert small["edges"]["smooth"] == {"enabled": True, "type": "continuous"}
+    assert big["edges"]["smooth"] is False
+    assert big["interaction"]["hideEdgesOnDrag"] and big["physics"] == {"enabled": False}
+    assert big["layout"]["improvedLayout"] is False
+
+
+def test_reference_is_read_through_the_loaders() -> None:
+    from loaders import reference
+
+    maps_ref = municipalities()
+    assert set(maps_ref) == set(reference.municipality_codes())
+    for code, muni in maps_ref.items():
+        assert muni.regions == {lvl: reference.region_of(code, lvl) for lvl in reference.LEVELS}
+        assert muni.name == reference.municipality(code).name

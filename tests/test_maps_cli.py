@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from detect_graphs import three_groups, write_to_store
 from graphstore import open_store
 from netanalysis.cli import main
 from netanalysis.detect import DetectionSettings, detect
+from netanalysis.graphs import read_analysis_graph
 from netanalysis.maps import ego_map, group_map, region_map
 
 
@@ -70,3 +72,26 @@ def test_cli_group_choice_and_errors(store_path: Path, tmp_path: Path, capsys) -
     assert main(["map", "--store", str(store_path), "--out", str(tmp_path / "no" / "m.html")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cli_ego_view_runs_the_detection(store_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ego.html"
+    args = ["map", "--store", str(store_path), "--out", str(out), "--seed", "1"]
+    assert main([*args, "--view", "ego", "--node", "Person:a1", "--depth", "2"]) == 0
+    page = out.read_text(encoding="utf-8")
+    block = re.search(r'<script type="application/json" id="map-data">(.*?)</script>', page, re.S)
+    assert block
+    data = json.loads(block.group(1))
+    centre = next(n for n in data["nodes"] if n["id"] == "Person:a1")
+    # The same settings as `netanalysis detect`: the group is the one the detection gives a1.
+    store = open_store(str(store_path))
+    try:
+        graph = read_analysis_graph(store)
+    finally:
+        store.close()
+    result = detect(graph, DetectionSettings(seed=1))
+    gid = str(result.groups.loc[result.groups.person_id == "a1", "group_id"].iloc[0])
+    assert dict(centre["tip"])["Group"] == gid
+    assert centre["f"]["groups"] == [gid]
+    assert [gid, gid] in data["filters"]["groups"]
+    assert "detection" in data["subtitle"]

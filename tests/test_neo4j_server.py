@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,10 @@ from conftest import Neo4jConnection, neo4j_test_home
 from neo4j.exceptions import AuthError
 
 from graphstore.errors import ConfigError, StoreUnavailable
-from netanalysis import neo4j_server
+from netanalysis import neo4j_server as toolkit
 from netanalysis.cli import main
 from netanalysis.neo4j_server import ServerInfo
+from netanalysis.neo4j_server import _run_maven as run_maven
 
 pytestmark = pytest.mark.neo4j
 
@@ -28,15 +30,15 @@ pytestmark = pytest.mark.neo4j
 def own(neo4j_server: Neo4jConnection) -> Iterator[ServerInfo]:
     """The toolkit's own test server, even when NEO4J_URI sends the session elsewhere."""
     home = neo4j_test_home()
-    running = neo4j_server.status(home)
+    running = toolkit.status(home)
     if not os.environ.get("NEO4J_URI"):
         assert running is not None, f"the session's server in {home} is not running"
         assert running.uri == neo4j_server.uri
         yield running
         return
-    yield neo4j_server.start(home, heap="1g", pagecache="512m")
+    yield toolkit.start(home, heap="1g", pagecache="512m")
     if running is None:
-        neo4j_server.stop(home)
+        toolkit.stop(home)
 
 
 def _listening_addresses(port: int) -> set[str]:
@@ -74,7 +76,9 @@ def test_server_answers_cypher(neo4j_clean: Neo4jConnection) -> None:
         d.execute_query("MATCH (p:Probe) DETACH DELETE p")
 
 
-def test_clean_fixture_empties_the_graph(neo4j_server: Neo4jConnection, request: pytest.FixtureRequest) -> None:
+def test_clean_fixture_empties_the_graph(
+    neo4j_server: Neo4jConnection, request: pytest.FixtureRequest
+) -> None:
     with neo4j.GraphDatabase.driver(neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password)) as d:
         d.execute_query("CREATE (:Probe {probe_id: 'left-over'})-[:PROBE]->(:Probe {probe_id: 'x'})")
         clean = request.getfixturevalue("neo4j_clean")
@@ -105,14 +109,14 @@ def test_bolt_and_http_listen_on_loopback_only(own: ServerInfo) -> None:
 
 
 def test_status_reports_the_running_server(own: ServerInfo) -> None:
-    info = neo4j_server.status(own.home)
+    info = toolkit.status(own.home)
     assert info == own
     cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().split(b"\0")
-    assert neo4j_server.MAIN_CLASS.encode() in cmdline
+    assert toolkit.MAIN_CLASS.encode() in cmdline
 
 
 def test_start_again_returns_the_running_server(own: ServerInfo) -> None:
-    assert neo4j_server.start(own.home) == own
+    assert toolkit.start(own.home) == own
 
 
 def test_state_file_is_private_and_password_generated(own: ServerInfo) -> None:
@@ -151,14 +155,14 @@ def test_cli_status_of_a_stopped_home(tmp_path: Path, capsys: pytest.CaptureFixt
 )
 def test_bad_settings_are_config_errors(tmp_path: Path, kwargs: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        neo4j_server.start(tmp_path / "home", **kwargs)  # type: ignore[arg-type]
+        toolkit.start(tmp_path / "home", **kwargs)  # type: ignore[arg-type]
     assert not (tmp_path / "home").exists()
 
 
 def test_missing_java_is_store_unavailable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JAVA_HOME", str(tmp_path / "no-jdk"))
     with pytest.raises(StoreUnavailable, match=r"Java 17\+ not found"):
-        neo4j_server.start(tmp_path / "home")
+        toolkit.start(tmp_path / "home")
 
 
 def test_cli_turns_errors_into_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -167,11 +171,38 @@ def test_cli_turns_errors_into_one_line(tmp_path: Path, capsys: pytest.CaptureFi
     assert err.startswith("error: heap 'lots' is not a memory size") and "Traceback" not in err
 
 
+def test_maven_download_lines_become_progress() -> None:
+    # Maven's batch-mode transfer lines, as Maven 3.8 prints them, from a real child process.
+    script = (
+        "print('[INFO] Downloading from central: https://repo/x.jar')\n"
+        "print('[INFO] Downloaded from central: https://repo/x.jar (1.5 MB at 3 MB/s)')\n"
+        "print('[INFO] Downloaded from central: https://repo/y.pom (512 kB at 1 MB/s)')\n"
+    )
+    seen: list[str] = []
+    run_maven([sys.executable, "-c", script], "5.26.30", seen.append)
+    assert seen[-1] == "downloaded 2 files, 2.0 MB"
+
+
+def test_maven_failure_is_one_sentence_with_its_first_error() -> None:
+    script = (
+        "import sys\n"
+        "print('[ERROR] Failed to execute goal: could not resolve org.neo4j:neo4j -> [Help 1]')\n"
+        "print('[ERROR] ')\n"
+        "sys.exit(1)\n"
+    )
+    with pytest.raises(StoreUnavailable) as info:
+        run_maven([sys.executable, "-c", script], "5.26.30", None)
+    assert str(info.value) == (
+        "Maven could not fetch org.neo4j:neo4j:5.26.30: "
+        "Failed to execute goal: could not resolve org.neo4j:neo4j"
+    )
+
+
 @pytest.mark.slow
 def test_unknown_version_names_maven_and_the_reason(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NETANALYSIS_CACHE", str(tmp_path / "cache"))
     with pytest.raises(StoreUnavailable, match=r"Maven could not fetch org\.neo4j:neo4j:5\.26\.999: .+"):
-        neo4j_server.provision("5.26.999")
+        toolkit.provision("5.26.999")
     assert not (tmp_path / "cache" / "neo4j-5.26.999" / "lib").exists()
 
 
@@ -179,6 +210,39 @@ def test_unknown_version_names_maven_and_the_reason(tmp_path: Path, monkeypatch:
 def test_server_not_answering_in_time_is_stopped_and_quotes_its_log(tmp_path: Path) -> None:
     home = tmp_path / "home"
     with pytest.raises(StoreUnavailable, match=r"did not answer on bolt://127\.0\.0\.1:\d+ within .* log"):
-        neo4j_server.start(home, heap="512m", pagecache="64m", timeout=0.5)
-    assert neo4j_server.status(home) is None
-    assert neo4j_server.stop(home) is False
+        toolkit.start(home, heap="512m", pagecache="64m", timeout=0.5)
+    assert toolkit.status(home) is None
+    assert toolkit.stop(home) is False
+
+
+@pytest.mark.slow
+def test_first_clean_stop_leaves_a_class_archive_that_later_starts_map(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    jars = toolkit.provision()  # the session's jars; the archive files go next to the link below
+    (cache / f"neo4j-{toolkit.DEFAULT_VERSION}").mkdir(parents=True)
+    (cache / f"neo4j-{toolkit.DEFAULT_VERSION}" / "lib").symlink_to(jars)
+    monkeypatch.setenv("NETANALYSIS_CACHE", str(cache))
+    home = tmp_path / "home"
+    folder = cache / f"neo4j-{toolkit.DEFAULT_VERSION}"
+
+    first = toolkit.start(home, heap="512m", pagecache="64m")
+    try:
+        cmdline = Path(f"/proc/{first.pid}/cmdline").read_bytes().decode()
+        assert "-XX:ArchiveClassesAtExit=" in cmdline
+    finally:
+        assert toolkit.stop(home)
+    archives = list(folder.glob("classes-*.jsa"))
+    assert len(archives) == 1 and not list(folder.glob("*.partial"))
+
+    second = toolkit.start(home, heap="512m", pagecache="64m")
+    try:
+        assert second.password == first.password and second.uri == first.uri
+        assert f"-XX:SharedArchiveFile={archives[0]}" in Path(f"/proc/{second.pid}/cmdline").read_text()
+        # Mapped means the JVM accepted the archive rather than warning and ignoring it.
+        assert str(archives[0]) in Path(f"/proc/{second.pid}/maps").read_text()
+        with neo4j.GraphDatabase.driver(second.uri, auth=(second.user, second.password)) as d:
+            d.verify_connectivity()
+    finally:
+        assert toolkit.stop(home)

@@ -257,6 +257,8 @@ def wipe_neo4j(server: Any) -> None:
 class Backend:
     """Makes empty stores of one kind; closes them at the end of the test."""
 
+    schema_applied = False
+
     def __init__(self, kind: str, tmp_path: Path, server: Any = None) -> None:
         self.kind, self.tmp_path, self.server = kind, tmp_path, server
         self.opened: list[GraphStore] = []
@@ -271,7 +273,11 @@ class Backend:
 
             wipe_neo4j(self.server)
             store = Neo4jStore(self.server.uri, user=self.server.user, password=self.server.password)
-        store.apply_schema()
+        # Wiping keeps Neo4j's constraints, so the schema is applied once per server and session
+        # (test_apply_schema_twice_is_harmless applies it again on purpose).
+        if self.kind == "embedded" or not Backend.schema_applied:
+            store.apply_schema()
+            Backend.schema_applied = self.kind != "embedded"
         self.opened.append(store)
         return store
 
@@ -734,6 +740,9 @@ class Relay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
+            if not self.alive:
+                client.close()
+                return
             upstream = socket.create_connection(self.target)
             self.sockets += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
@@ -756,6 +765,11 @@ class Relay:
     def cut(self) -> None:
         """Close the listener and every open connection: the "server" is gone."""
         self.alive = False
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave it listening.
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self.listener.close()
         for s in self.sockets:
             try:
@@ -774,7 +788,7 @@ def test_server_going_away_mid_load_is_store_unavailable(neo4j_server: Any) -> N
     relay = Relay(port)
     uri = f"bolt://127.0.0.1:{relay.port}"
     store = Neo4jStore(uri, user=neo4j_server.user, password=neo4j_server.password)
-    rows = ({"person_id": f"p{i}", "roles": ["victim"]} for i in range(10**9))
+    rows = ({"person_id": f"p{i}", "roles": ["victim"]} for i in range(50_000))
 
     def cut_when_loading() -> Iterator[dict[str, Any]]:
         for i, row in enumerate(rows):

@@ -398,3 +398,17 @@ def test_dates_in_range(dataset: Path) -> None:
     for mv in read_truth(dataset, "movements"):
         d = date.fromisoformat(mv["date"])
         assert date(2021, 1, 1) <= d <= date(2025, 12, 31)
+
+
+def test_full_excel_sends_inspections_to_the_municipal_register(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """At very large scale the Excel file is capped; the overflow stays in the data and the truth."""
+    monkeypatch.setattr("netanalysis.synth.EXCEL_MAX_ROWS", 10)
+    s = generate(tmp_path, seed=4, groups=12)
+    assert 0 < s.rows["inspectie_arbeid"] <= 10
+    rows = read_sources(tmp_path)
+    assert len(rows["inspectie_arbeid"]) == s.rows["inspectie_arbeid"]
+    person_rows = {(src, rid) for src, rs in rows.items() for rid, r in rs.items() if has_person(src, r)}
+    assert {(m["source"], m["row_id"]) for m in read_truth(tmp_path, "mentions")} == person_rows
+    assert {(m["source"], m["row_id"]) for m in read_truth(tmp_path, "signals")} == {
+        (src, rid) for src in SIGNAL_SOURCES for rid in rows[src]}

@@ -17,14 +17,13 @@ __all__ = ["normalise_iban"]
 
 _DUTCH = re.compile(r"^NL\d{2}[A-Z]{4}\d{10}$")
 _SPACES = re.compile(r"[\s\-]")
+_LETTER_DIGITS = {ord(letter): str(value) for value, letter in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ", 10)}
 
 
 def _mod97_ok(iban: str) -> bool:
     if not 2 <= int(iban[2:4]) <= 98:  # ISO 13616: check digits 00, 01 and 99 never occur
         return False
-    moved = iban[4:] + iban[:4]
-    digits = "".join(str(int(ch, 36)) for ch in moved)
-    return int(digits) % 97 == 1
+    return int((iban[4:] + iban[:4]).translate(_LETTER_DIGITS)) % 97 == 1
 
 
 @lru_cache(maxsize=200_000)

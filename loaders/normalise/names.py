@@ -72,6 +72,11 @@ def _split_particle_suffix(words: list[str]) -> tuple[list[str], str]:
     return words, ""
 
 
+def _clean_name(text: str) -> str:
+    """Display form of a name part; stray double quotes around it (from a broken export) removed."""
+    return clean(text.strip().strip('"'))
+
+
 def _is_particle(word: str) -> bool:
     return fold(word) in _PARTICLE_SET
 
@@ -89,7 +94,7 @@ def parse_name_parts(first: str, particle: str, last: str) -> Name:
     >>> parse_name_parts("van Dijk", "", "Anna")
     Name(first_name='Anna', name_particle='van', last_name='Dijk', swapped=True)
     """
-    first, particle, last = clean(first), clean(particle).lower(), clean(last)
+    first, particle, last = _clean_name(first), _clean_name(particle).lower(), _clean_name(last)
     swapped = False
     if "," in last and not first:
         return parse_full_name(last)
@@ -128,7 +133,7 @@ def parse_full_name(text: str) -> Name:
     >>> parse_full_name("Piet van der Berg")
     Name(first_name='Piet', name_particle='van der', last_name='Berg', swapped=False)
     """
-    text = clean(text)
+    text = _clean_name(text)
     if "," in text:
         last_part, _, first_part = text.partition(",")
         last_words, first_words = last_part.split(), first_part.replace(",", " ").split()

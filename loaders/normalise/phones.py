@@ -23,7 +23,7 @@ _INTERNATIONAL = re.compile(r"^(?:\+|00)([1-9]\d{6,16})$")
 _NATIONAL = re.compile(r"^0([1-9]\d{5,12})$")
 _TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number",
           "voip", "pager", "uan", "voicemail")
-Desc = tuple[frozenset[int], re.Pattern[str]]
+Desc = tuple[frozenset[int], re.Pattern[str]]  # possible lengths (empty: any), pattern
 
 
 def _desc(desc: object) -> Desc | None:
@@ -34,31 +34,37 @@ def _desc(desc: object) -> Desc | None:
 
 
 @lru_cache(maxsize=512)
-def _region_rules(region: str) -> tuple[Desc, tuple[Desc, ...]] | None:
-    """(general description, type descriptions) of a region, as phonenumbers' metadata has them."""
+def _region_rules(region: str) -> dict[int, re.Pattern[str]] | None:
+    """Length -> one regex that a valid national number of that length in ``region`` matches.
+
+    A number is valid when it fits the general description and at least one number type (length
+    in the description's possible lengths, if it lists any, and a full match of its pattern), as
+    in phonenumbers' ``is_valid_number_for_region``; here the checks are folded per length.
+    """
     metadata = PhoneMetadata.metadata_for_region(region)
     if metadata is None:
         return None
     general = _desc(metadata.general_desc)
     if general is None:
         return None
-    types = tuple(d for d in (_desc(getattr(metadata, name, None)) for name in _TYPES) if d is not None)
-    return general, types
-
-
-def _matches(number: str, desc: Desc) -> bool:
-    lengths, pattern = desc
-    if lengths and len(number) not in lengths:
-        return False
-    return pattern.fullmatch(number) is not None
+    types = [d for d in (_desc(getattr(metadata, name, None)) for name in _TYPES) if d is not None]
+    rules: dict[int, re.Pattern[str]] = {}
+    for length in range(1, 18):
+        if general[0] and length not in general[0]:
+            continue
+        fitting = [p.pattern for lengths, p in types if not lengths or length in lengths]
+        if fitting:
+            alternatives = "|".join(f"(?:{p})" for p in fitting)
+            rules[length] = re.compile(f"(?=(?:{general[1].pattern})$)(?:{alternatives})")
+    return rules
 
 
 def _valid_in(region: str, national: str) -> bool:
     rules = _region_rules(region)
     if rules is None:
         return False
-    general, types = rules
-    return _matches(national, general) and any(_matches(national, d) for d in types)
+    pattern = rules.get(len(national))
+    return pattern is not None and pattern.fullmatch(national) is not None
 
 
 def _fast(text: str, region: str) -> str | None:

@@ -55,6 +55,8 @@ class PlaceIndex:
     code_name: dict[str, str] = field(default_factory=dict)
     fuzzy_keys: list[str] = field(default_factory=list)
     fuzzy_codes: list[str] = field(default_factory=list)
+    # length -> (keys, codes) of that length, so a typo is compared only with names it can reach
+    by_length: dict[int, tuple[list[str], list[str]]] = field(default_factory=dict)
 
     def describe(self, code: str) -> str:
         return f"{self.code_name.get(code, code)} ({code})"
@@ -101,11 +103,16 @@ class PlaceIndex:
         if len(key) < 5:
             return None
         allowed = 1 if len(key) < 9 else 2
-        hits = process.extract(key, self.fuzzy_keys, scorer=OSA.distance, score_cutoff=allowed, limit=20)
+        hits: list[tuple[int, str]] = []
+        for length in range(len(key) - allowed, len(key) + allowed + 1):
+            keys, codes_of = self.by_length.get(length, ((), ()))
+            for _key, distance, index in process.extract(key, keys, scorer=OSA.distance,
+                                                         score_cutoff=allowed, limit=20):
+                hits.append((int(distance), codes_of[index]))
         if not hits:
             return None
-        best = min(hit[1] for hit in hits)
-        codes = {self.fuzzy_codes[hit[2]] for hit in hits if hit[1] == best}
+        best = min(distance for distance, _code in hits)
+        codes = {code for distance, code in hits if distance == best}
         if len(codes) != 1:
             return None
         return codes.pop()
@@ -162,6 +169,9 @@ def place_index() -> PlaceIndex:
         if code is not None and len(codes) >= 1:
             index.fuzzy_keys.append(key)
             index.fuzzy_codes.append(code)
+            bucket = index.by_length.setdefault(len(key), ([], []))
+            bucket[0].append(key)
+            bucket[1].append(code)
     return index
 
 

@@ -34,7 +34,10 @@ def register(app: typer.Typer) -> None:
     def load_command(
         paths: Annotated[list[Path], typer.Argument(help="Source files or folders of files.")],
         store: Annotated[str, typer.Option("--store", help="Embedded store file or neo4j:// / bolt:// URI.")],
-        mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file (sources.yaml).")],
+        mapping: Annotated[
+            Path | None,
+            typer.Option("--mapping", help="The mapping file (sources.yaml); not for encoded exports."),
+        ] = None,
         key_file: Annotated[
             Path | None, typer.Option("--key-file", help="Pseudonymisation key (else $NETANALYSIS_KEY_FILE).")
         ] = None,
@@ -52,9 +55,11 @@ def register(app: typer.Typer) -> None:
         Every row is loaded or written to the rejects file; loading the same files again changes
         nothing.
         """
+        from loaders.hub import is_encoded_export
         from loaders.pseudonymise import load_key
 
-        key = load_key(key_file)  # before opening the store: no key, no work
+        # Encoded exports (`netanalysis encode`) are loaded without key: the hub never holds it.
+        key = None if paths and all(is_encoded_export(p) for p in paths) else load_key(key_file)
         console = Console(stderr=True)
         graph_store = open_store(store)
         try:

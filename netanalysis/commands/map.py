@@ -42,10 +42,21 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of group detection and layout.")] = 0,
+        method: Annotated[
+            str, typer.Option("--method", help="Group detection: leiden or louvain (as in `detect`).")
+        ] = "leiden",
+        resolution: Annotated[
+            float, typer.Option("--resolution", help="Group detection: higher gives smaller groups.")
+        ] = 1.0,
+        stability_runs: Annotated[
+            int,
+            typer.Option("--stability-runs", help="Group detection: re-runs behind the stability figure."),
+        ] = 10,
     ) -> None:
         """Draw perpetrator groups, victim moves between regions, or the network around one node."""
         from graphstore import open_store
         from graphstore.errors import ConfigError
+        from netanalysis.detect import DetectionSettings, detect
         from netanalysis.graphs import read_analysis_graph
         from netanalysis.maps import ego_map, group_map, region_map
 
@@ -53,6 +64,16 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"unknown view {view!r}; use one of: {', '.join(VIEWS)}")
         if view == "ego" and not node:
             raise ConfigError("the ego view needs --node, e.g. --node Person:<pseudonym>")
+        # The same settings as `netanalysis detect`, so group ids on the map match its files.
+        settings = DetectionSettings(
+            method=method,
+            seed=seed,
+            resolution=resolution,
+            level=level,
+            date_from=date_from,
+            date_to=date_to,
+            stability_runs=stability_runs,
+        ).validate()
         if "://" not in store and not Path(store).exists():
             raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
         if not out.parent.exists():
@@ -63,21 +84,16 @@ def register(app: typer.Typer) -> None:
         finally:
             graph_store.close()
         label = Path(store).name if "://" not in store else store.split("://", 1)[0] + " server"
+        # Every view runs the detection: the ego view needs it for group ids in its tooltips
+        # and its group filter.
+        result = detect(graph, settings)
         if view == "ego":
             assert node is not None
-            result = None
-            m = ego_map(graph, node, depth, level=level, seed=seed, data_label=label)
+            m = ego_map(graph, node, depth, result=result, level=level, seed=seed, data_label=label)
+        elif view == "group":
+            m = group_map(graph, result, group or None, size_by, level=level, seed=seed, data_label=label)
         else:
-            from netanalysis.detect import DetectionSettings, detect
-
-            settings = DetectionSettings(
-                seed=seed, level=level, date_from=date_from, date_to=date_to
-            ).validate()
-            result = detect(graph, settings)
-            if view == "group":
-                m = group_map(graph, result, group or None, size_by, level=level, seed=seed, data_label=label)
-            else:
-                m = region_map(graph, result, level, group or None, data_label=label)
+            m = region_map(graph, result, level, group or None, data_label=label)
         m.save(out)
-        extra = " (aggregated: " + m.notice + ")" if m.aggregated else ""
+        extra = f" ({'aggregated: ' if m.aggregated else ''}{m.notice})" if m.notice else ""
         typer.echo(f"{m.view} map with {len(m.nodes)} nodes and {len(m.edges)} links written to {out}{extra}")

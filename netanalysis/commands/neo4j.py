@@ -65,7 +65,7 @@ def register(app: typer.Typer) -> None:
             def progress(line: str) -> None:
                 spinner.update(line)
                 if not line.startswith("downloaded "):
-                    console.log(line)
+                    console.print(line, markup=False, highlight=False)
 
             info = neo4j_server.start(
                 home, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress
@@ -75,7 +75,12 @@ def register(app: typer.Typer) -> None:
     @group.command("stop")
     def stop_command(home: HomeOption = None) -> None:
         """Stop the server cleanly (SIGTERM; SIGKILL if it has not stopped after 90 s)."""
-        if neo4j_server.stop(home):
+        from rich.console import Console
+
+        # The first stop of a version also writes a class archive that speeds up later starts.
+        with Console(stderr=True).status("stopping Neo4j..."):
+            stopped = neo4j_server.stop(home)
+        if stopped:
             typer.echo("Neo4j stopped.")
         else:
             typer.echo("Neo4j was not running.")
@@ -86,5 +91,7 @@ def register(app: typer.Typer) -> None:
         info = neo4j_server.status(home)
         if info is None:
             typer.echo("Neo4j is not running (start it with: netanalysis neo4j start).")
-            raise typer.Exit(1)
+            # SystemExit, not typer.Exit: cli.main runs click outside standalone mode, which would
+            # swallow the code of a typer.Exit.
+            raise SystemExit(1)
         _describe(info, "running")

@@ -17,7 +17,16 @@ import networkx as nx
 
 from netanalysis.maps._reference import municipalities
 
-__all__ = ["EVIDENCE", "PersonFacts", "bare_key", "person_facts", "person_links", "short"]
+__all__ = [
+    "EVIDENCE",
+    "PersonFacts",
+    "bare_key",
+    "pair_links",
+    "person_facts",
+    "person_links",
+    "shared_items",
+    "short",
+]
 
 # Items that link two persons, by the label of the node they share: the "evidence kind".
 EVIDENCE: dict[str, str] = {
@@ -153,6 +162,44 @@ def person_facts(graph: nx.MultiDiGraph, persons: Iterable[str]) -> dict[str, Pe
     return out
 
 
+def shared_items(
+    graph: nx.MultiDiGraph, persons: Iterable[str], max_share: int = 200
+) -> dict[str, list[str]]:
+    """Items (cases, phones, premises, ...) that two or more of ``persons`` share.
+
+    Parameters
+    ----------
+    graph : the store graph.
+    persons : person node ids; other persons are ignored.
+    max_share : items shared by more persons than this are left out (a hotel or a mass signal
+        says little about who works together and would draw a hairball of n^2 links).
+
+    Returns
+    -------
+    dict item node id -> sorted person node ids (at least two), for items whose label is an
+    evidence kind (:data:`EVIDENCE`).
+    """
+    chosen = set(persons)
+    items: dict[str, set[str]] = defaultdict(set)
+    for p in chosen:
+        if p not in graph:
+            continue
+        for nb in set(graph.successors(p)) | set(graph.predecessors(p)):
+            if graph.nodes[nb].get("label") in EVIDENCE:
+                items[nb].add(p)
+    return {item: sorted(ms) for item, ms in sorted(items.items()) if 2 <= len(ms) <= max_share}
+
+
+def pair_links(graph: nx.MultiDiGraph, items: dict[str, list[str]]) -> dict[tuple[str, str, str], int]:
+    """Links between the persons of each item, by evidence kind (see :func:`person_links`)."""
+    links: Counter[tuple[str, str, str]] = Counter()
+    for item, members in items.items():
+        kind = EVIDENCE[graph.nodes[item]["label"]]
+        for a, b in combinations(members, 2):
+            links[(a, b, kind)] += 1
+    return dict(links)
+
+
 def person_links(
     graph: nx.MultiDiGraph, persons: Iterable[str], max_share: int = 200
 ) -> dict[tuple[str, str, str], int]:
@@ -165,26 +212,10 @@ def person_links(
     ----------
     graph : the store graph.
     persons : person node ids to link; other persons are ignored.
-    max_share : items shared by more persons than this are skipped (a hotel or a mass signal
-        says little about who works together and would draw a hairball of n^2 links).
+    max_share : items shared by more persons than this are skipped (see :func:`shared_items`).
 
     Returns
     -------
     dict ``(person_a, person_b, kind) -> number of shared items``, with ``person_a < person_b``.
     """
-    chosen = set(persons)
-    items: dict[str, set[str]] = defaultdict(set)
-    for p in chosen:
-        if p not in graph:
-            continue
-        for nb in set(graph.successors(p)) | set(graph.predecessors(p)):
-            if graph.nodes[nb].get("label") in EVIDENCE:
-                items[nb].add(p)
-    links: Counter[tuple[str, str, str]] = Counter()
-    for item, members in items.items():
-        if len(members) < 2 or len(members) > max_share:
-            continue
-        kind = EVIDENCE[graph.nodes[item]["label"]]
-        for a, b in combinations(sorted(members), 2):
-            links[(a, b, kind)] += 1
-    return dict(links)
+    return pair_links(graph, shared_items(graph, persons, max_share))

@@ -1,28 +1,23 @@
-"""Municipality coordinates and region membership for the maps.
+"""Municipality coordinates and region membership, as the maps need them.
 
-Read from ``loaders/reference`` (CBS 2025 division). A small reader of its own so the maps do not
-depend on the loaders being importable; the data is the same file ``loaders.reference`` reads.
+A thin view over :mod:`loaders.reference`, the one reader of the CBS 2025 reference tables: this
+module only reshapes its answers (a region code per level on each municipality, region names per
+level) and adds the projection of WGS84 points onto the canvas.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from graphstore.errors import ConfigError
+from loaders import reference
 
-__all__ = ["LEVELS", "Municipality", "municipalities", "project", "region_names"]
+__all__ = ["LEVELS", "Municipality", "check_level", "municipalities", "project", "region_names"]
 
-LEVELS: dict[str, str] = {
-    "police_unit": "police_unit_code",
-    "safety_region": "safety_region_code",
-    "province": "province_code",
-}
-
-_REFERENCE = Path(__file__).resolve().parents[2] / "loaders" / "reference"
+#: Region levels, as :mod:`loaders.reference` names them.
+LEVELS: tuple[str, ...] = reference.LEVELS
 
 # Projection centre and scale: roughly the middle of the Netherlands; 1 degree latitude = 300 px.
 _LAT0 = 52.15
@@ -41,38 +36,33 @@ class Municipality:
     regions: dict[str, str]
 
 
-def _open(name: str) -> list[dict[str, str]]:
-    path = _REFERENCE / name
-    if not path.is_file():
-        raise ConfigError(f"reference file {path} is missing; reinstall the toolkit from the repository")
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 @lru_cache(maxsize=1)
 def municipalities() -> dict[str, Municipality]:
-    """All municipalities by CBS code (``GM0363``)."""
-    out: dict[str, Municipality] = {}
-    for row in _open("municipalities.csv"):
-        out[row["code"]] = Municipality(
-            code=row["code"],
-            name=row["name"],
-            lat=float(row["lat"]),
-            lon=float(row["lon"]),
-            regions={level: row[col] for level, col in LEVELS.items()},
+    """All municipalities by CBS code (``GM0363``), read through :mod:`loaders.reference`."""
+    table = reference.municipalities()
+    return {
+        row.code: Municipality(
+            code=row.code,
+            name=row.name,
+            lat=float(row.lat),
+            lon=float(row.lon),
+            regions={level: reference.region_of(row.code, level) for level in LEVELS},
         )
-    return out
+        for row in table.sort_values("code").itertuples(index=False)
+    }
 
 
-@lru_cache(maxsize=1)
-def _region_rows() -> tuple[tuple[str, str, str], ...]:
-    return tuple((r["level"], r["code"], r["name"]) for r in _open("regions.csv"))
+@lru_cache(maxsize=len(LEVELS))
+def _region_names(level: str) -> tuple[tuple[str, str], ...]:
+    rows = reference.regions()
+    rows = rows[rows["level"] == level].sort_values("code")
+    return tuple(zip(rows["code"], rows["name"], strict=True))
 
 
 def region_names(level: str) -> dict[str, str]:
     """Region code -> name at ``level`` (police_unit, safety_region or province), in code order."""
     check_level(level)
-    return {code: name for lvl, code, name in sorted(_region_rows()) if lvl == level}
+    return dict(_region_names(level))
 
 
 def check_level(level: str) -> None:

@@ -70,6 +70,12 @@ class Chromium:
     def __init__(self, width: int = 1400, height: int = 900, timeout: float = 60.0) -> None:
         self.width, self.height, self.timeout = width, height, timeout
         self.requests: list[str] = []
+        #: (url, frame id) of every request, to tell a map in an iframe from the page around it.
+        self.request_frames: list[tuple[str, str]] = []
+        #: DevTools sessions of frames that run in a process of their own (a sandboxed iframe),
+        #: by frame id.
+        self.frame_sessions: dict[str, str] = {}
+        self._replies: dict[int, dict[str, Any]] = {}
         self.console: list[str] = []
         self.exceptions: list[str] = []
         self._msg_id = 0
@@ -123,6 +129,8 @@ class Chromium:
         for method in ("Network.enable", "Page.enable", "Runtime.enable"):
             self.send(method)
         self.send("Network.setCacheDisabled", cacheDisabled=True)
+        # Frames that Chromium runs in another process (sandboxed iframes) get a session each.
+        self.send("Target.setAutoAttach", autoAttach=True, waitForDebuggerOnStart=True, flatten=True)
         self.send(
             "Emulation.setDeviceMetricsOverride",
             width=self.width,
@@ -154,6 +162,19 @@ class Chromium:
         params = msg.get("params", {})
         if method == "Network.requestWillBeSent":
             self.requests.append(params["request"]["url"])
+            self.request_frames.append((params["request"]["url"], str(params.get("frameId", ""))))
+        elif method == "Target.attachedToTarget":
+            # A frame in another process: it is held at its start until its requests are
+            # recorded too, then let go.
+            sid = str(params["sessionId"])
+            self.frame_sessions[str(params["targetInfo"]["targetId"])] = sid
+            for command in ("Network.enable", "Runtime.enable"):
+                self.send(command, session=sid)
+            if params.get("waitingForDebugger"):
+                self.send("Runtime.runIfWaitingForDebugger", session=sid)
+        elif method == "Target.detachedFromTarget":
+            sid = str(params["sessionId"])
+            self.frame_sessions = {f: x for f, x in self.frame_sessions.items() if x != sid}
         elif method == "Runtime.consoleAPICalled":
             self.console.append(
                 " ".join(str(a.get("value", a.get("description", ""))) for a in params["args"])
@@ -162,18 +183,28 @@ class Chromium:
             details = params.get("exceptionDetails", {})
             self.exceptions.append(str(details.get("exception", {}).get("description", details.get("text"))))
 
-    def send(self, method: str, **params: Any) -> dict[str, Any]:
-        """Send one CDP command and return its result (events that arrive meanwhile are recorded)."""
+    def send(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
+        """Send one CDP command (to the page, or to a frame's ``session``) and return its result.
+
+        Events that arrive meanwhile are recorded; handling one may send commands of its own,
+        so replies are kept by id until their sender asks.
+        """
         self._msg_id += 1
         mid = self._msg_id
-        self._ws.send(json.dumps({"id": mid, "method": method, "params": params}))
-        while True:
+        message: dict[str, Any] = {"id": mid, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        self._ws.send(json.dumps(message))
+        while mid not in self._replies:
             msg = json.loads(self._ws.recv())
-            if msg.get("id") == mid:
-                if "error" in msg:
-                    raise RuntimeError(f"{method}: {msg['error'].get('message')}")
-                return dict(msg.get("result", {}))
-            self._handle_event(msg)
+            if "id" in msg:
+                self._replies[int(msg["id"])] = msg
+            else:
+                self._handle_event(msg)
+        reply = self._replies.pop(mid)
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error'].get('message')}")
+        return dict(reply.get("result", {}))
 
     def wait_event(self, name: str, timeout: float | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + (timeout or self.timeout)
@@ -197,10 +228,15 @@ class Chromium:
                 break
         self._ws.settimeout(self.timeout)
 
-    def evaluate(self, expression: str, await_promise: bool = False) -> Any:
-        """Evaluate JavaScript in the page and return its value (JSON-serialisable)."""
+    def evaluate(self, expression: str, await_promise: bool = False, session: str | None = None) -> Any:
+        """Evaluate JavaScript in the page (or in a frame's ``session``, see :meth:`frame_session`)
+        and return its value (JSON-serialisable)."""
         res = self.send(
-            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=await_promise
+            "Runtime.evaluate",
+            session=session,
+            expression=expression,
+            returnByValue=True,
+            awaitPromise=await_promise,
         )
         if "exceptionDetails" in res:
             raise RuntimeError(
@@ -219,6 +255,20 @@ class Chromium:
             return None
         self.evaluate("window.netanalysisMap.ready", await_promise=True)
         return float(self.evaluate("window.netanalysisMap.readyAt"))
+
+    def frame_session(self, timeout: float = 10.0) -> tuple[str, str]:
+        """(frame id, session id) of the first frame that runs in a process of its own.
+
+        A sandboxed iframe (a map shown in a notebook) is another origin, so the page around it
+        cannot reach in; the DevTools protocol can, through the session Chromium attached to it.
+        """
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.frame_sessions:
+                frame = next(iter(self.frame_sessions))
+                return frame, self.frame_sessions[frame]
+            self.pump(0.05)
+        raise TimeoutError("no frame of its own appeared in the page")
 
     def hover(self, x: float, y: float) -> None:
         """Move the mouse to page coordinates (CSS pixels)."""

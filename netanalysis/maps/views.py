@@ -20,7 +20,16 @@ import networkx as nx
 import pandas as pd
 
 from graphstore.errors import ConfigError
-from netanalysis.maps._facts import PersonFacts, bare_key, person_facts, person_links, short
+from netanalysis.maps._facts import (
+    EVIDENCE,
+    PersonFacts,
+    bare_key,
+    pair_links,
+    person_facts,
+    person_links,
+    shared_items,
+    short,
+)
 from netanalysis.maps._reference import check_level, municipalities, project, region_names
 from netanalysis.maps._render import NetworkMap
 from netanalysis.maps._style import (
@@ -35,13 +44,30 @@ from netanalysis.maps._style import (
     role_of,
 )
 
-__all__ = ["MAX_NODES", "PHYSICS_MAX_NODES", "DetectionLike", "ego_map", "group_map", "region_map"]
+__all__ = [
+    "HUB_MIN_PERSONS",
+    "MAX_LINKS",
+    "MAX_NODES",
+    "PHYSICS_MAX_NODES",
+    "DetectionLike",
+    "ego_map",
+    "group_map",
+    "layout_positions",
+    "region_map",
+]
 
 #: Above this many nodes a view aggregates (groups as nodes) instead of drawing every person.
 MAX_NODES = 5000
+#: Above this many links between persons, items shared by many persons are drawn as nodes.
+MAX_LINKS = 5000
+#: The fewest persons sharing an item that is drawn as a node when links are thinned (from 4
+#: persons on, one line per person is fewer than a line per pair).
+HUB_MIN_PERSONS = 4
 #: Up to this many nodes the browser settles the layout with physics (bounded iterations);
 #: above it the layout is computed in Python and physics stays off.
 PHYSICS_MAX_NODES = 300
+#: From this many nodes on the page draws straight edges and hides them while dragging or zooming.
+LARGE_NODES = 1000
 SIZE_BY = ("betweenness", "degree", "weighted_degree", "brokerage")
 _BROKERAGE = ("coordinator", "gatekeeper", "representative", "liaison", "itinerant")
 # Provenance and reference nodes: they would connect everything to everything in an ego network.
@@ -118,12 +144,13 @@ def _options(n: int, positioned: bool, smooth: Any = False) -> dict[str, Any]:
     opts: dict[str, Any] = {
         "autoResize": True,
         "nodes": {"font": {"size": 11, "strokeWidth": 3, "strokeColor": "#ffffff"}, "borderWidth": 1},
-        "edges": {"smooth": smooth, "selectionWidth": 2},
+        # Curved edges cost a bezier per edge on every frame; large maps draw straight lines.
+        "edges": {"smooth": smooth if n <= LARGE_NODES else False, "selectionWidth": 2},
         "interaction": {
             "hover": True,
             "tooltipDelay": 100,
-            "hideEdgesOnDrag": n > 1000,
-            "hideEdgesOnZoom": n > 1000,
+            "hideEdgesOnDrag": n > LARGE_NODES,
+            "hideEdgesOnZoom": n > LARGE_NODES,
         },
         "layout": {"improvedLayout": physics and n <= 100, "randomSeed": 7},
     }
@@ -143,7 +170,11 @@ def _options(n: int, positioned: bool, smooth: Any = False) -> dict[str, Any]:
 def layout_positions(
     ids: Sequence[str], pairs: Iterable[tuple[str, str]], seed: int = 7
 ) -> dict[str, tuple[float, float]]:
-    """Force-directed positions (Fruchterman-Reingold, igraph) scaled to canvas pixels.
+    """Force-directed positions per connected part, the parts packed in rows, in canvas pixels.
+
+    Each connected part is laid out on its own (Fruchterman-Reingold, igraph), so small groups
+    stay compact instead of drifting apart, and the parts are then packed largest first in rows
+    of roughly square overall shape. Lone nodes share a tight grid.
 
     Parameters
     ----------
@@ -167,19 +198,50 @@ def layout_positions(
     index = {n: i for i, n in enumerate(ids)}
     edges = sorted({(index[a], index[b]) for a, b in pairs if a in index and b in index and a != b})
     g = ig.Graph(n=len(ids), edges=edges)
-    start = np.random.default_rng(seed).uniform(-1.0, 1.0, (len(ids), 2)).tolist()
-    niter = 500 if len(ids) <= 1000 else 200
+    parts = sorted(g.connected_components(), key=lambda c: (-len(c), c[0]))
+    rng = np.random.default_rng(seed)
+    boxes: list[tuple[list[int], Any, float]] = []  # (members, centred pixel coords, half size)
+    singles = [c[0] for c in parts if len(c) == 1]
     # igraph draws from one process-wide generator; seed it for this call, then hand it back.
     ig.set_random_number_generator(random.Random(seed))
     try:
-        layout = g.layout_fruchterman_reingold(seed=start, niter=niter, grid="auto")
+        for members in (c for c in parts if len(c) > 1):
+            k = len(members)
+            sub = g.induced_subgraph(members)
+            # Start spread over about sqrt(k) units: igraph's grid variant sorts nodes into unit
+            # cells, and a start squeezed into one cell makes every step quadratic (20 s at 5k).
+            start = (rng.uniform(-1.0, 1.0, (k, 2)) * max(1.0, math.sqrt(k) / 2)).tolist()
+            niter = 500 if k <= 1000 else 150
+            coords = np.asarray(sub.layout_fruchterman_reingold(seed=start, niter=niter, grid="auto").coords)
+            coords -= coords.mean(axis=0)
+            span = float(np.abs(coords).max()) or 1.0
+            half = 45.0 * math.sqrt(k)
+            boxes.append((list(members), coords * (half / span), half))
     finally:
         ig.set_random_number_generator(random)
-    coords = np.asarray(layout.coords)
-    coords -= coords.mean(axis=0)
-    span = float(np.abs(coords).max()) or 1.0
-    scale = 45.0 * math.sqrt(len(ids)) / span
-    return {n: (float(coords[i, 0] * scale), float(coords[i, 1] * scale)) for n, i in index.items()}
+    if singles:
+        side = math.ceil(math.sqrt(len(singles)))
+        cell = 40.0
+        grid = np.array([[(i % side) * cell, (i // side) * cell] for i in range(len(singles))], dtype=float)
+        grid -= grid.mean(axis=0)
+        boxes.append((singles, grid, max(cell / 2, float(np.abs(grid).max()))))
+    gap = 60.0
+    width = math.sqrt(sum((2 * h + gap) ** 2 for *_, h in boxes)) * 1.2
+    out: dict[int, tuple[float, float]] = {}
+    x = y = row_height = 0.0
+    for members, coords, half in boxes:
+        size = 2 * half + gap
+        if x > 0 and x + size > width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        cx, cy = x + size / 2, y + size / 2
+        for i, (px, py) in zip(members, coords.tolist(), strict=True):
+            out[i] = (cx + px, cy + py)
+        x += size
+        row_height = max(row_height, size)
+    xs = [p[0] for p in out.values()]
+    ys = [p[1] for p in out.values()]
+    mx, my = (min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2
+    return {n: (round(out[i][0] - mx, 1), round(out[i][1] - my, 1)) for n, i in index.items()}
 
 
 def _place(nodes: list[dict[str, Any]], edges: list[dict[str, Any]], seed: int) -> bool:
@@ -269,6 +331,7 @@ def group_map(
     *,
     level: str | None = None,
     max_nodes: int = MAX_NODES,
+    max_links: int = MAX_LINKS,
     seed: int = 7,
     data_label: str | None = None,
 ) -> NetworkMap:
@@ -283,13 +346,18 @@ def group_map(
         brokerage (taken from ``key_players``; computed on the drawn links when missing).
     level : region level for tooltips and the region filter; default the result's level.
     max_nodes : above this many persons the map shows groups as nodes instead.
+    max_links : above this many links between persons, each item shared by
+        ``HUB_MIN_PERSONS`` or more persons is drawn as a node linked to each of its persons
+        (``"<item id>|<person id>"`` edges) instead of a link between every two of them, and
+        the page says so.
     seed : seed of the layout.
     data_label : names the data in the subtitle (e.g. the store file name).
 
     Returns
     -------
     NetworkMap with one node per person (``"Person:<key>"``) and one edge per pair of persons
-    and evidence kind, width by the number of shared items.
+    and evidence kind (``"<a>|<b>|<kind>"``), width by the number of shared items; when links are
+    thinned, also one node per shared item (its graph id, e.g. ``"Case:<key>"``).
     """
     if size_by not in SIZE_BY:
         raise ConfigError(f"cannot size nodes by {size_by!r}; use one of: {', '.join(SIZE_BY)}")
@@ -312,14 +380,24 @@ def group_map(
     what = f"group {chosen[0]}" if len(chosen) == 1 else f"{len(chosen)} groups"
     title = f"Group map: {what}"
     if len(members) > max_nodes:
-        return _groups_as_nodes(graph, result, chosen, members, level, names, title, data_label, seed)
+        return _groups_as_nodes(
+            graph, result, chosen, members, level, names, title, data_label, seed, max_nodes
+        )
 
     facts = person_facts(graph, members)
-    links = person_links(graph, members)
+    items = shared_items(graph, members)
+    all_links = pair_links(graph, items)
+    hubs: dict[str, list[str]] = {}
+    links = all_links
+    if len(all_links) > max_links:
+        # A case with n persons is n(n-1)/2 lines, which is what makes large maps slow and
+        # unreadable; drawn as one node with a line to each person it says the same with n lines.
+        hubs = {i: ms for i, ms in items.items() if len(ms) >= HUB_MIN_PERSONS}
+        links = pair_links(graph, {i: ms for i, ms in items.items() if i not in hubs})
     kp = _key_players(result, size_by)
     values = {p: kp.get(bare_key(p), {}).get(size_by) for p in members}
     if any(v is None for p, v in values.items() if "suspect" in members[p]["roles"]):
-        computed = _centrality(members, links, size_by, seed)
+        computed = _centrality(members, all_links, size_by, seed)
         values = {p: v if v is not None else computed.get(p, 0.0) for p, v in values.items()}
     vmax = max((float(v or 0) for v in values.values()), default=0.0)
 
@@ -385,7 +463,17 @@ def group_map(
                 "f": {"groups": common},
             }
         )
+    hub_kinds = _add_hubs(graph, hubs, members, nodes, edges)
+    kinds_drawn |= hub_kinds
     placed = _place(nodes, edges, seed)
+    notice = ""
+    if hubs:
+        notice = (
+            f"{len(all_links):,} links between persons are more than this map draws one by one "
+            f"({max_links:,}): each case, phone, premises or other item shared by "
+            f"{HUB_MIN_PERSONS} or more persons ({len(hubs):,} items) is drawn as a node with a line "
+            "to each of its persons, instead of a line between every two of them."
+        )
     legend = [
         role_legend(),
         {
@@ -407,6 +495,16 @@ def group_map(
                     "text": "outside the group's stable core",
                 },
                 {"kind": "text", "text": f"Size of suspects: {size_by.replace('_', ' ')}"},
+            ]
+            + [
+                {
+                    "kind": "node",
+                    "shape": LABEL_STYLE[lbl]["shape"],
+                    "color": LABEL_STYLE[lbl]["color"],
+                    "text": f"{LABEL_STYLE[lbl]['text']} shared by {HUB_MIN_PERSONS} or more persons",
+                }
+                for lbl, kind in EVIDENCE.items()
+                if kind in hub_kinds
             ],
         },
         {
@@ -432,8 +530,72 @@ def group_map(
         legend=legend,
         filters=_filter_choices(nodes, names),
         options=_options(len(nodes), placed),
+        notice=notice,
         view="group",
     )
+
+
+def _add_hubs(
+    graph: nx.MultiDiGraph,
+    hubs: dict[str, list[str]],
+    members: dict[str, dict[str, Any]],
+    nodes: list[dict[str, Any]],
+    edges: list[dict[str, Any]],
+) -> set[str]:
+    """Draw each shared item in ``hubs`` as a node linked to its persons; the kinds drawn."""
+    by_id = {n["id"]: n for n in nodes}
+    kinds: set[str] = set()
+    for item, persons in sorted(hubs.items()):
+        attrs = graph.nodes[item]
+        label = str(attrs.get("label"))
+        kind = EVIDENCE[label]
+        kinds.add(kind)
+        style, lstyle = EVIDENCE_STYLE[kind], LABEL_STYLE[label]
+        fs = [by_id[p]["f"] for p in persons]
+        groups = sorted({g for p in persons for g in members[p]["groups"]})
+        firsts = [f["first"] for f in fs if f.get("first")]
+        lasts = [f["last"] for f in fs if f.get("last")]
+        types = {t for f in fs for t in f["types"]}
+        etype = attrs.get("exploitation_type")
+        if isinstance(etype, str) and etype and etype != "unknown":
+            types.add(etype)
+        tip = [
+            [lstyle["text"].capitalize(), short(bare_key(item).rsplit(":", 1)[-1])],
+            ["Persons on this map", str(len(persons))],
+            ["Groups", ", ".join(groups)],
+        ]
+        if types:
+            tip.append(["Exploitation", ", ".join(sorted(types))])
+        nodes.append(
+            {
+                "id": item,
+                "label": short(bare_key(item).rsplit(":", 1)[-1]),
+                "shape": lstyle["shape"],
+                "size": lstyle["size"],
+                "color": lstyle["color"],
+                "tip": tip,
+                "f": {
+                    "regions": sorted({r for f in fs for r in f["regions"]}),
+                    "groups": groups,
+                    "types": sorted(types),
+                    "first": min(firsts, default=None),
+                    "last": max(lasts, default=None),
+                },
+            }
+        )
+        for p in persons:
+            edges.append(
+                {
+                    "id": f"{item}|{p}",
+                    "from": item,
+                    "to": p,
+                    "color": {"color": style["color"], "opacity": 0.8},
+                    "dashes": style["dashes"],
+                    "tip": [["Link", style["text"]], ["Persons sharing it", str(len(persons))]],
+                    "f": {"groups": sorted(members[p]["groups"])},
+                }
+            )
+    return kinds
 
 
 def _num(value: Any) -> float:
@@ -482,6 +644,7 @@ def _groups_as_nodes(
     title: str,
     data_label: str | None,
     seed: int,
+    max_nodes: int = MAX_NODES,
 ) -> NetworkMap:
     summaries = _summary_by_group(result)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -546,7 +709,7 @@ def _groups_as_nodes(
     ]
     placed = _place(nodes, edges, seed)
     notice = (
-        f"{len(members):,} persons are more than this map draws one by one ({MAX_NODES:,}); "
+        f"{len(members):,} persons are more than this map draws one by one ({max_nodes:,}); "
         f"each of the {len(chosen):,} groups is drawn as one node. Choose fewer groups to see persons."
     )
     legend = [

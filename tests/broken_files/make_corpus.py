@@ -74,6 +74,8 @@ def main() -> None:
               [*GOOD[1][:13], '"seksueel\nen arbeid"', GOOD[1][14]], GOOD[2]]
     write("quoted.csv", csv_text(quoted))
     write("blank_lines.csv", csv_text([HEADER, GOOD[0]]) + "\n\n" + csv_text([GOOD[1]]) + "\n")
+    unclosed = [HEADER, GOOD[0], [*GOOD[1][:3], '"Ioana', *GOOD[1][4:]], GOOD[2], ["4", *GOOD[2][1:]]]
+    write("unclosed_quote.csv", csv_text(unclosed))
     write("not_excel.xlsx", csv_text(base))
     write("excel_as_csv.csv", "")
     excel_workbook("excel_extra_sheet.xlsx")
