@@ -169,7 +169,10 @@ class Chromium:
             sid = str(params["sessionId"])
             self.frame_sessions[str(params["targetInfo"]["targetId"])] = sid
             for command in ("Network.enable", "Runtime.enable"):
-                self.send(command, session=sid)
+                try:
+                    self.send(command, session=sid)
+                except RuntimeError:  # a kind of target without that domain (a worker)
+                    pass
             if params.get("waitingForDebugger"):
                 self.send("Runtime.runIfWaitingForDebugger", session=sid)
         elif method == "Target.detachedFromTarget":
