@@ -50,11 +50,9 @@ def register(app: typer.Typer) -> None:
             for name, value in outputs.evaluation.figures.items():
                 figures.add_row(name, f"{value:.3f}")
             console.print(figures)
-        where = Table(title="outputs")
-        where.add_column("what")
-        where.add_column("where")
-        where.add_row("graph store", outputs.store)
+        # Plain lines, not a table: paths must print whole, to be copied.
+        console.print("[bold]outputs[/bold]")
+        console.print(f"  graph store: {outputs.store}", soft_wrap=True)
         for name, path in outputs.files.items():
-            where.add_row(name, str(path))
-        console.print(where)
+            console.print(f"  {name}: {path}", soft_wrap=True)
         console.print(f"done in {time.perf_counter() - started:.1f} s")
