@@ -367,9 +367,11 @@ def _alive(pid: int, home: Path) -> bool:
     """Whether ``pid`` is a live Neo4j server of ``home`` (not a zombie, not a reused pid)."""
     child = _CHILDREN.get(pid)
     if child is not None:
-        if child.poll() is not None:
-            del _CHILDREN[pid]
-            return False
+        # Our own child: poll() is exact. Its /proc cmdline can read empty while the JVM starts.
+        if child.poll() is None:
+            return True
+        del _CHILDREN[pid]
+        return False
     else:
         with contextlib.suppress(ChildProcessError, OSError):
             done, _ = os.waitpid(pid, os.WNOHANG)
@@ -472,14 +474,23 @@ def _log_tail(home: Path, n: int = 12) -> str:
 
 
 def _set_initial_password(java: str, lib: Path, home: Path, password: str) -> None:
+    """``neo4j-admin dbms set-initial-password``, with the password in a picocli argument file
+    (``@file``, mode 0600) so it never shows in the process list."""
+    if not re.fullmatch(r"[A-Za-z0-9_\-]{8,}", password):
+        raise ConfigError("A generated Neo4j password must be at least 8 letters, digits, '-' or '_'.")
     env = dict(os.environ, NEO4J_HOME=str(home), NEO4J_CONF=str(home / "conf"))
-    cmd = [java, "-Xmx256m", "-cp", f"{lib}/*", ADMIN_CLASS, "dbms", "set-initial-password", password]
+    args_file = home / "run" / "initial-password.args"
+    fd = os.open(args_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(password + "\n")
+    cmd = [java, "-Xmx256m", "-cp", f"{lib}/*", ADMIN_CLASS, "dbms", "set-initial-password", f"@{args_file}"]
     try:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=180, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise StoreUnavailable(f"Setting the initial Neo4j password in {home} failed: {exc}.") from exc
+    finally:
+        args_file.unlink(missing_ok=True)
     if done.returncode != 0:
-        # The password is on the command line of the admin tool; never echo its output verbatim.
         detail = (done.stderr or done.stdout).replace(password, "***").strip().splitlines()
         reason = detail[-1] if detail else f"exit code {done.returncode}"
         raise StoreUnavailable(f"Setting the initial Neo4j password in {home} failed: {reason}.")
@@ -517,7 +528,7 @@ def _wait_for_bolt(info: ServerInfo, timeout: float) -> None:
             last = f"{type(exc).__name__}"
         if time.monotonic() > deadline:
             raise StoreUnavailable(
-                f"Neo4j did not answer on {info.uri} within {timeout:.0f} s ({last}); last lines of "
+                f"Neo4j did not answer on {info.uri} within {timeout:g} s ({last}); last lines of "
                 f"its log: {_log_tail(info.home)}"
             )
         time.sleep(1.0)
@@ -683,9 +694,9 @@ def _class_data_sharing(lib: Path, java_id: str) -> tuple[str, Path | None]:
     """The JVM option for a class-data-sharing archive of the server's classes, and the file a
     first run dumps it to (``None`` when the archive exists already).
 
-    Loading Neo4j's ~20,000 classes is most of its start-up; with the archive (written once, when
+    Loading and verifying Neo4j's classes is much of its start-up; with the archive (written once, when
     the first server of this version stops cleanly) a start needs about 40 % less CPU. A JVM that
-    cannot map the archive just warns and loads the classes as usual.
+    cannot map the archive (another Java build, a damaged file) ignores it and loads the classes.
     """
     final = lib.parent / f"classes-{java_id}.jsa"
     if final.is_file():
