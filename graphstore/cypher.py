@@ -96,6 +96,13 @@ def upsert_relationships(
 
     Parameter ``$rows``: list of ``{start, end, rel_key, props}``. Endpoints are merged by their
     constrained key (an index seek), the relationship by type, endpoints and ``rel_key``.
+
+    The plan has an ``Eager`` before ``SET r += row.props`` (a map could rewrite ``rel_key``,
+    which the MERGE reads). Every valid upsert shape that SETs a map has it too; the alternatives
+    measured side by side (endpoints merged first and then MATCHed, rows grouped by start node,
+    other batch sizes, two writers) cost the server no less CPU per relationship beyond the
+    run-to-run noise (``benchmarks/bench_store_shapes.py``, ``benchmarks/RESULTS.md``), so this
+    shape stays.
     """
     (schema or load_schema()).check_rel(rel_type, start_label, end_label)
     typ = _rel(rel_type, schema)

@@ -2,7 +2,12 @@
 
 Writes are batched ``UNWIND $rows`` MERGEs (``graphstore.cypher``) in managed transactions
 (``session.execute_write``), which the driver retries on transient errors and lost connections
-for at most ``retry_time`` seconds. Every failure reaches the caller as a ``StoreError``:
+for at most ``retry_time`` seconds. Packing the rows in pure Python costs the client about 35 us
+of CPU per relationship, two thirds of what the server spends merging it; the driver's Rust
+extension (``neo4j-rust-ext``, a dependency) packs them in about 5 us. ``benchmarks/RESULTS.md``
+has the query shapes that were measured against each other.
+
+Every failure reaches the caller as a ``StoreError``:
 ``StoreUnavailable`` when the server cannot be reached, refuses the credentials or goes away
 (with the URI, within ``connect_timeout + retry_time`` seconds, 3 + 4 by default), ``SchemaError``
 when Neo4j rejects a schema statement. Passwords never appear in messages.
@@ -39,6 +44,18 @@ _DELETE_CHUNK = 10_000
 
 def _run_statement(tx: ManagedTransaction, statement: str) -> None:
     tx.run(statement).consume()
+
+
+# Batches are written in key order: concurrent loads then take node locks in the same order (the
+# commit-time locks of dense nodes can still deadlock; the driver retries those), and the server
+# spent slightly less CPU per relationship on sorted batches (benchmarks/RESULTS.md). The sort is
+# stable: of repeated rows in a batch the last still wins.
+def _by_key(row: dict[str, Any]) -> str:
+    return str(row["key"])
+
+
+def _by_endpoints(row: dict[str, Any]) -> tuple[str, str]:
+    return str(row["start"]), str(row["end"])
 
 
 class Neo4jStore:
@@ -172,6 +189,7 @@ class Neo4jStore:
             for row in batch:
                 key, props = prepare_node(label, key_prop, row)
                 payload.append({"key": key, "props": props})
+            payload.sort(key=_by_key)
             self._write(f"writing {label} nodes", query, {"rows": payload})
             written += len(payload)
         return written
@@ -193,6 +211,7 @@ class Neo4jStore:
             for row in batch:
                 start, end, rel_key, props = prepare_rel(rel_type, row)
                 payload.append({"start": start, "end": end, "rel_key": rel_key, "props": props})
+            payload.sort(key=_by_endpoints)
             self._write(f"writing {rel_type} relationships", query, {"rows": payload})
             written += len(payload)
         return written

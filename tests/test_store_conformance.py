@@ -364,6 +364,36 @@ def test_last_write_wins_and_missing_values_keep(store: GraphStore) -> None:
     }
 
 
+def test_repeated_rows_in_one_batch_last_wins(store: GraphStore) -> None:
+    # Backends sort a batch by key before writing it; the row order within one key must survive.
+    store.upsert_nodes(
+        "Person",
+        [
+            {"person_id": "p2", "nationality": "NLD"},
+            {"person_id": "p1", "birth_year": 1980},
+            {"person_id": "p2", "nationality": "ROU"},
+            {"person_id": "p1", "birth_year": 1990},
+        ],
+    )
+    store.upsert_relationships(
+        "USES",
+        "Person",
+        "Phone",
+        [
+            RelRow("p2", "ph1", "k", {"source": "a"}),
+            RelRow("p1", "ph1", "k", {"source": "x"}),
+            RelRow("p2", "ph1", "k", {"source": "b"}),
+            RelRow("p1", "ph1", "k", {"source": "y"}),
+        ],
+    )
+    g = store.read_graph()
+    assert g.nodes["Person:p2"]["nationality"] == "ROU"
+    assert g.nodes["Person:p1"]["birth_year"] == 1990
+    assert g["Person:p2"]["Phone:ph1"]["k"]["source"] == "b"
+    assert g["Person:p1"]["Phone:ph1"]["k"]["source"] == "y"
+    assert store.counts()["USES"] == 2
+
+
 def test_missing_endpoints_are_created_with_their_key(store: GraphStore) -> None:
     store.upsert_relationships("USES", "Person", "Phone", [RelRow("p9", "ph9", "k1", {"source": "s"})])
     g = store.read_graph()
@@ -680,6 +710,40 @@ def test_embedded_store_is_durable(tmp_path: Path) -> None:
         want = as_data(store.read_graph())
     with EmbeddedStore(path) as again:
         assert as_data(again.read_graph()) == want
+
+
+def test_embedded_store_reads_and_writes_files_of_the_earlier_layout(tmp_path: Path) -> None:
+    # Files made before the unique index led with the start node: unique on type first, plus a
+    # separate start index. The same conflict columns must keep the upserts idempotent there.
+    import sqlite3
+
+    from graphstore import embedded
+
+    ddl = [
+        stmt.replace(
+            "UNIQUE (start_label, start_key, type, end_label, end_key, rel_key)",
+            "UNIQUE (type, start_label, start_key, end_label, end_key, rel_key)",
+        )
+        for stmt in embedded._DDL
+    ]
+    assert ddl != list(embedded._DDL)
+    path = tmp_path / "earlier.sqlite"
+    conn = sqlite3.connect(path)
+    for stmt in [*ddl, "CREATE INDEX rels_start ON rels (start_label, start_key)"]:
+        conn.execute(stmt)
+    conn.execute("INSERT INTO meta (name, value) VALUES ('format', 'netanalysis-graphstore-1')")
+    conn.commit()
+    conn.close()
+    with EmbeddedStore(path) as store:
+        load(store, *small_world())
+        load(store, *small_world())
+        assert as_data(store.read_graph()) == as_data(oracle(*small_world()))
+        store.delete_by_source("src_a")
+        fresh = EmbeddedStore(tmp_path / "fresh.sqlite")
+        load(fresh, *small_world())
+        fresh.delete_by_source("src_a")
+        assert as_data(store.read_graph()) == as_data(fresh.read_graph())
+        fresh.close()
 
 
 def test_embedded_store_refuses_bad_paths(tmp_path: Path) -> None:
