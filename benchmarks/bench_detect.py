@@ -127,7 +127,8 @@ def main() -> None:
         print(json.dumps(run_one(args.persons[0], args.methods[0], args.stability_runs)))
         return
     print(
-        "| persons | method | stability runs | suspects | links | groups | build s | detect s | detect CPU s | peak RSS MB |"
+        "| persons | method | stability runs | suspects | links | groups | build s | detect s | detect CPU s "
+        "| peak RSS MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for persons in args.persons:
@@ -138,8 +139,8 @@ def main() -> None:
             row = json.loads(out.strip().splitlines()[-1])
             print(
                 f"| {row['persons']:,} | {method} | {row['stability_runs']} | {row['suspects']:,} | "
-                f"{row['links']:,} | {row['groups']:,} | {row['build_s']} | {row['detect_s']} | {row['cpu_s']} | "
-                f"{row['peak_rss_mb']:,} |",
+                f"{row['links']:,} | {row['groups']:,} | {row['build_s']} | {row['detect_s']} | "
+                f"{row['cpu_s']} | {row['peak_rss_mb']:,} |",
                 flush=True,
             )
             print(

@@ -134,7 +134,12 @@ class DetectionSettings:
     priority_weights : PriorityWeights
         Points behind the priority score.
     betweenness_k : int, optional
-        Sample size for betweenness in key players on large groups (None: exact).
+        Sample size (source persons) for betweenness in key players and in the disruption
+        simulation of groups larger than ``betweenness_exact_max`` (None: always exact).
+    betweenness_exact_max : int
+        Groups up to this many suspects get exact betweenness. Exact (igraph, C) is faster than
+        sampled (networkx) below about 10,000 members and costs minutes above 20,000; the error
+        of sampling is in docs/key-players-and-leads.md.
     """
 
     weights: EvidenceWeights = field(default_factory=EvidenceWeights)
@@ -148,7 +153,8 @@ class DetectionSettings:
     stability_runs: int = 10
     stability_drop: float = 0.1
     priority_weights: PriorityWeights = field(default_factory=PriorityWeights)
-    betweenness_k: int | None = None
+    betweenness_k: int | None = 300
+    betweenness_exact_max: int = 10_000
 
     def validate(self) -> DetectionSettings:
         """Check the settings; raise ConfigError with what to change."""
@@ -159,6 +165,12 @@ class DetectionSettings:
             raise ConfigError(f"resolution must be above 0, got {self.resolution}.")
         if self.stability_runs < 0:
             raise ConfigError(f"stability runs must be 0 or more, got {self.stability_runs}.")
+        if self.betweenness_k is not None and self.betweenness_k < 2:
+            raise ConfigError(
+                f"betweenness_k must be at least 2, got {self.betweenness_k}; None gives exact values."
+            )
+        if self.betweenness_exact_max < 2:
+            raise ConfigError(f"betweenness_exact_max must be at least 2, got {self.betweenness_exact_max}.")
         check_iso_date(self.date_from, "date_from")
         check_iso_date(self.date_to, "date_to")
         check_iso_date(self.as_of, "as_of")
@@ -501,14 +513,28 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     disruption_fn = _optional("netanalysis.keyplayers", "disruption")
     leads_fn = _optional("netanalysis.leads", "find_leads")
     kp_kwargs: dict[str, Any] = {"region_attr": "region", "weight": "weight", "seed": settings.seed}
-    if settings.betweenness_k is not None:
-        kp_kwargs["betweenness_k"] = settings.betweenness_k
+    # Sampled betweenness only for big groups (docs/key-players-and-leads.md has its error).
+    sample_k = settings.betweenness_k
+    if sample_k is not None:
+        kp_kwargs["betweenness_k"] = sample_k
+        kp_kwargs["sample_above"] = max(settings.betweenness_exact_max, sample_k)
     lap("movements_and_summary")
     key_players = _frame(
         "key_players", key_players_fn(network, partition, **kp_kwargs) if key_players_fn else None
     )
     lap("key_players")
-    disruption = _frame("disruption", disruption_fn(network, partition) if disruption_fn else None)
+    disruption = _frame(
+        "disruption",
+        disruption_fn(
+            network,
+            partition,
+            seed=settings.seed,
+            betweenness_k=sample_k,
+            sample_above=kp_kwargs.get("sample_above"),
+        )
+        if disruption_fn
+        else None,
+    )
     lap("disruption")
     leads = _frame("leads", leads_fn(graph, bare_groups) if leads_fn else None)
     lap("leads")

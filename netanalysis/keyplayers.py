@@ -138,9 +138,7 @@ def brokerage_roles(graph: nx.DiGraph | nx.Graph, attr: str) -> dict[Hashable, d
         if gb is None:
             continue
         senders = [a for a in pred[b] if a != b and group[a] is not None]
-        receivers = (
-            [c for c in succ[b] if c != b and group[c] is not None] if directed else senders
-        )
+        receivers = [c for c in succ[b] if c != b and group[c] is not None] if directed else senders
         if not senders or not receivers:
             continue
         # Count every ordered pair (a, c), a != c, by the groups of a and c, then take away the
@@ -300,6 +298,7 @@ def key_players(
     weight: str = "weight",
     seed: int = 0,
     betweenness_k: int | None = None,
+    sample_above: int | None = None,
 ) -> pd.DataFrame:
     """Degree, betweenness, brokerage between regions and fragmentation per group member.
 
@@ -322,6 +321,10 @@ def key_players(
         When given and a group has more members than this, betweenness is estimated from this many
         sampled source persons (Brandes & Pich 2007) instead of all of them. The measured error is
         in docs/key-players-and-leads.md. Must be at least 2.
+    sample_above : int or None
+        With ``betweenness_k``: sample only in groups of more than this many members (None: in
+        every group larger than ``betweenness_k``). Exact betweenness (igraph) is faster than
+        sampling (networkx) up to about 10,000 members, so ``detect`` passes 10,000.
 
     Returns
     -------
@@ -366,6 +369,8 @@ def key_players(
     for group_id, members in _members_by_group(network, groups).items():
         sub = _group_graph(network, members, region_attr, weight)
         k = betweenness_k if betweenness_k is not None and betweenness_k < len(sub) else None
+        if sample_above is not None and len(sub) <= sample_above:
+            k = None
         betweenness = _betweenness(sub, k=k, seed=seed)
         roles = brokerage_roles(sub, region_attr)
         fragmentation = fragmentation_if_removed(sub)
@@ -438,6 +443,7 @@ def disruption(
     seed: int = 0,
     betweenness_k: int | None = None,
     recovery: float = 0.0,
+    sample_above: int | None = None,
 ) -> pd.DataFrame:
     """Simulate removing each group's top actors one by one and measure how the group fragments.
 
@@ -473,6 +479,9 @@ def disruption(
         Sampled betweenness for groups larger than this (see :func:`key_players`).
     recovery : float
         Probability in [0, 1] that two contacts of a removed person become tied (0: no recovery).
+    sample_above : int or None
+        With ``betweenness_k``: sample only while more than this many members are left (see
+        :func:`key_players`).
 
     Returns
     -------
@@ -536,7 +545,7 @@ def disruption(
             g = base if i == len(strategies) - 1 else base.copy()
             rows.append({**intact, "strategy": strategy})
             for removed in range(1, min(steps, size) + 1):
-                target = _top_actor(g, strategy, weight, betweenness_k, seed)
+                target = _top_actor(g, strategy, weight, betweenness_k, seed, sample_above)
                 contacts = sorted(g[target], key=str)
                 strength = {c: g[target][c][weight] for c in contacts}
                 g.remove_node(target)
@@ -562,10 +571,13 @@ def _disruption_row(group_id: str, strategy: str, removed: int, g: nx.Graph, siz
     }
 
 
-def _top_actor(g: nx.Graph, strategy: str, weight: str, k: int | None, seed: int) -> Hashable:
+def _top_actor(
+    g: nx.Graph, strategy: str, weight: str, k: int | None, seed: int, sample_above: int | None = None
+) -> Hashable:
     def measure(name: str) -> Mapping[Hashable, float]:
         if name == "betweenness":
-            return _betweenness(g, k=k if k is not None and k < len(g) else None, seed=seed)
+            sample = k is not None and k < len(g) and (sample_above is None or len(g) > sample_above)
+            return _betweenness(g, k=k if sample else None, seed=seed)
         if name == "weighted_degree":
             return {v: round(float(d), _DECIMALS) for v, d in g.degree(weight=weight)}
         return {v: float(d) for v, d in g.degree()}

@@ -215,13 +215,21 @@ def perpetrator_network(
         case_victims[v][u] = _better(
             case_victims[v].get(u), factor_of(data), str(data.get("observed_on") or "")
         )
+    labels: dict[str, str] = {}
+
+    def label_of(node: str) -> str:
+        label = labels.get(node)
+        if label is None:
+            label = labels[node] = node_label(graph, node)
+        return label
+
     for u, v, data in index.of("USES"):
         if u in suspect_set:
-            kind = _IDENTIFIER_KIND.get(node_label(graph, v))
+            kind = _IDENTIFIER_KIND.get(label_of(v))
             if kind:
                 add((kind, v), u, factor_of(data), str(data.get("observed_on") or ""))
     for u, v, data in index.of("SEEN_AT"):
-        if u in suspect_set and node_label(graph, v) == "Premises":
+        if u in suspect_set and label_of(v) == "Premises":
             add(("premises", v), u, factor_of(data), str(data.get("observed_on") or ""))
 
     # A shared victim: the suspects of every case the victim is in, each reached through two facts.
@@ -276,9 +284,10 @@ def perpetrator_network(
     obs = observations(graph, suspect_nodes, index)
     network = nx.Graph(as_of=as_of, skipped_items=dict(skipped), level=level)
     nodes = graph.nodes
+    short = {node: bare_key(node) for node in suspect_nodes}
     network.add_nodes_from(
         (
-            bare_key(node),
+            short[node],
             {
                 "region": main_region(obs.get(node, []), regions),
                 "roles": sorted(nodes[node].get("roles") or ["suspect"]),
@@ -288,11 +297,15 @@ def perpetrator_network(
     )
 
     def link_attrs(pair: tuple[str, str], weight: float) -> dict[str, Any]:
-        evidence = dict(sorted(pair_kinds[pair].items()))
+        kinds = pair_kinds[pair]
+        if len(kinds) == 1:  # most links: one kind of evidence
+            (kind,) = kinds
+            return {"weight": weight, "evidence": dict(kinds), "kinds": kind}
+        evidence = dict(sorted(kinds.items()))
         return {"weight": weight, "evidence": evidence, "kinds": "|".join(evidence)}
 
     network.add_edges_from(
-        (bare_key(a), bare_key(b), link_attrs((a, b), weight))
+        (short[a], short[b], link_attrs((a, b), weight))
         for (a, b), weight in pair_weight.items()
         if weight > 0
     )

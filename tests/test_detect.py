@@ -181,3 +181,19 @@ def test_victim_without_group_is_not_reported():
     result = detect(b.g)
     assert result.groups["person_id"].tolist() == ["s"]
     assert result.movements.empty
+
+
+def test_graph_index_must_belong_to_its_graph_and_sampling_settings_are_checked():
+    from netanalysis.graphs import index_graph
+    from netanalysis.projection import perpetrator_network
+
+    g = three_groups()
+    index = index_graph(g)
+    assert index_graph(g, index) is index
+    assert nx.utils.graphs_equal(perpetrator_network(g, index=index), perpetrator_network(g))
+    with pytest.raises(ConfigError, match="another graph"):
+        perpetrator_network(three_groups(), index=index)
+    with pytest.raises(ConfigError, match="betweenness_k"):
+        detect(g, DetectionSettings(betweenness_k=1))
+    with pytest.raises(ConfigError, match="betweenness_exact_max"):
+        detect(g, DetectionSettings(betweenness_exact_max=0))

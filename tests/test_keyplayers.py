@@ -295,6 +295,14 @@ def test_sampled_betweenness_is_seeded_and_close() -> None:
     # k at least the group size is the exact computation.
     full = key_players(g, groups, betweenness_k=10_000).set_index("person_id")["betweenness"]
     pd.testing.assert_series_equal(full, exact)
+    # sample_above: groups up to that size stay exact, larger ones are sampled with k.
+    below = key_players(g, groups, seed=7, betweenness_k=150, sample_above=300)
+    above = key_players(g, groups, seed=7, betweenness_k=150, sample_above=299)
+    pd.testing.assert_series_equal(below.set_index("person_id")["betweenness"], exact)
+    pd.testing.assert_series_equal(above.set_index("person_id")["betweenness"], one)
+    d_exact = disruption(g, groups, steps=2)
+    d_below = disruption(g, groups, steps=2, seed=7, betweenness_k=150, sample_above=300)
+    pd.testing.assert_frame_equal(d_below, d_exact)
 
 
 def test_bad_input_gets_a_clear_error() -> None:
