@@ -23,7 +23,7 @@
 //    source case number; exploitation_type: sexual|labour|criminal|organ|unknown; source.
 // @node Signal key=signal_id  A possible indication of trafficking, "soft" information.
 //    signal_id: "<source>:<row_id>"; source; exploitation_type; observed_on; reliability;
-//    case_linked: true when the signal is already tied to a case.
+//    case_linked: true when the signal is already tied to a case (then also a TIED_TO relationship).
 // @node Municipality key=code  CBS municipality of 2025, e.g. GM0363. name, lat, lon.
 // @node Region key=region_id  "<level>:<code>", level one of police_unit|safety_region|province;
 //    code: CBS code (RE01, VR13, PV27); name; level.
@@ -41,6 +41,7 @@
 //   Every relationship has `rel_key`: the same fact from the same source row has the same rel_key,
 //   so a reload MERGEs instead of duplicating. Facts from source rows carry provenance:
 //   source, row_id, batch, legal_basis, reliability, observed_on (ISO date or null).
+//   Standing facts (IN) carry no observed_on, so every time slice keeps them (see GraphSlice).
 //
 // @rel DESCRIBES (Record)->(Person)  the source row describes this person (entity resolution result);
 //    match: "exact" or "probabilistic", score: match probability.
@@ -52,8 +53,11 @@
 // @rel USES (Person)->(Phone|Vehicle|BankAccount)  person uses an identifier.
 // @rel CONCERNS (Signal)->(Person)  signal mentions the person; role: suspect|victim|signalled.
 // @rel AT (Signal|Case)->(Municipality|Premises)  where the signal or case fact is located.
+// @rel TIED_TO (Signal)->(Case)  the signal names this case number (the signal's case_linked is
+//    then true); one per signal row that names it, with that row's provenance.
 // @rel IN (Premises|Municipality)->(Municipality|Region)  premises in municipality, municipality
-//    in region (one per level). Reference facts: source "CBS 2025".
+//    in region (one per level). Municipality in region: reference facts, source "CBS 2025".
+//    Premises in municipality: provenance of the last row that placed it, without observed_on.
 // ---------------------------------------------------------------------------------------------
 
 CREATE CONSTRAINT person_key IF NOT EXISTS FOR (n:Person) REQUIRE n.person_id IS UNIQUE;
@@ -83,4 +87,5 @@ CREATE INDEX suspect_in_source IF NOT EXISTS FOR ()-[r:SUSPECT_IN]-() ON (r.sour
 CREATE INDEX victim_in_source IF NOT EXISTS FOR ()-[r:VICTIM_IN]-() ON (r.source);
 CREATE INDEX uses_source IF NOT EXISTS FOR ()-[r:USES]-() ON (r.source);
 CREATE INDEX concerns_source IF NOT EXISTS FOR ()-[r:CONCERNS]-() ON (r.source);
+CREATE INDEX tied_to_source IF NOT EXISTS FOR ()-[r:TIED_TO]-() ON (r.source);
 CREATE INDEX describes_source IF NOT EXISTS FOR ()-[r:DESCRIBES]-() ON (r.source);

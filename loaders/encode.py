@@ -61,12 +61,20 @@ from typing import Any
 from graphstore.errors import ConfigError
 from loaders.bloom import BloomEncoder, to_text
 from loaders.graph_rows import premises_id
+from loaders.linkage import BlockingRule
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files
 from loaders.records import Record, Reject
 from loaders.rejects import write_rejects
-from loaders.resolve import Features, _blocking_rules, describes_person, features
+from loaders.resolve import (
+    Features,
+    blocking_rules,
+    describes_person,
+    document_identity_string,
+    features,
+    identity_string,
+)
 
 __all__ = [
     "COLUMNS",
@@ -225,19 +233,9 @@ def birth_views(p: Pseudonymiser | _ShortHasher, birth: str) -> dict[str, str]:
     return out
 
 
-def _rules() -> list[tuple[Callable[[Features], str | None], bool]]:
-    # Each rule with its "pairs only records without a birth date" flag (older rule lists have
-    # no flag); the flag travels with the key ("6u:...") so the hub pairs the same way.
-    out = []
-    for item in _blocking_rules():
-        rule, undated_only = item if isinstance(item, tuple) else (item, False)
-        out.append((rule, bool(undated_only)))
-    return out
-
-
-def _blocks(
-    h: _ShortHasher, f: Features, rules: Sequence[tuple[Callable[[Features], str | None], bool]]
-) -> str:
+def _blocks(h: _ShortHasher, f: Features, rules: Sequence[BlockingRule[Features]]) -> str:
+    # The rule's number and its "undated only" flag travel with the key ("6u:..."), so the hub
+    # builds the same blocks and pairs the same way.
     keys = []
     for i, (rule, undated_only) in enumerate(rules):
         value = rule(f)
@@ -247,12 +245,9 @@ def _blocks(
 
 
 def _identity(p: Callable[[str, str], str], f: Features) -> tuple[str, str]:
-    # The same identity strings as loaders.resolve._canonical_identity, hashed as `load` does.
-    name = ""
-    if f.birth and f.first and f.last:
-        a, b = sorted((f.first, f.last))
-        name = p("person", f"name\x1f{a}\x1f{b}\x1f{f.birth}")
-    document = p("person", f"document\x1f{f.document}") if f.document else ""
+    # The same identity strings a clear resolution hashes into person ids, hashed as `load` does.
+    name = p("person", identity_string(f.first, f.last, f.birth)) if f.birth and f.first and f.last else ""
+    document = p("person", document_identity_string(f.document)) if f.document else ""
     return name, document
 
 
@@ -264,7 +259,7 @@ class _Encoder:
         self.keyed = lru_cache(maxsize=1 << 18)(p.hash)
         self.short = _ShortHasher(p)
         self.bloom = BloomEncoder(p, schema.length, schema.k, schema.q, schema.fold)
-        self.rules = _rules()
+        self.rules = blocking_rules()
 
 
 def encode_record(record: Record, encoder: _Encoder) -> dict[str, str]:
@@ -415,7 +410,8 @@ def encode(
         The export folder (new or empty).
     rejects_path : path-like, optional
         Where rejected rows (with their clear values) go; it must lie outside the export.
-        Default ``rejects.csv`` in the working folder, written when a row is rejected.
+        Default ``<out_dir>.rejects.csv`` beside the export folder (never inside it), written when
+        a row is rejected or has a field dropped or corrected.
     schema : EncodingSchema, optional
         Encoding parameters.
 
@@ -429,7 +425,7 @@ def encode(
     p = key if isinstance(key, Pseudonymiser) else load_key(key)
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
     out = Path(out_dir)
-    target = Path(rejects_path) if rejects_path is not None else Path("rejects.csv")
+    target = Path(rejects_path) if rejects_path is not None else out.with_name(out.name + ".rejects.csv")
     if out.resolve() in target.resolve().parents:
         raise ConfigError(
             f"rejects file {target} lies inside the export folder {out}; rejected rows keep "

@@ -210,8 +210,10 @@ class RowBuilder:
                 if value:
                     agg[key] = value
             if municipality:
-                yield RelItem("IN", "Premises", "Municipality",
-                              RelRow(pid_, municipality, "in", {**prov}))
+                # Where a premises lies is a standing fact, not an observation: without
+                # observed_on it is kept in every time slice (graphstore.base.GraphSlice).
+                standing = {k: val for k, val in prov.items() if k != "observed_on"}
+                yield RelItem("IN", "Premises", "Municipality", RelRow(pid_, municipality, "in", standing))
 
         case_id = self.case_id(v["case_id"]) if v.get("case_id") else None
         if case_id is not None and record.kind != "signal":
@@ -232,6 +234,8 @@ class RowBuilder:
             if case_id is not None:
                 sig["case_linked"] = True
                 sig.setdefault("case_id", case_id)
+                # The store creates the Case with its key when no case source has delivered it yet.
+                yield RelItem("TIED_TO", "Signal", "Case", RelRow(signal_id, case_id, rid, {**prov}))
             if observed_on and (not sig.get("observed_on") or observed_on < sig["observed_on"]):
                 sig["observed_on"] = observed_on
             for key, value in (("exploitation_type", exploitation), ("reliability", reliability)):

@@ -43,11 +43,12 @@ from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
 from loaders.rejects import write_rejects
-from loaders.resolve import Resolution, describes_person, resolve
+from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
 from loaders.validate import validate
 
 __all__ = [
-    "LoadSummary", "SourceCounts", "batch_id", "evidence_tokens", "load", "read_records", "resolve_persons"
+    "LoadSummary", "SourceCounts", "batch_id", "default_rejects_path", "evidence_tokens", "existing_links",
+    "load", "read_records", "resolve_persons",
 ]
 
 Progress = Callable[[str, int, int | None], None]
@@ -146,8 +147,9 @@ def read_records(
 ) -> list[Record]:
     """Read, validate and normalise every file; return the records.
 
-    ``on_issue`` receives every Reject and every Record that had an optional field dropped (for
-    the rejects file). A row id repeated within a source, also across its files, is rejected.
+    ``on_issue`` receives every Reject and every Record that had an optional field dropped or a
+    value corrected (for the rejects file). A row id repeated within a source, also across its
+    files, is rejected.
     """
     records: list[Record] = []
     done = 0
@@ -164,7 +166,7 @@ def read_records(
                 else:
                     c.loaded += 1
                     records.append(item)
-                    if item.issues:
+                    if item.issues or item.corrections:
                         on_issue(item)
                 if progress is not None and done % 5000 == 0:
                     progress("read", done, None)
@@ -240,17 +242,45 @@ def evidence_tokens(record: Record) -> list[str]:
 
 
 def resolve_persons(
-    records: Sequence[Record], p: Pseudonymiser, threshold: float | None = None
+    records: Sequence[Record],
+    p: Pseudonymiser,
+    threshold: float | None = None,
+    known: dict[str, str] | None = None,
 ) -> Resolution:
-    """Entity resolution of the person-describing records of a load, as ``load`` runs it."""
+    """Entity resolution of the person-describing records of a load, as ``load`` runs it.
+
+    ``known``: record id -> person id already in the store (see ``existing_links``).
+    """
     persons = [r for r in records if describes_person(r)]
-    kwargs = {} if threshold is None else {"threshold": threshold}
     return resolve(
         persons,
         person_id=lambda ident: p.hash("person", ident),
         evidence=[evidence_tokens(r) for r in persons],
-        **kwargs,
+        threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+        known=known,
     )
+
+
+def existing_links(store: GraphStore, record_ids: Iterable[str]) -> dict[str, str]:
+    """record id -> person id for the records of this load that the store already holds.
+
+    Read from the stored ``(Record)-[:DESCRIBES]->(Person)`` relationships (keys only: no clear
+    value is in the store). A record that describes several persons (left by a load before this
+    rule existed) maps to the smallest person id.
+    """
+    wanted = set(record_ids)
+    graph = store.read_graph(
+        GraphSlice(labels=frozenset({"Record", "Person"}), rel_types=frozenset({"DESCRIBES"}))
+    )
+    out: dict[str, str] = {}
+    for u, v, data in graph.edges(data=True):
+        if data.get("type") != "DESCRIBES":
+            continue
+        rid = graph.nodes[u].get("record_id")
+        pid = graph.nodes[v].get("person_id")
+        if rid in wanted and pid and (rid not in out or pid < out[rid]):
+            out[rid] = pid
+    return out
 
 
 def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -262,6 +292,20 @@ def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dic
         if pid in wanted_set:
             out[pid] = dict(attrs)
     return out
+
+
+def default_rejects_path(store: GraphStore) -> Path | None:
+    """Where ``load`` writes rejects when no path is given: next to an embedded store file.
+
+    ``<store file>.rejects.csv`` (``graph.db`` -> ``graph.db.rejects.csv``), so the clear values of
+    refused rows stay with the data they came from, never in whatever folder the process runs in.
+    None for a server store (a URI): the caller must name the file.
+    """
+    uri = str(getattr(store, "uri", "") or "")
+    if not uri or "://" in uri:
+        return None
+    path = Path(uri)
+    return path.with_name(path.name + ".rejects.csv")
 
 
 def load(
@@ -292,8 +336,11 @@ def load(
     batch : str, optional
         Batch id; by default a hash of the files' contents and the mapping.
     rejects_path : path-like, optional
-        The rejects CSV. Without it, a ``rejects.csv`` in the working folder is written only when
-        some row was rejected (a rejected row is never dropped silently).
+        The rejects CSV (it holds clear values: keep it where the source files are kept). Without
+        it, for an embedded store the file ``<store file>.rejects.csv`` next to the store is
+        written when some row was rejected, had a field dropped or corrected; for a Neo4j store
+        there is no such place, and the load refuses (``ConfigError``, before writing to the
+        store) when it would have something to write. A rejected row is never dropped silently.
     progress : callable, optional
         ``progress(stage, done, total)`` for a progress bar.
     batch_size : int
@@ -334,8 +381,14 @@ def load(
 
     issues: list[Record | Reject] = []
     records = read_records(the_mapping, files, issues.append, summary.sources, progress)
-    if issues or rejects_path is not None:
-        target = Path(rejects_path) if rejects_path is not None else Path("rejects.csv")
+    target = Path(rejects_path) if rejects_path is not None else default_rejects_path(store)
+    if target is None and issues:
+        raise ConfigError(
+            f"this load has rejected rows ({summary.rejected:,}) or dropped or corrected fields to "
+            f"report, and a store at {store.uri} has no folder for the rejects file; pass --rejects "
+            "FILE (rejects_path=...) in a folder that may hold clear source values"
+        )
+    if target is not None and (issues or rejects_path is not None):
         write_rejects(target, issues)
         summary.rejects_path = str(target)
 
@@ -343,7 +396,9 @@ def load(
 
     if progress is not None:
         progress("resolve", 0, None)
-    resolution = resolve_persons(records, pseudonymiser)
+    # Records loaded before keep the person they describe (see docs/loading.md, "across loads").
+    known = existing_links(store, (r.record_id for r in records))
+    resolution = resolve_persons(records, pseudonymiser, known=known)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)

@@ -86,6 +86,10 @@ class Record:
     # is filled only for a record with issues (to keep memory small for millions of records).
     issues: list[tuple[str, str]] = field(default_factory=list)
     original: dict[str, str] = field(default_factory=dict)
+    # Values that were read as a correction (a place name with a typo read as the nearest known
+    # name): (field, note) pairs, written to the rejects file with outcome "field_corrected" so the
+    # analyst can check the reading; the row is loaded with the corrected value.
+    corrections: list[tuple[str, str]] = field(default_factory=list)
     file: str = ""
     line: int = 0
 

@@ -1,9 +1,11 @@
 """Write the rejects file: every refused row, and every optional field dropped from a loaded row.
 
 Columns: ``source, row_id, outcome, field, reason, file, line, original``. ``outcome`` is
-``rejected`` (the row was not loaded) or ``field_dropped`` (the row was loaded without that
-field). ``original`` holds the row's values exactly as read, as a JSON object column -> value,
-so the analyst can correct the export and load it again.
+``rejected`` (the row was not loaded), ``field_dropped`` (the row was loaded without that
+field) or ``field_corrected`` (the row was loaded with the field read as a correction, e.g. a
+place name with a typo; the reason says what it was read as). ``original`` holds the row's values
+exactly as read, as a JSON object column -> value, so the analyst can correct the export and load
+it again.
 
 Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) are prefixed with ``'`` (OWASP CSV injection guidance). The file holds clear
@@ -40,13 +42,15 @@ class RejectsWriter:
     """Stream outcomes into a rejects CSV (UTF-8 with BOM so Excel shows accents; ``,``-separated).
 
     Use as a context manager; :meth:`write` takes any outcome and writes the Rejects and the
-    issues of Records, ignoring clean Records. ``rejected`` and ``dropped`` count what was written.
+    issues and corrections of Records, ignoring clean Records. ``rejected``, ``dropped`` and
+    ``corrected`` count what was written.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.rejected = 0
         self.dropped = 0
+        self.corrected = 0
         self._handle: IO[str] | None = None
         self._writer: csv.DictWriter[str] | None = None
 
@@ -78,6 +82,10 @@ class RejectsWriter:
             self._row(outcome.source, outcome.row_id, "field_dropped", field, reason, outcome.file,
                       outcome.line, outcome.original)
             self.dropped += 1
+        for field, note in outcome.corrections:
+            self._row(outcome.source, outcome.row_id, "field_corrected", field, note, outcome.file,
+                      outcome.line, outcome.original)
+            self.corrected += 1
 
     def _row(self, source: str, row_id: str, outcome: str, field: str, reason: str, file: str,
              line: int, original: dict[str, str]) -> None:

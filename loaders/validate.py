@@ -16,7 +16,11 @@ Policy for invalid values (documented in docs/mapping-format.md):
   ``postcode``, ``nationality``, ``gender``, ``reliability``) is dropped from the record, the row is
   loaded, and ``(field, reason)`` goes to ``Record.issues`` - the rejects file lists it with
   outcome ``field_dropped``. A wrong phone number should not hide a person; a wrong date or place
-  would put them somewhere they were not.
+  would put them somewhere they were not;
+- a ``municipality`` read as a typo of a known name (see :mod:`loaders.normalise.places`) is loaded
+  with that name's code, and ``(field, note)`` goes to ``Record.corrections`` - the rejects file
+  lists it with outcome ``field_corrected`` ("place 'Amsterdm' read as Amsterdam -> Amsterdam
+  (GM0363)"), so no guess is silent.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from loaders.normalise.iban import normalise_iban
 from loaders.normalise.names import Name, match_keys, parse_full_name, parse_name_parts
 from loaders.normalise.nationality import normalise_nationality
 from loaders.normalise.phones import normalise_phone
-from loaders.normalise.places import resolve
+from loaders.normalise.places import resolve_match
 from loaders.normalise.plates import normalise_plate
 from loaders.normalise.postcodes import normalise_postcode
 from loaders.normalise.text import clean, fold
@@ -88,7 +92,7 @@ def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[s
         "plate": normalise_plate,
         "iban": normalise_iban,
         "document_number": _document,
-        "municipality": resolve,
+        "municipality": resolve_match,
         "postcode": normalise_postcode,
     }
     return {field: _safe(func) if field in _UNCACHED else lru_cache(maxsize=_CACHE_SIZE)(_safe(func))
@@ -158,12 +162,17 @@ class _Checker:
                            f"row id {row_id!r} appears more than once in source {row.source!r}")
         values: dict[str, Any] = {}
         issues: list[tuple[str, str]] = []
+        corrections: list[tuple[str, str]] = []
         normalisers = self.normalisers
         for field, text in texts.items():
             if field in _NAME_FIELDS:
                 continue
             ok, value = normalisers[field](text)
             if ok:
+                if field == "municipality":
+                    if value.correction:
+                        corrections.append((field, value.correction))
+                    value = value.code
                 values[field] = value
             elif field in DROPPABLE and field not in self.required:
                 issues.append((field, value))
@@ -192,7 +201,8 @@ class _Checker:
             legal_basis=source.legal_basis,
             reliability=values.get("reliability") or source.reliability,
             issues=issues,
-            original=row.original if issues else {},
+            original=row.original if issues or corrections else {},
+            corrections=corrections,
             file=row.file,
             line=row.line,
         )

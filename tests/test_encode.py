@@ -162,7 +162,7 @@ def test_hardening_folding_and_keyed_positions() -> None:
 
 
 def test_birth_views_give_the_clear_levels() -> None:
-    from loaders.resolve import _birth_level
+    from loaders.resolve import birth_level as clear_birth_level
     from loaders.resolve_encoded import EncodedFeatures, birth_level
 
     def feat(birth: str) -> EncodedFeatures:
@@ -202,7 +202,7 @@ def test_birth_views_give_the_clear_levels() -> None:
     ]
     for a in dates:
         for b in dates:
-            assert birth_level(feat(a), feat(b)) == _birth_level(a, b), (a, b)
+            assert birth_level(feat(a), feat(b)) == clear_birth_level(a, b), (a, b)
 
 
 def test_hub_links_two_regions_and_refuses_other_key(records: list[Record], tmp_path: Path) -> None:
@@ -295,7 +295,9 @@ def test_cli_encode_and_load(
         == 0
     )
     assert (tmp_path / "exp" / ENCODING_FILE).is_file()
-    assert (tmp_path / "rejects.csv").is_file()  # rejects stay with the holder, outside the export
+    # Rejects stay with the holder: beside the export, not inside it, not in the working folder.
+    assert (tmp_path / "exp.rejects.csv").is_file()
+    assert not (tmp_path / "rejects.csv").exists() and not (tmp_path / "exp" / "exp.rejects.csv").exists()
     assert main(["load", "exp", "--store", "hub.db"]) == 0
     out = capsys.readouterr()
     assert re.search(r"persons resolved from", out.err)

@@ -59,8 +59,15 @@ def test_rows_follow_the_schema_and_carry_provenance() -> None:
         schema.check_rel(item.rel_type, item.start_label, item.end_label)
         types.add(item.rel_type)
         for prop in PROVENANCE:
-            assert prop in item.row.props, (item.rel_type, prop)
-    assert types == {"IN", "FROM", "AT", "DESCRIBES", "VICTIM_IN", "SEEN_AT", "USES", "CONCERNS"}
+            if item.rel_type == "IN" and prop == "observed_on":
+                # Where a premises lies is a standing fact: kept in every time slice.
+                assert prop not in item.row.props
+            else:
+                assert prop in item.row.props, (item.rel_type, prop)
+    assert types == {"IN", "FROM", "AT", "DESCRIBES", "VICTIM_IN", "SEEN_AT", "USES", "CONCERNS", "TIED_TO"}
+    tied = [i for i in rows if isinstance(i, RelItem) and i.rel_type == "TIED_TO"]
+    assert [(t.start_label, t.end_label, t.row.start, t.row.end, t.row.rel_key) for t in tied] == [
+        ("Signal", "Case", "meldingen:S-9", P.hash("case", "Z-1"), "meldingen:3")]
     signals = [n.props for n in rows if isinstance(n, NodeRow) and n.label == "Signal"]
     cases = [n.props for n in rows if isinstance(n, NodeRow) and n.label == "Case"]
     assert signals[0]["case_linked"] is True and signals[0]["case_id"] == cases[0]["case_id"]

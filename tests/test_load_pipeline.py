@@ -6,6 +6,7 @@ samples in ``data_samples/`` (``netanalysis synth``) when they are there.
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import textwrap
@@ -18,8 +19,9 @@ import pytest
 from conftest import DATA_SAMPLES
 
 from graphstore import open_store
-from graphstore.base import GraphStore, RelRow
+from graphstore.base import GraphSlice, GraphStore, RelRow
 from graphstore.errors import ConfigError, StoreError
+from loaders.graph_rows import premises_id
 from loaders.mapping import load_mapping
 from loaders.pipeline import load, read_records
 from loaders.pseudonymise import Pseudonymiser
@@ -172,14 +174,104 @@ def test_accounting_and_known_answer(small: Path, tmp_path: Path) -> None:
     case = KEY.hash("case", "Z-2023-001")
     assert g.nodes[f"Case:{case}"]["exploitation_type"] == "sexual"
     assert g.nodes["Signal:signalen:S1"]["case_linked"] is True
-    # Every relationship from a row carries provenance.
-    for _u, _v, d in g.edges(data=True):
+    tied = [(u, v) for u, v, d in g.edges(data=True) if d["type"] == "TIED_TO"]
+    assert tied == [("Signal:signalen:S1", f"Case:{case}")]
+    # Every relationship from a row carries provenance; where a premises lies is a standing fact
+    # without observed_on (kept in every time slice).
+    for u, _v, d in g.edges(data=True):
         if d.get("source") == "CBS 2025":
             continue
+        standing = d["type"] == "IN" and u.startswith("Premises:")
         for prop in ("source", "row_id", "batch", "legal_basis", "reliability", "observed_on"):
-            assert prop in d, (d["type"], prop)
+            if standing and prop == "observed_on":
+                assert d.get(prop) is None, d
+            else:
+                assert prop in d, (d["type"], prop)
     assert len([n for n, d in g.nodes(data=True) if d["label"] == "Municipality"]) == 342
     assert len([n for n, d in g.nodes(data=True) if d["label"] == "Region"]) == 47
+
+
+def test_time_slice_keeps_where_premises_lie(small: Path, tmp_path: Path) -> None:
+    run_load(small, tmp_path / "g.db")
+    store = open_store(str(tmp_path / "g.db"))
+    try:
+        later = store.read_graph(GraphSlice(observed_from="2023-05-01", observed_to="2023-12-31"))
+    finally:
+        store.close()
+    premises_in = {(u, v) for u, v, d in later.edges(data=True)
+                   if d["type"] == "IN" and u.startswith("Premises:")}
+    # Every premises keeps its municipality in a slice from May, although only the car wash was
+    # observed then (Salon Fantasia in March with PC4 and in April without: two premises ids).
+    assert premises_in == {
+        (f"Premises:{premises_id(KEY, 'Salon Fantasia', '2511', 'GM0518')}", "Municipality:GM0518"),
+        (f"Premises:{premises_id(KEY, 'Salon Fantasia', None, 'GM0518')}", "Municipality:GM0518"),
+        (f"Premises:{premises_id(KEY, 'Autowas Nergens', None, 'GM0344')}", "Municipality:GM0344"),
+    }
+    seen = [d for _u, _v, d in later.edges(data=True) if d["type"] == "SEEN_AT"]
+    assert seen and all(d["observed_on"] >= "2023-05-01" for d in seen)
+
+
+def test_place_typo_is_loaded_and_reported_made_up_place_rejected(small: Path, tmp_path: Path) -> None:
+    with (small / "signalen.csv").open("a", encoding="cp1252") as handle:
+        handle.write("a4,S3,,,,,Amsterdm,,2023-05-02\na5,S4,,,,,Nergenshuizen,,2023-05-02\n")
+    summary = run_load(small, tmp_path / "g.db", tmp_path / "rejects.csv")
+    assert (summary.sources["signalen"].read, summary.sources["signalen"].loaded,
+            summary.sources["signalen"].rejected) == (5, 4, 1)
+    with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
+        rows = {(r["source"], r["row_id"]): r for r in csv.DictReader(handle)}
+    corrected = rows[("signalen", "a4")]
+    assert (corrected["outcome"], corrected["field"]) == ("field_corrected", "municipality")
+    assert corrected["reason"] == "place 'Amsterdm' read as Amsterdam -> Amsterdam (GM0363)"
+    assert json.loads(corrected["original"])["Gemeente"] == "Amsterdm"
+    refused = rows[("signalen", "a5")]
+    assert (refused["outcome"], refused["field"]) == ("rejected", "municipality")
+    assert refused["reason"].startswith("unknown place 'Nergenshuizen'; closest: Bergenshuizen")
+    g = graph_of(tmp_path / "g.db")
+    assert ("Signal:signalen:S3", "Municipality:GM0363") in {(u, v) for u, v, d in g.edges(data=True)
+                                                             if d["type"] == "AT"}
+    assert "Signal:signalen:S4" not in g
+
+
+def test_records_keep_their_person_across_loads(tmp_path: Path) -> None:
+    header = ZAKEN.splitlines()[0]
+    piet = "1;Z-1;Verdachte;Piet;;Fictief;03-02-1980;;;;Utrecht;;;;sexual;01-03-2023"
+    pieter = "2;Z-2;Verdachte;Pieter;;Fictief;03-02-1980;;;;Utrecht;;;;sexual;01-04-2023"
+    for name, row in (("a", piet), ("b", pieter)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"zaken_{name}.csv").write_text(f"{header}\n{row}\n", encoding="utf-8")
+    mapping = tmp_path / "sources.yaml"
+    mapping.write_text(textwrap.dedent(MAPPING), encoding="utf-8")
+
+    def persons_of(store_path: Path) -> dict[str, set[str]]:
+        described: dict[str, set[str]] = {}
+        for u, v, d in graph_of(store_path).edges(data=True):
+            if d["type"] == "DESCRIBES":
+                described.setdefault(u, set()).add(v)
+        return described
+
+    store = open_store(str(tmp_path / "one.db"))
+    try:
+        load([tmp_path / "a"], store, mapping, KEY, rejects_path=tmp_path / "r1.csv")
+        # Loaded again together with a record that matches it fuzzily ("Pieter" has the longer
+        # name, so on its own the pair would get a new canonical id): the earlier Person is kept
+        # and no record describes two persons.
+        load([tmp_path / "a", tmp_path / "b"], store, mapping, KEY, rejects_path=tmp_path / "r2.csv")
+    finally:
+        store.close()
+    described = persons_of(tmp_path / "one.db")
+    assert described["Record:zaken:1"] == described["Record:zaken:2"]
+    assert all(len(p) == 1 for p in described.values())
+
+    # The documented limit: loaded separately, the fuzzy match is not made (the store holds no
+    # clear names to compare with), so the two records stay two persons.
+    store = open_store(str(tmp_path / "two.db"))
+    try:
+        load([tmp_path / "a"], store, mapping, KEY, rejects_path=tmp_path / "r3.csv")
+        load([tmp_path / "b"], store, mapping, KEY, rejects_path=tmp_path / "r4.csv")
+    finally:
+        store.close()
+    described = persons_of(tmp_path / "two.db")
+    assert described["Record:zaken:1"] != described["Record:zaken:2"]
 
 
 def test_reload_changes_nothing(small: Path, tmp_path: Path) -> None:
@@ -374,6 +466,33 @@ def test_embedded_and_neo4j_give_the_same_graph(
     # And a reload into Neo4j changes nothing either.
     load([folder], neo4j_store, mapping, KEY, rejects_path=tmp_path / "r3.csv")
     assert same_graph(expected, neo4j_store.read_graph())
+
+
+@pytest.mark.neo4j
+def test_neo4j_load_with_rejects_needs_a_rejects_path(
+    small: Path, tmp_path: Path, neo4j_store: GraphStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"rejected rows \(1\) .* pass --rejects FILE"):
+        load([small], neo4j_store, small / "sources.yaml", KEY)
+    assert sum(neo4j_store.counts().values()) == 0  # refused before anything was written
+    assert not list(tmp_path.glob("*.csv"))  # and no rejects file with clear values in the working folder
+
+
+def test_default_rejects_file_lies_next_to_the_embedded_store(
+    small: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    store = open_store(str(tmp_path / "g.db"))
+    try:
+        summary = load([small], store, small / "sources.yaml", KEY)
+    finally:
+        store.close()
+    assert summary.rejects_path == str(tmp_path / "g.db.rejects.csv")
+    assert "zaken,4,rejected" in (tmp_path / "g.db.rejects.csv").read_text(encoding="utf-8-sig")
+    assert list(work.iterdir()) == []  # nothing with clear values in the working folder
 
 
 def test_rel_rows_are_plain_relrows(small: Path, tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from loaders.normalise.iban import normalise_iban
 from loaders.normalise.names import Name, match_keys, parse_full_name, parse_name_parts, phonetic
 from loaders.normalise.nationality import normalise_nationality
 from loaders.normalise.phones import normalise_phone
-from loaders.normalise.places import PlaceError, resolve
+from loaders.normalise.places import PlaceError, PlaceMatch, resolve, resolve_match
 from loaders.normalise.plates import SIDECODES, normalise_plate
 from loaders.normalise.postcodes import normalise_postcode
 from loaders.normalise.text import clean, fold, fold_place
@@ -295,6 +295,36 @@ def test_unknown_place_is_refused_with_suggestions() -> None:
         resolve("Edde")  # short names are never fuzzy-matched
     with pytest.raises(PlaceError, match="empty"):
         resolve("  ")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "read_as"),
+    [
+        ("Amsterdm", "GM0363", "Amsterdam -> Amsterdam (GM0363)"),
+        ("Rotterdan", "GM0599", "Rotterdam -> Rotterdam (GM0599)"),
+        ("Den Bosh", "GM0796", "Den Bosch -> 's-Hertogenbosch (GM0796)"),
+        ("Amstredamm", "GM0363", "Amsterdam -> Amsterdam (GM0363)"),
+        ("Apeldorn", "GM0200", "Apeldoorn -> Apeldoorn (GM0200)"),
+    ],
+)
+def test_place_typo_is_read_with_a_note(text: str, code: str, read_as: str) -> None:
+    assert resolve_match(text) == PlaceMatch(code, f"place {text!r} read as {read_as}")
+
+
+def test_exact_place_needs_no_note() -> None:
+    assert resolve_match("'s-Hertogenbosch") == PlaceMatch("GM0796")
+    assert resolve_match("Den Bosch").correction is None
+    assert resolve_match("Bergenshuizen") == PlaceMatch("GM0865")  # a hamlet in Vught, as written
+
+
+def test_made_up_place_is_not_taken_for_a_typo() -> None:
+    # One edit from the hamlet Bergenshuizen (Vught), but not at the same first letter; two from
+    # Negenhuizen (Midden-Delfland): close to two municipalities, a typo of neither.
+    with pytest.raises(PlaceError, match="unknown place 'Nergenshuizen'; closest: Bergenshuizen") as info:
+        resolve_match("Nergenshuizen")
+    assert any("Midden-Delfland" in s for s in info.value.suggestions)
+    with pytest.raises(PlaceError, match="closest: Amsterdam -> Amsterdam"):
+        resolve("Bmsterdam")  # one edit, but at the first letter
 
 
 # --- reference ------------------------------------------------------------------------------

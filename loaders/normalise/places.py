@@ -11,11 +11,17 @@ Lookup order on the folded name (:func:`loaders.normalise.text.fold_place`: case
 4. a spelling alias or a former municipality (merged ones map to their successor);
 5. an official woonplaats, then another populated place (GeoNames) whose rows all lie in one
    municipality; a name found in several municipalities is ambiguous;
-6. a typo: the nearest known name by optimal-string-alignment distance, accepted only when it is
-   at most 1 edit away (names of 5-8 letters) or 2 edits (9 letters or more), and no name of
-   another municipality is as close. Names under 5 letters are never fuzzy-matched.
+6. a typo: the nearest known name by optimal-string-alignment distance, accepted only when it
+   starts with the same letter, is at most 1 edit away (names of 5-8 letters) or 2 edits (9
+   letters or more), and no name of another municipality, whatever its first letter, is as close.
+   Names under 5 letters are never fuzzy-matched. The first letter must agree because typing
+   errors rarely hit it; a name close to places in two municipalities is refused because it is a
+   typo of neither ("Nergenshuizen": 1 edit from the hamlet Bergenshuizen in Vught, 2 from
+   Negenhuizen in Midden-Delfland).
 
 Anything else raises :class:`PlaceError` whose message lists the closest known names.
+A typo match is never silent: :func:`resolve_match` returns a note saying which name was read
+(the loader writes it to the rejects file with outcome ``field_corrected``).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from rapidfuzz.distance import OSA
 from loaders.normalise.text import clean, fold_place
 from loaders.reference import REFERENCE_DIR
 
-__all__ = ["PlaceError", "PlaceIndex", "place_index", "resolve"]
+__all__ = ["PlaceError", "PlaceIndex", "PlaceMatch", "place_index", "resolve", "resolve_match"]
 
 
 class PlaceError(ValueError):
@@ -100,22 +106,33 @@ class PlaceIndex:
 
     def fuzzy(self, key: str) -> str | None:
         """The code of the single nearest name within the allowed edits, or None."""
+        found = self.fuzzy_match(key)
+        return found[0] if found else None
+
+    def fuzzy_match(self, key: str) -> tuple[str, str] | None:
+        """``(code, nearest folded name)`` of the single nearest name within the allowed edits.
+
+        None when the name is too short, no name with the same first letter is close enough, or
+        a name of another municipality (with any first letter) is as close or closer: a name near
+        two different places is not a typo of either.
+        """
         if len(key) < 5:
             return None
         allowed = 1 if len(key) < 9 else 2
-        hits: list[tuple[int, str]] = []
+        hits: list[tuple[int, str, str]] = []
         for length in range(len(key) - allowed, len(key) + allowed + 1):
             keys, codes_of = self.by_length.get(length, ((), ()))
-            for _key, distance, index in process.extract(key, keys, scorer=OSA.distance,
-                                                         score_cutoff=allowed, limit=20):
-                hits.append((int(distance), codes_of[index]))
-        if not hits:
+            for key_hit, distance, index in process.extract(key, keys, scorer=OSA.distance,
+                                                            score_cutoff=allowed, limit=20):
+                hits.append((int(distance), codes_of[index], key_hit))
+        same_start = [hit for hit in hits if hit[2][:1] == key[:1]]
+        if not same_start:
             return None
-        best = min(distance for distance, _code in hits)
-        codes = {code for distance, code in hits if distance == best}
-        if len(codes) != 1:
+        best = min(distance for distance, _code, _key in same_start)
+        nearest = sorted((code, key_hit) for distance, code, key_hit in same_start if distance == best)
+        if len({code for distance, code, _key in hits if distance <= best}) != 1:
             return None
-        return codes.pop()
+        return nearest[0]
 
     def suggestions(self, key: str, limit: int = 3) -> list[str]:
         hits = process.extract(key, self.fuzzy_keys, scorer=fuzz.ratio, limit=limit * 4)
@@ -175,7 +192,44 @@ def place_index() -> PlaceIndex:
     return index
 
 
+@dataclass(frozen=True)
+class PlaceMatch:
+    """A resolved place: its CBS code and, for a typo match, what it was read as."""
+
+    code: str
+    # None for an exact (folded) match; else "place 'X' read as Y -> Name (GMxxxx)".
+    correction: str | None = None
+
+
 @lru_cache(maxsize=100_000)
+def resolve_match(text: str) -> PlaceMatch:
+    """Resolve a written place name; say so when it was read as a typo of a known name.
+
+    Raises :class:`PlaceError` with suggestions for an unknown or ambiguous name.
+
+    >>> resolve_match("Amsterdam")
+    PlaceMatch(code='GM0363', correction=None)
+    >>> resolve_match("Amsterdm").correction
+    "place 'Amsterdm' read as Amsterdam -> Amsterdam (GM0363)"
+    """
+    written = clean(text)
+    if not written:
+        raise PlaceError("place is empty", [])
+    index = place_index()
+    key = fold_place(written)
+    code = index.lookup(key)
+    if code is not None:
+        return PlaceMatch(code)
+    found = index.fuzzy_match(key)
+    if found is None:
+        options = index.suggestions(key)
+        hint = f"; closest: {'; '.join(options)}" if options else ""
+        raise PlaceError(f"unknown place {written!r}{hint}", options)
+    code, nearest = found
+    read_as = index.display.get(nearest, nearest)
+    return PlaceMatch(code, f"place {written!r} read as {read_as} -> {index.describe(code)}")
+
+
 def resolve(text: str) -> str:
     """Return the CBS code for a written place name, or raise :class:`PlaceError` with suggestions.
 
@@ -184,16 +238,4 @@ def resolve(text: str) -> str:
     >>> resolve("Weesp")  # merged into Amsterdam in 2022
     'GM0363'
     """
-    written = clean(text)
-    if not written:
-        raise PlaceError("place is empty", [])
-    index = place_index()
-    key = fold_place(written)
-    code = index.lookup(key)
-    if code is None:
-        code = index.fuzzy(key)
-    if code is None:
-        options = index.suggestions(key)
-        hint = f"; closest: {'; '.join(options)}" if options else ""
-        raise PlaceError(f"unknown place {written!r}{hint}", options)
-    return code
+    return resolve_match(text).code

@@ -28,7 +28,8 @@ def register(app: typer.Typer) -> None:
         rejects: Annotated[
             Path | None,
             typer.Option(
-                "--rejects", help="Rejects CSV, kept by you (default: rejects.csv, when a row is rejected)."
+                "--rejects",
+                help="Rejects CSV, kept by you (default: OUT.rejects.csv beside the export, when needed).",
             ),
         ] = None,
     ) -> None:

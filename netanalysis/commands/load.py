@@ -43,7 +43,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
         rejects: Annotated[
             Path | None,
-            typer.Option("--rejects", help="Rejects CSV (default: rejects.csv, when a row is rejected)."),
+            typer.Option(
+                "--rejects",
+                help="Rejects CSV (default: STORE.rejects.csv beside an embedded store; needed for Neo4j).",
+            ),
         ] = None,
         summary_json: Annotated[
             Path | None,
