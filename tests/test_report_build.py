@@ -113,3 +113,17 @@ def test_report_writes_every_output(tmp_path: Path, lang: str, word: str) -> Non
     flows = report.tables["flows_between_regions"]
     assert flows.loc["Noord-Nederland", "Oost-Nederland"] == "7"
     assert written["tables/summary.csv"].read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+def test_only_rejected_rows_count_as_rejects(tmp_path: Path) -> None:
+    rejects = pd.DataFrame(
+        {
+            "source": ["gemeente"] * 9,
+            "outcome": ["rejected"] * 6 + ["field_corrected"] * 3,
+            "reason": ["impossible date 31-02-2024"] * 6 + ["place 'Amsterdm' read as Amsterdam"] * 3,
+        }
+    )
+    report = build_report(_frames(), _graph(), Period.year(2024), rejects=rejects)
+    table = report.tables["rejects_by_reason"]
+    assert table.loc["date", "gemeente"] == "6"
+    assert "place" not in table.index

@@ -256,6 +256,9 @@ def build_tables(
     data_quality = pd.DataFrame(quality_rows).T.reindex(columns=["read", "loaded", "rejected"])
     data_quality = data_quality.fillna(0).astype(int)
     data_quality.index.name = "source"
+    if rejects is not None and "outcome" in rejects.columns:
+        # The rejects file also lists loaded rows whose optional field was dropped or corrected.
+        rejects = rejects[rejects["outcome"] == "rejected"]
     if rejects is not None and not rejects.empty:
         reasons = rejects.assign(reason=rejects["reason"].map(reason_category))
         reject_reasons = pd.crosstab(reasons["reason"], reasons["source"])
