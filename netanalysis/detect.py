@@ -11,21 +11,23 @@ Every output file, column and rule is documented in ``docs/detection.md``.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import pandas as pd
 
 from graphstore.errors import ConfigError
+from netanalysis import keyplayers
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
+from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
+from netanalysis.leads import LEAD_COLUMNS, find_leads
 from netanalysis.movement import (
     bare_key,
     check_level,
@@ -68,24 +70,10 @@ COLUMNS: dict[str, list[str]] = {
         "priority",
         "priority_reasons",
     ],
-    "key_players": [
-        "group_id",
-        "person_id",
-        "region",
-        "degree",
-        "weighted_degree",
-        "betweenness",
-        "coordinator",
-        "gatekeeper",
-        "representative",
-        "liaison",
-        "itinerant",
-        "brokerage",
-        "rank",
-        "fragmentation_if_removed",
-    ],
-    "disruption": ["group_id", "strategy", "removed", "components", "largest_share"],
-    "leads": ["signal_id", "group_id", "score", "rank", "evidence", "via"],
+    # The key-player, disruption and lead columns are owned by the modules that compute them.
+    "key_players": list(KEY_PLAYER_COLUMNS),
+    "disruption": list(DISRUPTION_COLUMNS),
+    "leads": list(LEAD_COLUMNS),
     "links": ["group_id", "person_a", "person_b", "weight", "kinds", "evidence_items"],
     "signal_rows": ["signal_id", "source", "row_id"],
 }
@@ -224,14 +212,6 @@ def _frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame | None) -> pd.Da
         if column not in frame.columns:
             frame[column] = pd.Series(dtype="object")
     return frame[COLUMNS[name]].reset_index(drop=True)
-
-
-def _optional(module: str, function: str) -> Any:
-    # keyplayers/leads are built alongside this module; run them when they are installed.
-    try:
-        return getattr(importlib.import_module(module), function)
-    except (ImportError, AttributeError):
-        return None
 
 
 def priority(
@@ -509,9 +489,6 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         links = links.sort_values(["person_a", "person_b"]).reset_index(drop=True)
 
     bare_groups = {bare_key(node): group for node, group in node_group.items()}
-    key_players_fn = _optional("netanalysis.keyplayers", "key_players")
-    disruption_fn = _optional("netanalysis.keyplayers", "disruption")
-    leads_fn = _optional("netanalysis.leads", "find_leads")
     kp_kwargs: dict[str, Any] = {"region_attr": "region", "weight": "weight", "seed": settings.seed}
     # Sampled betweenness only for big groups (docs/key-players-and-leads.md has its error).
     sample_k = settings.betweenness_k
@@ -519,24 +496,22 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         kp_kwargs["betweenness_k"] = sample_k
         kp_kwargs["sample_above"] = max(settings.betweenness_exact_max, sample_k)
     lap("movements_and_summary")
-    key_players = _frame(
-        "key_players", key_players_fn(network, partition, **kp_kwargs) if key_players_fn else None
-    )
+    # Suspects in the network are bare person ids (str); find_groups types them as Hashable.
+    partition_by_id = cast(Mapping[str, str], partition)
+    key_players = _frame("key_players", keyplayers.key_players(network, partition_by_id, **kp_kwargs))
     lap("key_players")
     disruption = _frame(
         "disruption",
-        disruption_fn(
+        keyplayers.disruption(
             network,
-            partition,
+            partition_by_id,
             seed=settings.seed,
             betweenness_k=sample_k,
             sample_above=kp_kwargs.get("sample_above"),
-        )
-        if disruption_fn
-        else None,
+        ),
     )
     lap("disruption")
-    leads = _frame("leads", leads_fn(graph, bare_groups) if leads_fn else None)
+    leads = _frame("leads", find_leads(graph, bare_groups))
     lap("leads")
 
     used = settings.to_dict()
@@ -548,11 +523,6 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
                 "suspects": network.number_of_nodes(),
                 "links": network.number_of_edges(),
                 "skipped_items": network.graph.get("skipped_items", {}),
-            },
-            "computed": {
-                "key_players": key_players_fn is not None,
-                "disruption": disruption_fn is not None,
-                "leads": leads_fn is not None,
             },
         }
     )
