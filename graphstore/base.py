@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
 
-__all__ = ["GraphSlice", "GraphStore", "RelRow", "node_id"]
+__all__ = ["GraphSlice", "GraphStore", "RelRow", "RetentionDeletes", "node_id"]
 
 Props = Mapping[str, Any]
 
@@ -122,3 +122,36 @@ def batched(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
 def sorted_counts(counts: Mapping[str, int], names: Sequence[str]) -> dict[str, int]:
     """Counts for every name, zero where absent, in the given order."""
     return {name: int(counts.get(name, 0)) for name in names}
+
+
+class RetentionDeletes:
+    """The two retention deletes, shared by both backends: each backend supplies ``_delete``.
+
+    ``_delete(criterion, value, labels)`` deletes the relationships (and nodes of ``labels``)
+    matching the criterion ``"source"`` or ``"observed_before"``, then the nodes this left without
+    relationships (never reference nodes), and returns how many items it deleted.
+    """
+
+    schema: Any  # graphstore.schema.GraphSchema; Any here to keep base.py free of imports
+
+    def _delete(self, criterion: Any, value: str, labels: list[str]) -> int:
+        raise NotImplementedError
+
+    def delete_by_source(self, source: str) -> int:
+        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
+        then the nodes this left without relationships (except reference nodes); returns the
+        number of nodes and relationships deleted."""
+        from graphstore.errors import StoreError
+
+        if not isinstance(source, str) or not source:
+            raise StoreError("delete_by_source needs a source name")
+        labels = [label for label in ("Record", "Signal", "Case") if label in self.schema.node_keys]
+        return self._delete("source", source, labels)
+
+    def delete_observed_before(self, date: str) -> int:
+        """Retention: delete nodes and relationships with ``observed_on`` before ``date`` (ISO),
+        then the nodes this left without relationships (except reference nodes)."""
+        from graphstore.props import check_iso_date
+
+        check_iso_date(date, "the retention date")
+        return self._delete("observed_before", date, list(self.schema.node_keys))

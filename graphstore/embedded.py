@@ -37,10 +37,10 @@ from typing import Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, Props, RelRow, batched, sorted_counts
+from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
 from graphstore.cypher import REFERENCE_LABELS
 from graphstore.errors import ConfigError, StoreError, StoreUnavailable
-from graphstore.props import check_iso_date, prepare_node, prepare_rel
+from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
 
@@ -175,7 +175,7 @@ def _dumps(props: dict[str, Any]) -> str:
     return json.dumps(props, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
-class EmbeddedStore:
+class EmbeddedStore(RetentionDeletes):
     """A graph store in one SQLite file (see the module docstring).
 
     Parameters
@@ -345,21 +345,6 @@ class EmbeddedStore:
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return assemble(nodes, rels, seeds)
-
-    def delete_by_source(self, source: str) -> int:
-        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
-        then the nodes this left without relationships (except reference nodes); returns the
-        number of nodes and relationships deleted."""
-        if not isinstance(source, str) or not source:
-            raise StoreError("delete_by_source needs a source name")
-        labels: list[str] = [lab for lab in ("Record", "Signal", "Case") if lab in self.schema.node_keys]
-        return self._delete("source", source, labels)
-
-    def delete_observed_before(self, date: str) -> int:
-        """Retention: delete nodes and relationships with ``observed_on`` before ``date`` (ISO),
-        then the nodes this left without relationships (except reference nodes)."""
-        check_iso_date(date, "the retention date")
-        return self._delete("observed_before", date, list(self.schema.node_keys))
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

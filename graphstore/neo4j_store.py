@@ -28,9 +28,9 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j import exceptions as neo4j_errors
 
 from graphstore import cypher
-from graphstore.base import GraphSlice, Props, RelRow, batched, sorted_counts
+from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
 from graphstore.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
-from graphstore.props import check_iso_date, prepare_node, prepare_rel
+from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
 
@@ -58,7 +58,7 @@ def _by_endpoints(row: dict[str, Any]) -> tuple[str, str]:
     return str(row["start"]), str(row["end"])
 
 
-class Neo4jStore:
+class Neo4jStore(RetentionDeletes):
     """A graph store on a Neo4j server (5.x, Community or Enterprise).
 
     Parameters
@@ -238,21 +238,6 @@ class Neo4jStore:
 
         nodes, rels, seeds = self._read("reading the graph", work)
         return assemble(nodes, rels, seeds)
-
-    def delete_by_source(self, source: str) -> int:
-        """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
-        then the nodes this left without relationships (except reference nodes); returns the
-        number of nodes and relationships deleted."""
-        if not isinstance(source, str) or not source:
-            raise StoreError("delete_by_source needs a source name")
-        labels: list[str] = [lab for lab in ("Record", "Signal", "Case") if lab in self.schema.node_keys]
-        return self._delete("source", source, labels)
-
-    def delete_observed_before(self, date: str) -> int:
-        """Retention: delete nodes and relationships with ``observed_on`` before ``date`` (ISO),
-        then the nodes this left without relationships (except reference nodes)."""
-        check_iso_date(date, "the retention date")
-        return self._delete("observed_before", date, list(self.schema.node_keys))
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""
