@@ -79,8 +79,8 @@ CREATE INDEX signal_source IF NOT EXISTS FOR (n:Signal) ON (n.source);
 CREATE INDEX signal_observed IF NOT EXISTS FOR (n:Signal) ON (n.observed_on);
 CREATE INDEX case_source IF NOT EXISTS FOR (n:Case) ON (n.source);
 CREATE INDEX region_level IF NOT EXISTS FOR (n:Region) ON (n.level);
-// Relationship property indexes: MERGE on rel_key and retention by source/date.
-CREATE INDEX seen_at_key IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.rel_key);
+// Relationship property indexes: retention by source/date. (No index on rel_key: the upsert's
+// MERGE finds a relationship from its two endpoints, Expand(Into), and never used one.)
 CREATE INDEX seen_at_observed IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.observed_on);
 CREATE INDEX seen_at_source IF NOT EXISTS FOR ()-[r:SEEN_AT]-() ON (r.source);
 CREATE INDEX suspect_in_source IF NOT EXISTS FOR ()-[r:SUSPECT_IN]-() ON (r.source);

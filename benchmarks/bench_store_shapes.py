@@ -73,6 +73,24 @@ MATCH (b:Premises {premises_id: row.end})
 CREATE (a)-[r:SEEN_AT]->(b) SET r = row.props"""
 
 
+def _explicit(batch: list[Row], match: bool = False) -> Statements:
+    """One statement per set of property names, each SET by name: no Eager in the plan."""
+    by_names: dict[tuple[str, ...], list[Row]] = {}
+    for r in _sorted(batch):
+        by_names.setdefault(tuple(sorted(k for k in r["props"] if k != "rel_key")), []).append(r)
+    verb = "MATCH" if match else "MERGE"
+    out = []
+    for names, rows in by_names.items():
+        sets = ", ".join(f"r.`{n}` = row.props.`{n}`" for n in names)
+        query = (
+            f"UNWIND $rows AS row\n{verb} (a:Person {{person_id: row.start}})\n"
+            f"{verb} (b:Premises {{premises_id: row.end}})\n"
+            f"MERGE (a)-[r:SEEN_AT {{rel_key: row.rel_key}}]->(b)\nSET {sets}"
+        )
+        out.append((query, {"rows": rows}))
+    return out
+
+
 def _ensure(batch: list[Row]) -> Statements:
     return [
         (ENSURE_START, {"keys": sorted({r["start"] for r in batch})}),
@@ -98,6 +116,8 @@ SHAPES: dict[str, Callable[[list[Row]], Statements]] = {
     "grouped": lambda b: [*_ensure(b), (GROUPED, {"groups": _groups(b)})],
     "no_set": lambda b: [*_ensure(b), (NO_SET, {"rows": b})],
     "create": lambda b: [(CREATE, {"rows": b})],
+    "explicit": _explicit,
+    "explicit_match": lambda b: [*_ensure(b), *_explicit(b, match=True)],
 }
 
 
@@ -118,9 +138,31 @@ def write(driver: Driver, shape: str, rows: list[Row], batch_size: int) -> None:
             session.execute_write(work, SHAPES[shape](rows[i : i + batch_size]))
 
 
+def mix(driver: Driver, rows: list[Row], batch_size: int) -> None:
+    """Two writers that never touch the same node: rows go to four buckets by the parity of
+    their start and end keys; buckets (0,0) and (1,1) are written at the same time, then (0,1)
+    and (1,0) ("mix and batch")."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def lane(part: list[Row]) -> None:
+        write(driver, "explicit", part, batch_size)
+
+    with ThreadPoolExecutor(2) as pool:
+        for i in range(0, len(rows), 4 * batch_size):
+            chunk = rows[i : i + 4 * batch_size]
+            buckets: dict[tuple[int, int], list[Row]] = {(a, b): [] for a in (0, 1) for b in (0, 1)}
+            for r in chunk:
+                buckets[(zlib.crc32(r["start"].encode()) & 1, zlib.crc32(r["end"].encode()) & 1)].append(r)
+            for pair in (((0, 0), (1, 1)), ((0, 1), (1, 0))):
+                list(pool.map(lane, [buckets[k] for k in pair]))
+
+
 def run_shape(driver: Driver, name: str, rows: list[Row]) -> None:
     shape, _, size = name.partition("@")
     batch_size = int(size or 5000)
+    if shape == "mix":
+        mix(driver, rows, batch_size)
+        return
     if shape.startswith(("par2_", "par2e_")):
         # par2_ splits rows by start node, par2e_ by end node (the dense side: premises).
         side = "end" if shape.startswith("par2e_") else "start"

@@ -204,7 +204,9 @@ class EmbeddedStore(RetentionDeletes):
                 f"cannot open the embedded store {self.uri}: folder {self.path.parent} does not exist"
             )
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            # One thread at a time, but not always the one that opened it: the loaders write from
+            # a background thread while the next rows are built (loaders.store_writer).
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=10000")

@@ -273,7 +273,8 @@ def load_encoded(
     ConfigError
         An export is missing or malformed, or exports (or the store) mix keys or schemas.
     """
-    from loaders.pipeline import LoadSummary, SourceCounts, _Writer
+    from loaders.pipeline import LoadSummary, SourceCounts
+    from loaders.store_writer import StoreWriter
 
     if not exports:
         raise ConfigError("no encoded export given; pass the folders written by `netanalysis encode`")
@@ -326,23 +327,24 @@ def load_encoded(
     keyed = _KeyedValues(read[0].key_fingerprint)
     builder = _HubRowBuilder(keyed, summary.batch)
     store.apply_schema()
-    writer = _Writer(store, batch_size)
-    for item in reference_rows():
-        writer.add(item)
-    for info in infos.values():
-        node = builder.source_node(info)
-        node.props["encoding"] = read[0].schema_id
-        writer.add(node)
-    for done, record in enumerate(records, start=1):
-        rid = record.record_id
-        for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+    with StoreWriter(store, batch_size) as writer:
+        for item in reference_rows():
             writer.add(item)
-        if progress is not None and done % 5000 == 0:
-            progress("write", done, len(records))
-    existing = _existing(store, builder.person_ids)
-    for node in builder.aggregated_rows(existing):
-        writer.add(node)
-    writer.flush()
+        for info in infos.values():
+            node = builder.source_node(info)
+            node.props["encoding"] = read[0].schema_id
+            writer.add(node)
+        for done, record in enumerate(records, start=1):
+            rid = record.record_id
+            for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+                writer.add(item)
+            if progress is not None and done % 5000 == 0:
+                progress("write", done, len(records))
+        writer.drain()  # the read below sees every row written so far
+        existing = _existing(store, builder.person_ids)
+        for node in builder.aggregated_rows(existing):
+            writer.add(node)
+        writer.flush()
     if progress is not None:
         progress("write", len(records), len(records))
     summary.nodes = dict(sorted(writer.node_counts.items()))

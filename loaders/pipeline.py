@@ -29,21 +29,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graphstore.base import GraphSlice, GraphStore, RelRow
+from graphstore.base import GraphSlice, GraphStore
 from graphstore.errors import ConfigError
-from loaders.graph_rows import NodeRow, RelItem, RowBuilder, SourceInfo, reference_rows
+from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
 from loaders.rejects import write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
+from loaders.store_writer import StoreWriter
 from loaders.validate import validate
 
 __all__ = [
@@ -175,56 +175,6 @@ def read_records(
     if progress is not None:
         progress("read", done, done)
     return records
-
-
-class _Writer:
-    """Buffers node and relationship rows per label/type and writes them in batches (MERGE)."""
-
-    def __init__(self, store: GraphStore, batch_size: int) -> None:
-        self.store = store
-        self.batch_size = batch_size
-        self.nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
-        self.rels: dict[tuple[str, str, str], dict[tuple[str, str, str], RelRow]] = defaultdict(dict)
-        self.node_counts: dict[str, int] = defaultdict(int)
-        self.rel_counts: dict[str, int] = defaultdict(int)
-        from graphstore.schema import load_schema
-
-        self._keys = load_schema().node_keys
-
-    def add(self, item: NodeRow | RelItem) -> None:
-        if isinstance(item, NodeRow):
-            key = item.props[self._keys[item.label]]
-            buf = self.nodes[item.label]
-            old = buf.get(key)
-            # Within a buffer a later row adds to an earlier one, as MERGE would in the store.
-            if old:
-                buf[key] = {**old, **{k: v for k, v in item.props.items() if v is not None}}
-            else:
-                buf[key] = item.props
-            if len(buf) >= self.batch_size:
-                self._flush_nodes(item.label)
-        else:
-            rbuf = self.rels[(item.rel_type, item.start_label, item.end_label)]
-            rbuf[(item.row.start, item.row.end, item.row.rel_key)] = item.row
-            if len(rbuf) >= self.batch_size:
-                self._flush_rels((item.rel_type, item.start_label, item.end_label))
-
-    def _flush_nodes(self, label: str) -> None:
-        rows = list(self.nodes.pop(label, {}).values())
-        if rows:
-            self.node_counts[label] += self.store.upsert_nodes(label, rows, batch_size=self.batch_size)
-
-    def _flush_rels(self, combo: tuple[str, str, str]) -> None:
-        rows = list(self.rels.pop(combo, {}).values())
-        if rows:
-            written = self.store.upsert_relationships(*combo, rows, batch_size=self.batch_size)
-            self.rel_counts[combo[0]] += written
-
-    def flush(self) -> None:
-        for label in sorted(self.nodes):
-            self._flush_nodes(label)
-        for combo in sorted(self.rels):
-            self._flush_rels(combo)
 
 
 def evidence_tokens(record: Record) -> list[str]:
@@ -406,24 +356,25 @@ def load(
         progress("resolve", summary.records, summary.records)
 
     store.apply_schema()
-    writer = _Writer(store, batch_size)
-    for item in reference_rows():
-        writer.add(item)
-    for source in the_mapping.sources:
-        if files.get(source.name):
-            writer.add(builder.source_node(
-                SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)))
-    total = len(records)
-    for done, record in enumerate(records, start=1):
-        rid = record.record_id
-        for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+    with StoreWriter(store, batch_size) as writer:
+        for item in reference_rows():
             writer.add(item)
-        if progress is not None and done % 5000 == 0:
-            progress("write", done, total)
-    existing = _existing_persons(store, builder.person_ids)
-    for node in builder.aggregated_rows(existing):
-        writer.add(node)
-    writer.flush()
+        for source in the_mapping.sources:
+            if files.get(source.name):
+                writer.add(builder.source_node(
+                    SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)))
+        total = len(records)
+        for done, record in enumerate(records, start=1):
+            rid = record.record_id
+            for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+                writer.add(item)
+            if progress is not None and done % 5000 == 0:
+                progress("write", done, total)
+        writer.drain()  # the read below sees every row written so far, as without the thread
+        existing = _existing_persons(store, builder.person_ids)
+        for node in builder.aggregated_rows(existing):
+            writer.add(node)
+        writer.flush()
     if progress is not None:
         progress("write", total, total)
     summary.nodes = dict(sorted(writer.node_counts.items()))
