@@ -246,3 +246,8 @@ def test_first_clean_stop_leaves_a_class_archive_that_later_starts_map(
             d.verify_connectivity()
     finally:
         assert toolkit.stop(home)
+
+
+def test_generated_passwords_never_look_like_an_option() -> None:
+    # The admin tool reads a password starting with '-' as an option and fails the first start.
+    assert not any(toolkit._new_password().startswith("-") for _ in range(2000))
