@@ -12,6 +12,9 @@ Usage::
     .venv/bin/python benchmarks/bench_load.py --rows 100000 --store bolt://127.0.0.1:7687 --wipe
         # Neo4j (NEO4J_USERNAME / NEO4J_PASSWORD from the environment; --wipe EMPTIES the database)
     .venv/bin/python benchmarks/bench_load.py --rows 20000 100000 --er-only  # resolution alone
+    .venv/bin/python benchmarks/bench_load.py --rows 100000 --initial-import
+        # neo4j-admin import into a server of its own, in a temporary home (started and stopped
+        # here); --neo4j-home DIR uses that home's running server instead (add --wipe to empty it)
 
 The Neo4j write step compared with ``LOAD CSV`` and with one transaction per row, on the same
 rows: ``benchmarks/bench_load_write.py``.
@@ -31,6 +34,63 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+
+
+def _child_import(folder: str, home: str) -> None:
+    """The initial-import path: load into CSV files, then stop, import, restart, apply the schema."""
+    from loaders.pseudonymise import Pseudonymiser
+    from netanalysis import neo4j_server
+    from netanalysis.initial_import import initial_import
+
+    key = Pseudonymiser(os.urandom(32))
+    marks: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+
+    def mark(name: str) -> None:
+        marks.setdefault(name, time.perf_counter())
+        cpu.setdefault(name, time.process_time())
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if total is not None and done == total:
+            mark(f"{stage}_end")
+
+    def server_progress(line: str) -> None:
+        for prefix, name in (("stopping", "stop"), ("importing", "import"), ("starting the Neo4j", "restart"),
+                             ("creating constraints", "schema")):
+            if line.startswith(prefix):
+                mark(name)
+
+    start, cpu_start = time.perf_counter(), time.process_time()
+    summary = initial_import([folder], Path(folder) / "sources.yaml", key, home=home,
+                             rejects_path=Path(folder) / "rejects.csv", progress=progress,
+                             server_progress=server_progress)
+    end, cpu_end = time.perf_counter(), time.process_time()
+    info = neo4j_server.status(home)
+    assert info is not None
+    from graphstore.neo4j_store import Neo4jStore
+
+    with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
+        counts = store.counts()
+    steps = ["read_end", "resolve_end", "write_end", "stop", "import", "restart", "schema"]
+    names = ["read_normalise", "resolve", "write_csv", "files_finish", "stop", "import", "restart_server"]
+    out: dict[str, object] = {
+        "rows": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
+        "records": summary.records, "persons": summary.persons, "store_counts": counts,
+    }
+    seconds, cpu_seconds, prev, prev_cpu = {}, {}, start, cpu_start
+    for step, name in zip(steps, names, strict=True):
+        seconds[name] = round(marks.get(step, prev) - prev, 1)
+        cpu_seconds[name] = round(cpu.get(step, prev_cpu) - prev_cpu, 1)
+        prev, prev_cpu = marks.get(step, prev), cpu.get(step, prev_cpu)
+    seconds["schema"], cpu_seconds["schema"] = round(end - prev, 1), round(cpu_end - prev_cpu, 1)
+    seconds["total"], cpu_seconds["total"] = round(end - start, 1), round(cpu_end - cpu_start, 1)
+    out["seconds"] = seconds
+    out["cpu_seconds"] = cpu_seconds  # this process only (not the import tool, not the server)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["import_tool_cpu_seconds"] = round(children.ru_utime + children.ru_stime, 1)
+    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["import_tool_peak_rss_mb"] = round(children.ru_maxrss / 1024)
+    print(json.dumps(out))
 
 
 def _child(folder: str, store_uri: str, er_only: bool) -> None:
@@ -94,25 +154,69 @@ def _wipe(uri: str) -> None:
         session.run("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
 
 
+def _synth(folder: Path, rows: int, seed: int) -> float:
+    """Generate the synthetic sources; returns the seconds it took (not part of the load)."""
+    t0 = time.perf_counter()
+    subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(seed),
+                    "--rows", str(rows)], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def _bench_import(args: argparse.Namespace) -> int:
+    from netanalysis import neo4j_server
+
+    for rows in args.rows:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "synth"
+            gen = _synth(folder, rows, args.seed)
+            home = args.neo4j_home or str(Path(tmp) / "neo4j")
+            own = args.neo4j_home is None
+            if own:
+                neo4j_server.start(home)
+            try:
+                info = neo4j_server.status(home)
+                if info is None:
+                    raise SystemExit(f"no server runs in {home}; start it: netanalysis neo4j start --home")
+                if args.wipe:
+                    os.environ.update(info.env())
+                    _wipe(info.uri)
+                result = subprocess.run([sys.executable, __file__, "--child-import", str(folder), home],
+                                        check=True, capture_output=True, text=True)
+            finally:
+                if own:
+                    neo4j_server.stop(home)
+            data = json.loads(result.stdout.strip().splitlines()[-1])
+            print(f"rows={rows} backend=neo4j-initial-import synth_seconds={gen:.1f} {json.dumps(data)}",
+                  flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Benchmark the whole load pipeline.")
     parser.add_argument("--rows", type=int, nargs="+", default=[100_000])
     parser.add_argument("--store", default=None, help="neo4j:// or bolt:// URI; default a temp embedded file")
     parser.add_argument("--wipe", action="store_true", help="empty the Neo4j database first")
     parser.add_argument("--er-only", action="store_true", help="read + resolve only, no store")
+    parser.add_argument("--initial-import", action="store_true",
+                        help="bulk path: neo4j-admin import into the toolkit's own server")
+    parser.add_argument("--neo4j-home", default=None,
+                        help="with --initial-import: a home whose server runs (default: a temporary one)")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child-import", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child(args.child[0], args.child[1], args.child[2] == "1")
         return 0
+    if args.child_import:
+        _child_import(*args.child_import)
+        return 0
+    if args.initial_import:
+        return _bench_import(args)
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "synth"
-            t0 = time.perf_counter()
-            subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(args.seed),
-                            "--rows", str(rows)], check=True, stdout=subprocess.DEVNULL)
-            gen = time.perf_counter() - t0
+            gen = _synth(folder, rows, args.seed)
             uri = args.store or str(Path(tmp) / "bench.db")
             if args.store and args.wipe:
                 _wipe(args.store)

@@ -40,6 +40,7 @@ _LAZY: dict[str, str] = {
     "find_leads": "netanalysis.leads",
     "generate": "netanalysis.synth",
     "group_map": "netanalysis.maps",
+    "initial_import": "netanalysis.initial_import",
     "key_players": "netanalysis.keyplayers",
     "keygen": "loaders.pseudonymise",
     "load": "loaders.pipeline",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from graphstore import open_store
+from graphstore.errors import ConfigError
 from loaders.pipeline import LoadSummary, load
 
 _STAGES = {"read": "read + normalise", "resolve": "resolve persons", "write": "write to store"}
@@ -52,6 +54,23 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--summary-json", help="Write per-source counts (read, loaded, rejected) as JSON."),
         ] = None,
+        initial_import: Annotated[
+            bool,
+            typer.Option(
+                "--initial-import",
+                help="First big load into the EMPTY database of the toolkit's own Neo4j server with "
+                "neo4j-admin import (stops and restarts the server).",
+            ),
+        ] = False,
+        neo4j_home: Annotated[
+            Path | None,
+            typer.Option(
+                "--neo4j-home",
+                help="Home of the toolkit's server for --initial-import "
+                "(default ~/.cache/netanalysis/server).",
+                file_okay=False,
+            ),
+        ] = None,
     ) -> None:
         """Read, validate, pseudonymise and resolve the source exports and merge them into the store.
 
@@ -64,25 +83,54 @@ def register(app: typer.Typer) -> None:
         # Encoded exports (`netanalysis encode`) are loaded without key: the hub never holds it.
         key = None if paths and all(is_encoded_export(p) for p in paths) else load_key(key_file)
         console = Console(stderr=True)
-        graph_store = open_store(store)
-        try:
-            with Progress(
-                TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
-                TimeElapsedColumn(), console=console, transient=False,
-            ) as bar:
-                tasks: dict[str, TaskID] = {}
-
-                def progress(stage: str, done: int, total: int | None) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-                    bar.update(tasks[stage], completed=done, total=total)
-
-                summary = load(paths, graph_store, mapping, key, rejects_path=rejects, progress=progress)
-        finally:
-            graph_store.close()
+        if neo4j_home is not None and not initial_import:
+            raise ConfigError("--neo4j-home is only used with --initial-import; add it or leave both out")
+        if initial_import:
+            summary = _initial_import(paths, store, mapping, key, rejects, neo4j_home, console)
+        else:
+            summary = _online(paths, store, mapping, key, rejects, console)
         Console().print(_table(summary))
         if summary.rejects_path:
             console.print(f"rejects: {summary.rejects_path}")
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
         if summary_json is not None:
             summary.write_json(summary_json)
+
+
+def _bar(console: Console) -> tuple[Progress, Callable[[str, int, int | None], None]]:
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
+                   TimeElapsedColumn(), console=console, transient=False)
+    tasks: dict[str, TaskID] = {}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, progress
+
+
+def _initial_import(paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None,
+                    home: Path | None, console: Console) -> LoadSummary:
+    from netanalysis.initial_import import initial_import
+
+    if "://" not in store:
+        raise ConfigError(
+            f"--initial-import needs the bolt:// URI of the toolkit's own Neo4j server, not {store}; "
+            "load into an embedded store without it"
+        )
+    bar, progress = _bar(console)
+    with bar:
+        return initial_import(list(paths), mapping, key, store=store, home=home, rejects_path=rejects,
+                              progress=progress, server_progress=lambda line: console.print(line))
+
+
+def _online(paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None,
+            console: Console) -> LoadSummary:
+    graph_store = open_store(store)
+    try:
+        bar, progress = _bar(console)
+        with bar:
+            return load(paths, graph_store, mapping, key, rejects_path=rejects, progress=progress)
+    finally:
+        graph_store.close()
