@@ -163,6 +163,19 @@ def test_ego_map_depths_and_skipped_provenance() -> None:
     assert _ids(premises.nodes) == {"Premises:pr1", f"Person:{S2}", f"Person:{V2}"}
 
 
+def test_ego_map_styles_and_explains_every_relationship_it_draws() -> None:
+    g = small_graph()
+    g.add_node("Signal:s9", label="Signal", signal_id="s9")
+    g.add_edge("Signal:s9", "Case:c1", type="TIED_TO")
+    g.add_edge("Signal:s9", "Case:c1", type="NEW_KIND")  # a type the maps have no style for yet
+    ego = ego_map(g, "Case:c1", 1)
+    legend = next(part for part in ego.legend if part["title"] == "Relationships")
+    texts = [item["text"] for item in legend["items"]]
+    assert "signal names case" in texts and "new kind" in texts
+    tied = next(e for e in ego.edges if e["from"] == "Signal:s9" and "signal names case" in str(e["tip"]))
+    assert tied["color"]["color"] == "#7f7f7f"
+
+
 def test_large_maps_are_laid_out_in_python_and_aggregated_beyond_the_limit() -> None:
     graph, result = demo_data(n_groups=25, suspects=6, victims=8, seed=3)
     m = group_map(graph, result)

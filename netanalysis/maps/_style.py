@@ -29,7 +29,14 @@ REL_STYLE: dict[str, dict[str, Any]] = {
     "CONCERNS": {"color": "#bcbd22", "dashes": True, "text": "signal concerns person"},
     "AT": {"color": "#999999", "dashes": True, "text": "signal or case located at"},
     "IN": {"color": "#bbbbbb", "dashes": True, "text": "premises in municipality"},
+    "TIED_TO": {"color": "#7f7f7f", "dashes": True, "text": "signal names case"},
 }
+
+
+def rel_style(rel: str) -> dict[str, Any]:
+    """The drawing style of a relationship type; a type without one (added to the schema later)
+    is drawn grey and dashed, and still gets a legend line with its name."""
+    return REL_STYLE.get(rel, {"color": "#aaaaaa", "dashes": True, "text": rel.lower().replace("_", " ")})
 
 LABEL_STYLE: dict[str, dict[str, Any]] = {
     "Case": {"shape": "square", "color": "#555555", "size": 12, "text": "case"},

@@ -40,6 +40,7 @@ from netanalysis.maps._style import (
     REL_STYLE,
     ROLE_COLOURS,
     region_colours,
+    rel_style,
     role_legend,
     role_of,
 )
@@ -1160,7 +1161,7 @@ def ego_map(
         if u not in hops or v not in hops:
             continue
         rel = str(data.get("type", ""))
-        style = REL_STYLE.get(rel, {"color": "#aaaaaa", "dashes": True, "text": rel.lower()})
+        style = rel_style(rel)
         rels.add(rel)
         tip = [["Relationship", style["text"]]]
         for prop, text in (
@@ -1189,6 +1190,8 @@ def ego_map(
         )
     placed = _place(nodes, edges, seed)
     labels_drawn = {graph.nodes[n].get("label") for n in hops}
+    # The styled types in their usual order, then any type drawn without a style of its own.
+    drawn = [r for r in REL_STYLE if r in rels] + sorted(rels - set(REL_STYLE))
     legend = [
         role_legend(),
         {
@@ -1204,8 +1207,7 @@ def ego_map(
             "title": "Relationships",
             "items": [
                 {"kind": "edge", "color": s["color"], "dashes": s["dashes"], "text": s["text"]}
-                for rel, s in REL_STYLE.items()
-                if rel in rels
+                for s in map(rel_style, drawn)
             ],
         },
     ]
