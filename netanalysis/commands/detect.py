@@ -7,6 +7,17 @@ from typing import Annotated
 
 import typer
 
+from netanalysis.commands.options import (
+    DateFrom,
+    DateTo,
+    Level,
+    Method,
+    Resolution,
+    StabilityRuns,
+    Store,
+    read_store_graph,
+)
+
 __all__ = ["register"]
 
 
@@ -15,30 +26,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command("detect")
     def detect_command(
-        store: Annotated[str, typer.Option("--store", help="Embedded store path or neo4j:// / bolt:// URI.")],
+        store: Store,
         out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files (created if absent).")],
-        date_from: Annotated[
-            str | None, typer.Option("--from", help="Only facts observed on or after this ISO date.")
-        ] = None,
-        date_to: Annotated[
-            str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")
-        ] = None,
-        level: Annotated[
-            str, typer.Option("--level", help="Region level: police_unit, safety_region or province.")
-        ] = "police_unit",
-        method: Annotated[
-            str, typer.Option("--method", help="Group detection: leiden or louvain.")
-        ] = "leiden",
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
+        level: Level = "police_unit",
+        method: Method = "leiden",
         seed: Annotated[int, typer.Option("--seed", help="Seed of group detection and stability runs.")] = 0,
-        resolution: Annotated[float, typer.Option("--resolution", help="Higher gives smaller groups.")] = 1.0,
-        stability_runs: Annotated[
-            int, typer.Option("--stability-runs", help="Re-runs behind the stability figure (0: skip).")
-        ] = 10,
+        resolution: Resolution = 1.0,
+        stability_runs: StabilityRuns = 10,
     ) -> None:
         """Detect perpetrator groups, victim moves across regions, key players and leads."""
-        from graphstore import open_store
         from netanalysis.detect import DetectionSettings, detect
-        from netanalysis.graphs import read_analysis_graph
 
         settings = DetectionSettings(
             method=method,
@@ -49,15 +48,7 @@ def register(app: typer.Typer) -> None:
             date_to=date_to,
             stability_runs=stability_runs,
         ).validate()
-        if "://" not in store and not Path(store).exists():
-            from graphstore.errors import ConfigError
-
-            raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
-        graph_store = open_store(store)
-        try:
-            graph = read_analysis_graph(graph_store, date_from, date_to)
-        finally:
-            graph_store.close()
+        graph = read_store_graph(store, date_from, date_to)
         result = detect(graph, settings)
         result.write(out)
         summary = result.group_summary

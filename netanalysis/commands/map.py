@@ -7,6 +7,17 @@ from typing import Annotated
 
 import typer
 
+from netanalysis.commands.options import (
+    DateFrom,
+    DateTo,
+    Level,
+    Method,
+    Resolution,
+    StabilityRuns,
+    Store,
+    read_store_graph,
+)
+
 __all__ = ["register"]
 
 VIEWS = ("group", "region", "ego")
@@ -17,7 +28,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("map")
     def map_command(
-        store: Annotated[str, typer.Option("--store", help="Embedded store path or neo4j:// / bolt:// URI.")],
+        store: Store,
         out: Annotated[Path, typer.Option("--out", help="The HTML file to write.")],
         view: Annotated[str, typer.Option("--view", help="group, region or ego.")] = "group",
         group: Annotated[
@@ -28,36 +39,21 @@ def register(app: typer.Typer) -> None:
             typer.Option("--node", help="Ego view: Person:<pseudonym>, Premises:<id> or a pseudonym."),
         ] = None,
         depth: Annotated[int, typer.Option("--depth", help="Ego view: links to follow (1-4).")] = 2,
-        level: Annotated[
-            str, typer.Option("--level", help="Region level: police_unit, safety_region or province.")
-        ] = "police_unit",
+        level: Level = "police_unit",
         size_by: Annotated[
             str,
             typer.Option("--size-by", help="Group view: betweenness, degree, weighted_degree, brokerage."),
         ] = "betweenness",
-        date_from: Annotated[
-            str | None, typer.Option("--from", help="Only facts observed on or after this ISO date.")
-        ] = None,
-        date_to: Annotated[
-            str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")
-        ] = None,
+        date_from: DateFrom = None,
+        date_to: DateTo = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of group detection and layout.")] = 0,
-        method: Annotated[
-            str, typer.Option("--method", help="Group detection: leiden or louvain (as in `detect`).")
-        ] = "leiden",
-        resolution: Annotated[
-            float, typer.Option("--resolution", help="Group detection: higher gives smaller groups.")
-        ] = 1.0,
-        stability_runs: Annotated[
-            int,
-            typer.Option("--stability-runs", help="Group detection: re-runs behind the stability figure."),
-        ] = 10,
+        method: Method = "leiden",
+        resolution: Resolution = 1.0,
+        stability_runs: StabilityRuns = 10,
     ) -> None:
         """Draw perpetrator groups, victim moves between regions, or the network around one node."""
-        from graphstore import open_store
         from graphstore.errors import ConfigError
         from netanalysis.detect import DetectionSettings, detect
-        from netanalysis.graphs import read_analysis_graph
         from netanalysis.maps import ego_map, group_map, region_map
 
         if view not in VIEWS:
@@ -74,15 +70,9 @@ def register(app: typer.Typer) -> None:
             date_to=date_to,
             stability_runs=stability_runs,
         ).validate()
-        if "://" not in store and not Path(store).exists():
-            raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
         if not out.parent.exists():
             raise ConfigError(f"the folder {out.parent} does not exist; create it or choose another --out")
-        graph_store = open_store(store)
-        try:
-            graph = read_analysis_graph(graph_store, date_from, date_to)
-        finally:
-            graph_store.close()
+        graph = read_store_graph(store, date_from, date_to)
         label = Path(store).name if "://" not in store else store.split("://", 1)[0] + " server"
         # Every view runs the detection: the ego view needs it for group ids in its tooltips
         # and its group filter.
