@@ -89,7 +89,11 @@ def _child_import(folder: str, home: str) -> None:
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     out["import_tool_cpu_seconds"] = round(children.ru_utime + children.ru_stime, 1)
     out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    out["import_tool_peak_rss_mb"] = round(children.ru_maxrss / 1024)
+    # Not RUSAGE_CHILDREN's ru_maxrss: a child forked from this 4 GB process reports the parent's
+    # size. The import tool prints its own peak ("Peak memory usage: ...") at the end of its log.
+    log = Path(home) / "logs" / "import.log"
+    peaks = [ln for ln in log.read_text(errors="replace").splitlines() if "Peak memory usage" in ln]
+    out["import_tool_peak_memory"] = peaks[-1].split("Peak memory usage:", 1)[1].strip() if peaks else None
     print(json.dumps(out))
 
 

@@ -73,6 +73,10 @@ MATCH (b:Premises {premises_id: row.end})
 CREATE (a)-[r:SEEN_AT]->(b) SET r = row.props"""
 
 
+def _without_key(props: Row) -> Row:
+    return {k: v for k, v in props.items() if k != "rel_key"}
+
+
 def _explicit(batch: list[Row], match: bool = False) -> Statements:
     """One statement per set of property names, each SET by name: no Eager in the plan."""
     by_names: dict[tuple[str, ...], list[Row]] = {}
@@ -117,6 +121,8 @@ SHAPES: dict[str, Callable[[list[Row]], Statements]] = {
     "no_set": lambda b: [*_ensure(b), (NO_SET, {"rows": b})],
     "create": lambda b: [(CREATE, {"rows": b})],
     "explicit": _explicit,
+    # rel_key left out of the SET map (the MERGE pattern already sets it when it creates).
+    "nokey": lambda b: [(CURRENT, {"rows": [{**r, "props": _without_key(r["props"])} for r in _sorted(b)]})],
     "explicit_match": lambda b: [*_ensure(b), *_explicit(b, match=True)],
 }
 

@@ -37,9 +37,11 @@ class StoreWriter:
         The graph store to write to. It is used only from the writer's thread between the first
         ``add`` and ``drain``/``flush``; call ``drain()`` before reading from it.
     batch_size
-        Rows per buffer and per store call.
+        Rows per store transaction.
     queue_depth
         Full buffers that may wait for the store before ``add`` blocks.
+    batches_per_call
+        A buffer holds this many batches and goes to the store in one call.
 
     Use as a context manager, so that the thread is stopped when the load fails::
 
@@ -49,9 +51,15 @@ class StoreWriter:
             writer.flush()
     """
 
-    def __init__(self, store: GraphStore, batch_size: int, queue_depth: int = 2) -> None:
+    def __init__(
+        self, store: GraphStore, batch_size: int, queue_depth: int = 2, batches_per_call: int = 4
+    ) -> None:
         self.store = store
         self.batch_size = batch_size
+        # Several batches per store call: the Neo4j store prepares the next batch of a call while
+        # the server writes the current one, so only the first batch of a call keeps the server
+        # waiting (with one batch per call, every batch did).
+        self.flush_at = batch_size * batches_per_call
         self.nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.rels: dict[_Combo, dict[tuple[str, str, str], RelRow]] = defaultdict(dict)
         self.node_counts: dict[str, int] = defaultdict(int)
@@ -75,13 +83,13 @@ class StoreWriter:
                 buf[key] = {**old, **{k: v for k, v in item.props.items() if v is not None}}
             else:
                 buf[key] = item.props
-            if len(buf) >= self.batch_size:
+            if len(buf) >= self.flush_at:
                 self._submit("nodes", item.label, list(self.nodes.pop(item.label).values()))
         else:
             combo = (item.rel_type, item.start_label, item.end_label)
             rbuf = self.rels[combo]
             rbuf[(item.row.start, item.row.end, item.row.rel_key)] = item.row
-            if len(rbuf) >= self.batch_size:
+            if len(rbuf) >= self.flush_at:
                 self._submit("rels", combo, list(self.rels.pop(combo).values()))
 
     def drain(self) -> None:

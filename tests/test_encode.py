@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -305,3 +306,31 @@ def test_cli_encode_and_load(
         main(["encode", str(DATA / "sources"), "--mapping", str(DATA / "sources.yaml"), "--out", "exp2"]) == 2
     )  # no key
     assert "key" in capsys.readouterr().err
+
+
+@pytest.mark.neo4j
+def test_hub_gives_the_same_graph_in_neo4j_as_embedded(
+    records: list[Record], tmp_path: Path, neo4j_clean: Any
+) -> None:
+    from test_load_pipeline import same_graph
+
+    from graphstore.neo4j_store import Neo4jStore
+
+    half = len(records) // 2
+    encode_records(records[:half], KEY_A, tmp_path / "north")
+    encode_records(records[half:], KEY_A, tmp_path / "south")
+    exports = [tmp_path / "north", tmp_path / "south"]
+    embedded = open_store(str(tmp_path / "hub.db"))
+    try:
+        load_encoded(exports, embedded)
+        expected = embedded.read_graph()
+    finally:
+        embedded.close()
+    with Neo4jStore(neo4j_clean.uri, user=neo4j_clean.user, password=neo4j_clean.password) as store:
+        summary = load_encoded(exports, store)
+        assert summary.loaded == len(records)
+        assert same_graph(expected, store.read_graph())
+        # The store's record of the key fingerprint works in Neo4j too.
+        encode_records(records[half:], KEY_B, tmp_path / "south_b")
+        with pytest.raises(ConfigError, match="already holds encoded source"):
+            load_encoded([tmp_path / "south_b"], store)
