@@ -52,13 +52,13 @@ class StoreWriter:
     """
 
     def __init__(
-        self, store: GraphStore, batch_size: int, queue_depth: int = 2, batches_per_call: int = 4
+        self, store: GraphStore, batch_size: int, queue_depth: int = 2, batches_per_call: int = 1
     ) -> None:
         self.store = store
         self.batch_size = batch_size
-        # Several batches per store call: the Neo4j store prepares the next batch of a call while
-        # the server writes the current one, so only the first batch of a call keeps the server
-        # waiting (with one batch per call, every batch did).
+        # More batches per call let the Neo4j store prepare the next batch of a call while the
+        # server writes the current one; measured at 100k rows it made no clear difference
+        # (benchmarks/bench_store_writer.py), so a buffer is one batch unless asked otherwise.
         self.flush_at = batch_size * batches_per_call
         self.nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self.rels: dict[_Combo, dict[tuple[str, str, str], RelRow]] = defaultdict(dict)
