@@ -19,6 +19,7 @@ from graphstore.schema import GraphSchema, load_schema
 
 __all__ = [
     "REFERENCE_LABELS",
+    "any_node",
     "await_indexes",
     "count_nodes",
     "count_relationships",
@@ -76,6 +77,11 @@ def _where(preds: list[str]) -> str:
 def ping() -> str:
     """A trivial read, to tell a working connection from a broken one."""
     return "RETURN 1 AS ok"
+
+
+def any_node() -> str:
+    """One row if the database holds a node of any label (the schema's or not), else none."""
+    return "MATCH (n) RETURN 1 AS found LIMIT 1"
 
 
 def await_indexes() -> str:

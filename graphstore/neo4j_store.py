@@ -284,6 +284,11 @@ class Neo4jStore(RetentionDeletes):
 
         return sorted_counts(self._read("counting", work), [*self.schema.node_keys, *self.schema.rel_types])
 
+    def is_empty(self) -> bool:
+        """Whether the database holds no node at all, of any label: ``counts`` sees only the
+        schema's labels, and an initial import replaces everything."""
+        return self._read("checking for data", lambda tx: tx.run(cypher.any_node()).single() is None)
+
     def close(self) -> None:
         """Close the driver and its connections."""
         self._sender.shutdown(wait=True)

@@ -132,8 +132,7 @@ def initial_import(
 def _empty(info: neo4j_server.ServerInfo) -> bool:
     """Whether the server's database holds no node at all, of any label (the import replaces
     everything, not only what the toolkit's schema knows)."""
-    import neo4j
+    from graphstore.neo4j_store import Neo4jStore
 
-    with neo4j.GraphDatabase.driver(info.uri, auth=(info.user, info.password)) as driver:
-        records, _summary, _keys = driver.execute_query("MATCH (n) RETURN n IS NOT NULL AS found LIMIT 1")
-    return not records
+    with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
+        return store.is_empty()
