@@ -17,6 +17,11 @@ no_set       as match without the SET: not a valid upsert, the floor without the
 create       ``CREATE`` instead of ``MERGE``: not idempotent, the floor without the MERGE.
 sorted@N     batch size N (default 5000).
 par2_sorted  two sessions in two threads, rows split by start node (par2e_sorted: by end node).
+explicit     as sorted, each property SET by name (one statement per set of names): no Eager.
+explicit_match  as explicit with endpoints MERGEd first and then MATCHed.
+nokey        as sorted, ``rel_key`` left out of the SET map (the MERGE pattern sets it).
+mix          two writers that never touch the same node ("mix and batch": four buckets by the
+             parity of start and end key, the two disjoint buckets at once, then the other two).
 
 Usage::
 
