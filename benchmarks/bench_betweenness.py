@@ -70,11 +70,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=5)
     args = parser.parse_args()
 
-    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-          f"networkx {nx.__version__}, igraph {ig.__version__}")
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"networkx {nx.__version__}, igraph {ig.__version__}"
+    )
     print()
-    print("| persons | ties | method | k | seconds | MAE | max abs err | top-10 rel err | top-10 overlap "
-          "| Spearman |")
+    print(
+        "| persons | ties | method | k | seconds | MAE | max abs err | top-10 rel err | top-10 overlap "
+        "| Spearman |"
+    )
     print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for n in args.sizes:
         g = network(n, args.seed)
@@ -89,15 +93,19 @@ def main() -> None:
             nxe = nx.betweenness_centrality(g, weight="_distance", normalized=True)
             secs = time.perf_counter() - t
             diff = max(abs(nxe[v] - exact[v]) for v in g) if exact else float("nan")
-            print(f"| {n} | {m} | exact networkx (max diff to igraph {diff:.1e}) | - | {secs:.1f} "
-                  "| | | | | |", flush=True)
+            print(
+                f"| {n} | {m} | exact networkx (max diff to igraph {diff:.1e}) | - | {secs:.1f} | | | | | |",
+                flush=True,
+            )
         for k in args.k:
             t = time.perf_counter()
             approx = nx.betweenness_centrality(g, k=k, weight="_distance", normalized=True, seed=args.seed)
             secs = time.perf_counter() - t
             if exact is None:
-                print(f"| {n} | {m} | sampled networkx | {k} | {secs:.1f} | n/a | n/a | n/a | n/a | n/a |",
-                      flush=True)
+                print(
+                    f"| {n} | {m} | sampled networkx | {k} | {secs:.1f} | n/a | n/a | n/a | n/a | n/a |",
+                    flush=True,
+                )
                 continue
             e = errors(exact, approx)
             print(

@@ -55,15 +55,25 @@ def _child_import(folder: str, home: str) -> None:
             mark(f"{stage}_end")
 
     def server_progress(line: str) -> None:
-        for prefix, name in (("stopping", "stop"), ("importing", "import"), ("starting the Neo4j", "restart"),
-                             ("creating constraints", "schema")):
+        for prefix, name in (
+            ("stopping", "stop"),
+            ("importing", "import"),
+            ("starting the Neo4j", "restart"),
+            ("creating constraints", "schema"),
+        ):
             if line.startswith(prefix):
                 mark(name)
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    summary = initial_import([folder], Path(folder) / "sources.yaml", key, home=home,
-                             rejects_path=Path(folder) / "rejects.csv", progress=progress,
-                             server_progress=server_progress)
+    summary = initial_import(
+        [folder],
+        Path(folder) / "sources.yaml",
+        key,
+        home=home,
+        rejects_path=Path(folder) / "rejects.csv",
+        progress=progress,
+        server_progress=server_progress,
+    )
     end, cpu_end = time.perf_counter(), time.process_time()
     info = neo4j_server.status(home)
     assert info is not None
@@ -74,8 +84,12 @@ def _child_import(folder: str, home: str) -> None:
     steps = ["read_end", "resolve_end", "write_end", "stop", "import", "restart", "schema"]
     names = ["read_normalise", "resolve", "write_csv", "files_finish", "stop", "import", "restart_server"]
     out: dict[str, object] = {
-        "rows": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
-        "records": summary.records, "persons": summary.persons, "store_counts": counts,
+        "rows": summary.read,
+        "loaded": summary.loaded,
+        "rejected": summary.rejected,
+        "records": summary.records,
+        "persons": summary.persons,
+        "store_counts": counts,
     }
     seconds, cpu_seconds, prev, prev_cpu = {}, {}, start, cpu_start
     for step, name in zip(steps, names, strict=True):
@@ -114,23 +128,40 @@ def _child(folder: str, store_uri: str, er_only: bool) -> None:
         marks["read_end"], cpu["read_end"] = time.perf_counter(), time.process_time()
         res = resolve_persons(records, key)
         marks["resolve_end"], cpu["resolve_end"] = time.perf_counter(), time.process_time()
-        out = {"rows": sum(1 for _ in records), "records": len(res.person_of), "persons": len(res.clusters),
-               "resolution": res.stats}
+        out = {
+            "rows": sum(1 for _ in records),
+            "records": len(res.person_of),
+            "persons": len(res.clusters),
+            "resolution": res.stats,
+        }
     else:
+
         def progress(stage: str, done: int, total: int | None) -> None:
             if total is not None and done == total:
                 marks[f"{stage}_end"], cpu[f"{stage}_end"] = time.perf_counter(), time.process_time()
 
         store = open_store(store_uri)
         try:
-            summary = load([folder], store, Path(folder) / "sources.yaml", key,
-                           rejects_path=Path(folder) / "rejects.csv", progress=progress)
+            summary = load(
+                [folder],
+                store,
+                Path(folder) / "sources.yaml",
+                key,
+                rejects_path=Path(folder) / "rejects.csv",
+                progress=progress,
+            )
             counts = store.counts()
         finally:
             store.close()
-        out = {"rows": summary.read, "loaded": summary.loaded, "rejected": summary.rejected,
-               "records": summary.records, "persons": summary.persons, "resolution": summary.resolution,
-               "store_counts": counts}
+        out = {
+            "rows": summary.read,
+            "loaded": summary.loaded,
+            "rejected": summary.rejected,
+            "records": summary.records,
+            "persons": summary.persons,
+            "resolution": summary.resolution,
+            "store_counts": counts,
+        }
     end, cpu_end = time.perf_counter(), time.process_time()
     out["cpu_seconds"] = {  # this process only (not the Neo4j server)
         "read_normalise": round(cpu.get("read_end", cpu_start) - cpu_start, 1),
@@ -161,8 +192,11 @@ def _wipe(uri: str) -> None:
 def _synth(folder: Path, rows: int, seed: int) -> float:
     """Generate the synthetic sources; returns the seconds it took (not part of the load)."""
     t0 = time.perf_counter()
-    subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(seed),
-                    "--rows", str(rows)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(seed), "--rows", str(rows)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - t0
 
 
@@ -184,14 +218,20 @@ def _bench_import(args: argparse.Namespace) -> int:
                 if args.wipe:
                     os.environ.update(info.env())
                     _wipe(info.uri)
-                result = subprocess.run([sys.executable, __file__, "--child-import", str(folder), home],
-                                        check=True, capture_output=True, text=True)
+                result = subprocess.run(
+                    [sys.executable, __file__, "--child-import", str(folder), home],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
             finally:
                 if own:
                     neo4j_server.stop(home)
             data = json.loads(result.stdout.strip().splitlines()[-1])
-            print(f"rows={rows} backend=neo4j-initial-import synth_seconds={gen:.1f} {json.dumps(data)}",
-                  flush=True)
+            print(
+                f"rows={rows} backend=neo4j-initial-import synth_seconds={gen:.1f} {json.dumps(data)}",
+                flush=True,
+            )
     return 0
 
 
@@ -201,10 +241,16 @@ def main() -> int:
     parser.add_argument("--store", default=None, help="neo4j:// or bolt:// URI; default a temp embedded file")
     parser.add_argument("--wipe", action="store_true", help="empty the Neo4j database first")
     parser.add_argument("--er-only", action="store_true", help="read + resolve only, no store")
-    parser.add_argument("--initial-import", action="store_true",
-                        help="bulk path: neo4j-admin import into the toolkit's own server")
-    parser.add_argument("--neo4j-home", default=None,
-                        help="with --initial-import: a home whose server runs (default: a temporary one)")
+    parser.add_argument(
+        "--initial-import",
+        action="store_true",
+        help="bulk path: neo4j-admin import into the toolkit's own server",
+    )
+    parser.add_argument(
+        "--neo4j-home",
+        default=None,
+        help="with --initial-import: a home whose server runs (default: a temporary one)",
+    )
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-import", nargs=2, help=argparse.SUPPRESS)
@@ -226,7 +272,9 @@ def main() -> int:
                 _wipe(args.store)
             result = subprocess.run(
                 [sys.executable, __file__, "--child", str(folder), uri, "1" if args.er_only else "0"],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
             data = json.loads(result.stdout.strip().splitlines()[-1])
             backend = "none (ER only)" if args.er_only else ("neo4j" if args.store else "embedded")

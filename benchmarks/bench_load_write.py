@@ -63,8 +63,9 @@ class RecordingStore:
         self.calls.append(("node", (label,), rows))
         return len(rows)
 
-    def upsert_relationships(self, rel_type: str, start_label: str, end_label: str, rows: Iterable[Any],
-                             batch_size: int = BATCH) -> int:
+    def upsert_relationships(
+        self, rel_type: str, start_label: str, end_label: str, rows: Iterable[Any], batch_size: int = BATCH
+    ) -> int:
         rows = list(rows)
         self.calls.append(("rel", (rel_type, start_label, end_label), rows))
         return len(rows)
@@ -108,8 +109,9 @@ def _conversion(name: str, kinds: set[type]) -> str:
     return col
 
 
-def _write_csvs(calls: list[tuple[str, tuple[str, ...], list[Any]]], schema: Any,
-                folder: Path) -> list[tuple[str, str]]:
+def _write_csvs(
+    calls: list[tuple[str, tuple[str, ...], list[Any]]], schema: Any, folder: Path
+) -> list[tuple[str, str]]:
     """One CSV per label and per (type, start, end); returns (file name, LOAD CSV query) pairs."""
     from graphstore.props import prepare_node, prepare_rel
 
@@ -137,10 +139,14 @@ def _write_csvs(calls: list[tuple[str, tuple[str, ...], list[Any]]], schema: Any
         name = f"rels_{typ}_{start_label}_{end_label}.csv"
         sets = _sets("r", rows, skip={"__start", "__end", "rel_key"})
         _dump(folder / name, rows)
-        plan.append((name,
-                     f"MERGE (a:{start_label} {{{schema.key_of(start_label)}: row.__start}}) "
-                     f"MERGE (b:{end_label} {{{schema.key_of(end_label)}: row.__end}}) "
-                     f"MERGE (a)-[r:{typ} {{rel_key: row.rel_key}}]->(b)" + sets))
+        plan.append(
+            (
+                name,
+                f"MERGE (a:{start_label} {{{schema.key_of(start_label)}: row.__start}}) "
+                f"MERGE (b:{end_label} {{{schema.key_of(end_label)}: row.__end}}) "
+                f"MERGE (a)-[r:{typ} {{rel_key: row.rel_key}}]->(b)" + sets,
+            )
+        )
     return plan
 
 
@@ -186,17 +192,27 @@ def _pipeline(folder: Path) -> tuple[RecordingStore, dict[str, Any]]:
 
     recorder = RecordingStore()
     start = time.perf_counter()
-    summary = load([folder], recorder, folder / "sources.yaml", Pseudonymiser(os.urandom(32)),  # type: ignore[arg-type]
-                   rejects_path=folder / "rejects.csv", progress=progress)
+    summary = load(
+        [folder],
+        recorder,
+        folder / "sources.yaml",
+        Pseudonymiser(os.urandom(32)),  # type: ignore[arg-type]
+        rejects_path=folder / "rejects.csv",
+        progress=progress,
+    )
     end = time.perf_counter()
     info = {
-        "rows": summary.read, "loaded": summary.loaded, "records": summary.records,
+        "rows": summary.read,
+        "loaded": summary.loaded,
+        "records": summary.records,
         "persons": summary.persons,
         "node_rows": sum(len(r) for k, _w, r in recorder.calls if k == "node"),
         "rel_rows": sum(len(r) for k, _w, r in recorder.calls if k == "rel"),
-        "seconds": {"read_normalise": round(marks["read"] - start, 1),
-                    "resolve": round(marks["resolve"] - marks["read"], 1),
-                    "graph_rows": round(end - marks["resolve"], 1)},
+        "seconds": {
+            "read_normalise": round(marks["read"] - start, 1),
+            "resolve": round(marks["resolve"] - marks["read"], 1),
+            "graph_rows": round(end - marks["resolve"], 1),
+        },
     }
     return recorder, info
 
@@ -207,10 +223,14 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--home", type=Path, default=Path("/tmp/loadbench-neo4j"))
     parser.add_argument("--store", default=None, help="a running Neo4j (bolt:// URI) instead of starting one")
-    parser.add_argument("--per-row", type=int, default=2000,
-                        help="rows in the one-transaction-per-row sample")
-    parser.add_argument("--compare-graphs", action="store_true",
-                        help="also read both graphs back and compare every property (small sets)")
+    parser.add_argument(
+        "--per-row", type=int, default=2000, help="rows in the one-transaction-per-row sample"
+    )
+    parser.add_argument(
+        "--compare-graphs",
+        action="store_true",
+        help="also read both graphs back and compare every property (small sets)",
+    )
     parser.add_argument("--skip-batched", action="store_true")
     args = parser.parse_args()
 
@@ -219,8 +239,20 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "synth"
-        subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", str(args.seed),
-                        "--rows", str(args.rows)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(BIN / "netanalysis"),
+                "synth",
+                "--out",
+                str(folder),
+                "--seed",
+                str(args.seed),
+                "--rows",
+                str(args.rows),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         recorder, info = _pipeline(folder)
         print(json.dumps({"pipeline": info}), flush=True)
 
@@ -262,22 +294,30 @@ def main() -> int:
                 csv_secs = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 for name, body in plan:
-                    _run_auto(store, f"LOAD CSV WITH HEADERS FROM 'file:///{name}' AS row "
-                                     f"CALL (row) {{ {body} }} IN TRANSACTIONS OF {BATCH} ROWS")
+                    _run_auto(
+                        store,
+                        f"LOAD CSV WITH HEADERS FROM 'file:///{name}' AS row "
+                        f"CALL (row) {{ {body} }} IN TRANSACTIONS OF {BATCH} ROWS",
+                    )
                 secs = time.perf_counter() - t0
                 csv_counts = store.counts()
                 if batched_graph is not None:
                     results["load_csv_same_graph"] = _same_graph(batched_graph, store.read_graph())
                 for name, _body in plan:
                     (import_dir / name).unlink()
-                results["load_csv"] = {"write_csv_seconds": round(csv_secs, 1), "seconds": round(secs, 1),
-                                       "rows_per_s": round(total_rows / secs)}
+                results["load_csv"] = {
+                    "write_csv_seconds": round(csv_secs, 1),
+                    "seconds": round(secs, 1),
+                    "rows_per_s": round(total_rows / secs),
+                }
                 if not args.skip_batched:
                     results["load_csv"]["same_counts_as_batched"] = csv_counts == batched_counts
                     if csv_counts != batched_counts:
-                        results["load_csv"]["diff"] = {k: (batched_counts.get(k), csv_counts.get(k))
-                                                       for k in batched_counts
-                                                       if batched_counts.get(k) != csv_counts.get(k)}
+                        results["load_csv"]["diff"] = {
+                            k: (batched_counts.get(k), csv_counts.get(k))
+                            for k in batched_counts
+                            if batched_counts.get(k) != csv_counts.get(k)
+                        }
                 print(json.dumps({"load_csv": results["load_csv"]}), flush=True)
             # 3. one transaction per row, on a sample, extrapolated
             _wipe(store)
@@ -292,9 +332,12 @@ def main() -> int:
                         store.upsert_relationships(*what, [row], batch_size=1)
                     sample += 1
             secs = time.perf_counter() - t0
-            results["per_row"] = {"sample_rows": sample, "sample_seconds": round(secs, 1),
-                                  "rows_per_s": round(sample / secs),
-                                  "extrapolated_seconds": round(secs / sample * total_rows)}
+            results["per_row"] = {
+                "sample_rows": sample,
+                "sample_seconds": round(secs, 1),
+                "rows_per_s": round(sample / secs),
+                "extrapolated_seconds": round(secs / sample * total_rows),
+            }
             print(json.dumps({"per_row": results["per_row"]}), flush=True)
         finally:
             store.close()

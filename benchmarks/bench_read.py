@@ -52,13 +52,19 @@ def run(folder: Path) -> None:
         if source.format == "csv":
             csv_rows += rows
             csv_cpu += cpu
-        print(f"{source.name:24s} {source.format:5s} rows={rows:>9,} rejected={rejected:>6,} "
-              f"cpu_s={cpu:7.2f} rows/cpu_s={rows / cpu:>9,.0f} wall_s={wall:7.2f}")
+        print(
+            f"{source.name:24s} {source.format:5s} rows={rows:>9,} rejected={rejected:>6,} "
+            f"cpu_s={cpu:7.2f} rows/cpu_s={rows / cpu:>9,.0f} wall_s={wall:7.2f}"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"{'csv sources':24s}       rows={csv_rows:>9,}                 cpu_s={csv_cpu:7.2f} "
-          f"rows/cpu_s={csv_rows / csv_cpu:>9,.0f}")
-    print(f"{'total':24s}       rows={total_rows:>9,}                 cpu_s={total_cpu:7.2f} "
-          f"rows/cpu_s={total_rows / total_cpu:>9,.0f} wall_s={total_wall:7.2f} peak_rss={peak_mb:.0f} MB")
+    print(
+        f"{'csv sources':24s}       rows={csv_rows:>9,}                 cpu_s={csv_cpu:7.2f} "
+        f"rows/cpu_s={csv_rows / csv_cpu:>9,.0f}"
+    )
+    print(
+        f"{'total':24s}       rows={total_rows:>9,}                 cpu_s={total_cpu:7.2f} "
+        f"rows/cpu_s={total_rows / total_cpu:>9,.0f} wall_s={total_wall:7.2f} peak_rss={peak_mb:.0f} MB"
+    )
     print(f"python {platform.python_version()} on {platform.machine()}, {platform.processor() or 'cpu'}")
 
 
@@ -73,8 +79,10 @@ def main() -> None:
 
         start = time.perf_counter()
         generate(folder, seed=7, rows=args.rows)
-        print(f"generated {args.rows:,} rows in {time.perf_counter() - start:.1f} s into {folder}",
-              file=sys.stderr)
+        print(
+            f"generated {args.rows:,} rows in {time.perf_counter() - start:.1f} s into {folder}",
+            file=sys.stderr,
+        )
     run(folder)
 
 

@@ -68,8 +68,14 @@ def one_load(folder: Path, uri: str, auth: tuple[str, str], server_pid: int) -> 
             threading.Thread(target=sample, daemon=True).start()
 
     with Neo4jStore(uri, user=auth[0], password=auth[1]) as store:
-        load([folder], store, folder / "sources.yaml", Pseudonymiser(bytes(range(32))),
-             rejects_path=folder / "rejects.csv", progress=progress)
+        load(
+            [folder],
+            store,
+            folder / "sources.yaml",
+            Pseudonymiser(bytes(range(32))),
+            rejects_path=folder / "rejects.csv",
+            progress=progress,
+        )
     end = (time.perf_counter(), time.process_time(), cpu_seconds(server_pid))
     done.set()
     n = max(len(samples), 1)
@@ -88,16 +94,29 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--server-pid", type=int, required=True)
-    parser.add_argument("--calls", type=int, nargs="+", default=[1, 4, 1, 4],
-                        help="batches_per_call of each load, in turns")
+    parser.add_argument(
+        "--calls", type=int, nargs="+", default=[1, 4, 1, 4], help="batches_per_call of each load, in turns"
+    )
     args = parser.parse_args()
     uri = os.environ["NEO4J_URI"]
     auth = (os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""))
     original = store_writer.StoreWriter.__init__
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "synth"
-        subprocess.run([str(BIN / "netanalysis"), "synth", "--out", str(folder), "--seed", "5",
-                        "--rows", str(args.rows)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                str(BIN / "netanalysis"),
+                "synth",
+                "--out",
+                str(folder),
+                "--seed",
+                "5",
+                "--rows",
+                str(args.rows),
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         for per_call in args.calls:
             wipe(uri, auth)
             store_writer.StoreWriter.__init__ = functools.partialmethod(  # type: ignore[method-assign]

@@ -35,13 +35,19 @@ def main() -> None:
     cpu = usage.ru_utime + usage.ru_stime
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
-    print(f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpu, "
-          f"Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpu, "
+        f"Python {platform.python_version()}"
+    )
     print(f"rows: {summary.total_rows} ({summary.person_rows} person rows) {summary.rows}")
-    print(f"groups: {summary.groups} ({summary.cross_regional_groups} cross-regional), "
-          f"lone: {summary.lone_offenders}, persons: {summary.persons}")
-    print(f"seconds: {seconds:.1f} wall, {cpu:.1f} CPU  rows/s: {summary.total_rows / seconds:,.0f} wall, "
-          f"{summary.total_rows / cpu:,.0f} per CPU second")
+    print(
+        f"groups: {summary.groups} ({summary.cross_regional_groups} cross-regional), "
+        f"lone: {summary.lone_offenders}, persons: {summary.persons}"
+    )
+    print(
+        f"seconds: {seconds:.1f} wall, {cpu:.1f} CPU  rows/s: {summary.total_rows / seconds:,.0f} wall, "
+        f"{summary.total_rows / cpu:,.0f} per CPU second"
+    )
     print(f"peak RSS: {peak_mb:.0f} MB  output: {size_mb:.0f} MB")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (the CPU is shared; wall time depends on it)")
     if args.out is None:

@@ -37,15 +37,28 @@ def main() -> int:
         if args.rows:
             folder = Path(tmp) / "synth"
             subprocess.run(
-                [str(Path(sys.executable).parent / "netanalysis"), "synth", "--out", str(folder),
-                 "--seed", str(args.seed), "--rows", str(args.rows), "--noise", str(args.noise)],
-                check=True, stdout=subprocess.DEVNULL,
+                [
+                    str(Path(sys.executable).parent / "netanalysis"),
+                    "synth",
+                    "--out",
+                    str(folder),
+                    "--seed",
+                    str(args.seed),
+                    "--rows",
+                    str(args.rows),
+                    "--noise",
+                    str(args.noise),
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
             )
         q = evaluate_folder(folder)
     label = f"rows={args.rows} seed={args.seed} noise={args.noise}" if args.rows else str(folder)
-    print(f"{label}: records={q.records} true_pairs={q.true_pairs} predicted_pairs={q.predicted_pairs} "
-          f"correct={q.correct_pairs} precision={q.precision:.4f} recall={q.recall:.4f} "
-          f"resolve_seconds={q.seconds:.2f}")
+    print(
+        f"{label}: records={q.records} true_pairs={q.true_pairs} predicted_pairs={q.predicted_pairs} "
+        f"correct={q.correct_pairs} precision={q.precision:.4f} recall={q.recall:.4f} "
+        f"resolve_seconds={q.seconds:.2f}"
+    )
     return 0
 
 

@@ -233,8 +233,13 @@ class BulkImportWriter:
     >>> files = writer.finish()                                           # doctest: +SKIP
     """
 
-    def __init__(self, live: GraphStore, workdir: str | os.PathLike[str], schema: GraphSchema | None = None,
-                 check_empty: bool = True) -> None:
+    def __init__(
+        self,
+        live: GraphStore,
+        workdir: str | os.PathLike[str],
+        schema: GraphSchema | None = None,
+        check_empty: bool = True,
+    ) -> None:
         self.live = live
         self.uri = live.uri
         self.schema = schema or load_schema()
@@ -477,8 +482,10 @@ class BulkImportWriter:
         rel_key_at = names.index("rel_key")
         tmp = spool.path.with_suffix(".tmp")
         taken = []
-        with open(spool.path, newline="", encoding="utf-8") as src, \
-                open(tmp, "w", newline="", encoding="utf-8") as dst:
+        with (
+            open(spool.path, newline="", encoding="utf-8") as src,
+            open(tmp, "w", newline="", encoding="utf-8") as dst,
+        ):
             reader = csv.reader(src)
             writer = csv.writer(dst, quoting=csv.QUOTE_ALL, lineterminator="\n")
             writer.writerow(next(reader))

@@ -44,8 +44,7 @@ class GraphSchema:
             return self.node_keys[label]
         except KeyError:
             raise SchemaError(
-                f"label {label!r} is not in graph_schema.cypher "
-                f"(known: {', '.join(sorted(self.node_keys))})"
+                f"label {label!r} is not in graph_schema.cypher (known: {', '.join(sorted(self.node_keys))})"
             ) from None
 
     def check_rel(self, rel_type: str, start_label: str, end_label: str) -> RelType:
@@ -82,9 +81,7 @@ def parse_schema(text: str, path: Path | None = None) -> GraphSchema:
         if m := _NODE.match(stripped):
             node_keys[m.group(1)] = m.group(2)
         elif m := _REL.match(stripped):
-            rels[m.group(1)] = RelType(
-                m.group(1), tuple(m.group(2).split("|")), tuple(m.group(3).split("|"))
-            )
+            rels[m.group(1)] = RelType(m.group(1), tuple(m.group(2).split("|")), tuple(m.group(3).split("|")))
         elif stripped and not stripped.startswith("//"):
             body.append(line)
     statements = tuple(s.strip() for s in "\n".join(body).split(";") if s.strip())

@@ -42,8 +42,11 @@ __all__ = [
 REFERENCE_SOURCE = "CBS 2025"
 _REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 _LEVELS = ("police_unit", "safety_region", "province")
-_IDENTIFIERS = (("phone", "Phone", "phone_id"), ("plate", "Vehicle", "vehicle_id"), ("iban", "BankAccount",
-                                                                                       "account_id"))
+_IDENTIFIERS = (
+    ("phone", "Phone", "phone_id"),
+    ("plate", "Vehicle", "vehicle_id"),
+    ("iban", "BankAccount", "account_id"),
+)
 
 
 class NodeRow(NamedTuple):
@@ -100,8 +103,12 @@ def reference_rows(reference_dir: Path = _REFERENCE_DIR) -> Iterator[NodeRow | R
         for row in csv.DictReader(handle):
             yield NodeRow(
                 "Region",
-                {"region_id": f"{row['level']}:{row['code']}", "level": row["level"], "code": row["code"],
-                 "name": row["name"]},
+                {
+                    "region_id": f"{row['level']}:{row['code']}",
+                    "level": row["level"],
+                    "code": row["code"],
+                    "name": row["name"],
+                },
             )
     with open(reference_dir / "municipalities.csv", encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
@@ -113,9 +120,15 @@ def reference_rows(reference_dir: Path = _REFERENCE_DIR) -> Iterator[NodeRow | R
             for level in _LEVELS:
                 region_id = f"{level}:{row[level + '_code']}"
                 yield RelItem(
-                    "IN", "Municipality", "Region",
-                    RelRow(code, region_id, f"{REFERENCE_SOURCE}:{level}",
-                           {"source": REFERENCE_SOURCE, "level": level}),
+                    "IN",
+                    "Municipality",
+                    "Region",
+                    RelRow(
+                        code,
+                        region_id,
+                        f"{REFERENCE_SOURCE}:{level}",
+                        {"source": REFERENCE_SOURCE, "level": level},
+                    ),
                 )
 
 
@@ -166,8 +179,13 @@ class RowBuilder:
         """The Source node, with the key fingerprint (never the key)."""
         return NodeRow(
             "Source",
-            {"name": info.name, "kind": info.kind, "legal_basis": info.legal_basis or None,
-             "reliability": info.reliability or None, "key_fingerprint": self.p.fingerprint},
+            {
+                "name": info.name,
+                "kind": info.kind,
+                "legal_basis": info.legal_basis or None,
+                "reliability": info.reliability or None,
+                "key_fingerprint": self.p.fingerprint,
+            },
         )
 
     def record_rows(
@@ -189,8 +207,11 @@ class RowBuilder:
         observed_on = v.get("observed_on") or None
         reliability = v.get("reliability") or record.reliability or None
         prov: dict[str, Any] = {
-            "source": record.source, "row_id": record.row_id, "batch": self.batch,
-            "legal_basis": record.legal_basis or None, "reliability": reliability,
+            "source": record.source,
+            "row_id": record.row_id,
+            "batch": self.batch,
+            "legal_basis": record.legal_basis or None,
+            "reliability": reliability,
             "observed_on": observed_on,
         }
         role = v.get("role") or ("signalled" if record.kind == "signal" else None)
@@ -227,8 +248,9 @@ class RowBuilder:
         signal_id = None
         if record.kind == "signal":
             signal_id = f"{record.source}:{v.get('signal_id') or record.row_id}"
-            sig = self._signals.setdefault(signal_id, {"signal_id": signal_id, "source": record.source,
-                                                        "case_linked": False})
+            sig = self._signals.setdefault(
+                signal_id, {"signal_id": signal_id, "source": record.source, "case_linked": False}
+            )
             # A signal spread over several rows: tied to a case when any row names one, observed
             # on its earliest date.
             if case_id is not None:
@@ -250,13 +272,23 @@ class RowBuilder:
         match, score = link or ("exact", 1.0)
         yield NodeRow(
             "Record",
-            {"record_id": rid, "source": record.source, "row_id": record.row_id, "batch": self.batch,
-             "legal_basis": record.legal_basis or None, "reliability": reliability,
-             "observed_on": observed_on},
+            {
+                "record_id": rid,
+                "source": record.source,
+                "row_id": record.row_id,
+                "batch": self.batch,
+                "legal_basis": record.legal_basis or None,
+                "reliability": reliability,
+                "observed_on": observed_on,
+            },
         )
         yield RelItem("FROM", "Record", "Source", RelRow(rid, record.source, rid, {**prov}))
-        yield RelItem("DESCRIBES", "Record", "Person",
-                      RelRow(rid, person_id, rid, {**prov, "match": match, "score": float(score)}))
+        yield RelItem(
+            "DESCRIBES",
+            "Record",
+            "Person",
+            RelRow(rid, person_id, rid, {**prov, "match": match, "score": float(score)}),
+        )
         agg_p = self._persons.setdefault(person_id, _PersonAgg())
         if role:
             agg_p.roles.add(role)
@@ -275,8 +307,9 @@ class RowBuilder:
                 yield NodeRow(label, {key_prop: ident})
                 yield RelItem("USES", "Person", label, RelRow(person_id, ident, rid, {**prov}))
         if signal_id is not None:
-            yield RelItem("CONCERNS", "Signal", "Person",
-                          RelRow(signal_id, person_id, rid, {**prov, "role": role}))
+            yield RelItem(
+                "CONCERNS", "Signal", "Person", RelRow(signal_id, person_id, rid, {**prov, "role": role})
+            )
 
     def aggregated_rows(
         self, existing_persons: Mapping[str, Mapping[str, Any]] | None = None
@@ -296,10 +329,13 @@ class RowBuilder:
             roles = set(agg.roles) | set(old.get("roles") or [])
             yield NodeRow(
                 "Person",
-                {"person_id": person_id, "roles": sorted(roles),
-                 "nationality": _most_common(agg.nationality) or old.get("nationality"),
-                 "birth_year": _most_common(agg.birth_year) or old.get("birth_year"),
-                 "display": f"P-{person_id[:8]}"},
+                {
+                    "person_id": person_id,
+                    "roles": sorted(roles),
+                    "nationality": _most_common(agg.nationality) or old.get("nationality"),
+                    "birth_year": _most_common(agg.birth_year) or old.get("birth_year"),
+                    "display": f"P-{person_id[:8]}",
+                },
             )
         for case_id in sorted(self._cases):
             yield NodeRow("Case", {**self._cases[case_id]})

@@ -23,8 +23,19 @@ KINDS: tuple[str, ...] = ("case", "signal", "victim_registration")
 FORMATS: tuple[str, ...] = ("csv", "excel")
 DELIMITERS: tuple[str, ...] = (";", ",", "\t", "|")
 _SOURCE_KEYS = {
-    "name", "kind", "files", "format", "encoding", "delimiter", "sheet", "legal_basis",
-    "reliability", "date_formats", "columns", "values", "required",
+    "name",
+    "kind",
+    "files",
+    "format",
+    "encoding",
+    "delimiter",
+    "sheet",
+    "legal_basis",
+    "reliability",
+    "date_formats",
+    "columns",
+    "values",
+    "required",
 }
 _REQUIRED_KEYS = ("name", "kind", "files", "format", "columns")
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
@@ -88,8 +99,10 @@ def load_mapping(path: str | Path) -> Mapping:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise ConfigError(f"{path}: mapping file not found; pass the sources.yaml that describes "
-                          "your exports with --mapping.") from None
+        raise ConfigError(
+            f"{path}: mapping file not found; pass the sources.yaml that describes "
+            "your exports with --mapping."
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the mapping file ({exc}).") from None
     try:
@@ -104,8 +117,9 @@ def load_mapping(path: str | Path) -> Mapping:
     return parse_mapping(data, origin=str(path), base_dir=path.parent, path=path)
 
 
-def parse_mapping(data: Any, origin: str = "mapping", base_dir: Path | None = None,
-                  path: Path | None = None) -> Mapping:
+def parse_mapping(
+    data: Any, origin: str = "mapping", base_dir: Path | None = None, path: Path | None = None
+) -> Mapping:
     """Check an already-parsed mapping document (a dict) and return a :class:`Mapping`."""
 
     def fail(problem: str) -> ConfigError:
@@ -115,8 +129,10 @@ def parse_mapping(data: Any, origin: str = "mapping", base_dir: Path | None = No
         raise fail("the mapping must be a YAML mapping with keys 'version' and 'sources'")
     unknown_top = set(data) - {"version", "sources"}
     if unknown_top:
-        raise fail(f"unknown top-level key(s) {', '.join(sorted(map(str, unknown_top)))}; "
-                   "expected 'version' and 'sources'")
+        raise fail(
+            f"unknown top-level key(s) {', '.join(sorted(map(str, unknown_top)))}; "
+            "expected 'version' and 'sources'"
+        )
     if data.get("version") != 1:
         raise fail(f"'version' must be 1, found {data.get('version')!r}")
     raw_sources = data.get("sources")
@@ -142,8 +158,10 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
             raise fail(f"{label} has no '{key}'")
     unknown = set(raw) - _SOURCE_KEYS
     if unknown:
-        raise fail(f"{label} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                   f"allowed: {', '.join(sorted(_SOURCE_KEYS))}")
+        raise fail(
+            f"{label} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            f"allowed: {', '.join(sorted(_SOURCE_KEYS))}"
+        )
     name = str(raw["name"]).strip()
     if not name or any(ch in name for ch in ":/\\"):
         raise fail(f"{label}: the source name must be non-empty without ':', '/' or '\\'")
@@ -167,8 +185,9 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise fail(f"{label} has unknown encoding {encoding!r}; use auto or a codec such as "
-                       "utf-8 or cp1252") from None
+            raise fail(
+                f"{label} has unknown encoding {encoding!r}; use auto or a codec such as utf-8 or cp1252"
+            ) from None
     delimiter = raw.get("delimiter") or "auto"
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
@@ -183,8 +202,10 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
     mapped: dict[str, str] = {}
     for column, target in columns.items():
         if target not in FIELDS:
-            raise fail(f"{label} maps column {column!r} to unknown field {target!r}; "
-                       f"canonical fields are {', '.join(FIELDS)}")
+            raise fail(
+                f"{label} maps column {column!r} to unknown field {target!r}; "
+                f"canonical fields are {', '.join(FIELDS)}"
+            )
         if target in mapped.values():
             raise fail(f"{label} maps two columns to field {target!r}")
         mapped[str(column).strip()] = str(target)

@@ -47,8 +47,15 @@ from loaders.store_writer import StoreWriter
 from loaders.validate import validate
 
 __all__ = [
-    "LoadSummary", "SourceCounts", "batch_id", "default_rejects_path", "evidence_tokens", "existing_links",
-    "load", "read_records", "resolve_persons",
+    "LoadSummary",
+    "SourceCounts",
+    "batch_id",
+    "default_rejects_path",
+    "evidence_tokens",
+    "existing_links",
+    "load",
+    "read_records",
+    "resolve_persons",
 ]
 
 Progress = Callable[[str, int, int | None], None]
@@ -326,8 +333,10 @@ def load(
         raise ConfigError(
             "no input file matches the mapping's 'files' patterns; check the PATH and the mapping"
         )
-    summary = LoadSummary(batch=batch or batch_id(all_files, the_mapping),
-                          files={s: [str(p) for p in fs] for s, fs in files.items()})
+    summary = LoadSummary(
+        batch=batch or batch_id(all_files, the_mapping),
+        files={s: [str(p) for p in fs] for s, fs in files.items()},
+    )
 
     issues: list[Record | Reject] = []
     records = read_records(the_mapping, files, issues.append, summary.sources, progress)
@@ -361,8 +370,11 @@ def load(
             writer.add(item)
         for source in the_mapping.sources:
             if files.get(source.name):
-                writer.add(builder.source_node(
-                    SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)))
+                writer.add(
+                    builder.source_node(
+                        SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)
+                    )
+                )
         total = len(records)
         for done, record in enumerate(records, start=1):
             rid = record.record_id

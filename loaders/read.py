@@ -55,7 +55,7 @@ def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
     """Decode bytes that the chosen codec refuses as Windows-1252 (Latin-1 for its 5 holes)."""
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
-    chunk = bytes(exc.object[exc.start:exc.end])
+    chunk = bytes(exc.object[exc.start : exc.end])
     text = "".join(chr(b) if b in _CP1252_HOLES else bytes([b]).decode("cp1252") for b in chunk)
     return text, exc.end
 
@@ -99,11 +99,17 @@ def assign_files(mapping: Mapping, paths: Iterable[str | Path]) -> dict[str, lis
             for source in mapping.sources:
                 result[source.name].extend(find_source_files(source, path))
         elif path.is_file():
-            owners = [s.name for s in mapping.sources
-                      if any(fnmatch.fnmatch(path.name, pattern.rsplit("/", 1)[-1]) for pattern in s.files)]
+            owners = [
+                s.name
+                for s in mapping.sources
+                if any(fnmatch.fnmatch(path.name, pattern.rsplit("/", 1)[-1]) for pattern in s.files)
+            ]
             if len(owners) != 1:
-                why = (f"matches several sources ({', '.join(owners)})" if owners
-                       else "matches no source's files")
+                why = (
+                    f"matches several sources ({', '.join(owners)})"
+                    if owners
+                    else "matches no source's files"
+                )
                 raise InputFileError(f"{path}: {why} in the mapping; check the 'files' patterns.")
             result[owners[0]].append(path)
         else:
@@ -192,8 +198,10 @@ def _column_positions(source: SourceMapping, header: list[str], file_name: str) 
         if len(matches) == 1:
             positions.append((matches[0], target))
         elif len(matches) > 1:
-            raise InputFileError(f"{file_name}: column {column!r} appears {len(matches)} times in the "
-                                 "header; rename the duplicates or fix the export.")
+            raise InputFileError(
+                f"{file_name}: column {column!r} appears {len(matches)} times in the "
+                "header; rename the duplicates or fix the export."
+            )
         else:
             raise InputFileError(f"{file_name}: column {column!r} is missing (found: {_shown(header)}).")
     return positions
@@ -229,14 +237,19 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
     with path.open("rb") as handle:
         head = handle.read(_SAMPLE_BYTES)
     if not head.strip():
-        raise InputFileError(f"{name}: the file is empty; expected a header line with the columns "
-                             f"of source {source.name!r}.")
+        raise InputFileError(
+            f"{name}: the file is empty; expected a header line with the columns of source {source.name!r}."
+        )
     if head.startswith(b"PK\x03\x04"):
-        raise InputFileError(f"{name}: this is an Excel/zip file, but the mapping says csv for "
-                             f"source {source.name!r}; set format: excel.")
+        raise InputFileError(
+            f"{name}: this is an Excel/zip file, but the mapping says csv for "
+            f"source {source.name!r}; set format: excel."
+        )
     if b"\x00" in head:
-        raise InputFileError(f"{name}: this is not a text file (it contains NUL bytes); expected a "
-                             f"CSV export for source {source.name!r}.")
+        raise InputFileError(
+            f"{name}: this is not a text file (it contains NUL bytes); expected a "
+            f"CSV export for source {source.name!r}."
+        )
     encoding = detect_encoding(head) if source.encoding == "auto" else source.encoding
     # The BOM is removed by utf-8-sig; if a fixed "utf-8" meets one, strip it from the header.
     sample = head.decode(encoding, errors=_FALLBACK)
@@ -292,15 +305,21 @@ def _records(text: Iterable[str], delimiter: str, width: int) -> Iterator[tuple[
         start, end = end + 1, reader.line_num
         if len(recent) > 1 and (problem or len(fields) != width):
             for offset, physical in enumerate(recent):
-                split = next(csv.reader([physical.rstrip("\r\n")], delimiter=delimiter,
-                                        quoting=csv.QUOTE_NONE), [])
+                split = next(
+                    csv.reader([physical.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []
+                )
                 yield start + offset, split, ""
             continue
         yield start, fields, problem
 
 
-def _rows(source: SourceMapping, path: Path, records: Iterator[tuple[int, list[str], str]],
-          header: list[str], positions: list[tuple[int, str]]) -> Iterator[RawRow]:
+def _rows(
+    source: SourceMapping,
+    path: Path,
+    records: Iterator[tuple[int, list[str], str]],
+    header: list[str],
+    positions: list[tuple[int, str]],
+) -> Iterator[RawRow]:
     width = len(header)
     row_index = next(i for i, f in positions if f == "row_id")
     source_name, file_name = source.name, str(path)
@@ -326,8 +345,15 @@ def _rows(source: SourceMapping, path: Path, records: Iterator[tuple[int, list[s
         for extra, value in enumerate(fields[width:], start=width + 1):
             original[f"_column{extra}"] = value
         raw_id = fields[row_index].strip() if row_index < len(fields) else ""
-        yield RawRow(source_name, raw_id or f"line {line}", line, {}, original, file_name,
-                     problem=f"row has {len(fields)} fields, header has {width}")
+        yield RawRow(
+            source_name,
+            raw_id or f"line {line}",
+            line,
+            {},
+            original,
+            file_name,
+            problem=f"row has {len(fields)} fields, header has {width}",
+        )
 
 
 def _cell(value: Any) -> str:
@@ -358,18 +384,22 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
 
     name = path.name
     if path.stat().st_size == 0:
-        raise InputFileError(f"{name}: the file is empty; expected an Excel workbook for source "
-                             f"{source.name!r}.")
+        raise InputFileError(
+            f"{name}: the file is empty; expected an Excel workbook for source {source.name!r}."
+        )
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise InputFileError(f"{name}: cannot be opened as an .xlsx workbook for source "
-                             f"{source.name!r} ({type(exc).__name__}).") from None
+        raise InputFileError(
+            f"{name}: cannot be opened as an .xlsx workbook for source "
+            f"{source.name!r} ({type(exc).__name__})."
+        ) from None
     try:
         if source.sheet is not None:
             if source.sheet not in workbook.sheetnames:
-                raise InputFileError(f"{name}: sheet {source.sheet!r} is missing "
-                                     f"(found: {', '.join(workbook.sheetnames)}).")
+                raise InputFileError(
+                    f"{name}: sheet {source.sheet!r} is missing (found: {', '.join(workbook.sheetnames)})."
+                )
             sheet = workbook[source.sheet]
         else:
             sheet = workbook.worksheets[0]
@@ -381,8 +411,10 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
                 header_raw = [_cell(c) for c in row]
                 break
         if header_raw is None:
-            raise InputFileError(f"{name}: the sheet {sheet.title!r} is empty; expected a header row "
-                                 f"with the columns of source {source.name!r}.")
+            raise InputFileError(
+                f"{name}: the sheet {sheet.title!r} is empty; expected a header row "
+                f"with the columns of source {source.name!r}."
+            )
         while header_raw and not header_raw[-1].strip():
             header_raw.pop()
         header = _make_header(header_raw)
@@ -407,13 +439,25 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
                     original = dict(zip(header, fields, strict=False))
                     for extra, value in enumerate(fields[width:], start=width + 1):
                         original[f"_column{extra}"] = value
-                    yield RawRow(source.name, fields[row_index].strip() or f"line {line}", line, {},
-                                 original, str(path),
-                                 problem=f"row has {len(fields)} filled cells, header has {width}")
+                    yield RawRow(
+                        source.name,
+                        fields[row_index].strip() or f"line {line}",
+                        line,
+                        {},
+                        original,
+                        str(path),
+                        problem=f"row has {len(fields)} filled cells, header has {width}",
+                    )
                     continue
                 values = {target: fields[index] for index, target in positions}
-                yield RawRow(source.name, values["row_id"].strip() or f"line {line}", line, values,
-                             dict(zip(header, fields, strict=True)), str(path))
+                yield RawRow(
+                    source.name,
+                    values["row_id"].strip() or f"line {line}",
+                    line,
+                    values,
+                    dict(zip(header, fields, strict=True)),
+                    str(path),
+                )
         finally:
             workbook.close()
 

@@ -61,8 +61,9 @@ class RejectsWriter:
         self._writer.writeheader()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def close(self) -> None:
@@ -74,32 +75,67 @@ class RejectsWriter:
         if self._writer is None:
             raise RuntimeError("RejectsWriter is not open; use it in a 'with' block")
         if isinstance(outcome, Reject):
-            self._row(outcome.source, outcome.row_id, "rejected", outcome.field, outcome.reason,
-                      outcome.file, outcome.line, outcome.original)
+            self._row(
+                outcome.source,
+                outcome.row_id,
+                "rejected",
+                outcome.field,
+                outcome.reason,
+                outcome.file,
+                outcome.line,
+                outcome.original,
+            )
             self.rejected += 1
             return
         for field, reason in outcome.issues:
-            self._row(outcome.source, outcome.row_id, "field_dropped", field, reason, outcome.file,
-                      outcome.line, outcome.original)
+            self._row(
+                outcome.source,
+                outcome.row_id,
+                "field_dropped",
+                field,
+                reason,
+                outcome.file,
+                outcome.line,
+                outcome.original,
+            )
             self.dropped += 1
         for field, note in outcome.corrections:
-            self._row(outcome.source, outcome.row_id, "field_corrected", field, note, outcome.file,
-                      outcome.line, outcome.original)
+            self._row(
+                outcome.source,
+                outcome.row_id,
+                "field_corrected",
+                field,
+                note,
+                outcome.file,
+                outcome.line,
+                outcome.original,
+            )
             self.corrected += 1
 
-    def _row(self, source: str, row_id: str, outcome: str, field: str, reason: str, file: str,
-             line: int, original: dict[str, str]) -> None:
+    def _row(
+        self,
+        source: str,
+        row_id: str,
+        outcome: str,
+        field: str,
+        reason: str,
+        file: str,
+        line: int,
+        original: dict[str, str],
+    ) -> None:
         assert self._writer is not None
-        self._writer.writerow({
-            "source": guard_cell(source),
-            "row_id": guard_cell(row_id),
-            "outcome": outcome,
-            "field": guard_cell(field),
-            "reason": guard_cell(reason),
-            "file": guard_cell(file),
-            "line": str(line),
-            "original": guard_cell(json.dumps(original, ensure_ascii=False)),
-        })
+        self._writer.writerow(
+            {
+                "source": guard_cell(source),
+                "row_id": guard_cell(row_id),
+                "outcome": outcome,
+                "field": guard_cell(field),
+                "reason": guard_cell(reason),
+                "file": guard_cell(file),
+                "line": str(line),
+                "original": guard_cell(json.dumps(original, ensure_ascii=False)),
+            }
+        )
 
 
 def write_rejects(path: str | Path, outcomes: Iterable[Record | Reject]) -> tuple[int, int]:

@@ -163,6 +163,7 @@ def features(record: Record, evidence: Iterable[str] = ()) -> Features:
         evidence=frozenset(evidence),
     )
 
+
 # --- comparison: what is specific to clear records (the engine is loaders.linkage) --------------
 
 _PHON = str.maketrans("cqzvwdbhyj", "kksfftpgii")
@@ -293,9 +294,15 @@ def blocking_rules() -> list[BlockingRule[Features]]:
         return f"{f.first}|{f.last_core[:1]}" if f.first else None
 
     return [
-        (document, False), (name_monthday, False), (last_year, False), (first_date, False),
-        (pair_year, False), (initials_date, False),
-        (name_tokens, True), (last_initial, True), (first_initial, True),
+        (document, False),
+        (name_monthday, False),
+        (last_year, False),
+        (first_date, False),
+        (pair_year, False),
+        (initials_date, False),
+        (name_tokens, True),
+        (last_initial, True),
+        (first_initial, True),
     ]
 
 

@@ -124,9 +124,7 @@ def birth_level(a: EncodedFeatures, b: EncodedFeatures) -> int:
 ENCODED: Comparison[EncodedFeatures] = Comparison(name_level=name_level, birth_level=birth_level)
 
 
-def score_encoded(
-    a: EncodedFeatures, b: EncodedFeatures, weights: TermWeights | None = None
-) -> PairScore:
+def score_encoded(a: EncodedFeatures, b: EncodedFeatures, weights: TermWeights | None = None) -> PairScore:
     """Compare two encoded records with the rules of ``loaders.resolve.score_pair``."""
     return score(a, b, ENCODED, weights)
 

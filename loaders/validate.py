@@ -79,8 +79,12 @@ def _safe(func: Callable[[str], Any]) -> Callable[[str], Outcome]:
 def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[str], Outcome]]:
     formats = source.date_formats
     plain: dict[str, Callable[[str], Any]] = {
-        "row_id": clean, "case_id": clean, "signal_id": clean, "reported_by": clean,
-        "premises_name": clean, "premises_kind": clean,
+        "row_id": clean,
+        "case_id": clean,
+        "signal_id": clean,
+        "reported_by": clean,
+        "premises_name": clean,
+        "premises_kind": clean,
         "role": enums.normalise_role,
         "exploitation_type": enums.normalise_exploitation,
         "gender": enums.normalise_gender,
@@ -95,12 +99,19 @@ def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[s
         "municipality": resolve_match,
         "postcode": normalise_postcode,
     }
-    return {field: _safe(func) if field in _UNCACHED else lru_cache(maxsize=_CACHE_SIZE)(_safe(func))
-            for field, func in plain.items()}
+    return {
+        field: _safe(func) if field in _UNCACHED else lru_cache(maxsize=_CACHE_SIZE)(_safe(func))
+        for field, func in plain.items()
+    }
 
 
-def validate(rows: Iterable[RawRow], source: SourceMapping, *, today: dt.date | None = None,
-             seen_ids: set[str] | None = None) -> Iterator[Record | Reject]:
+def validate(
+    rows: Iterable[RawRow],
+    source: SourceMapping,
+    *,
+    today: dt.date | None = None,
+    seen_ids: set[str] | None = None,
+) -> Iterator[Record | Reject]:
     """Yield one :class:`Record` or :class:`Reject` per row, in input order.
 
     Parameters
@@ -130,8 +141,12 @@ def _reject(row: RawRow, field: str, reason: str) -> Reject:
 class _Checker:
     """Turns one RawRow into its outcome; holds what is fixed per source."""
 
-    def __init__(self, source: SourceMapping, normalisers: dict[str, Callable[[str], Outcome]],
-                 seen_ids: set[str] | None) -> None:
+    def __init__(
+        self,
+        source: SourceMapping,
+        normalisers: dict[str, Callable[[str], Outcome]],
+        seen_ids: set[str] | None,
+    ) -> None:
         self.source = source
         self.normalisers = normalisers
         self.required = source.required
@@ -158,8 +173,9 @@ class _Checker:
             return _reject(row, field, f"required field '{field}' is empty")
         row_id = clean(texts["row_id"])
         if row_id in self.seen:
-            return _reject(row, "row_id",
-                           f"row id {row_id!r} appears more than once in source {row.source!r}")
+            return _reject(
+                row, "row_id", f"row id {row_id!r} appears more than once in source {row.source!r}"
+            )
         values: dict[str, Any] = {}
         issues: list[tuple[str, str]] = []
         corrections: list[tuple[str, str]] = []
@@ -208,8 +224,12 @@ class _Checker:
         )
 
     def _name(self, texts: dict[str, str]) -> tuple[Name, dict[str, str]]:
-        key = (texts.get("full_name", ""), texts.get("first_name", ""), texts.get("name_particle", ""),
-               texts.get("last_name", ""))
+        key = (
+            texts.get("full_name", ""),
+            texts.get("first_name", ""),
+            texts.get("name_particle", ""),
+            texts.get("last_name", ""),
+        )
         found = self.name_cache.get(key)
         if found is None:
             if key[0]:

@@ -29,8 +29,10 @@ from netanalysis import neo4j_server
 
 __all__ = ["initial_import"]
 
-REFUSAL = ("--initial-import only loads into an empty database of the toolkit's own server; "
-           "load without it to merge into existing data")
+REFUSAL = (
+    "--initial-import only loads into an empty database of the toolkit's own server; "
+    "load without it to merge into existing data"
+)
 
 
 def initial_import(
@@ -87,8 +89,7 @@ def initial_import(
         )
     if store is not None and store.rstrip("/") != info.uri:
         raise ConfigError(
-            f"{store} is not the toolkit's own server of {where} (that one answers at {info.uri}): "
-            f"{REFUSAL}"
+            f"{store} is not the toolkit's own server of {where} (that one answers at {info.uri}): {REFUSAL}"
         )
     if not _empty(info):
         raise ConfigError(f"the database at {info.uri} is not empty: {REFUSAL}")
@@ -106,8 +107,9 @@ def initial_import(
     finally:
         live.close()
     try:
-        info = neo4j_server.import_full(files, where, heap=heap, pagecache=pagecache,
-                                        progress=server_progress)
+        info = neo4j_server.import_full(
+            files, where, heap=heap, pagecache=pagecache, progress=server_progress
+        )
     finally:
         writer.remove_files()
     if server_progress:

@@ -108,8 +108,9 @@ def neo4j_clean(neo4j_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
     """The session's Neo4j server with an empty graph (indexes and constraints are kept)."""
     from neo4j import GraphDatabase
 
-    with GraphDatabase.driver(
-        neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password)
-    ) as driver, driver.session() as session:
+    with (
+        GraphDatabase.driver(neo4j_server.uri, auth=(neo4j_server.user, neo4j_server.password)) as driver,
+        driver.session() as session,
+    ):
         session.run(WIPE_NEO4J).consume()
     yield neo4j_server

@@ -61,18 +61,44 @@ def _files(files: ImportFiles, name: str) -> dict[Path, tuple[list[str], list[li
 
 
 def test_headers_name_id_spaces_and_types(writer: BulkImportWriter) -> None:
-    writer.upsert_nodes("Person", [{"person_id": "p1", "birth_year": 1980, "roles": ["suspect", "victim"],
-                                    "display": "P-p1", "score": 0.5, "flag": True}])
-    writer.upsert_relationships("SEEN_AT", "Person", "Premises",
-                                [RelRow("p1", "x1", "r1", {"role": "suspect", "observed_on": "2023-01-02"})])
+    writer.upsert_nodes(
+        "Person",
+        [
+            {
+                "person_id": "p1",
+                "birth_year": 1980,
+                "roles": ["suspect", "victim"],
+                "display": "P-p1",
+                "score": 0.5,
+                "flag": True,
+            }
+        ],
+    )
+    writer.upsert_relationships(
+        "SEEN_AT",
+        "Person",
+        "Premises",
+        [RelRow("p1", "x1", "r1", {"role": "suspect", "observed_on": "2023-01-02"})],
+    )
     files = writer.finish()
     [(header, rows)] = _files(files, "Person").values()
-    assert header == ["person_id:ID(Person)", "birth_year:long", "display:string", "flag:boolean",
-                      "roles:string[]", "score:double"]
+    assert header == [
+        "person_id:ID(Person)",
+        "birth_year:long",
+        "display:string",
+        "flag:boolean",
+        "roles:string[]",
+        "score:double",
+    ]
     assert rows == [["p1", "1980", "P-p1", "true", f"suspect{ARRAY_DELIMITER}victim", "0.5"]]
     [(header, rows)] = _files(files, "SEEN_AT").values()
-    assert header == [":START_ID(Person)", ":END_ID(Premises)", "observed_on:string", "rel_key:string",
-                      "role:string"]
+    assert header == [
+        ":START_ID(Person)",
+        ":END_ID(Premises)",
+        "observed_on:string",
+        "rel_key:string",
+        "role:string",
+    ]
     assert rows == [["p1", "x1", "2023-01-02", "r1", "suspect"]]
     # The endpoint never given as a node row is a node with only its key, as MERGE creates it.
     [(header, rows)] = _files(files, "Premises").values()
@@ -83,12 +109,15 @@ def test_headers_name_id_spaces_and_types(writer: BulkImportWriter) -> None:
 
 
 def test_rows_are_grouped_by_property_signature(writer: BulkImportWriter) -> None:
-    writer.upsert_nodes("Person", [
-        {"person_id": "a", "birth_year": 1980},
-        {"person_id": "b", "birth_year": None, "nationality": "NLD"},  # None: absent, not a column
-        {"person_id": "c", "birth_year": 1990},
-        {"person_id": "d", "birth_year": "1990"},  # another type: another file
-    ])
+    writer.upsert_nodes(
+        "Person",
+        [
+            {"person_id": "a", "birth_year": 1980},
+            {"person_id": "b", "birth_year": None, "nationality": "NLD"},  # None: absent, not a column
+            {"person_id": "c", "birth_year": 1990},
+            {"person_id": "d", "birth_year": "1990"},  # another type: another file
+        ],
+    )
     files = writer.finish()
     by_header = {tuple(h): rows for h, rows in _files(files, "Person").values()}
     assert by_header == {
@@ -116,41 +145,66 @@ def test_nodes_merge_like_set_plus_equals(writer: BulkImportWriter) -> None:
 
 
 def test_repeated_relationships_merge_in_arrival_order(writer: BulkImportWriter) -> None:
-    rows = [RelRow("p1", "c1", "r1", {"source": "a", "batch": "1"}),
-            RelRow("p2", "c1", "r2", {"source": "a"}),
-            RelRow("p1", "c1", "r1", {"source": "b", "reliability": "A1"}),  # other signature
-            RelRow("p1", "c1", "r9", {"source": "c"}),  # same endpoints, other rel_key: its own
-            RelRow("p3", "c1", "r3", {"source": "d"})]
+    rows = [
+        RelRow("p1", "c1", "r1", {"source": "a", "batch": "1"}),
+        RelRow("p2", "c1", "r2", {"source": "a"}),
+        RelRow("p1", "c1", "r1", {"source": "b", "reliability": "A1"}),  # other signature
+        RelRow("p1", "c1", "r9", {"source": "c"}),  # same endpoints, other rel_key: its own
+        RelRow("p3", "c1", "r3", {"source": "d"}),
+    ]
     assert writer.upsert_relationships("SUSPECT_IN", "Person", "Case", rows[:2]) == 2
     # Repeats come in other calls, as the loader's buffers flush.
     assert writer.upsert_relationships("SUSPECT_IN", "Person", "Case", rows[2:]) == 3
     writer.upsert_relationships("SUSPECT_IN", "Person", "Case", [RelRow("p1", "c1", "r1", {"source": "e"})])
     files = writer.finish()
-    got = sorted(tuple(zip(h, r, strict=True))
-                 for h, rows_ in _files(files, "SUSPECT_IN").values() for r in rows_)
+    got = sorted(
+        tuple(zip(h, r, strict=True)) for h, rows_ in _files(files, "SUSPECT_IN").values() for r in rows_
+    )
     start, end = ":START_ID(Person)", ":END_ID(Case)"
-    assert got == sorted([
-        ((start, "p1"), (end, "c1"), ("batch:string", "1"), ("rel_key:string", "r1"),
-         ("reliability:string", "A1"), ("source:string", "e")),
-        ((start, "p2"), (end, "c1"), ("rel_key:string", "r2"), ("source:string", "a")),
-        ((start, "p1"), (end, "c1"), ("rel_key:string", "r9"), ("source:string", "c")),
-        ((start, "p3"), (end, "c1"), ("rel_key:string", "r3"), ("source:string", "d")),
-    ])
+    assert got == sorted(
+        [
+            (
+                (start, "p1"),
+                (end, "c1"),
+                ("batch:string", "1"),
+                ("rel_key:string", "r1"),
+                ("reliability:string", "A1"),
+                ("source:string", "e"),
+            ),
+            ((start, "p2"), (end, "c1"), ("rel_key:string", "r2"), ("source:string", "a")),
+            ((start, "p1"), (end, "c1"), ("rel_key:string", "r9"), ("source:string", "c")),
+            ((start, "p3"), (end, "c1"), ("rel_key:string", "r3"), ("source:string", "d")),
+        ]
+    )
     assert files.rel_counts == {"SUSPECT_IN": 4}
     assert files.node_counts == {"Case": 1, "Person": 3}
 
 
 def test_values_round_trip_and_multiline_files_are_listed(writer: BulkImportWriter) -> None:
-    writer.upsert_nodes("Premises", [{"premises_id": "x", "kind": 'two\nlines, "quoted"', "score": 1e-05,
-                                      "grades": [1, 2], "big": -(2**63)}])
+    writer.upsert_nodes(
+        "Premises",
+        [
+            {
+                "premises_id": "x",
+                "kind": 'two\nlines, "quoted"',
+                "score": 1e-05,
+                "grades": [1, 2],
+                "big": -(2**63),
+            }
+        ],
+    )
     writer.upsert_nodes("Phone", [{"phone_id": "ph"}])
     files = writer.finish()
     [path] = [p for label, p in files.nodes if label == "Premises"]
     assert files.multiline == (path,)
     header, rows = _read(path)
     assert dict(zip(header, rows[0], strict=True)) == {
-        "premises_id:ID(Premises)": "x", "big:long": str(-(2**63)), "grades:long[]": f"1{ARRAY_DELIMITER}2",
-        "kind:string": 'two\nlines, "quoted"', "score:double": "1e-05"}
+        "premises_id:ID(Premises)": "x",
+        "big:long": str(-(2**63)),
+        "grades:long[]": f"1{ARRAY_DELIMITER}2",
+        "kind:string": 'two\nlines, "quoted"',
+        "score:double": "1e-05",
+    }
 
 
 @pytest.mark.parametrize(
@@ -164,8 +218,9 @@ def test_values_round_trip_and_multiline_files_are_listed(writer: BulkImportWrit
         ({"person_id": "p", "nested": {"a": 1}}, "nested maps"),
     ],
 )
-def test_values_the_files_cannot_carry_are_refused(writer: BulkImportWriter, row: dict[str, Any],
-                                                   message: str) -> None:
+def test_values_the_files_cannot_carry_are_refused(
+    writer: BulkImportWriter, row: dict[str, Any], message: str
+) -> None:
     with pytest.raises(StoreError, match=message):
         writer.upsert_nodes("Person", [row])
         writer.finish()
@@ -173,8 +228,9 @@ def test_values_the_files_cannot_carry_are_refused(writer: BulkImportWriter, row
 
 def test_relationship_value_with_the_delimiter_is_refused_at_once(writer: BulkImportWriter) -> None:
     with pytest.raises(StoreError, match=r"relationship USES.*U\+001F.*without --initial-import"):
-        writer.upsert_relationships("USES", "Person", "Phone",
-                                    [RelRow("p", "ph", "r", {"source": f"x{ARRAY_DELIMITER}"})])
+        writer.upsert_relationships(
+            "USES", "Person", "Phone", [RelRow("p", "ph", "r", {"source": f"x{ARRAY_DELIMITER}"})]
+        )
 
 
 def test_writer_refuses_a_non_empty_store_or_folder(tmp_path: Path) -> None:
@@ -258,10 +314,25 @@ def test_initial_import_gives_the_graph_of_an_online_load(own_server: Path, tmp_
     finally:
         embedded.close()
     (tmp_path / "k.key").write_text(bytes(range(32)).hex() + "\n")
-    code = main(["load", str(DATA_SAMPLES), "--store", info.uri, "--mapping", str(MAPPING),
-                 "--key-file", str(tmp_path / "k.key"), "--rejects", str(tmp_path / "r2.csv"),
-                 "--summary-json", str(tmp_path / "s.json"),
-                 "--initial-import", "--neo4j-home", str(own_server)])
+    code = main(
+        [
+            "load",
+            str(DATA_SAMPLES),
+            "--store",
+            info.uri,
+            "--mapping",
+            str(MAPPING),
+            "--key-file",
+            str(tmp_path / "k.key"),
+            "--rejects",
+            str(tmp_path / "r2.csv"),
+            "--summary-json",
+            str(tmp_path / "s.json"),
+            "--initial-import",
+            "--neo4j-home",
+            str(own_server),
+        ]
+    )
     assert code == 0
     info = _info(own_server)  # the restart may have moved the Bolt port
     with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
@@ -287,10 +358,14 @@ def test_initial_import_refuses_a_non_empty_database(own_server: Path, tmp_path:
     info = _info(own_server)
     # A node of any label counts, also one the toolkit's schema does not know.
     _query(info, "CREATE (:Scratch {note: 'kept'})")
-    with pytest.raises(ConfigError, match="is not empty: --initial-import only loads into an empty database "
-                       "of the toolkit's own server; load without it to merge into existing data"):
-        initial_import([DATA_SAMPLES], MAPPING, KEY, store=info.uri, home=own_server,
-                       rejects_path=tmp_path / "r.csv")
+    with pytest.raises(
+        ConfigError,
+        match="is not empty: --initial-import only loads into an empty database "
+        "of the toolkit's own server; load without it to merge into existing data",
+    ):
+        initial_import(
+            [DATA_SAMPLES], MAPPING, KEY, store=info.uri, home=own_server, rejects_path=tmp_path / "r.csv"
+        )
     assert _info(own_server).pid == info.pid  # the server was not touched
     assert _query(info, "MATCH (n:Scratch) RETURN n.note AS note") == [{"note": "kept"}]
     _wipe(info)
@@ -301,15 +376,30 @@ def test_initial_import_refuses_a_server_that_is_not_the_homes_own(own_server: P
     info = _info(own_server)
     other = f"bolt://127.0.0.1:{info.bolt_port + 1 if info.bolt_port < 65535 else 1}"
     with pytest.raises(ConfigError, match=f"{other} is not the toolkit's own server of .* at {info.uri}"):
-        initial_import([DATA_SAMPLES], MAPPING, KEY, store=other, home=own_server,
-                       rejects_path=tmp_path / "r.csv")
+        initial_import(
+            [DATA_SAMPLES], MAPPING, KEY, store=other, home=own_server, rejects_path=tmp_path / "r.csv"
+        )
     with pytest.raises(ConfigError, match="no server of the toolkit runs in"):
-        initial_import([DATA_SAMPLES], MAPPING, KEY, store=info.uri, home=tmp_path / "nothing",
-                       rejects_path=tmp_path / "r.csv")
+        initial_import(
+            [DATA_SAMPLES],
+            MAPPING,
+            KEY,
+            store=info.uri,
+            home=tmp_path / "nothing",
+            rejects_path=tmp_path / "r.csv",
+        )
     # And on the command line: one sentence, exit code 2; --neo4j-home only with --initial-import.
     (tmp_path / "k.key").write_text(bytes(range(32)).hex() + "\n")
-    base = ["load", str(DATA_SAMPLES), "--mapping", str(MAPPING), "--key-file", str(tmp_path / "k.key"),
-            "--rejects", str(tmp_path / "r.csv")]
+    base = [
+        "load",
+        str(DATA_SAMPLES),
+        "--mapping",
+        str(MAPPING),
+        "--key-file",
+        str(tmp_path / "k.key"),
+        "--rejects",
+        str(tmp_path / "r.csv"),
+    ]
     assert main([*base, "--store", other, "--initial-import", "--neo4j-home", str(own_server)]) == 2
     assert main([*base, "--store", str(tmp_path / "g.db"), "--initial-import"]) == 2
     assert main([*base, "--store", str(tmp_path / "g.db"), "--neo4j-home", str(own_server)]) == 2
@@ -321,17 +411,26 @@ def test_a_failed_import_quotes_the_tool_and_restarts_the_server(own_server: Pat
     # A relationship to a node that is in no file: the import tool refuses it, nothing is skipped.
     tmp_path.joinpath("n.csv").write_text('"source_id:ID(Source)"\n"s1"\n', encoding="utf-8")
     tmp_path.joinpath("m.csv").write_text('"record_id:ID(Record)"\n"r1"\n', encoding="utf-8")
-    tmp_path.joinpath("r.csv").write_text('":START_ID(Record)",":END_ID(Source)","rel_key:string"\n'
-                                          '"nowhere","s1","k"\n', encoding="utf-8")
-    files = ImportFiles(nodes=(("Source", tmp_path / "n.csv"), ("Record", tmp_path / "m.csv")),
-                        relationships=(("FROM", tmp_path / "r.csv"),),
-                        array_delimiter=ARRAY_DELIMITER, multiline=(), report_file=tmp_path / "report.txt")
+    tmp_path.joinpath("r.csv").write_text(
+        '":START_ID(Record)",":END_ID(Source)","rel_key:string"\n"nowhere","s1","k"\n', encoding="utf-8"
+    )
+    files = ImportFiles(
+        nodes=(("Source", tmp_path / "n.csv"), ("Record", tmp_path / "m.csv")),
+        relationships=(("FROM", tmp_path / "r.csv"),),
+        array_delimiter=ARRAY_DELIMITER,
+        multiline=(),
+        report_file=tmp_path / "report.txt",
+    )
     info = _info(own_server)
     _query(info, "CREATE (:Scratch)")
-    with pytest.raises(StoreError, match=r"neo4j-admin database import into .* failed \(exit code \d+: "
-                       r"nowhere \(Record\)-\[FROM\]->s1 \(Source\) referring to missing node nowhere\)"):
-        neo4j_server.import_full(files, own_server, heap="1g", pagecache="256m", import_heap="512m",
-                                 import_off_heap="512m")
+    with pytest.raises(
+        StoreError,
+        match=r"neo4j-admin database import into .* failed \(exit code \d+: "
+        r"nowhere \(Record\)-\[FROM\]->s1 \(Source\) referring to missing node nowhere\)",
+    ):
+        neo4j_server.import_full(
+            files, own_server, heap="1g", pagecache="256m", import_heap="512m", import_off_heap="512m"
+        )
     # The server is back, with an empty database (the import had emptied it).
     info = _info(own_server)
     assert _query(info, "MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
@@ -341,13 +440,22 @@ def test_a_failed_import_quotes_the_tool_and_restarts_the_server(own_server: Pat
 def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, tmp_path: Path) -> None:
     # Line breaks, quotes, commas, non-ASCII, float and integer extremes, lists, repeats and a
     # key-only endpoint: written through both paths, read back the same.
-    nodes = [{"person_id": "p1", "display": 'two\nlines, "quoted"\r\n', "birth_year": -(2**63),
-              "roles": ["suspect", "victim"], "nationality": "ĲSLAND ☂"},
-             {"person_id": "p2", "display": "", "birth_year": 2**63 - 1, "roles": ["victim"]},
-             {"person_id": "p1", "score": 1e-05, "display": None}]
-    rels = [RelRow("p1", "c1", "r1", {"source": "a", "reliability": "A1"}),
-            RelRow("p2", "c1", "r2", {"source": "b", "score": -0.0, "flags": [True, False]}),
-            RelRow("p1", "c1", "r1", {"source": "c", "weights": [0.1, 2.5e300]})]
+    nodes = [
+        {
+            "person_id": "p1",
+            "display": 'two\nlines, "quoted"\r\n',
+            "birth_year": -(2**63),
+            "roles": ["suspect", "victim"],
+            "nationality": "ĲSLAND ☂",
+        },
+        {"person_id": "p2", "display": "", "birth_year": 2**63 - 1, "roles": ["victim"]},
+        {"person_id": "p1", "score": 1e-05, "display": None},
+    ]
+    rels = [
+        RelRow("p1", "c1", "r1", {"source": "a", "reliability": "A1"}),
+        RelRow("p2", "c1", "r2", {"source": "b", "score": -0.0, "flags": [True, False]}),
+        RelRow("p1", "c1", "r1", {"source": "c", "weights": [0.1, 2.5e300]}),
+    ]
     embedded = EmbeddedStore(str(tmp_path / "e.db"))
     try:
         embedded.upsert_nodes("Person", nodes[:2])
@@ -368,8 +476,9 @@ def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, t
     finally:
         live.close()
     assert files.multiline  # the Person file with the line breaks
-    info = neo4j_server.import_full(files, own_server, heap="1g", pagecache="256m", import_heap="512m",
-                                    import_off_heap="512m")
+    info = neo4j_server.import_full(
+        files, own_server, heap="1g", pagecache="256m", import_heap="512m", import_off_heap="512m"
+    )
     with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
         got = store.read_graph()
     assert got.number_of_nodes() == 3 and got.number_of_edges() == 2

@@ -41,15 +41,46 @@ def _rows(records: list[Record]) -> list[NodeRow | RelItem]:
 
 def test_rows_follow_the_schema_and_carry_provenance() -> None:
     schema = load_schema()
-    record = Record("zaken", "7", "case", {
-        "role": "victim", "case_id": "Z-1", "first_name": "Testa", "last_name": "Fictief",
-        "birth_date": "1990-01-02", "nationality": "ROU", "phone": "+31612345678", "plate": "12-ABC-3",
-        "iban": "NL91ABNA0417164300", "municipality": "GM0363", "postcode": "1012",
-        "premises_name": "Salon X", "premises_kind": "massage", "exploitation_type": "sexual",
-        "observed_on": "2023-01-05"}, legal_basis="Wpg art. 9", reliability="A1")
-    signal = Record("meldingen", "3", "signal", {
-        "signal_id": "S-9", "case_id": "Z-1", "full_name": "x", "last_name": "Fictief", "first_name": "Testa",
-        "municipality": "GM0363", "observed_on": "2023-02-01"}, legal_basis="Wpg art. 19", reliability="C3")
+    record = Record(
+        "zaken",
+        "7",
+        "case",
+        {
+            "role": "victim",
+            "case_id": "Z-1",
+            "first_name": "Testa",
+            "last_name": "Fictief",
+            "birth_date": "1990-01-02",
+            "nationality": "ROU",
+            "phone": "+31612345678",
+            "plate": "12-ABC-3",
+            "iban": "NL91ABNA0417164300",
+            "municipality": "GM0363",
+            "postcode": "1012",
+            "premises_name": "Salon X",
+            "premises_kind": "massage",
+            "exploitation_type": "sexual",
+            "observed_on": "2023-01-05",
+        },
+        legal_basis="Wpg art. 9",
+        reliability="A1",
+    )
+    signal = Record(
+        "meldingen",
+        "3",
+        "signal",
+        {
+            "signal_id": "S-9",
+            "case_id": "Z-1",
+            "full_name": "x",
+            "last_name": "Fictief",
+            "first_name": "Testa",
+            "municipality": "GM0363",
+            "observed_on": "2023-02-01",
+        },
+        legal_basis="Wpg art. 19",
+        reliability="C3",
+    )
     rows = _rows([record, signal])
     types = set()
     for item in rows:
@@ -67,7 +98,8 @@ def test_rows_follow_the_schema_and_carry_provenance() -> None:
     assert types == {"IN", "FROM", "AT", "DESCRIBES", "VICTIM_IN", "SEEN_AT", "USES", "CONCERNS", "TIED_TO"}
     tied = [i for i in rows if isinstance(i, RelItem) and i.rel_type == "TIED_TO"]
     assert [(t.start_label, t.end_label, t.row.start, t.row.end, t.row.rel_key) for t in tied] == [
-        ("Signal", "Case", "meldingen:S-9", P.hash("case", "Z-1"), "meldingen:3")]
+        ("Signal", "Case", "meldingen:S-9", P.hash("case", "Z-1"), "meldingen:3")
+    ]
     signals = [n.props for n in rows if isinstance(n, NodeRow) and n.label == "Signal"]
     cases = [n.props for n in rows if isinstance(n, NodeRow) and n.label == "Case"]
     assert signals[0]["case_linked"] is True and signals[0]["case_id"] == cases[0]["case_id"]
@@ -84,9 +116,18 @@ text = st.text(alphabet="GHIJKLMNOPQRSTUVWXYZghijklmnopqrstuvwxyz", min_size=6, 
 def test_no_clear_identifier_in_any_row(first: str, last: str, case: str, premises: str, digits: int) -> None:
     phone = f"+316{digits}"
     values: dict[str, Any] = {
-        "role": "suspect", "first_name": first, "last_name": last, "birth_date": "1985-06-07",
-        "phone": phone, "plate": "XX-999-X", "iban": "NL91ABNA0417164300", "document_number": "NX" + case,
-        "case_id": case, "premises_name": premises, "postcode": "3511", "municipality": "GM0344",
+        "role": "suspect",
+        "first_name": first,
+        "last_name": last,
+        "birth_date": "1985-06-07",
+        "phone": phone,
+        "plate": "XX-999-X",
+        "iban": "NL91ABNA0417164300",
+        "document_number": "NX" + case,
+        "case_id": case,
+        "premises_name": premises,
+        "postcode": "3511",
+        "municipality": "GM0344",
         "observed_on": "2024-01-01",
     }
     rows = _rows([Record("src", "1", "case", values), Record("sig", "2", "signal", dict(values))])

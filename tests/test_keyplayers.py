@@ -272,8 +272,12 @@ def test_relabelling_persons_changes_no_result() -> None:
     right = after.sort_values("person_id").reset_index(drop=True)[cols]
     pd.testing.assert_frame_equal(left, right)
     d_before = disruption(g, groups, strategies=("betweenness", "degree", "weighted_degree"), steps=4)
-    d_after = disruption(h, {mapping[p]: gid for p, gid in groups.items()},
-                         strategies=("betweenness", "degree", "weighted_degree"), steps=4)
+    d_after = disruption(
+        h,
+        {mapping[p]: gid for p, gid in groups.items()},
+        strategies=("betweenness", "degree", "weighted_degree"),
+        steps=4,
+    )
     pd.testing.assert_frame_equal(d_before, d_after)
 
 

@@ -63,11 +63,23 @@ def test_shared_person_suspect_or_victim() -> None:
     leads = find_leads(s.g, {"m1": "G001", "v1": "G002"})
     assert list(leads.columns) == list(LEAD_COLUMNS)
     assert leads.to_dict("records") == [
-        {"signal_id": "gemeente_signalen:1", "group_id": "G001", "score": 0.9, "rank": 1,
-         "evidence": "person", "via": 1},
+        {
+            "signal_id": "gemeente_signalen:1",
+            "group_id": "G001",
+            "score": 0.9,
+            "rank": 1,
+            "evidence": "person",
+            "via": 1,
+        },
         # C3: grade 0.75 * 0.75, factor 1 - 0.5 * (1 - 0.5625) = 0.78125; 0.9 * 0.78125
-        {"signal_id": "gemeente_signalen:2", "group_id": "G002", "score": 0.703125, "rank": 2,
-         "evidence": "person", "via": 1},
+        {
+            "signal_id": "gemeente_signalen:2",
+            "group_id": "G002",
+            "score": 0.703125,
+            "rank": 2,
+            "evidence": "person",
+            "via": 1,
+        },
     ]
 
 
@@ -149,10 +161,22 @@ def test_premises_shared_by_groups_is_split_and_signal_can_match_two_groups() ->
     s.rel("CONCERNS", sig, s.person("a2"))
     leads = find_leads(s.g, {"a1": "A", "a2": "A", "b1": "B"}, min_score=0.0)
     assert leads.to_dict("records") == [
-        {"signal_id": "gemeente_signalen:8", "group_id": "A", "score": round(1 - 0.1 * (1 - 0.175), 6),
-         "rank": 1, "evidence": "person|premises", "via": 2},
-        {"signal_id": "gemeente_signalen:8", "group_id": "B", "score": 0.175, "rank": 2,
-         "evidence": "premises", "via": 1},
+        {
+            "signal_id": "gemeente_signalen:8",
+            "group_id": "A",
+            "score": round(1 - 0.1 * (1 - 0.175), 6),
+            "rank": 1,
+            "evidence": "person|premises",
+            "via": 2,
+        },
+        {
+            "signal_id": "gemeente_signalen:8",
+            "group_id": "B",
+            "score": 0.175,
+            "rank": 2,
+            "evidence": "premises",
+            "via": 1,
+        },
     ]
 
 

@@ -92,15 +92,30 @@ ZAKEN = (
 )
 SIGNALEN = (
     "Nr,Signaal,Zaak,Naam,Geb,Tel,Gemeente,Pand,Datum\n"
-    "a1,S1,Z-2023-001,\"Fictief, Testa van der\",1980-02-03,+31612345678,'s-Gravenhage,Salon Fantasia,"
+    'a1,S1,Z-2023-001,"Fictief, Testa van der",1980-02-03,+31612345678,\'s-Gravenhage,Salon Fantasia,'
     "2023-04-01\n"
     "a2,S1,,Proefka Nepova,,,Utrecht,,2023-04-01\n"
     "a3,S2,,,,,Utrecht,Autowas Nergens,2023-05-01\n"
 )
 # Clear values of the hand-made export that must never reach the store.
-CLEAR = ["Testa", "Fictief", "Proefka", "Nepova", "Dummo", "Verzinsel", "+31612345678", "0612345678",
-         "12-ABC-3", "NL91ABNA0417164300", "Z-2023-001", "Z-2023-002", "1980-02-03", "2001-11-11",
-         "Salon Fantasia", "Autowas Nergens"]
+CLEAR = [
+    "Testa",
+    "Fictief",
+    "Proefka",
+    "Nepova",
+    "Dummo",
+    "Verzinsel",
+    "+31612345678",
+    "0612345678",
+    "12-ABC-3",
+    "NL91ABNA0417164300",
+    "Z-2023-001",
+    "Z-2023-002",
+    "1980-02-03",
+    "2001-11-11",
+    "Salon Fantasia",
+    "Autowas Nergens",
+]
 
 
 @pytest.fixture
@@ -136,8 +151,14 @@ def _canon(d: dict[str, Any]) -> str:
 def run_load(folder: Path, store_path: Path, rejects: Path | None = None, **kw: Any) -> Any:
     store = open_store(str(store_path))
     try:
-        return load([folder], store, folder / "sources.yaml", KEY,
-                    rejects_path=rejects or store_path.with_suffix(".rejects.csv"), **kw)
+        return load(
+            [folder],
+            store,
+            folder / "sources.yaml",
+            KEY,
+            rejects_path=rejects or store_path.with_suffix(".rejects.csv"),
+            **kw,
+        )
     finally:
         store.close()
 
@@ -148,7 +169,9 @@ def run_load(folder: Path, store_path: Path, rejects: Path | None = None, **kw: 
 def test_accounting_and_known_answer(small: Path, tmp_path: Path) -> None:
     summary = run_load(small, tmp_path / "g.db", tmp_path / "rejects.csv")
     assert {n: (c.read, c.loaded, c.rejected) for n, c in summary.sources.items()} == {
-        "zaken": (5, 4, 1), "signalen": (3, 3, 0)}
+        "zaken": (5, 4, 1),
+        "signalen": (3, 3, 0),
+    }
     rejects = (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
     assert "zaken,4,rejected,observed_on" in rejects
     g = graph_of(tmp_path / "g.db")
@@ -161,7 +184,10 @@ def test_accounting_and_known_answer(small: Path, tmp_path: Path) -> None:
         for p in persons
     }
     assert sorted(described.values()) == [
-        ["signalen:a1", "zaken:1"], ["signalen:a2", "zaken:2", "zaken:5"], ["zaken:3"]]
+        ["signalen:a1", "zaken:1"],
+        ["signalen:a2", "zaken:2", "zaken:5"],
+        ["zaken:3"],
+    ]
     testa = "Person:" + KEY.hash("person", "name\x1ftesta\x1fvanderfictief\x1f1980-02-03")
     assert described[testa] == ["signalen:a1", "zaken:1"]
     assert persons[testa]["roles"] == ["signalled", "suspect"]
@@ -198,8 +224,9 @@ def test_time_slice_keeps_where_premises_lie(small: Path, tmp_path: Path) -> Non
         later = store.read_graph(GraphSlice(observed_from="2023-05-01", observed_to="2023-12-31"))
     finally:
         store.close()
-    premises_in = {(u, v) for u, v, d in later.edges(data=True)
-                   if d["type"] == "IN" and u.startswith("Premises:")}
+    premises_in = {
+        (u, v) for u, v, d in later.edges(data=True) if d["type"] == "IN" and u.startswith("Premises:")
+    }
     # Every premises keeps its municipality in a slice from May, although only the car wash was
     # observed then (Salon Fantasia in March with PC4 and in April without: two premises ids).
     assert premises_in == {
@@ -215,8 +242,11 @@ def test_place_typo_is_loaded_and_reported_made_up_place_rejected(small: Path, t
     with (small / "signalen.csv").open("a", encoding="cp1252") as handle:
         handle.write("a4,S3,,,,,Amsterdm,,2023-05-02\na5,S4,,,,,Nergenshuizen,,2023-05-02\n")
     summary = run_load(small, tmp_path / "g.db", tmp_path / "rejects.csv")
-    assert (summary.sources["signalen"].read, summary.sources["signalen"].loaded,
-            summary.sources["signalen"].rejected) == (5, 4, 1)
+    assert (
+        summary.sources["signalen"].read,
+        summary.sources["signalen"].loaded,
+        summary.sources["signalen"].rejected,
+    ) == (5, 4, 1)
     with (tmp_path / "rejects.csv").open(encoding="utf-8-sig", newline="") as handle:
         rows = {(r["source"], r["row_id"]): r for r in csv.DictReader(handle)}
     corrected = rows[("signalen", "a4")]
@@ -227,8 +257,9 @@ def test_place_typo_is_loaded_and_reported_made_up_place_rejected(small: Path, t
     assert (refused["outcome"], refused["field"]) == ("rejected", "municipality")
     assert refused["reason"].startswith("unknown place 'Nergenshuizen'; closest: Bergenshuizen")
     g = graph_of(tmp_path / "g.db")
-    assert ("Signal:signalen:S3", "Municipality:GM0363") in {(u, v) for u, v, d in g.edges(data=True)
-                                                             if d["type"] == "AT"}
+    assert ("Signal:signalen:S3", "Municipality:GM0363") in {
+        (u, v) for u, v, d in g.edges(data=True) if d["type"] == "AT"
+    }
     assert "Signal:signalen:S4" not in g
 
 
@@ -315,8 +346,14 @@ def test_cut_off_load_rerun_equals_uncut(small: Path, tmp_path: Path, limit: int
     real = open_store(str(tmp_path / "cut.db"))
     try:
         with pytest.raises(StoreError, match="simulated"):
-            load([small], CutOff(real, limit), small / "sources.yaml", KEY,  # type: ignore[arg-type]
-                 rejects_path=tmp_path / "r.csv", batch_size=2)
+            load(
+                [small],
+                CutOff(real, limit),
+                small / "sources.yaml",
+                KEY,  # type: ignore[arg-type]
+                rejects_path=tmp_path / "r.csv",
+                batch_size=2,
+            )
     finally:
         real.close()
     assert not same_graph(graph_of(tmp_path / "cut.db"), graph_of(tmp_path / "uncut.db"))
@@ -374,8 +411,17 @@ def test_cli_load_and_keygen(small: Path, tmp_path: Path, monkeypatch, capsys) -
     assert "netanalysis keygen --out FILE" in capsys.readouterr().err
     assert main(["keygen", "--out", str(tmp_path / "k.key")]) == 0
     assert main(["keygen", "--out", str(tmp_path / "k.key")]) == 2
-    code = main([*base, "--key-file", str(tmp_path / "k.key"), "--rejects", str(tmp_path / "r.csv"),
-                 "--summary-json", str(tmp_path / "s.json")])
+    code = main(
+        [
+            *base,
+            "--key-file",
+            str(tmp_path / "k.key"),
+            "--rejects",
+            str(tmp_path / "r.csv"),
+            "--summary-json",
+            str(tmp_path / "s.json"),
+        ]
+    )
     assert code == 0
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["sources"]["zaken"] == {"read": 5, "loaded": 4, "rejected": 1}
@@ -421,8 +467,9 @@ def test_samples_accounting_reload_and_privacy(tmp_path: Path) -> None:
     text = json.dumps(nx.node_link_data(graph_of(store_path), edges="edges"), default=str)
     # Public reference names (a surname such as Horst is also in "Horst aan de Maas") are not leaks.
     reference = Path(load_mapping.__code__.co_filename).parent / "reference"
-    public = "".join((reference / f).read_text(encoding="utf-8")
-                     for f in ("municipalities.csv", "regions.csv"))
+    public = "".join(
+        (reference / f).read_text(encoding="utf-8") for f in ("municipalities.csv", "regions.csv")
+    )
     values = {v for v in _sample_clear_values() if v not in public}
     assert len(values) > 100
     for value in values:
@@ -513,8 +560,13 @@ def test_rel_rows_are_plain_relrows(small: Path, tmp_path: Path) -> None:
 
     real = open_store(str(tmp_path / "g.db"))
     try:
-        load([small], Recorder(real), small / "sources.yaml", KEY,  # type: ignore[arg-type]
-             rejects_path=tmp_path / "r.csv")
+        load(
+            [small],
+            Recorder(real),
+            small / "sources.yaml",
+            KEY,  # type: ignore[arg-type]
+            rejects_path=tmp_path / "r.csv",
+        )
     finally:
         real.close()
     assert seen and all(isinstance(r, RelRow) for r in seen)

@@ -82,7 +82,8 @@ def test_every_row_is_accounted_for(corpus_mapping) -> None:
 
 def test_rejects_file_guards_formulas_and_keeps_originals(tmp_path, corpus_mapping) -> None:
     outcomes = _outcomes(corpus_mapping, "zaken", "formula.csv") + _outcomes(
-        corpus_mapping, "zaken", "bad_optional.csv")
+        corpus_mapping, "zaken", "bad_optional.csv"
+    )
     target = tmp_path / "rejects.csv"
     assert write_rejects(target, outcomes) == (1, 5)
     with target.open(encoding="utf-8-sig", newline="") as handle:
@@ -130,10 +131,15 @@ def test_assign_and_find_files(tmp_path, corpus_mapping) -> None:
     (folder / "b.xlsx").write_text("x")
     assert [p.name for p in find_source_files(corpus_mapping.source("zaken"), folder)] == ["a.csv"]
     columns = {"Id": "row_id"}
-    mapping = parse_mapping({"version": 1, "sources": [
-        {"name": "one", "kind": "case", "files": ["a*.csv"], "format": "csv", "columns": columns},
-        {"name": "two", "kind": "signal", "files": ["*.xlsx"], "format": "excel", "columns": columns},
-    ]})
+    mapping = parse_mapping(
+        {
+            "version": 1,
+            "sources": [
+                {"name": "one", "kind": "case", "files": ["a*.csv"], "format": "csv", "columns": columns},
+                {"name": "two", "kind": "signal", "files": ["*.xlsx"], "format": "excel", "columns": columns},
+            ],
+        }
+    )
     files = assign_files(mapping, [folder])
     assert {k: [p.name for p in v] for k, v in files.items()} == {"one": ["a.csv"], "two": ["b.xlsx"]}
     stray = tmp_path / "other.txt"
@@ -216,7 +222,8 @@ def sample_outcomes() -> dict[str, list[Record | Reject]]:
         assert files[source.name], f"no sample file for {source.name}"
         seen: set[str] = set()
         result[source.name] = [
-            outcome for path in files[source.name]
+            outcome
+            for path in files[source.name]
             for outcome in validate(read_source(source, path), source, seen_ids=seen)
         ]
     return result
@@ -243,15 +250,20 @@ def test_samples_broken_rows_rejected_typical_rows_accepted(sample_outcomes) -> 
         noise.setdefault((row["source"], row["row_id"]), set()).add(row["kind"])
     broken = {key for key, kinds in noise.items() if kinds & BROKEN_KINDS}
     assert broken, "the sample has broken rows"
-    rejected = {(o.source, o.row_id) for outs in sample_outcomes.values() for o in outs
-                if isinstance(o, Reject)}
+    rejected = {
+        (o.source, o.row_id) for outs in sample_outcomes.values() for o in outs if isinstance(o, Reject)
+    }
     # A made-up place name can land one typing error away from a real village ("Grootbroek" vs the
     # woonplaats Grootebroek); the loader then reads it as that typo, by its documented rule.
     # Those rows must be accepted with exactly that village's municipality (checked in the helper).
     near = _unknown_places_near_a_real_one(sample_outcomes, noise)
     assert rejected == broken - set(near)
-    reasons = {(o.source, o.row_id): (o.field, o.reason) for outs in sample_outcomes.values()
-               for o in outs if isinstance(o, Reject)}
+    reasons = {
+        (o.source, o.row_id): (o.field, o.reason)
+        for outs in sample_outcomes.values()
+        for o in outs
+        if isinstance(o, Reject)
+    }
     for key, kinds in noise.items():
         if "broken_column_count" in kinds:
             assert reasons[key][0] == "_row"
@@ -310,8 +322,9 @@ def _unknown_places_near_a_real_one(sample_outcomes, noise) -> dict[tuple[str, s
             key = (outcome.source, outcome.row_id)
             if "unknown_municipality" not in noise.get(key, set()) or not isinstance(outcome, Record):
                 continue
-            column = next(c for c, f in _sample_mapping().source(outcome.source).columns.items()
-                          if f == "municipality")
+            column = next(
+                c for c, f in _sample_mapping().source(outcome.source).columns.items() if f == "municipality"
+            )
             written = fold_place(outcome.original.get(column, "")) if outcome.original else ""
             if not written:
                 written = _original_place(outcome, column)
@@ -350,7 +363,19 @@ def test_doc_examples_match_samples() -> None:
             if source.name in sample and len(mapping.sources) == 1 and block != blocks[0]:
                 documented.add(source.name)
                 expected = sample[source.name]
-                for key in ("kind", "files", "format", "encoding", "delimiter", "sheet", "legal_basis",
-                            "reliability", "date_formats", "columns", "values", "required"):
+                for key in (
+                    "kind",
+                    "files",
+                    "format",
+                    "encoding",
+                    "delimiter",
+                    "sheet",
+                    "legal_basis",
+                    "reliability",
+                    "date_formats",
+                    "columns",
+                    "values",
+                    "required",
+                ):
                     assert getattr(source, key) == getattr(expected, key), (source.name, key)
     assert documented == set(sample)

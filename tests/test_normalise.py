@@ -27,6 +27,7 @@ TODAY = dt.date(2025, 6, 1)
 
 # --- text -----------------------------------------------------------------------------------
 
+
 @given(st.text())
 def test_clean_is_nfc_and_idempotent(text: str) -> None:
     once = clean(text)
@@ -54,6 +55,7 @@ def test_fold_examples() -> None:
 
 
 # --- names ----------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("text", "first", "particle", "last"),
@@ -86,8 +88,12 @@ def test_name_parts_particles_and_swaps() -> None:
 
 
 def test_match_keys_agree_across_notations() -> None:
-    forms = [parse_full_name("Piet van der Berg"), parse_full_name("Berg, Piet van der"),
-             parse_name_parts("Piet", "van der", "Berg"), parse_name_parts("PIET", "", "Van der Berg")]
+    forms = [
+        parse_full_name("Piet van der Berg"),
+        parse_full_name("Berg, Piet van der"),
+        parse_name_parts("Piet", "van der", "Berg"),
+        parse_name_parts("PIET", "", "Van der Berg"),
+    ]
     keys = [match_keys(n) for n in forms]
     assert {k["last_name"] for k in keys} == {"vanderberg"}
     assert {k["name_key"] for k in keys} == {"berg piet"}
@@ -112,12 +118,16 @@ _name_word = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll")), 
 def test_name_round_trip(first: str, particle: str, last: str) -> None:
     written = " ".join(p for p in (first, particle, last) if p)
     parsed = parse_full_name(f"{last}, {first}{' ' + particle if particle else ''}")
-    assert match_keys(parsed) == match_keys(parse_name_parts(first, particle, last)) or fold(first) in {
-        "van", "de", "der", "ter", "te", "den", "ten", "het"} or fold(last) in {"van", "de"}
+    assert (
+        match_keys(parsed) == match_keys(parse_name_parts(first, particle, last))
+        or fold(first) in {"van", "de", "der", "ter", "te", "den", "ten", "het"}
+        or fold(last) in {"van", "de"}
+    )
     assert parse_full_name(written).last_name.endswith(last) or fold(last) in fold(written)
 
 
 # --- dates ----------------------------------------------------------------------------------
+
 
 def test_dates() -> None:
     formats = ("%d-%m-%Y", "%d/%m/%y")
@@ -151,10 +161,19 @@ def test_dates_round_trip(day: dt.date) -> None:
 
 # --- phones, IBANs, plates, postcodes ------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "text",
-    ["0612345678", "06-12345678", "06 12 34 56 78", "+31612345678", "+31 6 12345678",
-     "0031612345678", "(06) 1234 5678", "+31 (0)6 12345678"],
+    [
+        "0612345678",
+        "06-12345678",
+        "06 12 34 56 78",
+        "+31612345678",
+        "+31 6 12345678",
+        "0031612345678",
+        "(06) 1234 5678",
+        "+31 (0)6 12345678",
+    ],
 )
 def test_phone_notations(text: str) -> None:
     assert normalise_phone(text) == "+31612345678"
@@ -191,10 +210,23 @@ def test_iban_generated_round_trip(account: int) -> None:
 
 @pytest.mark.parametrize(
     ("text", "plate"),
-    [("ab-12-34", "AB-12-34"), ("1234AB", "12-34-AB"), ("12ab34", "12-AB-34"), ("AB12CD", "AB-12-CD"),
-     ("abcd12", "AB-CD-12"), ("12ABCD", "12-AB-CD"), ("12abc3", "12-ABC-3"), ("1abc23", "1-ABC-23"),
-     ("ab123c", "AB-123-C"), ("a123bc", "A-123-BC"), ("abc12d", "ABC-12-D"), ("a12bcd", "A-12-BCD"),
-     ("1ab234", "1-AB-234"), ("123ab4", "123-AB-4"), (" xx 999 x ", "XX-999-X")],
+    [
+        ("ab-12-34", "AB-12-34"),
+        ("1234AB", "12-34-AB"),
+        ("12ab34", "12-AB-34"),
+        ("AB12CD", "AB-12-CD"),
+        ("abcd12", "AB-CD-12"),
+        ("12ABCD", "12-AB-CD"),
+        ("12abc3", "12-ABC-3"),
+        ("1abc23", "1-ABC-23"),
+        ("ab123c", "AB-123-C"),
+        ("a123bc", "A-123-BC"),
+        ("abc12d", "ABC-12-D"),
+        ("a12bcd", "A-12-BCD"),
+        ("1ab234", "1-AB-234"),
+        ("123ab4", "123-AB-4"),
+        (" xx 999 x ", "XX-999-X"),
+    ],
 )
 def test_plate_sidecodes(text: str, plate: str) -> None:
     assert normalise_plate(text) == plate
@@ -208,8 +240,9 @@ def test_plate_invalid() -> None:
 
 @given(st.sampled_from(sorted(SIDECODES)), st.randoms(use_true_random=False))
 def test_plate_idempotent(pattern: str, rnd) -> None:
-    compact = "".join(rnd.choice("BDFGHJKLNPRSTVXZ") if p == "L" else rnd.choice("0123456789")
-                      for p in pattern)
+    compact = "".join(
+        rnd.choice("BDFGHJKLNPRSTVXZ") if p == "L" else rnd.choice("0123456789") for p in pattern
+    )
     once = normalise_plate(compact)
     assert normalise_plate(once) == once
     assert once.replace("-", "") == compact
@@ -226,11 +259,24 @@ def test_postcodes() -> None:
 
 # --- nationality, enums ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "code"),
-    [("Nederlandse", "NLD"), ("nederlands", "NLD"), ("NL", "NLD"), ("NLD", "NLD"), ("Roemenië", "ROU"),
-     ("roemenie", "ROU"), ("Roemeense", "ROU"), ("RO", "ROU"), ("Bulgaarse", "BGR"), ("Poland", "POL"),
-     ("Nigeriaanse", "NGA"), ("Verenigd Koninkrijk", "GBR"), ("Syrian Arab Republic", "SYR")],
+    [
+        ("Nederlandse", "NLD"),
+        ("nederlands", "NLD"),
+        ("NL", "NLD"),
+        ("NLD", "NLD"),
+        ("Roemenië", "ROU"),
+        ("roemenie", "ROU"),
+        ("Roemeense", "ROU"),
+        ("RO", "ROU"),
+        ("Bulgaarse", "BGR"),
+        ("Poland", "POL"),
+        ("Nigeriaanse", "NGA"),
+        ("Verenigd Koninkrijk", "GBR"),
+        ("Syrian Arab Republic", "SYR"),
+    ],
 )
 def test_nationality(text: str, code: str) -> None:
     assert normalise_nationality(text) == code
@@ -248,28 +294,46 @@ def test_enums() -> None:
     assert enums.normalise_exploitation("ARBEID") == "labour"
     assert enums.normalise_gender("V") == "f"
     assert enums.normalise_reliability(" b2 ") == "B2"
-    for func, bad in ((enums.normalise_role, "toeschouwer"), (enums.normalise_gender, "?"),
-                      (enums.normalise_reliability, "G7")):
+    for func, bad in (
+        (enums.normalise_role, "toeschouwer"),
+        (enums.normalise_gender, "?"),
+        (enums.normalise_reliability, "G7"),
+    ):
         with pytest.raises(ValueError):
             func(bad)
 
 
 # --- places ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     ("text", "code"),
     [
-        ("Amsterdam", "GM0363"), ("AMSTERDAM", "GM0363"), ("'s-Gravenhage", "GM0518"),
-        ("s Gravenhage", "GM0518"), ("Den Haag", "GM0518"), ("den haag", "GM0518"),
-        ("Den Bosch", "GM0796"), ("'s-Hertogenbosch", "GM0796"), ("Sudwest-Fryslan", "GM1900"),
-        ("Súdwest-Fryslân", "GM1900"), ("Bergen (NH.)", "GM0373"), ("Bergen NH", "GM0373"),
+        ("Amsterdam", "GM0363"),
+        ("AMSTERDAM", "GM0363"),
+        ("'s-Gravenhage", "GM0518"),
+        ("s Gravenhage", "GM0518"),
+        ("Den Haag", "GM0518"),
+        ("den haag", "GM0518"),
+        ("Den Bosch", "GM0796"),
+        ("'s-Hertogenbosch", "GM0796"),
+        ("Sudwest-Fryslan", "GM1900"),
+        ("Súdwest-Fryslân", "GM1900"),
+        ("Bergen (NH.)", "GM0373"),
+        ("Bergen NH", "GM0373"),
         ("Weesp", "GM0363"),  # former municipality, merged into Amsterdam in 2022
-        ("Hoogezand-Sappemeer", "GM1952"), ("Brielle", "GM1992"),
-        ("Hoofddorp", "GM0394"), ("Zaandam", "GM0479"), ("Scheveningen", "GM0518"),
+        ("Hoogezand-Sappemeer", "GM1952"),
+        ("Brielle", "GM1992"),
+        ("Hoofddorp", "GM0394"),
+        ("Zaandam", "GM0479"),
+        ("Scheveningen", "GM0518"),
         ("Kampen", "GM0166"),  # a municipality name wins over a hamlet elsewhere
         ("Gemeente Utrecht", "GM0344"),
-        ("Amsterdm", "GM0363"), ("Rotterdan", "GM0599"), ("Eindhovne", "GM0772"),  # typos
-        ("Hengelo (O.)", "GM0164"), ("Hengelo (Gld)", "GM1876"),
+        ("Amsterdm", "GM0363"),
+        ("Rotterdan", "GM0599"),
+        ("Eindhovne", "GM0772"),  # typos
+        ("Hengelo (O.)", "GM0164"),
+        ("Hengelo (Gld)", "GM1876"),
     ],
 )
 def test_resolve_place(text: str, code: str) -> None:
@@ -329,6 +393,7 @@ def test_made_up_place_is_not_taken_for_a_typo() -> None:
 
 # --- reference ------------------------------------------------------------------------------
 
+
 def test_reference_api() -> None:
     frame = reference.municipalities()
     assert len(frame) == 342 and frame["lat"].dtype == float
@@ -387,8 +452,11 @@ def test_phone_fast_path_matches_phonenumbers(text: str) -> None:
     assert got == expected
 
 
-@given(st.text(alphabet="0123456789", min_size=10, max_size=10),
-       st.sampled_from(["ABNA", "INGB", "RABO", "ZZZZ"]), st.integers(min_value=0, max_value=99))
+@given(
+    st.text(alphabet="0123456789", min_size=10, max_size=10),
+    st.sampled_from(["ABNA", "INGB", "RABO", "ZZZZ"]),
+    st.integers(min_value=0, max_value=99),
+)
 @settings(max_examples=300)
 def test_iban_fast_path_matches_schwifty(account: str, bank: str, check: int) -> None:
     text = f"NL{check:02d}{bank}{account}"
@@ -403,9 +471,11 @@ def test_iban_fast_path_matches_schwifty(account: str, bank: str, check: int) ->
     assert got == expected
 
 
-@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)),
-       st.sampled_from(["%d-%m-%Y", "%d/%m/%y", "%Y-%m-%d", "%d.%m.%Y", "%Y%m%d"]),
-       st.integers(min_value=0, max_value=2))
+@given(
+    st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2099, 12, 31)),
+    st.sampled_from(["%d-%m-%Y", "%d/%m/%y", "%Y-%m-%d", "%d.%m.%Y", "%Y%m%d"]),
+    st.integers(min_value=0, max_value=2),
+)
 @settings(max_examples=300)
 def test_date_fast_path_matches_strptime(day: dt.date, fmt: str, damage: int) -> None:
     from loaders.normalise.dates import _strptime

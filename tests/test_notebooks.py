@@ -125,8 +125,14 @@ def sample_name_words() -> frozenset[str]:
                 if source.format == "excel":
                     frame = pd.read_excel(path, sheet_name=source.sheet or 0, dtype=str)
                 else:
-                    frame = pd.read_csv(path, sep=source.delimiter, encoding=source.encoding, dtype=str,
-                                        keep_default_na=False, on_bad_lines="skip")
+                    frame = pd.read_csv(
+                        path,
+                        sep=source.delimiter,
+                        encoding=source.encoding,
+                        dtype=str,
+                        keep_default_na=False,
+                        on_bad_lines="skip",
+                    )
                 for column in columns:
                     names += [str(v) for v in frame[column].dropna()]
     places: set[str] = set()
@@ -206,11 +212,12 @@ def test_committed_notebook_is_clean(path: Path) -> None:
 
 def test_notebooks_use_no_private_names() -> None:
     """Only the public API: no ``_private`` import or attribute from the toolkit's packages."""
-    private = re.compile(r"(?:from\s+(?:netanalysis|loaders|graphstore)[\w.]*\s+import\s+[^\n]*\b_\w+)"
-                         r"|(?:\b(?:netanalysis|loaders|graphstore)(?:\.\w+)*\._\w+)")
+    private = re.compile(
+        r"(?:from\s+(?:netanalysis|loaders|graphstore)[\w.]*\s+import\s+[^\n]*\b_\w+)"
+        r"|(?:\b(?:netanalysis|loaders|graphstore)(?:\.\w+)*\._\w+)"
+    )
     for path in story_notebooks():
         nb = nbformat.read(path, as_version=4)
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not private.search(cell.source), f"{path.name} uses a private name:\n{cell.source}"
-

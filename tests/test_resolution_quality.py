@@ -30,9 +30,20 @@ def test_quality_on_data_samples() -> None:
 def test_quality_on_an_untuned_seed(tmp_path: Path) -> None:
     out = tmp_path / "synth"
     subprocess.run(
-        [str(Path(sys.executable).parent / "netanalysis"), "synth", "--out", str(out), "--seed", "7",
-         "--rows", "8000", "--noise", "0.1"],
-        check=True, capture_output=True,
+        [
+            str(Path(sys.executable).parent / "netanalysis"),
+            "synth",
+            "--out",
+            str(out),
+            "--seed",
+            "7",
+            "--rows",
+            "8000",
+            "--noise",
+            "0.1",
+        ],
+        check=True,
+        capture_output=True,
     )
     q = evaluate_folder(out)
     assert q.records > 5000

@@ -49,19 +49,23 @@ def test_swapped_first_and_last_name() -> None:
 
 
 def test_particle_written_apart_or_dropped() -> None:
-    res = run([
-        rec("1", "Anna", "Berg", "1990-05-06", name_particle="van den"),
-        rec("2", "Anna", "van den Berg", "1990-05-06"),
-        rec("3", "Anna", "Berg", "1990-05-06"),
-    ])
+    res = run(
+        [
+            rec("1", "Anna", "Berg", "1990-05-06", name_particle="van den"),
+            rec("2", "Anna", "van den Berg", "1990-05-06"),
+            rec("3", "Anna", "Berg", "1990-05-06"),
+        ]
+    )
     assert same(res, "1", "2") and same(res, "1", "3")
 
 
 def test_typo_in_name() -> None:
-    res = run([
-        rec("1", "Mohamed", "El Amrani", "1985-03-11", nationality="MAR"),
-        rec("2", "Mohammed", "El Amrani", "1985-03-11", nationality="MAR"),
-    ])
+    res = run(
+        [
+            rec("1", "Mohamed", "El Amrani", "1985-03-11", nationality="MAR"),
+            rec("2", "Mohammed", "El Amrani", "1985-03-11", nationality="MAR"),
+        ]
+    )
     assert same(res, "1", "2")
     assert res.link["src:1"][0] == "probabilistic"
     assert 0.9 < res.link["src:1"][1] <= 1.0
@@ -112,33 +116,44 @@ def test_shared_phone_plate_account_premises_never_merge_different_people() -> N
 def test_shared_identifiers_can_support_a_weak_match() -> None:
     # Same surname and birth date, no first name, contradicting nationality and gender: too weak
     # alone; shared identifiers may tip the balance because the names and dates do agree.
-    base = [rec("1", "", "Ionescu", "1988-01-02", nationality="ROU", gender="m"),
-            rec("2", "", "Ionescu", "1988-01-02", nationality="MDA", gender="f")]
+    base = [
+        rec("1", "", "Ionescu", "1988-01-02", nationality="ROU", gender="m"),
+        rec("2", "", "Ionescu", "1988-01-02", nationality="MDA", gender="f"),
+    ]
     assert not same(run(base), "1", "2")
     assert same(run(base, evidence=[["phone:x", "plate:y"], ["phone:x", "plate:y"]]), "1", "2")
 
 
 def test_document_number_is_exact() -> None:
-    res = run([rec("1", "Ana", "Pop", "1995-01-01", document_number="X123"),
-               rec("2", "Anna", "Popp", "", document_number="X123")])
+    res = run(
+        [
+            rec("1", "Ana", "Pop", "1995-01-01", document_number="X123"),
+            rec("2", "Anna", "Popp", "", document_number="X123"),
+        ]
+    )
     assert same(res, "1", "2")
     assert res.link["src:2"] == ("exact", 1.0)
 
 
 def test_chaining_through_a_weak_record_is_undone() -> None:
     # "J. Smit" without birth date would chain two different Jan Smits; the guard splits them.
-    res = run([
-        rec("1", "Jan", "Smit", "1960-01-01", gender="m"),
-        rec("2", "Jan", "Smit", ""),
-        rec("3", "Jan", "Smit", "1999-12-31", gender="m"),
-    ])
+    res = run(
+        [
+            rec("1", "Jan", "Smit", "1960-01-01", gender="m"),
+            rec("2", "Jan", "Smit", ""),
+            rec("3", "Jan", "Smit", "1999-12-31", gender="m"),
+        ]
+    )
     assert not same(res, "1", "3")
     assert res.stats.get("split_components", 0) == 1
 
 
 def test_person_id_is_deterministic_and_order_independent() -> None:
-    rows = [rec("1", "Piet", "Jansen", "1980-02-03"), rec("2", "Jansen", "Piet", "1980-02-03"),
-            rec("3", "Karel", "Bakker", "1971-06-05")]
+    rows = [
+        rec("1", "Piet", "Jansen", "1980-02-03"),
+        rec("2", "Jansen", "Piet", "1980-02-03"),
+        rec("3", "Karel", "Bakker", "1971-06-05"),
+    ]
     a = run(rows)
     b = run(list(reversed(rows)))
     assert a.person_of == b.person_of
@@ -156,8 +171,13 @@ def test_person_id_differs_under_another_key() -> None:
 
 
 def test_clusters_keep_their_source_rows() -> None:
-    res = run([rec("1", "Piet", "Jansen", "1980-02-03"), rec("2", "Piet", "Jansen", "1980-02-03"),
-               rec("3", "Karel", "Bakker", "1971-06-05")])
+    res = run(
+        [
+            rec("1", "Piet", "Jansen", "1980-02-03"),
+            rec("2", "Piet", "Jansen", "1980-02-03"),
+            rec("3", "Karel", "Bakker", "1971-06-05"),
+        ]
+    )
     assert sorted(res.clusters.values()) == [["src:1", "src:2"], ["src:3"]]
 
 

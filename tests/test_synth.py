@@ -31,11 +31,18 @@ FILES = {
     "comensha_registraties": ("comensha_registraties.csv", "utf-8", ";"),
 }
 SIGNAL_SOURCES = ("gemeente_signalen", "inspectie_arbeid")
-PLACE_COL = {"politie_zaken": "Plaats", "gemeente_signalen": "Gemeente",
-             "inspectie_arbeid": "Vestigingsplaats", "comensha_registraties": "Gemeente verblijf"}
-DATE_COL = {"politie_zaken": ("Datum feit", "%d-%m-%Y"), "gemeente_signalen": ("Datum melding", "%d/%m/%y"),
-            "inspectie_arbeid": ("Inspectiedatum", "%d-%m-%Y"),
-            "comensha_registraties": ("Registratiedatum", "%d-%m-%Y")}
+PLACE_COL = {
+    "politie_zaken": "Plaats",
+    "gemeente_signalen": "Gemeente",
+    "inspectie_arbeid": "Vestigingsplaats",
+    "comensha_registraties": "Gemeente verblijf",
+}
+DATE_COL = {
+    "politie_zaken": ("Datum feit", "%d-%m-%Y"),
+    "gemeente_signalen": ("Datum melding", "%d/%m/%y"),
+    "inspectie_arbeid": ("Inspectiedatum", "%d-%m-%Y"),
+    "comensha_registraties": ("Registratiedatum", "%d-%m-%Y"),
+}
 PLATE_RE = re.compile(r"^([A-Z]{2}-\d{3}-[A-Z]|[A-Z]-\d{3}-[A-Z]{2})$")
 
 
@@ -89,8 +96,12 @@ def has_person(source: str, row: Row) -> bool:
     return bool(row.s(first) or row.s(last))
 
 
-HEADER_LEN = {"politie_zaken": 18, "gemeente_signalen": 16, "comensha_registraties": 11,
-              "inspectie_arbeid": 18}
+HEADER_LEN = {
+    "politie_zaken": 18,
+    "gemeente_signalen": 16,
+    "comensha_registraties": 11,
+    "inspectie_arbeid": 18,
+}
 
 
 def header_len(source: str) -> int:
@@ -110,8 +121,11 @@ def dataset(request: pytest.FixtureRequest, small: Path) -> Path:
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
@@ -239,10 +253,20 @@ def test_planted_structure_in_samples() -> None:
     signals = read_truth(SAMPLES, "signals")
     assert sum(s["group_id"] == "" for s in signals) >= 20  # orphan signals
     rows = read_sources(SAMPLES)
-    loose = [s for s in signals if s["group_id"] and s["source"] == "gemeente_signalen"
-             and not rows["gemeente_signalen"][s["row_id"]].s("Zaaknummer")]
-    tied = [s for s in signals if s["group_id"] and s["source"] == "gemeente_signalen"
-            and rows["gemeente_signalen"][s["row_id"]].s("Zaaknummer")]
+    loose = [
+        s
+        for s in signals
+        if s["group_id"]
+        and s["source"] == "gemeente_signalen"
+        and not rows["gemeente_signalen"][s["row_id"]].s("Zaaknummer")
+    ]
+    tied = [
+        s
+        for s in signals
+        if s["group_id"]
+        and s["source"] == "gemeente_signalen"
+        and rows["gemeente_signalen"][s["row_id"]].s("Zaaknummer")
+    ]
     assert len(loose) >= 20 and len(tied) >= 3
     kinds = Counter(n["kind"] for n in read_truth(SAMPLES, "noise"))
     assert set(kinds) == set(NOISE_KINDS)
@@ -268,8 +292,11 @@ def test_shared_identifiers_of_each_kind_appear_on_rows_of_members(dataset: Path
     groups = defaultdict(set)
     for g in read_truth(dataset, "groups"):
         groups[g["group_id"]].add(g["true_person"])
-    cols = {"phone": ("Telefoon", "Telefoonnummer", "Mobiel nummer"),
-            "vehicle": ("Kenteken", "Kenteken voertuig"), "bank_account": ("IBAN", "Rekeningnummer")}
+    cols = {
+        "phone": ("Telefoon", "Telefoonnummer", "Mobiel nummer"),
+        "vehicle": ("Kenteken", "Kenteken voertuig"),
+        "bank_account": ("IBAN", "Rekeningnummer"),
+    }
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     for source, rs in rows.items():
         for rid, r in rs.items():
@@ -364,10 +391,16 @@ def test_names_are_made_of_parts_not_a_list(dataset: Path) -> None:
         male, female, end_m, end_f = parts[0], parts[1], parts[2], parts[3]
         firsts |= {a + b for a in male for b in end_m} | {a + b for a in female for b in end_f}
     rows = read_sources(dataset)
-    noisy = {(n["source"], n["row_id"]) for n in read_truth(dataset, "noise")
-             if n["kind"] in ("spelling_variant", "swapped_name")}
-    names = [r.s("Voornaam") for rid, r in rows["politie_zaken"].items()
-             if ("politie_zaken", rid) not in noisy and r.s("Voornaam")]
+    noisy = {
+        (n["source"], n["row_id"])
+        for n in read_truth(dataset, "noise")
+        if n["kind"] in ("spelling_variant", "swapped_name")
+    }
+    names = [
+        r.s("Voornaam")
+        for rid, r in rows["politie_zaken"].items()
+        if ("politie_zaken", rid) not in noisy and r.s("Voornaam")
+    ]
     assert names and all(n in firsts for n in names)
     assert len(set(names)) > 40
     synth_dir = REPO / "netanalysis" / "synth"
@@ -400,8 +433,9 @@ def test_dates_in_range(dataset: Path) -> None:
         assert date(2021, 1, 1) <= d <= date(2025, 12, 31)
 
 
-def test_full_excel_sends_inspections_to_the_municipal_register(tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_excel_sends_inspections_to_the_municipal_register(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """At very large scale the Excel file is capped; the overflow stays in the data and the truth."""
     monkeypatch.setattr("netanalysis.synth.EXCEL_MAX_ROWS", 10)
     s = generate(tmp_path, seed=4, groups=12)
@@ -411,4 +445,5 @@ def test_full_excel_sends_inspections_to_the_municipal_register(tmp_path: Path,
     person_rows = {(src, rid) for src, rs in rows.items() for rid, r in rs.items() if has_person(src, r)}
     assert {(m["source"], m["row_id"]) for m in read_truth(tmp_path, "mentions")} == person_rows
     assert {(m["source"], m["row_id"]) for m in read_truth(tmp_path, "signals")} == {
-        (src, rid) for src in SIGNAL_SOURCES for rid in rows[src]}
+        (src, rid) for src in SIGNAL_SOURCES for rid in rows[src]
+    }

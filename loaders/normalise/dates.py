@@ -20,8 +20,17 @@ __all__ = ["DateError", "parse_date"]
 _ISO = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")
 _EARLIEST_BIRTH = dt.date(1900, 1, 1)
 _TOKEN = re.compile(r"%[dmyYbBHMS]")
-_TOKEN_RE = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%y": r"\d{2}", "%Y": r"\d{4}", "%H": r"\d{1,2}",
-             "%M": r"\d{2}", "%S": r"\d{2}", "%b": r"[^\W\d_]+\.?", "%B": r"[^\W\d_]+"}
+_TOKEN_RE = {
+    "%d": r"\d{1,2}",
+    "%m": r"\d{1,2}",
+    "%y": r"\d{2}",
+    "%Y": r"\d{4}",
+    "%H": r"\d{1,2}",
+    "%M": r"\d{2}",
+    "%S": r"\d{2}",
+    "%b": r"[^\W\d_]+\.?",
+    "%B": r"[^\W\d_]+",
+}
 
 
 class DateError(ValueError):
@@ -33,15 +42,19 @@ def _shape(fmt: str) -> re.Pattern[str]:
     """A regex with the shape of a strptime format, to tell 'impossible' from 'not this format'."""
     out, pos = [], 0
     for match in _TOKEN.finditer(fmt):
-        out.append(re.escape(fmt[pos:match.start()]))
+        out.append(re.escape(fmt[pos : match.start()]))
         out.append(_TOKEN_RE[match.group()])
         pos = match.end()
     out.append(re.escape(fmt[pos:]))
     return re.compile("".join(out) + r"$", re.IGNORECASE)
 
 
-_NUMERIC_TOKEN = {"%d": r"(?P<d>\d{1,2})", "%m": r"(?P<m>\d{1,2})", "%Y": r"(?P<Y>\d{4})",
-                  "%y": r"(?P<y>\d{2})"}
+_NUMERIC_TOKEN = {
+    "%d": r"(?P<d>\d{1,2})",
+    "%m": r"(?P<m>\d{1,2})",
+    "%Y": r"(?P<Y>\d{4})",
+    "%y": r"(?P<y>\d{2})",
+}
 
 
 @lru_cache(maxsize=256)
@@ -52,7 +65,7 @@ def _numeric(fmt: str) -> re.Pattern[str] | None:
         return None
     out, pos = [], 0
     for match in _TOKEN.finditer(fmt):
-        out.append(re.escape(fmt[pos:match.start()]))
+        out.append(re.escape(fmt[pos : match.start()]))
         out.append(_NUMERIC_TOKEN[match.group()])
         pos = match.end()
     out.append(re.escape(fmt[pos:]))
@@ -93,8 +106,9 @@ def _parse(text: str, formats: tuple[str, ...], today: dt.date) -> dt.date:
     raise DateError(f"date {text!r} matches none of the formats {', '.join(formats)}")
 
 
-def parse_date(text: str, formats: tuple[str, ...], *, birth: bool = False,
-               today: dt.date | None = None) -> str:
+def parse_date(
+    text: str, formats: tuple[str, ...], *, birth: bool = False, today: dt.date | None = None
+) -> str:
     """Return ``text`` as an ISO date string, or raise :class:`DateError` saying why not.
 
     Parameters

@@ -29,14 +29,74 @@ from loaders.normalise.text import clean, fold
 
 __all__ = ["PARTICLES", "Name", "match_keys", "parse_full_name", "parse_name_parts", "phonetic"]
 
-PARTICLES: tuple[str, ...] = tuple(sorted({
-    "van", "de", "der", "den", "het", "te", "ter", "ten", "'t", "'s", "d'", "in", "op", "uit",
-    "van de", "van der", "van den", "van het", "van 't", "van 's", "in de", "in den", "in het",
-    "in 't", "op de", "op den", "op het", "op 't", "onder de", "over de", "uit de", "uit den",
-    "uit het", "uit 't", "aan de", "aan den", "aan het", "bij de", "voor de", "voor den",
-    "de la", "de los", "de las", "del", "della", "di", "da", "dos", "das", "do", "du", "la", "le",
-    "von", "von der", "zu", "vom", "el", "al", "bin", "ben",
-}, key=lambda p: (-len(p.split()), -len(p), p)))
+PARTICLES: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "van",
+            "de",
+            "der",
+            "den",
+            "het",
+            "te",
+            "ter",
+            "ten",
+            "'t",
+            "'s",
+            "d'",
+            "in",
+            "op",
+            "uit",
+            "van de",
+            "van der",
+            "van den",
+            "van het",
+            "van 't",
+            "van 's",
+            "in de",
+            "in den",
+            "in het",
+            "in 't",
+            "op de",
+            "op den",
+            "op het",
+            "op 't",
+            "onder de",
+            "over de",
+            "uit de",
+            "uit den",
+            "uit het",
+            "uit 't",
+            "aan de",
+            "aan den",
+            "aan het",
+            "bij de",
+            "voor de",
+            "voor den",
+            "de la",
+            "de los",
+            "de las",
+            "del",
+            "della",
+            "di",
+            "da",
+            "dos",
+            "das",
+            "do",
+            "du",
+            "la",
+            "le",
+            "von",
+            "von der",
+            "zu",
+            "vom",
+            "el",
+            "al",
+            "bin",
+            "ben",
+        },
+        key=lambda p: (-len(p.split()), -len(p), p),
+    )
+)
 _PARTICLE_SET = frozenset(PARTICLES)
 _MAX_PARTICLE_WORDS = max(len(p.split()) for p in PARTICLES)
 _NON_LETTER = re.compile(r"[^a-z]")
@@ -149,18 +209,38 @@ def parse_full_name(text: str) -> Name:
     # The particle starts at the first particle word after the first word.
     for start in range(1, len(words) - 1):
         for size in range(min(_MAX_PARTICLE_WORDS, len(words) - start - 1), 0, -1):
-            candidate = " ".join(fold(w) for w in words[start:start + size])
+            candidate = " ".join(fold(w) for w in words[start : start + size])
             if candidate in _PARTICLE_SET:
-                return Name(" ".join(words[:start]), candidate if candidate.isascii() else
-                            " ".join(w.lower() for w in words[start:start + size]),
-                            " ".join(words[start + size:]))
+                return Name(
+                    " ".join(words[:start]),
+                    candidate
+                    if candidate.isascii()
+                    else " ".join(w.lower() for w in words[start : start + size]),
+                    " ".join(words[start + size :]),
+                )
     return Name(" ".join(words[:-1]), "", words[-1])
 
 
 _PHONETIC_RULES: tuple[tuple[str, str], ...] = (
-    ("sch", "s"), ("ij", "y"), ("ei", "y"), ("ey", "y"), ("ch", "g"), ("ck", "k"), ("ph", "f"),
-    ("th", "t"), ("dt", "t"), ("qu", "kw"), ("q", "k"), ("c", "k"), ("z", "s"), ("v", "f"),
-    ("w", "v"), ("x", "ks"), ("ou", "au"), ("ue", "u"), ("oe", "u"),
+    ("sch", "s"),
+    ("ij", "y"),
+    ("ei", "y"),
+    ("ey", "y"),
+    ("ch", "g"),
+    ("ck", "k"),
+    ("ph", "f"),
+    ("th", "t"),
+    ("dt", "t"),
+    ("qu", "kw"),
+    ("q", "k"),
+    ("c", "k"),
+    ("z", "s"),
+    ("v", "f"),
+    ("w", "v"),
+    ("x", "ks"),
+    ("ou", "au"),
+    ("ue", "u"),
+    ("oe", "u"),
 )
 
 

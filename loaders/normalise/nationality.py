@@ -32,8 +32,7 @@ def _table() -> dict[str, str]:
                 table.setdefault(fold(value), country.alpha_3)
     with _DATA.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            words = [row["dutch_country"], row["dutch_adjective"], row["iso3"],
-                     *row["other"].split("|")]
+            words = [row["dutch_country"], row["dutch_adjective"], row["iso3"], *row["other"].split("|")]
             for word in words:
                 if word:
                     # The file wins over pycountry names (e.g. "Congo" variants).

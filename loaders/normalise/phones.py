@@ -21,8 +21,18 @@ __all__ = ["normalise_phone"]
 _SEPARATORS = re.compile(r"[\s\-./()\u00a0]")
 _INTERNATIONAL = re.compile(r"^(?:\+|00)([1-9]\d{6,16})$")
 _NATIONAL = re.compile(r"^0([1-9]\d{5,12})$")
-_TYPES = ("fixed_line", "mobile", "toll_free", "premium_rate", "shared_cost", "personal_number",
-          "voip", "pager", "uan", "voicemail")
+_TYPES = (
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "personal_number",
+    "voip",
+    "pager",
+    "uan",
+    "voicemail",
+)
 Desc = tuple[frozenset[int], re.Pattern[str]]  # possible lengths (empty: any), pattern
 
 

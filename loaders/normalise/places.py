@@ -122,8 +122,9 @@ class PlaceIndex:
         hits: list[tuple[int, str, str]] = []
         for length in range(len(key) - allowed, len(key) + allowed + 1):
             keys, codes_of = self.by_length.get(length, ((), ()))
-            for key_hit, distance, index in process.extract(key, keys, scorer=OSA.distance,
-                                                            score_cutoff=allowed, limit=20):
+            for key_hit, distance, index in process.extract(
+                key, keys, scorer=OSA.distance, score_cutoff=allowed, limit=20
+            ):
                 hits.append((int(distance), codes_of[index], key_hit))
         same_start = [hit for hit in hits if hit[2][:1] == key[:1]]
         if not same_start:

@@ -50,6 +50,6 @@ def normalise_plate(text: str) -> str:
         raise ValueError(f"{text.strip()!r} is not a Dutch licence plate (no sidecode fits)")
     parts, pos = [], 0
     for size in groups:
-        parts.append(compact[pos:pos + size])
+        parts.append(compact[pos : pos + size])
         pos += size
     return "-".join(parts)

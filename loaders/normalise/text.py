@@ -17,8 +17,22 @@ _SPACES = re.compile(r"\s+")
 # Quotes people type instead of the apostrophe in 's-Hertogenbosch, 't Zandt, d'Oliveira.
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "`": "'", "\u00b4": "'", "\u02bc": "'"})
 # Letters that do not decompose into base letter + accent under NFD.
-_SPECIAL = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
-                          "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i"})
+_SPECIAL = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ı": "i",
+    }
+)
 
 
 def clean(text: str) -> str:
@@ -73,5 +87,5 @@ def fold_place(text: str) -> str:
     folded = _PLACE_PUNCT.sub(" ", fold(text))
     folded = _SPACES.sub(" ", folded).strip()
     if folded.startswith("gemeente "):
-        folded = folded[len("gemeente "):]
+        folded = folded[len("gemeente ") :]
     return _S_PREFIX.sub(lambda m: f"'{m.group(1)} ", folded)

@@ -98,8 +98,14 @@ def register(app: typer.Typer) -> None:
 
 
 def _bar(console: Console) -> tuple[Progress, Callable[[str, int, int | None], None]]:
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,}"),
-                   TimeElapsedColumn(), console=console, transient=False)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
     tasks: dict[str, TaskID] = {}
 
     def progress(stage: str, done: int, total: int | None) -> None:
@@ -110,8 +116,15 @@ def _bar(console: Console) -> tuple[Progress, Callable[[str, int, int | None], N
     return bar, progress
 
 
-def _initial_import(paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None,
-                    home: Path | None, console: Console) -> LoadSummary:
+def _initial_import(
+    paths: list[Path],
+    store: str,
+    mapping: Path | None,
+    key: Any,
+    rejects: Path | None,
+    home: Path | None,
+    console: Console,
+) -> LoadSummary:
     from netanalysis.initial_import import initial_import
 
     if "://" not in store:
@@ -121,12 +134,21 @@ def _initial_import(paths: list[Path], store: str, mapping: Path | None, key: An
         )
     bar, progress = _bar(console)
     with bar:
-        return initial_import(list(paths), mapping, key, store=store, home=home, rejects_path=rejects,
-                              progress=progress, server_progress=lambda line: console.print(line))
+        return initial_import(
+            list(paths),
+            mapping,
+            key,
+            store=store,
+            home=home,
+            rejects_path=rejects,
+            progress=progress,
+            server_progress=lambda line: console.print(line),
+        )
 
 
-def _online(paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None,
-            console: Console) -> LoadSummary:
+def _online(
+    paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None, console: Console
+) -> LoadSummary:
     graph_store = open_store(store)
     try:
         bar, progress = _bar(console)

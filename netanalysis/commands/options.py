@@ -40,6 +40,7 @@ StabilityRuns = Annotated[
     typer.Option("--stability-runs", help="Group detection: re-runs behind the stability figure (0: skip)."),
 ]
 
+
 def read_store_graph(store: str, date_from: str | None, date_to: str | None) -> nx.MultiDiGraph:
     """The analysis graph of ``store`` within the observation window; a missing embedded store
     file is a ConfigError (opening it would create an empty one)."""

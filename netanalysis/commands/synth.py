@@ -16,14 +16,19 @@ def register(app: typer.Typer) -> None:
     @app.command("synth")
     def synth(
         out: Annotated[Path, typer.Option("--out", help="Folder for sources/, sources.yaml and truth/.")],
-        seed: Annotated[int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")]
-        = 2024,
-        groups: Annotated[int, typer.Option(
-            "--groups", help="Planted perpetrator groups (half cross-regional).")] = 20,
-        noise: Annotated[float, typer.Option(
-            "--noise", help="Noise level: 0 none, 0.1 default, 0.3 high.")] = 0.1,
-        rows: Annotated[int | None, typer.Option(
-            "--rows", help="Instead of --groups: plant groups until this many rows exist.")] = None,
+        seed: Annotated[
+            int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
+        ] = 2024,
+        groups: Annotated[
+            int, typer.Option("--groups", help="Planted perpetrator groups (half cross-regional).")
+        ] = 20,
+        noise: Annotated[
+            float, typer.Option("--noise", help="Noise level: 0 none, 0.1 default, 0.3 high.")
+        ] = 0.1,
+        rows: Annotated[
+            int | None,
+            typer.Option("--rows", help="Instead of --groups: plant groups until this many rows exist."),
+        ] = None,
     ) -> None:
         """Generate synthetic case and signal records with planted cross-regional groups."""
         from netanalysis.synth import generate
@@ -32,7 +37,9 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"wrote {s.total_rows} rows ({s.person_rows} describe a person) to {out}")
         for source, n in s.rows.items():
             typer.echo(f"  {source:<24}{n:>10}")
-        typer.echo(f"groups: {s.groups} ({s.cross_regional_groups} cross-regional), "
-                   f"lone offenders: {s.lone_offenders}, persons: {s.persons}, victim moves: {s.movements}")
+        typer.echo(
+            f"groups: {s.groups} ({s.cross_regional_groups} cross-regional), "
+            f"lone offenders: {s.lone_offenders}, persons: {s.persons}, victim moves: {s.movements}"
+        )
         typer.echo(f"signals: {s.signals} ({s.group_signals} belong to a group, {s.orphan_signals} orphan)")
         typer.echo("noise: " + ", ".join(f"{k} {v}" for k, v in s.noise_counts.items()))

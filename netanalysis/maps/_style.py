@@ -38,6 +38,7 @@ def rel_style(rel: str) -> dict[str, Any]:
     is drawn grey and dashed, and still gets a legend line with its name."""
     return REL_STYLE.get(rel, {"color": "#aaaaaa", "dashes": True, "text": rel.lower().replace("_", " ")})
 
+
 LABEL_STYLE: dict[str, dict[str, Any]] = {
     "Case": {"shape": "square", "color": "#555555", "size": 12, "text": "case"},
     "Signal": {"shape": "triangle", "color": "#bcbd22", "size": 11, "text": "signal"},

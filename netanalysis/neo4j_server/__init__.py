@@ -803,23 +803,40 @@ IMPORT_OFF_HEAP = "4g"
 
 
 def _import_command(java: str, lib: Path, files: ImportFiles, heap: str, off_heap: str) -> list[str]:
-    cmd = [java, f"-Xmx{heap}", *JVM_OPTIONS, "-cp", f"{lib}/*", ADMIN_CLASS, "database", "import", "full",
-           # The database first: --nodes and --relationships take every later word as a file.
-           "neo4j", "--overwrite-destination=true",
-           # Any bad entry aborts the import: nothing is dropped silently.
-           "--bad-tolerance=0", "--skip-bad-relationships=false", "--skip-duplicate-nodes=false",
-           "--strict=true",
-           # Values are written exactly: no trimming, "" is an empty string, never null.
-           "--trim-strings=false", "--ignore-empty-strings=false", "--ignore-extra-columns=false",
-           f"--array-delimiter=U+{ord(files.array_delimiter):04X}",
-           f"--max-off-heap-memory={off_heap}",
-           f"--report-file={files.report_file}",
-           # Without it a failure says only "Error importing csv file"; the cause is what helps.
-           "--verbose",
-           "--threads=2"]
+    cmd = [
+        java,
+        f"-Xmx{heap}",
+        *JVM_OPTIONS,
+        "-cp",
+        f"{lib}/*",
+        ADMIN_CLASS,
+        "database",
+        "import",
+        "full",
+        # The database first: --nodes and --relationships take every later word as a file.
+        "neo4j",
+        "--overwrite-destination=true",
+        # Any bad entry aborts the import: nothing is dropped silently.
+        "--bad-tolerance=0",
+        "--skip-bad-relationships=false",
+        "--skip-duplicate-nodes=false",
+        "--strict=true",
+        # Values are written exactly: no trimming, "" is an empty string, never null.
+        "--trim-strings=false",
+        "--ignore-empty-strings=false",
+        "--ignore-extra-columns=false",
+        f"--array-delimiter=U+{ord(files.array_delimiter):04X}",
+        f"--max-off-heap-memory={off_heap}",
+        f"--report-file={files.report_file}",
+        # Without it a failure says only "Error importing csv file"; the cause is what helps.
+        "--verbose",
+        "--threads=2",
+    ]
     if files.multiline:
-        cmd += ["--multiline-fields-format=v2",
-                "--multiline-fields=" + ",".join(str(p) for p in files.multiline)]
+        cmd += [
+            "--multiline-fields-format=v2",
+            "--multiline-fields=" + ",".join(str(p) for p in files.multiline),
+        ]
     cmd += [f"--nodes={label}={path}" for label, path in files.nodes]
     cmd += [f"--relationships={rel_type}={path}" for rel_type, path in files.relationships]
     return cmd
@@ -897,8 +914,15 @@ def import_full(
             progress("importing with neo4j-admin database import full")
         try:
             with open(log, "wb") as out:
-                done = subprocess.run(cmd, env=env, cwd=where, stdin=subprocess.DEVNULL, stdout=out,
-                                      stderr=subprocess.STDOUT, check=False)
+                done = subprocess.run(
+                    cmd,
+                    env=env,
+                    cwd=where,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
             code: int | None = done.returncode
         except OSError as exc:
             code, failure = None, f"could not run {java}: {exc}"

@@ -66,8 +66,15 @@ class SynthSummary:
 class _Emitter:
     """Per-source shuffle buffers in front of the writers: rows of a group do not sit together."""
 
-    def __init__(self, folder: Path, truth: TruthWriter, rng: random.Random, noise: NoiseModel,
-                 buffer_rows: int, summary: SynthSummary) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        truth: TruthWriter,
+        rng: random.Random,
+        noise: NoiseModel,
+        buffer_rows: int,
+        summary: SynthSummary,
+    ) -> None:
         geo = geography()
         self.writers = {s: SourceWriter(s, folder, geo, random.Random(rng.getrandbits(64))) for s in SOURCES}
         self.buffers: dict[str, list[list[Event]]] = {s: [] for s in SOURCES}
@@ -111,8 +118,9 @@ class _Emitter:
         summary = self.summary
         for ev in block:
             row_id = writer.next_row_id()
-            kinds = self.noise.draw(person=ev.person is not None, csv_file=writer.is_csv,
-                                    protected=ev.protected)
+            kinds = self.noise.draw(
+                person=ev.person is not None, csv_file=writer.is_csv, protected=ev.protected
+            )
             applied = writer.write(ev, row_id, kinds)
             self.noise.record(applied)
             if ev.person is not None:
@@ -134,8 +142,14 @@ class _Emitter:
         self.summary.rows = {s: self.writers[s].count for s in SOURCES}
 
 
-def generate(out_dir: str | Path, seed: int = 2024, groups: int = 20, noise: float = 0.1,
-             rows: int | None = None, buffer_rows: int = 20_000) -> SynthSummary:
+def generate(
+    out_dir: str | Path,
+    seed: int = 2024,
+    groups: int = 20,
+    noise: float = 0.1,
+    rows: int | None = None,
+    buffer_rows: int = 20_000,
+) -> SynthSummary:
     """Write a synthetic data set with planted groups and its ground truth.
 
     Parameters
@@ -187,13 +201,25 @@ def generate(out_dir: str | Path, seed: int = 2024, groups: int = 20, noise: flo
             k = 0
             lone_n = 0
             while (k < groups) if rows is None else (sum(emitter.enqueued.values()) < rows):
-                _record(emitter, truth, summary, world.plant_group(
-                    f"G{k + 1:04d}", lone=False, cross=k % 2 == 0,
-                    force_shared=SHARED_KINDS[(k // 2) % len(SHARED_KINDS)]))
+                _record(
+                    emitter,
+                    truth,
+                    summary,
+                    world.plant_group(
+                        f"G{k + 1:04d}",
+                        lone=False,
+                        cross=k % 2 == 0,
+                        force_shared=SHARED_KINDS[(k // 2) % len(SHARED_KINDS)],
+                    ),
+                )
                 if k % 3 == 1:
                     lone_n += 1
-                    _record(emitter, truth, summary, world.plant_group(
-                        f"L{lone_n:04d}", lone=True, cross=False, force_shared=None))
+                    _record(
+                        emitter,
+                        truth,
+                        summary,
+                        world.plant_group(f"L{lone_n:04d}", lone=True, cross=False, force_shared=None),
+                    )
                 _record(emitter, truth, summary, world.plant_orphans(world_rng.randint(1, 3)))
                 k += 1
             emitter.flush()

@@ -13,8 +13,14 @@ from __future__ import annotations
 import random
 from math import gcd
 
-__all__ = ["BANKS", "IdentifierFactory", "iban_check_digits", "iban_notation", "phone_notation",
-           "plate_notation"]
+__all__ = [
+    "BANKS",
+    "IdentifierFactory",
+    "iban_check_digits",
+    "iban_notation",
+    "phone_notation",
+    "plate_notation",
+]
 
 BANKS: tuple[str, ...] = ("ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ", "RBRB")
 _PLATE_LETTERS = "BDFGHJKLNPRSTVXZ"  # letters used on current Dutch plates (no vowels, C, M, Q, W, Y)
@@ -134,7 +140,7 @@ def phone_notation(rng: random.Random, e164: str) -> str:
         return "00" + e164[1:]
     body = e164[1:]
     cc = next(c for c in ("359", "40", "48", "36") if body.startswith(c))
-    rest = body[len(cc):]
+    rest = body[len(cc) :]
     return f"+{cc} {rest[:3]} {rest[3:6]} {rest[6:]}".rstrip()
 
 
@@ -156,5 +162,5 @@ def iban_notation(rng: random.Random, iban: str) -> str:
     if r < 3:
         return iban
     if r < 5:
-        return " ".join(iban[i:i + 4] for i in range(0, len(iban), 4))
+        return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
     return iban.lower()

@@ -16,14 +16,76 @@ __all__ = ["NAME_PARTS", "NATIONALITIES", "PARTICLES", "make_name", "spelling_va
 #                                     surname stems, surname endings m, surname endings f)
 NAME_PARTS: dict[str, tuple[tuple[str, ...], ...]] = {
     "NLD": (
-        ("Jan", "Piet", "Kees", "Wim", "Hen", "Gert", "Ruud", "Dirk", "Bas", "Tijs", "Maar", "Joos",
-         "Rem", "Daan", "Lars", "Bram", "Stijn", "Koen", "Sjoerd", "Frits"),
-        ("An", "Mar", "Lie", "Fleur", "Ev", "Saar", "Nien", "Lot", "Jo", "Rie", "Dien", "Mir", "El",
-         "Ing", "Wil", "Gee", "Tes", "Noor", "Ma", "Fem"),
+        (
+            "Jan",
+            "Piet",
+            "Kees",
+            "Wim",
+            "Hen",
+            "Gert",
+            "Ruud",
+            "Dirk",
+            "Bas",
+            "Tijs",
+            "Maar",
+            "Joos",
+            "Rem",
+            "Daan",
+            "Lars",
+            "Bram",
+            "Stijn",
+            "Koen",
+            "Sjoerd",
+            "Frits",
+        ),
+        (
+            "An",
+            "Mar",
+            "Lie",
+            "Fleur",
+            "Ev",
+            "Saar",
+            "Nien",
+            "Lot",
+            "Jo",
+            "Rie",
+            "Dien",
+            "Mir",
+            "El",
+            "Ing",
+            "Wil",
+            "Gee",
+            "Tes",
+            "Noor",
+            "Ma",
+            "Fem",
+        ),
         ("", "je", "ke", "o", "ert", "ien", "us", "ko", "mer", "tse"),
         ("ke", "na", "ne", "tje", "a", "ly", "nie", "lien", "mijn", "ja"),
-        ("Berg", "Dijk", "Veld", "Hout", "Broek", "Molen", "Vis", "Bakk", "Smed", "Hoek", "Bos",
-         "Wiel", "Lind", "Meer", "Horst", "Kamp", "Leeuw", "Brink", "Graaf", "Water", "Pol", "Zand"),
+        (
+            "Berg",
+            "Dijk",
+            "Veld",
+            "Hout",
+            "Broek",
+            "Molen",
+            "Vis",
+            "Bakk",
+            "Smed",
+            "Hoek",
+            "Bos",
+            "Wiel",
+            "Lind",
+            "Meer",
+            "Horst",
+            "Kamp",
+            "Leeuw",
+            "Brink",
+            "Graaf",
+            "Water",
+            "Pol",
+            "Zand",
+        ),
         ("", "er", "man", "stra", "ink", "ing", "ers", "hof", "kamp", "sma", "ema", "huis", "land"),
         (),
     ),
@@ -109,9 +171,25 @@ def make_name(rng: random.Random, nationality: str, gender: str) -> tuple[str, s
     return first, particle, last
 
 
-_SWAPS = (("ij", "y"), ("y", "ij"), ("ou", "au"), ("au", "ou"), ("ch", "g"), ("ks", "x"), ("c", "k"),
-          ("k", "c"), ("ph", "f"), ("ee", "e"), ("oo", "o"), ("ie", "i"), ("sz", "s"), ("é", "e"),
-          ("á", "a"), ("ó", "o"), ("dt", "t"))
+_SWAPS = (
+    ("ij", "y"),
+    ("y", "ij"),
+    ("ou", "au"),
+    ("au", "ou"),
+    ("ch", "g"),
+    ("ks", "x"),
+    ("c", "k"),
+    ("k", "c"),
+    ("ph", "f"),
+    ("ee", "e"),
+    ("oo", "o"),
+    ("ie", "i"),
+    ("sz", "s"),
+    ("é", "e"),
+    ("á", "a"),
+    ("ó", "o"),
+    ("dt", "t"),
+)
 
 
 def spelling_variant(rng: random.Random, name: str) -> str:
@@ -125,9 +203,9 @@ def spelling_variant(rng: random.Random, name: str) -> str:
     i = rng.randrange(1, len(name) - 1)
     op = rng.randrange(3)
     if op == 0:
-        out = name[:i] + name[i + 1] + name[i] + name[i + 2:]
+        out = name[:i] + name[i + 1] + name[i] + name[i + 2 :]
     elif op == 1:
-        out = name[:i] + name[i + 1:]
+        out = name[:i] + name[i + 1 :]
     else:
         out = name[:i] + name[i] + name[i:]
     return out if out != name else name + "e"

@@ -60,7 +60,9 @@ class NoiseModel:
         # (person, csv_file, protected) -> eligible (kind, rate) pairs, computed once
         self._eligible_rates = {
             (a, b, c): [(k, self.rates[k]) for k in NOISE_KINDS if self._eligible(k, a, b, c)]
-            for a in (False, True) for b in (False, True) for c in (False, True)
+            for a in (False, True)
+            for b in (False, True)
+            for c in (False, True)
         }
 
     def draw(self, *, person: bool, csv_file: bool, protected: bool) -> list[str]:
@@ -73,8 +75,11 @@ class NoiseModel:
             if rnd() < rate and _EXCLUSIVE.get(kind) not in chosen:
                 chosen.append(kind)
         for kind in self.unseen:
-            if kind not in chosen and self._eligible(kind, person, csv_file, protected) \
-                    and _EXCLUSIVE.get(kind) not in chosen:
+            if (
+                kind not in chosen
+                and self._eligible(kind, person, csv_file, protected)
+                and _EXCLUSIVE.get(kind) not in chosen
+            ):
                 chosen.append(kind)
                 break
         return chosen

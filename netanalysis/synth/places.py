@@ -22,8 +22,24 @@ REFERENCE_DIR = Path(__file__).resolve().parents[2] / "loaders" / "reference"
 
 # Cities that carry more of the (synthetic) activity, as real case loads do.
 BIG_CITIES: tuple[str, ...] = (
-    "GM0363", "GM0599", "GM0518", "GM0344", "GM0772", "GM0796", "GM0855", "GM0014", "GM0153",
-    "GM0202", "GM0268", "GM0935", "GM0034", "GM0758", "GM0392", "GM0193", "GM0546", "GM0505",
+    "GM0363",
+    "GM0599",
+    "GM0518",
+    "GM0344",
+    "GM0772",
+    "GM0796",
+    "GM0855",
+    "GM0014",
+    "GM0153",
+    "GM0202",
+    "GM0268",
+    "GM0935",
+    "GM0034",
+    "GM0758",
+    "GM0392",
+    "GM0193",
+    "GM0546",
+    "GM0505",
 )
 
 # Aliases that are bare names of villages elsewhere too (see loaders/reference/README.md, Gaps):
@@ -99,8 +115,11 @@ class Geography:
         for _ in range(50):
             cand = f"{rng.choice(heads)}{rng.choice(stems)}{rng.choice(tails)}"
             # Far from every real name, so that a tolerant reader cannot match it to one.
-            if fold(cand) not in self.known and process.extractOne(
-                    fold(cand), self._known_list, scorer=fuzz.ratio, score_cutoff=75) is None:
+            if (
+                fold(cand) not in self.known
+                and process.extractOne(fold(cand), self._known_list, scorer=fuzz.ratio, score_cutoff=75)
+                is None
+            ):
                 return cand
         return "Plaats Onbekend-" + str(rng.randrange(100, 999))
 
@@ -142,8 +161,13 @@ def geography() -> Geography:
     towns: dict[str, list[str]] = {}
     for p in place_rows:
         f = fold(p["place"])
-        if (p["ambiguous"] != "false" or p["kind"] != "woonplaats" or len(place_count[f]) != 1
-                or f in alias_folds or (f in name_folds and p["place"] != name[p["code"]])):
+        if (
+            p["ambiguous"] != "false"
+            or p["kind"] != "woonplaats"
+            or len(place_count[f]) != 1
+            or f in alias_folds
+            or (f in name_folds and p["place"] != name[p["code"]])
+        ):
             continue
         if p["place"] == name[p["code"]] or not _cp1252(p["place"]):
             continue

@@ -35,59 +35,146 @@ SIGNAL_SOURCES: tuple[str, ...] = ("gemeente_signalen", "inspectie_arbeid")
 # municipal register instead (see data_samples/README.md).
 EXCEL_MAX_ROWS = 1_048_575
 
-_NAT_ADJ = {"NLD": "Nederlandse", "ROU": "Roemeense", "BGR": "Bulgaarse", "POL": "Poolse",
-            "NGA": "Nigeriaanse", "HUN": "Hongaarse", "MAR": "Marokkaanse", "VNM": "Vietnamese"}
-_NAT_COUNTRY = {"NLD": "Nederland", "ROU": "Roemenië", "BGR": "Bulgarije", "POL": "Polen",
-                "NGA": "Nigeria", "HUN": "Hongarije", "MAR": "Marokko", "VNM": "Vietnam"}
-_NAT_ISO2 = {"NLD": "NL", "ROU": "RO", "BGR": "BG", "POL": "PL", "NGA": "NG", "HUN": "HU", "MAR": "MA",
-             "VNM": "VN"}
+_NAT_ADJ = {
+    "NLD": "Nederlandse",
+    "ROU": "Roemeense",
+    "BGR": "Bulgaarse",
+    "POL": "Poolse",
+    "NGA": "Nigeriaanse",
+    "HUN": "Hongaarse",
+    "MAR": "Marokkaanse",
+    "VNM": "Vietnamese",
+}
+_NAT_COUNTRY = {
+    "NLD": "Nederland",
+    "ROU": "Roemenië",
+    "BGR": "Bulgarije",
+    "POL": "Polen",
+    "NGA": "Nigeria",
+    "HUN": "Hongarije",
+    "MAR": "Marokko",
+    "VNM": "Vietnam",
+}
+_NAT_ISO2 = {
+    "NLD": "NL",
+    "ROU": "RO",
+    "BGR": "BG",
+    "POL": "PL",
+    "NGA": "NG",
+    "HUN": "HU",
+    "MAR": "MA",
+    "VNM": "VN",
+}
 
 _POLITIE_ROLE = {"suspect": "Verdachte", "victim": "Slachtoffer"}
 _POLITIE_EXPL = {"sexual": "seksueel", "labour": "arbeid", "criminal": "crimineel"}
 _GEM_ROLE = {"victim": "mogelijk slachtoffer", "suspect": "mogelijke dader", "signalled": "betrokkene"}
-_GEM_EXPL = {"sexual": "seksuele uitbuiting", "labour": "arbeidsuitbuiting",
-             "criminal": "criminele uitbuiting"}
-_GEM_REPORTERS = ("Toezicht & Handhaving", "Wijkteam", "Zorgcoördinator mensenhandel", "Leerplicht",
-                  "Burger (anoniem)", "GGD", "Afdeling Burgerzaken", "Bibob-team")
+_GEM_EXPL = {
+    "sexual": "seksuele uitbuiting",
+    "labour": "arbeidsuitbuiting",
+    "criminal": "criminele uitbuiting",
+}
+_GEM_REPORTERS = (
+    "Toezicht & Handhaving",
+    "Wijkteam",
+    "Zorgcoördinator mensenhandel",
+    "Leerplicht",
+    "Burger (anoniem)",
+    "GGD",
+    "Afdeling Burgerzaken",
+    "Bibob-team",
+)
 _GRADES = ("B2", "B3", "C2", "C3", "D3", "C4")
 _INS_ROLE = {"suspect": "Werkgever", "victim": "Werknemer", "signalled": "Aangetroffen persoon"}
 _INS_EXPL = dict(_GEM_EXPL)
-_CM_EXPL = {"sexual": "Seksuele uitbuiting", "labour": "Arbeidsuitbuiting",
-            "criminal": "Criminele uitbuiting"}
-_CM_REPORTERS = ("Politie", "KMar", "Zorgcoördinator", "Nederlandse Arbeidsinspectie", "Hulpverlening",
-                 "Advocatuur", "Zelfmelder", "Gemeente")
+_CM_EXPL = {
+    "sexual": "Seksuele uitbuiting",
+    "labour": "Arbeidsuitbuiting",
+    "criminal": "Criminele uitbuiting",
+}
+_CM_REPORTERS = (
+    "Politie",
+    "KMar",
+    "Zorgcoördinator",
+    "Nederlandse Arbeidsinspectie",
+    "Hulpverlening",
+    "Advocatuur",
+    "Zelfmelder",
+    "Gemeente",
+)
 _CM_GENDER = {"M": "man", "V": "vrouw"}
 
 _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "politie_zaken": (
-        ("Regelnummer", "row_id"), ("Zaaknummer", "case_id"), ("Rol", "role"), ("Voornaam", "first_name"),
-        ("Tussenvoegsel", "name_particle"), ("Achternaam", "last_name"), ("Geslacht", "gender"),
-        ("Geboortedatum", "birth_date"), ("Nationaliteit", "nationality"), ("Telefoon", "phone"),
-        ("Kenteken", "plate"), ("IBAN", "iban"), ("Plaats", "municipality"), ("Postcode", "postcode"),
-        ("Locatie", "premises_name"), ("Soort locatie", "premises_kind"),
-        ("Uitbuitingsvorm", "exploitation_type"), ("Datum feit", "observed_on"),
+        ("Regelnummer", "row_id"),
+        ("Zaaknummer", "case_id"),
+        ("Rol", "role"),
+        ("Voornaam", "first_name"),
+        ("Tussenvoegsel", "name_particle"),
+        ("Achternaam", "last_name"),
+        ("Geslacht", "gender"),
+        ("Geboortedatum", "birth_date"),
+        ("Nationaliteit", "nationality"),
+        ("Telefoon", "phone"),
+        ("Kenteken", "plate"),
+        ("IBAN", "iban"),
+        ("Plaats", "municipality"),
+        ("Postcode", "postcode"),
+        ("Locatie", "premises_name"),
+        ("Soort locatie", "premises_kind"),
+        ("Uitbuitingsvorm", "exploitation_type"),
+        ("Datum feit", "observed_on"),
     ),
     "gemeente_signalen": (
-        ("Signaalnummer", "row_id"), ("Datum melding", "observed_on"), ("Gemeente", "municipality"),
-        ("Locatie / adres", "premises_name"), ("Type locatie", "premises_kind"), ("Postcode", "postcode"),
-        ("Naam betrokkene", "full_name"), ("Rol betrokkene", "role"), ("Geboortedatum", "birth_date"),
-        ("Nationaliteit", "nationality"), ("Telefoonnummer", "phone"), ("Kenteken", "plate"),
-        ("Soort uitbuiting", "exploitation_type"), ("Melder", "reported_by"),
-        ("Betrouwbaarheid", "reliability"), ("Zaaknummer", "case_id"),
+        ("Signaalnummer", "row_id"),
+        ("Datum melding", "observed_on"),
+        ("Gemeente", "municipality"),
+        ("Locatie / adres", "premises_name"),
+        ("Type locatie", "premises_kind"),
+        ("Postcode", "postcode"),
+        ("Naam betrokkene", "full_name"),
+        ("Rol betrokkene", "role"),
+        ("Geboortedatum", "birth_date"),
+        ("Nationaliteit", "nationality"),
+        ("Telefoonnummer", "phone"),
+        ("Kenteken", "plate"),
+        ("Soort uitbuiting", "exploitation_type"),
+        ("Melder", "reported_by"),
+        ("Betrouwbaarheid", "reliability"),
+        ("Zaaknummer", "case_id"),
     ),
     "inspectie_arbeid": (
-        ("Volgnummer", "row_id"), ("Inspectienummer", "signal_id"), ("Inspectiedatum", "observed_on"),
-        ("Bedrijfsnaam", "premises_name"), ("Sector", "premises_kind"), ("Vestigingsplaats", "municipality"),
-        ("Postcode", "postcode"), ("Hoedanigheid", "role"), ("Voornamen", "first_name"),
-        ("Voorvoegsel", "name_particle"), ("Geslachtsnaam", "last_name"), ("Geslacht", "gender"),
-        ("Geboortedatum", "birth_date"), ("Nationaliteit", "nationality"), ("Mobiel nummer", "phone"),
-        ("Kenteken voertuig", "plate"), ("Rekeningnummer", "iban"), ("Indicatie", "exploitation_type"),
+        ("Volgnummer", "row_id"),
+        ("Inspectienummer", "signal_id"),
+        ("Inspectiedatum", "observed_on"),
+        ("Bedrijfsnaam", "premises_name"),
+        ("Sector", "premises_kind"),
+        ("Vestigingsplaats", "municipality"),
+        ("Postcode", "postcode"),
+        ("Hoedanigheid", "role"),
+        ("Voornamen", "first_name"),
+        ("Voorvoegsel", "name_particle"),
+        ("Geslachtsnaam", "last_name"),
+        ("Geslacht", "gender"),
+        ("Geboortedatum", "birth_date"),
+        ("Nationaliteit", "nationality"),
+        ("Mobiel nummer", "phone"),
+        ("Kenteken voertuig", "plate"),
+        ("Rekeningnummer", "iban"),
+        ("Indicatie", "exploitation_type"),
     ),
     "comensha_registraties": (
-        ("Registratienummer", "row_id"), ("Registratiedatum", "observed_on"), ("Status", "role"),
-        ("Naam", "full_name"), ("Geboortedatum", "birth_date"), ("Geslacht", "gender"),
-        ("Nationaliteit", "nationality"), ("Telefoon", "phone"), ("Gemeente verblijf", "municipality"),
-        ("Gemeld door", "reported_by"), ("Vorm uitbuiting", "exploitation_type"),
+        ("Registratienummer", "row_id"),
+        ("Registratiedatum", "observed_on"),
+        ("Status", "role"),
+        ("Naam", "full_name"),
+        ("Geboortedatum", "birth_date"),
+        ("Geslacht", "gender"),
+        ("Nationaliteit", "nationality"),
+        ("Telefoon", "phone"),
+        ("Gemeente verblijf", "municipality"),
+        ("Gemeld door", "reported_by"),
+        ("Vorm uitbuiting", "exploitation_type"),
     ),
 }
 
@@ -98,6 +185,7 @@ def _inverse(d: dict[str, str]) -> dict[str, str]:
 
 def mapping() -> dict[str, Any]:
     """The ``sources.yaml`` content (docs/mapping-format.md) describing the four sources."""
+
     def columns(name: str) -> dict[str, str]:
         return dict(_COLUMNS[name])
 
@@ -105,39 +193,76 @@ def mapping() -> dict[str, Any]:
         "version": 1,
         "sources": [
             {
-                "name": "politie_zaken", "kind": "case", "files": ["politie_zaken*.csv"], "format": "csv",
-                "encoding": "utf-8-sig", "delimiter": ";", "legal_basis": "Wpg art. 9", "reliability": "A1",
-                "date_formats": ["%d-%m-%Y"], "columns": columns("politie_zaken"),
-                "values": {"role": _inverse(_POLITIE_ROLE), "exploitation_type": _inverse(_POLITIE_EXPL),
-                           "nationality": _inverse(_NAT_ADJ)},
+                "name": "politie_zaken",
+                "kind": "case",
+                "files": ["politie_zaken*.csv"],
+                "format": "csv",
+                "encoding": "utf-8-sig",
+                "delimiter": ";",
+                "legal_basis": "Wpg art. 9",
+                "reliability": "A1",
+                "date_formats": ["%d-%m-%Y"],
+                "columns": columns("politie_zaken"),
+                "values": {
+                    "role": _inverse(_POLITIE_ROLE),
+                    "exploitation_type": _inverse(_POLITIE_EXPL),
+                    "nationality": _inverse(_NAT_ADJ),
+                },
                 "required": ["row_id", "role", "observed_on"],
             },
             {
-                "name": "gemeente_signalen", "kind": "signal", "files": ["gemeente_signalen*.csv"],
-                "format": "csv", "encoding": "cp1252", "delimiter": ",", "legal_basis": "Wpg art. 19",
-                "reliability": "C3", "date_formats": ["%d/%m/%y"], "columns": columns("gemeente_signalen"),
-                "values": {"role": _inverse(_GEM_ROLE), "exploitation_type": _inverse(_GEM_EXPL),
-                           "nationality": _inverse(_NAT_COUNTRY)},
+                "name": "gemeente_signalen",
+                "kind": "signal",
+                "files": ["gemeente_signalen*.csv"],
+                "format": "csv",
+                "encoding": "cp1252",
+                "delimiter": ",",
+                "legal_basis": "Wpg art. 19",
+                "reliability": "C3",
+                "date_formats": ["%d/%m/%y"],
+                "columns": columns("gemeente_signalen"),
+                "values": {
+                    "role": _inverse(_GEM_ROLE),
+                    "exploitation_type": _inverse(_GEM_EXPL),
+                    "nationality": _inverse(_NAT_COUNTRY),
+                },
                 "required": ["row_id", "observed_on"],
             },
             {
-                "name": "inspectie_arbeid", "kind": "signal", "files": ["inspectie_arbeid*.xlsx"],
-                "format": "excel", "encoding": "auto", "delimiter": "auto", "sheet": "Inspecties",
-                "legal_basis": "Wpg art. 20", "reliability": "B2",
+                "name": "inspectie_arbeid",
+                "kind": "signal",
+                "files": ["inspectie_arbeid*.xlsx"],
+                "format": "excel",
+                "encoding": "auto",
+                "delimiter": "auto",
+                "sheet": "Inspecties",
+                "legal_basis": "Wpg art. 20",
+                "reliability": "B2",
                 "date_formats": ["%d-%m-%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S"],
                 "columns": columns("inspectie_arbeid"),
-                "values": {"role": _inverse(_INS_ROLE), "exploitation_type": _inverse(_INS_EXPL),
-                           "nationality": _inverse(_NAT_ISO2)},
+                "values": {
+                    "role": _inverse(_INS_ROLE),
+                    "exploitation_type": _inverse(_INS_EXPL),
+                    "nationality": _inverse(_NAT_ISO2),
+                },
                 "required": ["row_id", "observed_on"],
             },
             {
-                "name": "comensha_registraties", "kind": "victim_registration",
-                "files": ["comensha_registraties*.csv"], "format": "csv", "encoding": "utf-8",
-                "delimiter": ";", "legal_basis": "Wpg art. 20", "reliability": "B2",
-                "date_formats": ["%d-%m-%Y"], "columns": columns("comensha_registraties"),
-                "values": {"role": {"Mogelijk slachtoffer": "victim", "Slachtoffer": "victim"},
-                           "exploitation_type": _inverse(_CM_EXPL),
-                           "gender": {"man": "m", "vrouw": "f"}},
+                "name": "comensha_registraties",
+                "kind": "victim_registration",
+                "files": ["comensha_registraties*.csv"],
+                "format": "csv",
+                "encoding": "utf-8",
+                "delimiter": ";",
+                "legal_basis": "Wpg art. 20",
+                "reliability": "B2",
+                "date_formats": ["%d-%m-%Y"],
+                "columns": columns("comensha_registraties"),
+                "values": {
+                    "role": {"Mogelijk slachtoffer": "victim", "Slachtoffer": "victim"},
+                    "exploitation_type": _inverse(_CM_EXPL),
+                    "gender": {"man": "m", "vrouw": "f"},
+                },
                 "required": ["row_id", "role", "observed_on"],
             },
         ],
@@ -277,8 +402,18 @@ class SourceWriter:
         self._write_row(fields)
         return applied
 
-    def _render(self, ev: Event, row_id: str, p: Person | None, first: str, particle: str, last: str,
-                birth: int | None, place: str, impossible: tuple[int, int, int] | None) -> list[Any]:
+    def _render(
+        self,
+        ev: Event,
+        row_id: str,
+        p: Person | None,
+        first: str,
+        particle: str,
+        last: str,
+        birth: int | None,
+        place: str,
+        impossible: tuple[int, int, int] | None,
+    ) -> list[Any]:
         rng = self.rng
         prem = ev.premises
         phone = phone_notation(rng, ev.phone) if ev.phone else ""
@@ -288,14 +423,27 @@ class SourceWriter:
         if name == "politie_zaken":
             obs = _bad_dmy(impossible) if impossible else _dmy(ev.day)
             return [
-                row_id, ev.case_no, _POLITIE_ROLE[ev.role], first, particle, last,
-                p.gender if p else "", _dmy(birth) if birth else "", _NAT_ADJ.get(nat, ""), phone, plate,
-                iban_notation(rng, ev.iban) if ev.iban else "", place, prem.postcode if prem else "",
-                prem.name if prem else "", prem.kind if prem else "", _POLITIE_EXPL[ev.exploitation], obs,
+                row_id,
+                ev.case_no,
+                _POLITIE_ROLE[ev.role],
+                first,
+                particle,
+                last,
+                p.gender if p else "",
+                _dmy(birth) if birth else "",
+                _NAT_ADJ.get(nat, ""),
+                phone,
+                plate,
+                iban_notation(rng, ev.iban) if ev.iban else "",
+                place,
+                prem.postcode if prem else "",
+                prem.name if prem else "",
+                prem.kind if prem else "",
+                _POLITIE_EXPL[ev.exploitation],
+                obs,
             ]
         if name == "gemeente_signalen":
-            obs = _bad_dmy(impossible, "/", short=True) if impossible \
-                else _dmy2(ev.day)
+            obs = _bad_dmy(impossible, "/", short=True) if impossible else _dmy2(ev.day)
             full = ""
             if p is not None:
                 surname = f"{particle} {last}" if particle else last
@@ -309,23 +457,57 @@ class SourceWriter:
                 if rng.random() < 0.05:
                     full = full.upper()
             return [
-                row_id, obs, place, prem.name if prem else "", prem.kind if prem else "",
-                prem.postcode if prem else "", full, _GEM_ROLE[ev.role] if p else "",
-                _dmy2(birth) if birth else "", _NAT_COUNTRY.get(nat, ""), phone, plate,
-                _GEM_EXPL[ev.exploitation], rng.choice(_GEM_REPORTERS), rng.choice(_GRADES), ev.case_no,
+                row_id,
+                obs,
+                place,
+                prem.name if prem else "",
+                prem.kind if prem else "",
+                prem.postcode if prem else "",
+                full,
+                _GEM_ROLE[ev.role] if p else "",
+                _dmy2(birth) if birth else "",
+                _NAT_COUNTRY.get(nat, ""),
+                phone,
+                plate,
+                _GEM_EXPL[ev.exploitation],
+                rng.choice(_GEM_REPORTERS),
+                rng.choice(_GRADES),
+                ev.case_no,
             ]
         if name == "inspectie_arbeid":
             obs_cell: Any = _bad_dmy(impossible) if impossible else date.fromordinal(ev.day)
             return [
-                row_id, ev.signal_no, obs_cell, prem.name if prem else "", prem.kind if prem else "",
-                place, prem.postcode if prem else "", _INS_ROLE[ev.role] if p else "", first, particle, last,
-                p.gender if p else "", date.fromordinal(birth) if birth else None, _NAT_ISO2.get(nat, ""),
-                phone, plate, iban_notation(rng, ev.iban) if ev.iban else "", _INS_EXPL[ev.exploitation],
+                row_id,
+                ev.signal_no,
+                obs_cell,
+                prem.name if prem else "",
+                prem.kind if prem else "",
+                place,
+                prem.postcode if prem else "",
+                _INS_ROLE[ev.role] if p else "",
+                first,
+                particle,
+                last,
+                p.gender if p else "",
+                date.fromordinal(birth) if birth else None,
+                _NAT_ISO2.get(nat, ""),
+                phone,
+                plate,
+                iban_notation(rng, ev.iban) if ev.iban else "",
+                _INS_EXPL[ev.exploitation],
             ]
         obs = _bad_dmy(impossible) if impossible else _dmy(ev.day)
         surname = f"{particle} {last}" if particle else last
         return [
-            row_id, obs, rng.choice(("Mogelijk slachtoffer", "Mogelijk slachtoffer", "Slachtoffer")),
-            f"{first} {surname}", _dmy(birth) if birth else "", _CM_GENDER[p.gender] if p else "",
-            nat, phone, place, rng.choice(_CM_REPORTERS), _CM_EXPL[ev.exploitation],
+            row_id,
+            obs,
+            rng.choice(("Mogelijk slachtoffer", "Mogelijk slachtoffer", "Slachtoffer")),
+            f"{first} {surname}",
+            _dmy(birth) if birth else "",
+            _CM_GENDER[p.gender] if p else "",
+            nat,
+            phone,
+            place,
+            rng.choice(_CM_REPORTERS),
+            _CM_EXPL[ev.exploitation],
         ]

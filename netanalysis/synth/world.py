@@ -31,18 +31,56 @@ LAST_DAY = date(2025, 12, 31).toordinal()
 SHARED_KINDS: tuple[str, ...] = ("phone", "vehicle", "premises", "bank_account")
 
 _PREMISES = {
-    "sexual": (("massagesalon", ("Massagesalon", "Wellness", "Thai Massage")), ("club", ("Club", "Bar")),
-               ("hotel", ("Hotel", "Pension")), ("woning", ("Woning",))),
-    "labour": (("carwash", ("Carwash", "Autowasstraat")), ("uitzendbureau", ("Uitzendbureau", "Flexwerk")),
-               ("kwekerij", ("Kwekerij", "Tuinbouwbedrijf")), ("nagelstudio", ("Nagelstudio",)),
-               ("distributiecentrum", ("Distributiecentrum", "Logistiek")), ("restaurant", ("Restaurant",))),
-    "criminal": (("woning", ("Woning",)), ("winkel", ("Minimarkt", "Belwinkel")),
-                 ("loods", ("Bedrijfsloods", "Opslag"))),
+    "sexual": (
+        ("massagesalon", ("Massagesalon", "Wellness", "Thai Massage")),
+        ("club", ("Club", "Bar")),
+        ("hotel", ("Hotel", "Pension")),
+        ("woning", ("Woning",)),
+    ),
+    "labour": (
+        ("carwash", ("Carwash", "Autowasstraat")),
+        ("uitzendbureau", ("Uitzendbureau", "Flexwerk")),
+        ("kwekerij", ("Kwekerij", "Tuinbouwbedrijf")),
+        ("nagelstudio", ("Nagelstudio",)),
+        ("distributiecentrum", ("Distributiecentrum", "Logistiek")),
+        ("restaurant", ("Restaurant",)),
+    ),
+    "criminal": (
+        ("woning", ("Woning",)),
+        ("winkel", ("Minimarkt", "Belwinkel")),
+        ("loods", ("Bedrijfsloods", "Opslag")),
+    ),
 }
-_PREMISES_WORDS = ("Lotus", "De Zon", "Oase", "Paradijs", "Centrum", "Noord", "Express", "Royal",
-                   "De Linde", "Golden", "Sunrise", "Het Anker", "Bella", "Star", "Jade", "Prima")
-_STREETS = ("Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenweg", "Industrieweg", "Havenkade",
-            "Lindelaan", "Schoolstraat", "Julianastraat", "Nieuwstraat")
+_PREMISES_WORDS = (
+    "Lotus",
+    "De Zon",
+    "Oase",
+    "Paradijs",
+    "Centrum",
+    "Noord",
+    "Express",
+    "Royal",
+    "De Linde",
+    "Golden",
+    "Sunrise",
+    "Het Anker",
+    "Bella",
+    "Star",
+    "Jade",
+    "Prima",
+)
+_STREETS = (
+    "Kerkstraat",
+    "Dorpsstraat",
+    "Stationsweg",
+    "Molenweg",
+    "Industrieweg",
+    "Havenkade",
+    "Lindelaan",
+    "Schoolstraat",
+    "Julianastraat",
+    "Nieuwstraat",
+)
 _NAT_BY_TYPE = {
     "sexual": (("NLD", 5), ("ROU", 4), ("BGR", 3), ("HUN", 3), ("NGA", 3), ("POL", 1)),
     "labour": (("POL", 5), ("ROU", 4), ("BGR", 3), ("NLD", 2), ("HUN", 2), ("VNM", 1)),
@@ -153,8 +191,18 @@ class World:
             birth = rng.randint(date(1962, 1, 1).toordinal(), date(2003, 12, 31).toordinal())
         plate = self.ids.plate() if role == "suspect" and rng.random() < 0.5 else ""
         iban = self.ids.iban(rng) if rng.random() < (0.5 if role == "suspect" else 0.3) else ""
-        return Person(f"P{self._person:07d}", first, particle, last, gender, birth, nat,
-                      self.ids.phone(nat, rng), plate, iban)
+        return Person(
+            f"P{self._person:07d}",
+            first,
+            particle,
+            last,
+            gender,
+            birth,
+            nat,
+            self.ids.phone(nat, rng),
+            plate,
+            iban,
+        )
 
     def municipality(self, unit: str) -> str:
         rng = self.rng
@@ -262,15 +310,33 @@ class World:
                 present = [i for i in range(n_sus) if rng.random() < (0.8 if i == 0 else 0.45)] or [0]
                 rows: list[Event] = []
                 for i in present:
-                    ev = Event("politie_zaken", suspects[i], "suspect", codes[loc], day, exploitation,
-                               gid, case_no, prem[loc])
+                    ev = Event(
+                        "politie_zaken",
+                        suspects[i],
+                        "suspect",
+                        codes[loc],
+                        day,
+                        exploitation,
+                        gid,
+                        case_no,
+                        prem[loc],
+                    )
                     rows.append(ev)
                     sus_events.setdefault(i, []).append(ev)
                 for vi in range(n_vic):
                     lo, hi = stay_window(vi, loc) if loc in stays[vi] else (0, 0)
                     if lo <= day < hi:
-                        ev = Event("politie_zaken", victims[vi], "victim", codes[loc], day, exploitation,
-                                   gid, case_no, prem[loc])
+                        ev = Event(
+                            "politie_zaken",
+                            victims[vi],
+                            "victim",
+                            codes[loc],
+                            day,
+                            exploitation,
+                            gid,
+                            case_no,
+                            prem[loc],
+                        )
                         rows.append(ev)
                         add_victim_event(ev, vi, loc)
                 cases.append((loc, rows, case_no, day))
@@ -278,8 +344,17 @@ class World:
         for i in range(n_sus):
             if i not in sus_events:
                 loc, rows, case_no, day = rng.choice(cases)
-                ev = Event("politie_zaken", suspects[i], "suspect", codes[loc], day, exploitation,
-                           gid, case_no, prem[loc])
+                ev = Event(
+                    "politie_zaken",
+                    suspects[i],
+                    "suspect",
+                    codes[loc],
+                    day,
+                    exploitation,
+                    gid,
+                    case_no,
+                    prem[loc],
+                )
                 rows.append(ev)
                 sus_events[i] = [ev]
 
@@ -291,13 +366,33 @@ class World:
                     ins = self.ids.inspection_number(date.fromordinal(day).year)
                     site = prem[loc] or self.premises("labour", codes[loc])
                     boss = rng.randrange(n_sus)
-                    rows = [Event("inspectie_arbeid", suspects[boss], "suspect", codes[loc], day,
-                                  exploitation, gid, premises=site, signal_no=ins)]
+                    rows = [
+                        Event(
+                            "inspectie_arbeid",
+                            suspects[boss],
+                            "suspect",
+                            codes[loc],
+                            day,
+                            exploitation,
+                            gid,
+                            premises=site,
+                            signal_no=ins,
+                        )
+                    ]
                     for vi in range(n_vic):
                         lo, hi = stay_window(vi, loc) if loc in stays[vi] else (0, 0)
                         if lo <= day < hi and rng.random() < 0.8:
-                            ev = Event("inspectie_arbeid", victims[vi], "victim", codes[loc], day,
-                                       exploitation, gid, premises=site, signal_no=ins)
+                            ev = Event(
+                                "inspectie_arbeid",
+                                victims[vi],
+                                "victim",
+                                codes[loc],
+                                day,
+                                exploitation,
+                                gid,
+                                premises=site,
+                                signal_no=ins,
+                            )
                             rows.append(ev)
                             add_victim_event(ev, vi, loc)
                     plan.blocks.append(rows)
@@ -315,12 +410,23 @@ class World:
                         registered = True
                         ev = Event("comensha_registraties", v, "victim", codes[loc], day, exploitation, gid)
                     else:
-                        tied = [c for c in cases if c[0] == loc and c[3] <= day
-                                and any(e.person is v for e in c[1])]
+                        tied = [
+                            c
+                            for c in cases
+                            if c[0] == loc and c[3] <= day and any(e.person is v for e in c[1])
+                        ]
                         case_no = tied[0][2] if tied and rng.random() < 0.5 else ""
-                        ev = Event("gemeente_signalen", v, rng.choice(("victim", "victim", "signalled")),
-                                   codes[loc], day, exploitation, gid, case_no,
-                                   prem[loc] if rng.random() < 0.6 else None)
+                        ev = Event(
+                            "gemeente_signalen",
+                            v,
+                            rng.choice(("victim", "victim", "signalled")),
+                            codes[loc],
+                            day,
+                            exploitation,
+                            gid,
+                            case_no,
+                            prem[loc] if rng.random() < 0.6 else None,
+                        )
                     add_victim_event(ev, vi, loc)
                     plan.blocks.append([ev])
 
@@ -342,16 +448,31 @@ class World:
         for i, s in enumerate(suspects):
             if rng.random() < 0.3:
                 loc = rng.randrange(n_loc)
-                ev = Event("gemeente_signalen", s, rng.choice(("suspect", "signalled")), codes[loc],
-                           rng.randint(starts[loc], ends[loc] - 1), exploitation, gid,
-                           premises=prem[loc] if rng.random() < 0.5 else None)
+                ev = Event(
+                    "gemeente_signalen",
+                    s,
+                    rng.choice(("suspect", "signalled")),
+                    codes[loc],
+                    rng.randint(starts[loc], ends[loc] - 1),
+                    exploitation,
+                    gid,
+                    premises=prem[loc] if rng.random() < 0.5 else None,
+                )
                 sus_events[i].append(ev)
                 plan.blocks.append([ev])
         for kind in sorted(shared):
             if rng.random() < 0.5:
                 loc = rng.randrange(n_loc)
-                ev = Event("gemeente_signalen", None, "", codes[loc], rng.randint(starts[loc], ends[loc] - 1),
-                           exploitation, gid, premises=prem[loc])
+                ev = Event(
+                    "gemeente_signalen",
+                    None,
+                    "",
+                    codes[loc],
+                    rng.randint(starts[loc], ends[loc] - 1),
+                    exploitation,
+                    gid,
+                    premises=prem[loc],
+                )
                 if kind == "phone":
                     ev.phone = values["phone"]
                 elif kind == "vehicle":
@@ -440,29 +561,66 @@ class World:
             if r < 0.55:
                 p = self.person(rng.choice(("victim", "suspect", "signalled")))
                 site = self.premises(exploitation, code) if rng.random() < 0.4 else None
-                ev = Event("gemeente_signalen", p, rng.choice(("signalled", "victim", "suspect")), code, day,
-                           exploitation, premises=site, phone=p.phone if rng.random() < 0.6 else "",
-                           plate=p.plate)
+                ev = Event(
+                    "gemeente_signalen",
+                    p,
+                    rng.choice(("signalled", "victim", "suspect")),
+                    code,
+                    day,
+                    exploitation,
+                    premises=site,
+                    phone=p.phone if rng.random() < 0.6 else "",
+                    plate=p.plate,
+                )
                 plan.blocks.append([ev])
             elif r < 0.75:
-                ev = Event("gemeente_signalen", None, "", code, day, exploitation,
-                           premises=self.premises(exploitation, code))
+                ev = Event(
+                    "gemeente_signalen",
+                    None,
+                    "",
+                    code,
+                    day,
+                    exploitation,
+                    premises=self.premises(exploitation, code),
+                )
                 plan.blocks.append([ev])
             elif r < 0.9:
                 ins = self.ids.inspection_number(date.fromordinal(day).year)
                 prem = self.premises("labour", code)
-                rows = [Event("inspectie_arbeid", None, "", code, day, "labour", premises=prem,
-                              signal_no=ins)]
+                rows = [
+                    Event("inspectie_arbeid", None, "", code, day, "labour", premises=prem, signal_no=ins)
+                ]
                 if rng.random() < 0.5:
                     rows = []
                     for _ in range(rng.randint(1, 3)):
                         w = self.person("victim")
-                        rows.append(Event("inspectie_arbeid", w, "signalled", code, day, "labour",
-                                          premises=prem, signal_no=ins,
-                                          phone=w.phone if rng.random() < 0.5 else ""))
+                        rows.append(
+                            Event(
+                                "inspectie_arbeid",
+                                w,
+                                "signalled",
+                                code,
+                                day,
+                                "labour",
+                                premises=prem,
+                                signal_no=ins,
+                                phone=w.phone if rng.random() < 0.5 else "",
+                            )
+                        )
                 plan.blocks.append(rows)
             else:
                 p = self.person("victim")
-                plan.blocks.append([Event("comensha_registraties", p, "victim", code, day, exploitation,
-                                          phone=p.phone if rng.random() < 0.5 else "")])
+                plan.blocks.append(
+                    [
+                        Event(
+                            "comensha_registraties",
+                            p,
+                            "victim",
+                            code,
+                            day,
+                            exploitation,
+                            phone=p.phone if rng.random() < 0.5 else "",
+                        )
+                    ]
+                )
         return plan

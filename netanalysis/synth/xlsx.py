@@ -29,7 +29,7 @@ _CONTENT_TYPES = (
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-    '</Types>'
+    "</Types>"
 )
 _ROOT_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -60,7 +60,7 @@ _STYLES = (
     '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    '</styleSheet>'
+    "</styleSheet>"
 )
 
 
@@ -89,9 +89,13 @@ class XlsxWriter:
 
     def __init__(self, path: Path, sheet: str, n_columns: int) -> None:
         self._zip = zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED)
-        parts = (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _ROOT_RELS),
-                 ("xl/workbook.xml", _workbook(sheet)), ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
-                 ("xl/styles.xml", _STYLES))
+        parts = (
+            ("[Content_Types].xml", _CONTENT_TYPES),
+            ("_rels/.rels", _ROOT_RELS),
+            ("xl/workbook.xml", _workbook(sheet)),
+            ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS),
+            ("xl/styles.xml", _STYLES),
+        )
         for name, text in parts:
             self._zip.writestr(self._info(name), text)
         self._sheet: IO[bytes] = self._zip.open(self._info("xl/worksheets/sheet1.xml"), "w", force_zip64=True)
