@@ -38,9 +38,9 @@ BIN = Path(sys.executable).parent
 
 def _child_import(folder: str, home: str) -> None:
     """The initial-import path: load into CSV files, then stop, import, restart, apply the schema."""
+    from graphstore import neo4j_server
+    from loaders.initial_import import initial_import
     from loaders.pseudonymise import Pseudonymiser
-    from netanalysis import neo4j_server
-    from netanalysis.initial_import import initial_import
 
     key = Pseudonymiser(os.urandom(32))
     marks: dict[str, float] = {}
@@ -201,7 +201,7 @@ def _synth(folder: Path, rows: int, seed: int) -> float:
 
 
 def _bench_import(args: argparse.Namespace) -> int:
-    from netanalysis import neo4j_server
+    from graphstore import neo4j_server
 
     for rows in args.rows:
         with tempfile.TemporaryDirectory() as tmp:

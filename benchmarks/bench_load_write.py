@@ -15,7 +15,7 @@ same rows into an empty Neo4j database
    sample (every k-th row of every label and type), **extrapolated** to all rows.
 
 After 1 and 2 the database counts per label and type are compared (they must be equal). The
-server is the toolkit's own Neo4j (``netanalysis.neo4j_server``) in its own home, started and
+server is the toolkit's own Neo4j (``graphstore.neo4j_server``) in its own home, started and
 stopped here, unless ``--store`` names a running one (``NEO4J_USERNAME``/``NEO4J_PASSWORD``).
 
 Usage::
@@ -234,8 +234,8 @@ def main() -> int:
     parser.add_argument("--skip-batched", action="store_true")
     args = parser.parse_args()
 
+    from graphstore import neo4j_server
     from graphstore.neo4j_store import Neo4jStore
-    from netanalysis import neo4j_server
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "synth"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -58,7 +59,11 @@ def main() -> None:
     from netanalysis.maps import group_map, layout_positions, region_map
     from netanalysis.maps._demo import demo_data
     from netanalysis.maps._facts import person_links
-    from netanalysis.maps.browser import Chromium, local_only
+
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parents[1] / "tests")
+    )  # the browser driver is a test tool
+    from browser import Chromium, local_only
 
     rows: list[str] = []
     layout_rows: list[str] = []

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from netanalysis import neo4j_server
+from graphstore import neo4j_server
 
 T = TypeVar("T")
 

@@ -75,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="bench_read_"))
     if not (folder / "sources.yaml").exists():
-        from netanalysis.synth import generate
+        from synth import generate
 
         start = time.perf_counter()
         generate(folder, seed=7, rows=args.rows)

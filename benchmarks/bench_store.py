@@ -160,7 +160,7 @@ def load_average() -> str:
 def neo4j_connection(args: argparse.Namespace) -> tuple[str, str, str] | None:
     uri, user, password = os.environ.get("NEO4J_URI"), os.environ.get("NEO4J_USERNAME"), None
     if args.start_server:
-        from netanalysis.neo4j_server import start
+        from graphstore.neo4j_server import start
 
         home = Path(args.server_home).expanduser() if args.server_home else None
         info = start(home=home) if home else start()

@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python benchmarks/bench_synth.py [--rows 1000000] [--out DIR] [--seed 1]
 
-Generates a set of at least ``--rows`` source rows with ``netanalysis.synth.generate`` and prints
+Generates a set of at least ``--rows`` source rows with ``synth.generate`` and prints
 rows, wall and CPU seconds, rows/s and peak resident memory (resource.getrusage, ru_maxrss).
 """
 
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from netanalysis.synth import generate
+from synth import generate
 
 
 def main() -> None:

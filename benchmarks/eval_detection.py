@@ -1,6 +1,6 @@
 """Detection quality against the synthetic truth: generate -> load -> detect -> evaluate.
 
-For each (noise, seed) the script generates a data set with ``netanalysis.synth.generate``, loads
+For each (noise, seed) the script generates a data set with ``synth.generate``, loads
 it into a fresh embedded store with ``loaders.pipeline.load`` (a fresh random key), runs
 ``netanalysis.detect.detect`` with default settings and prints the figures of
 ``netanalysis.evaluate.evaluate``, then the mean per noise level. The seeds default to ones that
@@ -23,7 +23,7 @@ from loaders.pseudonymise import keygen
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.evaluate import evaluate
 from netanalysis.graphs import read_analysis_graph
-from netanalysis.synth import generate
+from synth import generate
 
 FIGURES = [
     "er_precision", "er_recall", "group_ari", "cross_regional_precision", "cross_regional_recall",

@@ -41,7 +41,7 @@ from loaders.resolve_eval import pairwise_quality, read_truth
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.evaluate import evaluate
 from netanalysis.graphs import read_analysis_graph
-from netanalysis.synth import generate
+from synth import generate
 
 UNITS = [f"RE{i:02d}" for i in range(1, 11)]
 FIGURES = ["er_precision", "er_recall", "group_ari", "cross_regional_precision", "cross_regional_recall"]

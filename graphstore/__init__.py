@@ -1,27 +1,13 @@
 """Graph store: one protocol, an embedded (SQLite) backend and a Neo4j backend."""
 
 from graphstore.base import GraphSlice, GraphStore, RelRow, node_id
-from graphstore.errors import (
-    ConfigError,
-    InputFileError,
-    NetanalysisError,
-    SchemaError,
-    StoreError,
-    StoreUnavailable,
-)
 from graphstore.schema import GraphSchema, load_schema
 
 __all__ = [
-    "ConfigError",
     "GraphSchema",
     "GraphSlice",
     "GraphStore",
-    "InputFileError",
-    "NetanalysisError",
     "RelRow",
-    "SchemaError",
-    "StoreError",
-    "StoreUnavailable",
     "load_schema",
     "node_id",
     "open_store",

@@ -141,7 +141,7 @@ class RetentionDeletes:
         """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
         then the nodes this left without relationships (except reference nodes); returns the
         number of nodes and relationships deleted."""
-        from graphstore.errors import StoreError
+        from netanalysis.errors import StoreError
 
         if not isinstance(source, str) or not source:
             raise StoreError("delete_by_source needs a source name")

@@ -48,9 +48,9 @@ from typing import IO, Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore, Props, RelRow
-from graphstore.errors import ConfigError, StoreError
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
+from netanalysis.errors import ConfigError, StoreError
 
 __all__ = ["ARRAY_DELIMITER", "BulkImportWriter", "ImportFiles", "column_type", "encode_value"]
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from graphstore.errors import SchemaError
 from graphstore.schema import GraphSchema, load_schema
+from netanalysis.errors import SchemaError
 
 __all__ = [
     "REFERENCE_LABELS",

@@ -39,10 +39,10 @@ import networkx as nx
 
 from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
 from graphstore.cypher import REFERENCE_LABELS
-from graphstore.errors import ConfigError, StoreError, StoreUnavailable
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
+from netanalysis.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = ["EmbeddedStore"]
 

@@ -30,10 +30,10 @@ from neo4j import exceptions as neo4j_errors
 
 from graphstore import cypher
 from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
-from graphstore.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
+from netanalysis.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
 
 __all__ = ["Neo4jStore"]
 

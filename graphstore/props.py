@@ -21,7 +21,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from graphstore.errors import StoreError
+from netanalysis.errors import StoreError
 
 __all__ = ["OBSERVED_ON", "SOURCE", "check_iso_date", "clean_props", "prepare_node", "prepare_rel"]
 

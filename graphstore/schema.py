@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from graphstore.errors import SchemaError
+from netanalysis.errors import SchemaError
 
 __all__ = ["GraphSchema", "RelType", "load_schema", "schema_path"]
 

@@ -32,9 +32,9 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, node_id
-from graphstore.errors import SchemaError, StoreError
 from graphstore.props import check_iso_date
 from graphstore.schema import GraphSchema
+from netanalysis.errors import SchemaError, StoreError
 
 __all__ = ["RelCombo", "SliceSpec", "assemble", "rel_combos", "resolve_slice"]
 

@@ -51,8 +51,8 @@ from __future__ import annotations
 import base64
 from functools import lru_cache
 
-from graphstore.errors import ConfigError
 from loaders.pseudonymise import Pseudonymiser
+from netanalysis.errors import ConfigError
 
 __all__ = ["BloomEncoder", "dice", "from_text", "qgrams", "to_text", "xor_fold"]
 

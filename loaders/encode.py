@@ -58,7 +58,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphstore.errors import ConfigError
 from loaders.bloom import BloomEncoder, to_text
 from loaders.graph_rows import premises_id
 from loaders.linkage import BlockingRule
@@ -75,6 +74,7 @@ from loaders.resolve import (
     features,
     identity_string,
 )
+from netanalysis.errors import ConfigError
 
 __all__ = [
     "COLUMNS",

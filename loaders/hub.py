@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphstore.base import GraphSlice, GraphStore
-from graphstore.errors import ConfigError, InputFileError
 from loaders.bloom import from_text
 from loaders.encode import COLUMNS, ENCODING_FILE, EXPORT_FORMAT, EncodingSchema
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
+from netanalysis.errors import ConfigError, InputFileError
 
 if TYPE_CHECKING:
     from loaders.pipeline import LoadSummary

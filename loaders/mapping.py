@@ -2,7 +2,7 @@
 
 ``load_mapping(path)`` parses and checks the whole file up front, so a typo in a field name or a
 missing key stops the load before any row is read, with one sentence naming the file and the
-problem (:class:`graphstore.errors.ConfigError`).
+problem (:class:`netanalysis.errors.ConfigError`).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from graphstore.errors import ConfigError
 from loaders.normalise.text import fold
 from loaders.records import FIELDS
+from netanalysis.errors import ConfigError
 
 __all__ = ["FORMATS", "KINDS", "Mapping", "SourceMapping", "load_mapping", "parse_mapping"]
 

@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
-from graphstore.errors import ConfigError
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
@@ -45,6 +44,7 @@ from loaders.rejects import write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
 from loaders.store_writer import StoreWriter
 from loaders.validate import validate
+from netanalysis.errors import ConfigError
 
 __all__ = [
     "LoadSummary",

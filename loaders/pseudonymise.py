@@ -28,7 +28,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = ["ENV_KEY_FILE", "KEY_BYTES", "Pseudonymiser", "keygen", "load_key"]
 

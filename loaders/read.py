@@ -31,9 +31,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from graphstore.errors import InputFileError
 from loaders.mapping import DELIMITERS, Mapping, SourceMapping
 from loaders.records import RawRow
+from netanalysis.errors import InputFileError
 
 __all__ = [
     "assign_files",

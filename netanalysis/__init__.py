@@ -17,15 +17,19 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from graphstore import GraphSlice as GraphSlice
-from graphstore import GraphStore as GraphStore
-from graphstore import NetanalysisError as NetanalysisError
-from graphstore import open_store as open_store
-
 __version__ = "0.1.0"
 
 # public name -> module that defines it (imported lazily)
 _LAZY: dict[str, str] = {
+    "ConfigError": "netanalysis.errors",
+    "GraphSlice": "graphstore",
+    "GraphStore": "graphstore",
+    "InputFileError": "netanalysis.errors",
+    "NetanalysisError": "netanalysis.errors",
+    "SchemaError": "netanalysis.errors",
+    "StoreError": "netanalysis.errors",
+    "StoreUnavailable": "netanalysis.errors",
+    "open_store": "graphstore",
     "DetectionResult": "netanalysis.detect",
     "DetectionSettings": "netanalysis.detect",
     "EvidenceWeights": "netanalysis.projection",
@@ -38,9 +42,9 @@ _LAZY: dict[str, str] = {
     "ego_map": "netanalysis.maps",
     "evaluate": "netanalysis.evaluate",
     "find_leads": "netanalysis.leads",
-    "generate": "netanalysis.synth",
+    "generate": "synth",
     "group_map": "netanalysis.maps",
-    "initial_import": "netanalysis.initial_import",
+    "initial_import": "loaders.initial_import",
     "key_players": "netanalysis.keyplayers",
     "keygen": "loaders.pseudonymise",
     "load": "loaders.pipeline",
@@ -51,7 +55,7 @@ _LAZY: dict[str, str] = {
     "run_pipeline": "netanalysis.demo",
 }
 
-__all__ = sorted(["GraphSlice", "GraphStore", "NetanalysisError", "__version__", "open_store", *_LAZY])
+__all__ = sorted(["__version__", *_LAZY])
 
 
 def __getattr__(name: str) -> Any:

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from graphstore.errors import NetanalysisError
+from netanalysis.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
 COMMANDS: list[str] = [

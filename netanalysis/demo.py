@@ -16,10 +16,10 @@ from typing import Any
 import pandas as pd
 
 from graphstore import open_store
-from graphstore.errors import ConfigError
 from loaders.pipeline import LoadSummary, load
 from loaders.pseudonymise import keygen, load_key
 from netanalysis.detect import DetectionResult, DetectionSettings, detect
+from netanalysis.errors import ConfigError
 from netanalysis.evaluate import Evaluation, evaluate
 from netanalysis.graphs import read_analysis_graph
 from netanalysis.maps import ego_map, group_map, region_map

@@ -22,8 +22,8 @@ from typing import Any, cast
 import networkx as nx
 import pandas as pd
 
-from graphstore.errors import ConfigError
 from netanalysis import keyplayers
+from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS

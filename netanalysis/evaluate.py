@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = [
     "Evaluation",

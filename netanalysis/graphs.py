@@ -16,7 +16,7 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = ["GraphIndex", "check_iso_date", "index_graph", "read_analysis_graph"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, index_graph
 
 __all__ = [

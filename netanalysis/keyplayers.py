@@ -25,7 +25,7 @@ import igraph as ig
 import networkx as nx
 import pandas as pd
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = [
     "DISRUPTION_COLUMNS",

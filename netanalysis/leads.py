@@ -30,7 +30,7 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = ["DEFAULT_LEAD_WEIGHTS", "EVIDENCE_KINDS", "LEAD_COLUMNS", "LeadWeights", "find_leads"]
 

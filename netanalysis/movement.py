@@ -19,7 +19,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, index_graph
 
 __all__ = [

@@ -3,7 +3,7 @@
 #   chromium        headless browser for the map tests
 #   poppler-utils   pdftotext/pdftoppm, to check the report's PDF
 #   libpango-1.0-0, libpangoft2-1.0-0, fonts-dejavu-core   WeasyPrint's renderer and a font
-#   openjdk-17-jre-headless, maven   run and fetch the tests' Neo4j server (netanalysis.neo4j_server)
+#   openjdk-17-jre-headless, maven   run and fetch the tests' Neo4j server (graphstore.neo4j_server)
 set -euo pipefail
 want=(chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core openjdk-17-jre-headless maven)
 need=()

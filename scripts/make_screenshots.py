@@ -27,7 +27,11 @@ def main() -> int:
     from netanalysis.detect import DetectionSettings, detect
     from netanalysis.graphs import read_analysis_graph
     from netanalysis.maps import ego_map, group_map, region_map
-    from netanalysis.maps.browser import Chromium, local_only
+
+    sys.path.insert(
+        0, str(Path(__file__).resolve().parents[1] / "tests")
+    )  # the browser driver is a test tool
+    from browser import Chromium, local_only
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
 The Neo4j server: tests marked ``neo4j`` (and the Neo4j half of the conformance suite) use the
-session fixture ``neo4j_server``. It starts the toolkit's own server (``netanalysis.neo4j_server``)
+session fixture ``neo4j_server``. It starts the toolkit's own server (``graphstore.neo4j_server``)
 unless ``NEO4J_URI`` points at one; when no server comes up the tests fail, never skip.
 """
 
@@ -34,7 +34,7 @@ WIPE_NEO4J = "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000
 
 
 def neo4j_test_home() -> Path:
-    from netanalysis.neo4j_server import cache_root
+    from graphstore.neo4j_server import cache_root
 
     explicit = os.environ.get("NETANALYSIS_TEST_NEO4J_HOME")
     return Path(explicit).expanduser() if explicit else cache_root() / "test-server"
@@ -68,7 +68,7 @@ def neo4j_server() -> Iterator[Neo4jConnection]:
         yield conn
         return
 
-    from netanalysis import neo4j_server as server
+    from graphstore import neo4j_server as server
 
     home = neo4j_test_home()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)

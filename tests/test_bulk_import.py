@@ -20,17 +20,16 @@ import pytest
 from conftest import DATA_SAMPLES
 from test_load_pipeline import KEY, same_graph
 
-from graphstore import open_store
+from graphstore import neo4j_server, open_store
 from graphstore.base import RelRow
 from graphstore.bulk_import import ARRAY_DELIMITER, BulkImportWriter, ImportFiles
 from graphstore.embedded import EmbeddedStore
-from graphstore.errors import ConfigError, StoreError
+from graphstore.neo4j_server import ServerInfo
 from graphstore.neo4j_store import Neo4jStore
+from loaders.initial_import import initial_import
 from loaders.pipeline import load
-from netanalysis import neo4j_server
 from netanalysis.cli import main
-from netanalysis.initial_import import initial_import
-from netanalysis.neo4j_server import ServerInfo
+from netanalysis.errors import ConfigError, StoreError
 
 MAPPING = DATA_SAMPLES / "sources.yaml"
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphstore import open_store
-from graphstore.errors import ConfigError
 from netanalysis.cli import main
 from netanalysis.detect import COLUMNS, DetectionSettings, PriorityWeights, detect, priority
+from netanalysis.errors import ConfigError
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from graphstore import open_store
-from graphstore.errors import ConfigError
 from loaders.bloom import BloomEncoder, dice, from_text, qgrams, to_text, xor_fold
 from loaders.encode import ENCODING_FILE, EncodingSchema, birth_views, encode, encode_records
 from loaders.hub import load_encoded, read_export
@@ -22,6 +21,7 @@ from loaders.read import assign_files
 from loaders.records import Record
 from loaders.resolve_encoded import CLOSE_DICE, name_level
 from netanalysis.cli import main
+from netanalysis.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO / "data_samples"

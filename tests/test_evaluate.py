@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphstore.errors import ConfigError
 from netanalysis.cli import main
+from netanalysis.errors import ConfigError
 from netanalysis.evaluate import (
     adjusted_rand_index,
     evaluate,

@@ -11,7 +11,7 @@ from detect_graphs import GraphBuilder, three_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.groups import attach_victims, communities_to_groups, find_groups, group_stability
 from netanalysis.projection import perpetrator_network
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.keyplayers import (
     DISRUPTION_COLUMNS,
     KEY_PLAYER_COLUMNS,

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graphstore.base import node_id
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.leads import LEAD_COLUMNS, LeadWeights, find_leads
 
 _KEY = {

@@ -20,13 +20,13 @@ from conftest import DATA_SAMPLES
 
 from graphstore import open_store
 from graphstore.base import GraphSlice, GraphStore, RelRow
-from graphstore.errors import ConfigError, StoreError
 from loaders.graph_rows import premises_id
 from loaders.mapping import load_mapping
 from loaders.pipeline import load, read_records
 from loaders.pseudonymise import Pseudonymiser
 from loaders.read import assign_files
 from netanalysis.cli import main
+from netanalysis.errors import ConfigError, StoreError
 
 KEY = Pseudonymiser(bytes(range(32)))
 

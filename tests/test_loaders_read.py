@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from graphstore.errors import ConfigError, InputFileError
 from loaders.mapping import load_mapping, parse_mapping
 from loaders.read import assign_files, detect_delimiter, detect_encoding, find_source_files, read_source
 from loaders.records import Record, Reject
 from loaders.rejects import write_rejects
 from loaders.validate import validate
+from netanalysis.errors import ConfigError, InputFileError
 
 BROKEN = Path(__file__).resolve().parent / "broken_files"
 TODAY = dt.date(2025, 6, 1)

@@ -8,7 +8,7 @@ import re
 import pytest
 from maps_data import S1, S2, S3, V1, V2, X1, small_graph, small_result
 
-from graphstore.errors import ConfigError, NetanalysisError
+from netanalysis.errors import ConfigError, NetanalysisError
 from netanalysis.maps import (
     PHYSICS_MAX_NODES,
     NetworkMap,

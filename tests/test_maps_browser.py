@@ -15,7 +15,7 @@ from maps_data import S1, S2, V1, small_graph, small_result
 
 from netanalysis.maps import NetworkMap, ego_map, group_map, region_map
 from netanalysis.maps._demo import demo_data
-from netanalysis.maps.browser import Chromium, local_only
+from tests.browser import Chromium, local_only
 
 pytestmark = pytest.mark.browser
 

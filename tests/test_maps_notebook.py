@@ -15,7 +15,7 @@ import nbconvert
 import nbformat
 import pytest
 
-from netanalysis.maps.browser import Chromium, local_only
+from tests.browser import Chromium, local_only
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from detect_graphs import GraphBuilder, three_groups
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.movement import (
     Move,
     main_region,

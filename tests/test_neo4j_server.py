@@ -1,4 +1,4 @@
-"""The toolkit's own Neo4j server (netanalysis.neo4j_server) and the ``neo4j`` command.
+"""The toolkit's own Neo4j server (graphstore.neo4j_server) and the ``neo4j`` command.
 
 Everything here runs against a real server: the session's ``neo4j_server`` (conftest.py), and the
 toolkit's test server in ``neo4j_test_home()`` for the checks that need its process and state file.
@@ -17,11 +17,11 @@ import pytest
 from conftest import Neo4jConnection, neo4j_test_home
 from neo4j.exceptions import AuthError
 
-from graphstore.errors import ConfigError, StoreUnavailable
-from netanalysis import neo4j_server as toolkit
+from graphstore import neo4j_server as toolkit
+from graphstore.neo4j_server import ServerInfo
+from graphstore.neo4j_server import _run_maven as run_maven
 from netanalysis.cli import main
-from netanalysis.neo4j_server import ServerInfo
-from netanalysis.neo4j_server import _run_maven as run_maven
+from netanalysis.errors import ConfigError, StoreUnavailable
 
 pytestmark = pytest.mark.neo4j
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graphstore.errors import ConfigError
 from loaders.pseudonymise import ENV_KEY_FILE, Pseudonymiser, keygen, load_key
+from netanalysis.errors import ConfigError
 
 KEY_A = bytes(range(32))
 KEY_B = bytes(range(1, 33))

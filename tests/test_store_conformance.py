@@ -22,10 +22,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphstore import GraphSlice, RelRow, SchemaError, StoreError, StoreUnavailable, node_id
+from graphstore import GraphSlice, RelRow, node_id
 from graphstore.base import GraphStore
 from graphstore.embedded import EmbeddedStore
 from graphstore.schema import load_schema, parse_schema
+from netanalysis.errors import SchemaError, StoreError, StoreUnavailable
 
 # -- test data -----------------------------------------------------------------------------------
 

@@ -8,9 +8,9 @@ import pytest
 
 from graphstore.base import RelRow
 from graphstore.embedded import EmbeddedStore
-from graphstore.errors import StoreError
 from loaders.graph_rows import NodeRow, RelItem
 from loaders.store_writer import StoreWriter
+from netanalysis.errors import StoreError
 
 
 def items(n: int) -> list[NodeRow | RelItem]:

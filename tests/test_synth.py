@@ -1,4 +1,4 @@
-"""Tests for the synthetic data generator (netanalysis.synth) and the committed data_samples."""
+"""Tests for the synthetic data generator (synth) and the committed data_samples."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ import phonenumbers
 import pytest
 from schwifty import IBAN
 
-from graphstore.errors import ConfigError
 from loaders.mapping import load_mapping
 from loaders.reference import resolve_place
 from netanalysis.cli import main
-from netanalysis.synth import NOISE_KINDS, SOURCES, generate
-from netanalysis.synth.names import NAME_PARTS, PARTICLES
-from netanalysis.synth.places import fold, geography
+from netanalysis.errors import ConfigError
+from synth import NOISE_KINDS, SOURCES, generate
+from synth.names import NAME_PARTS, PARTICLES
+from synth.places import fold, geography
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "data_samples"
@@ -403,7 +403,7 @@ def test_names_are_made_of_parts_not_a_list(dataset: Path) -> None:
     ]
     assert names and all(n in firsts for n in names)
     assert len(set(names)) > 40
-    synth_dir = REPO / "netanalysis" / "synth"
+    synth_dir = REPO / "synth"
     assert {p.suffix for p in synth_dir.iterdir() if p.is_file()} <= {".py"}
 
 
@@ -437,7 +437,7 @@ def test_full_excel_sends_inspections_to_the_municipal_register(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At very large scale the Excel file is capped; the overflow stays in the data and the truth."""
-    monkeypatch.setattr("netanalysis.synth.EXCEL_MAX_ROWS", 10)
+    monkeypatch.setattr("synth.EXCEL_MAX_ROWS", 10)
     s = generate(tmp_path, seed=4, groups=12)
     assert 0 < s.rows["inspectie_arbeid"] <= 10
     rows = read_sources(tmp_path)

@@ -12,8 +12,8 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from graphstore import open_store
-from graphstore.errors import ConfigError
 from loaders.pipeline import LoadSummary, load
+from netanalysis.errors import ConfigError
 
 _STAGES = {"read": "read + normalise", "resolve": "resolve persons", "write": "write to store"}
 
@@ -125,7 +125,7 @@ def _initial_import(
     home: Path | None,
     console: Console,
 ) -> LoadSummary:
-    from netanalysis.initial_import import initial_import
+    from loaders.initial_import import initial_import
 
     if "://" not in store:
         raise ConfigError(

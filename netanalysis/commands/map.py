@@ -52,8 +52,8 @@ def register(app: typer.Typer) -> None:
         stability_runs: StabilityRuns = 10,
     ) -> None:
         """Draw perpetrator groups, victim moves between regions, or the network around one node."""
-        from graphstore.errors import ConfigError
         from netanalysis.detect import DetectionSettings, detect
+        from netanalysis.errors import ConfigError
         from netanalysis.maps import ego_map, group_map, region_map
 
         if view not in VIEWS:

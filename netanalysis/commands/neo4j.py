@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from netanalysis import neo4j_server
-from netanalysis.neo4j_server import ServerInfo
+from graphstore import neo4j_server
+from graphstore.neo4j_server import ServerInfo
 
 HomeOption = Annotated[
     Path | None,

@@ -45,7 +45,7 @@ def read_store_graph(store: str, date_from: str | None, date_to: str | None) -> 
     """The analysis graph of ``store`` within the observation window; a missing embedded store
     file is a ConfigError (opening it would create an empty one)."""
     from graphstore import open_store
-    from graphstore.errors import ConfigError
+    from netanalysis.errors import ConfigError
     from netanalysis.graphs import read_analysis_graph
 
     if "://" not in store and not Path(store).exists():

@@ -10,8 +10,8 @@ import pandas as pd
 import typer
 
 from graphstore import open_store
-from graphstore.errors import ConfigError
 from netanalysis.detect import DetectionSettings, detect
+from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
 from netanalysis.report import Period, ReportSettings, build_report
 

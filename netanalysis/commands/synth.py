@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Generate synthetic case and signal records with planted cross-regional groups."""
-        from netanalysis.synth import generate
+        from synth import generate
 
         s = generate(out, seed=seed, groups=groups, noise=noise, rows=rows)
         typer.echo(f"wrote {s.total_rows} rows ({s.person_rows} describe a person) to {out}")

@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-from graphstore.errors import ConfigError
 from loaders import reference
+from netanalysis.errors import ConfigError
 
 __all__ = ["LEVELS", "Municipality", "check_level", "municipalities", "project", "region_names"]
 

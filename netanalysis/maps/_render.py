@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = ["VIS_VERSION", "NetworkMap", "embed_json"]
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import networkx as nx
 import pandas as pd
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 from netanalysis.maps._facts import (
     EVIDENCE,
     PersonFacts,

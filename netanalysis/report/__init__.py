@@ -26,8 +26,8 @@ import networkx as nx
 import pandas as pd
 import yaml
 
-from graphstore.errors import ConfigError
 from graphstore.schema import schema_path
+from netanalysis.errors import ConfigError
 from netanalysis.report.disclosure import defuse_formula, suppress_matrix, suppress_series
 from netanalysis.report.figures import Figure, bar_figure, flow_figure, trend_figure
 from netanalysis.report.tables import Period, ReportTables, build_tables

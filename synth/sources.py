@@ -21,11 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from netanalysis.synth.identifiers import iban_notation, phone_notation, plate_notation
-from netanalysis.synth.names import spelling_variant
-from netanalysis.synth.places import Geography
-from netanalysis.synth.world import Event, Person
-from netanalysis.synth.xlsx import XlsxWriter
+from synth.identifiers import iban_notation, phone_notation, plate_notation
+from synth.names import spelling_variant
+from synth.places import Geography
+from synth.world import Event, Person
+from synth.xlsx import XlsxWriter
 
 __all__ = ["EXCEL_MAX_ROWS", "SOURCES", "SourceWriter", "mapping"]
 

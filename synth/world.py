@@ -11,7 +11,7 @@ municipalities that lie in different police units (politie-eenheden). Cross-regi
 planted with consecutive locations in different units and every victim staying at two or more of
 them; other groups (and lone offenders) keep all locations inside one unit.
 
-Everything here is plain data; :mod:`netanalysis.synth.sources` renders it into source rows.
+Everything here is plain data; :mod:`synth.sources` renders it into source rows.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from netanalysis.synth.identifiers import IdentifierFactory
-from netanalysis.synth.names import make_name
-from netanalysis.synth.places import BIG_CITIES, Geography
+from synth.identifiers import IdentifierFactory
+from synth.names import make_name
+from synth.places import BIG_CITIES, Geography
 
 __all__ = ["Event", "Person", "Plan", "Premises", "World", "day_iso"]
 

@@ -18,7 +18,7 @@ Maven Central carries the Neo4j 5.26 LTS server as jars but no distribution tarb
 
 Example
 -------
->>> from netanalysis import neo4j_server          # doctest: +SKIP
+>>> from graphstore import neo4j_server          # doctest: +SKIP
 >>> info = neo4j_server.start()                   # doctest: +SKIP
 >>> info.uri                                      # doctest: +SKIP
 'bolt://127.0.0.1:40123'
@@ -47,7 +47,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphstore.errors import ConfigError, StoreUnavailable
+from netanalysis.errors import ConfigError, StoreUnavailable
 
 if TYPE_CHECKING:
     from graphstore.bulk_import import ImportFiles
@@ -439,7 +439,7 @@ def _pick_ports(previous: dict[str, object] | None) -> tuple[int, int]:
 
 def _write_conf(home: Path, bolt: int, http: int, pagecache: str) -> None:
     lines = [
-        "# Written by netanalysis.neo4j_server on every start; edits are overwritten.",
+        "# Written by graphstore.neo4j_server on every start; edits are overwritten.",
         "server.default_listen_address=127.0.0.1",
         "server.default_advertised_address=127.0.0.1",
         f"server.bolt.listen_address=127.0.0.1:{bolt}",
@@ -888,7 +888,7 @@ def import_full(
     StoreUnavailable
         Java is missing or the server did not come back.
     """
-    from graphstore.errors import StoreError
+    from netanalysis.errors import StoreError
 
     _check_version(version)
     _check_memory("import heap", import_heap)

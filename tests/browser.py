@@ -21,7 +21,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from graphstore.errors import ConfigError
+from netanalysis.errors import ConfigError
 
 __all__ = ["Chromium", "find_chromium"]
 

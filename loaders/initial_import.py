@@ -7,7 +7,7 @@ the server again and applies the schema. The graph is the same as after an onlin
 server-bound MERGE step is replaced by the import tool, which writes several hundred thousand rows
 a second.
 
-Only for an EMPTY database of the toolkit's own server (``netanalysis.neo4j_server``): the import
+Only for an EMPTY database of the toolkit's own server (``graphstore.neo4j_server``): the import
 replaces the database, and it needs the server's files, so it cannot reach a remote server.
 
 >>> import netanalysis as na                                                   # doctest: +SKIP
@@ -21,11 +21,11 @@ import os
 import tempfile
 from pathlib import Path
 
-from graphstore.errors import ConfigError, StoreError
+from graphstore import neo4j_server
 from loaders.mapping import Mapping
 from loaders.pipeline import LoadSummary, Progress, load
 from loaders.pseudonymise import Pseudonymiser
-from netanalysis import neo4j_server
+from netanalysis.errors import ConfigError, StoreError
 
 __all__ = ["initial_import"]
 

@@ -14,11 +14,11 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
+
+from loaders.reference import REFERENCE_DIR
 
 __all__ = ["BIG_CITIES", "Geography", "fold", "geography"]
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "loaders" / "reference"
 
 # Cities that carry more of the (synthetic) activity, as real case loads do.
 BIG_CITIES: tuple[str, ...] = (

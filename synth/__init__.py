@@ -2,9 +2,9 @@
 
 ``generate(out_dir, seed=2024, groups=20, noise=0.1)`` writes
 
-- ``out_dir/sources/``: the four source exports (:mod:`netanalysis.synth.sources`),
+- ``out_dir/sources/``: the four source exports (:mod:`synth.sources`),
 - ``out_dir/sources.yaml``: the mapping file that tells the loader how to read them,
-- ``out_dir/truth/``: the ground truth (:mod:`netanalysis.synth.truth`),
+- ``out_dir/truth/``: the ground truth (:mod:`synth.truth`),
 
 deterministically for a seed (same seed, same bytes). Groups are planted one at a time and rows
 pass through a bounded shuffle buffer per source, so memory stays constant from a few hundred
@@ -27,13 +27,13 @@ from pathlib import Path
 
 import yaml
 
-from graphstore.errors import ConfigError
-from netanalysis.synth.identifiers import IdentifierFactory
-from netanalysis.synth.noise import NOISE_KINDS, NoiseModel
-from netanalysis.synth.places import geography
-from netanalysis.synth.sources import EXCEL_MAX_ROWS, SIGNAL_SOURCES, SOURCES, SourceWriter, mapping
-from netanalysis.synth.truth import TruthWriter
-from netanalysis.synth.world import SHARED_KINDS, Event, Plan, World
+from netanalysis.errors import ConfigError
+from synth.identifiers import IdentifierFactory
+from synth.noise import NOISE_KINDS, NoiseModel
+from synth.places import geography
+from synth.sources import EXCEL_MAX_ROWS, SIGNAL_SOURCES, SOURCES, SourceWriter, mapping
+from synth.truth import TruthWriter
+from synth.world import SHARED_KINDS, Event, Plan, World
 
 __all__ = ["NOISE_KINDS", "SOURCES", "SynthSummary", "generate"]
 
@@ -162,7 +162,7 @@ def generate(
         Number of planted perpetrator groups (half of them cross-regional); lone offenders
         (one per three groups) and orphan signals scale with it. Ignored when ``rows`` is given.
     noise
-        Noise level: 0 none, 0.1 default, 0.3 high (see :mod:`netanalysis.synth.noise`).
+        Noise level: 0 none, 0.1 default, 0.3 high (see :mod:`synth.noise`).
     rows
         Instead of ``groups``: keep planting until at least this many source rows are written.
     buffer_rows
