@@ -1,12 +1,22 @@
 """netanalysis: find perpetrator groups that move victims across Dutch regions.
 
-The public API used by notebooks and the command line. Data flows one way:
+The public API used by notebooks, scripts and the command line. Data flows one way:
 source files -> ``loaders`` -> graph store (``graphstore``) -> ``netanalysis`` -> maps, reports, CSV.
 
 >>> import netanalysis as na
 >>> store = na.open_store("graph.sqlite")                                  # doctest: +SKIP
 >>> na.load(["exports/"], store, "sources.yaml", na.load_key("my.key"))    # doctest: +SKIP
 >>> result = na.detect(na.read_analysis_graph(store), na.DetectionSettings())  # doctest: +SKIP
+
+Public and internal
+-------------------
+Only the names in ``netanalysis.__all__`` are public and stable: reach them as ``na.<name>``
+after ``import netanalysis as na``. Every module (``netanalysis.detect``, ``loaders.pipeline``,
+``graphstore.neo4j_server``, ``synth`` ...) is internal, whether or not its name starts with an
+underscore: modules may be split, moved or renamed between versions without notice, and a name
+that is not in ``__all__`` may change or go. docs/api.md lists the public names by theme, and
+``tests/test_public_api.py`` pins the list and checks that the notebooks and the code examples
+in the docs import nothing else from the toolkit.
 
 The analysis, map and report parts are imported on first use, so ``import netanalysis`` stays
 light (matplotlib, igraph and WeasyPrint load only when needed).
@@ -19,39 +29,90 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it (imported lazily)
+# public name -> "module" that defines it under the same name, or "module:attribute" when the
+# public name differs from the one inside the module. Imported on first use.
 _LAZY: dict[str, str] = {
+    # errors
     "ConfigError": "netanalysis.errors",
-    "GraphSlice": "graphstore",
-    "GraphStore": "graphstore",
     "InputFileError": "netanalysis.errors",
     "NetanalysisError": "netanalysis.errors",
     "SchemaError": "netanalysis.errors",
     "StoreError": "netanalysis.errors",
     "StoreUnavailable": "netanalysis.errors",
+    # keys
+    "Pseudonymiser": "loaders.pseudonymise",
+    "keygen": "loaders.pseudonymise",
+    "load_key": "loaders.pseudonymise",
+    # loading
+    "LoadSummary": "loaders.pipeline",
+    "SourceCounts": "loaders.pipeline",
+    "assign_files": "loaders.read",
+    "initial_import": "loaders.initial_import",
+    "load": "loaders.pipeline",
+    "load_mapping": "loaders.mapping",
+    "read_records": "loaders.pipeline",
+    # encoding for linkage across holders, and the hub that links encoded exports
+    "EncodedExport": "loaders.hub",
+    "EncodingSchema": "loaders.encode",
+    "ExportSummary": "loaders.encode",
+    "encode": "loaders.encode",
+    "encode_records": "loaders.encode",
+    "load_encoded": "loaders.hub",
+    "read_export": "loaders.hub",
+    # reference tables (CBS municipalities and regions)
+    "municipalities": "loaders.reference",
+    "municipality": "loaders.reference",
+    "region_name": "loaders.reference",
+    "region_of": "loaders.reference",
+    "regions": "loaders.reference",
+    "resolve_place": "loaders.reference",
+    # graph stores and the toolkit's own Neo4j server
+    "GraphSchema": "graphstore",
+    "GraphSlice": "graphstore",
+    "GraphStore": "graphstore",
+    "load_schema": "graphstore",
+    "neo4j_start": "graphstore.neo4j_server:start",
+    "neo4j_status": "graphstore.neo4j_server:status",
+    "neo4j_stop": "graphstore.neo4j_server:stop",
     "open_store": "graphstore",
+    # detection and the analysis steps it runs
     "DetectionResult": "netanalysis.detect",
     "DetectionSettings": "netanalysis.detect",
     "EvidenceWeights": "netanalysis.projection",
+    "GroupStability": "netanalysis.groups",
     "LeadWeights": "netanalysis.leads",
-    "Period": "netanalysis.report",
-    "ReportSettings": "netanalysis.report",
-    "build_report": "netanalysis.report",
+    "Move": "netanalysis.movement",
+    "PriorityWeights": "netanalysis.detect",
+    "attach_victims": "netanalysis.groups",
+    "brokerage_roles": "netanalysis.keyplayers",
     "detect": "netanalysis.detect",
     "disruption": "netanalysis.keyplayers",
-    "ego_map": "netanalysis.maps",
-    "evaluate": "netanalysis.evaluate",
+    "find_groups": "netanalysis.groups",
     "find_leads": "netanalysis.leads",
-    "generate": "synth",
-    "group_map": "netanalysis.maps",
-    "initial_import": "loaders.initial_import",
+    "fragmentation_if_removed": "netanalysis.keyplayers",
+    "group_stability": "netanalysis.groups",
     "key_players": "netanalysis.keyplayers",
-    "keygen": "loaders.pseudonymise",
-    "load": "loaders.pipeline",
-    "load_key": "loaders.pseudonymise",
-    "load_mapping": "loaders.mapping",
+    "municipality_regions": "netanalysis.movement",
+    "perpetrator_network": "netanalysis.projection",
+    "person_moves": "netanalysis.movement",
     "read_analysis_graph": "netanalysis.graphs",
+    "reliability_factor": "netanalysis.projection",
+    "suspects": "netanalysis.projection",
+    # maps
+    "NetworkMap": "netanalysis.maps",
+    "ego_map": "netanalysis.maps",
+    "group_map": "netanalysis.maps",
     "region_map": "netanalysis.maps",
+    # report
+    "Period": "netanalysis.report",
+    "Report": "netanalysis.report",
+    "ReportSettings": "netanalysis.report",
+    "build_report": "netanalysis.report",
+    # evaluation, synthetic data and the demo
+    "Evaluation": "netanalysis.evaluate",
+    "SynthSummary": "synth",
+    "evaluate": "netanalysis.evaluate",
+    "generate": "synth",
     "run_pipeline": "netanalysis.demo",
 }
 
@@ -59,10 +120,11 @@ __all__ = sorted(["__version__", *_LAZY])
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    target = _LAZY.get(name)
+    if target is None:
         raise AttributeError(f"module 'netanalysis' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    module, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module), attribute or name)
     globals()[name] = value
     return value
 

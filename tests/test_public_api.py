@@ -1,26 +1,147 @@
-"""The public API: every name in ``netanalysis.__all__`` resolves, and the list stays sorted."""
+"""The public API: ``netanalysis.__all__`` is pinned, every name resolves and is documented, and
+the notebooks and the code examples in the docs import nothing from the toolkit but ``netanalysis``.
+"""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
+import json
+import re
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 import netanalysis
 
+REPO = Path(__file__).resolve().parents[1]
 
-def test_all_is_sorted_and_every_name_resolves() -> None:
+# The public names, by theme as in docs/api.md. Adding or removing one is an API change: update
+# this list, docs/api.md and netanalysis/__init__.py together.
+EXPECTED = {
+    "__version__",
+    # errors
+    "ConfigError",
+    "InputFileError",
+    "NetanalysisError",
+    "SchemaError",
+    "StoreError",
+    "StoreUnavailable",
+    # keys
+    "Pseudonymiser",
+    "keygen",
+    "load_key",
+    # loading
+    "LoadSummary",
+    "SourceCounts",
+    "assign_files",
+    "initial_import",
+    "load",
+    "load_mapping",
+    "read_records",
+    # encoding and the hub
+    "EncodedExport",
+    "EncodingSchema",
+    "ExportSummary",
+    "encode",
+    "encode_records",
+    "load_encoded",
+    "read_export",
+    # reference tables
+    "municipalities",
+    "municipality",
+    "region_name",
+    "region_of",
+    "regions",
+    "resolve_place",
+    # stores and the toolkit's own Neo4j server
+    "GraphSchema",
+    "GraphSlice",
+    "GraphStore",
+    "load_schema",
+    "neo4j_start",
+    "neo4j_status",
+    "neo4j_stop",
+    "open_store",
+    # detection and analysis
+    "DetectionResult",
+    "DetectionSettings",
+    "EvidenceWeights",
+    "GroupStability",
+    "LeadWeights",
+    "Move",
+    "PriorityWeights",
+    "attach_victims",
+    "brokerage_roles",
+    "detect",
+    "disruption",
+    "find_groups",
+    "find_leads",
+    "fragmentation_if_removed",
+    "group_stability",
+    "key_players",
+    "municipality_regions",
+    "perpetrator_network",
+    "person_moves",
+    "read_analysis_graph",
+    "reliability_factor",
+    "suspects",
+    # maps
+    "NetworkMap",
+    "ego_map",
+    "group_map",
+    "region_map",
+    # report
+    "Period",
+    "Report",
+    "ReportSettings",
+    "build_report",
+    # evaluation, synthetic data, demo
+    "Evaluation",
+    "SynthSummary",
+    "evaluate",
+    "generate",
+    "run_pipeline",
+}
+
+# Top-level packages of this repository: an example may import only ``netanalysis`` itself.
+TOOLKIT_PACKAGES = {"netanalysis", "loaders", "graphstore", "synth"}
+
+# Where analysts copy code from: the notebooks and the ```python blocks of these pages.
+DOC_PAGES = sorted([REPO / "README.md", REPO / "data_samples" / "README.md", *(REPO / "docs").glob("*.md")])
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+_PYTHON_BLOCK = re.compile(r"^```(?:python|py)[ \t]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
+# IPython lines (magics, shell escapes) are not Python; they import nothing.
+_IPYTHON_LINE = re.compile(r"^\s*[%!].*$", re.MULTILINE)
+
+
+def test_all_is_pinned() -> None:
     assert netanalysis.__all__ == sorted(netanalysis.__all__)
-    for name in netanalysis.__all__:
-        assert getattr(netanalysis, name) is not None, name
+    assert set(netanalysis.__all__) == EXPECTED
+    assert len(netanalysis.__all__) == len(EXPECTED)
+    assert dir(netanalysis) == netanalysis.__all__
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED - {"__version__"}))
+def test_public_name_resolves_and_has_a_docstring(name: str) -> None:
+    value = getattr(netanalysis, name)
+    doc = value.__doc__
+    # A dataclass without a docstring gets its signature as __doc__: that is not documentation.
+    if isinstance(value, type) and dataclasses.is_dataclass(value) and doc:
+        doc = None if doc.startswith(f"{value.__name__}(") else doc
+    assert doc and doc.strip(), f"netanalysis.{name} has no docstring"
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(netanalysis.__version__, str) and netanalysis.__version__
 
 
 def test_unknown_name_is_an_attribute_error() -> None:
-    try:
+    with pytest.raises(AttributeError, match="no_such_thing"):
         netanalysis.no_such_thing  # noqa: B018
-    except AttributeError as exc:
-        assert "no_such_thing" in str(exc)
-    else:
-        raise AssertionError("expected AttributeError")
 
 
 def test_import_stays_light() -> None:
@@ -38,3 +159,81 @@ def test_loaders_never_import_netanalysis() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------------
+# Notebooks and docs use only the public API
+
+
+def internal_imports(code: str) -> list[str]:
+    """The imports in ``code`` that reach into the toolkit other than through the public API.
+
+    ``import netanalysis`` and ``from netanalysis import <public name>`` are fine; a submodule
+    (``netanalysis.maps``), a name not in ``__all__``, or another package of the toolkit is not.
+
+    >>> internal_imports("import netanalysis as na\\nimport pandas as pd\\nfrom netanalysis import detect")
+    []
+    >>> internal_imports("from loaders.pipeline import load\\nfrom netanalysis import maps")
+    ['from loaders.pipeline import load', 'from netanalysis import maps']
+    """
+    found: list[str] = []
+    for node in ast.walk(ast.parse(_IPYTHON_LINE.sub("", code))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in TOOLKIT_PACKAGES and alias.name != "netanalysis":
+                    found.append(f"import {alias.name}")
+        elif isinstance(node, ast.ImportFrom):
+            module = node.module or ""
+            if node.level or module.split(".")[0] not in TOOLKIT_PACKAGES:
+                continue
+            public = module == "netanalysis" and all(a.name in netanalysis.__all__ for a in node.names)
+            if not public:
+                found.append(f"from {module} import {', '.join(a.name for a in node.names)}")
+    return found
+
+
+def notebook_cells(path: Path) -> list[str]:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+
+
+def python_blocks(path: Path) -> list[str]:
+    return _PYTHON_BLOCK.findall(path.read_text(encoding="utf-8"))
+
+
+def test_the_examples_are_found() -> None:
+    assert len(NOTEBOOKS) >= 7
+    assert sum(len(python_blocks(p)) for p in DOC_PAGES) >= 5
+    # The checker sees an internal import where one is.
+    assert internal_imports("import os\nfrom graphstore import open_store") == [
+        "from graphstore import open_store"
+    ]
+    assert internal_imports("def f():\n    import synth.world as w\n") == ["import synth.world"]
+    assert internal_imports("%matplotlib inline\nimport netanalysis.maps") == ["import netanalysis.maps"]
+    assert internal_imports("from netanalysis import detect, DetectionSettings") == []
+    assert internal_imports("from netanalysis.detect import detect") == ["from netanalysis.detect import detect"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_imports_only_netanalysis(path: Path) -> None:
+    for index, code in enumerate(notebook_cells(path)):
+        found = internal_imports(code)
+        assert not found, f"{path.name}, code cell {index}: use `import netanalysis as na` instead of {found}"
+
+
+@pytest.mark.parametrize("path", DOC_PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_docs_examples_import_only_netanalysis(path: Path) -> None:
+    for index, code in enumerate(python_blocks(path)):
+        found = internal_imports(code)
+        assert not found, (
+            f"{path.relative_to(REPO)}, python block {index}: use `import netanalysis as na` instead of {found}"
+        )
+
+
+@pytest.mark.parametrize("path", [*NOTEBOOKS, *DOC_PAGES], ids=lambda p: str(p.relative_to(REPO)))
+def test_examples_use_only_public_names(path: Path) -> None:
+    """Every ``na.<name>`` an example uses is in ``__all__``, so none leans on an internal module."""
+    blocks = notebook_cells(path) if path.suffix == ".ipynb" else python_blocks(path)
+    for code in blocks:
+        used = set(re.findall(r"\bna\.(\w+)", code))
+        assert used <= set(netanalysis.__all__), f"{path.relative_to(REPO)} uses na.{sorted(used - EXPECTED)}"
