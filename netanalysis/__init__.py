@@ -25,6 +25,8 @@ light (matplotlib, igraph and WeasyPrint load only when needed).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -131,3 +133,24 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return __all__
+
+
+class _PublicAPI(types.ModuleType):
+    """The package as a module whose submodules never hide the public name they share.
+
+    Importing ``netanalysis.detect`` (the module) makes Python bind it as the package attribute
+    ``detect``, where ``na.detect`` must be the function. The binding is redirected to the
+    public object, so ``na.detect`` is the function whatever was imported before; the modules
+    stay reachable as ``from netanalysis.detect import ...`` (internal, see above).
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        target = _LAZY.get(name)
+        if target is not None and isinstance(value, types.ModuleType):
+            module, _, attribute = target.partition(":")
+            if value.__name__ == module:
+                value = getattr(value, attribute or name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _PublicAPI

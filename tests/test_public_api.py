@@ -135,6 +135,24 @@ def test_public_name_resolves_and_has_a_docstring(name: str) -> None:
     assert doc and doc.strip(), f"netanalysis.{name} has no docstring"
 
 
+def test_a_submodule_never_hides_a_public_name() -> None:
+    """``na.detect`` is the function even after ``netanalysis.detect`` (the module) is imported.
+
+    Python binds an imported submodule as an attribute of its package, so without the package's
+    redirect ``na.DetectionSettings`` followed by ``na.detect(graph)`` calls a module.
+    """
+    code = (
+        "import importlib, types, netanalysis as na\n"
+        "na.DetectionSettings\n"
+        "for target in set(na._LAZY.values()):\n"
+        "    importlib.import_module(target.partition(':')[0])\n"
+        "print(sorted(n for n in na.__all__ if isinstance(getattr(na, n), types.ModuleType)))\n"
+        "print(*(getattr(f, '__module__', 'a module') for f in (na.detect, na.evaluate)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split("\n")[:2] == ["[]", "netanalysis.detect netanalysis.evaluate"]
+
+
 def test_version_is_a_string() -> None:
     assert isinstance(netanalysis.__version__, str) and netanalysis.__version__
 
@@ -211,14 +229,16 @@ def test_the_examples_are_found() -> None:
     assert internal_imports("def f():\n    import synth.world as w\n") == ["import synth.world"]
     assert internal_imports("%matplotlib inline\nimport netanalysis.maps") == ["import netanalysis.maps"]
     assert internal_imports("from netanalysis import detect, DetectionSettings") == []
-    assert internal_imports("from netanalysis.detect import detect") == ["from netanalysis.detect import detect"]
+    assert internal_imports("from netanalysis.detect import detect") == [
+        "from netanalysis.detect import detect"
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_imports_only_netanalysis(path: Path) -> None:
     for index, code in enumerate(notebook_cells(path)):
         found = internal_imports(code)
-        assert not found, f"{path.name}, code cell {index}: use `import netanalysis as na` instead of {found}"
+        assert not found, f"{path.name}, code cell {index}: use `import netanalysis as na`, not {found}"
 
 
 @pytest.mark.parametrize("path", DOC_PAGES, ids=lambda p: str(p.relative_to(REPO)))
@@ -226,7 +246,7 @@ def test_docs_examples_import_only_netanalysis(path: Path) -> None:
     for index, code in enumerate(python_blocks(path)):
         found = internal_imports(code)
         assert not found, (
-            f"{path.relative_to(REPO)}, python block {index}: use `import netanalysis as na` instead of {found}"
+            f"{path.relative_to(REPO)}, python block {index}: use `import netanalysis as na`, not {found}"
         )
 
 
@@ -237,3 +257,13 @@ def test_examples_use_only_public_names(path: Path) -> None:
     for code in blocks:
         used = set(re.findall(r"\bna\.(\w+)", code))
         assert used <= set(netanalysis.__all__), f"{path.relative_to(REPO)} uses na.{sorted(used - EXPECTED)}"
+
+
+def test_api_page_lists_every_public_name() -> None:
+    """docs/api.md has one table row per public name (first column), and names nothing else there."""
+    listed: list[str] = []
+    for line in (REPO / "docs" / "api.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            listed += re.findall(r"`(\w+)[^`]*`", first_cell)
+    assert sorted(listed) == sorted(EXPECTED - {"__version__"})
