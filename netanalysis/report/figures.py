@@ -52,7 +52,7 @@ def flow_figure(name: str, title: str, table: pd.DataFrame) -> Figure:
     ax.set_xticks(range(len(body.columns)), body.columns, rotation=60, ha="right")
     ax.set_yticks(range(len(body.index)), body.index)
     for (i, j), v in np.ndenumerate(values):
-        text = marks[i, j] if hidden[i, j] else (f"{int(v)}" if v else "")
+        text = str(marks[i, j]) if hidden[i, j] else (f"{int(v)}" if v else "")
         colour = "white" if not hidden[i, j] and v > dark else "black"
         ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
     ax.set_xlabel(str(body.columns.name or "to"))
