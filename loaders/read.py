@@ -527,7 +527,10 @@ class _SheetRows:
             book = self._formula_book
             other = book[sheet_name] if sheet_name is not None else book.worksheets[0]
             self.formulas = other.iter_rows(values_only=True)
-        self.top_left: dict[int, Any] = {}
+        # Ranges not reached yet (the next one last) and those that cover the current row.
+        self.pending = sorted(self.merged, reverse=True)
+        self.active: list[tuple[int, int, int, int]] = []
+        self.top_left: dict[tuple[int, int], Any] = {}
 
     def close(self) -> None:
         if self._formula_book is not None:
@@ -546,17 +549,19 @@ class _SheetRows:
                     where = f"{get_column_letter(self.first_col + col)}{line}"
                     problem = f"cell {where} holds a formula without a stored value"
                     break
-            for number, (r1, c1, r2, c2) in enumerate(self.merged):
-                if not r1 <= line <= r2:
-                    continue
+            while self.pending and self.pending[-1][0] <= line:
+                self.active.append(self.pending.pop())
+            self.active = [m for m in self.active if m[2] >= line]
+            for r1, c1, _r2, c2 in self.active:
+                key = (r1, c1)
                 for column in range(c1, c2 + 1):
                     col = column - self.first_col
                     if line == r1 and column == c1:
-                        self.top_left[number] = cells[col] if 0 <= col < len(cells) else None
+                        self.top_left[key] = cells[col] if 0 <= col < len(cells) else None
                     elif 0 <= col:
                         cells.extend([None] * (col + 1 - len(cells)))
                         if cells[col] is None:
-                            cells[col] = self.top_left.get(number)
+                            cells[col] = self.top_left.get(key)
             yield line, cells, problem
 
 
