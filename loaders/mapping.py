@@ -7,8 +7,10 @@ problem (:class:`netanalysis.errors.ConfigError`).
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
 import yaml
@@ -17,7 +19,18 @@ from loaders.normalise.text import fold
 from loaders.records import FIELDS
 from netanalysis.errors import ConfigError
 
-__all__ = ["FORMATS", "KINDS", "Mapping", "SourceMapping", "load_mapping", "parse_mapping"]
+__all__ = [
+    "DEFAULT_EARLIEST_DATES",
+    "DEFAULT_MAX_LENGTHS",
+    "FORMATS",
+    "KINDS",
+    "MAX_LENGTH_LIMIT",
+    "Mapping",
+    "SourceMapping",
+    "check_pattern",
+    "load_mapping",
+    "parse_mapping",
+]
 
 KINDS: tuple[str, ...] = ("case", "signal", "victim_registration")
 FORMATS: tuple[str, ...] = ("csv", "excel")
@@ -36,9 +49,62 @@ _SOURCE_KEYS = {
     "columns",
     "values",
     "required",
+    "earliest_dates",
+    "max_lengths",
 }
 _REQUIRED_KEYS = ("name", "kind", "files", "format", "columns")
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
+#: The earliest plausible date per date field; an earlier date is refused (``earliest_dates``).
+DEFAULT_EARLIEST_DATES: dict[str, dt.date] = {
+    "birth_date": dt.date(1900, 1, 1),
+    "observed_on": dt.date(1970, 1, 1),
+}
+_NAME_LENGTH = 200
+_ID_LENGTH = 100
+#: The longest value per field in characters (``max_lengths``); free text may have 1,000.
+DEFAULT_MAX_LENGTHS: dict[str, int] = {
+    **dict.fromkeys(FIELDS, 1_000),
+    **dict.fromkeys(("first_name", "name_particle", "last_name", "full_name"), _NAME_LENGTH),
+    **dict.fromkeys(
+        (
+            "row_id",
+            "case_id",
+            "signal_id",
+            "phone",
+            "plate",
+            "iban",
+            "document_number",
+            "postcode",
+            "birth_date",
+            "observed_on",
+            "gender",
+            "nationality",
+        ),
+        _ID_LENGTH,
+    ),
+}
+#: The largest ``max_lengths`` value a mapping may set (the CSV reader's field limit).
+MAX_LENGTH_LIMIT = 1_000_000
+# Codecs that codecs.lookup knows but that do not turn bytes of a text export into text.
+_NOT_TEXT_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"})
+
+
+def check_pattern(pattern: str, source_name: str) -> None:
+    """Refuse a ``files`` pattern that could reach outside the input folder (ConfigError).
+
+    >>> check_pattern("exports/**/*.csv", "zaken")  # fine: nothing is returned
+    >>> try:
+    ...     check_pattern("../../etc/pass*", "zaken")
+    ... except ConfigError as exc:
+    ...     print(str(exc)[:60])
+    source 'zaken': the files pattern '../../etc/pass*' must sta
+    """
+    pure = PurePosixPath(pattern.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or PureWindowsPath(pattern).anchor or pattern.startswith("~"):
+        raise ConfigError(
+            f"source {source_name!r}: the files pattern {pattern!r} must stay inside the input folder "
+            "(a relative pattern without '..')."
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +125,8 @@ class SourceMapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> folded word -> value
     required: tuple[str, ...] = ("row_id",)
     base_dir: Path | None = None  # folder of the mapping file, for relative globs
+    earliest_dates: dict[str, dt.date] = field(default_factory=lambda: dict(DEFAULT_EARLIEST_DATES))
+    max_lengths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_LENGTHS))
 
     @property
     def fields(self) -> dict[str, str]:
@@ -178,16 +246,26 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
         files = [files]
     if not isinstance(files, list) or not all(isinstance(f, str) and f for f in files):
         raise fail(f"{label}: 'files' must be a list of file name patterns")
+    for pattern in files:
+        try:
+            check_pattern(pattern, str(raw["name"]))
+        except ConfigError as exc:
+            raise fail(str(exc).rstrip(".")) from None
     encoding = str(raw.get("encoding") or "auto")
     if encoding != "auto":
-        import codecs
-
         try:
-            codecs.lookup(encoding)
+            info = codecs.lookup(encoding)
         except LookupError:
             raise fail(
                 f"{label} has unknown encoding {encoding!r}; use auto or a codec such as utf-8 or cp1252"
             ) from None
+        # hex, rot13, zlib are bytes-to-bytes or text-to-text codecs; unicode_escape and idna
+        # decode source code or host names, not exports.
+        if not getattr(info, "_is_text_encoding", True) or info.name.replace("_", "-") in _NOT_TEXT_CODECS:
+            raise fail(
+                f"{label} has encoding {encoding!r}, which is not a text encoding; use auto or a "
+                "text encoding such as utf-8, cp1252 or utf-16"
+            )
     delimiter = raw.get("delimiter") or "auto"
     if delimiter in ("tab", "\\t"):
         delimiter = "\t"
@@ -236,6 +314,31 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
             raise fail(f"{label} requires field {target!r} but maps no column to it")
     if "row_id" not in required:
         required.insert(0, "row_id")
+    earliest = dict(DEFAULT_EARLIEST_DATES)
+    earliest_raw = raw.get("earliest_dates") or {}
+    if not isinstance(earliest_raw, dict):
+        raise fail(f"{label}: 'earliest_dates' must map date fields to dates such as 1970-01-01")
+    for target, value in earliest_raw.items():
+        if target not in DEFAULT_EARLIEST_DATES:
+            raise fail(
+                f"{label} has 'earliest_dates' for {target!r}; date fields are birth_date, observed_on"
+            )
+        try:
+            earliest[str(target)] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise fail(f"{label}: 'earliest_dates.{target}' must be a date such as 1970-01-01") from None
+    lengths = dict(DEFAULT_MAX_LENGTHS)
+    lengths_raw = raw.get("max_lengths") or {}
+    if not isinstance(lengths_raw, dict):
+        raise fail(f"{label}: 'max_lengths' must map canonical fields to a number of characters")
+    for target, value in lengths_raw.items():
+        if target not in FIELDS:
+            raise fail(f"{label} has 'max_lengths' for unknown field {target!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LENGTH_LIMIT:
+            raise fail(
+                f"{label}: 'max_lengths.{target}' must be a whole number from 1 to {MAX_LENGTH_LIMIT:,}"
+            )
+        lengths[str(target)] = value
     sheet = raw.get("sheet")
     return SourceMapping(
         name=name,
@@ -252,4 +355,6 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
         values=values,
         required=tuple(required),
         base_dir=base_dir,
+        earliest_dates=earliest,
+        max_lengths=lengths,
     )

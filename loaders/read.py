@@ -16,6 +16,13 @@ with ``RawRow.problem`` set (``"row has 14 fields, header has 17"``) and becomes
 :func:`loaders.validate.validate`. Blank lines are not rows and are skipped. A quote that is
 never closed would swallow the lines after it into one field; such a record (several lines, wrong
 number of fields) is read again line by line, so every physical line is counted as a row.
+
+Bad input (docs/loading.md, "Bad input"): a UTF-16 file with a byte-order mark (Excel's "Unicode
+text") is read as UTF-16; a line with NUL or other binary bytes, or a field longer than
+:data:`FIELD_LIMIT` characters, becomes a row with ``problem`` set, while a file that is mostly
+binary is refused whole. An .xlsx cell that holds a formula without a stored value makes its row a
+problem row; a merged cell range gives every cell of the range the value of its top-left cell.
+Error messages name files, columns, positions and counts, never the values in the file.
 """
 
 from __future__ import annotations
@@ -25,17 +32,18 @@ import csv
 import datetime as dt
 import fnmatch
 import io
-import sys
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from loaders.mapping import DELIMITERS, Mapping, SourceMapping
+from loaders.mapping import DELIMITERS, Mapping, SourceMapping, check_pattern
 from loaders.records import RawRow
 from netanalysis.errors import InputFileError
 
 __all__ = [
+    "FIELD_LIMIT",
     "assign_files",
     "detect_delimiter",
     "detect_encoding",
@@ -48,7 +56,21 @@ _FALLBACK = "netanalysis-cp1252"
 _MAX_SHOWN_COLUMNS = 12
 _CP1252_HOLES = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+#: The longest field the CSV reader takes, in characters; a longer field makes its line a problem
+#: row instead of being held in memory (the mapping's ``max_lengths`` are at most this).
+FIELD_LIMIT = 1_000_000
+csv.field_size_limit(FIELD_LIMIT)
+# Bytes that never occur in a text export: C0 controls other than tab, LF, FF, CR and Ctrl-Z.
+_BINARY = re.compile(r"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x19\x1b-\x1f]")
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel (.xls) or Word file; save it as .xlsx or CSV"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
 
 
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
@@ -70,7 +92,9 @@ codecs.register_error(_FALLBACK, _cp1252_fallback)
 def find_source_files(source: SourceMapping, folder: str | Path) -> list[Path]:
     """Return the files in ``folder`` (or its ``sources/`` subfolder) matching the source's globs.
 
-    Sorted by name; an empty list when none match.
+    Sorted by name; an empty list when none match. A pattern only reaches files inside the folder:
+    absolute patterns and ``..`` are refused (ConfigError), here and by
+    :func:`loaders.mapping.parse_mapping`.
     """
     folder = Path(folder)
     found: set[Path] = set()
@@ -78,6 +102,7 @@ def find_source_files(source: SourceMapping, folder: str | Path) -> list[Path]:
         if not base.is_dir():
             continue
         for pattern in source.files:
+            check_pattern(pattern, source.name)
             found.update(p for p in base.glob(pattern) if p.is_file())
     return sorted(found)
 
@@ -122,9 +147,15 @@ def assign_files(mapping: Mapping, paths: Iterable[str | Path]) -> dict[str, lis
 
 
 def detect_encoding(head: bytes) -> str:
-    """Return the codec for a CSV whose first bytes are ``head``: utf-8-sig, utf-8 or cp1252."""
+    """Return the codec for a CSV whose first bytes are ``head``: utf-8-sig, utf-16, utf-8 or cp1252.
+
+    >>> detect_encoding(codecs.BOM_UTF16_LE + "a;b".encode("utf-16-le"))
+    'utf-16'
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -202,6 +233,15 @@ def _column_positions(source: SourceMapping, header: list[str], file_name: str) 
                 f"{file_name}: column {column!r} appears {len(matches)} times in the "
                 "header; rename the duplicates or fix the export."
             )
+        elif not any(_norm_header(c) in folded for c in source.columns):
+            # Not one mapped column in the first line: it is most likely data, not a header, so
+            # nothing of it is quoted (it would put names and dates in logs). When other mapped
+            # columns are there, the line is a header and its names help find the typo.
+            raise InputFileError(
+                f"{file_name}: none of the {len(source.columns)} mapped columns of source "
+                f"{source.name!r} is in the first line ({len(header)} fields), so the file has no "
+                f"header line or is another export; expected a header with {_shown(list(source.columns))}."
+            )
         else:
             raise InputFileError(f"{file_name}: column {column!r} is missing (found: {_shown(header)}).")
     return positions
@@ -232,6 +272,28 @@ def _make_header(raw: Sequence[str]) -> list[str]:
     return [h if h else f"_column{i + 1}" for i, h in enumerate(header)]
 
 
+def _is_utf16(encoding: str) -> bool:
+    return codecs.lookup(encoding).name.startswith("utf-16")
+
+
+def _binary_kind(head: bytes, utf16: bool) -> str | None:
+    """What a file that is not text is (e.g. "a PDF document"), or None for a text file.
+
+    A text file with a few broken lines is text (those lines become problem rows); a file is
+    binary when more than a fifth of its sampled lines hold bytes that never occur in text.
+    """
+    for signature, kind in _SIGNATURES:
+        if head.startswith(signature):
+            return kind
+    if utf16:
+        return None
+    lines = [line for line in head.split(b"\n") if line.strip()]
+    broken = sum(1 for line in lines if _BINARY_BYTES.search(line))
+    if lines and broken * 5 > len(lines):
+        return "not a text file"
+    return None
+
+
 def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
     name = path.name
     with path.open("rb") as handle:
@@ -245,16 +307,32 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
             f"{name}: this is an Excel/zip file, but the mapping says csv for "
             f"source {source.name!r}; set format: excel."
         )
-    if b"\x00" in head:
-        raise InputFileError(
-            f"{name}: this is not a text file (it contains NUL bytes); expected a "
-            f"CSV export for source {source.name!r}."
-        )
     encoding = detect_encoding(head) if source.encoding == "auto" else source.encoding
-    # The BOM is removed by utf-8-sig; if a fixed "utf-8" meets one, strip it from the header.
-    sample = head.decode(encoding, errors=_FALLBACK)
+    utf16 = _is_utf16(encoding)
+    if not utf16 and head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding, utf16 = "utf-16", True  # the BOM says so, whatever the mapping guessed
+    kind = _binary_kind(head, utf16)
+    if kind is not None:
+        what = "this is not a text file" if kind == "not a text file" else f"this is {kind}, not a text file"
+        raise InputFileError(
+            f"{name}: {what} (most lines hold binary bytes such as NUL); expected a CSV export for "
+            f"source {source.name!r}."
+        )
+    decoder = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK)
+    try:
+        sample = decoder.decode(head, final=len(head) < _SAMPLE_BYTES)
+    except UnicodeError:
+        raise InputFileError(
+            f"{name}: cannot be read as {encoding}; set 'encoding' for source {source.name!r} "
+            "to the file's text encoding (or auto)."
+        ) from None
     if len(head) == _SAMPLE_BYTES:
-        sample = sample[: sample.rfind("\n") + 1] or sample
+        if "\n" not in sample:
+            raise InputFileError(
+                f"{name}: the first line is longer than {_SAMPLE_BYTES // (1 << 20)} MB, so it is "
+                f"not a header of column names; expected the columns of source {source.name!r}."
+            )
+        sample = sample[: sample.rfind("\n") + 1]
     delimiter = source.delimiter
     if delimiter == "auto":
         delimiter = detect_delimiter(sample, source.columns)
@@ -266,7 +344,8 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
         shown = repr(delimiter) if delimiter != "\t" else "tab"
         raise InputFileError(
             f"{name}: the header splits into one column only with delimiter {shown}, so the file is "
-            f"not separated the way the mapping says (header starts {first[0][0][:60]!r})."
+            f"not separated the way the mapping says (the first line has {len(first[0][0])} "
+            f"characters; expected {len(source.columns)} mapped columns)."
         )
     positions = _column_positions(source, header, name)
 
@@ -277,12 +356,17 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
     return rows()
 
 
+_BINARY_LINE = "the line holds binary bytes (such as NUL), so it is not a row of text"
+_LONG_FIELD = f"a field is longer than {FIELD_LIMIT:,} characters"
+
+
 def _records(text: Iterable[str], delimiter: str, width: int) -> Iterator[tuple[int, list[str], str]]:
     """(first line, fields, problem) per CSV record.
 
     A record that spans several lines and has the wrong number of fields is almost always a quote
     that is never closed, which swallows the lines after it; such a record is split again line by
-    line without quote handling, so each physical line is counted as a row of its own.
+    line without quote handling, so each physical line is counted as a row of its own. A line
+    with binary bytes, or with a field longer than :data:`FIELD_LIMIT`, is a problem record.
     """
     recent: list[str] = []
 
@@ -301,15 +385,28 @@ def _records(text: Iterable[str], delimiter: str, width: int) -> Iterator[tuple[
         except StopIteration:
             return
         except csv.Error as exc:
-            fields, problem = [], f"the line cannot be split into fields ({exc})"
+            fields = []
+            if "field limit" in str(exc):
+                problem = _LONG_FIELD
+            else:
+                problem = f"the line cannot be split into fields ({exc})"
         start, end = end + 1, reader.line_num
         if len(recent) > 1 and (problem or len(fields) != width):
             for offset, physical in enumerate(recent):
-                split = next(
-                    csv.reader([physical.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []
-                )
+                if _BINARY.search(physical):
+                    yield start + offset, [], _BINARY_LINE
+                    continue
+                try:
+                    split = next(
+                        csv.reader([physical.rstrip("\r\n")], delimiter=delimiter, quoting=csv.QUOTE_NONE), []
+                    )
+                except csv.Error:
+                    yield start + offset, [], _LONG_FIELD
+                    continue
                 yield start + offset, split, ""
             continue
+        if not problem and any(_BINARY.search(physical) for physical in recent):
+            fields, problem = [], _BINARY_LINE
         yield start, fields, problem
 
 
@@ -378,6 +475,96 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_MERGE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+)(\d+):([A-Z]+)(\d+)\"")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _scan_sheet(sheet: Any) -> tuple[bool, list[tuple[int, int, int, int]]]:
+    """(has formulas, merged ranges as (first row, first column, last row, last column)).
+
+    Read-only openpyxl gives neither, so the sheet's XML is scanned once, in chunks.
+    """
+    from openpyxl.utils import column_index_from_string
+
+    has_formula = False
+    merged: list[tuple[int, int, int, int]] = []
+    tail = b""
+    with sheet._get_source() as src:
+        while chunk := src.read(1 << 20):
+            data = tail + chunk
+            has_formula = has_formula or _FORMULA.search(data) is not None
+            cut = data.rfind(b">") + 1
+            for c1, r1, c2, r2 in _MERGE.findall(data[:cut]):
+                merged.append(
+                    (
+                        int(r1),
+                        column_index_from_string(c1.decode()),
+                        int(r2),
+                        column_index_from_string(c2.decode()),
+                    )
+                )
+            tail = data[cut:]
+    return has_formula, merged
+
+
+class _SheetRows:
+    """Rows of a read-only sheet as (line, cells, problem), merged cells filled from their top-left.
+
+    ``problem`` names the first cell that holds a formula without a stored value (scripts that
+    write .xlsx files often store the formula only; openpyxl then reads the cell as empty).
+    """
+
+    def __init__(self, path: Path, sheet: Any, sheet_name: str | None) -> None:
+        import openpyxl
+
+        has_formula, self.merged = _scan_sheet(sheet)
+        self.first_row, self.first_col = sheet.min_row or 1, sheet.min_column or 1
+        self.values = sheet.iter_rows(values_only=True)
+        self.formulas: Iterator[tuple[Any, ...]] | None = None
+        self._formula_book: Any = None
+        if has_formula:
+            self._formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+            book = self._formula_book
+            other = book[sheet_name] if sheet_name is not None else book.worksheets[0]
+            self.formulas = other.iter_rows(values_only=True)
+        # Ranges not reached yet (the next one last) and those that cover the current row.
+        self.pending = sorted(self.merged, reverse=True)
+        self.active: list[tuple[int, int, int, int]] = []
+        self.top_left: dict[tuple[int, int], Any] = {}
+
+    def close(self) -> None:
+        if self._formula_book is not None:
+            self._formula_book.close()
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any], str]]:
+        from openpyxl.utils import get_column_letter
+
+        for index, raw in enumerate(self.values):
+            line = self.first_row + index
+            formulas = next(self.formulas, ()) if self.formulas is not None else ()
+            cells = list(raw)
+            problem = ""
+            for col, (value, formula) in enumerate(zip(cells, formulas, strict=False)):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    where = f"{get_column_letter(self.first_col + col)}{line}"
+                    problem = f"cell {where} holds a formula without a stored value"
+                    break
+            while self.pending and self.pending[-1][0] <= line:
+                self.active.append(self.pending.pop())
+            self.active = [m for m in self.active if m[2] >= line]
+            for r1, c1, _r2, c2 in self.active:
+                key = (r1, c1)
+                for column in range(c1, c2 + 1):
+                    col = column - self.first_col
+                    if line == r1 and column == c1:
+                        self.top_left[key] = cells[col] if 0 <= col < len(cells) else None
+                    elif 0 <= col:
+                        cells.extend([None] * (col + 1 - len(cells)))
+                        if cells[col] is None:
+                            cells[col] = self.top_left.get(key)
+            yield line, cells, problem
+
+
 def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
@@ -394,6 +581,7 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
             f"{name}: cannot be opened as an .xlsx workbook for source "
             f"{source.name!r} ({type(exc).__name__})."
         ) from None
+    sheet_rows: _SheetRows | None = None
     try:
         if source.sheet is not None:
             if source.sheet not in workbook.sheetnames:
@@ -403,10 +591,10 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
             sheet = workbook[source.sheet]
         else:
             sheet = workbook.worksheets[0]
-        cells = sheet.iter_rows(values_only=True)
+        sheet_rows = _SheetRows(path, sheet, source.sheet)
+        cells = iter(sheet_rows)
         header_raw: list[str] | None = None
-        header_line = 0
-        for header_line, row in enumerate(cells, start=1):  # noqa: B007 - the line is used below
+        for _line, row, _problem in cells:
             if any(c is not None and str(c).strip() for c in row):
                 header_raw = [_cell(c) for c in row]
                 break
@@ -420,6 +608,8 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
         header = _make_header(header_raw)
         positions = _column_positions(source, header, name)
     except BaseException:
+        if sheet_rows is not None:
+            sheet_rows.close()
         workbook.close()
         raise
 
@@ -427,7 +617,7 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
         width = len(header)
         row_index = next(i for i, f in positions if f == "row_id")
         try:
-            for line, raw in enumerate(cells, start=header_line + 1):
+            for line, raw, problem in cells:
                 fields = [_cell(c) for c in raw]
                 while len(fields) > width and not fields[-1].strip():
                     fields.pop()
@@ -435,7 +625,7 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
                     continue
                 if len(fields) < width:
                     fields.extend([""] * (width - len(fields)))
-                if len(fields) > width:
+                if problem or len(fields) > width:
                     original = dict(zip(header, fields, strict=False))
                     for extra, value in enumerate(fields[width:], start=width + 1):
                         original[f"_column{extra}"] = value
@@ -446,7 +636,7 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
                         {},
                         original,
                         str(path),
-                        problem=f"row has {len(fields)} filled cells, header has {width}",
+                        problem=problem or f"row has {len(fields)} filled cells, header has {width}",
                     )
                     continue
                 values = {target: fields[index] for index, target in positions}
@@ -459,6 +649,8 @@ def _read_excel(source: SourceMapping, path: Path) -> Iterator[RawRow]:
                     str(path),
                 )
         finally:
+            assert sheet_rows is not None
+            sheet_rows.close()
             workbook.close()
 
     return rows()

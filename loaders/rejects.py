@@ -8,7 +8,8 @@ exactly as read, as a JSON object column -> value, so the analyst can correct th
 it again.
 
 Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
-carriage return) are prefixed with ``'`` (OWASP CSV injection guidance). The file holds clear
+carriage return) are prefixed with ``'`` by :func:`loaders.csv_safety.guard_cell`, the guard
+every CSV for people uses (OWASP CSV injection guidance). The file holds clear
 personal data: keep it where the source files are kept.
 """
 
@@ -21,21 +22,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from loaders.csv_safety import guard_cell
 from loaders.records import Record, Reject
 
 __all__ = ["COLUMNS", "RejectsWriter", "guard_cell", "write_rejects"]
 
 COLUMNS: tuple[str, ...] = ("source", "row_id", "outcome", "field", "reason", "file", "line", "original")
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard_cell(value: str) -> str:
-    """Prefix ``'`` to a cell a spreadsheet would evaluate as a formula.
-
-    >>> guard_cell("=HYPERLINK(1)"), guard_cell("Jansen")
-    ("'=HYPERLINK(1)", 'Jansen')
-    """
-    return "'" + value if value.startswith(_FORMULA_START) else value
 
 
 class RejectsWriter:

@@ -6,10 +6,12 @@
 
 Policy for invalid values (documented in docs/mapping-format.md):
 
-- the row is **rejected** (``Reject``) when its columns do not line up with the header, its row id
-  is empty or used before in the source, a ``required`` field is empty or invalid, or one of the
+- the row is **rejected** (``Reject``) when its columns do not line up with the header, a value
+  is longer than its field's ``max_lengths`` (see :data:`loaders.mapping.DEFAULT_MAX_LENGTHS`),
+  its row id is empty or used before in the source, a ``required`` field is empty or invalid, or one of the
   fields that place a person in time, space or a role is invalid: ``birth_date``,
-  ``observed_on`` (impossible, unreadable or future dates), ``municipality`` (unknown or
+  ``observed_on`` (impossible, unreadable or future dates, or dates before the source's
+  ``earliest_dates``), ``municipality`` (unknown or
   ambiguous place; the reason lists the closest names), ``role``, ``exploitation_type``, or the
   name (a row with name columns but no usable last name);
 - an invalid **optional identifier** (``phone``, ``plate``, ``iban``, ``document_number``,
@@ -78,6 +80,8 @@ def _safe(func: Callable[[str], Any]) -> Callable[[str], Outcome]:
 
 def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[str], Outcome]]:
     formats = source.date_formats
+    earliest_birth = source.earliest_dates.get("birth_date")
+    earliest_seen = source.earliest_dates.get("observed_on")
     plain: dict[str, Callable[[str], Any]] = {
         "row_id": clean,
         "case_id": clean,
@@ -89,8 +93,10 @@ def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[s
         "exploitation_type": enums.normalise_exploitation,
         "gender": enums.normalise_gender,
         "reliability": enums.normalise_reliability,
-        "birth_date": lambda text: parse_date(text, formats, birth=True, today=today),
-        "observed_on": lambda text: parse_date(text, formats, today=today),
+        "birth_date": lambda text: parse_date(
+            text, formats, birth=True, today=today, earliest=earliest_birth
+        ),
+        "observed_on": lambda text: parse_date(text, formats, today=today, earliest=earliest_seen),
         "nationality": normalise_nationality,
         "phone": normalise_phone,
         "plate": normalise_plate,
@@ -154,13 +160,24 @@ class _Checker:
         self.value_maps = source.values
         self.has_names = any(f in source.fields for f in _NAME_FIELDS)
         self.name_cache: dict[tuple[str, str, str, str], tuple[Name, dict[str, str]]] = {}
+        self.max_lengths = source.max_lengths
 
     def __call__(self, row: RawRow) -> Record | Reject:
         if row.problem:
             return _reject(row, "_row", row.problem)
         texts: dict[str, str] = {}
         value_maps = self.value_maps
+        max_lengths = self.max_lengths
         for field, raw in row.values.items():
+            limit = max_lengths.get(field)
+            if limit is not None and len(raw) > limit:
+                # Checked before any cleaning, so an oversized value is neither copied nor stored.
+                return _reject(
+                    row,
+                    field,
+                    f"the value has {len(raw):,} characters; field '{field}' takes at most "
+                    f"{limit:,} (max_lengths in the mapping)",
+                )
             text = raw.strip()
             if text:
                 table = value_maps.get(field)

@@ -192,13 +192,20 @@ class DetectionResult:
         return {name: getattr(self, name) for name in COLUMNS}
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write one CSV per frame (UTF-8, comma, header) and ``settings.json``; returns the paths."""
+        """Write one CSV per frame (UTF-8, comma, header) and ``settings.json``; returns the paths.
+
+        Text cells that a spreadsheet would run as a formula (source names and row ids come from
+        the exports) are prefixed with ``'`` by :func:`loaders.csv_safety.guard_frame`;
+        :func:`loaders.csv_safety.unguard_cell` gives the value back.
+        """
+        from loaders.csv_safety import guard_frame
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
         for name, frame in self.frames().items():
             path = out / f"{name}.csv"
-            frame.to_csv(path, index=False, lineterminator="\n")
+            guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
             paths.append(path)
         path = out / "settings.json"
         path.write_text(json.dumps(self.settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")

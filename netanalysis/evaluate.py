@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from loaders.csv_safety import unguard_cell
 from netanalysis.errors import ConfigError
 
 __all__ = [
@@ -172,7 +173,8 @@ def _read(path: Path, required: Sequence[str]) -> pd.DataFrame:
             f"{path} is missing; point --truth at a synth truth/ folder and --detected at "
             f"the output folder of `netanalysis detect`."
         )
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    # Detection CSVs guard cells against formula injection; compare the values themselves.
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False).map(unguard_cell)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise ConfigError(f"{path} lacks the column(s) {', '.join(missing)}; is it the right file?")

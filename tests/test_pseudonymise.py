@@ -90,3 +90,26 @@ def test_malformed_key_file_is_refused(tmp_path, content: str) -> None:
 def test_keygen_into_missing_folder_is_a_config_error(tmp_path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         keygen(tmp_path / "no" / "such" / "k.key")
+
+
+@pytest.mark.parametrize(
+    "key", [bytes(16), bytes(32), b"\xaa" * 32, bytes.fromhex("deadbeef" * 8), b"\x00\x01" * 16]
+)
+def test_obviously_weak_key_is_refused(tmp_path, key: bytes) -> None:
+    path = tmp_path / "weak.key"
+    path.write_text(key.hex() + "\n")
+    path.chmod(0o600)
+    with pytest.raises(ConfigError, match="obviously weak key"):
+        load_key(path)
+
+
+def test_key_readable_by_others_gives_a_warning(tmp_path, caplog) -> None:
+    path = keygen(tmp_path / "k.key")
+    with caplog.at_level("WARNING", logger="loaders.pseudonymise"):
+        load_key(path)
+    assert not caplog.records  # 0600: no word
+    path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="loaders.pseudonymise"):
+        load_key(path)
+    (record,) = caplog.records
+    assert "can be read by others (mode 0644)" in record.getMessage() and "chmod 600" in record.getMessage()

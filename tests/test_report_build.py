@@ -127,3 +127,26 @@ def test_only_rejected_rows_count_as_rejects(tmp_path: Path) -> None:
     table = report.tables["rejects_by_reason"]
     assert table.loc["date", "gemeente"] == "6"
     assert "place" not in table.index
+
+
+def test_every_table_explains_both_marks_and_secondary_cells_are_x() -> None:
+    # The probe's data-quality table: 3 rejected next to 93 read and loaded. The 93s are hidden to
+    # protect the 3, so they must not be shown as "<5".
+    report = build_report(
+        _frames(),
+        _graph(),
+        Period.year(2024),
+        ReportSettings(lang="en", generated_on="2025-01-31"),
+        load_summary={
+            "comensha": {"read": 93, "loaded": 90, "rejected": 3},
+            "gemeente": {"read": 126, "loaded": 126, "rejected": 0},
+        },
+    )
+    quality = report.tables["data_quality"]
+    assert (quality == "<5").sum().sum() >= 1
+    assert (quality == "x").sum().sum() >= 1
+    for value in quality.to_numpy().ravel():
+        assert value in ("<5", "x") or int(value) == 0 or int(value) >= 5
+    note = "<5: a count from 1 to 4. x: hidden so that a total cannot reveal a small count"
+    tables = report.html.count("<table")
+    assert report.html.count(note.replace("<", "&lt;")) == tables - 2  # all but sources and parameters

@@ -6,11 +6,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netanalysis.report.disclosure import defuse_formula, suppress_matrix, suppress_series
+from netanalysis.report.disclosure import SECONDARY_MARK, defuse_formula, suppress_matrix, suppress_series
 
 
 def _lone_suppressed(published: pd.DataFrame, mark: str) -> list[str]:
-    hidden = published == mark
+    hidden = (published == mark) | (published == SECONDARY_MARK)
     rows = [f"row {r}" for r in published.index if hidden.loc[r].sum() == 1]
     cols = [f"col {c}" for c in published.columns if hidden[c].sum() == 1]
     return rows + cols
@@ -29,7 +29,8 @@ def test_total_cannot_reveal_a_single_hidden_cell() -> None:
     table = pd.DataFrame({"a": [2, 50, 60], "b": [40, 30, 20]}, index=["x", "y", "z"])
     published = suppress_matrix(table, threshold=5)
     # Row x has total 42 and b = 40 visible -> a = 2 would be recoverable without a second cell.
-    assert (published.loc["x"] == "<5").sum() >= 2
+    assert published.loc["x", "a"] == "<5"
+    assert (published.loc["x"].isin(["<5", "x"])).sum() >= 2
     assert not _lone_suppressed(published, "<5")
 
 
@@ -37,7 +38,7 @@ def test_series_with_total() -> None:
     counts = pd.Series({"p": 1, "q": 9, "r": 20}, name="n")
     published = suppress_series(counts, threshold=5)
     assert published["p"] == "<5"
-    assert published["q"] == "<5"  # secondary: otherwise total - r - q reveals p
+    assert published["q"] == "x"  # secondary: otherwise total - r - q reveals p
     assert published["Total"] == "30"
 
 
@@ -52,8 +53,22 @@ def test_no_row_or_column_ever_has_one_hidden_cell(rows: list[list[int]], thresh
     mark = f"<{threshold}"
     values = published.to_numpy().ravel().tolist()
     for v in values:
-        assert v == mark or int(v) == 0 or int(v) >= threshold or False
+        assert v in (mark, SECONDARY_MARK) or int(v) == 0 or int(v) >= threshold
+    hidden_small = (table > 0) & (table < threshold)
+    body = published.iloc[: len(table.index), : len(table.columns)].to_numpy()
+    assert ((body == mark) == hidden_small.to_numpy()).all()  # "<k" marks exactly the small counts
     assert not _lone_suppressed(published, mark)
+
+
+def test_secondary_cells_are_not_marked_as_small_counts() -> None:
+    # The probe's data-quality table: read 93 and loaded 93 next to a count of 2. The 93 is hidden
+    # only to protect the 2; showing it as "<5" would publish a false value.
+    table = pd.DataFrame({"read": [93, 126], "rejected": [2, 40]}, index=["comensha", "inspectie"])
+    published = suppress_matrix(table, threshold=5, totals=False)
+    assert published.loc["comensha", "rejected"] == "<5"
+    assert published.loc["comensha", "read"] == "x"
+    assert published.loc["inspectie", "rejected"] == "x"
+    assert published.loc["inspectie", "read"] == "x"
 
 
 def test_formula_injection_is_defused() -> None:

@@ -101,7 +101,10 @@ def _output_texts(report_dir: Path) -> dict[str, str]:
     texts: dict[str, str] = {}
     for path in sorted(report_dir.rglob("*")):
         if path.suffix in {".html", ".csv", ".svg"}:
-            texts[str(path)] = path.read_text(encoding="utf-8-sig")
+            text = path.read_text(encoding="utf-8-sig")
+            # Embedded PNGs are base64, not text: any 5 letters turn up in them by chance (the
+            # figures are scanned as SVG files, whose text is the figures' text).
+            texts[str(path)] = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "data:image/png", text)
         elif path.suffix == ".parquet":
             table = pq.read_table(path)
             texts[str(path)] = " ".join(table.column_names) + "\n" + table.to_pandas().to_csv()

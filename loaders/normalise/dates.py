@@ -6,7 +6,10 @@ Rules:
 - a two-digit year (``%y``) is put in the century that makes the date not later than today
   (``31/12/23`` -> 2023, ``01/02/45`` -> 1945), instead of Python's fixed 1969 pivot;
 - a date that has the shape of a format but cannot exist (``31-02-2023``) is refused as an
-  impossible date; a date after today is refused; a birth date before 1900 is refused.
+  impossible date; a date after today is refused; a date before the field's earliest plausible
+  date is refused (by default 1900-01-01 for a birth date and 1970-01-01 for an observation; the
+  mapping's ``earliest_dates`` changes them), so ``01-01-0001`` or ``01-01-1800`` never reach the
+  graph as a time of observation.
 """
 
 from __future__ import annotations
@@ -107,7 +110,12 @@ def _parse(text: str, formats: tuple[str, ...], today: dt.date) -> dt.date:
 
 
 def parse_date(
-    text: str, formats: tuple[str, ...], *, birth: bool = False, today: dt.date | None = None
+    text: str,
+    formats: tuple[str, ...],
+    *,
+    birth: bool = False,
+    today: dt.date | None = None,
+    earliest: dt.date | None = None,
 ) -> str:
     """Return ``text`` as an ISO date string, or raise :class:`DateError` saying why not.
 
@@ -115,13 +123,19 @@ def parse_date(
     ----------
     text : the date as written.
     formats : strptime formats to try in order (ISO is always tried last).
-    birth : a date of birth (also refused before 1900).
+    birth : a date of birth (refused before 1900 unless ``earliest`` says otherwise).
     today : the reference day for "in the future" (default: the current date).
+    earliest : the earliest plausible date; an earlier one is refused (default: 1900-01-01 for a
+        birth date, none otherwise).
 
     >>> parse_date("31-12-2023", ("%d-%m-%Y",))
     '2023-12-31'
     >>> parse_date("01/02/45", ("%d/%m/%y",), today=dt.date(2025, 1, 1))
     '1945-02-01'
+    >>> parse_date("01-01-1800", ("%d-%m-%Y",), earliest=dt.date(1970, 1, 1))
+    Traceback (most recent call last):
+    ...
+    loaders.normalise.dates.DateError: date '01-01-1800' is before 1970-01-01, the earliest plausible date
     """
     text = text.strip()
     if not text:
@@ -130,6 +144,8 @@ def parse_date(
     parsed = _parse(text, formats, today)
     if parsed > today:
         raise DateError(f"date {text!r} lies in the future")
-    if birth and parsed < _EARLIEST_BIRTH:
+    if birth and parsed < _EARLIEST_BIRTH and (earliest is None or earliest >= _EARLIEST_BIRTH):
         raise DateError(f"birth date {text!r} is before 1900")
+    if earliest is not None and parsed < earliest:
+        raise DateError(f"date {text!r} is before {earliest.isoformat()}, the earliest plausible date")
     return parsed.isoformat()

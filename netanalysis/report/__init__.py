@@ -27,8 +27,9 @@ import pandas as pd
 import yaml
 
 from graphstore.schema import schema_path
+from loaders.csv_safety import guard_frame
 from netanalysis.errors import ConfigError
-from netanalysis.report.disclosure import defuse_formula, suppress_matrix, suppress_series
+from netanalysis.report.disclosure import suppress_matrix, suppress_series
 from netanalysis.report.figures import Figure, bar_figure, flow_figure, trend_figure
 from netanalysis.report.tables import Period, ReportTables, build_tables
 
@@ -81,8 +82,7 @@ class Report:
         (out / "figures").mkdir(parents=True, exist_ok=True)
         written: dict[str, Path] = {}
         for name, table in self.tables.items():
-            safe = table.map(defuse_formula)
-            safe.index = safe.index.map(defuse_formula)
+            safe = guard_frame(table)
             csv_path = out / "tables" / f"{name}.csv"
             safe.to_csv(csv_path, sep=";", encoding="utf-8-sig")
             parquet_path = out / "tables" / f"{name}.parquet"
@@ -165,7 +165,6 @@ def build_report(
     t = strings[settings.lang]
     raw: ReportTables = build_tables(dict(frames), graph, period, settings.level, load_summary, rejects)
     k = settings.threshold
-    mark = f"<{k}"
 
     headline_rows = {
         t["metrics"][m]: {
@@ -202,34 +201,27 @@ def build_report(
             "trend_per_quarter",
             t["sections"]["trend"],
             published["trend_per_quarter"].rename(columns=cols),
-            mark,
         ),
-        flow_figure(
-            "flows_between_regions", t["sections"]["flows"], published["flows_between_regions"], mark
-        ),
+        flow_figure("flows_between_regions", t["sections"]["flows"], published["flows_between_regions"]),
         bar_figure(
             "groups_by_size_and_regions",
             t["sections"]["sizes"],
             published["groups_by_size_and_regions"],
-            mark,
         ),
         bar_figure(
             "exploitation_by_group_type",
             t["sections"]["exploitation"],
             published["exploitation_by_group_type"].rename(columns=cols),
-            mark,
         ),
         bar_figure(
             "signals_per_source",
             t["sections"]["signals"],
             published["signals_per_source"].rename(columns=cols),
-            mark,
         ),
         bar_figure(
             "municipalities_by_signals",
             t["sections"]["spread"],
             published["municipalities_by_signals"].rename(columns=cols),
-            mark,
         ),
     ]
     if "rejects_by_reason" in published:
@@ -238,7 +230,6 @@ def build_report(
                 "rejects_by_reason",
                 t["sections"]["quality"],
                 published["rejects_by_reason"],
-                mark,
                 stacked=True,
             )
         )
@@ -286,6 +277,7 @@ def build_report(
         period=period,
         generated_on=settings.generated_on,
         suppression_note=t["suppression_note"].format(threshold=k),
+        marks_note=t["marks_note"].format(threshold=k, below=k - 1),
         cross_share=cross_share,
         tables={
             "headline": jinja2.utils.markupsafe.Markup(_html_table(published["summary"], {})),

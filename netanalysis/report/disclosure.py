@@ -7,6 +7,9 @@ suppressed as well, until no row or column has exactly one suppressed cell (seco
 suppression, the classic "no lone suppressed cell per marginal" rule; Hundepool et al.,
 *Statistical Disclosure Control*, Wiley 2012, ch. 4). Zeros are shown: they are structural.
 
+A secondarily suppressed cell is shown as :data:`SECONDARY_MARK` (``x``), not as ``<threshold``:
+its count can be large, and ``<5`` would state a false value.
+
 Published cells are strings; cells that a spreadsheet would read as a formula are defused.
 """
 
@@ -17,7 +20,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["defuse_formula", "suppress_matrix", "suppress_series", "suppressed_label"]
+from loaders.csv_safety import guard_cell
+
+__all__ = ["SECONDARY_MARK", "defuse_formula", "suppress_matrix", "suppress_series", "suppressed_label"]
+
+#: The text shown for a cell hidden only so that a total cannot reveal a small count.
+SECONDARY_MARK = "x"
 
 
 def suppressed_label(threshold: int) -> str:
@@ -59,7 +67,13 @@ def suppress_matrix(
 
     Returns
     -------
-    DataFrame of strings: numbers, or ``"<threshold"`` for suppressed cells.
+    DataFrame of strings: numbers, ``"<threshold"`` for small counts, or ``"x"``
+    (:data:`SECONDARY_MARK`) for cells hidden to protect a small count elsewhere.
+
+    Examples
+    --------
+    >>> suppress_matrix(pd.DataFrame({"n": [2, 40, 60]}, index=["a", "b", "c"]), 5)["n"].tolist()
+    ['<5', 'x', '60', '102']
     """
     counts = table.fillna(0).astype(int)
     if totals:
@@ -68,7 +82,8 @@ def suppress_matrix(
         counts.loc["Total"] = counts.sum(axis=0)
     values = counts.to_numpy().ravel()
     n_rows, n_cols = counts.shape
-    mask = (values > 0) & (values < threshold)
+    primary = (values > 0) & (values < threshold)
+    mask = primary
     if secondary not in {"both", "rows", "columns", "none"}:
         raise ValueError(f"secondary must be both, rows, columns or none, not {secondary!r}")
     groups: list[np.ndarray] = []
@@ -78,7 +93,10 @@ def suppress_matrix(
         groups += [np.arange(c, n_rows * n_cols, n_cols) for c in range(n_cols)]
     mask = _secondary(values, mask, groups)
     label = suppressed_label(threshold)
-    cells = [label if m else str(int(v)) for v, m in zip(values, mask, strict=True)]
+    cells = [
+        (label if p else SECONDARY_MARK) if m else str(int(v))
+        for v, p, m in zip(values, primary, mask, strict=True)
+    ]
     out = pd.DataFrame(np.array(cells, dtype=object).reshape(n_rows, n_cols))
     out.index = counts.index.map(str)
     out.columns = counts.columns.map(str)
@@ -95,7 +113,8 @@ def suppress_series(counts: pd.Series, threshold: int, total: bool = True) -> pd
 
 
 def defuse_formula(value: object) -> object:
-    """Prefix text that a spreadsheet would run as a formula (``= + - @``, tab, CR) with ``'``."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Prefix text that a spreadsheet would run as a formula (``= + - @``, tab, CR) with ``'``.
+
+    The toolkit's one guard, :func:`loaders.csv_safety.guard_cell`.
+    """
+    return guard_cell(value)
