@@ -8,13 +8,17 @@ Messages name the file, URI or statement that failed, never the personal data in
     ├── ConfigError          settings, key files, mapping files that are missing or malformed
     ├── InputFileError       a source file that is not what its mapping says
     ├── SchemaError          a label/type unknown to graph_schema.cypher, or a statement Neo4j rejects
-    └── StoreError           the graph store cannot be reached or a write failed
-        └── StoreUnavailable the server is unreachable, refused the credentials or went away
+    ├── StoreError           the graph store cannot be reached or a write failed
+    │   └── StoreUnavailable the server is unreachable, refused the credentials or went away
+    ├── AccessRefused        the purpose given does not allow this command (processing register)
+    └── AuditWriteError      the audit log cannot be written, so no output is released
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "AccessRefused",
+    "AuditWriteError",
     "ConfigError",
     "InputFileError",
     "NetanalysisError",
@@ -46,3 +50,11 @@ class StoreError(NetanalysisError):
 
 class StoreUnavailable(StoreError):
     """The graph store cannot be reached (wrong URI, wrong password, server down)."""
+
+
+class AccessRefused(NetanalysisError):
+    """The processing register does not allow this command for this purpose (or knows no such purpose)."""
+
+
+class AuditWriteError(NetanalysisError):
+    """The audit log cannot be written; the command stops and releases no output."""
