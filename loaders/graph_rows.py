@@ -17,15 +17,14 @@ Identity (so that a reload MERGEs instead of duplicating)
 
 from __future__ import annotations
 
-import csv
-import unicodedata
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from graphstore.base import RelRow
+from loaders import reference
+from loaders.normalise.text import fold
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 
@@ -40,8 +39,6 @@ __all__ = [
 ]
 
 REFERENCE_SOURCE = "CBS 2025"
-_REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
-_LEVELS = ("police_unit", "safety_region", "province")
 _IDENTIFIERS = (
     ("phone", "Phone", "phone_id"),
     ("plate", "Vehicle", "vehicle_id"),
@@ -75,23 +72,15 @@ class SourceInfo:
     reliability: str = ""
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).split())
-
-
 def premises_id(p: Pseudonymiser, name: str, pc4: str | None, municipality: str | None) -> str:
     """Keyed hash of the folded premises name + PC4 (or the municipality code without postcode)."""
-    return p.hash("premises", f"{_fold(name)}\x1f{pc4 or municipality or ''}")
+    return p.hash("premises", f"{fold(name)}\x1f{pc4 or municipality or ''}")
 
 
-def reference_rows(reference_dir: Path = _REFERENCE_DIR) -> Iterator[NodeRow | RelItem]:
+def reference_rows() -> Iterator[NodeRow | RelItem]:
     """Municipality and Region nodes for the 2025 division and (Municipality)-[:IN]->(Region).
 
-    Parameters
-    ----------
-    reference_dir : Path
-        Folder with ``municipalities.csv`` and ``regions.csv`` (default: ``loaders/reference``).
+    Read from ``municipalities.csv`` and ``regions.csv`` through :mod:`loaders.reference`.
 
     Yields
     ------
@@ -99,37 +88,35 @@ def reference_rows(reference_dir: Path = _REFERENCE_DIR) -> Iterator[NodeRow | R
         342 municipalities, 47 regions (10 police units, 25 safety regions, 12 provinces) and one
         IN relationship per municipality and level, with source ``"CBS 2025"``.
     """
-    with open(reference_dir / "regions.csv", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            yield NodeRow(
-                "Region",
-                {
-                    "region_id": f"{row['level']}:{row['code']}",
-                    "level": row["level"],
-                    "code": row["code"],
-                    "name": row["name"],
-                },
-            )
-    with open(reference_dir / "municipalities.csv", encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            code = row["code"]
-            yield NodeRow(
+    for row in reference.rows("regions"):
+        yield NodeRow(
+            "Region",
+            {
+                "region_id": f"{row['level']}:{row['code']}",
+                "level": row["level"],
+                "code": row["code"],
+                "name": row["name"],
+            },
+        )
+    for row in reference.rows("municipalities"):
+        code = row["code"]
+        yield NodeRow(
+            "Municipality",
+            {"code": code, "name": row["name"], "lat": float(row["lat"]), "lon": float(row["lon"])},
+        )
+        for level in reference.LEVELS:
+            region_id = f"{level}:{row[level + '_code']}"
+            yield RelItem(
+                "IN",
                 "Municipality",
-                {"code": code, "name": row["name"], "lat": float(row["lat"]), "lon": float(row["lon"])},
+                "Region",
+                RelRow(
+                    code,
+                    region_id,
+                    f"{REFERENCE_SOURCE}:{level}",
+                    {"source": REFERENCE_SOURCE, "level": level},
+                ),
             )
-            for level in _LEVELS:
-                region_id = f"{level}:{row[level + '_code']}"
-                yield RelItem(
-                    "IN",
-                    "Municipality",
-                    "Region",
-                    RelRow(
-                        code,
-                        region_id,
-                        f"{REFERENCE_SOURCE}:{level}",
-                        {"source": REFERENCE_SOURCE, "level": level},
-                    ),
-                )
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """Reference tables: Dutch municipalities (CBS 2025), their regions, aliases and places.
 
-The CSV files in ``loaders/reference/`` are read once per process (``lru_cache``). The detection,
-map and loader code use this module for three things: what a municipality code is (name,
-coordinates, regions), which region a municipality lies in at a given level, and which
-municipality a written place name means (:func:`resolve_place`).
+This module is the one reader of the CSV files in ``loaders/reference/``: each is read once per
+process (``lru_cache``) and everything else (place resolution, the Municipality and Region nodes,
+movement, maps, the synthetic generator) asks it. It answers four things: what a municipality
+code is (name, coordinates, regions), which region a municipality lies in at a given level,
+which municipality a written place name means (:func:`resolve_place`), and which region levels
+exist (:data:`LEVELS`, :func:`check_level`).
 
 Levels: ``police_unit`` (RE01-RE10, the natural "region"), ``safety_region`` (VR01-VR25),
 ``province`` (PV20-PV31).
@@ -21,10 +23,14 @@ Levels: ``police_unit`` (RE01-RE10, the natural "region"), ``safety_region`` (VR
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Literal
+
+from netanalysis.errors import ConfigError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -33,7 +39,9 @@ __all__ = [
     "LEVELS",
     "REFERENCE_DIR",
     "Municipality",
+    "Table",
     "aliases",
+    "check_level",
     "municipalities",
     "municipality",
     "municipality_codes",
@@ -42,10 +50,47 @@ __all__ = [
     "region_of",
     "regions",
     "resolve_place",
+    "rows",
 ]
 
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
+#: The region levels, in the order outputs list them (the ``level`` column of regions.csv).
 LEVELS: tuple[str, ...] = ("police_unit", "safety_region", "province")
+
+#: The reference tables, by the stem of their file in ``loaders/reference/``.
+Table = Literal["municipalities", "regions", "aliases", "places"]
+
+
+def check_level(level: str) -> str:
+    """Return ``level`` when it is a region level; raise ConfigError otherwise.
+
+    The one check of a region level: detection, movement, maps and the report all call it, so an
+    unknown level gives the same error everywhere.
+
+    >>> check_level("province")
+    'province'
+    >>> try:
+    ...     check_level("county")
+    ... except ConfigError as exc:
+    ...     print(exc)
+    unknown region level 'county'; use one of police_unit, safety_region, province.
+    """
+    if level not in LEVELS:
+        raise ConfigError(f"unknown region level {level!r}; use one of {', '.join(LEVELS)}.")
+    return level
+
+
+@lru_cache(maxsize=4)
+def rows(table: Table) -> tuple[Mapping[str, str], ...]:
+    """Return the rows of one reference table as read-only mappings (column -> text), in file order.
+
+    Read once per process; the columns are those of the CSV header (see reference/README.md).
+
+    >>> rows("regions")[0]["level"]
+    'province'
+    """
+    with (REFERENCE_DIR / f"{table}.csv").open(encoding="utf-8", newline="") as handle:
+        return tuple(MappingProxyType(row) for row in csv.DictReader(handle))
 
 
 @dataclass(frozen=True)
@@ -61,15 +106,10 @@ class Municipality:
     safety_region_code: str
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @lru_cache(maxsize=1)
 def _municipality_table() -> dict[str, Municipality]:
     table: dict[str, Municipality] = {}
-    for row in _rows("municipalities.csv"):
+    for row in rows("municipalities"):
         table[row["code"]] = Municipality(
             code=row["code"],
             name=row["name"],
@@ -83,8 +123,8 @@ def _municipality_table() -> dict[str, Municipality]:
 
 
 @lru_cache(maxsize=1)
-def _region_table() -> dict[str, dict[str, str]]:
-    return {row["code"]: row for row in _rows("regions.csv")}
+def _region_table() -> dict[str, Mapping[str, str]]:
+    return {row["code"]: row for row in rows("regions")}
 
 
 def municipality(code: str) -> Municipality:
@@ -104,10 +144,9 @@ def region_of(code: str, level: str = "police_unit") -> str:
     """Return the code of the region at ``level`` that municipality ``code`` lies in.
 
     ``level`` is one of ``police_unit`` (RE01..RE10), ``safety_region`` (VR01..VR25) or
-    ``province`` (PV20..PV31).
+    ``province`` (PV20..PV31); another raises ConfigError (:func:`check_level`).
     """
-    if level not in LEVELS:
-        raise ValueError(f"unknown region level {level!r}; use one of {', '.join(LEVELS)}")
+    check_level(level)
     found = municipality(code)
     return str(getattr(found, f"{level}_code"))
 
@@ -120,20 +159,20 @@ def region_name(code: str) -> str:
         raise KeyError(f"{code!r} is not a region code in regions.csv") from None
 
 
-@lru_cache(maxsize=1)
-def _frame(name: str) -> pd.DataFrame:
+def _frame(table: Table) -> pd.DataFrame:
     import pandas as pd
 
-    return pd.read_csv(REFERENCE_DIR / name, dtype=str, keep_default_na=False)
+    found = rows(table)
+    return pd.DataFrame([dict(row) for row in found], columns=list(found[0]), dtype=str)
 
 
 def municipalities() -> pd.DataFrame:
     """Return municipalities.csv as a DataFrame (lat/lon as float, other columns as str).
 
     Columns: code, name, province, police_unit, safety_region, lat, lon, province_code,
-    police_unit_code, safety_region_code, coord_method. A copy: callers may change it.
+    police_unit_code, safety_region_code, coord_method. A new frame each call: callers may change it.
     """
-    frame = _frame("municipalities.csv").copy()
+    frame = _frame("municipalities")
     frame["lat"] = frame["lat"].astype(float)
     frame["lon"] = frame["lon"].astype(float)
     return frame
@@ -141,19 +180,19 @@ def municipalities() -> pd.DataFrame:
 
 def regions() -> pd.DataFrame:
     """Return regions.csv as a DataFrame: level, code, name, alt_names, n_municipalities (int)."""
-    frame = _frame("regions.csv").copy()
+    frame = _frame("regions")
     frame["n_municipalities"] = frame["n_municipalities"].astype(int)
     return frame
 
 
 def aliases() -> pd.DataFrame:
     """Return aliases.csv as a DataFrame: alias, code, kind, valid_until, merged_on, source, note."""
-    return _frame("aliases.csv").copy()
+    return _frame("aliases")
 
 
 def places() -> pd.DataFrame:
     """Return places.csv as a DataFrame (all columns as str; see reference/README.md)."""
-    return _frame("places.csv").copy()
+    return _frame("places")
 
 
 def resolve_place(text: str) -> str:

@@ -45,7 +45,6 @@ Fellegi-Sunter model of record linkage.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
@@ -67,6 +66,8 @@ from loaders.linkage import (
     link,
     score,
 )
+from loaders.normalise.names import phonetic
+from loaders.normalise.text import fold
 from loaders.records import Record
 
 __all__ = [
@@ -112,14 +113,8 @@ class Features(NamedTuple):
 
 
 @lru_cache(maxsize=1 << 18)
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-@lru_cache(maxsize=1 << 18)
 def _letters(text: str) -> str:
-    return _NON_ALNUM.sub("", _fold(text))
+    return _NON_ALNUM.sub("", fold(text))
 
 
 def describes_person(record: Record) -> bool:
@@ -146,10 +141,10 @@ def features(record: Record, evidence: Iterable[str] = ()) -> Features:
     first = _letters(match.get("first_name") or str(values.get("first_name") or ""))
     last_display = str(values.get("last_name") or "")
     last = _letters(match.get("last_name") or f"{particle} {last_display}")
-    core_tokens = [t for t in _fold(last_display).replace("-", " ").split() if t not in _PARTICLES]
+    core_tokens = [t for t in fold(last_display).replace("-", " ").split() if t not in _PARTICLES]
     last_core = _letters(match.get("last_core") or " ".join(core_tokens)) or last
     raw_key = match.get("name_key") or f"{values.get('first_name') or ''} {last_display}"
-    tokens = (_letters(tok) for tok in _fold(raw_key).replace("-", " ").split())
+    tokens = (_letters(tok) for tok in fold(raw_key).replace("-", " ").split())
     name_key = " ".join(sorted(t for t in tokens if t and t not in _PARTICLES))
     return Features(
         first=first,
@@ -165,23 +160,6 @@ def features(record: Record, evidence: Iterable[str] = ()) -> Features:
 
 
 # --- comparison: what is specific to clear records (the engine is loaders.linkage) --------------
-
-_PHON = str.maketrans("cqzvwdbhyj", "kksfftpgii")
-
-
-@lru_cache(maxsize=1 << 18)
-def phonetic(name: str) -> str:
-    """A coarse phonetic key: first letter, then consonant classes without repeats, 4 characters."""
-    if not name:
-        return ""
-    s = name.replace("sch", "s").replace("ch", "g").replace("ij", "y").replace("ph", "f").replace("ck", "k")
-    head, tail = s[0], s[1:].translate(_PHON)
-    out = [head.translate(_PHON)]
-    for ch in tail:
-        if ch in "aeiou" or ch == out[-1]:
-            continue
-        out.append(ch)
-    return "".join(out)[:4]
 
 
 def name_level(a: str, b: str) -> int:

@@ -10,16 +10,15 @@ regions at the chosen level (police unit by default).
 
 from __future__ import annotations
 
-import csv
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import networkx as nx
 
-from netanalysis.errors import ConfigError
+# LEVELS and check_level are re-exported: loaders.reference owns the region levels.
+from loaders.reference import LEVELS, check_level, rows
 from netanalysis.graphs import GraphIndex, index_graph
 
 __all__ = [
@@ -33,15 +32,6 @@ __all__ = [
     "observations",
     "person_moves",
 ]
-
-LEVELS: tuple[str, ...] = ("police_unit", "safety_region", "province")
-
-
-def check_level(level: str) -> str:
-    """Return ``level`` when it is a region level; raise ConfigError otherwise."""
-    if level not in LEVELS:
-        raise ConfigError(f"unknown region level {level!r}; use one of {', '.join(LEVELS)}.")
-    return level
 
 
 def bare_key(node: str) -> str:
@@ -70,11 +60,7 @@ class Move:
 @lru_cache(maxsize=4)
 def _reference_regions(level: str) -> dict[str, str]:
     # Fallback for graphs without Region nodes (e.g. made by hand in a notebook).
-    import loaders
-
-    path = Path(loaders.__file__).parent / "reference" / "municipalities.csv"
-    with path.open(encoding="utf-8") as fh:
-        return {row["code"]: row[f"{level}_code"] for row in csv.DictReader(fh)}
+    return {row["code"]: row[f"{level}_code"] for row in rows("municipalities")}
 
 
 def municipality_regions(

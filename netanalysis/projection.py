@@ -30,7 +30,7 @@ from typing import Any
 
 import networkx as nx
 
-from netanalysis.graphs import GraphIndex, index_graph
+from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.movement import bare_key, main_region, municipality_regions, node_label, observations
 
 __all__ = ["EVIDENCE_KINDS", "EvidenceWeights", "perpetrator_network", "reliability_factor", "suspects"]
@@ -165,6 +165,11 @@ def perpetrator_network(
         (dict kind -> number of items) and ``kinds`` (``"|"``-joined kinds, sorted). Graph
         attributes: ``as_of``, ``skipped_items`` (items left out for having too many suspects).
 
+    Raises
+    ------
+    ConfigError
+        When ``as_of`` is not an ISO date or ``level`` is not a region level.
+
     Examples
     --------
     >>> g = nx.MultiDiGraph()
@@ -183,6 +188,8 @@ def perpetrator_network(
     "Illuminating dark networks", Crime, Law and Social Change 57.
     """
     weights = weights or EvidenceWeights()
+    # The same bad date gives the same ConfigError here as in DetectionSettings.validate.
+    as_of = check_iso_date(as_of, "as_of")
     index = index_graph(graph, index)
     as_of = as_of or _latest_date(index)
     as_of_day = dt.date.fromisoformat(as_of) if as_of else None

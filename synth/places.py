@@ -4,20 +4,21 @@ Reads the CSV files in ``loaders/reference`` (CBS 2025 municipalities, aliases, 
 uses CBS codes (``GM####``); source rows write a municipality as a person would: the CBS name, a
 colloquial or Dutch-language alias (``Den Haag``, ``Den Bosch``, ``Zuidwest-Friesland``), or the name
 of an unambiguous woonplaats (town) inside the municipality. Every written form resolves to exactly
-one code through ``aliases.csv``/``places.csv``, so the ground truth stays exact.
+one code through ``aliases.csv``/``places.csv``, so the ground truth stays exact. Names are compared
+in the loader's own lookup form (:func:`loaders.normalise.text.fold_place`), so a typo or a made-up
+name the generator writes is one the loader does not already know.
 """
 
 from __future__ import annotations
 
-import csv
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from loaders.reference import REFERENCE_DIR
+from loaders import reference
+from loaders.normalise.text import fold_place
 
-__all__ = ["BIG_CITIES", "Geography", "fold", "geography"]
+__all__ = ["BIG_CITIES", "Geography", "geography"]
 
 
 # Cities that carry more of the (synthetic) activity, as real case loads do.
@@ -46,12 +47,6 @@ BIG_CITIES: tuple[str, ...] = (
 # a reader may treat them as lower-confidence, so the generator does not write them.
 _RISKY_ALIASES = {"Hengelo", "Laren", "Rijswijk", "Middelburg", "Beek", "Stein"}
 _SLANG = {"Utca", "Damsco", "Agga", "Roffa", "Tilly", "Chillburg"}
-
-
-def fold(text: str) -> str:
-    """Case-folded, accent-free, punctuation-light form used to compare place names."""
-    norm = unicodedata.normalize("NFKD", text.replace("\u2019", "'"))
-    return "".join(c for c in norm if not unicodedata.combining(c)).casefold().replace("-", " ").strip()
 
 
 def _cp1252(text: str) -> bool:
@@ -99,9 +94,9 @@ class Geography:
             else:
                 chars.insert(i, chars[i])
             cand = "".join(chars)
-            if cand != base and fold(cand) not in self.known and _cp1252(cand):
+            if cand != base and fold_place(cand) not in self.known and _cp1252(cand):
                 return cand
-        return base + "e" if fold(base + "e") not in self.known else base + "x"
+        return base + "e" if fold_place(base + "e") not in self.known else base + "x"
 
     def unknown(self, rng: random.Random) -> str:
         """A made-up place name that matches no municipality, alias or place."""
@@ -116,23 +111,18 @@ class Geography:
             cand = f"{rng.choice(heads)}{rng.choice(stems)}{rng.choice(tails)}"
             # Far from every real name, so that a tolerant reader cannot match it to one.
             if (
-                fold(cand) not in self.known
-                and process.extractOne(fold(cand), self._known_list, scorer=fuzz.ratio, score_cutoff=75)
+                fold_place(cand) not in self.known
+                and process.extractOne(fold_place(cand), self._known_list, scorer=fuzz.ratio, score_cutoff=75)
                 is None
             ):
                 return cand
         return "Plaats Onbekend-" + str(rng.randrange(100, 999))
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with open(REFERENCE_DIR / name, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 @lru_cache(maxsize=1)
 def geography() -> Geography:
-    """Load the reference tables once per process."""
-    munis = _read("municipalities.csv")
+    """Build the geography once per process, from the tables :mod:`loaders.reference` reads."""
+    munis = reference.rows("municipalities")
     codes = [m["code"] for m in munis]
     name = {m["code"]: m["name"] for m in munis}
     unit = {m["code"]: m["police_unit_code"] for m in munis}
@@ -140,11 +130,11 @@ def geography() -> Geography:
     by_unit: dict[str, list[str]] = {u: [] for u in unit_codes}
     for c in codes:
         by_unit[unit[c]].append(c)
-    known = {fold(n) for n in name.values()}
-    alias_rows = _read("aliases.csv")
-    known |= {fold(a["alias"]) for a in alias_rows}
-    place_rows = _read("places.csv")
-    known |= {fold(p["place"]) for p in place_rows}
+    known = {fold_place(n) for n in name.values()}
+    alias_rows = reference.rows("aliases")
+    known |= {fold_place(a["alias"]) for a in alias_rows}
+    place_rows = reference.rows("places")
+    known |= {fold_place(p["place"]) for p in place_rows}
     aliases: dict[str, list[str]] = {}
     for a in alias_rows:
         if a["kind"] == "former" or a["alias"] in _RISKY_ALIASES or a["alias"] in _SLANG:
@@ -153,14 +143,14 @@ def geography() -> Geography:
             continue
         aliases.setdefault(a["code"], []).append(a["alias"])
     # A town name is written only when it points at one municipality in every reference table.
-    alias_folds = {fold(a["alias"]) for a in alias_rows}
-    name_folds = {fold(n) for n in name.values()}
+    alias_folds = {fold_place(a["alias"]) for a in alias_rows}
+    name_folds = {fold_place(n) for n in name.values()}
     place_count: dict[str, set[str]] = {}
     for p in place_rows:
-        place_count.setdefault(fold(p["place"]), set()).add(p["code"])
+        place_count.setdefault(fold_place(p["place"]), set()).add(p["code"])
     towns: dict[str, list[str]] = {}
     for p in place_rows:
-        f = fold(p["place"])
+        f = fold_place(p["place"])
         if (
             p["ambiguous"] != "false"
             or p["kind"] != "woonplaats"

@@ -21,6 +21,7 @@ from loaders.normalise.places import PlaceError, PlaceMatch, resolve, resolve_ma
 from loaders.normalise.plates import SIDECODES, normalise_plate
 from loaders.normalise.postcodes import normalise_postcode
 from loaders.normalise.text import clean, fold, fold_place
+from netanalysis.errors import ConfigError
 
 TODAY = dt.date(2025, 6, 1)
 
@@ -45,6 +46,13 @@ def test_fold_is_idempotent_and_accent_free(text: str) -> None:
 @given(st.text())
 def test_fold_place_is_idempotent(text: str) -> None:
     assert fold_place(fold_place(text)) == fold_place(text)
+
+
+def test_fold_spells_out_compatibility_forms() -> None:
+    # The resolver and the premises key used to fold with NFKD on their own; the one fold covers it.
+    assert fold("Rĳnders") == fold("Rijnders") == "rijnders"
+    assert fold("ＡＢＣ ﬁets") == "abc fiets"
+    assert fold("Søren") == "soren"
 
 
 def test_fold_examples() -> None:
@@ -108,6 +116,17 @@ def test_phonetic_blocks_spelling_variants() -> None:
     assert phonetic("Meijer") == phonetic("Meyer") == phonetic("Meier")
     assert phonetic("Smit") == phonetic("Smid") == phonetic("Schmidt")[0:0] + phonetic("Smidt")
     assert phonetic("Visser") != phonetic("Jansen")
+
+
+def test_phonetic_key_has_one_owner_and_no_dead_copy() -> None:
+    from loaders import resolve
+
+    # The resolver blocks on the names module's key; the match forms no longer carry a second,
+    # never-read key of their own.
+    assert resolve.phonetic is phonetic
+    assert phonetic("Jansen") == resolve.phonetic("jansen") == "insn"
+    keys = match_keys(Name("Piet", "van der", "Berg"))
+    assert set(keys) == {"first_name", "last_name", "last_core", "name_key"}
 
 
 _name_word = st.text(alphabet=st.characters(whitelist_categories=("Lu", "Ll")), min_size=2, max_size=10)
@@ -407,7 +426,7 @@ def test_reference_api() -> None:
     assert len(reference.municipality_codes()) == 342
     with pytest.raises(KeyError):
         reference.municipality("GM9999")
-    with pytest.raises(ValueError, match="unknown region level"):
+    with pytest.raises(ConfigError, match="unknown region level"):
         reference.region_of("GM0363", "county")
 
 

@@ -10,6 +10,7 @@ from detect_graphs import GraphBuilder, three_groups
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from netanalysis.errors import ConfigError
 from netanalysis.projection import EvidenceWeights, perpetrator_network, reliability_factor, suspects
 
 
@@ -124,3 +125,11 @@ def test_relabelling_persons_changes_no_weight(perm):
         assert math.isclose(other["weight"], data["weight"])
         assert other["evidence"] == data["evidence"]
     assert moved.number_of_edges() == base.number_of_edges()
+
+
+def test_bad_as_of_or_level_is_a_config_error() -> None:
+    # The same bad input raises the same error as DetectionSettings.validate, not a ValueError.
+    with pytest.raises(ConfigError, match="as_of '31-12-2023' is not a date"):
+        perpetrator_network(three_groups(), as_of="31-12-2023")
+    with pytest.raises(ConfigError, match="unknown region level 'gemeente'"):
+        perpetrator_network(three_groups(), level="gemeente")

@@ -9,11 +9,10 @@ folded (:func:`loaders.normalise.text.fold`) and go into ``Record.match``:
   ``"vanderberg"`` (so ``Van der Berg``, ``van der Berg`` and ``Vanderberg`` agree);
 - ``last_core``: the last name without particle, ``"berg"``;
 - ``name_key``: the sorted folded tokens of first and last name without particles, ``"berg piet"``:
-  equal for swapped first/last names;
-- ``last_phonetic`` / ``first_phonetic``: a coarse Dutch sound key for blocking (ij=ei=y, ch=g,
-  c/ck/q=k, ph=f, z=s, v=f, dt/d at the end = t, double letters once, vowels after the first
-  letter dropped) - ``Jansen`` and ``Janssen`` both give ``jnsn``;
-- ``first_initial``: first letter of the folded first name.
+  equal for swapped first/last names.
+
+:func:`phonetic` is the sound key the resolver blocks on (``Jansen`` and ``Janssen`` both give
+``insn``); the resolver computes it from these forms, so it is not stored in ``Record.match``.
 
 Particles (tussenvoegsels) recognised: see :data:`PARTICLES`; the longest match wins
 (``van der`` before ``van``).
@@ -221,49 +220,39 @@ def parse_full_name(text: str) -> Name:
     return Name(" ".join(words[:-1]), "", words[-1])
 
 
-_PHONETIC_RULES: tuple[tuple[str, str], ...] = (
-    ("sch", "s"),
-    ("ij", "y"),
-    ("ei", "y"),
-    ("ey", "y"),
-    ("ch", "g"),
-    ("ck", "k"),
-    ("ph", "f"),
-    ("th", "t"),
-    ("dt", "t"),
-    ("qu", "kw"),
-    ("q", "k"),
-    ("c", "k"),
-    ("z", "s"),
-    ("v", "f"),
-    ("w", "v"),
-    ("x", "ks"),
-    ("ou", "au"),
-    ("ue", "u"),
-    ("oe", "u"),
-)
+# Sound classes after the first letter: c/q -> k, z -> s, v/w -> f, d -> t, b -> p, h -> g, y/j -> i.
+_PHONETIC_CLASSES = str.maketrans("cqzvwdbhyj", "kksfftpgii")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+# Spellings of one sound, replaced in this order before the classes apply.
+_PHONETIC_SPELLINGS = (("sch", "s"), ("ch", "g"), ("ij", "y"), ("ph", "f"), ("ck", "k"))
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=1 << 18)
 def phonetic(text: str) -> str:
     """A coarse Dutch sound key for blocking (not a linguistic transcription).
 
-    >>> phonetic("Janssen") == phonetic("Jansen"), phonetic("Mulder") == phonetic("Mulders")
-    (True, False)
+    The folded name, letters and digits only; ``sch`` -> s, ``ch`` -> g, ``ij`` -> y, ``ph`` -> f,
+    ``ck`` -> k; then the first letter and the sound classes of the consonants after it, vowels
+    and repeats dropped, at most 4 characters. :mod:`loaders.resolve` blocks on it (so do the
+    encoded exports, through its blocking keys): changing it changes which pairs are compared.
+
+    >>> phonetic("Janssen") == phonetic("Jansen"), phonetic("Meijer") == phonetic("Meyer")
+    (True, True)
+    >>> phonetic("Mohammed"), phonetic("Visser")
+    ('mgmt', 'fsr')
     """
-    word = _NON_LETTER.sub("", fold(text))
+    word = _NON_ALNUM.sub("", fold(text))
     if not word:
         return ""
-    for old, new in _PHONETIC_RULES:
-        word = word.replace(old, new)
-    if word.endswith("d"):
-        word = word[:-1] + "t"
-    out = [word[0]]
-    for ch in word[1:]:
-        if ch in "aeiouyh" or ch == out[-1]:
+    word = (
+        word.replace("sch", "s").replace("ch", "g").replace("ij", "y").replace("ph", "f").replace("ck", "k")
+    )
+    out = [word[0].translate(_PHONETIC_CLASSES)]
+    for ch in word[1:].translate(_PHONETIC_CLASSES):
+        if ch in "aeiou" or ch == out[-1]:
             continue
         out.append(ch)
-    return "".join(out)
+    return "".join(out)[:4]
 
 
 def match_keys(name: Name) -> dict[str, str]:
@@ -285,12 +274,9 @@ def _match_keys(name: Name) -> dict[str, str]:
     keys: dict[str, str] = {}
     if first:
         keys["first_name"] = first
-        keys["first_initial"] = first[0]
-        keys["first_phonetic"] = phonetic(first.split()[0])
     if glued:
         keys["last_name"] = glued
         keys["last_core"] = _NON_LETTER.sub("", core)
-        keys["last_phonetic"] = phonetic(core)
     tokens = [t for t in re.split(r"[\s\-]+", f"{first} {core}") if t and t not in _PARTICLE_SET]
     if tokens:
         keys["name_key"] = " ".join(sorted(tokens))

@@ -26,7 +26,6 @@ A typo match is never silent: :func:`resolve_match` returns a note saying which 
 
 from __future__ import annotations
 
-import csv
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -34,8 +33,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from loaders import reference
 from loaders.normalise.text import clean, fold_place
-from loaders.reference import REFERENCE_DIR
 
 __all__ = ["PlaceError", "PlaceIndex", "PlaceMatch", "place_index", "resolve", "resolve_match"]
 
@@ -148,26 +147,21 @@ class PlaceIndex:
         return out
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @lru_cache(maxsize=1)
 def place_index() -> PlaceIndex:
-    """Build the lookup tables once per process."""
+    """Build the lookup tables once per process, from the tables :mod:`loaders.reference` reads."""
     index = PlaceIndex()
-    for row in _read("municipalities.csv"):
+    for row in reference.rows("municipalities"):
         key = fold_place(row["name"])
         index.names[key] = row["code"]
         index.display[key] = row["name"]
         index.code_name[row["code"]] = row["name"]
-    for row in _read("aliases.csv"):
+    for row in reference.rows("aliases"):
         key = fold_place(row["alias"])
         table = index.colloquial if row["kind"] == "colloquial" else index.other_alias
         table.setdefault(key, row["code"])
         index.display.setdefault(key, row["alias"])
-    for row in _read("places.csv"):
+    for row in reference.rows("places"):
         target = index.woonplaats if row["kind"] == "woonplaats" else index.other_place
         for written in {row["place"], row["source_name"]}:
             if not written:

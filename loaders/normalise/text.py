@@ -1,8 +1,12 @@
 """Text: Unicode NFC display form and the folded form used for matching.
 
 The display form keeps what the source wrote (capitals, accents) in NFC so that the same visible
-text is always the same code points. The folded form is for comparing only: casefolded, accents
+text is always the same code points. The folded form is for comparing only: compatibility forms
+spelled out (NFKC: the ligature ``ĳ`` as ``ij``, full-width letters as letters), casefolded, accents
 removed, punctuation that people use interchangeably unified, spaces collapsed.
+
+This module is the toolkit's one folding: names, places, premises, the resolver, the synthetic
+generator and the reference checks all compare text in these forms.
 """
 
 from __future__ import annotations
@@ -63,8 +67,10 @@ def fold(text: str) -> str:
 
     >>> fold("  Ünal  d’Oliveira ")
     "unal d'oliveira"
+    >>> fold("Rĳnders"), fold("Søren")
+    ('rijnders', 'soren')
     """
-    text = strip_accents(unicodedata.normalize("NFC", text).translate(_APOSTROPHES)).casefold()
+    text = strip_accents(unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)).casefold()
     # casefold can produce new decomposable characters in rare scripts; a second pass settles them.
     text = strip_accents(text)
     return _SPACES.sub(" ", text).strip()

@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from loaders import reference
-from netanalysis.errors import ConfigError
+from loaders.reference import LEVELS, check_level
 
 __all__ = ["LEVELS", "Municipality", "check_level", "municipalities", "project", "region_names"]
-
-#: Region levels, as :mod:`loaders.reference` names them.
-LEVELS: tuple[str, ...] = reference.LEVELS
 
 # Projection centre and scale: roughly the middle of the Netherlands; 1 degree latitude = 300 px.
 _LAT0 = 52.15
@@ -63,12 +60,6 @@ def region_names(level: str) -> dict[str, str]:
     """Region code -> name at ``level`` (police_unit, safety_region or province), in code order."""
     check_level(level)
     return dict(_region_names(level))
-
-
-def check_level(level: str) -> None:
-    """Raise ConfigError when ``level`` is not a known region level."""
-    if level not in LEVELS:
-        raise ConfigError(f"unknown region level {level!r}; use one of: {', '.join(LEVELS)}")
 
 
 def project(lat: float, lon: float) -> tuple[float, float]:
