@@ -1,0 +1,150 @@
+"""Where a server home lives, its 0600 state file, the home's lock, and the choice of ports."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from netanalysis.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """How to reach a running server: give ``uri``, ``user`` and ``password`` to the driver."""
+
+    uri: str
+    user: str
+    password: str
+    pid: int
+    bolt_port: int
+    http_port: int
+    home: Path
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that point the toolkit at this server."""
+        return {"NEO4J_URI": self.uri, "NEO4J_USERNAME": self.user, "NEO4J_PASSWORD": self.password}
+
+
+# --- where things live ------------------------------------------------------------------------
+
+
+def cache_root() -> Path:
+    """The toolkit's cache: ``$NETANALYSIS_CACHE``, else ``$XDG_CACHE_HOME/netanalysis``, else
+    ``~/.cache/netanalysis``. Never inside the repository."""
+    explicit = os.environ.get("NETANALYSIS_CACHE")
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return (base / "netanalysis").resolve()
+
+
+def default_home() -> Path:
+    """The server home used when none is given: ``<cache>/server``."""
+    return cache_root() / "server"
+
+
+def _home(home: Path | str | None) -> Path:
+    return (Path(home).expanduser() if home is not None else default_home()).resolve()
+
+
+def _state_path(home: Path) -> Path:
+    return home / "state.json"
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` so two processes do not provision or start at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+# --- state ------------------------------------------------------------------------------------
+
+
+def _read_state(home: Path) -> dict[str, object] | None:
+    path = _state_path(home)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"The server state file {path} is unreadable ({exc}); stop any server of {home} by hand "
+            "and delete the file."
+        ) from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"The server state file {path} is not a JSON object; delete it.")
+    return data
+
+
+def _write_state(home: Path, state: dict[str, object]) -> None:
+    path = _state_path(home)
+    tmp = path.with_suffix(".tmp")
+    # Created 0600 from the start: the file holds the password.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(state, fh, indent=2, default=str)
+        fh.write("\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def _info(state: dict[str, object], home: Path) -> ServerInfo:
+    return ServerInfo(
+        uri=str(state["uri"]),
+        user=str(state["user"]),
+        password=str(state["password"]),
+        pid=int(str(state["pid"])),
+        bolt_port=int(str(state["bolt_port"])),
+        http_port=int(str(state["http_port"])),
+        home=home,
+    )
+
+
+# --- ports -------------------------------------------------------------------------------------
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # As the server's own listener does: connections of the previous run that linger in
+        # TIME_WAIT do not keep the port from being reused (only a live listener does).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _free_port(avoid: set[int]) -> int:
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in avoid:
+            return port
+
+
+def _pick_ports(previous: dict[str, object] | None) -> tuple[int, int]:
+    """Reuse the previous ports when they are still free, so an exported NEO4J_URI stays valid."""
+    if previous:
+        try:
+            bolt, http = int(str(previous["bolt_port"])), int(str(previous["http_port"]))
+        except (KeyError, ValueError):
+            bolt = http = 0
+        if bolt and http and bolt != http and _port_free(bolt) and _port_free(http):
+            return bolt, http
+    bolt = _free_port(set())
+    return bolt, _free_port({bolt})
