@@ -28,7 +28,13 @@ True
 
 # The modules follow the steps above; `X as X` keeps the few private names that callers and tests
 # reach through this package (from before the split) importable from here.
-from graphstore.neo4j_server._admin_import import IMPORT_HEAP, IMPORT_OFF_HEAP, import_full
+from graphstore.neo4j_server._admin_import import (
+    IMPORT_HEAP,
+    IMPORT_OFF_HEAP,
+    import_full,
+    initial_import_run,
+    recover_initial_import,
+)
 from graphstore.neo4j_server._config import _new_password as _new_password
 from graphstore.neo4j_server._lifecycle import start, status, stop
 from graphstore.neo4j_server._provision import _run_maven as _run_maven
@@ -56,7 +62,9 @@ __all__ = [
     "cache_root",
     "default_home",
     "import_full",
+    "initial_import_run",
     "provision",
+    "recover_initial_import",
     "start",
     "status",
     "stop",

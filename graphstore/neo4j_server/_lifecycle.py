@@ -28,13 +28,19 @@ from graphstore.neo4j_server._settings import (
     _check_version,
 )
 from graphstore.neo4j_server._state import (
+    IMPORT_DATABASE,
+    IMPORT_FILES,
     ServerInfo,
     _home,
+    _import_running,
     _info,
     _locked,
     _pick_ports,
+    _read_import_marker,
     _read_state,
+    _remove_database,
     _state_path,
+    _write_import_marker,
     _write_state,
 )
 from netanalysis.errors import ConfigError, StoreUnavailable
@@ -204,6 +210,7 @@ def start(
             if _alive(running.pid, where):
                 _wait_for_bolt(running, timeout)
                 return running
+        _drop_unfinished_import(where, progress)
         java, java_id = _java()
         lib = provision(version, progress)
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
@@ -284,6 +291,25 @@ def start(
             _write_state(where, {**started, "pid": None, "cds_partial": None})
             raise
         return info
+
+
+def _drop_unfinished_import(home: Path, progress: Progress | None) -> None:
+    """Remove the ``neo4j`` database that an initial import left half-done when it was killed.
+
+    The import replaces the database by contract, and its files may be half-written (the server
+    could not open them) or hold a graph that was never checked nor given its constraints. Without
+    them the server creates the database afresh, empty, and the import can simply run again.
+    """
+    marker = _read_import_marker(home)
+    if not marker or marker.get("stage") != IMPORT_DATABASE or _import_running(marker):
+        return
+    if progress:
+        progress(f"an initial import into {home} did not finish: removing the database it left half-done")
+    _remove_database(home)
+    # The database is empty again; the marker stays so the next import also removes its files.
+    _write_import_marker(
+        home, pid=marker.get("pid"), process_start=marker.get("process_start"), stage=IMPORT_FILES
+    )
 
 
 def _class_data_sharing(lib: Path, java_id: str) -> tuple[str, Path | None]:

@@ -6,9 +6,10 @@ import contextlib
 import fcntl
 import json
 import os
+import shutil
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from netanalysis.errors import ConfigError
@@ -20,7 +21,8 @@ class ServerInfo:
 
     uri: str
     user: str
-    password: str
+    # Not in the repr: a ServerInfo shown in a traceback, log or test report would print it.
+    password: str = field(repr=False)
     pid: int
     bolt_port: int
     http_port: int
@@ -148,3 +150,70 @@ def _pick_ports(previous: dict[str, object] | None) -> tuple[int, int]:
             return bolt, http
     bolt = _free_port(set())
     return bolt, _free_port({bolt})
+
+
+# --- an initial import in progress ---------------------------------------------------------------
+
+#: Stages of an initial import that its marker records: the loader writes its CSV files and the
+#: database is untouched ("files"), or the database is being replaced or has been replaced but not
+#: yet checked and given its schema, so it belongs to the unfinished import ("database").
+IMPORT_FILES = "files"
+IMPORT_DATABASE = "database"
+
+
+def _import_marker_path(home: Path) -> Path:
+    return home / "initial-import.json"
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of ``pid`` from /proc (clock ticks since boot), ``None`` if it is gone; with
+    the pid it tells a live process from a later one that took the same pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] == "Z" else fields[19]
+
+
+def _read_import_marker(home: Path) -> dict[str, object] | None:
+    """The marker of an initial import into ``home`` that started and has not finished, if any."""
+    path = _import_marker_path(home)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        # Cut off while being written: the import that wrote it got no further than its start.
+        return {"stage": IMPORT_FILES, "pid": None}
+    return data if isinstance(data, dict) else {"stage": IMPORT_FILES, "pid": None}
+
+
+def _write_import_marker(home: Path, **fields: object) -> dict[str, object]:
+    """Record (or update) that this process runs an initial import into ``home``."""
+    marker = _read_import_marker(home) or {}
+    pid = os.getpid()
+    marker.update({"pid": pid, "process_start": _process_start(pid), **fields})
+    path = _import_marker_path(home)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(marker, fh, indent=2, default=str)
+        fh.write("\n")
+    os.replace(tmp, path)
+    return marker
+
+
+def _import_running(marker: dict[str, object]) -> bool:
+    """Whether the process that wrote ``marker`` still runs (so the import is not abandoned)."""
+    pid = marker.get("pid")
+    if not isinstance(pid, int):
+        return False
+    return _process_start(pid) is not None and _process_start(pid) == marker.get("process_start")
+
+
+def _remove_database(home: Path) -> None:
+    """Delete the store and transaction files of the ``neo4j`` database; the server creates it
+    afresh, empty, on its next start (the system database, with the password, is kept)."""
+    for sub in ("databases", "transactions"):
+        shutil.rmtree(home / "data" / sub / "neo4j", ignore_errors=True)
