@@ -99,7 +99,7 @@ class Neo4jStore(RetentionDeletes):
         if password is None:
             raise ConfigError(
                 f"no password for Neo4j at {uri}: pass password= or set NEO4J_PASSWORD "
-                "(`netanalysis neo4j start` prints it for the toolkit's own server)"
+                "(`netanalysis neo4j status --show-password` prints it for the toolkit's own server)"
             )
         self._user = user
         # One thread sends write batches while the caller prepares the next (see _write_batches).

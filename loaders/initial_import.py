@@ -17,9 +17,13 @@ replaces the database, and it needs the server's files, so it cannot reach a rem
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from graphstore import neo4j_server
 from loaders.mapping import Mapping
@@ -81,6 +85,8 @@ def initial_import(
     from graphstore.neo4j_store import Neo4jStore
 
     where = Path(home).expanduser().resolve() if home is not None else neo4j_server.default_home()
+    # A run that was killed left files, maybe a stopped server or a half-done database: put it right.
+    neo4j_server.recover_initial_import(where, heap=heap, pagecache=pagecache, progress=server_progress)
     info = neo4j_server.status(where)
     if info is None:
         raise ConfigError(
@@ -93,42 +99,60 @@ def initial_import(
         )
     if not _empty(info):
         raise ConfigError(f"the database at {info.uri} is not empty: {REFUSAL}")
-    live = Neo4jStore(info.uri, user=info.user, password=info.password)
-    try:
-        (where / "import").mkdir(exist_ok=True)
-        workdir = Path(tempfile.mkdtemp(prefix="initial-import-", dir=where / "import"))
-        writer = BulkImportWriter(live, workdir, check_empty=False)
+    # From here on a marker in the home says that this process imports; every exit (also Ctrl-C,
+    # SIGTERM) deletes the CSV files, and import_full starts the server again on every exit.
+    with (
+        _signals_end_the_import(),
+        neo4j_server.initial_import_run(
+            where, heap=heap, pagecache=pagecache, progress=server_progress
+        ) as workdir,
+    ):
+        live = Neo4jStore(info.uri, user=info.user, password=info.password)
         try:
+            writer = BulkImportWriter(live, workdir, check_empty=False)
             summary = load(paths, writer, mapping, key, rejects_path=rejects_path, progress=progress)
             files = writer.finish()
-        except BaseException:
-            writer.remove_files()
-            raise
-    finally:
-        live.close()
-    try:
+        finally:
+            live.close()
         info = neo4j_server.import_full(
             files, where, heap=heap, pagecache=pagecache, progress=server_progress
         )
-    finally:
-        writer.remove_files()
-    if server_progress:
-        # The restart keeps the Bolt port unless another program took it meanwhile (docs/neo4j.md).
-        server_progress(f"Neo4j answers at {info.uri}")
-    with Neo4jStore(info.uri, user=info.user, password=info.password) as imported:
         if server_progress:
-            server_progress("creating constraints and indexes")
-        # The uniqueness constraints check the imported keys as they are created.
-        imported.apply_schema()
-        counts = imported.counts()
-    expected = {**files.node_counts, **files.rel_counts}
-    wrong = {name: (n, counts.get(name, 0)) for name, n in expected.items() if counts.get(name, 0) != n}
-    if wrong or sum(counts.values()) != sum(expected.values()):
-        raise StoreError(
-            f"the imported database at {info.uri} does not hold what was written "
-            f"(expected, found per label/type: {wrong}); load again without --initial-import"
-        )
+            # The restart keeps the Bolt port unless another program took it meanwhile (docs/neo4j.md).
+            server_progress(f"Neo4j answers at {info.uri}")
+        with Neo4jStore(info.uri, user=info.user, password=info.password) as imported:
+            if server_progress:
+                server_progress("creating constraints and indexes")
+            # The uniqueness constraints check the imported keys as they are created.
+            imported.apply_schema()
+            counts = imported.counts()
+        expected = {**files.node_counts, **files.rel_counts}
+        wrong = {name: (n, counts.get(name, 0)) for name, n in expected.items() if counts.get(name, 0) != n}
+        if wrong or sum(counts.values()) != sum(expected.values()):
+            raise StoreError(
+                f"the imported database at {info.uri} does not hold what was written "
+                f"(expected, found per label/type: {wrong}); load again without --initial-import"
+            )
     return summary
+
+
+@contextlib.contextmanager
+def _signals_end_the_import() -> Iterator[None]:
+    """Let SIGTERM and SIGHUP end the import as Ctrl-C does, through every ``finally`` (files
+    deleted, server started again), instead of stopping the process where it stands."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+
+    def end(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = {sig: signal.signal(sig, end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _empty(info: neo4j_server.ServerInfo) -> bool:

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -482,3 +487,135 @@ def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, t
         got = store.read_graph()
     assert got.number_of_nodes() == 3 and got.number_of_edges() == 2
     assert same_graph(expected, got)
+
+
+# --- interrupted imports: a real signal to a real loader process --------------------------------
+
+
+def _admin_pids(home: Path) -> list[int]:
+    """The pids of import tools (neo4j-admin) that work on the files of ``home``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            cwd = os.readlink(proc / "cwd")
+        except OSError:
+            continue
+        if neo4j_server.ADMIN_CLASS.encode() in cmdline and b"import" in cmdline and Path(cwd) == home:
+            found.append(int(proc.name))
+    return found
+
+
+def _load_command(home: Path, info: ServerInfo, tmp_path: Path) -> list[str]:
+    (tmp_path / "k.key").write_text(bytes(range(32)).hex() + "\n")
+    return [
+        "load",
+        str(DATA_SAMPLES),
+        "--store",
+        info.uri,
+        "--mapping",
+        str(MAPPING),
+        "--key-file",
+        str(tmp_path / "k.key"),
+        "--rejects",
+        str(tmp_path / "rejects.csv"),
+        "--initial-import",
+        "--neo4j-home",
+        str(home),
+    ]
+
+
+def _loader_in_the_admin_tool(home: Path, info: ServerInfo, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``netanalysis load --initial-import`` in a process (and process group) of its own, returned
+    once neo4j-admin is importing its files."""
+    log = open(tmp_path / "loader.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "netanalysis.cli", *_load_command(home, info, tmp_path)],
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    log.close()
+    deadline = time.monotonic() + 600
+    while not _admin_pids(home):
+        assert proc.poll() is None, (tmp_path / "loader.log").read_text(errors="replace")
+        assert time.monotonic() < deadline, "neo4j-admin never started"
+        time.sleep(0.05)
+    time.sleep(1.0)  # past its start-up: the tool is writing the store files
+    assert _admin_pids(home), "neo4j-admin finished before the test could interrupt it"
+    return proc
+
+
+def _expected_graph(tmp_path: Path) -> Any:
+    embedded = open_store(str(tmp_path / "e.db"))
+    try:
+        load([DATA_SAMPLES], embedded, MAPPING, KEY, rejects_path=tmp_path / "r-online.csv")
+        return embedded.read_graph()
+    finally:
+        embedded.close()
+
+
+def _assert_imported(home: Path, tmp_path: Path) -> None:
+    """The home's server runs with the whole graph, its schema, and no file of the import left."""
+    info = _info(home)
+    with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
+        got = store.read_graph()
+    assert same_graph(_expected_graph(tmp_path), got)
+    constraints = {r["name"] for r in _query(info, "SHOW CONSTRAINTS YIELD name RETURN name")}
+    assert {"person_key", "record_key", "source_key"} <= constraints
+    assert not list((home / "import").iterdir())
+    assert not (home / "initial-import.json").exists()
+
+
+@pytest.mark.neo4j
+@pytest.mark.parametrize(
+    ("interrupt", "code"),
+    [
+        # Ctrl-C in the terminal: the loader and the import tool both get SIGINT.
+        (lambda pid: os.killpg(pid, signal.SIGINT), 130),
+        # `kill <pid>` of the loader, or a job runner giving up on it.
+        (lambda pid: os.kill(pid, signal.SIGTERM), 128 + signal.SIGTERM),
+    ],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_an_interrupted_import_restarts_the_server(
+    own_server: Path, tmp_path: Path, interrupt: Callable[[int], None], code: int
+) -> None:
+    info = _info(own_server)
+    _wipe(info)
+    proc = _loader_in_the_admin_tool(own_server, info, tmp_path)
+    interrupt(proc.pid)
+    assert proc.wait(timeout=600) == code
+    output = (tmp_path / "loader.log").read_text(errors="replace")
+    assert "Traceback" not in output
+    assert not _admin_pids(own_server)
+    # The server runs again, with an empty database, and nothing of the import is left behind.
+    info = _info(own_server)
+    assert _query(info, "MATCH (n) RETURN count(n) AS n") == [{"n": 0}]
+    assert not list((own_server / "import").iterdir())
+    assert not (own_server / "initial-import.json").exists()
+    assert main(_load_command(own_server, info, tmp_path)) == 0
+    _assert_imported(own_server, tmp_path)
+
+
+@pytest.mark.neo4j
+def test_rerun_after_the_loader_was_killed_mid_import(own_server: Path, tmp_path: Path) -> None:
+    info = _info(own_server)
+    _wipe(info)
+    proc = _loader_in_the_admin_tool(own_server, info, tmp_path)
+    os.kill(proc.pid, signal.SIGKILL)  # the loader alone: nothing of it runs any more
+    assert proc.wait(timeout=60) == -signal.SIGKILL
+    # The tool dies with the loader rather than writing on behind it.
+    deadline = time.monotonic() + 5
+    while _admin_pids(own_server) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _admin_pids(own_server)
+    # What the killed run left: the server stopped, its CSV files, a half-done database.
+    assert neo4j_server.status(own_server) is None
+    assert list((own_server / "import").iterdir())
+    # The same command again cleans up, starts the server, imports and applies the schema.
+    assert main(_load_command(own_server, info, tmp_path)) == 0
+    _assert_imported(own_server, tmp_path)

@@ -7,6 +7,7 @@ toolkit's test server in ``neo4j_test_home()`` for the checks that need its proc
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import sys
 from collections.abc import Iterator
@@ -132,6 +133,29 @@ def test_cli_status_prints_how_to_connect(own: ServerInfo, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert f"export NEO4J_URI={own.uri}" in out
     assert "export NEO4J_USERNAME=neo4j" in out
+
+
+@pytest.mark.parametrize("command", ["status", "start"])
+def test_cli_does_not_print_the_password_unless_asked(
+    own: ServerInfo, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Console output lands in terminal scrollback and CI logs: say where the password is instead.
+    assert main(["neo4j", command, "--home", str(own.home)]) == 0
+    out, err = capsys.readouterr()
+    assert own.password not in out and own.password not in err
+    assert "NEO4J_PASSWORD" not in out
+    assert str(own.home / "state.json") in out
+    assert f"netanalysis neo4j status --home {own.home} --show-password" in out
+    assert f"export NEO4J_URI={own.uri}" in out
+
+
+@pytest.mark.parametrize("command", ["status", "start"])
+def test_cli_show_password_prints_the_export_line(
+    own: ServerInfo, command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["neo4j", command, "--home", str(own.home), "--show-password"]) == 0
+    out = capsys.readouterr().out
+    assert f"export NEO4J_PASSWORD={shlex.quote(own.password)}" in out.splitlines()[-1]
 
 
 def test_cli_status_of_a_stopped_home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,13 +21,33 @@ HomeOption = Annotated[
 ]
 
 
-def _describe(info: ServerInfo, verb: str) -> None:
+ShowPasswordOption = Annotated[
+    bool,
+    typer.Option(
+        "--show-password",
+        help="Also print the password (as an export line); without it the password is not shown.",
+    ),
+]
+
+
+def _describe(info: ServerInfo, verb: str, show_password: bool) -> None:
+    """Say how to reach the server; the password only when asked, as stdout ends up in terminal
+    scrollback and CI logs."""
     typer.echo(f"Neo4j {verb} at {info.uri} (user {info.user}, pid {info.pid}, home {info.home})")
     typer.echo(f"Browser/HTTP: http://127.0.0.1:{info.http_port}/")
-    typer.echo(f"Password and ports are in {info.home / 'state.json'} (readable by you only).")
+    state = info.home / "state.json"
+    if show_password:
+        typer.echo(f"Password and ports are in {state} (readable by you only).")
+    else:
+        home = "" if info.home == neo4j_server.default_home() else f" --home {shlex.quote(str(info.home))}"
+        typer.echo(
+            f"The password is not shown: it is in {state} (readable by you only), and "
+            f"`netanalysis neo4j status{home} --show-password` prints it as an export line."
+        )
     typer.echo("Point the toolkit at it with:")
     for name, value in info.env().items():
-        typer.echo(f"  export {name}={shlex.quote(value)}")
+        if name != "NEO4J_PASSWORD" or show_password:
+            typer.echo(f"  export {name}={shlex.quote(value)}")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,6 +71,7 @@ def register(app: typer.Typer) -> None:
         timeout: Annotated[
             float, typer.Option("--timeout", help="Seconds to wait for Bolt to answer.")
         ] = neo4j_server.DEFAULT_TIMEOUT,
+        show_password: ShowPasswordOption = False,
     ) -> None:
         """Start the server (or show the one already running) on 127.0.0.1 with a generated password.
 
@@ -70,7 +91,7 @@ def register(app: typer.Typer) -> None:
             info = neo4j_server.start(
                 home, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress
             )
-        _describe(info, "running")
+        _describe(info, "running", show_password)
 
     @group.command("stop")
     def stop_command(home: HomeOption = None) -> None:
@@ -86,7 +107,7 @@ def register(app: typer.Typer) -> None:
             typer.echo("Neo4j was not running.")
 
     @group.command("status")
-    def status_command(home: HomeOption = None) -> None:
+    def status_command(home: HomeOption = None, show_password: ShowPasswordOption = False) -> None:
         """Say whether the server runs and how to reach it; exit code 1 if it does not run."""
         info = neo4j_server.status(home)
         if info is None:
@@ -94,4 +115,4 @@ def register(app: typer.Typer) -> None:
             # SystemExit, not typer.Exit: cli.main runs click outside standalone mode, which would
             # swallow the code of a typer.Exit.
             raise SystemExit(1)
-        _describe(info, "running")
+        _describe(info, "running", show_password)
