@@ -18,7 +18,6 @@ no nested maps), so both backends read back the same graph.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -67,8 +66,8 @@ class Neo4jStore(RetentionDeletes):
     uri
         ``bolt://host:port`` for one server, ``neo4j://host:port`` for routing (a cluster).
     user, password
-        Credentials; default the environment variables ``NEO4J_USERNAME`` (else ``neo4j``) and
-        ``NEO4J_PASSWORD``.
+        Credentials (user default ``neo4j``); ``graphstore.store_from_env`` fills them from
+        ``NEO4J_USERNAME`` and ``NEO4J_PASSWORD``.
     database
         The database to use; default the server's default database.
     connect_timeout
@@ -94,8 +93,8 @@ class Neo4jStore(RetentionDeletes):
         self.uri = uri
         self.database = database
         self.schema = schema or load_schema()
-        user = user or os.environ.get("NEO4J_USERNAME") or "neo4j"
-        password = password if password is not None else os.environ.get("NEO4J_PASSWORD")
+        # The environment is read at the edge (graphstore.store_from_env), never here.
+        user = user or "neo4j"
         if password is None:
             raise ConfigError(
                 f"no password for Neo4j at {uri}: pass password= or set NEO4J_PASSWORD "

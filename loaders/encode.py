@@ -405,7 +405,7 @@ def encode(
     mapping : Mapping or path-like
         The mapping file (``sources.yaml``).
     key : Pseudonymiser, path-like or None
-        The key shared by the linking holders (None: ``NETANALYSIS_KEY_FILE``).
+        The key shared by the linking holders (``key_from_env`` reads ``NETANALYSIS_KEY_FILE``).
     out_dir : path-like
         The export folder (new or empty).
     rejects_path : path-like, optional

@@ -289,7 +289,7 @@ def load(
     mapping : Mapping or path-like
         The mapping (``sources.yaml``) or its path.
     key : Pseudonymiser, path-like or None
-        The pseudonymisation key, or its key file; None reads ``NETANALYSIS_KEY_FILE``.
+        The pseudonymisation key, or its key file (``key_from_env`` reads ``NETANALYSIS_KEY_FILE``).
     batch : str, optional
         Batch id; by default a hash of the files' contents and the mapping.
     rejects_path : path-like, optional

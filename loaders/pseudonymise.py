@@ -34,7 +34,7 @@ from pathlib import Path
 
 from netanalysis.errors import ConfigError
 
-__all__ = ["ENV_KEY_FILE", "KEY_BYTES", "Pseudonymiser", "keygen", "load_key"]
+__all__ = ["ENV_KEY_FILE", "KEY_BYTES", "Pseudonymiser", "key_from_env", "keygen", "load_key"]
 
 ENV_KEY_FILE = "NETANALYSIS_KEY_FILE"
 KEY_BYTES = 32
@@ -120,15 +120,18 @@ def keygen(path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_key(
+def key_from_env(
     key_file: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Pseudonymiser:
-    """Read the key from ``key_file`` or from the file named by ``NETANALYSIS_KEY_FILE``.
+    """The key from ``key_file``, else from the file named by ``NETANALYSIS_KEY_FILE``.
+
+    The one place where the key's environment variable is read: the command line and the
+    notebooks call it; the library takes a key (or a key file) as an argument.
 
     Parameters
     ----------
     key_file : path-like or None
-        The key file; when None the environment variable is used.
+        The key file; when None or empty the environment variable is used.
     environ : mapping or None
         The environment to read (default ``os.environ``).
 
@@ -148,7 +151,28 @@ def load_key(
     env = os.environ if environ is None else environ
     if key_file is None or str(key_file) == "":
         key_file = env.get(ENV_KEY_FILE) or None
-    if key_file is None:
+    return load_key(key_file)
+
+
+def load_key(key_file: str | os.PathLike[str] | None = None) -> Pseudonymiser:
+    """Read the key from ``key_file`` (``key_from_env`` also looks at ``NETANALYSIS_KEY_FILE``).
+
+    Parameters
+    ----------
+    key_file : path-like or None
+        The key file; None means no key was given (a ConfigError that says how to make one).
+
+    Returns
+    -------
+    Pseudonymiser
+        Ready to hash with the key.
+
+    Raises
+    ------
+    ConfigError
+        No key given, the file is missing or unreadable, or it does not hold a hex key.
+    """
+    if key_file is None or str(key_file) == "":
         raise ConfigError(f"no pseudonymisation key given; {_HOWTO}")
     path = Path(key_file).expanduser()
     try:

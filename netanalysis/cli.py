@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, prog_name="netanalysis")
     except NetanalysisError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        # Messages may quote the data (a source or column name): no terminal escapes from it.
+        from netanalysis.commands.options import printable
+
+        typer.echo(f"error: {printable(exc, markup=False)}", err=True)
         return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)

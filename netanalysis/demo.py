@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from graphstore import open_store
+from graphstore import store_from_env
 from loaders.pipeline import LoadSummary, load
 from loaders.pseudonymise import keygen, load_key
 from netanalysis.detect import DetectionResult, DetectionSettings, detect
@@ -67,9 +67,12 @@ def run_pipeline(
     ----------
     data_dir : folder with ``sources/``, ``sources.yaml`` and optionally ``truth/``.
     out_dir : where outputs go (created).
-    store_uri : graph store; default an embedded store file in ``out_dir``.
-    key_file : pseudonymisation key; default ``$NETANALYSIS_KEY_FILE``, else a new throw-away
-        key in ``out_dir`` (fine for synthetic samples, never for real data).
+    store_uri : graph store; default an embedded store file in ``out_dir``. A Neo4j URI logs in
+        with ``$NEO4J_USERNAME`` and ``$NEO4J_PASSWORD``, as on the command line
+        (``graphstore.store_from_env``).
+    key_file : pseudonymisation key; default a new throw-away key in ``out_dir`` (fine for
+        synthetic samples, never for real data). ``netanalysis demo`` passes
+        ``$NETANALYSIS_KEY_FILE`` when it is set.
     settings : detection settings.
     lang : report language (nl or en).
     period : report period; default the last full year in the data.
@@ -81,7 +84,7 @@ def run_pipeline(
         raise ConfigError(f"{data} has no sources.yaml; point --data at a folder made by `netanalysis synth`")
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    if key_file is None and not os.environ.get("NETANALYSIS_KEY_FILE"):
+    if key_file is None:
         key_file = out / "demo.key"
         if not Path(key_file).exists():
             keygen(key_file)
@@ -89,7 +92,7 @@ def run_pipeline(
     store_uri = store_uri or str(out / "graph.sqlite")
     settings = (settings or DetectionSettings()).validate()
 
-    store = open_store(store_uri)
+    store = store_from_env(store_uri)
     try:
         say(f"loading {data / 'sources'} into {store_uri}")
         summary = load(

@@ -10,9 +10,13 @@ Every output file, column and rule is documented in ``docs/detection.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+import os
 import time
+import types
+import typing
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -39,6 +43,10 @@ from netanalysis.movement import (
 from netanalysis.projection import EvidenceWeights, perpetrator_network
 
 __all__ = ["COLUMNS", "DetectionResult", "DetectionSettings", "PriorityWeights", "detect", "priority"]
+
+# Keys that ``detect`` adds to the settings it records in settings.json: facts about the run, not
+# settings, so ``DetectionSettings.from_dict`` accepts and ignores them.
+RECORDED_KEYS = frozenset({"netanalysis_version", "network"})
 
 # The fixed output contract: file stem -> columns, in order.
 COLUMNS: dict[str, list[str]] = {
@@ -165,8 +173,104 @@ class DetectionSettings:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain, JSON-serialisable dict."""
+        """Plain, JSON-serialisable dict; ``from_dict`` turns it back into the same settings."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "the settings") -> DetectionSettings:
+        """Settings from a dict as written by ``to_dict`` or in a detection's ``settings.json``.
+
+        Keys left out keep their defaults; the run facts ``detect`` records beside the settings
+        (``netanalysis_version``, ``network``) are ignored. ``as_of`` in a ``settings.json`` is the
+        reference date the run used, so the same graph gives the same result again.
+
+        Parameters
+        ----------
+        data : mapping
+            Setting name -> value; ``weights`` and ``priority_weights`` are nested mappings.
+        where : str
+            What the dict came from, for error messages (e.g. the file name).
+
+        Returns
+        -------
+        DetectionSettings
+            Not yet validated (call ``validate``).
+
+        Raises
+        ------
+        ConfigError
+            An unknown key or a value of the wrong type, named in one sentence.
+
+        Examples
+        --------
+        >>> s = DetectionSettings(seed=3, level="province")
+        >>> DetectionSettings.from_dict(s.to_dict()) == s
+        True
+        >>> DetectionSettings.from_dict({"sede": 3})
+        Traceback (most recent call last):
+        ...
+        netanalysis.errors.ConfigError: unknown setting 'sede' in the settings; known: weights, ...
+        """
+        known = {k: v for k, v in data.items() if k not in RECORDED_KEYS}
+        return _from_dict(cls, known, where, "")
+
+    @classmethod
+    def from_json(cls, path: str | os.PathLike[str]) -> DetectionSettings:
+        """Settings from a JSON file such as the ``settings.json`` that ``DetectionResult.write``
+        writes (see ``from_dict``); a missing or malformed file is a ConfigError."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read the settings file {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise ConfigError(f"the settings file {path} is not valid JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"the settings file {path} does not hold a JSON object of settings")
+        return cls.from_dict(data, where=str(path))
+
+
+_JSON_TYPES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _check_value(kind: Any, value: Any, where: str, name: str) -> Any:
+    """``value`` as the type hint ``kind`` asks for (an int is fine for a float), else ConfigError."""
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"setting '{name}' in {where} must be an object of settings, got {value!r}")
+        return _from_dict(kind, value, where, f"{name}.")
+    origin = typing.get_origin(kind)
+    if origin in (types.UnionType, typing.Union):
+        options = typing.get_args(kind)
+        if value is None and type(None) in options:
+            return None
+        kind = next(k for k in options if k is not type(None))
+        origin = typing.get_origin(kind)
+    if origin is dict:
+        key_kind, value_kind = typing.get_args(kind)
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"setting '{name}' in {where} must be an object, got {value!r}")
+        return {
+            _check_value(key_kind, k, where, name): _check_value(value_kind, v, where, f"{name}.{k}")
+            for k, v in value.items()
+        }
+    # bool is an int in Python but never a number in a settings file.
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not ok:
+        raise ConfigError(
+            f"setting '{name}' in {where} must be {_JSON_TYPES.get(kind, kind.__name__)}, got {value!r}"
+        )
+    return value
+
+
+def _from_dict(cls: type[Any], data: Mapping[str, Any], where: str, prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in data:
+        if key not in names:
+            raise ConfigError(f"unknown setting '{prefix}{key}' in {where}; known: {', '.join(names)}")
+    return cls(**{k: _check_value(hints[k], v, where, f"{prefix}{k}") for k, v in data.items()})
 
 
 @dataclass

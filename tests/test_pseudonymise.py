@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loaders.pseudonymise import ENV_KEY_FILE, Pseudonymiser, keygen, load_key
+from loaders.pseudonymise import ENV_KEY_FILE, Pseudonymiser, key_from_env, keygen, load_key
 from netanalysis.errors import ConfigError
 
 KEY_A = bytes(range(32))
@@ -68,13 +68,13 @@ def test_keygen_writes_private_hex_key_and_refuses_overwrite(tmp_path) -> None:
 def test_load_key_from_file_and_from_environment(tmp_path) -> None:
     path = keygen(tmp_path / "k")
     direct = load_key(path)
-    via_env = load_key(None, environ={ENV_KEY_FILE: str(path)})
+    via_env = key_from_env(None, environ={ENV_KEY_FILE: str(path)})
     assert direct.hash("person", "x") == via_env.hash("person", "x")
 
 
 def test_missing_key_says_how_to_make_one(tmp_path) -> None:
     with pytest.raises(ConfigError, match="netanalysis keygen --out FILE"):
-        load_key(None, environ={})
+        key_from_env(None, environ={})
     with pytest.raises(ConfigError, match="does not exist.*keygen"):
         load_key(tmp_path / "nope.key")
 

@@ -13,12 +13,21 @@ from netanalysis.commands.options import (
     Level,
     Method,
     Resolution,
+    Seed,
+    SettingsFile,
     StabilityRuns,
     Store,
+    check_out_folder,
+    defaults,
+    detection_settings,
+    printable,
     read_store_graph,
 )
+from netanalysis.detect import DetectionSettings
 
 __all__ = ["register"]
+
+_D = defaults(DetectionSettings)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,29 +35,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command("detect")
     def detect_command(
+        ctx: typer.Context,
         store: Store,
         out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files (created if absent).")],
-        date_from: DateFrom = None,
-        date_to: DateTo = None,
-        level: Level = "police_unit",
-        method: Method = "leiden",
-        seed: Annotated[int, typer.Option("--seed", help="Seed of group detection and stability runs.")] = 0,
-        resolution: Resolution = 1.0,
-        stability_runs: StabilityRuns = 10,
+        settings_file: SettingsFile = None,
+        date_from: DateFrom = _D.date_from,
+        date_to: DateTo = _D.date_to,
+        level: Level = _D.level,
+        method: Method = _D.method,
+        seed: Seed = _D.seed,
+        resolution: Resolution = _D.resolution,
+        stability_runs: StabilityRuns = _D.stability_runs,
     ) -> None:
-        """Detect perpetrator groups, victim moves across regions, key players and leads."""
-        from netanalysis.detect import DetectionSettings, detect
+        """Detect perpetrator groups, victim moves across regions, key players and leads.
 
-        settings = DetectionSettings(
-            method=method,
-            seed=seed,
-            resolution=resolution,
-            level=level,
-            date_from=date_from,
-            date_to=date_to,
-            stability_runs=stability_runs,
-        ).validate()
-        graph = read_store_graph(store, date_from, date_to)
+        With --settings, the settings come from the settings.json of an earlier run (which also
+        fixes the reference date), so the same store gives the same files again; options given on
+        the command line change only what they name.
+        """
+        from netanalysis.detect import detect
+
+        settings = detection_settings(ctx, settings_file)
+        check_out_folder(out)
+        graph = read_store_graph(store, settings.date_from, settings.date_to)
         result = detect(graph, settings)
         result.write(out)
         summary = result.group_summary
@@ -57,5 +66,6 @@ def register(app: typer.Typer) -> None:
         n_cross = int(summary["cross_regional"].sum()) if len(summary) else 0
         typer.echo(
             f"{n_groups} groups and {n_lone} lone offenders, {n_cross} cross-regional; "
-            f"{len(result.movements)} victim moves, {len(result.leads)} leads; written to {out}"
+            f"{len(result.movements)} victim moves, {len(result.leads)} leads; "
+            f"written to {printable(out, markup=False)}"
         )

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from loaders.encode import encode
-from loaders.pseudonymise import load_key
+from loaders.pseudonymise import key_from_env
+from netanalysis.commands.options import printable
 
 
 def register(app: typer.Typer) -> None:
@@ -39,15 +40,17 @@ def register(app: typer.Typer) -> None:
         exploitation type and reliability stay as they are. The export holds the key's fingerprint,
         never the key, and can be loaded at the hub with `netanalysis load EXPORT --store STORE`.
         """
-        key = load_key(key_file)  # before reading: no key, no work
+        key = key_from_env(key_file)  # before reading: no key, no work
         summary = encode(sources, mapping, key, out, rejects_path=rejects)
         for name, counts in summary.sources.items():
             typer.echo(
-                f"{name}: read {counts['read']:,}, encoded {counts['encoded']:,}, "
-                f"rejected {counts['rejected']:,}"
+                f"{printable(name, markup=False)}: read {counts['read']:,}, "
+                f"encoded {counts['encoded']:,}, rejected {counts['rejected']:,}"
             )
         if summary.rejects_path:
-            typer.echo(f"rejects (clear values, keep them here): {summary.rejects_path}", err=True)
+            shown = printable(summary.rejects_path, markup=False)
+            typer.echo(f"rejects (clear values, keep them here): {shown}", err=True)
         typer.echo(
-            f"wrote {summary.out_dir} (key fingerprint {summary.key_fingerprint}, schema {summary.schema_id})"
+            f"wrote {printable(summary.out_dir, markup=False)} "
+            f"(key fingerprint {summary.key_fingerprint}, schema {summary.schema_id})"
         )

@@ -8,7 +8,12 @@ from typing import Annotated
 
 import typer
 
+from netanalysis.commands.options import check_out_file, defaults
+from netanalysis.evaluate import evaluate
+
 __all__ = ["register"]
+
+_EVALUATE = defaults(evaluate)
 
 _LABELS = {
     "er_precision": "entity resolution, pairwise precision",
@@ -39,11 +44,11 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tolerance_days: Annotated[
             int, typer.Option("--tolerance-days", help="Largest date difference for a move to match.")
-        ] = 30,
+        ] = _EVALUATE.tolerance_days,
     ) -> None:
         """Print entity-resolution, group, cross-regional, move and lead figures against the truth."""
-        from netanalysis.evaluate import evaluate
-
+        if json_file is not None and json_file.is_dir():
+            check_out_file(json_file, "--json")
         result = evaluate(truth, detected, tolerance_days=tolerance_days)
         for key, value in result.figures.items():
             typer.echo(f"{_LABELS.get(key, key):<45} {value:.4f}")

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from graphstore import open_store
 from loaders.pipeline import LoadSummary, load
+from netanalysis.commands.options import check_out_file, open_cli_store, printable
 from netanalysis.errors import ConfigError
 
 _STAGES = {"read": "read + normalise", "resolve": "resolve persons", "write": "write to store"}
@@ -24,7 +24,7 @@ def _table(summary: LoadSummary) -> Table:
     for name in ("read", "loaded", "rejected"):
         table.add_column(name, justify="right")
     for name, counts in summary.sources.items():
-        table.add_row(name, str(counts.read), str(counts.loaded), str(counts.rejected))
+        table.add_row(printable(name), str(counts.read), str(counts.loaded), str(counts.rejected))
     table.add_row("total", str(summary.read), str(summary.loaded), str(summary.rejected), style="bold")
     return table
 
@@ -78,10 +78,13 @@ def register(app: typer.Typer) -> None:
         nothing.
         """
         from loaders.hub import is_encoded_export
-        from loaders.pseudonymise import load_key
+        from loaders.pseudonymise import key_from_env
 
+        # Before any work: a load of an hour must not fail on where its summary goes.
+        if summary_json is not None:
+            check_out_file(summary_json, "--summary-json")
         # Encoded exports (`netanalysis encode`) are loaded without key: the hub never holds it.
-        key = None if paths and all(is_encoded_export(p) for p in paths) else load_key(key_file)
+        key = None if paths and all(is_encoded_export(p) for p in paths) else key_from_env(key_file)
         console = Console(stderr=True)
         if neo4j_home is not None and not initial_import:
             raise ConfigError("--neo4j-home is only used with --initial-import; add it or leave both out")
@@ -91,7 +94,7 @@ def register(app: typer.Typer) -> None:
             summary = _online(paths, store, mapping, key, rejects, console)
         Console().print(_table(summary))
         if summary.rejects_path:
-            console.print(f"rejects: {summary.rejects_path}")
+            console.print(f"rejects: {printable(summary.rejects_path)}")
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
         if summary_json is not None:
             summary.write_json(summary_json)
@@ -142,14 +145,14 @@ def _initial_import(
             home=home,
             rejects_path=rejects,
             progress=progress,
-            server_progress=lambda line: console.print(line),
+            server_progress=lambda line: console.print(printable(line)),
         )
 
 
 def _online(
     paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None, console: Console
 ) -> LoadSummary:
-    graph_store = open_store(store)
+    graph_store = open_cli_store(store)
     try:
         bar, progress = _bar(console)
         with bar:

@@ -1,29 +1,104 @@
 """Options and steps that several subcommands share, so that they read and behave the same.
 
+Defaults are never written here: every option that sets a library setting takes its default (and,
+where the docstring says it well, its help) from the settings dataclass or the function it fills
+(``defaults``, ``describe``), so the command line cannot drift from the library.
+``tests/test_settings.py`` checks every command's defaults against their sources.
+
 ``detect`` and ``map`` take the same detection settings (so group ids on a map match the files of
 ``detect``) and read the analysis graph from a store in the same way.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
+
+from netanalysis.detect import DetectionSettings
+from netanalysis.errors import ConfigError
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from graphstore import GraphStore
+
 __all__ = [
+    "DETECTION_OPTIONS",
     "DateFrom",
     "DateTo",
     "Level",
     "Method",
     "Resolution",
+    "Seed",
+    "SettingsFile",
     "StabilityRuns",
     "Store",
+    "check_out_file",
+    "check_out_folder",
+    "defaults",
+    "describe",
+    "detection_settings",
+    "open_cli_store",
+    "printable",
     "read_store_graph",
 ]
+
+
+def defaults(source: type[Any] | Callable[..., Any]) -> SimpleNamespace:
+    """The defaults of a settings dataclass's fields, or of a function's parameters, by name.
+
+    Commands read their option defaults from these (``_D = defaults(DetectionSettings)``, then
+    ``level: Level = _D.level``), so a default is written once, in the library.
+
+    Examples
+    --------
+    >>> defaults(DetectionSettings).level
+    'police_unit'
+    """
+    values: dict[str, Any] = {}
+    if dataclasses.is_dataclass(source):
+        for f in dataclasses.fields(source):
+            if f.default_factory is not dataclasses.MISSING:
+                values[f.name] = f.default_factory()
+            elif f.default is not dataclasses.MISSING:
+                values[f.name] = f.default
+    else:
+        for name, param in inspect.signature(source).parameters.items():
+            if param.default is not inspect.Parameter.empty:
+                values[name] = param.default
+    return SimpleNamespace(**values)
+
+
+def describe(cls: type[Any], name: str) -> str:
+    """The description of attribute ``name`` in the numpydoc ``Attributes`` section of ``cls``.
+
+    Examples
+    --------
+    >>> describe(DetectionSettings, "resolution")
+    'Resolution of the community detection (higher: smaller groups).'
+    """
+    doc = inspect.getdoc(cls) or ""
+    section = doc.split("Attributes\n----------\n", 1)[-1]
+    lines = section.splitlines()
+    for i, line in enumerate(lines):
+        names = [n.strip() for n in line.split(":", 1)[0].split(",")]
+        if not line.startswith(" ") and ":" in line and name in names:
+            text = []
+            for more in lines[i + 1 :]:
+                if more and not more.startswith(" "):
+                    break
+                text.append(more.strip())
+            return re.sub(r"\s+", " ", " ".join(text)).strip().replace("``", "")
+    raise KeyError(f"{cls.__name__} does not describe {name}")
+
 
 Store = Annotated[str, typer.Option("--store", help="Embedded store path or neo4j:// / bolt:// URI.")]
 DateFrom = Annotated[
@@ -32,25 +107,95 @@ DateFrom = Annotated[
 DateTo = Annotated[str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")]
 Level = Annotated[str, typer.Option("--level", help="Region level: police_unit, safety_region or province.")]
 Method = Annotated[str, typer.Option("--method", help="Group detection: leiden or louvain.")]
-Resolution = Annotated[
-    float, typer.Option("--resolution", help="Group detection: higher gives smaller groups.")
-]
+Seed = Annotated[int, typer.Option("--seed", help=describe(DetectionSettings, "seed"))]
+Resolution = Annotated[float, typer.Option("--resolution", help=describe(DetectionSettings, "resolution"))]
 StabilityRuns = Annotated[
-    int,
-    typer.Option("--stability-runs", help="Group detection: re-runs behind the stability figure (0: skip)."),
+    int, typer.Option("--stability-runs", help=describe(DetectionSettings, "stability_runs"))
 ]
+SettingsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--settings",
+        help="Start from the settings.json of an earlier `netanalysis detect` (re-runs it exactly); "
+        "options given on the command line override the file.",
+        dir_okay=False,
+    ),
+]
+
+# The command-line parameters that are DetectionSettings fields of the same name.
+DETECTION_OPTIONS = ("date_from", "date_to", "level", "method", "seed", "resolution", "stability_runs")
+
+
+def detection_settings(ctx: typer.Context, settings_file: Path | None) -> DetectionSettings:
+    """The detection settings of a command: its ``--settings`` file (or the defaults), with every
+    detection option given on the command line put over it; validated."""
+    base = DetectionSettings.from_json(settings_file) if settings_file else DetectionSettings()
+    # By the enum's name: typer vendors click in recent releases, so the class is not importable
+    # from one stable place.
+    given = {
+        name: ctx.params[name]
+        for name in DETECTION_OPTIONS
+        if name in ctx.params and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+    }
+    return dataclasses.replace(base, **given).validate()
+
+
+def check_out_folder(path: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, an output folder that is a file or lies under one."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                where = "is a file" if part == path else f"lies in {part}, which is a file"
+                raise ConfigError(f"{flag} {path} {where}; choose a folder")
+            return
+
+
+def check_out_file(path: Path, flag: str = "--out") -> None:
+    """Refuse, before any work, an output file that is a folder or whose folder does not exist."""
+    if path.is_dir():
+        raise ConfigError(f"{flag} {path} is a folder; give the file to write, e.g. {path / 'out'}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"the folder {path.parent} does not exist; create it or choose another {flag}")
+
+
+# Unicode category Cc: C0 (ESC, BEL, CR ...), DEL and C1 (CSI ...).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(value: object, markup: bool = True) -> str:
+    """``value`` as text that is safe to print: control characters (terminal escape codes among
+    them) removed and, for rich output (``markup=True``), ``[...]`` shown as written, not read as
+    markup. Use it for everything that comes from the data (source names, paths, messages).
+
+    Examples
+    --------
+    >>> printable("gemeente\\x1b]0;OWNED\\x07\\x1b[2J")
+    'gemeente]0;OWNED\\\\[2J'
+    >>> printable("[red]politie_zaken")
+    '\\\\[red]politie_zaken'
+    >>> printable("[red]politie_zaken", markup=False)
+    '[red]politie_zaken'
+    """
+    text = _CONTROL.sub("", str(value))
+    return escape(text) if markup else text
+
+
+def open_cli_store(store: str) -> GraphStore:
+    """Open ``--store`` the way every command does: credentials of a Neo4j URI from the
+    environment (``NEO4J_USERNAME``, ``NEO4J_PASSWORD``)."""
+    from graphstore import store_from_env
+
+    return store_from_env(store)
 
 
 def read_store_graph(store: str, date_from: str | None, date_to: str | None) -> nx.MultiDiGraph:
     """The analysis graph of ``store`` within the observation window; a missing embedded store
     file is a ConfigError (opening it would create an empty one)."""
-    from graphstore import open_store
-    from netanalysis.errors import ConfigError
     from netanalysis.graphs import read_analysis_graph
 
     if "://" not in store and not Path(store).exists():
         raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
-    graph_store = open_store(store)
+    graph_store = open_cli_store(store)
     try:
         return read_analysis_graph(graph_store, date_from, date_to)
     finally:

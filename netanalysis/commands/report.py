@@ -9,7 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from graphstore import open_store
+from netanalysis.commands.options import check_out_folder, defaults, open_cli_store, printable
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
@@ -50,7 +50,12 @@ def read_load_summary(path: Path | None) -> dict[str, dict[str, object]] | None:
     return {str(k): dict(v) for k, v in sources.items() if isinstance(v, dict)}
 
 
+_R = defaults(ReportSettings)
+
+
 def register(app: typer.Typer) -> None:
+    """Add the ``report`` subcommand."""
+
     @app.command("report")
     def report_command(
         store: Annotated[str, typer.Option(help="Embedded store file or neo4j:// / bolt:// URI.")],
@@ -58,9 +63,11 @@ def register(app: typer.Typer) -> None:
         period: Annotated[str | None, typer.Option(help="A year (2024) or a quarter (2024Q3).")] = None,
         date_from: Annotated[str | None, typer.Option("--from", help="Start date, YYYY-MM-DD.")] = None,
         date_to: Annotated[str | None, typer.Option("--to", help="End date, YYYY-MM-DD.")] = None,
-        lang: Annotated[str, typer.Option(help="nl (default) or en.")] = "nl",
-        threshold: Annotated[int, typer.Option(help="Counts below this are shown as <threshold.")] = 5,
-        level: Annotated[str, typer.Option(help="police_unit, safety_region or province.")] = "police_unit",
+        lang: Annotated[str, typer.Option(help="Report language: nl or en.")] = _R.lang,
+        threshold: Annotated[
+            int, typer.Option(help="Counts below this are shown as <threshold.")
+        ] = _R.threshold,
+        level: Annotated[str, typer.Option(help="police_unit, safety_region or province.")] = _R.level,
         load_summary: Annotated[
             Path | None, typer.Option(help="JSON from `netanalysis load --summary-json`.")
         ] = None,
@@ -69,6 +76,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write the aggregate report for the National Rapporteur, with small counts suppressed."""
         window = parse_period(period, date_from, date_to)
+        check_out_folder(out)
         summary = read_load_summary(load_summary)
         rejects_frame = None
         if rejects is not None:
@@ -77,7 +85,7 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"cannot read the rejects file {rejects}: {exc}") from None
         settings = DetectionSettings(level=level).validate()
-        graph_store = open_store(store)
+        graph_store = open_cli_store(store)
         try:
             graph = read_analysis_graph(graph_store)
         finally:
@@ -93,9 +101,11 @@ def register(app: typer.Typer) -> None:
             parameters=settings.to_dict(),
         )
         written = report.write(out, pdf=pdf)
-        typer.echo(f"report for {window.start} .. {window.end} written to {out}:")
+        shown = printable(out, markup=False)
+        typer.echo(f"report for {window.start} .. {window.end} written to {shown}:")
         for name in ("report.html", "report.pdf"):
             if name in written:
-                typer.echo(f"  {written[name]}")
-        typer.echo(f"  {out / 'tables'} ({sum(1 for n in written if n.startswith('tables/'))} files)")
-        typer.echo(f"  {out / 'figures'} ({sum(1 for n in written if n.startswith('figures/'))} files)")
+                typer.echo(f"  {printable(written[name], markup=False)}")
+        for folder in ("tables", "figures"):
+            n = sum(1 for name in written if name.startswith(f"{folder}/"))
+            typer.echo(f"  {printable(out / folder, markup=False)} ({n} files)")

@@ -7,7 +7,12 @@ from typing import Annotated
 
 import typer
 
+from netanalysis.commands.options import defaults
+from synth import generate
+
 __all__ = ["register"]
+
+_SYNTH = defaults(generate)
 
 
 def register(app: typer.Typer) -> None:
@@ -18,21 +23,19 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option("--out", help="Folder for sources/, sources.yaml and truth/.")],
         seed: Annotated[
             int, typer.Option("--seed", help="Random seed; the same seed gives the same files.")
-        ] = 2024,
+        ] = _SYNTH.seed,
         groups: Annotated[
             int, typer.Option("--groups", help="Planted perpetrator groups (half cross-regional).")
-        ] = 20,
+        ] = _SYNTH.groups,
         noise: Annotated[
-            float, typer.Option("--noise", help="Noise level: 0 none, 0.1 default, 0.3 high.")
-        ] = 0.1,
+            float, typer.Option("--noise", help="Noise level: 0 none, 0.3 high.")
+        ] = _SYNTH.noise,
         rows: Annotated[
             int | None,
             typer.Option("--rows", help="Instead of --groups: plant groups until this many rows exist."),
         ] = None,
     ) -> None:
         """Generate synthetic case and signal records with planted cross-regional groups."""
-        from synth import generate
-
         s = generate(out, seed=seed, groups=groups, noise=noise, rows=rows)
         typer.echo(f"wrote {s.total_rows} rows ({s.person_rows} describe a person) to {out}")
         for source, n in s.rows.items():
