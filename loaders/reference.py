@@ -73,10 +73,10 @@ def check_level(level: str) -> str:
     ...     check_level("county")
     ... except ConfigError as exc:
     ...     print(exc)
-    unknown region level 'county'; use one of police_unit, safety_region, province.
+    unknown region level 'county'; use one of police_unit, safety_region, province
     """
     if level not in LEVELS:
-        raise ConfigError(f"unknown region level {level!r}; use one of {', '.join(LEVELS)}.")
+        raise ConfigError(f"unknown region level {level!r}; use one of {', '.join(LEVELS)}")
     return level
 
 

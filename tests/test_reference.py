@@ -86,7 +86,7 @@ def test_region_levels_have_one_definition_and_one_error() -> None:
     assert {item.row.props["level"] for item in reference_rows() if hasattr(item, "row")} == set(
         reference.LEVELS
     )
-    expected = "unknown region level 'county'; use one of police_unit, safety_region, province."
+    expected = "unknown region level 'county'; use one of police_unit, safety_region, province"
     calls = [
         lambda: reference.region_of("GM0363", "county"),
         lambda: movement.municipality_regions(nx.MultiDiGraph(), "county"),
