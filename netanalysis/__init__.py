@@ -77,6 +77,8 @@ _LAZY: dict[str, str] = {
     "neo4j_status": "graphstore.neo4j_server:status",
     "neo4j_stop": "graphstore.neo4j_server:stop",
     "open_store": "graphstore",
+    "store_from_env": "graphstore",
+    "key_from_env": "loaders.pseudonymise",
     # detection and the analysis steps it runs
     "DetectionResult": "netanalysis.detect",
     "DetectionSettings": "netanalysis.detect",

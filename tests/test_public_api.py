@@ -65,6 +65,8 @@ EXPECTED = {
     "neo4j_status",
     "neo4j_stop",
     "open_store",
+    "store_from_env",
+    "key_from_env",
     # detection and analysis
     "DetectionResult",
     "DetectionSettings",
