@@ -143,10 +143,7 @@ def key_from_env(
     Raises
     ------
     ConfigError
-        No key given, the file is missing or unreadable, it does not hold a hex key, or the key is
-        obviously weak (all zeros, one repeated byte, a short repeated pattern). A key file that
-        others may read (looser than 0600) is used, with a warning on the ``loaders.pseudonymise``
-        logger.
+        No key given anywhere, or what ``load_key`` refuses.
     """
     env = os.environ if environ is None else environ
     if key_file is None or str(key_file) == "":
@@ -170,7 +167,10 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> Pseudonymiser:
     Raises
     ------
     ConfigError
-        No key given, the file is missing or unreadable, or it does not hold a hex key.
+        No key given, the file is missing or unreadable, it does not hold a hex key, or the key is
+        obviously weak (all zeros, one repeated byte, a short repeated pattern). A key file that
+        others may read (looser than 0600) is used, with a warning on the ``loaders.pseudonymise``
+        logger.
     """
     if key_file is None or str(key_file) == "":
         raise ConfigError(f"no pseudonymisation key given; {_HOWTO}")

@@ -170,7 +170,7 @@ def printable(value: object, markup: bool = True) -> str:
     Examples
     --------
     >>> printable("gemeente\\x1b]0;OWNED\\x07\\x1b[2J")
-    'gemeente]0;OWNED\\\\[2J'
+    'gemeente]0;OWNED[2J'
     >>> printable("[red]politie_zaken")
     '\\\\[red]politie_zaken'
     >>> printable("[red]politie_zaken", markup=False)
