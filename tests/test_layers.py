@@ -3,8 +3,10 @@
 Data flows one way (files -> ``loaders`` -> graph store -> analysis -> outputs), and the imports
 follow it. The ranks, lowest first, and why each sits where it does:
 
-0. ``netanalysis.errors``: the root exception and its subclasses. Every layer raises them, so
-   they import nothing of the toolkit.
+0. foundation (``netanalysis.errors``, ``netanalysis.audit``, ``netanalysis.purposes``): the
+   root exception and its subclasses, the audit log and the register of purposes. Every layer
+   raises the errors, and whatever reads or writes person-level data, at any layer, logs it with
+   its purpose, so they import nothing of the toolkit but each other.
 1. ``graphstore`` (with ``graphstore.neo4j_server``): the store protocol, its backends, all
    Cypher and the server the Neo4j backend runs on. It knows the schema, not the loaders that
    fill it nor the analysis that reads it.
@@ -42,16 +44,19 @@ PACKAGES = ("netanalysis", "loaders", "graphstore", "synth")
 ANALYSIS = ("projection", "groups", "movement", "keyplayers", "leads", "graphs", "evaluate", "detect")
 OUTPUTS = ("maps", "report")
 APPLICATION = ("demo", "cli", "commands", "__main__")
-LAYER_NAMES = ("errors", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
+LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
 # Names of the root package that are part of its own body, not of its lazy table: rank 0.
 ROOT_CONSTANTS = frozenset({"__version__"})
+FOUNDATION = ("errors", "audit", "purposes")
 
 
 def rank(module: str) -> int | None:
     """The layer of a toolkit module; None for a module outside the toolkit (stdlib, libraries)."""
     parts = module.split(".")
     top, sub = parts[0], parts[1] if len(parts) > 1 else None
-    if module == "netanalysis.errors" or module in {f"netanalysis.{name}" for name in ROOT_CONSTANTS}:
+    if top == "netanalysis" and sub in FOUNDATION and len(parts) == 2:
+        return 0
+    if module in {f"netanalysis.{name}" for name in ROOT_CONSTANTS}:
         return 0
     if top == "graphstore":
         return 1
