@@ -31,11 +31,12 @@ ENV_NEO4J_PASSWORD = "NEO4J_PASSWORD"
 _NEO4J_SCHEMES = {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}
 
 
-def open_store(uri: str, **kwargs: object) -> GraphStore:
+def open_store(uri: str, *, read_only: bool = False, **kwargs: object) -> GraphStore:
     """Open a store: a ``neo4j://``, ``neo4j+s://``, ``bolt://`` URI, or a path to an embedded file.
 
     Neo4j credentials are ``kwargs`` (``user``, default ``neo4j``; ``password``); this function
-    never reads the environment (``store_from_env`` does).
+    never reads the environment (``store_from_env`` does). ``read_only`` opens an existing
+    embedded file without writing to it, so reading never waits for a load that writes.
     """
     if uri.split("://", 1)[0] in _NEO4J_SCHEMES:
         from graphstore.neo4j_store import Neo4jStore
@@ -43,7 +44,7 @@ def open_store(uri: str, **kwargs: object) -> GraphStore:
         return Neo4jStore(uri, **kwargs)  # type: ignore[arg-type]
     from graphstore.embedded import EmbeddedStore
 
-    return EmbeddedStore(uri)
+    return EmbeddedStore(uri, read_only=read_only)
 
 
 def store_from_env(
@@ -92,4 +93,5 @@ def store_from_env(
             kwargs.setdefault("user", env[ENV_NEO4J_USERNAME])
         if env.get(ENV_NEO4J_PASSWORD) is not None:
             kwargs.setdefault("password", env[ENV_NEO4J_PASSWORD])
-    return open_store(text, **kwargs)
+    read_only = bool(kwargs.pop("read_only", False))
+    return open_store(text, read_only=read_only, **kwargs)

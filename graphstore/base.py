@@ -25,6 +25,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
 
+from graphstore.loads import LoadRecord
+
 __all__ = ["GraphSlice", "GraphStore", "RelRow", "RetentionDeletes", "node_id"]
 
 Props = Mapping[str, Any]
@@ -102,6 +104,17 @@ class GraphStore(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
+
+    def begin_load(self, batch: str, wait: float = 0.0) -> None:
+        """Take the store's write lock for a load (waiting at most ``wait`` seconds for another
+        load to finish, else ``StoreError`` naming the batch that writes and since when) and
+        record that the load ``batch`` started. See ``graphstore.loads``."""
+
+    def end_load(self, batch: str, completed: bool = True) -> None:
+        """Record that the load finished (when ``completed``) and release the write lock."""
+
+    def last_load(self) -> LoadRecord | None:
+        """The most recent load recorded in the store (None when there is none)."""
 
     def close(self) -> None:
         """Release connections and files."""

@@ -48,6 +48,7 @@ from typing import IO, Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore, Props, RelRow
+from graphstore.loads import LoadRecord
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from netanalysis.errors import ConfigError, StoreError
@@ -271,6 +272,17 @@ class BulkImportWriter:
     def apply_schema(self) -> None:
         """Nothing to do here: the import replaces the database, schema included; the caller
         applies the schema to the imported database (``Neo4jStore.apply_schema``)."""
+
+    def begin_load(self, batch: str, wait: float = 0.0) -> None:
+        """Nothing to lock: the server is the import's alone (its database must be empty); the
+        initial import records the load in the imported database once it is complete."""
+
+    def end_load(self, batch: str, completed: bool = True) -> None:
+        """See ``begin_load``."""
+
+    def last_load(self) -> LoadRecord | None:
+        """None: the import files hold no earlier load."""
+        return None
 
     def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
         """Merge node rows by key into memory (``SET n += props``); returns rows taken."""

@@ -18,6 +18,7 @@ from graphstore.schema import GraphSchema, load_schema
 from netanalysis.errors import SchemaError
 
 __all__ = [
+    "LOAD_LOCK_CONSTRAINT",
     "REFERENCE_LABELS",
     "any_node",
     "await_indexes",
@@ -25,10 +26,17 @@ __all__ = [
     "count_relationships",
     "delete_nodes",
     "delete_relationships",
+    "last_load",
+    "load_lease_held",
     "ping",
     "read_nodes",
     "read_relationships",
+    "record_load_end",
+    "record_load_start",
     "region_persons",
+    "release_load_lease",
+    "renew_load_lease",
+    "take_load_lease",
     "upsert_nodes",
     "upsert_relationships",
 ]
@@ -266,3 +274,72 @@ def count_nodes(label: str, schema: GraphSchema | None = None) -> str:
 def count_relationships(rel_type: str, schema: GraphSchema | None = None) -> str:
     """Number of relationships of ``rel_type`` (count store). Column ``n``."""
     return f"MATCH ()-[r:{_rel(rel_type, schema)}]->() RETURN count(r) AS n"
+
+
+# -- loads (graphstore.loads) ----------------------------------------------------------------------
+# Bookkeeping nodes outside graph_schema.cypher: no read, count or retention delete of the graph
+# sees their labels.
+LOAD_LOCK_CONSTRAINT = (
+    "CREATE CONSTRAINT netanalysis_load_lock IF NOT EXISTS "
+    "FOR (l:NetanalysisLoadLock) REQUIRE l.name IS UNIQUE"
+)
+
+
+def take_load_lease() -> str:
+    """Take the store's load lease when it is free or stale (``$stale`` seconds unrenewed).
+
+    The first SET write-locks the lock node, so the test that follows sees the latest committed
+    holder and two loads cannot both find it free. Columns ``taken``, ``batch``, ``since``,
+    ``holder`` (the holder after the statement).
+    """
+    return (
+        "MERGE (l:NetanalysisLoadLock {name: 'store'})\n"
+        "SET l.claims = coalesce(l.claims, 0) + 1\n"
+        "WITH l, (l.holder IS NULL OR l.renewed IS NULL\n"
+        "  OR l.renewed < datetime() - duration({seconds: $stale})) AS free\n"
+        "SET l.holder = CASE WHEN free THEN $holder ELSE l.holder END,\n"
+        "    l.batch = CASE WHEN free THEN $batch ELSE l.batch END,\n"
+        "    l.since = CASE WHEN free THEN $since ELSE l.since END,\n"
+        "    l.renewed = CASE WHEN free THEN datetime() ELSE l.renewed END\n"
+        "RETURN free AS taken, l.batch AS batch, l.since AS since, l.holder AS holder"
+    )
+
+
+def renew_load_lease() -> str:
+    """Renew the lease of ``$holder``."""
+    return "MATCH (l:NetanalysisLoadLock {name: 'store'}) WHERE l.holder = $holder SET l.renewed = datetime()"
+
+
+def release_load_lease() -> str:
+    """Release the lease of ``$holder`` (nothing when another holds it)."""
+    return (
+        "MATCH (l:NetanalysisLoadLock {name: 'store'}) WHERE l.holder = $holder "
+        "REMOVE l.holder, l.batch, l.since, l.renewed"
+    )
+
+
+def load_lease_held() -> str:
+    """Whether a load holds an unstale lease. Column ``held``."""
+    return (
+        "OPTIONAL MATCH (l:NetanalysisLoadLock {name: 'store'}) "
+        "WHERE l.holder IS NOT NULL AND l.renewed >= datetime() - duration({seconds: $stale}) "
+        "RETURN l IS NOT NULL AS held"
+    )
+
+
+def record_load_start() -> str:
+    """Record that load ``$id`` of ``$batch`` started at ``$started`` (``$seq`` orders loads)."""
+    return "CREATE (:NetanalysisLoad {id: $id, batch: $batch, started: $started, seq: $seq})"
+
+
+def record_load_end() -> str:
+    """Record that load ``$id`` finished at ``$finished``."""
+    return "MATCH (r:NetanalysisLoad {id: $id}) SET r.finished = $finished"
+
+
+def last_load() -> str:
+    """The most recent load. Columns ``batch``, ``started``, ``finished``."""
+    return (
+        "MATCH (r:NetanalysisLoad) RETURN r.batch AS batch, r.started AS started, "
+        "r.finished AS finished ORDER BY r.seq DESC LIMIT 1"
+    )

@@ -29,6 +29,7 @@ pages), and the WAL is checkpointed every 64 MB instead of every 4 MB.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -39,6 +40,7 @@ import networkx as nx
 
 from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
 from graphstore.cypher import REFERENCE_LABELS
+from graphstore.loads import FileLock, LoadRecord, busy_message, lock_path, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
@@ -50,6 +52,9 @@ _FORMAT = "netanalysis-graphstore-1"
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # One row per load (graphstore.loads): finished stays NULL until its last write is committed.
+    "CREATE TABLE IF NOT EXISTS loads (id INTEGER PRIMARY KEY, batch TEXT NOT NULL, "
+    "started TEXT NOT NULL, finished TEXT)",
     """CREATE TABLE IF NOT EXISTS nodes (
         label TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -184,9 +189,12 @@ class EmbeddedStore(RetentionDeletes):
         The store file; created (with its tables) when missing. ``sqlite://`` prefixes are accepted.
     schema
         The graph model; default the project's graph_schema.cypher.
+    read_only
+        Open an existing store for reading only (the reading commands): nothing is written, not
+        even the tables, so a load that holds the write lock never blocks the open.
     """
 
-    def __init__(self, path: str | Path, schema: GraphSchema | None = None) -> None:
+    def __init__(self, path: str | Path, schema: GraphSchema | None = None, read_only: bool = False) -> None:
         text = str(path)
         if "://" in text:
             scheme, rest = text.split("://", 1)
@@ -203,6 +211,12 @@ class EmbeddedStore(RetentionDeletes):
             raise StoreUnavailable(
                 f"cannot open the embedded store {self.uri}: folder {self.path.parent} does not exist"
             )
+        self.read_only = read_only
+        self._lock = FileLock(lock_path(self.path))
+        self._load_id: int | None = None
+        if read_only:
+            self._open_read_only()
+            return
         try:
             # One thread at a time, but not always the one that opened it: the loaders write from
             # a background thread while the next rows are built (loaders.store_writer).
@@ -218,11 +232,37 @@ class EmbeddedStore(RetentionDeletes):
             self._conn.execute("PRAGMA wal_autocheckpoint=16384")
             self._create_tables()
         except sqlite3.Error as exc:
-            raise StoreUnavailable(
-                f"cannot open the embedded store {self.uri}: {exc} (is it a netanalysis store file?)"
-            ) from None
+            raise StoreUnavailable(self._open_failed(exc)) from None
 
     # -- plumbing -----------------------------------------------------------------------------
+
+    def _open_failed(self, exc: sqlite3.Error) -> str:
+        if "locked" in str(exc) or "busy" in str(exc):
+            writer = self._lock.taken_by_other()
+            who = " by a load that is writing to it" if writer is not None else ""
+            return (
+                f"cannot open the embedded store {self.uri}: it is locked{who}; wait until the load "
+                "has finished"
+            )
+        return f"cannot open the embedded store {self.uri}: {exc} (is it a netanalysis store file?)"
+
+    def _open_read_only(self) -> None:
+        if not self.path.is_file():
+            raise StoreUnavailable(f"cannot open the embedded store {self.uri}: the file does not exist")
+        try:
+            self._conn = sqlite3.connect(
+                self.path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False
+            )
+            self._conn.execute("PRAGMA busy_timeout=10000")
+            self._conn.execute("PRAGMA cache_size=-262144")
+            row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(self._open_failed(exc)) from None
+        if row is None or row[0] != _FORMAT:
+            raise StoreUnavailable(
+                f"the embedded store {self.uri} has format {row[0] if row else None!r}, this version "
+                f"reads {_FORMAT!r}"
+            )
 
     def _create_tables(self) -> None:
         with self._transaction() as cur:
@@ -238,6 +278,8 @@ class EmbeddedStore(RetentionDeletes):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        if self.read_only:
+            raise StoreError(f"the embedded store {self.uri} was opened for reading only")
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
@@ -357,8 +399,65 @@ class EmbeddedStore(RetentionDeletes):
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return sorted_counts(found, [*self.schema.node_keys, *self.schema.rel_types])
 
+    def begin_load(self, batch: str, wait: float = 0.0) -> None:
+        """Take the store's write lock for the load ``batch`` (waiting at most ``wait`` seconds
+        for another load to finish) and record that the load started (``graphstore.loads``)."""
+        import time
+
+        deadline = time.monotonic() + max(wait, 0.0)
+        started = now_iso()
+        holder = f"{started} {batch} process {os.getpid()}"
+        while not self._lock.acquire(holder):
+            if time.monotonic() >= deadline:
+                other = (self._lock.taken_by_other() or "").split()
+                raise StoreError(
+                    busy_message(
+                        self.uri,
+                        other[1] if len(other) > 1 else None,
+                        other[0] if other else None,
+                        f"process {other[3]}" if len(other) > 3 else None,
+                    )
+                )
+            time.sleep(0.2)
+        try:
+            with self._transaction() as cur:
+                cur.execute("INSERT INTO loads (batch, started) VALUES (?, ?)", (batch, started))
+                self._load_id = cur.lastrowid
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def end_load(self, batch: str, completed: bool = True) -> None:
+        """Record that the load ``batch`` wrote everything (when ``completed``) and release the
+        write lock. A load that did not complete stays recorded without an end."""
+        try:
+            if completed and self._load_id is not None:
+                with self._transaction() as cur:
+                    cur.execute("UPDATE loads SET finished = ? WHERE id = ?", (now_iso(), self._load_id))
+        finally:
+            self._load_id = None
+            self._lock.release()
+
+    def last_load(self) -> LoadRecord | None:
+        """The most recent load recorded in the store, or None (no load, or a store written before
+        loads were recorded)."""
+        try:
+            row = self._conn.execute(
+                "SELECT batch, started, finished FROM loads ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return None
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        if row is None:
+            return None
+        running = self._lock.held or self._lock.taken_by_other() is not None
+        return LoadRecord(batch=row[0], started=row[1], finished=row[2], running=running)
+
     def close(self) -> None:
-        """Close the file (a checkpoint folds the WAL back into it)."""
+        """Close the file (a checkpoint folds the WAL back into it); a write lock still held (a
+        load that stopped on an error) is released, its load stays recorded as not completed."""
+        self._lock.release()
         self._conn.close()
 
     def __enter__(self) -> EmbeddedStore:

@@ -18,6 +18,10 @@ no nested maps), so both backends read back the same graph.
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
@@ -29,6 +33,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graphstore import cypher
 from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
+from graphstore.loads import LEASE_RENEW, LEASE_STALE, LoadRecord, busy_message, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import assemble, resolve_slice
@@ -101,6 +106,9 @@ class Neo4jStore(RetentionDeletes):
                 "(`netanalysis neo4j status --show-password` prints it for the toolkit's own server)"
             )
         self._user = user
+        self._lease: str | None = None
+        self._lease_stop = threading.Event()
+        self._lease_thread: threading.Thread | None = None
         # One thread sends write batches while the caller prepares the next (see _write_batches).
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neo4j-writer")
         try:
@@ -288,10 +296,91 @@ class Neo4jStore(RetentionDeletes):
         schema's labels, and an initial import replaces everything."""
         return self._read("checking for data", lambda tx: tx.run(cypher.any_node()).single() is None)
 
+    def begin_load(self, batch: str, wait: float = 0.0) -> None:
+        """Take the store's load lease (``graphstore.loads``), waiting at most ``wait`` seconds for
+        another load to finish, renew it in the background, and record that the load started."""
+        started = now_iso()
+        holder = f"{uuid.uuid4().hex} process {os.getpid()}"
+        params = {"holder": holder, "batch": batch, "since": started, "stale": LEASE_STALE}
+        self._write("preparing the load lock", cypher.LOAD_LOCK_CONSTRAINT, {})
+        deadline = time.monotonic() + max(wait, 0.0)
+        while True:
+            row = self._write("taking the load lock", cypher.take_load_lease(), params)[0]
+            if row["taken"]:
+                break
+            if time.monotonic() >= deadline:
+                raise StoreError(busy_message(self.uri, row["batch"], row["since"], None))
+            time.sleep(0.5)
+        self._lease = holder
+        self._lease_stop = threading.Event()
+        self._lease_thread = threading.Thread(
+            target=self._renew_lease, args=(holder, self._lease_stop), name="neo4j-load-lease", daemon=True
+        )
+        self._lease_thread.start()
+        try:
+            self._write(
+                "recording the load",
+                cypher.record_load_start(),
+                {"id": holder, "batch": batch, "started": started, "seq": time.time_ns()},
+            )
+        except BaseException:
+            self._release_lease()
+            raise
+
+    def _renew_lease(self, holder: str, stop: threading.Event) -> None:
+        while not stop.wait(LEASE_RENEW):
+            try:
+                self._write("renewing the load lock", cypher.renew_load_lease(), {"holder": holder})
+            except StoreError:
+                # The load's own writes report a lost server; a missed renewal only shortens the
+                # time until another load may take over.
+                continue
+
+    def _release_lease(self) -> None:
+        holder, self._lease = self._lease, None
+        if holder is None:
+            return
+        self._lease_stop.set()
+        if self._lease_thread is not None:
+            self._lease_thread.join()
+        self._write("releasing the load lock", cypher.release_load_lease(), {"holder": holder})
+
+    def end_load(self, batch: str, completed: bool = True) -> None:
+        """Record that the load finished (when ``completed``) and release the load lease."""
+        try:
+            if completed and self._lease is not None:
+                self._write(
+                    "recording the end of the load",
+                    cypher.record_load_end(),
+                    {"id": self._lease, "finished": now_iso()},
+                )
+        finally:
+            self._release_lease()
+
+    def last_load(self) -> LoadRecord | None:
+        """The most recent load recorded in the database, or None."""
+
+        def work(tx: ManagedTransaction) -> tuple[dict[str, Any] | None, bool]:
+            row = tx.run(cypher.last_load()).single()
+            held = tx.run(cypher.load_lease_held(), {"stale": LEASE_STALE}).single(strict=True)["held"]
+            return (row.data() if row is not None else None), bool(held)
+
+        row, held = self._read("reading the last load", work)
+        if row is None:
+            return None
+        return LoadRecord(row["batch"], row["started"], row.get("finished"), running=held)
+
     def close(self) -> None:
-        """Close the driver and its connections."""
-        self._sender.shutdown(wait=True)
-        self._driver.close()
+        """Close the driver and its connections (releasing a load lease still held: the load
+        stays recorded as not completed)."""
+        try:
+            if self._lease is not None:
+                self._release_lease()
+        except StoreError:
+            pass  # the lease goes stale by itself
+        finally:
+            self._sender.shutdown(wait=True)
+            self._driver.close()
 
     def __enter__(self) -> Neo4jStore:
         return self

@@ -247,6 +247,7 @@ def load_encoded(
     batch: str | None = None,
     progress: Any = None,
     batch_size: int = 5000,
+    wait: float = 0.0,
 ) -> LoadSummary:
     """Load encoded exports into a graph store, linking their persons on the encodings.
 
@@ -262,6 +263,8 @@ def load_encoded(
         ``progress(stage, done, total)`` as in ``loaders.pipeline.load``.
     batch_size : int
         Rows per write transaction.
+    wait : float
+        Seconds to wait for another load that writes to the store (``graphstore.loads``).
 
     Returns
     -------
@@ -273,6 +276,7 @@ def load_encoded(
     ConfigError
         An export is missing or malformed, or exports (or the store) mix keys or schemas.
     """
+    from graphstore.loads import writing
     from loaders.pipeline import LoadSummary, SourceCounts
     from loaders.store_writer import StoreWriter
 
@@ -327,7 +331,8 @@ def load_encoded(
     keyed = _KeyedValues(read[0].key_fingerprint)
     builder = _HubRowBuilder(keyed, summary.batch)
     store.apply_schema()
-    with StoreWriter(store, batch_size) as writer:
+    # One load writes to a store at a time: the persons' roles are merged with what it holds.
+    with writing(store, summary.batch, wait), StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
             writer.add(item)
         for info in infos.values():

@@ -35,12 +35,13 @@ from pathlib import Path
 from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
+from graphstore.loads import writing
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
-from loaders.rejects import write_rejects
+from loaders.rejects import check_rejects_path, write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
 from loaders.store_writer import StoreWriter
 from loaders.validate import validate
@@ -275,6 +276,7 @@ def load(
     rejects_path: str | os.PathLike[str] | None = None,
     progress: Progress | None = None,
     batch_size: int = 5000,
+    wait: float = 0.0,
 ) -> LoadSummary:
     """Load source files into a graph store.
 
@@ -302,6 +304,9 @@ def load(
         ``progress(stage, done, total)`` for a progress bar.
     batch_size : int
         Rows per write transaction.
+    wait : float
+        Seconds to wait for another load that writes to the same store (one load writes at a
+        time, ``graphstore.loads``); after that the load is refused with ``StoreError``.
 
     Returns
     -------
@@ -315,7 +320,7 @@ def load(
     if encoded and all(encoded):
         # An export carries its own source descriptions and keyed values: the hub needs no mapping
         # and never holds the key.
-        return load_encoded(paths, store, batch=batch, progress=progress, batch_size=batch_size)
+        return load_encoded(paths, store, batch=batch, progress=progress, batch_size=batch_size, wait=wait)
     if any(encoded):
         raise ConfigError(
             "encoded exports and clear source files cannot be loaded together; load them separately"
@@ -333,6 +338,14 @@ def load(
         raise ConfigError(
             "no input file matches the mapping's 'files' patterns; check the PATH and the mapping"
         )
+    target = Path(rejects_path) if rejects_path is not None else default_rejects_path(store)
+    if target is not None:
+        inputs: list[str | os.PathLike[str]] = [*all_files, *paths]
+        if the_mapping.path is not None:
+            inputs.append(the_mapping.path)
+        if key is not None and not isinstance(key, Pseudonymiser):
+            inputs.append(key)
+        check_rejects_path(target, getattr(store, "uri", None), inputs)
     summary = LoadSummary(
         batch=batch or batch_id(all_files, the_mapping),
         files={s: [str(p) for p in fs] for s, fs in files.items()},
@@ -340,7 +353,6 @@ def load(
 
     issues: list[Record | Reject] = []
     records = read_records(the_mapping, files, issues.append, summary.sources, progress)
-    target = Path(rejects_path) if rejects_path is not None else default_rejects_path(store)
     if target is None and issues:
         raise ConfigError(
             f"this load has rejected rows ({summary.rejected:,}) or dropped or corrected fields to "
@@ -348,9 +360,26 @@ def load(
             "FILE (rejects_path=...) in a folder that may hold clear source values"
         )
     if target is not None and (issues or rejects_path is not None):
-        write_rejects(target, issues)
+        write_rejects(target, issues, summary.batch)
         summary.rejects_path = str(target)
 
+    # From the first read of the store to the last write, no other load may write to it: both
+    # merge what the store holds with their own rows (graphstore.loads).
+    with writing(store, summary.batch, wait):
+        _resolve_and_write(store, records, the_mapping, files, pseudonymiser, summary, progress, batch_size)
+    return summary
+
+
+def _resolve_and_write(
+    store: GraphStore,
+    records: list[Record],
+    the_mapping: Mapping,
+    files: dict[str, list[Path]],
+    pseudonymiser: Pseudonymiser,
+    summary: LoadSummary,
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
 
     if progress is not None:
@@ -391,4 +420,3 @@ def load(
         progress("write", total, total)
     summary.nodes = dict(sorted(writer.node_counts.items()))
     summary.relationships = dict(sorted(writer.rel_counts.items()))
-    return summary

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from netanalysis.commands.options import (
+    AllowIncomplete,
     DateFrom,
     DateTo,
     Level,
@@ -39,6 +40,7 @@ def register(app: typer.Typer) -> None:
         store: Store,
         out: Annotated[Path, typer.Option("--out", help="Folder for the CSV files (created if absent).")],
         settings_file: SettingsFile = None,
+        allow_incomplete: AllowIncomplete = False,
         date_from: DateFrom = _D.date_from,
         date_to: DateTo = _D.date_to,
         level: Level = _D.level,
@@ -57,7 +59,7 @@ def register(app: typer.Typer) -> None:
 
         settings = detection_settings(ctx, settings_file)
         check_out_folder(out)
-        graph = read_store_graph(store, settings.date_from, settings.date_to)
+        graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
         result = detect(graph, settings)
         result.write(out)
         summary = result.group_summary

@@ -71,6 +71,15 @@ def register(app: typer.Typer) -> None:
                 file_okay=False,
             ),
         ] = None,
+        wait: Annotated[
+            float,
+            typer.Option(
+                "--wait",
+                help="Seconds to wait when another load is writing to the store (default: refuse at "
+                "once); one load writes to a store at a time.",
+                min=0,
+            ),
+        ] = 0.0,
     ) -> None:
         """Read, validate, pseudonymise and resolve the source exports and merge them into the store.
 
@@ -88,13 +97,25 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         if neo4j_home is not None and not initial_import:
             raise ConfigError("--neo4j-home is only used with --initial-import; add it or leave both out")
-        if initial_import:
-            summary = _initial_import(paths, store, mapping, key, rejects, neo4j_home, console)
-        else:
-            summary = _online(paths, store, mapping, key, rejects, console)
+        try:
+            if initial_import:
+                summary = _initial_import(paths, store, mapping, key, rejects, neo4j_home, console)
+            else:
+                summary = _online(paths, store, mapping, key, rejects, console, wait)
+        except KeyboardInterrupt:
+            # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
+            typer.echo(
+                "load interrupted: the store may hold part of this load; re-running the same command "
+                "is safe and finishes it",
+                err=True,
+            )
+            raise typer.Exit(130) from None
         Console().print(_table(summary))
         if summary.rejects_path:
-            console.print(f"rejects: {printable(summary.rejects_path)}")
+            console.print(
+                f"rejects of batch {summary.batch}: {printable(summary.rejects_path)} "
+                "(rows of earlier loads stay in it)"
+            )
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
         if summary_json is not None:
             summary.write_json(summary_json)
@@ -150,12 +171,18 @@ def _initial_import(
 
 
 def _online(
-    paths: list[Path], store: str, mapping: Path | None, key: Any, rejects: Path | None, console: Console
+    paths: list[Path],
+    store: str,
+    mapping: Path | None,
+    key: Any,
+    rejects: Path | None,
+    console: Console,
+    wait: float,
 ) -> LoadSummary:
     graph_store = open_cli_store(store)
     try:
         bar, progress = _bar(console)
         with bar:
-            return load(paths, graph_store, mapping, key, rejects_path=rejects, progress=progress)
+            return load(paths, graph_store, mapping, key, rejects_path=rejects, progress=progress, wait=wait)
     finally:
         graph_store.close()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from netanalysis.commands.options import (
+    AllowIncomplete,
     DateFrom,
     DateTo,
     Level,
@@ -63,6 +64,7 @@ def register(app: typer.Typer) -> None:
         resolution: Resolution = _D.resolution,
         stability_runs: StabilityRuns = _D.stability_runs,
         settings_file: SettingsFile = None,
+        allow_incomplete: AllowIncomplete = False,
     ) -> None:
         """Draw perpetrator groups, victim moves between regions, or the network around one node.
 
@@ -81,7 +83,7 @@ def register(app: typer.Typer) -> None:
         settings = detection_settings(ctx, settings_file)
         level, seed = settings.level, settings.seed
         check_out_file(out)
-        graph = read_store_graph(store, settings.date_from, settings.date_to)
+        graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
         label = Path(store).name if "://" not in store else store.split("://", 1)[0] + " server"
         # Every view runs the detection: the ego view needs it for group ids in its tooltips
         # and its group filter.

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DETECTION_OPTIONS",
+    "AllowIncomplete",
     "DateFrom",
     "DateTo",
     "Level",
@@ -47,6 +48,7 @@ __all__ = [
     "describe",
     "detection_settings",
     "open_cli_store",
+    "open_read_store",
     "printable",
     "read_store_graph",
 ]
@@ -188,14 +190,50 @@ def open_cli_store(store: str) -> GraphStore:
     return store_from_env(store)
 
 
-def read_store_graph(store: str, date_from: str | None, date_to: str | None) -> nx.MultiDiGraph:
-    """The analysis graph of ``store`` within the observation window; a missing embedded store
-    file is a ConfigError (opening it would create an empty one)."""
-    from netanalysis.graphs import read_analysis_graph
+AllowIncomplete = Annotated[
+    bool,
+    typer.Option(
+        "--allow-incomplete",
+        help="Read the store even while a load writes to it or after a load was cut off (with a "
+        "warning): the results then miss part of that load.",
+    ),
+]
+
+
+def open_read_store(store: str, allow_incomplete: bool = False) -> GraphStore:
+    """Open ``--store`` for a command that only reads: read-only (a load that writes never
+    blocks it), refused while the last load is running or did not complete (``graphstore.loads``),
+    unless ``allow_incomplete``, which warns instead. A missing embedded store file is a
+    ConfigError (opening it would create an empty one)."""
+    from graphstore import store_from_env
+    from graphstore.loads import incomplete_load_message
+    from netanalysis.errors import StoreError
 
     if "://" not in store and not Path(store).exists():
         raise ConfigError(f"store {store} does not exist; load data first with `netanalysis load`.")
-    graph_store = open_cli_store(store)
+    graph_store = store_from_env(store, read_only=True)
+    try:
+        problem = incomplete_load_message(graph_store.last_load(), graph_store.uri)
+        if problem is not None and not allow_incomplete:
+            raise StoreError(f"{problem}, or pass --allow-incomplete to read it as it is")
+    except BaseException:
+        graph_store.close()
+        raise
+    if problem is not None:
+        typer.echo(
+            printable(f"WARNING: {problem}; what follows is made from part of that load", markup=False),
+            err=True,
+        )
+    return graph_store
+
+
+def read_store_graph(
+    store: str, date_from: str | None, date_to: str | None, allow_incomplete: bool = False
+) -> nx.MultiDiGraph:
+    """The analysis graph of ``store`` within the observation window (see ``open_read_store``)."""
+    from netanalysis.graphs import read_analysis_graph
+
+    graph_store = open_read_store(store, allow_incomplete)
     try:
         return read_analysis_graph(graph_store, date_from, date_to)
     finally:

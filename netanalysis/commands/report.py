@@ -9,7 +9,13 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from netanalysis.commands.options import check_out_folder, defaults, open_cli_store, printable
+from netanalysis.commands.options import (
+    AllowIncomplete,
+    check_out_folder,
+    defaults,
+    open_read_store,
+    printable,
+)
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
@@ -73,6 +79,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         rejects: Annotated[Path | None, typer.Option(help="Rejects CSV from `netanalysis load`.")] = None,
         pdf: Annotated[bool, typer.Option(help="Also write report.pdf.")] = True,
+        allow_incomplete: AllowIncomplete = False,
     ) -> None:
         """Write the aggregate report for the National Rapporteur, with small counts suppressed."""
         window = parse_period(period, date_from, date_to)
@@ -85,7 +92,7 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"cannot read the rejects file {rejects}: {exc}") from None
         settings = DetectionSettings(level=level).validate()
-        graph_store = open_cli_store(store)
+        graph_store = open_read_store(store, allow_incomplete)
         try:
             graph = read_analysis_graph(graph_store)
         finally:
