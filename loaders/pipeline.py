@@ -343,8 +343,8 @@ def load(
         inputs: list[str | os.PathLike[str]] = [*all_files, *paths]
         if the_mapping.path is not None:
             inputs.append(the_mapping.path)
-        if key is not None and not isinstance(key, Pseudonymiser):
-            inputs.append(key)
+        if pseudonymiser.key_file is not None:
+            inputs.append(pseudonymiser.key_file)
         check_rejects_path(target, getattr(store, "uri", None), inputs)
     summary = LoadSummary(
         batch=batch or batch_id(all_files, the_mapping),

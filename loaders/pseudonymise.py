@@ -57,7 +57,7 @@ class Pseudonymiser:
         The secret key (at least 16 bytes; ``keygen`` makes 32).
     """
 
-    __slots__ = ("_key", "fingerprint")
+    __slots__ = ("_key", "fingerprint", "key_file")
 
     def __init__(self, key: bytes) -> None:
         if len(key) < _MIN_KEY_BYTES:
@@ -67,6 +67,8 @@ class Pseudonymiser:
         # every pseudonym because it is not an HMAC under the key).
         digest = hashlib.sha256(b"netanalysis-key-fingerprint\x1f" + self._key)
         self.fingerprint: str = digest.hexdigest()[:12]
+        # The file it was read from (``load_key``), so that no output of a load can overwrite it.
+        self.key_file: Path | None = None
 
     def hash(self, kind: str, value: str) -> str:
         """Return the pseudonym of ``value`` as an identifier of ``kind`` (32 hex characters).
@@ -189,7 +191,9 @@ def load_key(key_file: str | os.PathLike[str] | None = None) -> Pseudonymiser:
     if len(key) < _MIN_KEY_BYTES:
         raise ConfigError(f"key file {path} holds a key shorter than {_MIN_KEY_BYTES} bytes; {_HOWTO}")
     _check_key_file(path, key)
-    return Pseudonymiser(key)
+    pseudonymiser = Pseudonymiser(key)
+    pseudonymiser.key_file = path
+    return pseudonymiser
 
 
 def _bits_per_byte(key: bytes) -> float:

@@ -886,3 +886,92 @@ def test_rejected_schema_statement_is_schema_error(neo4j_server: Any) -> None:
             store.apply_schema()
     finally:
         store.close()
+
+
+# -- loads: one writer at a time, and a record of the last load (graphstore.loads) ---------------
+
+
+def another_handle(backend: Backend, store: GraphStore) -> GraphStore:
+    """A second connection to the same store, as a second process would open it."""
+    other: GraphStore
+    if backend.kind == "embedded":
+        other = EmbeddedStore(store.uri)
+    else:
+        from graphstore.neo4j_store import Neo4jStore
+
+        other = Neo4jStore(backend.server.uri, user=backend.server.user, password=backend.server.password)
+    backend.opened.append(other)
+    return other
+
+
+def test_a_load_is_recorded_from_start_to_end(store: GraphStore) -> None:
+    assert store.last_load() is None
+    store.begin_load("batch-1")
+    running = store.last_load()
+    assert running is not None
+    assert (running.batch, running.finished, running.running, running.complete) == (
+        "batch-1",
+        None,
+        True,
+        False,
+    )
+    store.end_load("batch-1")
+    done = store.last_load()
+    assert done is not None and done.batch == "batch-1" and done.complete and not done.running
+    assert done.started <= str(done.finished)
+    # The bookkeeping is no part of the graph.
+    assert store.read_graph().number_of_nodes() == 0 and sum(store.counts().values()) == 0
+
+
+def test_a_cut_off_load_stays_incomplete_until_it_is_run_again(store: GraphStore) -> None:
+    store.begin_load("batch-1")
+    store.end_load("batch-1")
+    store.begin_load("batch-2")
+    store.end_load("batch-2", completed=False)
+    cut = store.last_load()
+    assert cut is not None and (cut.batch, cut.complete, cut.running) == ("batch-2", False, False)
+    store.begin_load("batch-2")
+    store.end_load("batch-2")
+    again = store.last_load()
+    assert again is not None and again.batch == "batch-2" and again.complete
+
+
+def test_a_second_load_is_refused_while_one_writes(backend: Backend, store: GraphStore) -> None:
+    other = another_handle(backend, store)
+    store.begin_load("first")
+    started = time.monotonic()
+    with pytest.raises(StoreError, match=r"another load is writing to the store .* since .*batch first"):
+        other.begin_load("second", wait=1.0)
+    assert time.monotonic() - started >= 0.9  # it waited as told before refusing
+    seen = other.last_load()
+    assert seen is not None and seen.batch == "first" and seen.running
+    store.end_load("first")
+    other.begin_load("second")
+    other.end_load("second")
+    last = store.last_load()
+    assert last is not None and last.batch == "second" and last.complete
+
+
+def test_a_waiting_load_starts_when_the_writer_ends(backend: Backend, store: GraphStore) -> None:
+    other = another_handle(backend, store)
+    store.begin_load("first")
+    timer = threading.Timer(1.0, store.end_load, args=("first",))
+    timer.start()
+    try:
+        other.begin_load("second", wait=30)
+    finally:
+        timer.join()
+    record = other.last_load()
+    assert record is not None and record.batch == "second" and record.running
+    other.end_load("second")
+
+
+def test_closing_a_store_releases_its_write_lock(backend: Backend, store: GraphStore) -> None:
+    other = another_handle(backend, store)
+    other.begin_load("stopped")
+    other.close()
+    backend.opened.remove(other)
+    store.begin_load("next")  # no wait needed
+    store.end_load("next")
+    record = store.last_load()
+    assert record is not None and record.batch == "next" and record.complete
