@@ -157,6 +157,8 @@ def run_pipeline(
         load_summary={k: vars(v) for k, v in summary.sources.items()},
         rejects=rejects,
         parameters=settings.to_dict(),
+        # The monitors' series: every year from the first observation up to the report's year.
+        years=list(range(int(min(dates)[:4]), int(window.end[:4]) + 1)) if dates else None,
     )
     written = report.write(out / "report")
     files["report"] = written["report.html"]
