@@ -274,8 +274,10 @@ def breakdown(
         ]
     else:
         raise ValueError(f"columns must be role or group_type, not {columns!r}")
-    table = pd.DataFrame(0, index=rows, columns=cols, dtype=int)
-    for fact, col in pick:
-        table.loc[_category(fact, dimension, rows), col] += 1
+    # Counted in a Counter first: one .loc update per person is slow at 100k persons.
+    counts = Counter((_category(fact, dimension, rows), col) for fact, col in pick)
+    table = pd.DataFrame(
+        [[counts.get((r, c), 0) for c in cols] for r in rows], index=rows, columns=cols, dtype=int
+    )
     table.index.name = dimension
     return table

@@ -337,13 +337,10 @@ def build_tables(
         trend = pd.DataFrame(per_year).T
         trend.index.name = "year"
         yearly["trend_per_year"] = trend
-        for role in ("victims", "suspects"):
-            for dim in dims:
-                series = {
-                    str(y): breakdown(fs, dim, "role", age_bands, shown)[role]
-                    for y, fs in yearly_facts.items()
-                }
-                table = pd.DataFrame(series).T
+        for dim in dims:
+            per = {str(y): breakdown(fs, dim, "role", age_bands, shown) for y, fs in yearly_facts.items()}
+            for role in ("victims", "suspects"):
+                table = pd.DataFrame({y: t[role] for y, t in per.items()}).T
                 table.index.name = "year"
                 yearly[f"{role}_by_{dim}_per_year"] = table
     return ReportTables(
