@@ -251,3 +251,13 @@ def test_cli_years_and_refusals(
     assert "never safe" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main([*base, "--out", str(tmp_path / "y"), "--from-year", "2024", "--to-year", "2022"]) == 2
     assert main([*base, "--out", str(tmp_path / "z"), "--period", "2023", "--age-bands", "0,twelve"]) == 2
+
+
+def test_a_table_of_zeros_says_so_instead_of_a_figure() -> None:
+    from test_report_build import _frames, _graph
+
+    # No birth years in this graph: no minors, the minors table is all zeros.
+    report = build_report(_frames(), _graph(), Period.year(2024), ReportSettings(lang="en"))
+    assert set(report.tables["minor_victims"].to_numpy().ravel()) == {"0"}
+    assert "minor_victims" not in {f.name for f in report.figures}
+    assert "All counts are 0: no figure." in report.html

@@ -309,6 +309,11 @@ def _specs(t: Mapping[str, Any], published: Mapping[str, pd.DataFrame]) -> list[
     return chapters
 
 
+def _all_zero(table: pd.DataFrame) -> bool:
+    """True when every published cell is 0: nothing to draw, and nothing hidden either."""
+    return bool(len(table)) and all(str(v) == "0" for v in table.to_numpy().ravel())
+
+
 def _figure(spec: _Spec, table: pd.DataFrame, t: Mapping[str, Any]) -> Figure:
     # Totals are in the table; a bar or a line for them would dwarf the categories.
     shown = _display(table.drop(index="Total", columns="Total", errors="ignore"), t)
@@ -394,7 +399,9 @@ def build_report(
             table = published[spec.table]
             entry: dict[str, Any] = {"title": spec.title, "figure": "", "note": "", "caption": ""}
             if spec.kind != "none":
-                if mostly_hidden(table, 0.75 if spec.kind == "flow" else 0.5):
+                if _all_zero(table):
+                    entry["note"] = t["figure_zero"]
+                elif mostly_hidden(table, 0.75 if spec.kind == "flow" else 0.5):
                     entry["note"] = t["figure_note"].format(threshold=k)
                 else:
                     figure = _figure(spec, table, t)

@@ -44,7 +44,7 @@ def _change(before: int | None, now: int | None, t: Mapping[str, Any]) -> str | 
         return None
     pct = round(100 * (now - before) / before)
     if pct == 0:
-        return str(t["stable"]).format(now=now)
+        return str(t["stable"]).format(before=before, now=now)
     word = t["rose"] if pct > 0 else t["fell"]
     return str(word).format(before=before, now=now, pct=abs(pct))
 
