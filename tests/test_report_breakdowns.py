@@ -251,6 +251,7 @@ def test_cli_years_and_refusals(
     assert "never safe" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert main([*base, "--out", str(tmp_path / "y"), "--from-year", "2024", "--to-year", "2022"]) == 2
     assert main([*base, "--out", str(tmp_path / "z"), "--period", "2023", "--age-bands", "0,twelve"]) == 2
+    assert main([*base, "--out", str(tmp_path / "z"), "--period", "2023", "--age-bands", "12,18"]) == 2
 
 
 def test_a_table_of_zeros_says_so_instead_of_a_figure() -> None:

@@ -64,6 +64,10 @@ def parse_age_bands(text: str) -> tuple[int, ...]:
         bands = tuple(sorted({int(b) for b in text.replace(" ", "").split(",") if b}))
     except ValueError:
         raise ConfigError(f"--age-bands {text!r} is not a list of ages such as 0,12,18,23,30,40") from None
+    if len(bands) < 2 or bands[0] != 0:
+        raise ConfigError(
+            "--age-bands must start at 0 and have at least two lower bounds, e.g. 0,12,18,23,30,40"
+        )
     return bands
 
 
