@@ -13,7 +13,7 @@ from netanalysis.commands.options import check_out_folder, defaults, open_cli_st
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
-from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report
+from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
 
 
 def parse_period(period: str | None, date_from: str | None, date_to: str | None) -> Period:
@@ -145,6 +145,7 @@ def register(app: typer.Typer) -> None:
                 f"--threshold must be at least {MIN_THRESHOLD}: publishing counts of 1 or 2 is never safe"
             )
         check_out_folder(out)
+        require_report_extras(pdf)
         summary = read_load_summary(load_summary)
         rejects_frame = None
         if rejects is not None:

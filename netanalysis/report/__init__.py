@@ -29,13 +29,22 @@ import yaml
 from graphstore.schema import schema_path
 from loaders.csv_safety import guard_frame
 from netanalysis.errors import ConfigError
+from netanalysis.extras import require
 from netanalysis.report.breakdowns import DEFAULT_AGE_BANDS
 from netanalysis.report.disclosure import suppress_matrix, suppress_series
 from netanalysis.report.figures import Figure, bar_figure, flow_figure, mostly_hidden, trend_figure
 from netanalysis.report.summary import summary_sentences
 from netanalysis.report.tables import Period, ReportTables, build_tables
 
-__all__ = ["MIN_THRESHOLD", "Period", "Report", "ReportSettings", "build_report", "publish"]
+__all__ = [
+    "MIN_THRESHOLD",
+    "Period",
+    "Report",
+    "ReportSettings",
+    "build_report",
+    "publish",
+    "require_report_extras",
+]
 
 HERE = Path(__file__).resolve().parent
 
@@ -67,6 +76,26 @@ def _strings() -> dict[str, Any]:
         return dict(yaml.safe_load(fh))
 
 
+def _weasyprint() -> Any:
+    """WeasyPrint, or one sentence saying which extra or system package it needs."""
+    try:
+        return require("weasyprint", "report", "the report's PDF")
+    except OSError as exc:  # installed, but its system library Pango is missing
+        raise ConfigError(
+            "cannot make the PDF: WeasyPrint cannot load Pango; run scripts/install-system-deps.sh"
+        ) from exc
+
+
+def require_report_extras(pdf: bool = True) -> None:
+    """Check that the optional parts a written report needs are installed, before any work.
+
+    Raises ConfigError with one sentence naming the extra (``netanalysis[report]``).
+    """
+    require("pyarrow", "report", "the report's Parquet tables")
+    if pdf:
+        _weasyprint()
+
+
 @dataclass
 class Report:
     """A finished report: published tables, figures, HTML."""
@@ -79,17 +108,11 @@ class Report:
 
     def pdf(self) -> bytes:
         """Render the HTML to PDF with WeasyPrint."""
-        try:
-            from weasyprint import HTML
-        except (ImportError, OSError) as exc:  # OSError: Pango missing
-            raise ConfigError(
-                f"cannot make the PDF: WeasyPrint is not usable ({exc}); "
-                "run scripts/install-system-deps.sh to install Pango"
-            ) from exc
-        return bytes(HTML(string=self.html).write_pdf())
+        return bytes(_weasyprint().HTML(string=self.html).write_pdf())
 
     def write(self, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
         """Write every output file; returns name -> path."""
+        require_report_extras(pdf)
         out = Path(out_dir)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         (out / "figures").mkdir(parents=True, exist_ok=True)
