@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_OUT ?= demo-out
 
-.PHONY: setup system-deps demo test lint neo4j-start neo4j-stop clean
+.PHONY: setup system-deps demo test check lint neo4j-start neo4j-stop clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,jupyter]"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -24,13 +24,17 @@ demo: setup
 
 # The Neo4j server is started by the test session itself (tests/conftest.py), unless NEO4J_URI
 # points at a server of your own.
-test: setup system-deps
-	$(BIN)/ruff check .
-	$(BIN)/mypy
+test: setup system-deps lint
 	$(BIN)/python -m pytest
+
+# The contributors' fast loop (CONTRIBUTING.md): lint, format, types and every test that needs
+# no Neo4j server, no browser and no long run.
+check: lint
+	$(BIN)/python -m pytest -q -m "not neo4j and not browser and not slow"
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 neo4j-start: setup

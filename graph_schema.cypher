@@ -15,7 +15,8 @@
 //
 // @node Person key=person_id  A resolved person (one or more source rows). person_id: pseudonym.
 //    roles: list of "suspect"/"victim"/"signalled" seen for the person; nationality: ISO 3166 alpha-3
-//    or null; birth_year: int or null (year only, kept for age bands); display: pseudonym shown in maps.
+//    or null; birth_year: int or null (year only, kept for age bands); gender: m|f|x or null (for
+//    the report's breakdowns); display: pseudonym shown in maps.
 // @node Record key=record_id  One source row that describes a person, the unit of provenance.
 //    record_id: "<source>:<row_id>"; source, row_id: as written in the source file and mapping;
 //    batch: load batch id; legal_basis; reliability; observed_on (ISO date or null).

@@ -124,6 +124,7 @@ class _PersonAgg:
     roles: set[str] = field(default_factory=set)
     nationality: Counter[str] = field(default_factory=Counter)
     birth_year: Counter[int] = field(default_factory=Counter)
+    gender: Counter[str] = field(default_factory=Counter)
 
 
 def _most_common(counter: Counter[Any]) -> Any:
@@ -283,6 +284,8 @@ class RowBuilder:
             agg_p.nationality[v["nationality"]] += 1
         if v.get("birth_date"):
             agg_p.birth_year[int(str(v["birth_date"])[:4])] += 1
+        if v.get("gender"):
+            agg_p.gender[v["gender"]] += 1
         if case_id is not None and record.kind != "signal" and role in ("suspect", "victim"):
             rel = "SUSPECT_IN" if role == "suspect" else "VICTIM_IN"
             yield RelItem(rel, "Person", "Case", RelRow(person_id, case_id, rid, {**prov}))
@@ -307,7 +310,7 @@ class RowBuilder:
         ----------
         existing_persons : mapping, optional
             person_id -> properties already in the store; their roles are kept (a new batch adds
-            roles, it does not replace them), and their nationality/birth year fill gaps.
+            roles, it does not replace them), and their nationality/birth year/gender fill gaps.
         """
         existing = existing_persons or {}
         for person_id in sorted(self._persons):
@@ -321,6 +324,7 @@ class RowBuilder:
                     "roles": sorted(roles),
                     "nationality": _most_common(agg.nationality) or old.get("nationality"),
                     "birth_year": _most_common(agg.birth_year) or old.get("birth_year"),
+                    "gender": _most_common(agg.gender) or old.get("gender"),
                     "display": f"P-{person_id[:8]}",
                 },
             )

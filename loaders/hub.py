@@ -180,6 +180,7 @@ def _record(row: dict[str, str]) -> Record:
         "reliability",
         "signal_id",
         "nationality",
+        "gender",
         "phone",
         "plate",
         "iban",

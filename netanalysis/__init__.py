@@ -128,7 +128,12 @@ def __getattr__(name: str) -> Any:
     if target is None:
         raise AttributeError(f"module 'netanalysis' has no attribute {name!r}")
     module, _, attribute = target.partition(":")
-    value = getattr(importlib.import_module(module), attribute or name)
+    try:
+        value = getattr(importlib.import_module(module), attribute or name)
+    except ImportError as exc:
+        from netanalysis.extras import missing_extra
+
+        raise (missing_extra(exc) or exc) from exc
     globals()[name] = value
     return value
 

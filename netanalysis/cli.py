@@ -60,6 +60,14 @@ def main(argv: list[str] | None = None) -> int:
 
         typer.echo(f"error: {printable(exc, markup=False)}", err=True)
         return 2
+    except ImportError as exc:
+        from netanalysis.extras import missing_extra
+
+        error = missing_extra(exc)
+        if error is None:
+            raise
+        typer.echo(f"error: {error}", err=True)
+        return 2
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130

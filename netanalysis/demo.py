@@ -23,12 +23,25 @@ from netanalysis.errors import ConfigError
 from netanalysis.evaluate import Evaluation, evaluate
 from netanalysis.graphs import read_analysis_graph
 from netanalysis.maps import ego_map, group_map, region_map
-from netanalysis.report import Period, ReportSettings, build_report
+from netanalysis.report import Period, ReportSettings, build_report, require_report_extras
 
-__all__ = ["DemoOutputs", "default_period", "run_pipeline"]
+__all__ = ["DemoOutputs", "default_period", "run_pipeline", "samples_dir"]
 
-REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO / "data_samples"
+
+def samples_dir() -> Path:
+    """The synthetic sample set the demo runs on.
+
+    Inside an installed wheel the build ships it as ``netanalysis/_samples`` (setup.py); in a
+    checkout it is the repository's own ``data_samples/``.
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_samples", here.parent / "data_samples"):
+        if (candidate / "sources.yaml").is_file():
+            return candidate
+    raise ConfigError(
+        "the sample data is not installed with this toolkit; reinstall it from a wheel or a checkout, "
+        "or pass the folder of your own sources"
+    )
 
 
 @dataclass
@@ -52,7 +65,7 @@ def default_period(graph_dates: list[str]) -> Period:
 
 
 def run_pipeline(
-    data_dir: str | os.PathLike[str] = SAMPLES,
+    data_dir: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] = "demo-out",
     store_uri: str | None = None,
     key_file: str | os.PathLike[str] | None = None,
@@ -65,7 +78,8 @@ def run_pipeline(
 
     Parameters
     ----------
-    data_dir : folder with ``sources/``, ``sources.yaml`` and optionally ``truth/``.
+    data_dir : folder with ``sources/``, ``sources.yaml`` and optionally ``truth/``; default the
+        synthetic samples (:func:`samples_dir`).
     out_dir : where outputs go (created).
     store_uri : graph store; default an embedded store file in ``out_dir``. A Neo4j URI logs in
         with ``$NEO4J_USERNAME`` and ``$NEO4J_PASSWORD``, as on the command line
@@ -79,9 +93,10 @@ def run_pipeline(
     progress : called with a line of text at each step.
     """
     say = progress or (lambda _line: None)
-    data, out = Path(data_dir), Path(out_dir)
+    data, out = Path(data_dir) if data_dir is not None else samples_dir(), Path(out_dir)
     if not (data / "sources.yaml").is_file():
         raise ConfigError(f"{data} has no sources.yaml; point --data at a folder made by `netanalysis synth`")
+    require_report_extras()
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     if key_file is None:
@@ -157,6 +172,8 @@ def run_pipeline(
         load_summary={k: vars(v) for k, v in summary.sources.items()},
         rejects=rejects,
         parameters=settings.to_dict(),
+        # The monitors' series: every year from the first observation up to the report's year.
+        years=list(range(int(min(dates)[:4]), int(window.end[:4]) + 1)) if dates else None,
     )
     written = report.write(out / "report")
     files["report"] = written["report.html"]

@@ -114,3 +114,14 @@ def neo4j_clean(neo4j_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
     ):
         session.run(WIPE_NEO4J).consume()
     yield neo4j_server
+
+
+# Fixtures that start or use the real Neo4j server: a test that asks for one is a Neo4j test
+# whether or not it carries the marker, so `make check` (-m "not neo4j ...") never starts a server.
+_SERVER_FIXTURES = frozenset({"neo4j_server", "neo4j_clean"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if _SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.neo4j)

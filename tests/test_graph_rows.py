@@ -52,6 +52,7 @@ def test_rows_follow_the_schema_and_carry_provenance() -> None:
             "last_name": "Fictief",
             "birth_date": "1990-01-02",
             "nationality": "ROU",
+            "gender": "f",
             "phone": "+31612345678",
             "plate": "12-ABC-3",
             "iban": "NL91ABNA0417164300",
@@ -105,6 +106,9 @@ def test_rows_follow_the_schema_and_carry_provenance() -> None:
     assert signals[0]["case_linked"] is True and signals[0]["case_id"] == cases[0]["case_id"]
     persons = [n.props for n in rows if isinstance(n, NodeRow) and n.label == "Person"]
     assert {p["birth_year"] for p in persons} == {1990, None}
+    # Gender, like nationality and birth year, is kept coarse on the person for the report's
+    # breakdowns; a person whose rows give none has none (the report counts it as unknown).
+    assert sorted((p["nationality"] or "", p["gender"] or "") for p in persons) == [("", ""), ("ROU", "f")]
 
 
 # No hex letters, so a clear value can never turn up by chance inside a hex pseudonym.

@@ -98,11 +98,15 @@ def test_report_writes_every_output(tmp_path: Path, lang: str, word: str) -> Non
         "report.pdf",
         "tables/summary.csv",
         "tables/summary.parquet",
-        "figures/flows_between_regions.png",
-        "figures/flows_between_regions.svg",
+        "figures/persons_by_gender.png",
+        "figures/persons_by_gender.svg",
     ]:
         assert name in written and written[name].stat().st_size > 0, name
     assert word in report.html
+    # One corridor of 7 moves in a 3 x 3 matrix: no heat map, a one-line note instead.
+    assert "figures/flows_between_regions.png" not in written
+    note = {"nl": "Te veel cellen kleiner dan 5", "en": "Too many cells below 5"}[lang]
+    assert note in report.html
     text = subprocess.run(
         ["pdftotext", str(written["report.pdf"]), "-"], capture_output=True, text=True, check=True
     ).stdout

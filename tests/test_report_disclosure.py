@@ -78,3 +78,27 @@ def test_formula_injection_is_defused() -> None:
     assert defuse_formula("@SUM") == "'@SUM"
     assert defuse_formula("<5") == "<5"
     assert defuse_formula(7) == 7
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 30), min_size=2, max_size=2), min_size=2, max_size=7),
+    st.integers(3, 10),
+)
+def test_breakdown_shapes_never_leave_one_hidden_cell_in_an_additive_line(
+    rows: list[list[int]], threshold: int
+) -> None:
+    """The two shapes the breakdowns are published in (netanalysis.report.publish): categories x
+    (suspects, victims) with a Total row, protected within columns; and years x categories with a
+    Total column, protected within rows."""
+    from netanalysis.report import _with_total_column, _with_total_row
+
+    table = pd.DataFrame(rows, columns=["suspects", "victims"])
+    by_role = suppress_matrix(_with_total_row(table), threshold, totals=False, secondary="columns")
+    per_year = suppress_matrix(_with_total_column(table), threshold, totals=False, secondary="rows")
+    mark = f"<{threshold}"
+    for published, axis in ((by_role, 0), (per_year, 1)):
+        for v in published.to_numpy().ravel():
+            assert v in (mark, SECONDARY_MARK) or int(v) == 0 or int(v) >= threshold
+        hidden = published.isin([mark, SECONDARY_MARK])
+        assert (hidden.sum(axis=axis) != 1).all()

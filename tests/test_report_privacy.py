@@ -121,6 +121,12 @@ def test_report_files_are_all_there(report_run: tuple[Path, nx.MultiDiGraph]) ->
     kinds = {Path(p).suffix for p in texts}
     assert kinds == {".html", ".pdf", ".csv", ".parquet", ".svg"}
     assert len(texts) > 20
+    # The breakdowns and the series per year are among the scanned tables.
+    stems = {Path(p).stem for p in texts if p.endswith(".csv")}
+    for dim in ("gender", "age_band", "nationality", "exploitation"):
+        names = {f"persons_by_{dim}", f"victims_by_{dim}_and_group_type", f"victims_by_{dim}_per_year"}
+        assert names <= stems
+    assert {"minor_victims", "cross_regional_groups_by_regions", "trend_per_year"} <= stems
 
 
 def test_no_identifier_from_the_input_appears_in_the_report(report_run: tuple[Path, nx.MultiDiGraph]) -> None:
@@ -158,7 +164,8 @@ def test_small_counts_are_suppressed_everywhere(report_run: tuple[Path, nx.Multi
     report_dir, _graph = report_run
     for path in (report_dir / "tables").glob("*.csv"):
         frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
-        numeric = [c for c in frame.columns if c not in {"from", "to", "reason", "source", "quarter"}]
+        labels = {"from", "to", "reason", "source", "quarter", "year", "gender", "age_band", "nationality"}
+        numeric = [c for c in frame.columns if c not in labels | {"exploitation", "regions"}]
         for value in frame[numeric].to_numpy().ravel():
             text = str(value)
             if text.isdigit():
@@ -168,6 +175,7 @@ def test_small_counts_are_suppressed_everywhere(report_run: tuple[Path, nx.Multi
 def test_table_labels_are_aggregate_categories_only(report_run: tuple[Path, nx.MultiDiGraph]) -> None:
     """Every row and column label is a category (region, quarter, source, band, reason, measure):
     no table is keyed by a person, a case, a row or a municipality."""
+    import pycountry
     import yaml
 
     from loaders.reference import regions
@@ -184,10 +192,17 @@ def test_table_labels_are_aggregate_categories_only(report_run: tuple[Path, nx.M
     allowed |= {"sexual", "labour", "criminal", "organ", "unknown", "cross_regional", "one_region"}
     allowed |= {"column count", "date", "place", "missing required field", "identifier", "other"}
     allowed |= {s["name"] for s in yaml.safe_load((SAMPLES / "sources.yaml").read_text())["sources"]}
+    # The breakdowns: categories of gender, age band, nationality (ISO 3166 alpha-3 codes: a
+    # country, never a person), group type, number of regions, and the series' years.
+    allowed |= {"female", "male", "x", "other", "gender", "age_band", "nationality", "exploitation"}
+    allowed |= {"<12", "12-17", "18-22", "23-29", "30-39", "40+", "regions", "3", "4", "5+", "year"}
+    allowed |= {c.alpha_3 for c in pycountry.countries} | {"XKX"}
     for path in (report_dir / "tables").glob("*.csv"):
         frame = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
         labels = set(frame.columns) | set(frame.iloc[:, 0])
         if path.stem == "main_corridors":
             labels = set(frame.columns) | set(frame["from"]) | set(frame["to"])
-        odd = {label for label in labels if label not in allowed and not re.fullmatch(r"\d{4}Q[1-4]", label)}
+        odd = {
+            label for label in labels if label not in allowed and not re.fullmatch(r"\d{4}(Q[1-4])?", label)
+        }
         assert not odd, f"{path.name}: {sorted(odd)[:10]}"

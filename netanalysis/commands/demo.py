@@ -27,7 +27,11 @@ def register(app: typer.Typer) -> None:
     def demo_command(
         out: Annotated[Path, typer.Option(help="Folder for every output.")] = Path(_DEMO.out_dir),
         data: Annotated[
-            Path, typer.Option(help="Folder with sources/, sources.yaml, truth/.")
+            Path | None,
+            typer.Option(
+                help="Folder with sources/, sources.yaml, truth/ (default: the synthetic samples "
+                "shipped with the toolkit)."
+            ),
         ] = _DEMO.data_dir,
         store: Annotated[
             str | None, typer.Option(help="Graph store (default: an embedded file in --out).")

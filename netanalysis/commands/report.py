@@ -19,7 +19,7 @@ from netanalysis.commands.options import (
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
-from netanalysis.report import Period, ReportSettings, build_report
+from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
 
 
 def parse_period(period: str | None, date_from: str | None, date_to: str | None) -> Period:
@@ -38,6 +38,43 @@ def parse_period(period: str | None, date_from: str | None, date_to: str | None)
             raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them")
         return Period(date_from, date_to)
     raise ConfigError("say which period to report on: --period 2024, or --from and --to")
+
+
+def parse_years(
+    from_year: int | None, to_year: int | None, years: str | None
+) -> tuple[list[int] | None, Period | None]:
+    """``--from-year 2020 --to-year 2024`` or ``--years 2020,2022,2024``: the series years, and
+    the last year as the default period."""
+    chosen: list[int] | None = None
+    if years:
+        try:
+            chosen = sorted({int(y) for y in years.replace(" ", "").split(",") if y})
+        except ValueError:
+            raise ConfigError(f"--years {years!r} is not a list of years such as 2020,2022,2024") from None
+    elif from_year is not None or to_year is not None:
+        if from_year is None or to_year is None:
+            raise ConfigError("give both --from-year and --to-year, e.g. --from-year 2020 --to-year 2024")
+        if from_year > to_year:
+            raise ConfigError(f"--from-year {from_year} is after --to-year {to_year}; swap them")
+        chosen = list(range(from_year, to_year + 1))
+    if not chosen:
+        return None, None
+    if chosen[0] < 1900 or chosen[-1] > 2100 or len(chosen) > 30:
+        raise ConfigError("the report years must lie between 1900 and 2100, at most 30 of them")
+    return chosen, Period.year(chosen[-1])
+
+
+def parse_age_bands(text: str) -> tuple[int, ...]:
+    """``0,12,18,23,30,40``: the lower bounds of the age bands."""
+    try:
+        bands = tuple(sorted({int(b) for b in text.replace(" ", "").split(",") if b}))
+    except ValueError:
+        raise ConfigError(f"--age-bands {text!r} is not a list of ages such as 0,12,18,23,30,40") from None
+    if len(bands) < 2 or bands[0] != 0:
+        raise ConfigError(
+            "--age-bands must start at 0 and have at least two lower bounds, e.g. 0,12,18,23,30,40"
+        )
+    return bands
 
 
 def read_load_summary(path: Path | None) -> dict[str, dict[str, object]] | None:
@@ -79,11 +116,43 @@ def register(app: typer.Typer) -> None:
         ] = None,
         rejects: Annotated[Path | None, typer.Option(help="Rejects CSV from `netanalysis load`.")] = None,
         pdf: Annotated[bool, typer.Option(help="Also write report.pdf.")] = True,
+        from_year: Annotated[
+            int | None, typer.Option(help="First year of the series per year (with --to-year).")
+        ] = None,
+        to_year: Annotated[
+            int | None,
+            typer.Option(help="Last year of the series; also the period unless --period is given."),
+        ] = None,
+        years: Annotated[
+            str | None, typer.Option(help="Years of the series as a list: 2020,2022,2024.")
+        ] = None,
+        age_bands: Annotated[str, typer.Option(help="Lower bounds of the age bands.")] = ",".join(
+            str(b) for b in _R.age_bands
+        ),
+        nationalities: Annotated[
+            int, typer.Option(help="How many of the largest nationalities are shown by name.")
+        ] = _R.nationalities,
         allow_incomplete: AllowIncomplete = False,
     ) -> None:
         """Write the aggregate report for the National Rapporteur, with small counts suppressed."""
-        window = parse_period(period, date_from, date_to)
+        series, last_year = parse_years(from_year, to_year, years)
+        if last_year is not None and not (period or date_from or date_to):
+            window = last_year
+        else:
+            window = parse_period(period, date_from, date_to)
+        report_settings = ReportSettings(
+            lang=lang,
+            threshold=threshold,
+            level=level,
+            age_bands=parse_age_bands(age_bands),
+            nationalities=nationalities,
+        )
+        if threshold < MIN_THRESHOLD:
+            raise ConfigError(
+                f"--threshold must be at least {MIN_THRESHOLD}: publishing counts of 1 or 2 is never safe"
+            )
         check_out_folder(out)
+        require_report_extras(pdf)
         summary = read_load_summary(load_summary)
         rejects_frame = None
         if rejects is not None:
@@ -102,10 +171,11 @@ def register(app: typer.Typer) -> None:
             result.frames(),
             graph,
             window,
-            ReportSettings(lang=lang, threshold=threshold, level=level),
+            report_settings,
             load_summary=summary,
             rejects=rejects_frame,
             parameters=settings.to_dict(),
+            years=series,
         )
         written = report.write(out, pdf=pdf)
         shown = printable(out, markup=False)

@@ -29,29 +29,71 @@ import yaml
 from graphstore.schema import schema_path
 from loaders.csv_safety import guard_frame
 from netanalysis.errors import ConfigError
+from netanalysis.extras import require
+from netanalysis.report.breakdowns import DEFAULT_AGE_BANDS
 from netanalysis.report.disclosure import suppress_matrix, suppress_series
-from netanalysis.report.figures import Figure, bar_figure, flow_figure, trend_figure
+from netanalysis.report.figures import Figure, bar_figure, flow_figure, mostly_hidden, trend_figure
+from netanalysis.report.summary import summary_sentences
 from netanalysis.report.tables import Period, ReportTables, build_tables
 
-__all__ = ["Period", "Report", "ReportSettings", "build_report"]
+__all__ = [
+    "MIN_THRESHOLD",
+    "Period",
+    "Report",
+    "ReportSettings",
+    "build_report",
+    "publish",
+    "require_report_extras",
+]
 
 HERE = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """How the report is made: language, suppression threshold, region level."""
+    """How the report is made: language, suppression threshold, region level, bands.
+
+    ``threshold`` must be at least 3 (:data:`MIN_THRESHOLD`): a published 1 or 2 is never safe.
+    ``age_bands`` are the lower bounds of the age bands (age at the first observation in the
+    period); ``nationalities`` is how many of the largest nationalities are shown by name.
+    """
 
     lang: str = "nl"
     threshold: int = 5
     level: str = "police_unit"
     generated_on: str = field(default_factory=lambda: date.today().isoformat())
+    age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS
+    nationalities: int = 6
+
+
+#: The smallest suppression threshold the report accepts.
+MIN_THRESHOLD = 3
 
 
 @lru_cache(maxsize=1)
 def _strings() -> dict[str, Any]:
     with open(HERE / "strings.yaml", encoding="utf-8") as fh:
         return dict(yaml.safe_load(fh))
+
+
+def _weasyprint() -> Any:
+    """WeasyPrint, or one sentence saying which extra or system package it needs."""
+    try:
+        return require("weasyprint", "report", "the report's PDF")
+    except OSError as exc:  # installed, but its system library Pango is missing
+        raise ConfigError(
+            "cannot make the PDF: WeasyPrint cannot load Pango; run scripts/install-system-deps.sh"
+        ) from exc
+
+
+def require_report_extras(pdf: bool = True) -> None:
+    """Check that the optional parts a written report needs are installed, before any work.
+
+    Raises ConfigError with one sentence naming the extra (``netanalysis[report]``).
+    """
+    require("pyarrow", "report", "the report's Parquet tables")
+    if pdf:
+        _weasyprint()
 
 
 @dataclass
@@ -66,17 +108,11 @@ class Report:
 
     def pdf(self) -> bytes:
         """Render the HTML to PDF with WeasyPrint."""
-        try:
-            from weasyprint import HTML
-        except (ImportError, OSError) as exc:  # OSError: Pango missing
-            raise ConfigError(
-                f"cannot make the PDF: WeasyPrint is not usable ({exc}); "
-                "run scripts/install-system-deps.sh to install Pango"
-            ) from exc
-        return bytes(HTML(string=self.html).write_pdf())
+        return bytes(_weasyprint().HTML(string=self.html).write_pdf())
 
     def write(self, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
         """Write every output file; returns name -> path."""
+        require_report_extras(pdf)
         out = Path(out_dir)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -107,6 +143,13 @@ class Report:
 def _html_table(table: pd.DataFrame, columns: Mapping[str, str], index_name: str = "") -> str:
     shown = table.rename(columns=lambda c: columns.get(str(c), str(c)))
     shown.index.name = index_name or shown.index.name
+    if len(shown.columns) > 12 and list(shown.columns[:-1]) == list(shown.index[:-1]):
+        # A region-by-region matrix of 25 safety regions: the column heads are the rows' numbers,
+        # so the names need not wrap letter by letter (the CSV keeps the names).
+        numbers = {name: str(i) for i, name in enumerate(shown.index[:-1], start=1)}
+        shown = shown.rename(columns=lambda c: numbers.get(c, c))
+        shown.index = [f"{numbers[r]}. {r}" if r in numbers else r for r in shown.index]
+        shown.index.name = table.index.name
     # Wide tables (the region-by-region matrix) get a smaller font so they fit an A4 page.
     return shown.to_html(escape=True, border=0, classes="wide" if len(shown.columns) > 6 else None)
 
@@ -128,44 +171,27 @@ def _stamp(graph: nx.MultiDiGraph, settings: ReportSettings, params: Mapping[str
     }
 
 
-def build_report(
-    frames: Mapping[str, pd.DataFrame],
-    graph: nx.MultiDiGraph,
-    period: Period,
-    settings: ReportSettings | None = None,
-    load_summary: dict[str, dict[str, object]] | None = None,
-    rejects: pd.DataFrame | None = None,
-    parameters: Mapping[str, Any] | None = None,
-) -> Report:
-    """Build the Rapporteur's report for ``period``.
+def _with_total_row(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out.loc["Total"] = table.sum(axis=0)
+    return out
 
-    Parameters
-    ----------
-    frames : detection frames (``groups``, ``group_summary``, ``movements``, ``leads``) as in
-        netanalysis.detect's output contract.
-    graph : the analysis graph as read from the store.
-    period : reporting window.
-    settings : language, threshold and region level.
-    load_summary : per-source read/loaded/rejected counts of the load, for the quality section.
-    rejects : the rejects table (``source``, ``reason``) for reasons per source.
-    parameters : detection parameters to record in the reproducibility stamp.
 
-    Returns
-    -------
-    Report with published tables, figures and HTML; nothing in it identifies a person.
+def _with_total_column(table: pd.DataFrame) -> pd.DataFrame:
+    out = table.copy()
+    out["Total"] = table.sum(axis=1)
+    return out
+
+
+def publish(raw: ReportTables, threshold: int, t: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+    """Apply disclosure control to every raw table; the result is all the report may show.
+
+    Tables whose rows and columns both add up (a person or group in one cell) get a ``Total`` row
+    and column and secondary suppression both ways; tables whose columns are different measures
+    (suspects next to victims) get a ``Total`` row and secondary suppression within columns; series
+    per year get a ``Total`` column (the year's total) and secondary suppression within rows.
     """
-    settings = settings or ReportSettings()
-    strings = _strings()
-    if settings.lang not in strings:
-        raise ConfigError(
-            f"report language {settings.lang!r} is not available (choose: {', '.join(strings)})"
-        )
-    if settings.threshold < 1:
-        raise ConfigError("the suppression threshold must be at least 1")
-    t = strings[settings.lang]
-    raw: ReportTables = build_tables(dict(frames), graph, period, settings.level, load_summary, rejects)
-    k = settings.threshold
-
+    k = threshold
     headline_rows = {
         t["metrics"][m]: {
             t["this_period"]: suppress_series(raw.headline["period"][[m]], k, total=False).iloc[0],
@@ -179,84 +205,244 @@ def build_report(
         "flows_between_regions": suppress_matrix(raw.flows, k),
         "groups_by_size_and_regions": suppress_matrix(raw.group_sizes, k),
         "exploitation_by_group_type": suppress_matrix(raw.exploitation, k),
-        "signals_per_source": suppress_matrix(raw.signals_by_source, k, totals=False, secondary="columns"),
-        "municipalities_by_signals": suppress_matrix(raw.signal_spread, k, totals=False, secondary="columns"),
-        "data_quality": suppress_matrix(raw.data_quality, k, totals=False),
     }
+    for name, table in raw.breakdowns.items():
+        if name.startswith("persons_by_"):
+            published[name] = suppress_matrix(_with_total_row(table), k, totals=False, secondary="columns")
+        elif name == "cross_regional_groups_by_regions":
+            # A group with several forms counts once per form: no totals are published, so none
+            # can be recomputed, and secondary suppression has nothing to protect.
+            published[name] = suppress_matrix(table, k, totals=False, secondary="none")
+        else:
+            published[name] = suppress_matrix(table, k)
+    for name, table in raw.yearly.items():
+        if name == "trend_per_year":
+            published[name] = suppress_matrix(table, k, totals=False, secondary="columns")
+        else:
+            published[name] = suppress_matrix(_with_total_column(table), k, totals=False, secondary="rows")
+    published["signals_per_source"] = suppress_matrix(
+        raw.signals_by_source, k, totals=False, secondary="columns"
+    )
+    published["municipalities_by_signals"] = suppress_matrix(
+        raw.signal_spread, k, totals=False, secondary="columns"
+    )
+    published["data_quality"] = suppress_matrix(raw.data_quality, k, totals=False)
     if not raw.reject_reasons.empty:
         published["rejects_by_reason"] = suppress_matrix(raw.reject_reasons, k)
     corridors = raw.corridors[raw.corridors["moves"] >= k]
     published["main_corridors"] = corridors.astype(str).set_index(corridors.columns[0])
+    return published
 
-    groups_n = int(raw.headline.loc["groups", "period"])
-    cross_n = int(raw.headline.loc["cross_regional_groups", "period"])
-    if groups_n >= k and cross_n >= k and groups_n - cross_n >= k:
-        cross_share = f"{100 * cross_n / groups_n:.0f}%"
-    else:
-        cross_share = t["not_available"]
 
-    cols = t["columns"]
-    figures = [
-        trend_figure(
-            "trend_per_quarter",
-            t["sections"]["trend"],
-            published["trend_per_quarter"].rename(columns=cols),
+def _display(table: pd.DataFrame, t: Mapping[str, Any]) -> pd.DataFrame:
+    """The table with its category words and column names in the report's language."""
+    words = {**t["labels"], **t["columns"]}
+    shown = table.rename(
+        index=lambda r: words.get(str(r), str(r)), columns=lambda c: words.get(str(c), str(c))
+    )
+    shown.index.name = words.get(str(table.index.name), table.index.name)
+    shown.columns.name = words.get(str(table.columns.name), table.columns.name)
+    return shown
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """One section: its table, how it is drawn, and what its axes say."""
+
+    table: str
+    title: str
+    kind: str  # bar | stacked | trend | flow | none
+    xlabel: str = ""
+    unit: str = ""
+
+
+def _specs(t: Mapping[str, Any], published: Mapping[str, pd.DataFrame]) -> list[tuple[str, list[_Spec]]]:
+    """The chapters of the report and their sections, in order."""
+    s, d, u, ti = t["sections"], t["dims"], t["units"], t["titles"]
+    dims = ("gender", "age_band", "nationality", "exploitation")
+    chapters: list[tuple[str, list[_Spec]]] = [
+        (
+            t["chapters"]["persons"],
+            [
+                _Spec(f"persons_by_{x}", ti["persons_by"].format(dim=d[x]), "bar", d[x], u["persons"])
+                for x in dims
+            ],
         ),
-        flow_figure("flows_between_regions", t["sections"]["flows"], published["flows_between_regions"]),
-        bar_figure(
-            "groups_by_size_and_regions",
-            t["sections"]["sizes"],
-            published["groups_by_size_and_regions"],
+        (
+            t["chapters"]["cross"],
+            [
+                _Spec(
+                    f"victims_by_{x}_and_group_type",
+                    ti["victims_by_group_type"].format(dim=d[x]),
+                    "bar",
+                    d[x],
+                    u["victims"],
+                )
+                for x in dims
+            ]
+            + [
+                _Spec("groups_by_size_and_regions", s["sizes"], "bar", t["dims"]["size"], u["groups"]),
+                _Spec("exploitation_by_group_type", s["exploitation"], "bar", d["exploitation"], u["groups"]),
+                _Spec("cross_regional_groups_by_regions", s["by_regions"], "bar", d["regions"], u["groups"]),
+            ],
         ),
-        bar_figure(
-            "exploitation_by_group_type",
-            t["sections"]["exploitation"],
-            published["exploitation_by_group_type"].rename(columns=cols),
+        (
+            t["chapters"]["minors"],
+            [_Spec("minor_victims", s["minors"], "bar", d["exploitation"], u["victims"])],
         ),
-        bar_figure(
-            "signals_per_source",
-            t["sections"]["signals"],
-            published["signals_per_source"].rename(columns=cols),
+        (
+            t["chapters"]["flows"],
+            [
+                _Spec("flows_between_regions", s["flows"], "flow", d["to"], u["moves"]),
+                _Spec("main_corridors", s["corridors"], "none"),
+            ],
         ),
-        bar_figure(
-            "municipalities_by_signals",
-            t["sections"]["spread"],
-            published["municipalities_by_signals"].rename(columns=cols),
+        (t["chapters"]["time"], [_Spec("trend_per_quarter", s["trend"], "trend", d["quarter"], u["count"])]),
+        (
+            t["chapters"]["signals"],
+            [
+                _Spec("signals_per_source", s["signals"], "bar", d["source"], u["signals"]),
+                _Spec(
+                    "municipalities_by_signals", s["spread"], "bar", d["signals_band"], u["municipalities"]
+                ),
+            ],
+        ),
+        (
+            t["chapters"]["quality"],
+            [
+                _Spec("data_quality", s["data_quality"], "none"),
+                _Spec("rejects_by_reason", s["quality"], "stacked", d["reason"], u["rows"]),
+            ],
         ),
     ]
-    if "rejects_by_reason" in published:
-        figures.append(
-            bar_figure(
-                "rejects_by_reason",
-                t["sections"]["quality"],
-                published["rejects_by_reason"],
-                stacked=True,
-            )
+    if "trend_per_year" in published:
+        years = [_Spec("trend_per_year", s["trend_years"], "trend", d["year"], u["count"])]
+        for role in ("victims", "suspects"):
+            for x in dims:
+                years.append(
+                    _Spec(
+                        f"{role}_by_{x}_per_year",
+                        ti["role_per_year"].format(role=t["roles"][role], dim=d[x]),
+                        "trend",
+                        d["year"],
+                        u[role],
+                    )
+                )
+        chapters.insert(4, (t["chapters"]["years"], years))
+    return chapters
+
+
+def _all_zero(table: pd.DataFrame) -> bool:
+    """True when every published cell is 0: nothing to draw, and nothing hidden either."""
+    return bool(len(table)) and all(str(v) == "0" for v in table.to_numpy().ravel())
+
+
+def _figure(spec: _Spec, table: pd.DataFrame, t: Mapping[str, Any]) -> Figure:
+    # Totals are in the table; a bar or a line for them would dwarf the categories.
+    shown = _display(table.drop(index="Total", columns="Total", errors="ignore"), t)
+    if spec.kind == "flow":
+        return flow_figure(spec.table, spec.title, shown, spec.xlabel, t["dims"]["from"], spec.unit)
+    if spec.kind == "trend":
+        return trend_figure(spec.table, spec.title, shown, spec.xlabel, spec.unit)
+    return bar_figure(spec.table, spec.title, shown, spec.kind == "stacked", spec.xlabel, spec.unit)
+
+
+def build_report(
+    frames: Mapping[str, pd.DataFrame],
+    graph: nx.MultiDiGraph,
+    period: Period,
+    settings: ReportSettings | None = None,
+    load_summary: dict[str, dict[str, object]] | None = None,
+    rejects: pd.DataFrame | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    years: list[int] | None = None,
+) -> Report:
+    """Build the Rapporteur's report for ``period``.
+
+    Parameters
+    ----------
+    frames : detection frames (``groups``, ``group_summary``, ``movements``, ``leads``) as in
+        netanalysis.detect's output contract.
+    graph : the analysis graph as read from the store.
+    period : reporting window.
+    settings : language, threshold (at least 3), region level, age bands, nationalities shown.
+    load_summary : per-source read/loaded/rejected counts of the load, for the quality section.
+    rejects : the rejects table (``source``, ``reason``) for reasons per source.
+    parameters : detection parameters to record in the reproducibility stamp.
+    years : calendar years for the series per year (``trend_per_year``, ``*_per_year``).
+
+    Returns
+    -------
+    Report with published tables, figures and HTML; nothing in it identifies a person. A period
+    without any data gives a one-page report that says so.
+    """
+    settings = settings or ReportSettings()
+    strings = _strings()
+    if settings.lang not in strings:
+        raise ConfigError(
+            f"report language {settings.lang!r} is not available (choose: {', '.join(strings)})"
         )
-    fig_by_name = {f.name: base64.b64encode(f.png).decode("ascii") for f in figures}
+    if settings.threshold < MIN_THRESHOLD:
+        raise ConfigError(
+            f"the suppression threshold must be at least {MIN_THRESHOLD}: "
+            "publishing counts of 1 or 2 is never safe"
+        )
+    if len(set(settings.age_bands)) < 2 or min(settings.age_bands) != 0:
+        raise ConfigError(
+            "the age bands must start at 0 and have at least two lower bounds, e.g. 0,12,18,23,30,40"
+        )
+    t = strings[settings.lang]
+    k = settings.threshold
+    raw: ReportTables = build_tables(
+        dict(frames),
+        graph,
+        period,
+        settings.level,
+        load_summary,
+        rejects,
+        years=years,
+        age_bands=tuple(sorted(set(settings.age_bands))),
+        nationalities=settings.nationalities,
+    )
+    published = publish(raw, k, t)
+    empty = int(raw.headline["period"].sum()) == 0 and not any(
+        int(table.to_numpy().sum()) for table in raw.yearly.values()
+    )
+    period_text = f"{period.start} – {period.end}"
+    story = summary_sentences(published, t, k, period_text)
 
-    def section(title_key: str, table_name: str) -> dict[str, str]:
-        return {
-            "title": t["sections"][title_key],
-            "figure": fig_by_name.get(table_name, ""),
-            "table": _html_table(published[table_name], cols) if table_name in published else "",
-        }
-
-    sections = [
-        section("trend", "trend_per_quarter"),
-        section("flows", "flows_between_regions"),
-        section("corridors", "main_corridors"),
-        section("sizes", "groups_by_size_and_regions"),
-        section("exploitation", "exploitation_by_group_type"),
-        section("signals", "signals_per_source"),
-        section("spread", "municipalities_by_signals"),
-        section("quality", "rejects_by_reason" if "rejects_by_reason" in published else "data_quality"),
-    ]
-    if "rejects_by_reason" in published:
-        sections[-1]["table"] = _html_table(published["data_quality"], cols) + sections[-1]["table"]
+    figures: list[Figure] = []
+    chapters = []
+    number = 0
+    for chapter, specs in [] if empty else _specs(t, published):
+        sections = []
+        for spec in specs:
+            if spec.table not in published:
+                continue
+            table = published[spec.table]
+            entry: dict[str, Any] = {"title": spec.title, "figure": "", "note": "", "caption": ""}
+            if spec.kind != "none":
+                if _all_zero(table):
+                    entry["note"] = t["figure_zero"]
+                elif mostly_hidden(table, 0.75 if spec.kind == "flow" else 0.5):
+                    entry["note"] = t["figure_note"].format(threshold=k)
+                else:
+                    figure = _figure(spec, table, t)
+                    figures.append(figure)
+                    number += 1
+                    entry["figure"] = base64.b64encode(figure.png).decode("ascii")
+                    entry["caption"] = t["caption"].format(
+                        n=number, title=spec.title, unit=spec.unit, period=period_text
+                    )
+            entry["table"] = jinja2.utils.markupsafe.Markup(_html_table(_display(table, t), {}))
+            sections.append(entry)
+        chapters.append({"title": chapter, "sections": sections})
 
     params = dict(parameters or {})
     params.update({"period": f"{period.start}..{period.end}", "level": settings.level})
+    if years:
+        params["years"] = ",".join(str(y) for y in years)
+    params["age_bands"] = ",".join(str(b) for b in sorted(set(settings.age_bands)))
     stamp = _stamp(graph, settings, params)
     source_table = pd.DataFrame(
         {
@@ -275,16 +461,20 @@ def build_report(
         lang=settings.lang,
         t=t,
         period=period,
+        empty=empty,
+        no_data=t["no_data"].format(period=period_text),
+        story=story,
         generated_on=settings.generated_on,
         suppression_note=t["suppression_note"].format(threshold=k),
         marks_note=t["marks_note"].format(threshold=k, below=k - 1),
-        cross_share=cross_share,
         tables={
             "headline": jinja2.utils.markupsafe.Markup(_html_table(published["summary"], {})),
             "sources": jinja2.utils.markupsafe.Markup(source_table.to_html(escape=True, border=0)),
             "parameters": jinja2.utils.markupsafe.Markup(param_table.to_html(escape=True, border=0)),
         },
-        sections=[{**s, "table": jinja2.utils.markupsafe.Markup(s["table"])} for s in sections],
+        chapters=chapters,
         stamp={html.escape(a): b for a, b in stamp.items()},
     )
+    if empty:
+        published = {"summary": published["summary"]}
     return Report(published, figures, page, settings, stamp)

@@ -11,11 +11,12 @@ import io
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-__all__ = ["Figure", "bar_figure", "flow_figure", "trend_figure"]
+__all__ = ["Figure", "bar_figure", "flow_figure", "mostly_hidden", "trend_figure"]
 
 plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "netanalysis"})
 
@@ -40,49 +41,120 @@ def _numeric(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values.to_numpy(dtype=float), values.isna().to_numpy(), table.astype(str).to_numpy()
 
 
-def flow_figure(name: str, title: str, table: pd.DataFrame) -> Figure:
-    """Heat map of a from x to matrix (without its totals)."""
+def mostly_hidden(table: pd.DataFrame, share: float = 0.5) -> bool:
+    """True when a figure of the table would show next to nothing.
+
+    That is when fewer than two cells (totals left out) show a non-zero count, or when more than
+    ``share`` of the non-zero cells are hidden. The report then prints a one-line note instead.
+    (A heat map still shows its pattern with more hidden cells: the report passes 0.75 for it.)
+
+    Examples
+    --------
+    >>> mostly_hidden(pd.DataFrame({"n": ["<5", "<5", "x", "12"]}))
+    True
+    >>> mostly_hidden(pd.DataFrame({"n": ["<5", "40", "12", "0"]}))
+    False
+    """
+    body = table.drop(index="Total", columns="Total", errors="ignore")
+    values, hidden, _marks = _numeric(body)
+    shown = int(((~hidden) & (np.nan_to_num(values) > 0)).sum())
+    return shown < 2 or int(hidden.sum()) > share * (shown + int(hidden.sum()))
+
+
+def _label_axes(ax: plt.Axes, xlabel: str, ylabel: str) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.spines[["top", "right"]].set_visible(False)
+
+
+def flow_figure(
+    name: str,
+    title: str,
+    table: pd.DataFrame,
+    xlabel: str = "to",
+    ylabel: str = "from",
+    unit: str = "moves",
+) -> Figure:
+    """Heat map of a from x to matrix (without its totals), sized to fit an A4 page.
+
+    Counts are written in their cells; suppressed cells are hatched grey and carry their mark;
+    the colour scale has a legend (``unit``). 10 police units and 25 safety regions both fit.
+    """
     body = table.drop(index="Total", columns="Total", errors="ignore")
     values, hidden, marks = _numeric(body)
-    size = max(4.0, 0.55 * len(body.columns) + 2)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    shown = np.where(hidden, 0, values)
-    ax.imshow(shown, cmap="Blues")
-    dark = np.nanmax(shown) * 0.6 if shown.size and np.nanmax(shown) > 0 else np.inf
-    ax.set_xticks(range(len(body.columns)), body.columns, rotation=60, ha="right")
-    ax.set_yticks(range(len(body.index)), body.index)
+    n = max(len(body.columns), 1)
+    small = n > 12
+    fig, ax = plt.subplots(figsize=(7.0, 7.4) if small else (6.4, 5.6))
+    shown = np.where(hidden, np.nan, values)
+    top = np.nanmax(shown) if np.isfinite(shown).any() and np.nanmax(shown) > 0 else 1.0
+    cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#e6e6e6")
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=0, vmax=top, aspect="auto")
+    for (i, j), flag in np.ndenumerate(hidden):
+        if flag:
+            ax.add_patch(
+                matplotlib.patches.Rectangle(
+                    (j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="#999999", lw=0
+                )
+            )
+    fontsize = 5 if small else 7
+    ax.set_xticks(range(n), [str(c) for c in body.columns], rotation=60, ha="right", fontsize=fontsize + 1)
+    ax.set_yticks(range(len(body.index)), [str(i) for i in body.index], fontsize=fontsize + 1)
+    ax.set_xticks(np.arange(-0.5, n, 1), minor=True)
+    ax.set_yticks(np.arange(-0.5, len(body.index), 1), minor=True)
+    ax.grid(which="minor", color="white", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
     for (i, j), v in np.ndenumerate(values):
-        text = str(marks[i, j]) if hidden[i, j] else (f"{int(v)}" if v else "")
-        colour = "white" if not hidden[i, j] and v > dark else "black"
-        ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
-    ax.set_xlabel(str(body.columns.name or "to"))
-    ax.set_ylabel(str(body.index.name or "from"))
+        if hidden[i, j]:
+            text, colour = str(marks[i, j]), "black"
+        else:
+            text = f"{int(v)}" if v else ""
+            colour = "white" if v > 0.6 * top else "black"
+        if text:
+            ax.text(j, i, text, ha="center", va="center", fontsize=fontsize, color=colour)
+    bar = fig.colorbar(image, ax=ax, shrink=0.6, pad=0.02)
+    bar.set_label(unit)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     return Figure(name, title, fig)
 
 
-def trend_figure(name: str, title: str, table: pd.DataFrame) -> Figure:
-    """Lines per column over the index (quarters); suppressed points are left out and marked."""
-    values, hidden, marks = _numeric(table)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
-    x = np.arange(len(table.index))
-    for j, column in enumerate(table.columns):
+def trend_figure(name: str, title: str, table: pd.DataFrame, xlabel: str = "", ylabel: str = "") -> Figure:
+    """Lines per column over the index (quarters, years); suppressed points are left out and marked."""
+    body = table.drop(columns="Total", errors="ignore")
+    values, hidden, marks = _numeric(body)
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    x = np.arange(len(body.index))
+    for j, column in enumerate(body.columns):
         y = np.where(hidden[:, j], np.nan, values[:, j])
-        ax.plot(x, y, marker="o", label=str(column))
+        (line,) = ax.plot(x, y, marker="o", label=str(column))
         for i in np.flatnonzero(hidden[:, j]):
-            ax.annotate(marks[i, j], (x[i], 0), fontsize=7, ha="center")
-    ax.set_xticks(x, [str(i) for i in table.index], rotation=45, ha="right")
+            ax.annotate(marks[i, j], (x[i], 0), fontsize=7, ha="center", color=line.get_color())
+    ax.set_xticks(
+        x,
+        [str(i) for i in body.index],
+        rotation=45 if len(x) > 6 else 0,
+        ha="right" if len(x) > 6 else "center",
+    )
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=7, ncol=3)
+    ax.legend(fontsize=7, ncol=3, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _label_axes(ax, xlabel, ylabel)
     ax.set_title(title)
     return Figure(name, title, fig)
 
 
-def bar_figure(name: str, title: str, table: pd.DataFrame, stacked: bool = False) -> Figure:
+def bar_figure(
+    name: str,
+    title: str,
+    table: pd.DataFrame,
+    stacked: bool = False,
+    xlabel: str = "",
+    ylabel: str = "",
+) -> Figure:
     """Grouped bars per index value; suppressed bars are left out and marked."""
     body = table.drop(index="Total", columns="Total", errors="ignore")
     values, hidden, marks = _numeric(body)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
+    fig, ax = plt.subplots(figsize=(7, 3.2))
     n = max(len(body.columns), 1)
     width = 0.8 / (1 if stacked else n)
     x = np.arange(len(body.index))
@@ -95,8 +167,14 @@ def bar_figure(name: str, title: str, table: pd.DataFrame, stacked: bool = False
             ax.annotate(marks[i, j], (x[i] + offset, bottom[i] if stacked else 0), fontsize=7, ha="center")
         if stacked:
             bottom = bottom + y
-    ax.set_xticks(x, [str(i) for i in body.index], rotation=30, ha="right")
+    ax.set_xticks(
+        x,
+        [str(i) for i in body.index],
+        rotation=30 if len(x) > 5 else 0,
+        ha="right" if len(x) > 5 else "center",
+    )
     if n > 1:
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=7, frameon=False)
+    _label_axes(ax, xlabel, ylabel)
     ax.set_title(title)
     return Figure(name, title, fig)

@@ -12,6 +12,16 @@ from dataclasses import dataclass
 import networkx as nx
 import pandas as pd
 
+from netanalysis.report.breakdowns import (
+    DEFAULT_AGE_BANDS,
+    EXPLOITATION_FORMS,
+    _person_forms,
+    breakdown,
+    minor_bands,
+    person_facts,
+    top_nationalities,
+)
+
 __all__ = ["Period", "ReportTables", "build_tables"]
 
 SIZE_BANDS = [(2, 3, "2-3"), (4, 6, "4-6"), (7, 10, "7-10"), (11, 10**9, "11+")]
@@ -56,6 +66,11 @@ class ReportTables:
     data_quality: pd.DataFrame  # index source; columns read, loaded, rejected
     reject_reasons: pd.DataFrame  # index reason; columns sources
     corridors: pd.DataFrame  # top corridors: from, to, moves
+    # persons_by_<dimension>, victims_by_<dimension>_and_group_type, cross_regional_groups_by_regions,
+    # minor_victims: see netanalysis.report.breakdowns and docs/report.md
+    breakdowns: dict[str, pd.DataFrame]
+    # trend_per_year and <role>_by_<dimension>_per_year (index year); empty without years
+    yearly: dict[str, pd.DataFrame]
 
 
 def _person_observations(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
@@ -133,6 +148,9 @@ def build_tables(
     level: str = "police_unit",
     load_summary: dict[str, dict[str, object]] | None = None,
     rejects: pd.DataFrame | None = None,
+    years: list[int] | None = None,
+    age_bands: tuple[int, ...] = DEFAULT_AGE_BANDS,
+    nationalities: int = 6,
 ) -> ReportTables:
     """Compute every count table of the report.
 
@@ -145,6 +163,9 @@ def build_tables(
     level : region level of the movement columns (``police_unit`` by default).
     load_summary : per source ``{"read": n, "loaded": n, "rejected": n}`` from the load.
     rejects : the rejects table (columns ``source``, ``reason``) for the data-quality figure.
+    years : calendar years of the series tables (``trend_per_year``, ``*_per_year``); none without.
+    age_bands : lower bounds of the age bands.
+    nationalities : how many nationalities are shown by name (the largest); the rest is ``other``.
     """
     groups = frames["groups"]
     summary = frames["group_summary"]
@@ -264,7 +285,67 @@ def build_tables(
         reject_reasons = pd.crosstab(reasons["reason"], reasons["source"])
     else:
         reject_reasons = pd.DataFrame()
+    forms = _person_forms(graph)
+    facts = person_facts(groups, summary, graph, observations, period.start, period.end, age_bands, forms)
+    yearly_facts = {
+        y: person_facts(groups, summary, graph, observations, f"{y}-01-01", f"{y}-12-31", age_bands, forms)
+        for y in years or []
+    }
+    shown = top_nationalities(facts + [f for fs in yearly_facts.values() for f in fs], nationalities)
+    dims = ("gender", "age_band", "nationality", "exploitation")
+    tables: dict[str, pd.DataFrame] = {}
+    for dim in dims:
+        tables[f"persons_by_{dim}"] = breakdown(facts, dim, "role", age_bands, shown)
+    for dim in dims:
+        tables[f"victims_by_{dim}_and_group_type"] = breakdown(facts, dim, "group_type", age_bands, shown)
+    region_bands = ["2", "3", "4", "5+"]
+    by_regions = pd.DataFrame(0, index=region_bands, columns=list(EXPLOITATION_FORMS), dtype=int)
+    for _, g in active.iterrows():
+        if not bool(g["cross_regional"]):
+            continue
+        band = region_bands[min(max(int(g["n_regions"]), 2), 5) - 2]
+        types = [t for t in str(g.get("exploitation_types") or "").split("|") if t in EXPLOITATION_FORMS]
+        for kind in types or ["unknown"]:
+            by_regions.loc[band, kind] += 1
+    by_regions.index.name = "regions"
+    tables["cross_regional_groups_by_regions"] = by_regions
+    minors = minor_bands(age_bands)
+    minor = pd.DataFrame(0, index=list(EXPLOITATION_FORMS), columns=minors, dtype=int)
+    for f in facts:
+        if f.role == "victim" and f.age_band in minors:
+            minor.loc[f.exploitation, f.age_band] += 1
+    minor.index.name = "exploitation"
+    tables["minor_victims"] = minor
+
+    yearly: dict[str, pd.DataFrame] = {}
+    if years:
+        metrics = [
+            "suspects",
+            "victims",
+            "groups",
+            "cross_regional_groups",
+            "victim_moves",
+            "cross_region_moves",
+            "signals",
+        ]
+        per_year = {}
+        for y in years:
+            counts = _headline_counts(
+                groups, summary, movements, observations, signals, leads, Period.year(y)
+            )
+            per_year[str(y)] = {m: counts[m] for m in metrics}
+        trend = pd.DataFrame(per_year).T
+        trend.index.name = "year"
+        yearly["trend_per_year"] = trend
+        for dim in dims:
+            per = {str(y): breakdown(fs, dim, "role", age_bands, shown) for y, fs in yearly_facts.items()}
+            for role in ("victims", "suspects"):
+                table = pd.DataFrame({y: t[role] for y, t in per.items()}).T
+                table.index.name = "year"
+                yearly[f"{role}_by_{dim}_per_year"] = table
     return ReportTables(
+        breakdowns=tables,
+        yearly=yearly,
         headline=headline,
         quarterly=quarterly,
         flows=flows,

@@ -1,0 +1,283 @@
+"""Breakdowns of the report: victims and suspects by gender, age band, nationality and exploitation.
+
+The National Rapporteur's victim and perpetrator monitors break every count down by the same few
+person attributes. These functions count them from the detection's persons and the graph's coarse,
+non-identifying person properties (``gender``, ``birth_year``, ``nationality``; graph_schema.cypher).
+A person without a value is counted as ``unknown``, never dropped. Raw counts only: disclosure
+control is applied by :mod:`netanalysis.report` before anything is published.
+
+Reference: Nationaal Rapporteur, *Slachtoffermonitor mensenhandel 2018-2022* and *Dadermonitor
+mensenhandel 2017-2021* (the breakdowns, age bands and five-year series they publish).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import networkx as nx
+import pandas as pd
+
+__all__ = [
+    "DEFAULT_AGE_BANDS",
+    "EXPLOITATION_FORMS",
+    "GENDERS",
+    "PersonFacts",
+    "age_band",
+    "age_band_labels",
+    "breakdown",
+    "person_facts",
+    "top_nationalities",
+]
+
+#: Lower bounds of the age bands (age in years at the first observation in the period).
+DEFAULT_AGE_BANDS: tuple[int, ...] = (0, 12, 18, 23, 30, 40)
+#: Gender categories in table order (graph values m, f, x; anything else is unknown).
+GENDERS: tuple[str, ...] = ("female", "male", "x", "unknown")
+#: Forms of exploitation (art. 273f Sr) in table order.
+EXPLOITATION_FORMS: tuple[str, ...] = ("sexual", "labour", "criminal", "organ", "unknown")
+UNKNOWN = "unknown"
+OTHER = "other"
+
+_GENDER_WORDS = {"f": "female", "m": "male", "x": "x"}
+
+
+def age_band_labels(bands: Sequence[int] = DEFAULT_AGE_BANDS) -> list[str]:
+    """Labels of the age bands, youngest first, then ``unknown``.
+
+    Examples
+    --------
+    >>> age_band_labels((0, 12, 18, 23, 30, 40))
+    ['<12', '12-17', '18-22', '23-29', '30-39', '40+', 'unknown']
+    """
+    bounds = sorted(bands)
+    labels = []
+    for i, low in enumerate(bounds):
+        if i + 1 < len(bounds):
+            high = bounds[i + 1] - 1
+            labels.append(f"<{bounds[i + 1]}" if low == 0 else f"{low}-{high}")
+        else:
+            labels.append(f"{low}+")
+    return labels + [UNKNOWN]
+
+
+def age_band(age: int | None, bands: Sequence[int] = DEFAULT_AGE_BANDS) -> str:
+    """The label of the band an age falls in; ``unknown`` for no age or an impossible one.
+
+    Examples
+    --------
+    >>> age_band(11), age_band(17), age_band(45), age_band(None), age_band(-2)
+    ('<12', '12-17', '40+', 'unknown', 'unknown')
+    """
+    if age is None or age < 0 or age > 110:
+        return UNKNOWN
+    bounds = sorted(bands)
+    labels = age_band_labels(bounds)
+    band = UNKNOWN
+    for low, label in zip(bounds, labels, strict=False):
+        if age >= low:
+            band = label
+    return band
+
+
+def minor_bands(bands: Sequence[int] = DEFAULT_AGE_BANDS) -> list[str]:
+    """Labels of the bands that lie wholly under 18 (the minors).
+
+    Examples
+    --------
+    >>> minor_bands()
+    ['<12', '12-17']
+    """
+    bounds = sorted(bands)
+    labels = age_band_labels(bounds)
+    return [labels[i] for i in range(len(bounds)) if i + 1 < len(bounds) and bounds[i + 1] <= 18]
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """The coarse facts of one person in one period: what the breakdowns count."""
+
+    role: str  # suspect | victim
+    gender: str
+    age_band: str
+    nationality: str  # ISO 3166 alpha-3 or unknown
+    exploitation: str
+    cross_regional: bool  # in a cross-regional group
+
+
+def _person_forms(graph: nx.MultiDiGraph) -> dict[str, dict[str, list[str]]]:
+    """Bare person id -> observation date (or "") -> exploitation forms of its cases and signals."""
+    forms: dict[str, dict[str, list[str]]] = {}
+    for u, v, data in graph.edges(data=True):
+        lu, lv = graph.nodes[u].get("label"), graph.nodes[v].get("label")
+        if lu == "Person" and lv == "Case" and data.get("type") in ("SUSPECT_IN", "VICTIM_IN"):
+            person, kind = u, graph.nodes[v].get("exploitation_type")
+        elif lu == "Signal" and lv == "Person" and data.get("type") == "CONCERNS":
+            person, kind = v, graph.nodes[u].get("exploitation_type")
+        else:
+            continue
+        if kind:
+            day = str(data.get("observed_on") or "")[:10]
+            forms.setdefault(person.split(":", 1)[1], {}).setdefault(day, []).append(str(kind))
+    return forms
+
+
+def _main_form(dated: Mapping[str, list[str]], start: str, end: str) -> str:
+    """The most frequent form among the dated facts in the window, else among all; ties in table order."""
+    inside = [k for day, kinds in dated.items() if start <= day <= end for k in kinds]
+    kinds = inside or [k for ks in dated.values() for k in ks]
+    counts = Counter(k if k in EXPLOITATION_FORMS else UNKNOWN for k in kinds)
+    if not counts:
+        return UNKNOWN
+    return min(counts, key=lambda k: (-counts[k], EXPLOITATION_FORMS.index(k)))
+
+
+def person_facts(
+    groups: pd.DataFrame,
+    summary: pd.DataFrame,
+    graph: nx.MultiDiGraph,
+    observations: Mapping[str, list[str]],
+    start: str,
+    end: str,
+    bands: Sequence[int] = DEFAULT_AGE_BANDS,
+    forms: Mapping[str, Mapping[str, list[str]]] | None = None,
+) -> list[PersonFacts]:
+    """The facts of every suspect and victim of a detected group who was observed in the window.
+
+    Parameters
+    ----------
+    groups : the detection's ``groups`` frame (group_id, person_id, role).
+    summary : the detection's ``group_summary`` frame (group_id, cross_regional, exploitation_types).
+    graph : the analysis graph; its Person nodes give gender, birth_year and nationality.
+    observations : bare person id -> ISO observation dates (every relationship of the person).
+    start, end : inclusive ISO dates of the window.
+    bands : lower bounds of the age bands.
+    forms : precomputed exploitation forms per person (from ``_person_forms``); computed if None.
+
+    Returns
+    -------
+    One PersonFacts per (person, role); a person who is suspect and victim counts in both roles.
+    """
+    forms = forms if forms is not None else _person_forms(graph)
+    cross = {}
+    group_form = {}
+    for _, g in summary.iterrows():
+        cross[str(g["group_id"])] = bool(g["cross_regional"])
+        types = [t for t in str(g.get("exploitation_types") or "").split("|") if t and t != "nan"]
+        group_form[str(g["group_id"])] = types[0] if types else UNKNOWN
+    out: list[PersonFacts] = []
+    roles = groups[groups["role"].isin(["suspect", "victim"])]
+    seen: dict[tuple[str, str], list[str]] = {}
+    for person, role, group in zip(roles["person_id"], roles["role"], roles["group_id"], strict=True):
+        seen.setdefault((str(person), str(role)), []).append(str(group))
+    for (person, role), its_groups in sorted(seen.items()):
+        days = sorted(d for d in observations.get(person, []) if start <= d <= end)
+        if not days:
+            continue
+        node = graph.nodes.get(f"Person:{person}", {})
+        birth = node.get("birth_year")
+        try:
+            age = int(days[0][:4]) - int(birth) if birth not in (None, "") else None
+        except (TypeError, ValueError):
+            age = None
+        nationality = str(node.get("nationality") or "").upper() or UNKNOWN
+        form = _main_form(forms.get(person, {}), start, end)
+        if form == UNKNOWN:
+            form = next((group_form[g] for g in its_groups if group_form.get(g, UNKNOWN) != UNKNOWN), UNKNOWN)
+            form = form if form in EXPLOITATION_FORMS else UNKNOWN
+        out.append(
+            PersonFacts(
+                role=role,
+                gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
+                age_band=age_band(age, bands),
+                nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
+                exploitation=form,
+                cross_regional=any(cross.get(g, False) for g in its_groups),
+            )
+        )
+    return out
+
+
+def top_nationalities(facts: Iterable[PersonFacts], n: int = 6) -> list[str]:
+    """The ``n`` most frequent known nationalities (ties alphabetical), then ``other`` and ``unknown``.
+
+    Examples
+    --------
+    >>> f = [PersonFacts("victim", "female", "18-22", c, "sexual", False) for c in "NLD NLD ROU".split()]
+    >>> top_nationalities(f, n=1)
+    ['NLD', 'other', 'unknown']
+    """
+    counts = Counter(f.nationality for f in facts if f.nationality != UNKNOWN)
+    top = sorted(counts, key=lambda c: (-counts[c], c))[:n]
+    return top + [OTHER, UNKNOWN]
+
+
+def _category(fact: PersonFacts, dimension: str, nationalities: Sequence[str]) -> str:
+    value = str(getattr(fact, dimension))
+    if dimension == "nationality" and value not in nationalities:
+        return OTHER
+    return value
+
+
+def categories(
+    dimension: str, bands: Sequence[int] = DEFAULT_AGE_BANDS, nationalities: Sequence[str] = ()
+) -> list[str]:
+    """The rows of a breakdown, in table order."""
+    if dimension == "gender":
+        return list(GENDERS)
+    if dimension == "age_band":
+        return age_band_labels(bands)
+    if dimension == "nationality":
+        return list(nationalities) or [OTHER, UNKNOWN]
+    if dimension == "exploitation":
+        return list(EXPLOITATION_FORMS)
+    raise ValueError(f"no breakdown by {dimension!r}")
+
+
+def breakdown(
+    facts: Sequence[PersonFacts],
+    dimension: str,
+    columns: str = "role",
+    bands: Sequence[int] = DEFAULT_AGE_BANDS,
+    nationalities: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Count persons per category of ``dimension`` (rows) and per role or group type (columns).
+
+    Parameters
+    ----------
+    facts : the persons of a window (:func:`person_facts`).
+    dimension : ``gender``, ``age_band``, ``nationality`` or ``exploitation``.
+    columns : ``role`` (suspects, victims) or ``group_type`` (victims only: in a cross-regional
+        group, in a group within one region).
+    bands, nationalities : the age bands and the nationalities shown by name.
+
+    Returns
+    -------
+    DataFrame of counts; every category is a row, also when its count is 0.
+
+    Examples
+    --------
+    >>> f = [PersonFacts("victim", "female", "<12", "NLD", "sexual", True),
+    ...      PersonFacts("suspect", "unknown", "40+", "unknown", "labour", False)]
+    >>> breakdown(f, "gender").loc[["female", "unknown"]].to_dict("index")
+    {'female': {'suspects': 0, 'victims': 1}, 'unknown': {'suspects': 1, 'victims': 0}}
+    """
+    rows = categories(dimension, bands, nationalities)
+    if columns == "role":
+        cols = ["suspects", "victims"]
+        pick = [(f, "suspects" if f.role == "suspect" else "victims") for f in facts]
+    elif columns == "group_type":
+        cols = ["cross_regional", "one_region"]
+        pick = [
+            (f, "cross_regional" if f.cross_regional else "one_region") for f in facts if f.role == "victim"
+        ]
+    else:
+        raise ValueError(f"columns must be role or group_type, not {columns!r}")
+    # Counted in a Counter first: one .loc update per person is slow at 100k persons.
+    counts = Counter((_category(fact, dimension, rows), col) for fact, col in pick)
+    table = pd.DataFrame(
+        [[counts.get((r, c), 0) for c in cols] for r in rows], index=rows, columns=cols, dtype=int
+    )
+    table.index.name = dimension
+    return table
