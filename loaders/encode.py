@@ -65,7 +65,7 @@ from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files
 from loaders.records import Record, Reject
-from loaders.rejects import write_rejects
+from loaders.rejects import check_rejects_path, write_rejects
 from loaders.resolve import (
     Features,
     blocking_rules,
@@ -437,6 +437,10 @@ def encode(
         raise ConfigError(
             "no input file matches the mapping's 'files' patterns; check the PATH and the mapping"
         )
+    # Writing the rejects over a source export, the mapping or the key would destroy it.
+    inputs: list[str | os.PathLike[str]] = [*(f for fs in files.values() for f in fs), *paths]
+    inputs += [f for f in (the_mapping.path, p.key_file) if f is not None]
+    check_rejects_path(target, None, inputs)
     issues: list[Record | Reject] = []
     counts: dict[str, SourceCounts] = {}
     records = read_records(the_mapping, files, issues.append, counts)

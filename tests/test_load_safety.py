@@ -388,3 +388,16 @@ def test_source_names_reach_the_terminal_escaped(key_file: Path, tmp_path: Path)
     shown = done.stdout + done.stderr
     assert "\x1b" not in shown and "\x07" not in shown
     assert "[red]zaken" in shown  # shown as written, not read as markup
+
+
+def test_encode_refuses_rejects_on_an_input(key_file: Path, tmp_path: Path) -> None:
+    """``encode --rejects`` is checked as the load's is: never a source export, mapping or key."""
+    sources, mapping = _copy_samples(tmp_path)
+    for target in (sources / "politie_zaken.csv", mapping, key_file):
+        content = target.read_bytes()
+        args = ["encode", str(sources), "--mapping", str(mapping), "--out", str(tmp_path / "export")]
+        refused = run(key_file, *args, "--rejects", str(target))
+        assert refused.returncode == 2, refused.stderr
+        assert "is an input of this load" in one_sentence_error(refused.stderr)
+        assert target.read_bytes() == content
+        assert not (tmp_path / "export").exists()
