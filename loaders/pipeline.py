@@ -359,13 +359,13 @@ def load(
             f"report, and a store at {store.uri} has no folder for the rejects file; pass --rejects "
             "FILE (rejects_path=...) in a folder that may hold clear source values"
         )
-    if target is not None and (issues or rejects_path is not None):
-        write_rejects(target, issues, summary.batch)
-        summary.rejects_path = str(target)
-
     # From the first read of the store to the last write, no other load may write to it: both
-    # merge what the store holds with their own rows (graphstore.loads).
+    # merge what the store holds with their own rows (graphstore.loads). The rejects file too
+    # (the default one is the store's): each load keeps the other batches' rows it finds there.
     with writing(store, summary.batch, wait):
+        if target is not None and (issues or rejects_path is not None):
+            write_rejects(target, issues, summary.batch)
+            summary.rejects_path = str(target)
         _resolve_and_write(store, records, the_mapping, files, pseudonymiser, summary, progress, batch_size)
     return summary
 

@@ -56,7 +56,7 @@ def check_rejects_path(
 ) -> None:
     """Refuse, before anything is written, a rejects file that would destroy data: the store file
     or one of its own files (``-wal``, ``-shm``, the write lock), any input of the load (source
-    files, mapping, key file), or a folder."""
+    files, mapping, key file), a folder, or an existing file that is no rejects file."""
     path = Path(target)
     resolved = path.resolve()
     if path.is_dir():
@@ -78,6 +78,22 @@ def check_rejects_path(
                 f"the rejects file {path} is an input of this load ({source}), which writing it would "
                 "overwrite; choose another file"
             )
+    if path.is_file() and not _is_rejects_file(path):
+        raise ConfigError(
+            f"{path} exists and is not a rejects file of netanalysis, so it is not replaced; choose "
+            "another rejects file"
+        )
+
+
+def _is_rejects_file(path: Path) -> bool:
+    """Whether the header line of ``path`` is that of a rejects file (checked before a load takes
+    the store's write lock, so a wrong ``--rejects`` never leaves a load recorded as cut off)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader([handle.readline(65536)]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return tuple(header) in (COLUMNS, _EARLIER_COLUMNS)
 
 
 class RejectsWriter:

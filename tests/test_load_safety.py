@@ -18,6 +18,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 from conftest import DATA_SAMPLES
 
 from graphstore.embedded import EmbeddedStore
+from loaders.pipeline import load
 from netanalysis.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -310,6 +312,42 @@ def test_a_file_that_is_no_rejects_file_is_not_replaced(key_file: Path, tmp_path
     assert refused.returncode == 2
     assert "is not a rejects file" in one_sentence_error(refused.stderr)
     assert notes.read_text(encoding="utf-8") == "who,what\nme,my own notes\n"
+    with EmbeddedStore(tmp_path / "g.sqlite", read_only=True) as store:  # refused before the lock
+        assert store.last_load() is None
+
+
+def test_a_waiting_load_writes_its_rejects_only_once_it_may_write(key_file: Path, tmp_path: Path) -> None:
+    """The default rejects file is the store's: two loads that both copied the other batches'
+    rows and then replaced it would lose one load's rows, so it is written under the write lock."""
+    sources, mapping = _copy_samples(tmp_path)
+    store = tmp_path / "g.sqlite"
+    default = tmp_path / "g.sqlite.rejects.csv"
+    read_done = threading.Event()
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage == "read" and total is not None:
+            read_done.set()
+
+    writer = EmbeddedStore(store)
+    writer.begin_load("another")
+    outcome: list[Any] = []
+
+    def waiting_load() -> None:
+        with EmbeddedStore(store) as target:
+            outcome.append(load([sources], target, mapping, key_file, progress=progress, wait=120))
+
+    thread = threading.Thread(target=waiting_load)
+    thread.start()
+    try:
+        assert read_done.wait(120)
+        time.sleep(1.5)
+        assert not default.exists()  # it waits for the lock before it writes anything
+    finally:
+        writer.end_load("another")
+        writer.close()
+        thread.join(180)
+    assert outcome and outcome[0].rejects_path == str(default)
+    assert {row["batch"] for row in _rejects_rows(default)} == {outcome[0].batch}
 
 
 @pytest.mark.parametrize(
