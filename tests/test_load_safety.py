@@ -439,3 +439,37 @@ def test_encode_refuses_rejects_on_an_input(key_file: Path, tmp_path: Path) -> N
         assert "is an input of this load" in one_sentence_error(refused.stderr)
         assert target.read_bytes() == content
         assert not (tmp_path / "export").exists()
+
+
+def test_neo4j_reading_commands_refuse_a_running_or_cut_off_load(
+    key_file: Path, tmp_path: Path, neo4j_clean: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same guarantees on Neo4j: detect refuses while a load holds the lease and after a load
+    that never recorded its end, and re-running the load makes the store readable again."""
+    from graphstore.neo4j_store import Neo4jStore
+
+    for name, value in (("NEO4J_USERNAME", neo4j_clean.user), ("NEO4J_PASSWORD", neo4j_clean.password)):
+        monkeypatch.setenv(name, value)
+    uri = neo4j_clean.uri
+    rejects = tmp_path / "rejects.csv"
+    load_neo4j = ["load", str(SOURCES), "--mapping", str(MAPPING), "--store", uri, "--rejects", str(rejects)]
+    first = run(key_file, *load_neo4j)
+    assert first.returncode == 0, first.stderr
+    detect = ["detect", "--store", uri, "--out", str(tmp_path / "det")]
+    writer = Neo4jStore(uri, user=neo4j_clean.user, password=neo4j_clean.password)
+    try:
+        writer.begin_load("0a1b2c3d4e5f6789")
+        refused = run(key_file, *detect)
+        assert refused.returncode == 2
+        line = one_sentence_error(refused.stderr)
+        assert "a load is writing to" in line and "batch 0a1b2c3d4e5f6789" in line
+    finally:
+        writer.close()  # as a load that stopped: its lease is released, its end never recorded
+    refused = run(key_file, *detect)
+    assert refused.returncode == 2
+    assert "did not complete" in one_sentence_error(refused.stderr)
+    again = run(key_file, *load_neo4j)
+    assert again.returncode == 0, again.stderr
+    done = run(key_file, *detect)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "det" / "groups.csv").is_file()
