@@ -280,7 +280,8 @@ def _binary_kind(head: bytes, utf16: bool) -> str | None:
     """What a file that is not text is (e.g. "a PDF document"), or None for a text file.
 
     A text file with a few broken lines is text (those lines become problem rows); a file is
-    binary when more than a fifth of its sampled lines hold bytes that never occur in text.
+    binary when most of its sampled lines hold bytes that never occur in text (a single broken
+    line in a short export must not refuse its good rows).
     """
     for signature, kind in _SIGNATURES:
         if head.startswith(signature):
@@ -289,8 +290,8 @@ def _binary_kind(head: bytes, utf16: bool) -> str | None:
         return None
     lines = [line for line in head.split(b"\n") if line.strip()]
     broken = sum(1 for line in lines if _BINARY_BYTES.search(line))
-    if lines and broken * 5 > len(lines):
-        return "not a text file"
+    if lines and broken * 2 > len(lines):
+        return f"not a text file ({broken} of its first {len(lines)} lines hold binary bytes such as NUL)"
     return None
 
 
@@ -313,11 +314,8 @@ def _read_csv(source: SourceMapping, path: Path) -> Iterator[RawRow]:
         encoding, utf16 = "utf-16", True  # the BOM says so, whatever the mapping guessed
     kind = _binary_kind(head, utf16)
     if kind is not None:
-        what = "this is not a text file" if kind == "not a text file" else f"this is {kind}, not a text file"
-        raise InputFileError(
-            f"{name}: {what} (most lines hold binary bytes such as NUL); expected a CSV export for "
-            f"source {source.name!r}."
-        )
+        what = f"this is {kind}" if kind.startswith("not a text file") else f"this is {kind}, not a text file"
+        raise InputFileError(f"{name}: {what}; expected a CSV export for source {source.name!r}.")
     decoder = codecs.getincrementaldecoder(encoding)(errors=_FALLBACK)
     try:
         sample = decoder.decode(head, final=len(head) < _SAMPLE_BYTES)

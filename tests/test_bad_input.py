@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+import re
 from pathlib import Path
 
 import openpyxl
@@ -101,10 +102,18 @@ def test_a_few_binary_lines_are_rejected_and_the_rest_loads(tmp_path: Path) -> N
     assert len(rejects) == 1 and rejects[0].line == 4 and "binary bytes" in rejects[0].reason
 
 
+def test_one_binary_line_in_a_short_export_is_rejected_alone(tmp_path: Path) -> None:
+    broken = b"2;Verdachte;Ja\x00\x00sen;01-01-1975;Utrecht;03-06-2023"
+    outcomes = _load(_write(tmp_path, _text(HEADER, ROWS[0]) + broken + b"\r\n" + _text(ROWS[2])))
+    assert sum(isinstance(o, Record) for o in outcomes) == 2
+    assert [o.line for o in outcomes if isinstance(o, Reject)] == [3]
+
+
 def test_mostly_binary_file_is_refused_in_one_sentence(tmp_path: Path) -> None:
     noise = bytes(range(256)) * 20
     data = _text(HEADER) + b"\n".join(noise[i : i + 80] for i in range(0, len(noise), 80))
-    assert "not a text file" in _refused(_write(tmp_path, data))
+    said = _refused(_write(tmp_path, data))
+    assert "not a text file" in said and re.search(r"\b\d+ of its first \d+ lines hold binary bytes", said)
     assert "PDF" in _refused(_write(tmp_path, b"%PDF-1.7\n" + noise, "p.csv"))
 
 
