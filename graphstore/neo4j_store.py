@@ -309,7 +309,9 @@ class Neo4jStore(RetentionDeletes):
             if row["taken"]:
                 break
             if time.monotonic() >= deadline:
-                raise StoreError(busy_message(self.uri, row["batch"], row["since"], None))
+                # A killed load cannot release its lease: say how long it may still block.
+                stale = f" (a load that was killed holds it for at most {LEASE_STALE:.0f} s)"
+                raise StoreError(busy_message(self.uri, row["batch"], row["since"], None) + stale)
             time.sleep(0.5)
         self._lease = holder
         self._lease_stop = threading.Event()
