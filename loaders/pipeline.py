@@ -36,6 +36,7 @@ from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
+from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
@@ -326,6 +327,7 @@ def load(
         )
     # ----------------------------------------------------------------------------------------------
     pseudonymiser = key if isinstance(key, Pseudonymiser) else load_key(key)
+    check_store_key(store, pseudonymiser.fingerprint)  # before anything is read or written
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
     files = assign_files(the_mapping, [Path(p) for p in paths])
     all_files = [p for fs in files.values() for p in fs]
