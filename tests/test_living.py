@@ -1,6 +1,7 @@
 """The living graph (issue 13): deliveries over time on both stores.
 
-A reload with another key is refused before anything is written.
+A reload with another key is refused before anything is written; groups keep their ids across
+detection runs (in the store, or from the previous detection folder).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import DATA_SAMPLES
 
@@ -17,7 +19,10 @@ from graphstore.base import GraphStore
 from loaders.pipeline import load
 from loaders.pseudonymise import Pseudonymiser, keygen
 from netanalysis.cli import main
+from netanalysis.detect import DetectionResult, DetectionSettings, detect
 from netanalysis.errors import ConfigError
+from netanalysis.graphs import read_analysis_graph
+from netanalysis.lineage import LINEAGE_COLUMNS, follow_groups, keep_groups, match_groups
 
 KEY = Pseudonymiser(bytes(range(32)))
 OTHER_KEY = Pseudonymiser(bytes(range(32, 64)))
@@ -74,3 +79,160 @@ def test_cli_reload_with_another_key_exits_2_in_one_sentence(
     assert main([*common, "--key-file", str(keys[1]), "--rejects", str(tmp_path / "r2.csv")]) == 2
     err = capsys.readouterr().err
     assert "another key" in err and "Traceback" not in err
+
+
+# --- stable group identity ------------------------------------------------------------------------
+
+
+def test_match_groups_marks_every_kind_of_event() -> None:
+    previous = {
+        "G001": {"a", "b", "c", "d"},
+        "G002": {"e", "f", "g", "h"},
+        "G003": {"i", "j"},
+        "G004": {"k", "l", "m", "n", "o", "p"},
+        "G005": {"s", "t"},
+    }
+    current = {
+        "G001": {"e", "f", "g", "h", "i", "j"},  # G002 and G003 merged
+        "G002": {"k", "l", "m"},  # G004 split ...
+        "G003": {"n", "o", "p"},  # ... in two
+        "G004": {"a", "b", "c", "d", "x"},  # G001 grew
+        "G005": {"z"},  # born; G005 (s, t) dissolved
+    }
+    match = match_groups(previous, current, next_number=9)
+    events = {e["group_id"]: (e["event"], e["related"]) for e in match.events}
+    assert match.renamed["G004"] == "G001" and events["G001"] == ("grew", "")
+    assert match.renamed["G001"] == "G002" and events["G002"] == ("merged", "G003")
+    assert events["G003"] == ("merged_into", "G002")
+    # One part of G004 keeps its id, the other gets a new one; both are marked as split from it.
+    split = {match.renamed["G002"], match.renamed["G003"]}
+    assert "G004" in split
+    (other,) = split - {"G004"}
+    assert events["G004"][0] == "split" and events[other] == ("split", "G004")
+    born = match.renamed["G005"]
+    assert events[born] == ("born", "")
+    assert events["G005"] == ("dissolved", "")
+    # New ids continue after the highest ever given: no id is used twice.
+    assert sorted({other, born}) == ["G009", "G010"] and match.next_number == 11
+
+
+def test_same_groups_under_other_names_keep_their_ids() -> None:
+    previous = {f"G{i:03d}": {f"p{i}-{j}" for j in range(i % 4 + 1)} for i in range(1, 30)}
+    shuffled = {f"G{31 - i:03d}": members for i, members in enumerate(previous.values(), start=1)}
+    match = match_groups(previous, shuffled)
+    assert {match.renamed[g]: m for g, m in shuffled.items()} == previous
+    assert {e["event"] for e in match.events} == {"kept"}
+
+
+def _detect(store: GraphStore, seed: int = 0) -> DetectionResult:
+    return detect(read_analysis_graph(store), DetectionSettings(seed=seed))
+
+
+def _membership(result: DetectionResult) -> set[tuple[str, str]]:
+    return set(zip(result.groups["group_id"], result.groups["person_id"], strict=True))
+
+
+def test_tracked_group_ids_survive_runs_and_retention(store: GraphStore, tmp_path: Path) -> None:
+    load([DATA_SAMPLES / "sources"], store, MAPPING, KEY, rejects_path=tmp_path / "r.csv")
+    first = follow_groups(_detect(store), store)  # nothing tracked yet: every group is born
+    assert first.lineage is not None and set(first.lineage["event"]) == {"born"}
+    assert keep_groups(store, first) == len(first.group_summary)
+    # Another seed numbers the groups differently; tracking gives them their earlier ids back.
+    again = follow_groups(_detect(store, seed=3), store)
+    assert again.lineage is not None
+    assert _membership(again) == _membership(first)
+    assert set(again.lineage["event"]) == {"kept"}
+    keep_groups(store, again)
+    # The Group nodes are kept when retention removes facts, and never leak into the analysis.
+    store.delete_observed_before("1900-01-01")
+    assert store.counts()["Group"] == len(first.group_summary)
+    assert not any(str(n).startswith("Group:") for n in read_analysis_graph(store))
+
+
+def test_detect_previous_and_track_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = keygen(tmp_path / "k.key")
+    db = str(tmp_path / "graph.db")
+    assert (
+        main(
+            [
+                "load",
+                str(DATA_SAMPLES / "sources"),
+                "--mapping",
+                str(MAPPING),
+                "--store",
+                db,
+                "--key-file",
+                str(key_file),
+                "--rejects",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 0
+    )
+    assert main(["detect", "--store", db, "--out", str(tmp_path / "d1"), "--track"]) == 0
+    assert (
+        main(
+            [
+                "detect",
+                "--store",
+                db,
+                "--out",
+                str(tmp_path / "d2"),
+                "--seed",
+                "4",
+                "--previous",
+                str(tmp_path / "d1"),
+            ]
+        )
+        == 0
+    )
+    g1 = pd.read_csv(tmp_path / "d1" / "groups.csv")[["group_id", "person_id", "role"]]
+    g2 = pd.read_csv(tmp_path / "d2" / "groups.csv")[["group_id", "person_id", "role"]]
+    assert g1.equals(g2)
+    lineage = pd.read_csv(tmp_path / "d2" / "lineage.csv")
+    assert list(lineage.columns) == LINEAGE_COLUMNS
+    assert len(lineage) == 2 * len(pd.read_csv(tmp_path / "d1" / "group_summary.csv"))  # kept across runs
+    capsys.readouterr()
+    # Not a detection folder, and a detection of another store: one sentence, exit 2.
+    (tmp_path / "empty").mkdir()
+    assert (
+        main(["detect", "--store", db, "--out", str(tmp_path / "d3"), "--previous", str(tmp_path / "empty")])
+        == 2
+    )
+    assert "not a detection folder" in capsys.readouterr().err
+    other = tmp_path / "other.db"
+    assert (
+        main(
+            [
+                "load",
+                str(DATA_SAMPLES / "sources"),
+                "--mapping",
+                str(MAPPING),
+                "--store",
+                str(other),
+                "--key-file",
+                str(keygen(tmp_path / "k2.key")),
+                "--rejects",
+                str(tmp_path / "r2.csv"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "detect",
+                "--store",
+                str(other),
+                "--out",
+                str(tmp_path / "d4"),
+                "--previous",
+                str(tmp_path / "d1"),
+            ]
+        )
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert "another store" in err and "Traceback" not in err and not (tmp_path / "d4" / "groups.csv").exists()
