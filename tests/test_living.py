@@ -6,6 +6,9 @@ detection runs (in the store, or from the previous detection folder).
 
 from __future__ import annotations
 
+import csv
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +18,10 @@ import pytest
 from conftest import DATA_SAMPLES
 
 from graphstore import open_store
-from graphstore.base import GraphStore
+from graphstore.base import GraphSlice, GraphStore
 from loaders.pipeline import load
 from loaders.pseudonymise import Pseudonymiser, keygen
+from netanalysis.changes import changes
 from netanalysis.cli import main
 from netanalysis.detect import DetectionResult, DetectionSettings, detect
 from netanalysis.errors import ConfigError
@@ -236,3 +240,179 @@ def test_detect_previous_and_track_on_the_command_line(
     )
     err = capsys.readouterr().err
     assert "another store" in err and "Traceback" not in err and not (tmp_path / "d4" / "groups.csv").exists()
+
+
+# --- deliveries over time ---------------------------------------------------------------------------
+
+_DATE = re.compile(r"(\d{1,2})[-/](\d{1,2})[-/](\d{2,4})")
+# Each sample export: its encoding, delimiter and observation-date column (data_samples/sources.yaml).
+_EXPORTS = {
+    "politie_zaken.csv": ("utf-8-sig", ";", "Datum feit"),
+    "gemeente_signalen.csv": ("cp1252", ",", "Datum melding"),
+    "comensha_registraties.csv": ("utf-8", ";", "Registratiedatum"),
+}
+
+
+def _month(value: str) -> str:
+    found = _DATE.search(value)
+    if not found:
+        return ""
+    year = found.group(3)
+    year = year if len(year) == 4 else f"20{year}"
+    return f"{year}-{int(found.group(2)):02d}"
+
+
+def split_deliveries(folder: Path, months_per_delivery: int = 1) -> list[Path]:
+    """The sample exports as chronological deliveries: each row in the delivery of its observation
+    month (rows without a readable date, and the Excel export, in the first one)."""
+    by_period: dict[str, dict[str, list[list[str]]]] = {}
+    headers: dict[str, list[str]] = {}
+    for name, (encoding, delimiter, column) in _EXPORTS.items():
+        with open(DATA_SAMPLES / "sources" / name, encoding=encoding, newline="") as handle:
+            rows = list(csv.reader(handle, delimiter=delimiter))
+        headers[name] = rows[0]
+        where = rows[0].index(column)
+        for row in rows[1:]:
+            month = _month(row[where]) if len(row) > where else ""
+            if month and months_per_delivery > 1:
+                year, mm = month.split("-")
+                month = f"{year}-{(int(mm) - 1) // months_per_delivery:02d}"
+            by_period.setdefault(month, {}).setdefault(name, []).append(row)
+    periods = sorted(by_period)
+    out = []
+    for number, period in enumerate(periods):
+        target = folder / f"delivery-{number:02d}"
+        target.mkdir(parents=True)
+        for name, rows in by_period[period].items():
+            encoding, delimiter, _ = _EXPORTS[name]
+            with open(target / name, "w", encoding=encoding, newline="") as handle:
+                writer = csv.writer(handle, delimiter=delimiter)
+                writer.writerow(headers[name])
+                writer.writerows(rows)
+        if number == 0:
+            shutil.copy(DATA_SAMPLES / "sources" / "inspectie_arbeid.xlsx", target)
+        out.append(target)
+    return out
+
+
+def persons_as_records(store: GraphStore) -> set[frozenset[str]]:
+    """The persons of a store as sets of the record ids that describe them (ids of persons may
+    differ between two ways of loading; the partition of the records may not)."""
+    graph = store.read_graph(
+        GraphSlice(labels=frozenset({"Record", "Person"}), rel_types=frozenset({"DESCRIBES"}))
+    )
+    persons: dict[str, set[str]] = {}
+    for u, v in graph.edges():
+        persons.setdefault(v, set()).add(str(graph.nodes[u]["record_id"]))
+    return {frozenset(records) for records in persons.values()}
+
+
+# --- what changed ----------------------------------------------------------------------------------
+
+
+def test_changes_after_a_new_delivery_and_nothing_after_the_same_one_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    *earlier, last = split_deliveries(tmp_path / "deliveries", months_per_delivery=12)
+    key_file = keygen(tmp_path / "k.key")
+    db = str(tmp_path / "graph.db")
+
+    def load_cli(folders: list[Path], rejects: str) -> None:
+        assert (
+            main(
+                [
+                    "load",
+                    *map(str, folders),
+                    "--mapping",
+                    str(MAPPING),
+                    "--store",
+                    db,
+                    "--key-file",
+                    str(key_file),
+                    "--rejects",
+                    str(tmp_path / rejects),
+                ]
+            )
+            == 0
+        )
+
+    def detect_cli(out: str) -> None:
+        assert main(["detect", "--store", db, "--out", str(tmp_path / out), "--track"]) == 0
+
+    load_cli(earlier, "r1.csv")
+    detect_cli("d1")
+    load_cli([last], "r2.csv")
+    detect_cli("d2")
+    capsys.readouterr()
+    assert (
+        main(
+            [
+                "changes",
+                "--previous",
+                str(tmp_path / "d1"),
+                "--current",
+                str(tmp_path / "d2"),
+                "--out",
+                str(tmp_path / "c2"),
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    found = changes(tmp_path / "d1", tmp_path / "d2")
+    assert not found.empty
+    # Every new move is new, and every move the new run has that the old one lacked is listed.
+    key = ["person_id", "from_code", "to_code", "date"]
+    before = pd.read_csv(tmp_path / "d1" / "movements.csv", dtype=str, keep_default_na=False)
+    after = pd.read_csv(tmp_path / "d2" / "movements.csv", dtype=str, keep_default_na=False)
+    new = set(after[key].itertuples(index=False, name=None)) - set(
+        before[key].itertuples(index=False, name=None)
+    )
+    assert len(found.new_moves) == len(new) > 0
+    grown = found.changed_groups[found.changed_groups["changes"].str.contains("grew")]
+    assert len(grown) and all(
+        (grown["members"] > grown["members_before"]) | (grown["victims"] > grown["victims_before"])
+    )
+    lead_pairs = set(zip(found.new_leads["signal_id"], found.new_leads["group_id"], strict=True))
+    old_leads = pd.read_csv(tmp_path / "d1" / "leads.csv", dtype=str, keep_default_na=False)
+    assert not lead_pairs & set(zip(old_leads["signal_id"], old_leads["group_id"], strict=True))
+    # The files, and a summary without a person's pseudonym.
+    for name in ("new_leads", "changed_groups", "new_moves"):
+        assert (tmp_path / "c2" / f"{name}.csv").is_file()
+    assert "new victim moves" in printed
+    assert not any(p in printed for p in after["person_id"])
+    # The same delivery again: nothing changes, and changes says so.
+    load_cli([last], "r3.csv")
+    detect_cli("d3")
+    again = changes(tmp_path / "d2", tmp_path / "d3")
+    assert again.empty and again.summary().endswith("nothing new.")
+
+
+def test_changes_needs_continued_group_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key_file = keygen(tmp_path / "k.key")
+    db = str(tmp_path / "graph.db")
+    assert (
+        main(
+            [
+                "load",
+                str(DATA_SAMPLES / "sources"),
+                "--mapping",
+                str(MAPPING),
+                "--store",
+                db,
+                "--key-file",
+                str(key_file),
+                "--rejects",
+                str(tmp_path / "r.csv"),
+            ]
+        )
+        == 0
+    )
+    assert main(["detect", "--store", db, "--out", str(tmp_path / "d1")]) == 0
+    assert main(["detect", "--store", db, "--out", str(tmp_path / "d2")]) == 0
+    capsys.readouterr()
+    assert main(["changes", "--previous", str(tmp_path / "d1"), "--current", str(tmp_path / "d2")]) == 2
+    err = capsys.readouterr().err
+    assert "--previous" in err and "Traceback" not in err
+    assert main(["changes", "--previous", str(tmp_path / "nowhere"), "--current", str(tmp_path / "d2")]) == 2
+    assert "not a detection folder" in capsys.readouterr().err
