@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
-from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
+from loaders.crossload import Comparer, check_comparison_data, links_across_loads, stored_comparisons
+from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
@@ -342,6 +343,13 @@ def load(
 
     issues: list[Record | Reject] = []
     records = read_records(the_mapping, files, issues.append, summary.sources, progress)
+    # Resolution across loads (loaders.crossload): the keyed comparison data of this load's
+    # person records, and what the store keeps of earlier loads. A store of an older version is
+    # refused before anything (rejects included) is written.
+    comparer = Comparer(pseudonymiser)
+    comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
+    stored, without = stored_comparisons(store)
+    check_comparison_data(without, comparisons, store.uri)
     target = Path(rejects_path) if rejects_path is not None else default_rejects_path(store)
     if target is None and issues:
         raise ConfigError(
@@ -359,6 +367,8 @@ def load(
         progress("resolve", 0, None)
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads").
     known = existing_links(store, (r.record_id for r in records))
+    # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
+    known = {**links_across_loads(records, comparisons, stored), **known}
     resolution = resolve_persons(records, pseudonymiser, known=known)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
@@ -381,6 +391,8 @@ def load(
         for done, record in enumerate(records, start=1):
             rid = record.record_id
             for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+                if rid in comparisons and isinstance(item, NodeRow) and item.label == "Record":
+                    item.props["comparison"] = comparisons[rid]
                 writer.add(item)
             if progress is not None and done % 5000 == 0:
                 progress("write", done, total)

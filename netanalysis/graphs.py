@@ -143,7 +143,12 @@ def read_analysis_graph(
         raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
     # The tracked groups are the analysis' own output, not facts to analyse.
     labels = frozenset(store_labels(store)) - {"Group"}
-    return store.read_graph(GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to))
+    graph = store.read_graph(GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to))
+    # The keyed comparison data of records (loaders.crossload) is for later loads only: it never
+    # reaches an analysis result, a map or a report.
+    for _node, attrs in graph.nodes(data=True):
+        attrs.pop("comparison", None)
+    return graph
 
 
 def store_labels(store: GraphStore) -> list[str]:
