@@ -95,7 +95,7 @@ def stored_comparisons(store: GraphStore) -> tuple[dict[str, tuple[str, str]], s
     version)."""
     graph = store.read_graph(
         GraphSlice(
-            labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES", "FROM"})
+            labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES"})
         )
     )
     encoded_sources = {
