@@ -94,9 +94,7 @@ def stored_comparisons(store: GraphStore) -> tuple[dict[str, tuple[str, str]], s
     and the ids of the stored person records of clear sources without one (loaded by an older
     version)."""
     graph = store.read_graph(
-        GraphSlice(
-            labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES"})
-        )
+        GraphSlice(labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES"}))
     )
     encoded_sources = {
         str(attrs.get("name"))
