@@ -16,6 +16,7 @@ group ids, signal ids (``source:row_id``), region names and counts, never a clea
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,8 +112,35 @@ class Changes:
         lines.append(f"- {_count(len(moves), 'new victim move')}, {cross} between regions")
         return "\n".join(lines)
 
+    def to_html(self) -> str:
+        """A short self-contained page: the summary, the changed groups, the new leads and the new
+        moves per group and pair of regions (no person ids; every value escaped)."""
+        moves = self.new_moves
+        per_route = (
+            moves.groupby(["group_id", "from_region", "to_region"]).size().reset_index(name="new_moves")
+            if len(moves)
+            else pd.DataFrame(columns=["group_id", "from_region", "to_region", "new_moves"])
+        )
+        parts = [
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+            "<title>netanalysis: what changed</title><style>body{font-family:sans-serif;margin:2em}"
+            "table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #bbb;padding:2px 6px}"
+            "</style></head><body>",
+            f"<h1>What changed</h1><pre>{html.escape(self.summary())}</pre>",
+        ]
+        for title, frame in (
+            ("Groups that changed", self.changed_groups),
+            ("New leads", self.new_leads),
+            ("New victim moves per group and route", per_route),
+        ):
+            parts.append(f"<h2>{html.escape(title)}</h2>")
+            parts.append(frame.to_html(index=False, escape=True, border=0) if len(frame) else "<p>none</p>")
+        parts.append("</body></html>")
+        return "\n".join(parts)
+
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write one CSV per frame and ``summary.txt`` into ``out_dir``; returns the paths."""
+        """Write one CSV per frame, ``summary.txt`` and ``changes.html`` into ``out_dir``; returns
+        the paths."""
         from loaders.csv_safety import guard_frame
 
         out = Path(out_dir)
@@ -124,6 +152,9 @@ class Changes:
             paths.append(path)
         path = out / "summary.txt"
         path.write_text(self.summary() + "\n", encoding="utf-8")
+        paths.append(path)
+        path = out / "changes.html"
+        path.write_text(self.to_html(), encoding="utf-8")
         paths.append(path)
         return paths
 

@@ -382,6 +382,9 @@ def test_changes_after_a_new_delivery_and_nothing_after_the_same_one_again(
     # The files, and a summary without a person's pseudonym.
     for name in ("new_leads", "changed_groups", "new_moves"):
         assert (tmp_path / "c2" / f"{name}.csv").is_file()
+    page = (tmp_path / "c2" / "changes.html").read_text(encoding="utf-8")
+    assert "Groups that changed" in page and str(grown["group_id"].iloc[0]) in page
+    assert not any(p in page for p in after["person_id"])  # no person ids on the page
     assert "new victim moves" in printed
     assert not any(p in printed for p in after["person_id"])
     # The same delivery again: nothing changes, and changes says so.
