@@ -184,11 +184,11 @@ def match_groups(
             parents[c].add(q)
             children[q].add(c)
 
-    number = max([next_number, *(group_number(g) + 1 for g in prev)])
+    number = max([1, next_number, *(group_number(g) + 1 for g in prev)])  # ids start at G001
     renamed: dict[str, str] = {}
     events: list[dict[str, Any]] = []
     order = sorted(cur, key=lambda g: (-len(cur[g]), min((str(m) for m in cur[g]), default=""), g))
-    width = max(3, len(str(number + len(cur))))
+    width = max(3, len(str(number + len(cur) - 1)))  # as wide as the highest id it may give
     for c in order:
         members = cur[c]
         p = matched.get(c)

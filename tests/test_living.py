@@ -141,8 +141,11 @@ def _membership(result: DetectionResult) -> set[tuple[str, str]]:
 
 def test_tracked_group_ids_survive_runs_and_retention(store: GraphStore, tmp_path: Path) -> None:
     load([DATA_SAMPLES / "sources"], store, MAPPING, KEY, rejects_path=tmp_path / "r.csv")
-    first = follow_groups(_detect(store), store)  # nothing tracked yet: every group is born
+    plain = _detect(store)
+    first = follow_groups(plain, store)  # nothing tracked yet: every group is born
     assert first.lineage is not None and set(first.lineage["event"]) == {"born"}
+    assert first.groups.equals(plain.groups)  # and keeps the ids detect gave it (G001 ...)
+    assert follow_groups(plain, {}).groups.equals(plain.groups)
     assert keep_groups(store, first) == len(first.group_summary)
     # Another seed numbers the groups differently; tracking gives them their earlier ids back.
     again = follow_groups(_detect(store, seed=3), store)
