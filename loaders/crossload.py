@@ -89,10 +89,19 @@ def _decode(value: str, where: str) -> EncodedFeatures | None:
     return _features(row, SCHEMA.bits, where)
 
 
-def stored_comparisons(store: GraphStore) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """record id -> (person id, comparison value) of the stored person records that have one,
-    and the ids of the stored person records of clear sources without one (loaded by an older
-    version)."""
+def stored_comparisons(
+    store: GraphStore,
+) -> tuple[dict[str, tuple[str, str]], dict[str, str], set[str]]:
+    """What a load needs of the stored person records, from one read of the store.
+
+    Returns
+    -------
+    (dict, dict, set)
+        record id -> (person id, comparison value) of the records that have comparison data;
+        record id -> person id of every stored person record (the smallest person id for a
+        record that describes several, as ``loaders.pipeline.existing_links``); the ids of the
+        records of clear sources without comparison data (loaded by an older version).
+    """
     graph = store.read_graph(
         GraphSlice(labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES"}))
     )
@@ -102,6 +111,7 @@ def stored_comparisons(store: GraphStore) -> tuple[dict[str, tuple[str, str]], s
         if attrs.get("label") == "Source" and attrs.get("encoding")
     }
     out: dict[str, tuple[str, str]] = {}
+    person_of: dict[str, str] = {}
     missing: set[str] = set()
     for u, v, data in graph.edges(data=True):
         if data.get("type") != "DESCRIBES":
@@ -110,12 +120,15 @@ def stored_comparisons(store: GraphStore) -> tuple[dict[str, tuple[str, str]], s
         rid, pid = record.get("record_id"), graph.nodes[v].get("person_id")
         if not rid or not pid:
             continue
+        rid, pid = str(rid), str(pid)
+        if rid not in person_of or pid < person_of[rid]:
+            person_of[rid] = pid
         value = record.get("comparison")
         if value:
-            out[str(rid)] = (str(pid), str(value))
+            out[rid] = (person_of[rid], str(value))
         elif str(record.get("source")) not in encoded_sources:
-            missing.add(str(rid))
-    return out, missing
+            missing.add(rid)
+    return out, person_of, missing
 
 
 def check_comparison_data(missing: set[str], this_load: Iterable[str], store_uri: str) -> None:

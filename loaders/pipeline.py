@@ -348,7 +348,7 @@ def load(
     # refused before anything (rejects included) is written.
     comparer = Comparer(pseudonymiser)
     comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
-    stored, without = stored_comparisons(store)
+    stored, stored_person_of, without = stored_comparisons(store)
     check_comparison_data(without, comparisons, store.uri)
     target = Path(rejects_path) if rejects_path is not None else default_rejects_path(store)
     if target is None and issues:
@@ -365,8 +365,9 @@ def load(
 
     if progress is not None:
         progress("resolve", 0, None)
-    # Records loaded before keep the person they describe (see docs/loading.md, "across loads").
-    known = existing_links(store, (r.record_id for r in records))
+    # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
+    # read with the comparison data above (existing_links reads the same on its own).
+    known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
     known = {**links_across_loads(records, comparisons, stored), **known}
     resolution = resolve_persons(records, pseudonymiser, known=known)
