@@ -36,6 +36,13 @@
 // @node BankAccount key=account_id  An IBAN, keyed hash of the normalised IBAN.
 // @node Source key=name  Who delivered the data. kind: case|signal|victim_registration;
 //    legal_basis; reliability (default grade of the source).
+// @node Group key=group_id  A perpetrator group as the last tracked detection left it (issue 13:
+//    stable group ids across runs, written only by `detect --track`). members: list of the
+//    suspects' person ids (pseudonyms, as on Person); status: active|ended; event: the group's
+//    last lineage event (born, kept, grew, shrank, changed, merged, split, dissolved, merged_into,
+//    split_up); related: "|"-joined ids of its parents or successors; as_of: reference date of
+//    that detection. Ended groups stay, so an id is never given to another group. A reference
+//    node: retention deletes never remove it as an orphan (it has no relationships).
 //
 // ---------------------------------------------------------------------------------------------
 // Relationships.  Format:  // @rel TYPE (StartLabel|...)->(EndLabel|...)  <description>
@@ -72,6 +79,7 @@ CREATE CONSTRAINT phone_key IF NOT EXISTS FOR (n:Phone) REQUIRE n.phone_id IS UN
 CREATE CONSTRAINT vehicle_key IF NOT EXISTS FOR (n:Vehicle) REQUIRE n.vehicle_id IS UNIQUE;
 CREATE CONSTRAINT bank_account_key IF NOT EXISTS FOR (n:BankAccount) REQUIRE n.account_id IS UNIQUE;
 CREATE CONSTRAINT source_key IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
+CREATE CONSTRAINT group_key IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNIQUE;
 
 // Retention and slicing: delete by source, by observation date; read a time window.
 CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);

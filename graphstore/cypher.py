@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 # Reference nodes stay when retention removes the facts that pointed at them.
-REFERENCE_LABELS = ("Municipality", "Region", "Source")
+REFERENCE_LABELS = ("Municipality", "Region", "Source", "Group")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -26,6 +26,7 @@ from graphstore.base import GraphSlice, GraphStore
 from loaders.bloom import from_text
 from loaders.encode import COLUMNS, ENCODING_FILE, EXPORT_FORMAT, EncodingSchema
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
+from loaders.keycheck import check_store_key
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
@@ -230,6 +231,7 @@ def _check_compatible(exports: Sequence[EncodedExport], store: GraphStore) -> No
                 f"and schema {encoding}, but {first.path} has key {first.key_fingerprint} and schema "
                 f"{first.schema_id}; load exports of one key and schema per store"
             )
+    check_store_key(store, first.key_fingerprint, what=f"export {first.path}")  # clear loads too
 
 
 def _batch_id(exports: Sequence[EncodedExport]) -> str:

@@ -36,7 +36,9 @@ from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
 from graphstore.loads import writing
-from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
+from loaders.crossload import Comparer, check_comparison_data, links_across_loads, stored_comparisons
+from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
+from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
@@ -331,6 +333,7 @@ def load(
         )
     # ----------------------------------------------------------------------------------------------
     pseudonymiser = key if isinstance(key, Pseudonymiser) else load_key(key)
+    check_store_key(store, pseudonymiser.fingerprint)  # before anything is read or written
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
     files = assign_files(the_mapping, [Path(p) for p in paths])
     all_files = [p for fs in files.values() for p in fs]
@@ -363,16 +366,36 @@ def load(
     # merge what the store holds with their own rows (graphstore.loads). The rejects file too
     # (the default one is the store's): each load keeps the other batches' rows it finds there.
     with writing(store, summary.batch, wait):
+        # Resolution across loads (loaders.crossload): the keyed comparison data of this load's
+        # person records, and what the store keeps of earlier loads. A store of an older version is
+        # refused before anything (rejects included) is written.
+        comparer = Comparer(pseudonymiser)
+        comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
+        earlier = stored_comparisons(store)
+        check_comparison_data(earlier[2], comparisons, store.uri)
         if target is not None and (issues or rejects_path is not None):
             write_rejects(target, issues, summary.batch)
             summary.rejects_path = str(target)
-        _resolve_and_write(store, records, the_mapping, files, pseudonymiser, summary, progress, batch_size)
+        _resolve_and_write(
+            store,
+            records,
+            comparisons,
+            earlier,
+            the_mapping,
+            files,
+            pseudonymiser,
+            summary,
+            progress,
+            batch_size,
+        )
     return summary
 
 
 def _resolve_and_write(
     store: GraphStore,
     records: list[Record],
+    comparisons: dict[str, str],
+    earlier: tuple[dict[str, tuple[str, str]], dict[str, str], set[str]],
     the_mapping: Mapping,
     files: dict[str, list[Path]],
     pseudonymiser: Pseudonymiser,
@@ -381,11 +404,15 @@ def _resolve_and_write(
     batch_size: int,
 ) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
+    stored, stored_person_of, _ = earlier
 
     if progress is not None:
         progress("resolve", 0, None)
-    # Records loaded before keep the person they describe (see docs/loading.md, "across loads").
-    known = existing_links(store, (r.record_id for r in records))
+    # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
+    # read with the comparison data above (existing_links reads the same on its own).
+    known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
+    # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
+    known = {**links_across_loads(records, comparisons, stored), **known}
     resolution = resolve_persons(records, pseudonymiser, known=known)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
@@ -408,6 +435,8 @@ def _resolve_and_write(
         for done, record in enumerate(records, start=1):
             rid = record.record_id
             for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+                if rid in comparisons and isinstance(item, NodeRow) and item.label == "Record":
+                    item.props["comparison"] = comparisons[rid]
                 writer.add(item)
             if progress is not None and done % 5000 == 0:
                 progress("write", done, total)

@@ -90,6 +90,12 @@ _LAZY: dict[str, str] = {
     "attach_victims": "netanalysis.groups",
     "brokerage_roles": "netanalysis.keyplayers",
     "detect": "netanalysis.detect",
+    # groups over time: stable ids across runs, and what changed
+    "Changes": "netanalysis.changes",
+    "changes": "netanalysis.changes",
+    "follow_groups": "netanalysis.lineage",
+    "keep_groups": "netanalysis.lineage",
+    "match_groups": "netanalysis.lineage",
     "disruption": "netanalysis.keyplayers",
     "find_groups": "netanalysis.groups",
     "find_leads": "netanalysis.leads",

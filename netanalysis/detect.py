@@ -290,6 +290,8 @@ class DetectionResult:
     level: str
     network: nx.Graph | None = field(default=None, repr=False, compare=False)
     timings: dict[str, float] = field(default_factory=dict, repr=False, compare=False)
+    #: Group lineage (``netanalysis.lineage.follow_groups``), written as ``lineage.csv`` when set.
+    lineage: pd.DataFrame | None = field(default=None, repr=False)
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """File stem -> DataFrame."""
@@ -310,6 +312,10 @@ class DetectionResult:
         for name, frame in self.frames().items():
             path = out / f"{name}.csv"
             guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
+            paths.append(path)
+        if self.lineage is not None:
+            path = out / "lineage.csv"
+            guard_frame(self.lineage).to_csv(path, index=False, lineterminator="\n")
             paths.append(path)
         path = out / "settings.json"
         path.write_text(json.dumps(self.settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")

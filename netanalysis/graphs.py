@@ -1,5 +1,6 @@
 """Read the graph the analysis works on from a store: the only module in ``netanalysis`` that
-touches a store.
+touches a store. It also keeps the tracked groups (``Group`` nodes, stable group ids across
+detection runs, ``netanalysis.lineage``) in the store.
 
 Every algorithm (projection, groups, movement, key players, leads) is a pure function over the
 ``networkx.MultiDiGraph`` returned here, so a notebook can build or filter a graph itself and get
@@ -9,7 +10,7 @@ the same answers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable
+from collections.abc import Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,15 @@ import networkx as nx
 from graphstore.base import GraphSlice, GraphStore
 from netanalysis.errors import ConfigError
 
-__all__ = ["GraphIndex", "check_iso_date", "index_graph", "read_analysis_graph"]
+__all__ = [
+    "GraphIndex",
+    "TrackedGroups",
+    "check_iso_date",
+    "index_graph",
+    "read_analysis_graph",
+    "read_tracked_groups",
+    "write_tracked_groups",
+]
 
 Edge = tuple[Any, Any, dict[str, Any]]
 
@@ -132,4 +141,80 @@ def read_analysis_graph(
     date_to = check_iso_date(date_to, "--to")
     if date_from and date_to and date_from > date_to:
         raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
-    return store.read_graph(GraphSlice(observed_from=date_from, observed_to=date_to))
+    # The tracked groups are the analysis' own output, not facts to analyse.
+    labels = frozenset(store_labels(store)) - {"Group"}
+    graph = store.read_graph(GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to))
+    # The keyed comparison data of records (loaders.crossload) is for later loads only: it never
+    # reaches an analysis result, a map or a report.
+    for _node, attrs in graph.nodes(data=True):
+        attrs.pop("comparison", None)
+    return graph
+
+
+def store_labels(store: GraphStore) -> list[str]:
+    """The node labels of the store's schema (``graph_schema.cypher``)."""
+    schema = getattr(store, "schema", None)
+    if schema is None:
+        from graphstore import load_schema
+
+        schema = load_schema()
+    return list(schema.node_keys)
+
+
+@dataclass(frozen=True)
+class TrackedGroups:
+    """The groups the last tracked detection left in the store.
+
+    Attributes
+    ----------
+    members : dict
+        Active group id -> its suspects (person ids).
+    next_number : int
+        The number the next new group gets: above every id ever given, ended groups included.
+    """
+
+    members: dict[str, set[str]]
+    next_number: int
+
+
+def read_tracked_groups(store: GraphStore) -> TrackedGroups:
+    """The tracked groups kept in the store (empty when no detection was tracked yet)."""
+    from netanalysis.lineage import group_number
+
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Group"}), rel_types=frozenset()))
+    members: dict[str, set[str]] = {}
+    highest = 0
+    for _node, attrs in graph.nodes(data=True):
+        group = str(attrs.get("group_id"))
+        highest = max(highest, group_number(group))
+        if attrs.get("status") == "active":
+            members[group] = {str(m) for m in attrs.get("members") or []}
+    return TrackedGroups(dict(sorted(members.items())), highest + 1)
+
+
+def write_tracked_groups(
+    store: GraphStore,
+    members: Mapping[str, Collection[str]],
+    events: Iterable[Mapping[str, Any]],
+    as_of: str | None,
+) -> int:
+    """Keep this run's groups in the store: active groups with their suspects, ended ones marked.
+
+    ``events`` are this run's lineage rows (``netanalysis.lineage.match_groups``); a group id of
+    an event that is not in ``members`` has ended. Returns the number of Group nodes written.
+    """
+    rows = []
+    for event in events:
+        group = str(event["group_id"])
+        active = group in members
+        rows.append(
+            {
+                "group_id": group,
+                "status": "active" if active else "ended",
+                "members": sorted(str(m) for m in members[group]) if active else [],
+                "event": str(event["event"]),
+                "related": str(event.get("related") or ""),
+                "as_of": as_of or "",
+            }
+        )
+    return store.upsert_nodes("Group", rows)

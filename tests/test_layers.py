@@ -42,7 +42,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("netanalysis", "loaders", "graphstore", "synth")
 
-ANALYSIS = ("projection", "groups", "movement", "keyplayers", "leads", "graphs", "evaluate", "detect")
+ANALYSIS = (
+    "projection",
+    "groups",
+    "movement",
+    "keyplayers",
+    "leads",
+    "graphs",
+    "evaluate",
+    "detect",
+    "lineage",
+    "changes",
+)
 OUTPUTS = ("maps", "report")
 APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")

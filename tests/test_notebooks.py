@@ -43,6 +43,7 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
     "04_signals_to_leads.ipynb": [("text/html", "netanalysis map")],
     "05_rapporteur_report.ipynb": [("image/png", ""), ("image/svg+xml", "<svg")],
     "06_bring_your_own_export.ipynb": [("text/html", "meldpunt")],
+    "08_monthly_routine.ipynb": [("text/html", "new_regions"), ("text/plain", "kept")],
 }
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

@@ -90,6 +90,12 @@ EXPECTED = {
     "read_analysis_graph",
     "reliability_factor",
     "suspects",
+    # groups over time
+    "Changes",
+    "changes",
+    "follow_groups",
+    "keep_groups",
+    "match_groups",
     # maps
     "NetworkMap",
     "ego_map",

@@ -21,6 +21,7 @@ from netanalysis.commands.options import (
     check_out_folder,
     defaults,
     detection_settings,
+    open_cli_store,
     printable,
     read_store_graph,
 )
@@ -48,6 +49,23 @@ def register(app: typer.Typer) -> None:
         seed: Seed = _D.seed,
         resolution: Resolution = _D.resolution,
         stability_runs: StabilityRuns = _D.stability_runs,
+        previous: Annotated[
+            Path | None,
+            typer.Option(
+                "--previous",
+                help="An earlier detection folder of this store: groups keep its ids, lineage.csv "
+                "says which were born, grew, merged, split or dissolved.",
+                file_okay=False,
+            ),
+        ] = None,
+        track: Annotated[
+            bool,
+            typer.Option(
+                "--track",
+                help="Keep the group ids in the store: continue the groups the last tracked run "
+                "left there (unless --previous is given) and record this run's groups.",
+            ),
+        ] = False,
     ) -> None:
         """Detect perpetrator groups, victim moves across regions, key players and leads.
 
@@ -59,8 +77,25 @@ def register(app: typer.Typer) -> None:
 
         settings = detection_settings(ctx, settings_file)
         check_out_folder(out)
+        from netanalysis.lineage import PreviousDetection, read_previous
+
+        # Checked before the work starts.
+        earlier: PreviousDetection | None = read_previous(previous) if previous is not None else None
         graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
         result = detect(graph, settings)
+        if earlier is not None or track:
+            from netanalysis.lineage import follow_groups, keep_groups
+
+            with_store = open_cli_store(store) if track else None
+            try:
+                source = earlier if earlier is not None else with_store
+                assert source is not None
+                result = follow_groups(result, source)
+                if with_store is not None:
+                    keep_groups(with_store, result)
+            finally:
+                if with_store is not None:
+                    with_store.close()
         result.write(out)
         summary = result.group_summary
         n_groups = int((summary["members"] > 1).sum()) if len(summary) else 0

@@ -1,0 +1,202 @@
+"""Resolution across loads: link a new delivery's records to the persons already in the store.
+
+The store holds no clear name or birth date, so a later load cannot compare its records with the
+earlier ones in clear. Every person-describing Record therefore keeps its **comparison data**: the
+keyed, non-reversible encoding of ``loaders.encode`` (the privacy-preserving linkage of issue 9)
+in the Record's ``comparison`` property: Bloom filters of the name parts, keyed hashes of the
+birth-date views, of the document number, of the phone, plate, IBAN and premises, of the clear
+blocking keys and of the keyed identity, plus the birth year, nationality and gender (which the
+graph holds anyway). ``docs/loading.md`` says what this reveals to someone with the store but
+without the key.
+
+A load then (``links_across_loads``):
+
+1. encodes its own person records with the same key and schema;
+2. reads the stored comparison data of the records that share a blocking key with them;
+3. resolves the two together with the encoded resolution (``loaders.resolve_encoded``: the
+   engine of ``loaders.linkage`` with Dice levels for names) and keeps the accepted pairs of a new
+   record with a stored one;
+4. gives each new record the person of its best such pair: ``loaders.resolve.resolve`` takes
+   those as ``known``, so the new record's (clear) cluster joins that person.
+
+A store loaded before records kept comparison data cannot be linked to; ``check_comparison_data``
+refuses a load into such a store with one sentence that says how to migrate (load the earlier
+files once more: records get their comparison data when they are written again).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from graphstore.base import GraphSlice, GraphStore
+from loaders.encode import EncodingSchema, _Encoder, encode_record
+from loaders.hub import _features
+from loaders.pseudonymise import Pseudonymiser
+from loaders.records import Record
+from loaders.resolve import describes_person
+from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
+from netanalysis.errors import ConfigError
+
+__all__ = [
+    "COMPARISON_FIELDS",
+    "check_comparison_data",
+    "comparison_value",
+    "links_across_loads",
+    "stored_comparisons",
+]
+
+#: The encoded fields a Record keeps for later loads (``loaders.encode.COLUMNS``).
+COMPARISON_FIELDS: tuple[str, ...] = (
+    "first", "last", "last_core", "birth_year", "birth", "birth_ym", "birth_yd", "birth_md",
+    "birth_swap", "birth_week", "nationality", "gender", "document", "phone", "plate", "iban",
+    "premises", "blocks", "identity", "document_identity",
+)  # fmt: skip
+
+SCHEMA = EncodingSchema()
+_SCHEMA_TAG = "s"  # the schema id travels with the value: a later schema is not compared with it
+
+
+class Comparer:
+    """Encodes the records of one load with the load's key (caches shared across records)."""
+
+    def __init__(self, p: Pseudonymiser) -> None:
+        self._encoder = _Encoder(p, SCHEMA)
+
+    def value(self, record: Record) -> str | None:
+        """The ``comparison`` property of a person-describing record (None for other records)."""
+        return comparison_value(record, self._encoder)
+
+
+def comparison_value(record: Record, encoder: _Encoder) -> str | None:
+    """The keyed comparison data of ``record`` as compact JSON, or None when it describes no person."""
+    if not describes_person(record):
+        return None
+    row = encode_record(record, encoder)
+    data = {name: row[name] for name in COMPARISON_FIELDS if row.get(name)}
+    data[_SCHEMA_TAG] = SCHEMA.schema_id
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+def _decode(value: str, where: str) -> EncodedFeatures | None:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get(_SCHEMA_TAG) != SCHEMA.schema_id:
+        return None
+    row = {name: str(data.get(name, "")) for name in COMPARISON_FIELDS}
+    return _features(row, SCHEMA.bits, where)
+
+
+def stored_comparisons(
+    store: GraphStore,
+) -> tuple[dict[str, tuple[str, str]], dict[str, str], set[str]]:
+    """What a load needs of the stored person records, from one read of the store.
+
+    Returns
+    -------
+    (dict, dict, set)
+        record id -> (person id, comparison value) of the records that have comparison data;
+        record id -> person id of every stored person record (the smallest person id for a
+        record that describes several, as ``loaders.pipeline.existing_links``); the ids of the
+        records of clear sources without comparison data (loaded by an older version).
+    """
+    graph = store.read_graph(
+        GraphSlice(labels=frozenset({"Record", "Person", "Source"}), rel_types=frozenset({"DESCRIBES"}))
+    )
+    encoded_sources = {
+        str(attrs.get("name"))
+        for _n, attrs in graph.nodes(data=True)
+        if attrs.get("label") == "Source" and attrs.get("encoding")
+    }
+    out: dict[str, tuple[str, str]] = {}
+    person_of: dict[str, str] = {}
+    missing: set[str] = set()
+    for u, v, data in graph.edges(data=True):
+        if data.get("type") != "DESCRIBES":
+            continue
+        record = graph.nodes[u]
+        rid, pid = record.get("record_id"), graph.nodes[v].get("person_id")
+        if not rid or not pid:
+            continue
+        rid, pid = str(rid), str(pid)
+        if rid not in person_of or pid < person_of[rid]:
+            person_of[rid] = pid
+        value = record.get("comparison")
+        if value:
+            out[rid] = (person_of[rid], str(value))
+        elif str(record.get("source")) not in encoded_sources:
+            missing.add(rid)
+    return out, person_of, missing
+
+
+def check_comparison_data(missing: set[str], this_load: Iterable[str], store_uri: str) -> None:
+    """Refuse a load into a store whose earlier person records lack comparison data, unless this
+    load writes all of them again (which migrates the store)."""
+    missing_after_load = len(missing - set(this_load))
+    if missing_after_load:
+        raise ConfigError(
+            f"the store at {store_uri} holds {missing_after_load:,} person records loaded by an older "
+            "version without the comparison data that links later deliveries to them; load their "
+            "source files into it once more (alone or with this delivery) to migrate it"
+        )
+
+
+def links_across_loads(
+    records: Sequence[Record],
+    comparisons: Mapping[str, str],
+    stored: Mapping[str, tuple[str, str]],
+) -> dict[str, str]:
+    """Person ids of stored records that this load's records describe too.
+
+    Parameters
+    ----------
+    records : sequence of Record
+        This load's records.
+    comparisons : mapping
+        record id -> comparison value of this load's person records (``Comparer.value``).
+    stored : mapping
+        record id -> (person id, comparison value) from ``stored_comparisons``.
+
+    Returns
+    -------
+    dict
+        New record id -> the person of the stored record it matches best (accepted by the encoded
+        resolution, highest score, then smallest person id). Records that the store already holds
+        under the same id are left out (``loaders.pipeline.existing_links`` gives theirs).
+    """
+    new_ids = [r.record_id for r in records if r.record_id in comparisons and r.record_id not in stored]
+    if not new_ids or not stored:
+        return {}
+    new_feats = {rid: f for rid in new_ids if (f := _decode(comparisons[rid], rid)) is not None}
+    wanted = {key for f in new_feats.values() for key in f.blocks}
+    old_feats: dict[str, EncodedFeatures] = {}
+    for rid, (_pid, value) in stored.items():
+        # Cheap pre-filter on the stored text: only records that share a blocking key are decoded.
+        if rid in new_feats or not _shares_block(value, wanted):
+            continue
+        f = _decode(value, rid)
+        if f is not None and wanted.intersection(f.blocks):
+            old_feats[rid] = f
+    if not old_feats:
+        return {}
+    ids = [*new_feats, *old_feats]
+    feats = [*new_feats.values(), *old_feats.values()]
+    resolution = resolve_encoded(feats, ids)
+    best: dict[str, tuple[float, str]] = {}
+    for pair in resolution.pairs:
+        for a, b in ((pair.record_a, pair.record_b), (pair.record_b, pair.record_a)):
+            if a in new_feats and b in old_feats:
+                candidate = (-pair.score, stored[b][0])
+                if a not in best or candidate < best[a]:
+                    best[a] = candidate
+    return {rid: pid for rid, (_score, pid) in sorted(best.items())}
+
+
+def _shares_block(value: str, wanted: set[str]) -> bool:
+    start = value.find('"blocks":"')
+    if start < 0:
+        return False
+    end = value.find('"', start + 10)
+    return any(key in wanted for key in value[start + 10 : end].split())
