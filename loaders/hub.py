@@ -29,6 +29,7 @@ from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
+from netanalysis.audit import audited, record_load
 from netanalysis.errors import ConfigError, InputFileError
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ def _batch_id(exports: Sequence[EncodedExport]) -> str:
     return outer.hexdigest()[:16]
 
 
+@audited("load", store="store", after=record_load)
 def load_encoded(
     exports: Sequence[str | os.PathLike[str]],
     store: GraphStore,

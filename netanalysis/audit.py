@@ -689,13 +689,14 @@ GRAPH_STORE_ATTR = "netanalysis.store"
 def audited(
     command: str,
     *,
-    store: str | None = None,
+    store: str | Callable[[Mapping[str, Any]], str | None] | None = None,
     after: Callable[[Processing, Any, Mapping[str, Any]], None] | None = None,
     only_from_store: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a public function that reads or writes person-level data so that it is logged.
 
-    ``store`` names the argument the store (or a graph read from one, or a store URI) comes in;
+    ``store`` names the argument the store (or a graph read from one, or a store URI) comes in,
+    or is a function of the arguments that gives the store;
     ``after(proc, result, arguments)`` records counts, sources and files from the result. Called
     inside another processing (a command), the call adds to that entry instead of writing its own.
     With ``only_from_store``, a call on data that did not come from a store (a small graph built
@@ -721,10 +722,13 @@ def audited(
         def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             bound = signature.bind_partial(*args, **kwargs)
             arguments = dict(bound.arguments)
-            value = arguments.get(store) if store else None
-            where = store_of(value)
-            if where is None and isinstance(value, str | Path):
-                where = str(value)
+            if callable(store):
+                where = store(arguments)
+            else:
+                value = arguments.get(store) if store else None
+                where = store_of(value)
+                if where is None and isinstance(value, str | Path):
+                    where = str(value)
             nested = _CURRENT.get() is not None
             if only_from_store and where is None and not nested:
                 return fn(*args, **kwargs)
@@ -738,6 +742,82 @@ def audited(
         return inner
 
     return wrap
+
+
+# --- What a decorated function's result says: counts and files, never values -----------------------
+# Duck-typed, so that this foundation module needs none of the types it reads.
+
+
+def record_load(proc: Processing, summary: Any, arguments: Mapping[str, Any]) -> None:
+    """A load's counts (rows read, loaded, rejected; records; persons), sources, batch, rejects."""
+    for name in ("read", "loaded", "rejected", "records", "persons"):
+        value = getattr(summary, name, None)
+        if isinstance(value, int):
+            proc.count(f"rows_{name}" if name in ("read", "loaded", "rejected") else name, value)
+    proc.touched(sources=list(getattr(summary, "sources", {}) or {}))
+    batch = getattr(summary, "batch", None)
+    if batch:
+        proc.touched(batches=[str(batch)])
+    rejects = getattr(summary, "rejects_path", None)
+    if rejects and Path(rejects).exists():
+        proc.output(Path(rejects))
+
+
+def record_encode(proc: Processing, summary: Any, arguments: Mapping[str, Any]) -> None:
+    """An encode run's counts per source and the export folder it wrote."""
+    sources = getattr(summary, "sources", {}) or {}
+    proc.touched(sources=list(sources))
+    for name in ("read", "encoded", "rejected"):
+        proc.count(f"rows_{name}", sum(int(c.get(name, 0)) for c in sources.values()))
+    for path in (getattr(summary, "out_dir", None), getattr(summary, "rejects_path", None)):
+        if path and Path(path).exists():
+            proc.output(Path(path))
+
+
+def record_graph(proc: Processing, graph: Any, arguments: Mapping[str, Any]) -> None:
+    """How many persons (and nodes) a graph read from a store holds."""
+    nodes = getattr(graph, "nodes", None)
+    if nodes is None:
+        return
+    data = list(nodes(data=True))
+    proc.count("persons_read", sum(1 for _n, d in data if d.get("label") == "Person"))
+    proc.count("nodes_read", len(data))
+
+
+def record_detection(proc: Processing, result: Any, arguments: Mapping[str, Any]) -> None:
+    """A detection's output sizes: persons in groups, groups, moves, key players, leads."""
+    for count, frame in (
+        ("persons_out", "persons"),
+        ("groups_out", "group_summary"),
+        ("moves_out", "movements"),
+        ("key_players_out", "key_players"),
+        ("leads_out", "leads"),
+    ):
+        value = getattr(result, frame, None)
+        if value is not None:
+            proc.count(count, len(value))
+
+
+def record_map(proc: Processing, network_map: Any, arguments: Mapping[str, Any]) -> None:
+    """A map's size: persons shown, nodes and links."""
+    nodes = getattr(network_map, "nodes", None) or []
+    persons = sum(1 for n in nodes if isinstance(n, Mapping) and str(n.get("id", "")).startswith("Person:"))
+    proc.count("persons_out", persons)
+    proc.count("nodes_out", len(nodes))
+    proc.count("links_out", len(getattr(network_map, "edges", None) or []))
+
+
+def record_written(proc: Processing, result: Any, arguments: Mapping[str, Any]) -> None:
+    """The files a writer returned (a path, a list of paths, or a mapping name -> path)."""
+    if isinstance(result, Mapping):
+        paths = list(result.values())
+    elif isinstance(result, str | Path):
+        paths = [result]
+    else:
+        paths = list(result or [])
+    for path in paths:
+        if isinstance(path, str | Path) and Path(path).exists():
+            proc.output(Path(path))
 
 
 # --- Reading the log: ``netanalysis audit show`` ---------------------------------------------------

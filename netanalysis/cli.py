@@ -16,6 +16,7 @@ from netanalysis.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
 COMMANDS: list[str] = [
+    "audit",
     "demo",
     "detect",
     "encode",
@@ -44,6 +45,9 @@ def _root() -> None:
 
 for _name in COMMANDS:
     importlib.import_module(f"netanalysis.commands.{_name}").register(app)
+
+# Every command that processes person-level data is logged, in one place (netanalysis.commands.audit).
+importlib.import_module("netanalysis.commands.audit").wire(app)
 
 
 def main(argv: list[str] | None = None) -> int:

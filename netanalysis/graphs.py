@@ -16,6 +16,7 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore
+from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
 __all__ = ["GraphIndex", "check_iso_date", "index_graph", "read_analysis_graph"]
@@ -105,6 +106,7 @@ def check_iso_date(value: str | None, name: str) -> str | None:
         ) from None
 
 
+@audited("read", store="store", after=record_graph)
 def read_analysis_graph(
     store: GraphStore, date_from: str | None = None, date_to: str | None = None
 ) -> nx.MultiDiGraph:
@@ -132,4 +134,7 @@ def read_analysis_graph(
     date_to = check_iso_date(date_to, "--to")
     if date_from and date_to and date_from > date_to:
         raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
-    return store.read_graph(GraphSlice(observed_from=date_from, observed_to=date_to))
+    graph = store.read_graph(GraphSlice(observed_from=date_from, observed_to=date_to))
+    # Where the graph came from: what is made of it later (a detection, a map) is logged there.
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
