@@ -276,8 +276,11 @@ class AuditLog:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX)
                 seq, prev = self._last(fh)
-                self._warn_if_damaged(seq, prev)
+                damage = self._damage(seq, prev)
                 written = {**entry, "seq": seq + 1, "prev_hash": prev}
+                if damage:
+                    # Recorded in the chain: a later append must not make the damage invisible.
+                    written["log_damaged"] = damage
                 written["hash"] = _entry_hash(written)
                 fh.seek(0, os.SEEK_END)
                 fh.write(_canonical(written) + b"\n")
@@ -316,9 +319,10 @@ class AuditLog:
                     return -1, GENESIS
         return 0, GENESIS
 
-    def _warn_if_damaged(self, seq: int, prev: str) -> None:
+    def _damage(self, seq: int, prev: str) -> dict[str, Any] | None:
         """Warn (never stop: the log is evidence, not a lock) when the log does not end where the
-        head file says it was last written: its end was edited, cut off or removed.
+        head file says it was last written (its end was edited, cut off or removed), and say what
+        the head said, for the new entry to record.
 
         A cheap check on every append; ``netanalysis audit verify`` checks the whole chain.
         """
@@ -326,7 +330,7 @@ class AuditLog:
             head = json.loads(self.head_path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             if seq <= 0 and prev == GENESIS:
-                return
+                return None
             head = {}
         except (OSError, ValueError):
             head = {}
@@ -336,6 +340,8 @@ class AuditLog:
                 "match its head file); run `netanalysis audit verify` to find the first bad entry",
                 self.path,
             )
+            return {"head_seq": head.get("seq"), "found_seq": seq}
+        return None
 
     def _write_head(self, seq: int, digest: str) -> None:
         tmp = self.head_path.with_name(self.head_path.name + ".tmp")
@@ -442,6 +448,15 @@ def verify(path: Path | str) -> Verification:
                     n - 1,
                     n,
                     f"entry {n} does not follow entry {n - 1} (an entry before it was removed or reordered)",
+                )
+            damaged = entry.get("log_damaged")
+            if isinstance(damaged, Mapping):
+                return Verification(
+                    False,
+                    n - 1,
+                    n,
+                    f"entry {n} was written after the log had been changed (the head file said "
+                    f"{damaged.get('head_seq')} entries, the log ended at {damaged.get('found_seq')})",
                 )
             prev, seq = stated, entry["seq"]
     head_path = path.with_name(path.name + ".head")
