@@ -74,6 +74,7 @@ from loaders.resolve import (
     features,
     identity_string,
 )
+from netanalysis.audit import audited, record_encode
 from netanalysis.errors import ConfigError
 
 __all__ = [
@@ -385,6 +386,7 @@ def encode_records(
     return summary
 
 
+@audited("encode", after=record_encode)
 def encode(
     paths: Sequence[str | os.PathLike[str]],
     mapping: Mapping | str | os.PathLike[str],

@@ -30,6 +30,7 @@ from loaders.keycheck import check_store_key
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
+from netanalysis.audit import audited, record_load
 from netanalysis.errors import ConfigError, InputFileError
 
 if TYPE_CHECKING:
@@ -243,6 +244,7 @@ def _batch_id(exports: Sequence[EncodedExport]) -> str:
     return outer.hexdigest()[:16]
 
 
+@audited("load", store="store", after=record_load)
 def load_encoded(
     exports: Sequence[str | os.PathLike[str]],
     store: GraphStore,

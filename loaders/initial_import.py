@@ -29,6 +29,7 @@ from graphstore import neo4j_server
 from loaders.mapping import Mapping
 from loaders.pipeline import LoadSummary, Progress, load
 from loaders.pseudonymise import Pseudonymiser
+from netanalysis.audit import audited, record_load
 from netanalysis.errors import ConfigError, StoreError
 
 __all__ = ["initial_import"]
@@ -39,6 +40,7 @@ REFUSAL = (
 )
 
 
+@audited("load", store="store", after=record_load)
 def initial_import(
     paths: list[str | os.PathLike[str]],
     mapping: Mapping | str | os.PathLike[str] | None,

@@ -47,6 +47,7 @@ from loaders.rejects import check_rejects_path, write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
 from loaders.store_writer import StoreWriter
 from loaders.validate import validate
+from netanalysis.audit import audited, record_load
 from netanalysis.errors import ConfigError
 
 __all__ = [
@@ -268,6 +269,7 @@ def default_rejects_path(store: GraphStore) -> Path | None:
     return path.with_name(path.name + ".rejects.csv")
 
 
+@audited("load", store="store", after=record_load)
 def load(
     paths: Sequence[str | os.PathLike[str]],
     store: GraphStore,

@@ -35,6 +35,8 @@ __version__ = "0.1.0"
 # public name differs from the one inside the module. Imported on first use.
 _LAZY: dict[str, str] = {
     # errors
+    "AccessRefused": "netanalysis.errors",
+    "AuditWriteError": "netanalysis.errors",
     "ConfigError": "netanalysis.errors",
     "InputFileError": "netanalysis.errors",
     "NetanalysisError": "netanalysis.errors",
@@ -118,6 +120,10 @@ _LAZY: dict[str, str] = {
     "Report": "netanalysis.report",
     "ReportSettings": "netanalysis.report",
     "build_report": "netanalysis.report",
+    # the audit log and the processing register
+    "audit_session": "netanalysis.audit:session",
+    "load_register": "netanalysis.purposes",
+    "verify_audit_log": "netanalysis.audit:verify",
     # evaluation, synthetic data and the demo
     "Evaluation": "netanalysis.evaluate",
     "SynthSummary": "synth",

@@ -37,32 +37,56 @@ Directive (EU) 2016/680, art. 25 (logging). Wet politiegegevens, art. 32a.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import fcntl
+import functools
 import getpass
 import hashlib
+import inspect
 import json
+import logging
 import os
 import secrets
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from netanalysis.errors import AccessRefused, AuditWriteError
 
 __all__ = [
     "AuditLog",
+    "AuditSession",
     "Processing",
+    "SessionToken",
     "Verification",
     "audit_log_for",
+    "audited",
     "current_analyst",
+    "current_processing",
+    "entry_row",
     "file_sha256",
+    "note_output",
+    "processing",
+    "safe_parameters",
+    "select_entries",
+    "session",
+    "store_of",
     "verify",
 ]
 
+ENV_ANALYST = "NETANALYSIS_ANALYST"
+ENV_PURPOSE = "NETANALYSIS_PURPOSE"
+ENV_REGISTER = "NETANALYSIS_PURPOSES"
+ENV_LOG = "NETANALYSIS_AUDIT_LOG"
+
+_LOGGER = logging.getLogger(__name__)
+
 GENESIS = "0" * 64
+# Files in an output folder that are not outputs: keys, audit logs, store files.
+_NOT_OUTPUTS = (".key", ".jsonl", ".head", ".tmp", ".sqlite", ".sqlite-wal", ".sqlite-shm", ".sqlite-journal")
 ACTIVITY_PREFIX = "dpl.core"
 
 
@@ -73,7 +97,7 @@ def current_analyst(explicit: str | None = None) -> str:
     """
     if explicit:
         return explicit
-    env = os.environ.get("NETANALYSIS_ANALYST")
+    env = os.environ.get(ENV_ANALYST)
     if env:
         return env
     try:
@@ -94,6 +118,10 @@ def audit_log_for(store: str, explicit: str | Path | None = None) -> Path:
     """
     if explicit:
         return Path(explicit).expanduser()
+    if not store:
+        # No store (an encode run, a detection on a graph built in memory): the user's own log.
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+        return base / "netanalysis" / "audit" / "local.audit.jsonl"
     if "://" not in store:
         return Path(f"{store}.audit.jsonl")
     safe = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in store.split("://", 1)[1])
@@ -176,7 +204,9 @@ class Processing:
         path = Path(path)
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            self.outputs[str(file)] = file_sha256(file)
+            # Never a key (its hash would be a fingerprint of it), nor a log or a store file.
+            if file.exists() and not file.name.endswith(_NOT_OUTPUTS):
+                self.outputs[str(file)] = file_sha256(file)
 
     def entry(self, status: str, outcome: str, error_type: str | None) -> dict[str, Any]:
         attributes: dict[str, Any] = {
@@ -246,7 +276,11 @@ class AuditLog:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX)
                 seq, prev = self._last(fh)
+                damage = self._damage(seq, prev)
                 written = {**entry, "seq": seq + 1, "prev_hash": prev}
+                if damage:
+                    # Recorded in the chain: a later append must not make the damage invisible.
+                    written["log_damaged"] = damage
                 written["hash"] = _entry_hash(written)
                 fh.seek(0, os.SEEK_END)
                 fh.write(_canonical(written) + b"\n")
@@ -284,6 +318,30 @@ class AuditLog:
                     # A damaged last line: chain on from it anyway; verify reports it.
                     return -1, GENESIS
         return 0, GENESIS
+
+    def _damage(self, seq: int, prev: str) -> dict[str, Any] | None:
+        """Warn (never stop: the log is evidence, not a lock) when the log does not end where the
+        head file says it was last written (its end was edited, cut off or removed), and say what
+        the head said, for the new entry to record.
+
+        A cheap check on every append; ``netanalysis audit verify`` checks the whole chain.
+        """
+        try:
+            head = json.loads(self.head_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            if seq <= 0 and prev == GENESIS:
+                return None
+            head = {}
+        except (OSError, ValueError):
+            head = {}
+        if seq == -1 or head.get("seq") != seq or head.get("hash") != prev:
+            _LOGGER.warning(
+                "warning: the audit log %s was changed after it was written (its last entry does not "
+                "match its head file); run `netanalysis audit verify` to find the first bad entry",
+                self.path,
+            )
+            return {"head_seq": head.get("seq"), "found_seq": seq}
+        return None
 
     def _write_head(self, seq: int, digest: str) -> None:
         tmp = self.head_path.with_name(self.head_path.name + ".tmp")
@@ -341,7 +399,25 @@ class AuditLog:
             outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
             self.append(proc.entry("ERROR", outcome, type(exc).__name__))
             raise
-        self.append(proc.entry("OK", "ok", None))
+        try:
+            self.append(proc.entry("OK", "ok", None))
+        except AuditWriteError:
+            # The entry comes before the output: without it, what was written is taken back.
+            for written in proc.outputs:
+                with contextlib.suppress(OSError):
+                    Path(written).unlink()
+            raise
+
+    def check_writable(self) -> None:
+        """Raise :class:`AuditWriteError` now, before any work, when the log cannot be appended to."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            os.close(fd)
+        except OSError as exc:
+            raise AuditWriteError(
+                f"cannot write the audit log {self.path} ({exc.strerror}); nothing was done"
+            ) from None
 
 
 def verify(path: Path | str) -> Verification:
@@ -373,6 +449,15 @@ def verify(path: Path | str) -> Verification:
                     n,
                     f"entry {n} does not follow entry {n - 1} (an entry before it was removed or reordered)",
                 )
+            damaged = entry.get("log_damaged")
+            if isinstance(damaged, Mapping):
+                return Verification(
+                    False,
+                    n - 1,
+                    n,
+                    f"entry {n} was written after the log had been changed (the head file said "
+                    f"{damaged.get('head_seq')} entries, the log ended at {damaged.get('found_seq')})",
+                )
             prev, seq = stated, entry["seq"]
     head_path = path.with_name(path.name + ".head")
     if head_path.exists():
@@ -388,3 +473,438 @@ def verify(path: Path | str) -> Verification:
                 f"entries after entry {seq} were removed (the head file says {head.get('seq')} were written)",
             )
     return Verification(True, n, None, "")
+
+
+# --- The one mechanism every command and public function uses -------------------------------------
+#
+# A *session* says who works, for which purpose, under which register and where the log is (the CLI
+# fills it from its options, a notebook from ``na.audit_session``). ``processing(command, ...)`` is
+# the one context manager that logs: the outermost processing of a call writes one entry; a
+# processing opened inside it (``na.load`` inside ``netanalysis load``, ``result.write`` inside
+# ``detect``) adds its counts, sources and files to the outer entry instead of writing its own.
+
+
+@dataclass(frozen=True)
+class AuditSession:
+    """Who works, for which purpose, which register binds it and where the log goes.
+
+    Every field may be left ``None``: then ``NETANALYSIS_ANALYST`` (else the OS user),
+    ``NETANALYSIS_PURPOSE``, ``NETANALYSIS_PURPOSES`` (the register's path) and
+    ``NETANALYSIS_AUDIT_LOG`` (else beside the store, :func:`audit_log_for`) are used.
+    """
+
+    analyst: str | None = None
+    purpose: str | None = None
+    register: str | Path | None = None
+    log: str | Path | None = None
+
+    def resolved(self) -> AuditSession:
+        """The session with every field not set filled from the environment."""
+        return AuditSession(
+            current_analyst(self.analyst),
+            self.purpose or os.environ.get(ENV_PURPOSE) or None,
+            self.register or os.environ.get(ENV_REGISTER) or None,
+            self.log or os.environ.get(ENV_LOG) or None,
+        )
+
+
+# The session is process-wide, not a context variable: a notebook sets it in one cell and the
+# kernel may run the next cell in another context.
+_SESSION: list[AuditSession] = [AuditSession()]
+_CURRENT: contextvars.ContextVar[Processing | None] = contextvars.ContextVar(
+    "netanalysis_audit_processing", default=None
+)
+# The log of the store used last in this process: a processing without a store of its own (a
+# result written to disk, a map saved) belongs with it, so a notebook on one store keeps one log.
+_LAST_LOG: list[Path] = []
+
+
+class SessionToken:
+    """What :func:`session` returns: usable as a context manager, or left set for the session."""
+
+    def __init__(self, previous: AuditSession) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> AuditSession:
+        return _SESSION[0]
+
+    def __exit__(self, *exc: object) -> None:
+        _SESSION[0] = self._previous
+
+    def __repr__(self) -> str:
+        return repr(_SESSION[0])
+
+
+def session(
+    *,
+    analyst: str | None = None,
+    purpose: str | None = None,
+    register: str | Path | None = None,
+    log: str | Path | None = None,
+) -> SessionToken:
+    """Set who works and for which purpose; fields not given keep their current value.
+
+    Call it once in a notebook (``na.audit_session(purpose="analyse-netwerken",
+    register="purposes.yaml")``) or use it as ``with session(...):`` for a block.
+
+    Examples
+    --------
+    >>> with session(analyst="a.analist", purpose="p1") as s:
+    ...     s.purpose
+    'p1'
+    """
+    old = _SESSION[0]
+    _SESSION[0] = AuditSession(
+        analyst or old.analyst,
+        purpose or old.purpose,
+        register or old.register,
+        log or old.log,
+    )
+    return SessionToken(old)
+
+
+def current_processing() -> Processing | None:
+    """The processing being logged in this context, if any."""
+    return _CURRENT.get()
+
+
+def note_output(path: Path | str) -> None:
+    """Record a file (or folder) written, on the processing being logged (if any)."""
+    proc = _CURRENT.get()
+    if proc is not None:
+        proc.output(Path(path))
+
+
+def _bind_purpose(proc: Processing, sess: AuditSession) -> None:
+    """Check the purpose against the register (when one is configured) and record what it says.
+
+    Without a register the purpose given is recorded as it is: an organisation binds purposes by
+    setting up its register (``NETANALYSIS_PURPOSES``), which then makes a purpose compulsory.
+    """
+    if sess.register is None:
+        return
+    from netanalysis.purposes import load_register
+
+    found = load_register(sess.register).check(sess.purpose, proc.command)
+    proc.activity_id = found.activity_id
+    proc.legal_basis = found.legal_basis
+
+
+def _log_path(store: str | None, sess: AuditSession) -> Path:
+    if sess.log:
+        return Path(sess.log).expanduser()
+    if store:
+        return audit_log_for(store)
+    if _LAST_LOG:
+        return _LAST_LOG[-1]
+    return audit_log_for("")
+
+
+@contextlib.contextmanager
+def processing(
+    command: str,
+    *,
+    store: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+) -> Iterator[Processing]:
+    """Log one processing of person-level data: the one mechanism every command and function uses.
+
+    Outermost: checks the log can be written (else :class:`AuditWriteError` before any work),
+    binds the purpose (an unknown purpose or a command it does not allow is logged as
+    ``refused`` and raised as :class:`AccessRefused`), runs the block and writes the entry.
+    Nested inside another processing: yields that one, so one call writes one entry.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> log = Path(tempfile.mkdtemp()) / "audit.jsonl"
+    >>> with session(log=log, analyst="a.analist"):
+    ...     with processing("detect", parameters={"seed": 0}) as p:
+    ...         with processing("read") as inner:   # joins the outer entry
+    ...             inner.count("persons_out", 7)
+    >>> [(e["name"], e["attributes"]["netanalysis.counts"]) for e in AuditLog(log).entries()]
+    [('netanalysis.detect', {'persons_out': 7})]
+    """
+    outer = _CURRENT.get()
+    if outer is not None:
+        if store and not outer.store:
+            outer.store = store
+        yield outer
+        return
+    sess = _SESSION[0].resolved()
+    path = _log_path(store, sess)
+    if store and not sess.log:
+        _LAST_LOG[:] = [path]
+    log = AuditLog(path)
+    log.check_writable()
+    with log.processing(
+        command,
+        analyst=sess.analyst or current_analyst(),
+        purpose=sess.purpose,
+        parameters=parameters,
+        store=store,
+    ) as proc:
+        token = _CURRENT.set(proc)
+        try:
+            _bind_purpose(proc, sess)
+            yield proc
+        finally:
+            _CURRENT.reset(token)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Parameter values that may name a person (a pseudonym, a node id, a record): kept as "<given>".
+PERSONAL_PARAMETERS = frozenset({"node", "centre", "center", "person", "persons", "record", "records"})
+
+
+def safe_parameters(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters worth logging: plain values as they are, person-level ones redacted,
+    objects (a store, a graph, a key, a frame) by their type name only.
+
+    Examples
+    --------
+    >>> safe_parameters({"seed": 1, "node": "Person:abc", "key": "k.key", "graph": object()})
+    {'seed': 1, 'node': '<given>', 'key': '<given>', 'graph': '<object>'}
+    """
+    out: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name in PERSONAL_PARAMETERS and value is not None:
+            out[name] = "<given>"
+        elif name in {"key", "key_file", "password"}:
+            out[name] = None if value is None else "<given>"
+        elif value is None or isinstance(value, bool | int | float | str | Path):
+            out[name] = value
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            out[name] = _plain(value)
+        elif isinstance(value, list | tuple) and all(isinstance(v, str | Path | int) for v in value):
+            out[name] = [_plain(v) for v in value]
+        else:
+            out[name] = f"<{type(value).__name__}>"
+    return out
+
+
+def store_of(value: Any) -> str | None:
+    """The store a value comes from: a store's ``uri``, or the store a graph was read from."""
+    uri = getattr(value, "uri", None)
+    if isinstance(uri, str):
+        return uri
+    graph_attrs = getattr(value, "graph", None)
+    if isinstance(graph_attrs, Mapping):
+        found = graph_attrs.get(GRAPH_STORE_ATTR)
+        return str(found) if found else None
+    return None
+
+
+# The graph attribute read_analysis_graph sets: the store a graph was read from.
+GRAPH_STORE_ATTR = "netanalysis.store"
+
+
+def audited(
+    command: str,
+    *,
+    store: str | Callable[[Mapping[str, Any]], str | None] | None = None,
+    after: Callable[[Processing, Any, Mapping[str, Any]], None] | None = None,
+    only_from_store: bool = False,
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a public function that reads or writes person-level data so that it is logged.
+
+    ``store`` names the argument the store (or a graph read from one, or a store URI) comes in,
+    or is a function of the arguments that gives the store;
+    ``after(proc, result, arguments)`` records counts, sources and files from the result. Called
+    inside another processing (a command), the call adds to that entry instead of writing its own.
+    With ``only_from_store``, a call on data that did not come from a store (a small graph built
+    in memory, a doctest) is not logged unless it runs inside a processing.
+
+    Examples
+    --------
+    >>> @audited("detect", after=lambda p, r, a: p.count("persons_out", r))
+    ... def count_them(n: int) -> int:
+    ...     return n
+    >>> import tempfile
+    >>> with session(log=Path(tempfile.mkdtemp()) / "a.jsonl") as s:
+    ...     count_them(3)
+    ...     AuditLog(s.log).entries()[-1]["attributes"]["netanalysis.counts"]
+    3
+    {'persons_out': 3}
+    """
+
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        signature = inspect.signature(fn)
+
+        @functools.wraps(fn)
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
+            bound = signature.bind_partial(*args, **kwargs)
+            arguments = dict(bound.arguments)
+            if callable(store):
+                where = store(arguments)
+            else:
+                value = arguments.get(store) if store else None
+                where = store_of(value)
+                if where is None and isinstance(value, str | Path):
+                    where = str(value)
+            nested = _CURRENT.get() is not None
+            if only_from_store and where is None and not nested:
+                return fn(*args, **kwargs)
+            params = None if nested else safe_parameters(arguments)
+            with processing(command, store=where, parameters=params) as proc:
+                result = fn(*args, **kwargs)
+                if after is not None:
+                    after(proc, result, arguments)
+                return result
+
+        return inner
+
+    return wrap
+
+
+# --- What a decorated function's result says: counts and files, never values -----------------------
+# Duck-typed, so that this foundation module needs none of the types it reads.
+
+
+def record_load(proc: Processing, summary: Any, arguments: Mapping[str, Any]) -> None:
+    """A load's counts (rows read, loaded, rejected; records; persons), sources, batch, rejects."""
+    for name in ("read", "loaded", "rejected", "records", "persons"):
+        value = getattr(summary, name, None)
+        if isinstance(value, int):
+            proc.count(f"rows_{name}" if name in ("read", "loaded", "rejected") else name, value)
+    proc.touched(sources=list(getattr(summary, "sources", {}) or {}))
+    batch = getattr(summary, "batch", None)
+    if batch:
+        proc.touched(batches=[str(batch)])
+    rejects = getattr(summary, "rejects_path", None)
+    if rejects and Path(rejects).exists():
+        proc.output(Path(rejects))
+
+
+def record_encode(proc: Processing, summary: Any, arguments: Mapping[str, Any]) -> None:
+    """An encode run's counts per source and the export folder it wrote."""
+    sources = getattr(summary, "sources", {}) or {}
+    proc.touched(sources=list(sources))
+    for name in ("read", "encoded", "rejected"):
+        proc.count(f"rows_{name}", sum(int(c.get(name, 0)) for c in sources.values()))
+    for path in (getattr(summary, "out_dir", None), getattr(summary, "rejects_path", None)):
+        if path and Path(path).exists():
+            proc.output(Path(path))
+
+
+def record_graph(proc: Processing, graph: Any, arguments: Mapping[str, Any]) -> None:
+    """How many persons (and nodes) a graph read from a store holds."""
+    nodes = getattr(graph, "nodes", None)
+    if nodes is None:
+        return
+    data = list(nodes(data=True))
+    proc.count("persons_read", sum(1 for _n, d in data if d.get("label") == "Person"))
+    proc.count("nodes_read", len(data))
+
+
+def record_detection(proc: Processing, result: Any, arguments: Mapping[str, Any]) -> None:
+    """A detection's output sizes: persons in groups, groups, moves, key players, leads."""
+    for count, frame in (
+        ("persons_out", "persons"),
+        ("groups_out", "group_summary"),
+        ("moves_out", "movements"),
+        ("key_players_out", "key_players"),
+        ("leads_out", "leads"),
+    ):
+        value = getattr(result, frame, None)
+        if value is not None:
+            proc.count(count, len(value))
+
+
+def record_map(proc: Processing, network_map: Any, arguments: Mapping[str, Any]) -> None:
+    """A map's size: persons shown, nodes and links."""
+    nodes = getattr(network_map, "nodes", None) or []
+    persons = sum(1 for n in nodes if isinstance(n, Mapping) and str(n.get("id", "")).startswith("Person:"))
+    proc.count("persons_out", persons)
+    proc.count("nodes_out", len(nodes))
+    proc.count("links_out", len(getattr(network_map, "edges", None) or []))
+
+
+def record_written(proc: Processing, result: Any, arguments: Mapping[str, Any]) -> None:
+    """The files a writer returned (a path, a list of paths, or a mapping name -> path)."""
+    if isinstance(result, Mapping):
+        paths = list(result.values())
+    elif isinstance(result, str | Path):
+        paths = [result]
+    else:
+        paths = list(result or [])
+    for path in paths:
+        if isinstance(path, str | Path) and Path(path).exists():
+            proc.output(Path(path))
+
+
+# --- Reading the log: ``netanalysis audit show`` ---------------------------------------------------
+
+SHOW_COLUMNS = (
+    "seq",
+    "start_time",
+    "end_time",
+    "analyst",
+    "purpose",
+    "command",
+    "outcome",
+    "store",
+    "counts",
+    "outputs",
+)
+
+
+def entry_row(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry as a flat row (the columns of ``audit show``)."""
+    attrs = entry.get("attributes") or {}
+    counts = attrs.get("netanalysis.counts") or {}
+    outcome = str(attrs.get("netanalysis.outcome", ""))
+    if attrs.get("netanalysis.error_type"):
+        outcome += f" ({attrs['netanalysis.error_type']})"
+    return {
+        "seq": entry.get("seq"),
+        "start_time": entry.get("start_time"),
+        "end_time": entry.get("end_time"),
+        "analyst": attrs.get("netanalysis.analyst"),
+        "purpose": attrs.get("netanalysis.purpose"),
+        "command": attrs.get("netanalysis.command"),
+        "outcome": outcome,
+        "store": attrs.get("netanalysis.store"),
+        "counts": " ".join(f"{k}={v}" for k, v in counts.items()),
+        "outputs": len(attrs.get("netanalysis.outputs") or []),
+    }
+
+
+def select_entries(
+    entries: Sequence[Mapping[str, Any]],
+    *,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    analyst: str | None = None,
+    purpose: str | None = None,
+    command: str | None = None,
+) -> list[dict[str, Any]]:
+    """The entries that match every filter given, as rows; dates compare with the start time.
+
+    Examples
+    --------
+    >>> e = {"seq": 1, "start_time": "2025-03-01T10:00:00Z", "attributes": {
+    ...     "netanalysis.command": "detect", "netanalysis.analyst": "a", "netanalysis.outcome": "ok"}}
+    >>> [r["seq"] for r in select_entries([e], date_from="2025-03-01", command="detect")]
+    [1]
+    >>> select_entries([e], date_to="2025-02-28")
+    []
+    """
+    rows = []
+    for entry in entries:
+        row = entry_row(entry)
+        day = str(row["start_time"] or "")[:10]
+        if date_from and day < date_from:
+            continue
+        if date_to and day > date_to:
+            continue
+        if analyst and row["analyst"] != analyst:
+            continue
+        if purpose and row["purpose"] != purpose:
+            continue
+        if command and row["command"] != command:
+            continue
+        rows.append(row)
+    return rows

@@ -16,6 +16,7 @@ from netanalysis.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
 COMMANDS: list[str] = [
+    "audit",
     "changes",
     "demo",
     "detect",
@@ -45,6 +46,9 @@ def _root() -> None:
 
 for _name in COMMANDS:
     importlib.import_module(f"netanalysis.commands.{_name}").register(app)
+
+# Every command that processes person-level data is logged, in one place (netanalysis.commands.audit).
+importlib.import_module("netanalysis.commands.audit").wire(app)
 
 
 def main(argv: list[str] | None = None) -> int:

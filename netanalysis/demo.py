@@ -18,6 +18,7 @@ import pandas as pd
 from graphstore import store_from_env
 from loaders.pipeline import LoadSummary, load
 from loaders.pseudonymise import keygen, load_key
+from netanalysis.audit import Processing, audited, record_load, record_written
 from netanalysis.detect import DetectionResult, DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.evaluate import Evaluation, evaluate
@@ -64,6 +65,17 @@ def default_period(graph_dates: list[str]) -> Period:
     return Period.year(max(first, last - 1))
 
 
+def _demo_store(arguments: Any) -> str:
+    """The demo's store: the one given, else the embedded file it makes in its output folder."""
+    return str(arguments.get("store_uri") or Path(arguments.get("out_dir", "demo-out")) / "graph.sqlite")
+
+
+def _record_demo(proc: Processing, outputs: DemoOutputs, arguments: Any) -> None:
+    record_load(proc, outputs.load, arguments)
+    record_written(proc, outputs.files, arguments)
+
+
+@audited("demo", store=_demo_store, after=_record_demo)
 def run_pipeline(
     data_dir: str | os.PathLike[str] | None = None,
     out_dir: str | os.PathLike[str] = "demo-out",

@@ -27,6 +27,7 @@ import networkx as nx
 import pandas as pd
 
 from netanalysis import keyplayers
+from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
@@ -297,6 +298,7 @@ class DetectionResult:
         """File stem -> DataFrame."""
         return {name: getattr(self, name) for name in COLUMNS}
 
+    @audited("detect", after=record_written)
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per frame (UTF-8, comma, header) and ``settings.json``; returns the paths.
 
@@ -410,6 +412,7 @@ def _signal_rows_frame(index: GraphIndex) -> pd.DataFrame:
     return frame
 
 
+@audited("detect", store="graph", only_from_store=True, after=record_detection)
 def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) -> DetectionResult:
     """Detect perpetrator groups, their victims' moves, key players and leads.
 

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from loaders.csv_safety import unguard_cell
+from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
 
 __all__ = [
@@ -185,6 +186,7 @@ def _flag(value: object) -> bool:
     return str(value).strip().lower() in {"true", "1", "yes"}
 
 
+@audited("evaluate")
 def evaluate(truth_dir: str | Path, detected_dir: str | Path, tolerance_days: int = 30) -> Evaluation:
     """Compare a detection output folder with a synthetic truth folder.
 

@@ -17,6 +17,7 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore
+from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
 __all__ = [
@@ -114,6 +115,7 @@ def check_iso_date(value: str | None, name: str) -> str | None:
         ) from None
 
 
+@audited("read", store="store", after=record_graph)
 def read_analysis_graph(
     store: GraphStore, date_from: str | None = None, date_to: str | None = None
 ) -> nx.MultiDiGraph:
@@ -148,6 +150,8 @@ def read_analysis_graph(
     # reaches an analysis result, a map or a report.
     for _node, attrs in graph.nodes(data=True):
         attrs.pop("comparison", None)
+    # Where the graph came from: what is made of it later (a detection, a map) is logged there.
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
 
 

@@ -18,6 +18,24 @@ REPO = Path(__file__).resolve().parents[1]
 DATA_SAMPLES = REPO / "data_samples"
 
 
+# --- the audit log -------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _audit_logs_stay_in_the_test_tree(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Logs of processings without a store of their own go to the user's data folder: in the
+    tests, a throw-away one (commands run as subprocesses inherit it)."""
+    old = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("xdg-data"))
+    for name in ("NETANALYSIS_PURPOSES", "NETANALYSIS_PURPOSE", "NETANALYSIS_AUDIT_LOG"):
+        os.environ.pop(name, None)  # an analyst's own register must not bind the tests
+    yield
+    if old is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = old
+
+
 # --- the Neo4j server -------------------------------------------------------------------------
 
 

@@ -205,3 +205,24 @@ def test_a_malformed_register_is_one_sentence(tmp_path: Path, text: str, message
     (tmp_path / "p.yaml").write_text(text)
     with pytest.raises(ConfigError, match=message):
         load_register(tmp_path / "p.yaml")
+
+
+def test_appending_to_a_log_whose_end_was_removed_warns_and_keeps_working(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log = AuditLog(tmp_path / "a.jsonl")
+    _write(log, 3)
+    lines = _lines(log.path)
+    log.path.write_text("".join(lines[:2]), encoding="utf-8")
+    with caplog.at_level("WARNING", logger="netanalysis.audit"):
+        _write(log, 1)
+    assert "was changed after it was written" in caplog.text
+    assert len(log.entries()) == 3
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="netanalysis.audit"):
+        _write(log, 1)  # the head now matches the new end again: no warning
+    assert caplog.text == ""
+    # The first entry written after the damage records it, so verify still finds the removal.
+    result = verify(log.path)
+    assert not result.ok and result.first_bad == 3
+    assert "written after the log had been changed" in result.reason and "said 3" in result.reason

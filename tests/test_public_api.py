@@ -23,12 +23,18 @@ REPO = Path(__file__).resolve().parents[1]
 EXPECTED = {
     "__version__",
     # errors
+    "AccessRefused",
+    "AuditWriteError",
     "ConfigError",
     "InputFileError",
     "NetanalysisError",
     "SchemaError",
     "StoreError",
     "StoreUnavailable",
+    # the audit log and the processing register
+    "audit_session",
+    "load_register",
+    "verify_audit_log",
     # keys
     "Pseudonymiser",
     "keygen",
@@ -178,10 +184,12 @@ def test_import_stays_light() -> None:
 
 
 def test_loaders_never_import_netanalysis() -> None:
-    """Loaders see only the root package (the lazy public API shell) and its errors module."""
+    """Loaders see only the root package (the lazy public API shell) and the foundation they use:
+    the errors and the audit log (a load is logged, tests/test_layers.py)."""
     code = (
         "import sys, loaders.pipeline, loaders.encode, loaders.hub, loaders.initial_import; "
-        "print([m for m in sys.modules if m.startswith('netanalysis.') and m != 'netanalysis.errors'])"
+        "print([m for m in sys.modules if m.startswith('netanalysis.') "
+        "and m not in ('netanalysis.errors', 'netanalysis.audit')])"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

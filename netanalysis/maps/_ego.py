@@ -8,6 +8,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.audit import audited, record_map
 from netanalysis.errors import ConfigError
 from netanalysis.maps._common import (
     MAX_NODES,
@@ -71,6 +72,7 @@ def ego_hops(graph: nx.MultiDiGraph, centre: str, depth: int) -> dict[str, int]:
     return hops
 
 
+@audited("map", store="graph", only_from_store=True, after=record_map)
 def ego_map(
     graph: nx.MultiDiGraph,
     node: str,

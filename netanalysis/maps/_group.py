@@ -9,6 +9,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.audit import audited, record_map
 from netanalysis.errors import ConfigError
 from netanalysis.maps._common import (
     MAX_NODES,
@@ -54,6 +55,7 @@ SIZE_BY = ("betweenness", "degree", "weighted_degree", "brokerage")
 _BROKERAGE = ("coordinator", "gatekeeper", "representative", "liaison", "itinerant")
 
 
+@audited("map", store="graph", only_from_store=True, after=record_map)
 def group_map(
     graph: nx.MultiDiGraph,
     result: DetectionLike,

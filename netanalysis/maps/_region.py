@@ -10,6 +10,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.audit import audited, record_map
 from netanalysis.maps._common import (
     MAX_NODES,
     DetectionLike,
@@ -47,6 +48,7 @@ def _jitter(key: str, radius: float = 14.0) -> tuple[float, float]:
     return r * math.cos(angle), r * math.sin(angle)
 
 
+@audited("map", store="graph", only_from_store=True, after=record_map)
 def region_map(
     graph: nx.MultiDiGraph,
     result: DetectionLike,

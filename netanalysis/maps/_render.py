@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from netanalysis.audit import audited, record_written
 from netanalysis.errors import ConfigError
 
 __all__ = ["VIS_VERSION", "NetworkMap", "embed_json"]
@@ -156,6 +157,7 @@ class NetworkMap:
         head = head.replace("@@DATA@@", embed_json(self.data()))
         return head + _inline_script(vis_js) + tail
 
+    @audited("map", after=record_written)
     def save(self, path: str | Path) -> Path:
         """Write the page to ``path`` (UTF-8) and return the path."""
         out = Path(path)

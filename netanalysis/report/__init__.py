@@ -28,6 +28,7 @@ import yaml
 
 from graphstore.schema import schema_path
 from loaders.csv_safety import guard_frame
+from netanalysis.audit import audited, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.extras import require
 from netanalysis.report.breakdowns import DEFAULT_AGE_BANDS
@@ -110,6 +111,7 @@ class Report:
         """Render the HTML to PDF with WeasyPrint."""
         return bytes(_weasyprint().HTML(string=self.html).write_pdf())
 
+    @audited("report", after=record_written)
     def write(self, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
         """Write every output file; returns name -> path."""
         require_report_extras(pdf)
@@ -347,6 +349,7 @@ def _figure(spec: _Spec, table: pd.DataFrame, t: Mapping[str, Any]) -> Figure:
     return bar_figure(spec.table, spec.title, shown, spec.kind == "stacked", spec.xlabel, spec.unit)
 
 
+@audited("report", store="graph", only_from_store=True)
 def build_report(
     frames: Mapping[str, pd.DataFrame],
     graph: nx.MultiDiGraph,
