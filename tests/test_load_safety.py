@@ -102,12 +102,20 @@ def roles(store: Path) -> dict[str, list[str]]:
 
 def test_two_loads_started_together_lose_nothing(key_file: Path, tmp_path: Path) -> None:
     """Police cases and municipal signals describe many of the same persons; started at the same
-    moment into one store, the second waits for the first, and every person keeps both roles."""
+    moment into one store, the second waits for the first, and every person keeps both roles.
+
+    The result is that of one of the two orders run one after the other: resolution across loads
+    links a new record to the persons already stored, so the order may change a few persons
+    (docs/loading.md, "across loads")."""
     police, signals = SOURCES / "politie_zaken.csv", SOURCES / "gemeente_signalen.csv"
-    sequential = tmp_path / "sequential.sqlite"
-    for path in (police, signals):
-        done = run(key_file, *load_args(sequential, path, rejects=tmp_path / "seq-rejects.csv"))
-        assert done.returncode == 0, done.stderr
+    orders = {}
+    for name, order in (("police-first", (police, signals)), ("signals-first", (signals, police))):
+        sequential = tmp_path / f"{name}.sqlite"
+        for path in order:
+            done = run(key_file, *load_args(sequential, path, rejects=tmp_path / f"{name}-rejects.csv"))
+            assert done.returncode == 0, done.stderr
+        orders[name] = roles(sequential)
+        assert sum(len(r) > 1 for r in orders[name].values()) > 10  # persons with two roles
     together = tmp_path / "together.sqlite"
     procs = [
         start(key_file, *load_args(together, path, rejects=tmp_path / f"{path.stem}.csv"), "--wait", "300")
@@ -116,9 +124,7 @@ def test_two_loads_started_together_lose_nothing(key_file: Path, tmp_path: Path)
     for proc in procs:
         _out, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err
-    expected = roles(sequential)
-    assert sum(len(r) > 1 for r in expected.values()) > 10  # the data has persons with two roles
-    assert roles(together) == expected
+    assert roles(together) in orders.values()
 
 
 def test_a_load_is_refused_while_another_writes(key_file: Path, tmp_path: Path) -> None:
