@@ -10,7 +10,8 @@ and is not changed after seeing results: cleaned names (lower case, particle glu
 surname), ``ForenameSurnameComparison`` with term frequencies, ``DateOfBirthComparison``, exact
 nationality and gender; u from 5M random pairs, m by EM on two blocking
 rules (birth date; surname), prediction blocked on five rules, connected components at match
-probability 0.9. Writes ``source,row_id,cluster`` and prints the CPU seconds of the run.
+probability 0.9 (and 0.5, see ``LENIENT``). Writes ``source,row_id,cluster`` and prints the
+CPU seconds of the run.
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
 THRESHOLD = 0.9
+# Also written (``OUT.lenient.csv``), added after the first results showed that 0.9 leaves every
+# pair without a birth date apart: Splink's own predict default, so that the comparison is not
+# with a Splink set up to lose. The CPU seconds include both clusterings.
+LENIENT = 0.5
 
 
 def _frame(folder: Path) -> pd.DataFrame:
@@ -82,15 +87,15 @@ def main() -> int:
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
     pred = linker.inference.predict(threshold_match_probability=0.5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pred, THRESHOLD
-    ).as_pandas_dataframe()
-    with open(out_path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["source", "row_id", "cluster"])
-        for uid, cluster in zip(clusters["unique_id"], clusters["cluster_id"], strict=True):
-            source, row_id = str(uid).split(":", 1)
-            writer.writerow([source, row_id, cluster])
+    for threshold, path in ((THRESHOLD, out_path), (LENIENT, out_path.with_suffix(".lenient.csv"))):
+        clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(pred, threshold)
+        frame = clusters.as_pandas_dataframe()
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["source", "row_id", "cluster"])
+            for uid, cluster in zip(frame["unique_id"], frame["cluster_id"], strict=True):
+                source, row_id = str(uid).split(":", 1)
+                writer.writerow([source, row_id, cluster])
     print(
         f"splink cpu_seconds={time.process_time() - cpu0:.1f} wall_seconds={time.perf_counter() - wall0:.1f}"
     )
