@@ -181,14 +181,34 @@ def links_across_loads(
             old_feats[rid] = f
     if not old_feats:
         return {}
+    # The other records of those persons take part too, so that the guard against chaining sees
+    # them as one load would: an undated record must not bridge two persons whose birth dates
+    # differ only because the second arrives in a later delivery.
+    persons = {stored[rid][0] for rid in old_feats}
+    for rid, (pid, value) in stored.items():
+        if pid in persons and rid not in old_feats and rid not in new_feats:
+            f = _decode(value, rid)
+            if f is not None:
+                old_feats[rid] = f
     ids = [*new_feats, *old_feats]
     feats = [*new_feats.values(), *old_feats.values()]
     resolution = resolve_encoded(feats, ids)
+    cluster_of = {rid: cid for cid, members in resolution.clusters.items() for rid in members}
+    records_of: dict[str, set[str]] = {}
+    for rid in old_feats:
+        records_of.setdefault(stored[rid][0], set()).add(rid)
     best: dict[str, tuple[float, str]] = {}
     for pair in resolution.pairs:
         for a, b in ((pair.record_a, pair.record_b), (pair.record_b, pair.record_a)):
-            if a in new_feats and b in old_feats:
-                candidate = (-pair.score, stored[b][0])
+            person = stored[b][0] if b in old_feats else None
+            # Only a person the guard left whole: when the new record contradicts some of the
+            # person's records (they end up in another cluster), it does not join the rest.
+            if (
+                a in new_feats
+                and person is not None
+                and all(cluster_of.get(r) == cluster_of.get(a) for r in records_of[person])
+            ):
+                candidate = (-pair.score, person)
                 if a not in best or candidate < best[a]:
                     best[a] = candidate
     return {rid: pid for rid, (_score, pid) in sorted(best.items())}

@@ -2,26 +2,40 @@
 
 One implementation of the scoring, blocking and clustering rules serves two kinds of records:
 
-* clear records (``loaders.resolve``): names compared with Jaro–Winkler, birth dates as ISO text;
+* clear records (``loaders.resolve``): names compared with Jaro–Winkler and edit distance, birth
+  dates as ISO text;
 * encoded records (``loaders.resolve_encoded``): names compared as Bloom filters (Dice), birth
   dates through keyed hashes of their error-tolerant views.
 
 What differs between the two is passed in as a ``Comparison`` (how two names and two birth dates
-agree, as levels) and a list of blocking rules; everything else (the weights, the match rules,
+agree, as levels) and a list of blocking rules; everything else (the match model, the decision,
 the guard against chaining, the person ids' collision rule) lives here once.
 
 Method
 ------
 1. **Exact rules** (``is_exact``): the same document number, or the same first name, last name
    (or the two swapped) and birth date.
-2. **Probabilistic rule** (``score``): Fellegi–Sunter log2 match weights on first name, last name
-   (swapped order allowed), birth date, nationality and gender, with term-frequency weights for
-   exact name agreement and a small, capped bonus for shared phones, plates, bank accounts and
-   premises, which can support a name match but never make one.
-3. **Blocking** (``candidate_pairs``): the union of the rules' blocks; a block larger than
+2. **Match model** (``MatchModel``): per field (first name, last name, birth date, nationality,
+   gender) an agreement level, "missing" included, and its Fellegi–Sunter weight
+   ``log2(m / u)``. ``u`` (how often two *different* people agree at that level) is estimated
+   from the load itself: from random record pairs, and, for exact agreement, from the value's
+   own frequency (term-frequency adjustment: a shared rare name says more than a shared common
+   one). ``m`` (how often the *same* person's records agree at that level) is the documented
+   ``DEFAULT_M``. The prior (log2 odds that two random records are one person) is estimated from
+   the number of pairs that agree exactly on both names and the birth date, divided by the
+   share of true pairs that do (as Splink's ``estimate_probability_two_random_records_match``).
+   A missing value weighs 0. A load too small to estimate from uses ``DEFAULT_U`` and
+   ``DEFAULT_PRIOR``.
+3. **Decision** (``score``): a pair is accepted when its weight (prior included) reaches the
+   threshold, whatever mix of soft disagreements produced it (a typo in both names with the same
+   birth date is accepted; a common name without a birth date is not). Two guards stay, as
+   justified: shared phones, plates, accounts and premises add at most ``EVIDENCE_CAP`` and never
+   make a pair alone (at least one name must agree); birth dates that clearly differ mark the pair
+   a contradiction for the clustering guard.
+4. **Blocking** (``candidate_pairs``): the union of the rules' blocks; a block larger than
    ``MAX_BLOCK`` is skipped (its pairs come from finer rules); a rule flagged *undated only*
    pairs only a record without a birth date with the other members of its block.
-4. **Clustering** (``link``): connected components of accepted pairs; a component that holds a
+5. **Clustering** (``link``): connected components of accepted pairs; a component that holds a
    contradicting pair is split again greedily, strongest pairs first.
 
 References
@@ -29,30 +43,31 @@ References
 Fellegi, I. P. & Sunter, A. B. (1969). A theory for record linkage. JASA 64(328), 1183-1210.
 Winkler, W. E. (1990). String comparator metrics and enhanced decision rules in the
 Fellegi-Sunter model of record linkage.
+Linacre, R. et al. (2022). Splink: free software for probabilistic record linkage at scale.
+International Journal of Population Data Science 7(3).
 """
 
 from __future__ import annotations
 
 import math
+import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 __all__ = [
-    "BIRTH_WEIGHTS",
     "CANNOT_LINK",
+    "DEFAULT_M",
+    "DEFAULT_PRIOR",
     "DEFAULT_THRESHOLD",
+    "DEFAULT_U",
     "EVIDENCE_CAP",
-    "FIRST_CAP",
-    "FIRST_WEIGHTS",
-    "LAST_CAP",
-    "LAST_WEIGHTS",
     "MAX_BLOCK",
-    "PRIOR",
     "BlockingRule",
     "Comparison",
     "LinkFeatures",
+    "MatchModel",
     "PairMatch",
     "PairScore",
     "Resolution",
@@ -64,22 +79,49 @@ __all__ = [
     "score",
 ]
 
-# Accept a pair when its log2 match weight is at least this (probability ~0.94 with the prior).
-DEFAULT_THRESHOLD = 4.0
-# A pair weighing less than this is a contradiction: the two records cannot be one person.
+# Accept a pair when its log2 match odds (prior included) reach this (probability 0.8). Chosen on
+# the tuning seeds (1 and 2: F1 0.982-0.985 from 0 to 2, precision 0.992 at 0, 0.996 at 2)
+# of benchmarks/person_records.py; benchmarks/RESULTS.md has the curve on held-out seeds.
+DEFAULT_THRESHOLD = 2.0
+# A pair whose evidence (prior left out) weighs less than this contradicts: the two records may not
+# end up in one cluster through other records.
 CANNOT_LINK = -6.0
 # Blocks bigger than this are not compared whole; their pairs come from the finer blocks.
 MAX_BLOCK = 400
-# Prior odds (log2) that a candidate pair from a block is a match.
-PRIOR = -3.0
+# Shared phones, plates, accounts, premises: at most this much support (never identity alone).
 EVIDENCE_CAP = 2.0
-# Weights per agreement level (3 exact is weighted by term frequency, see TermWeights).
-FIRST_WEIGHTS = {2: 4.0, 1: 1.0, 0: -5.0}
-LAST_WEIGHTS = {2: 5.0, 1: 2.0, 0: -5.0}
-BIRTH_WEIGHTS = {3: 9.0, 2: 2.5, 1: -6.0, 0: -10.0}
-# A rare name is strong evidence, but not strong enough to outweigh a birth-date mismatch.
-FIRST_CAP = 8.0
-LAST_CAP = 9.0
+# A swapped first and last name is a common error, but rarer than the names in order.
+SWAP_PENALTY = 1.0
+# No one value weighs more than this (log2): a unique name is not an identity on its own.
+MAX_WEIGHT = 14.0
+
+#: P(level | same person) per field and level (names 3 exact, 2 close, 1 similar, 0 different;
+#: birth 3 equal, 2 typical error, 1 same year, 0 different; nationality and gender 1 equal,
+#: 0 different). A missing value (level -1) weighs 0.
+DEFAULT_M: dict[str, dict[int, float]] = {
+    "first": {3: 0.85, 2: 0.09, 1: 0.03, 0: 0.03},
+    "last": {3: 0.85, 2: 0.09, 1: 0.03, 0: 0.03},
+    "birth": {3: 0.87, 2: 0.129, 1: 0.0005, 0: 0.0005},
+    "nationality": {1: 0.97, 0: 0.03},
+    "gender": {1: 0.98, 0: 0.02},
+}
+#: P(level | two different people), used when the load is too small to estimate them
+#: (``U_MIN_RECORDS``).
+DEFAULT_U: dict[str, dict[int, float]] = {
+    "first": {3: 0.005, 2: 0.002, 1: 0.01, 0: 0.983},
+    "last": {3: 0.001, 2: 0.0008, 1: 0.005, 0: 0.9932},
+    "birth": {3: 0.00005, 2: 0.005, 1: 0.018, 0: 0.977},
+    "nationality": {1: 0.3, 0: 0.7},
+    "gender": {1: 0.5, 0: 0.5},
+}
+#: log2 odds that two records of a small load (fewer than ``U_MIN_RECORDS``) are one person.
+DEFAULT_PRIOR = -10.0
+# Below this many records, u and the prior are the defaults (too few to estimate from).
+U_MIN_RECORDS = 1000
+# Random pairs drawn to estimate u.
+RANDOM_PAIRS = 100_000
+# The prior is estimated only when at least this many pairs agree exactly.
+PRIOR_MIN_EXACT = 10
 
 
 class LinkFeatures(Protocol):
@@ -182,35 +224,138 @@ class PairScore(NamedTuple):
     contradiction: bool
 
 
-class TermWeights:
-    """Term-frequency weights for exact name agreement, estimated from the records themselves.
+def _log2(x: float) -> float:
+    return math.log2(max(x, 1e-12))
+
+
+class MatchModel:
+    """The Fellegi–Sunter weights of one load: ``log2(m / u)`` per field and agreement level.
 
     Parameters
     ----------
-    feats : sequence of LinkFeatures
-        All records of the resolution; a name value shared by few of them weighs more.
+    feats : sequence of LinkFeatures, optional
+        All records of the resolution. With at least ``U_MIN_RECORDS`` of them, u is estimated
+        from ``RANDOM_PAIRS`` random pairs (seeded: the same load gives the same model) and from
+        the values' frequencies, and the prior from the exactly agreeing pairs; otherwise (or
+        without ``comparison``) ``DEFAULT_U`` and ``DEFAULT_PRIOR`` are used, with term
+        frequencies only when the load is big enough.
+    comparison : Comparison, optional
+        How two values agree (needed to estimate u from random pairs).
+    m : dict, optional
+        P(level | same person) per field; ``DEFAULT_M`` when None.
+
+    Examples
+    --------
+    >>> model = MatchModel()
+    >>> round(model.level_weight("birth", 3), 1), round(model.level_weight("birth", 0), 1)
+    (14.0, -10.9)
+    >>> model.prior
+    -10.0
     """
 
-    def __init__(self, feats: Sequence[LinkFeatures]) -> None:
-        n = max(len(feats), 1)
-        first = Counter(f.first for f in feats if f.first)
-        last = Counter(f.last for f in feats if f.last)
-        self._first = {k: min(FIRST_CAP, math.log2(0.9 * n / v)) for k, v in first.items()}
-        self._last = {k: min(LAST_CAP, math.log2(0.9 * n / v)) for k, v in last.items()}
+    def __init__(
+        self,
+        feats: Sequence[LinkFeatures] = (),
+        comparison: Comparison[Any] | None = None,
+        m: dict[str, dict[int, float]] | None = None,
+    ) -> None:
+        self.m = m or DEFAULT_M
+        n = len(feats)
+        self.records = n
+        u = {k: dict(v) for k, v in DEFAULT_U.items()}
+        self.estimated = comparison is not None and n >= U_MIN_RECORDS
+        if self.estimated and comparison is not None:
+            u = self._random_pair_u(feats, comparison, u)
+        # Term frequencies: P(a random other record has this exact value).
+        self._tf: dict[str, dict[Hashable, float]] = {}
+        if n >= U_MIN_RECORDS:
+            for name in ("first", "last", "birth", "nationality", "gender"):
+                counts = Counter(getattr(f, name) for f in feats if getattr(f, name))
+                total = sum(counts.values())
+                if total:
+                    self._tf[name] = {k: v / total for k, v in counts.items()}
+                    # Exact agreement of two random records, averaged over values: sum of p^2.
+                    u[name][max(DEFAULT_M[name])] = sum(p * p for p in self._tf[name].values())
+        self.u = u
+        self._weights = {
+            name: {level: self._clip(_log2(self.m[name][level] / u[name][level])) for level in self.m[name]}
+            for name in self.m
+        }
+        self.prior = self._estimate_prior(feats) if self.estimated else DEFAULT_PRIOR
+
+    @staticmethod
+    def _clip(w: float) -> float:
+        return max(-MAX_WEIGHT, min(MAX_WEIGHT, w))
+
+    def _random_pair_u(
+        self, feats: Sequence[LinkFeatures], comparison: Comparison[Any], u: dict[str, dict[int, float]]
+    ) -> dict[str, dict[int, float]]:
+        n = len(feats)
+        rng = random.Random(n)
+        counts: dict[str, Counter[int]] = {"first": Counter(), "last": Counter(), "birth": Counter()}
+        for _ in range(RANDOM_PAIRS):
+            i, j = rng.randrange(n), rng.randrange(n)
+            if i == j:
+                continue
+            a, b = feats[i], feats[j]
+            counts["first"][comparison.name_level(a.first, b.first)] += 1
+            counts["last"][comparison.name_level(a.last, b.last)] += 1
+            counts["birth"][comparison.birth_level(a, b)] += 1
+        for name, c in counts.items():
+            present = sum(v for level, v in c.items() if level >= 0)
+            if present < RANDOM_PAIRS // 10:
+                continue  # the field is mostly missing: keep the defaults
+            for level in self.m[name]:
+                # Half a count added: a level never seen among random pairs is rare, not impossible.
+                u[name][level] = (c[level] + 0.5) / (present + 0.5 * len(self.m[name]))
+        return u
+
+    def _estimate_prior(self, feats: Sequence[LinkFeatures]) -> float:
+        """log2 odds that two random records are one person: exactly agreeing pairs / P(exact | match)."""
+        n = len(feats)
+        exact = Counter((f.first, f.last, f.birth) for f in feats if f.first and f.last and f.birth)
+        agreeing = sum(k * (k - 1) // 2 for k in exact.values())
+        if agreeing < PRIOR_MIN_EXACT:
+            return DEFAULT_PRIOR
+        share = self.m["first"][3] * self.m["last"][3] * self.m["birth"][3]
+        matches = agreeing / share
+        pairs = n * (n - 1) / 2
+        return _log2(matches / max(pairs - matches, 1.0))
+
+    def level_weight(self, name: str, level: int) -> float:
+        """Weight of ``level`` on field ``name`` (0 for a missing value)."""
+        return 0.0 if level < 0 else self._weights[name][level]
+
+    def exact_weight(self, name: str, value: Hashable) -> float:
+        """Weight of exact agreement on ``value``: adjusted by its frequency when the load is big."""
+        tf = self._tf.get(name)
+        top = max(self.m[name])
+        if tf is None:
+            return self._weights[name][top]
+        p = tf.get(value, 1.0 / max(self.records, 1))
+        return self._clip(_log2(self.m[name][top] / p))
 
     def first(self, name: Hashable) -> float:
         """Weight of exact agreement on this first name."""
-        return max(self._first.get(name, FIRST_CAP), 4.5)
+        return self.exact_weight("first", name)
 
     def last(self, name: Hashable) -> float:
         """Weight of exact agreement on this last name."""
-        return max(self._last.get(name, LAST_CAP), 5.5)
+        return self.exact_weight("last", name)
 
 
-NEUTRAL_WEIGHTS = TermWeights([])
+# The engine's earlier name for the model (it held the term-frequency weights only).
+TermWeights = MatchModel
+NEUTRAL_WEIGHTS = MatchModel()
 
 
-def _names(a: F, b: F, level: Callable[[Any, Any], int], w: TermWeights) -> tuple[float, int, int]:
+def _name_weight(w: MatchModel, field_name: str, level: int, value: Hashable) -> float:
+    if level == 3:
+        return w.exact_weight(field_name, value)
+    return w.level_weight(field_name, level)
+
+
+def _names(a: F, b: F, level: Callable[[Any, Any], int], w: MatchModel) -> tuple[float, int, int]:
     """Best name weight over direct and swapped order; returns (weight, first level, last level)."""
     best = (-math.inf, -1, -1)
     for swapped in (False, True):
@@ -226,24 +371,16 @@ def _names(a: F, b: F, level: Callable[[Any, Any], int], w: TermWeights) -> tupl
             if ll in (0, 1) and a.last_core and b.last_core:
                 # The same surname with and without its particle ("Berg" / "van den Berg").
                 ll = max(ll, min(2, level(a.last_core, b.last_core)))
-        weight = 0.0
-        if lf == 3:
-            weight += w.first(b.first)
-        elif lf >= 0:
-            weight += FIRST_WEIGHTS[lf]
-        if ll == 3:
-            weight += w.last(b.last)
-        elif ll >= 0:
-            weight += LAST_WEIGHTS[ll]
+        weight = _name_weight(w, "first", lf, b.first) + _name_weight(w, "last", ll, b.last)
         if swapped:
-            weight -= 1.0  # swapped order is a common error, but rarer than the direct order
+            weight -= SWAP_PENALTY
         if weight > best[0]:
             best = (weight, lf, ll)
     return best
 
 
-def score(a: F, b: F, comparison: Comparison[F], weights: TermWeights | None = None) -> PairScore:
-    """Compare two records: Fellegi–Sunter weight plus the match rules around it.
+def score(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = None) -> PairScore:
+    """Compare two records: the Fellegi–Sunter weight and the two guards around it.
 
     Parameters
     ----------
@@ -251,46 +388,45 @@ def score(a: F, b: F, comparison: Comparison[F], weights: TermWeights | None = N
         The two records' comparison values (of the same kind).
     comparison : Comparison
         How names and birth dates of this kind of record agree.
-    weights : TermWeights, optional
-        Built from all records by ``link``; a neutral set is used when None.
+    weights : MatchModel, optional
+        Estimated from all records by ``link``; the defaults of a small load when None.
 
     Returns
     -------
     PairScore
-        Shared phones, plates, accounts and premises only add to ``weight``; they never make a
-        pair ``allowed`` (they are group evidence, not identity).
+        ``weight`` is the sum of the fields' weights and the prior. Shared phones, plates,
+        accounts and premises only add to it (at most ``EVIDENCE_CAP``); a pair on which neither
+        name agrees at least approximately is not ``allowed``, whatever else it shares (birth
+        date, nationality and shared identifiers are group evidence, not identity).
     """
     w = weights or NEUTRAL_WEIGHTS
-    total, lf, ll = _names(a, b, comparison.name_level, w)
-    allowed = ll >= 1 and lf != 0 or (ll == -1 and lf >= 2) or (lf == -1 and ll >= 2)
-    if ll == -1 and lf == -1:
-        allowed = False
-    contradiction = lf == 0 or ll == 0
+    evidence, lf, ll = _names(a, b, comparison.name_level, w)
+    allowed = lf >= 1 or ll >= 1
     bl = comparison.birth_level(a, b)
-    if bl >= 0:
-        total += BIRTH_WEIGHTS[bl]
-        if bl <= 1:
-            # Two recorded birth dates that differ beyond a typical error are two people, however
-            # alike their names: namesakes are common in the groups' home regions.
-            allowed = False
-            contradiction = True
-    # At most one soft disagreement (a name spelled differently, a birth date off or missing, a
-    # first name missing): two at once is rarer than two different people with similar names.
-    soft = (bl in (-1, 2)) + (lf in (-1, 1, 2)) + (ll in (1, 2))
-    if soft > 1:
-        allowed = False
+    if bl == 3:
+        evidence += w.exact_weight("birth", a.birth)
+    else:
+        evidence += w.level_weight("birth", bl)
     if a.nationality and b.nationality:
-        total += 1.5 if a.nationality == b.nationality else -4.0
+        if a.nationality == b.nationality:
+            evidence += w.exact_weight("nationality", a.nationality)
+        else:
+            evidence += w.level_weight("nationality", 0)
     if a.gender and b.gender:
-        total += 0.8 if a.gender == b.gender else -4.0
+        if a.gender == b.gender:
+            evidence += w.exact_weight("gender", a.gender)
+        else:
+            evidence += w.level_weight("gender", 0)
     if a.document and b.document and a.document != b.document:
-        total -= 3.0  # people may hold several documents, so a mismatch is not decisive
+        evidence -= 3.0  # people may hold several documents, so a mismatch is not decisive
     if a.evidence and b.evidence:
         shared = len(a.evidence & b.evidence)
         if shared:
-            total += min(EVIDENCE_CAP, 1.0 * shared)
-    total += PRIOR
-    return PairScore(total, allowed, contradiction or total < CANNOT_LINK)
+            evidence += min(EVIDENCE_CAP, 1.0 * shared)
+    # Two recorded birth dates that differ beyond a typical error are two people for the clustering
+    # guard (namesakes are common in the groups' home regions), as is a strongly negative weight.
+    contradiction = bl in (0, 1) or evidence < CANNOT_LINK
+    return PairScore(evidence + w.prior, allowed, contradiction)
 
 
 def probability(weight: float) -> float:
@@ -378,7 +514,7 @@ def _split_incoherent(
     edges: list[tuple[float, int, int]],
     feats: Sequence[F],
     comparison: Comparison[F],
-    weights: TermWeights,
+    weights: MatchModel,
     stats: Counter[str],
 ) -> list[list[int]]:
     """Split a component that holds a contradicting pair; strongest edges first, no contradictions."""
@@ -415,6 +551,7 @@ def link(
     person_id: Callable[[list[int], bool], str],
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    model: MatchModel | None = None,
 ) -> Resolution:
     """Resolve records into persons: block, score, accept, cluster, split, name.
 
@@ -432,15 +569,20 @@ def link(
         ``person_id(member_indices, local)``: the id of a cluster; with ``local=True`` an id of its
         own, used when another cluster of this resolution already has the shared one.
     threshold : float
-        Minimum log2 match weight of a probabilistic pair.
+        Minimum log2 match odds (prior included) of a probabilistic pair.
+    model : MatchModel, optional
+        The weights; estimated from ``feats`` with ``comparison`` when None.
 
     Returns
     -------
     Resolution
         record -> person, per-record match kind and score, accepted pairs and clusters.
     """
-    weights = TermWeights(feats)
+    weights = model if model is not None else MatchModel(feats, comparison)
     stats: Counter[str] = Counter(records=len(feats))
+    # The model in the summary: the prior in hundredths of a bit (stats are counts).
+    stats["model_estimated"] = int(weights.estimated)
+    stats["prior_log2_centibits"] = round(100 * weights.prior)
     uf = _UnionFind(len(feats))
     accepted: dict[tuple[int, int], tuple[str, float]] = {}
     for i, j in candidate_pairs(feats, rules, stats):

@@ -51,7 +51,7 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from loaders.linkage import (
     CANNOT_LINK,
@@ -163,11 +163,19 @@ def features(record: Record, evidence: Iterable[str] = ()) -> Features:
 
 
 def name_level(a: str, b: str) -> int:
-    """3 exact, 2 close (Jaro–Winkler >= 0.92), 1 similar (>= 0.84), 0 different, -1 missing."""
+    """3 exact; 2 close (one letter inserted, dropped, replaced or two swapped, or Jaro–Winkler
+    >= 0.92); 1 similar (>= 0.84); 0 different; -1 missing.
+
+    >>> name_level("jan", "jon"), name_level("jan", "piet"), name_level("jansen", "janssen")
+    (2, 0, 2)
+    """
     if not a or not b:
         return -1
     if a == b:
         return 3
+    # A one-letter typo in a short name (Jan / Jon) is far from it by Jaro–Winkler alone.
+    if min(len(a), len(b)) >= 3 and OSA.distance(a, b, score_cutoff=1) <= 1:
+        return 2
     sim = JaroWinkler.similarity(a, b)
     if sim >= 0.92:
         return 2
@@ -271,6 +279,27 @@ def blocking_rules() -> list[BlockingRule[Features]]:
     def first_initial(f: Features) -> str | None:
         return f"{f.first}|{f.last_core[:1]}" if f.first else None
 
+    # Added after the rules above (the encoded export numbers the keys by position): they make
+    # blocking survive an error in any one name, including its first letter.
+    def surname_date(f: Features) -> str | None:  # the birth date with day and month in either order
+        if not (f.last_core and f.birth):
+            return None
+        return f"{phonetic(f.last_core)}|{f.birth[:4]}|" + "".join(sorted((f.birth[5:7], f.birth[8:10])))
+
+    def first_date_either(f: Features) -> str | None:
+        if not (f.first and f.birth):
+            return None
+        return f"{phonetic(f.first)}|{f.birth[:4]}|" + "".join(sorted((f.birth[5:7], f.birth[8:10])))
+
+    def surname_year(f: Features) -> str | None:  # a typo in the first name and one in the date
+        return f"{f.last_core}|{f.birth[:4]}" if f.last_core and f.birth else None
+
+    def surname_alone(f: Features) -> str | None:
+        return f.last_core or None
+
+    def first_alone(f: Features) -> str | None:
+        return f.first or None
+
     return [
         (document, False),
         (name_monthday, False),
@@ -281,6 +310,11 @@ def blocking_rules() -> list[BlockingRule[Features]]:
         (name_tokens, True),
         (last_initial, True),
         (first_initial, True),
+        (surname_date, False),
+        (first_date_either, False),
+        (surname_year, False),
+        (surname_alone, True),
+        (first_alone, True),
     ]
 
 

@@ -455,9 +455,11 @@ def _group_record_pairs(store: GraphStore) -> set[frozenset[str]]:
 # The known tolerance of resolution across loads (docs/loading.md): a record that matches two
 # persons an earlier load kept apart joins one of them (persons are not merged yet), and the
 # comparison across loads uses the keyed encodings (Dice levels calibrated to agree with the clear
-# Jaro-Winkler levels about 97% of the time). Measured on the samples in 59 monthly deliveries:
-# 382 of 386 persons identical, record pairs recall 98.3%, precision 100%; pairs of records in one
-# group recall 98.9%, precision 100%.
+# Jaro-Winkler levels about 97% of the time). Measured on the samples in 59 monthly deliveries with
+# the Fellegi-Sunter model of issue 15 (which accepts two soft disagreements, e.g. a similar surname
+# and no birth date): 384 persons against 383 in one load; of the record pairs one load makes, 99.2%
+# are made, and 99.1% of the pairs made are made by one load too (against the truth: precision
+# 0.991, recall 0.969 in deliveries; 1.0 and 0.977 in one load).
 TOLERANCE = 0.97
 
 
@@ -478,19 +480,20 @@ def test_monthly_deliveries_give_the_persons_and_groups_of_one_load(
     assert sum(map(len, monthly)) == sum(map(len, whole))  # every record describes one person
     expected, got = _pairs(whole), _pairs(monthly)
     assert len(got & expected) / len(expected) >= TOLERANCE  # recall
-    assert got <= expected  # no pair that one load does not make
+    assert len(got & expected) / len(got) >= TOLERANCE  # precision against one load
     assert len(monthly) - len(whole) <= (1 - TOLERANCE) * len(whole)
     expected_groups, got_groups = whole_groups, _group_record_pairs(store)
     assert len(got_groups & expected_groups) / len(expected_groups) >= TOLERANCE
     assert len(got_groups & expected_groups) / len(got_groups) >= TOLERANCE
-    # Deliveries out of order end with the same persons as in order.
+    # Deliveries in reverse order end with (nearly) the persons of one load too.
     if store.uri.endswith(".db"):
         shuffled = open_store(str(tmp_path / "shuffled.db"))
         try:
             for number, delivery in enumerate(reversed(deliveries)):
                 load([delivery], shuffled, MAPPING, KEY, rejects_path=tmp_path / f"s{number}.csv")
-            assert _pairs(persons_as_records(shuffled)) <= expected
-            assert len(_pairs(persons_as_records(shuffled)) & expected) / len(expected) >= TOLERANCE
+            reordered = _pairs(persons_as_records(shuffled))
+            assert len(reordered & expected) / len(reordered) >= TOLERANCE
+            assert len(reordered & expected) / len(expected) >= TOLERANCE
         finally:
             shuffled.close()
 

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
-from loaders.resolve import Resolution, describes_person, phonetic, resolve
+from loaders.resolve import (
+    DEFAULT_THRESHOLD,
+    Resolution,
+    describes_person,
+    features,
+    phonetic,
+    resolve,
+    score_pair,
+)
 
 P = Pseudonymiser(bytes(range(32)))
 
@@ -82,10 +92,57 @@ def test_day_month_swap_and_days_off() -> None:
     assert not same(other, "1", "2")
 
 
-def test_two_soft_disagreements_at_once_do_not_match() -> None:
-    # A spelling variant AND a different birth date: more likely two similar-named people.
-    res = run([rec("1", "Rada", "Todeva", "2002-05-22"), rec("2", "Rada", "Todova", "2002-09-22")])
-    assert not same(res, "1", "2")
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        # A typo in both names, the same birth date.
+        (("Rada", "Todeva", "2002-05-22"), ("Rade", "Todova", "2002-05-22")),
+        # A typo in one name and no birth date on one side.
+        (("Ionela", "Popescu", "1999-07-08"), ("Ionella", "Popescu", "")),
+        (("Ionela", "Popescu", "1999-07-08"), ("Ionela", "Popesku", "")),
+        # A typo in one name and day and month swapped.
+        (("Ionela", "Popescu", "1999-07-08"), ("Ioneal", "Popescu", "1999-08-07")),
+        (("Ionela", "Popescu", "1999-07-08"), ("Ionela", "Popecsu", "1999-08-07")),
+        # A typo in the first letter of the first name (blocking must still compare the two).
+        (("Jan", "Vermeulen", "1981-11-30"), ("Tan", "Vermeulen", "1981-11-30")),
+        # Names swapped and a typo in one of them.
+        (("Piet", "Jansen", "1980-02-03"), ("Jansen", "Pjet", "1980-02-03")),
+        # A spelling variant and a birth date with one part off.
+        (("Rada", "Todeva", "2002-05-22"), ("Rada", "Todova", "2002-09-22")),
+    ],
+)
+def test_two_soft_disagreements_add_up(a: tuple[str, str, str], b: tuple[str, str, str]) -> None:
+    # Each is weak alone; the evidence of the rest of the record adds up (no veto on their number).
+    res = run([rec("1", *a), rec("2", *b)])
+    assert same(res, "1", "2")
+
+
+def test_threshold_trades_recall_for_precision() -> None:
+    pair = [rec("1", "Rada", "Todeva", "2002-05-22"), rec("2", "Rade", "Todova", "2002-05-22")]
+    weight = score_pair(features(pair[0]), features(pair[1])).weight
+    assert DEFAULT_THRESHOLD <= weight
+    assert same(resolve(pair, person_id=str, threshold=weight), "1", "2")
+    assert not same(resolve(pair, person_id=str, threshold=weight + 0.5), "1", "2")
+
+
+def test_without_birth_date_only_a_rare_name_links() -> None:
+    # A load big enough for term frequencies: 300 namesakes "Jan Jansen" and 900 rare names.
+    rng = random.Random(3)
+    records = [
+        rec(f"j{i}", "Jan", "Jansen", f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}")
+        for i in range(300)
+    ]
+    letters = "bdfgklmnprstvz"
+    for i in range(900):
+        first = "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(3))
+        last = "".join(rng.choice(letters) + rng.choice("aeiou") for _ in range(4))
+        records.append(rec(f"r{i}", first, last, f"{1950 + i % 50}-{1 + i % 12:02d}-{1 + i % 28:02d}"))
+    common = rec("x1", "Jan", "Jansen", "")
+    rare = rec("x2", str(records[400].values["first_name"]), str(records[400].values["last_name"]), "")
+    res = run([*records, common, rare])
+    assert res.stats["model_estimated"] == 1
+    assert sum(res.person_of["src:x1"] == res.person_of[f"src:j{i}"] for i in range(300)) == 0
+    assert res.person_of["src:x2"] == res.person_of[records[400].record_id]
 
 
 def test_missing_birth_date_with_full_name_matches() -> None:
@@ -114,14 +171,20 @@ def test_shared_phone_plate_account_premises_never_merge_different_people() -> N
 
 
 def test_shared_identifiers_can_support_a_weak_match() -> None:
-    # Same surname and birth date, no first name, contradicting nationality and gender: too weak
-    # alone; shared identifiers may tip the balance because the names and dates do agree.
+    # Same surname and birth date, no first name, contradicting nationality and gender: a pair just
+    # under the threshold; shared identifiers (at most EVIDENCE_CAP) may tip the balance because
+    # the names and dates do agree.
     base = [
         rec("1", "", "Ionescu", "1988-01-02", nationality="ROU", gender="m"),
         rec("2", "", "Ionescu", "1988-01-02", nationality="MDA", gender="f"),
     ]
-    assert not same(run(base), "1", "2")
-    assert same(run(base, evidence=[["phone:x", "plate:y"], ["phone:x", "plate:y"]]), "1", "2")
+    weight = score_pair(features(base[0]), features(base[1])).weight
+    shared = [["phone:x", "plate:y"], ["phone:x", "plate:y"]]
+    assert not same(resolve(base, person_id=str, threshold=weight + 1.5), "1", "2")
+    assert same(resolve(base, person_id=str, evidence=shared, threshold=weight + 1.5), "1", "2")
+    # Where no name agrees, no amount of shared evidence links, whatever the threshold.
+    other = [rec("1", "Piet", "Jansen", "1980-02-03"), rec("2", "Karel", "Bakker", "1980-02-03")]
+    assert not same(resolve(other, person_id=str, evidence=shared, threshold=-100.0), "1", "2")
 
 
 def test_document_number_is_exact() -> None:
