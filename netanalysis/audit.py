@@ -123,7 +123,9 @@ def audit_log_for(store: str, explicit: str | Path | None = None) -> Path:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
         return base / "netanalysis" / "audit" / "local.audit.jsonl"
     if "://" not in store:
-        return Path(f"{store}.audit.jsonl")
+        # Absolute: the log is remembered for later processings of this process (a notebook or a
+        # test may change its working folder in between).
+        return Path(f"{store}.audit.jsonl").expanduser().absolute()
     safe = "".join(ch if ch.isalnum() or ch in "-." else "_" for ch in store.split("://", 1)[1])
     base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / "netanalysis" / "audit" / f"{safe}.audit.jsonl"
