@@ -16,10 +16,12 @@ from netanalysis.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
 COMMANDS: list[str] = [
+    "connect",
     "demo",
     "detect",
     "encode",
     "evaluate",
+    "find",
     "keygen",
     "load",
     "map",

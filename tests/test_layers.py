@@ -17,7 +17,8 @@ follow it. The ranks, lowest first, and why each sits where it does:
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
-   ``graphs``, ``evaluate``, ``detect``): pure functions over graphs read from the store.
+   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``): pure functions over graphs read
+   from the store.
 5. outputs (``netanalysis.maps``, ``netanalysis.report``): draw and write analysis results.
 6. application (``netanalysis/__init__``'s lazy table, ``netanalysis.demo``, ``netanalysis.cli``,
    ``netanalysis.commands``, ``netanalysis.__main__``): put the layers together for a user.
@@ -42,7 +43,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("netanalysis", "loaders", "graphstore", "synth")
 
-ANALYSIS = ("projection", "groups", "movement", "keyplayers", "leads", "graphs", "evaluate", "detect")
+ANALYSIS = (
+    "projection",
+    "groups",
+    "movement",
+    "keyplayers",
+    "leads",
+    "graphs",
+    "evaluate",
+    "detect",
+    "find",
+    "connect",
+)
 OUTPUTS = ("maps", "report")
 APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")

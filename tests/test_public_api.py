@@ -90,8 +90,14 @@ EXPECTED = {
     "read_analysis_graph",
     "reliability_factor",
     "suspects",
+    # investigation
+    "ConnectingNetwork",
+    "PersonMatch",
+    "connecting_network",
+    "find_person",
     # maps
     "NetworkMap",
+    "connecting_map",
     "ego_map",
     "group_map",
     "region_map",
