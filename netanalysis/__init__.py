@@ -110,8 +110,14 @@ _LAZY: dict[str, str] = {
     "read_analysis_graph": "netanalysis.graphs",
     "reliability_factor": "netanalysis.projection",
     "suspects": "netanalysis.projection",
+    # investigation: a known person, the network that connects persons
+    "ConnectingNetwork": "netanalysis.connect",
+    "PersonMatch": "netanalysis.find",
+    "connecting_network": "netanalysis.connect",
+    "find_person": "netanalysis.find",
     # maps
     "NetworkMap": "netanalysis.maps",
+    "connecting_map": "netanalysis.maps",
     "ego_map": "netanalysis.maps",
     "group_map": "netanalysis.maps",
     "region_map": "netanalysis.maps",

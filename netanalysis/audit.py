@@ -658,7 +658,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 # Parameter values that may name a person (a pseudonym, a node id, a record): kept as "<given>".
-PERSONAL_PARAMETERS = frozenset({"node", "centre", "center", "person", "persons", "record", "records"})
+PERSONAL_PARAMETERS = frozenset(
+    {"node", "centre", "center", "person", "persons", "record", "records"}
+    # `netanalysis find`: the clear name of the person looked for is never written anywhere.
+    | {"first_name", "last_name", "birth_date", "nationality"}
+)
 
 
 def safe_parameters(arguments: Mapping[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,12 @@ from netanalysis.errors import NetanalysisError
 COMMANDS: list[str] = [
     "audit",
     "changes",
+    "connect",
     "demo",
     "detect",
     "encode",
     "evaluate",
+    "find",
     "keygen",
     "load",
     "map",

@@ -17,7 +17,8 @@ follow it. The ranks, lowest first, and why each sits where it does:
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
-   ``graphs``, ``evaluate``, ``detect``): pure functions over graphs read from the store.
+   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``): pure functions over graphs read
+   from the store.
 5. outputs (``netanalysis.maps``, ``netanalysis.report``): draw and write analysis results.
 6. application (``netanalysis/__init__``'s lazy table, ``netanalysis.demo``, ``netanalysis.cli``,
    ``netanalysis.commands``, ``netanalysis.__main__``): put the layers together for a user.
@@ -53,6 +54,8 @@ ANALYSIS = (
     "detect",
     "lineage",
     "changes",
+    "find",
+    "connect",
 )
 OUTPUTS = ("maps", "report")
 APPLICATION = ("demo", "cli", "commands", "__main__")

@@ -102,8 +102,14 @@ EXPECTED = {
     "follow_groups",
     "keep_groups",
     "match_groups",
+    # investigation
+    "ConnectingNetwork",
+    "PersonMatch",
+    "connecting_network",
+    "find_person",
     # maps
     "NetworkMap",
+    "connecting_map",
     "ego_map",
     "group_map",
     "region_map",

@@ -93,7 +93,7 @@ LOGGED: dict[str, Logged] = {
     "erase": Logged(outputs=()),
     "changes": Logged(store=None),  # reads two detection folders, not a store
     "find": Logged(),
-    "connect": Logged(),
+    "connect": Logged(outputs=("out", "map_file")),
     "timeline": Logged(),
     "export": Logged(),
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict, deque
+from collections.abc import Callable
 from typing import Any
 
 import networkx as nx
@@ -105,7 +106,6 @@ def ego_map(
         raise ConfigError(f"depth must be between 1 and 4, not {depth}")
     level = level or getattr(result, "level", None) or "police_unit"
     check_level(level)
-    names = region_names(level)
     centre = _resolve(graph, node)
     hops = ego_hops(graph, centre, depth)
     groups_of: dict[str, set[str]] = defaultdict(set)
@@ -118,6 +118,24 @@ def ego_map(
     if len(hops) > max_nodes:
         return _ego_aggregated(graph, centre, hops, title, subtitle, max_nodes)
 
+    return _nodes_map(graph, hops, {centre}, groups_of, level, title, subtitle, seed, "ego")
+
+
+def _nodes_map(
+    graph: nx.MultiDiGraph,
+    hops: dict[str, int],
+    centres: set[str],
+    groups_of: dict[str, set[str]],
+    level: str,
+    title: str,
+    subtitle: str,
+    seed: int,
+    view: str,
+    keep_edge: Callable[[str, str, dict[str, Any]], bool] | None = None,
+) -> NetworkMap:
+    """Draw the nodes of ``hops`` (node -> distance) one by one, the ``centres`` marked, with every
+    relationship between them that ``keep_edge(u, v, data)`` accepts (all by default)."""
+    names = region_names(level)
     persons = [n for n in hops if graph.nodes[n].get("label") == "Person"]
     facts = person_facts(graph, persons)
     ref = municipalities()
@@ -167,11 +185,11 @@ def ego_map(
                 f.update(first=when[:10], last=when[:10])
             degree = sum(1 for nb in nx.all_neighbors(graph, n) if nb in hops)
             tip.append(["Links on this map", str(degree)])
-        if n == centre:
+        if n in centres:
             item["size"] = float(item["size"]) * 1.8
             item["borderWidth"] = 4
             item["color"] = {"background": _colour_of(item["color"]), "border": "#000000"}
-            tip.insert(0, ["Centre of this map", "yes"])
+            tip.insert(0, ["Centre of this map" if view == "ego" else "Asked about", "yes"])
             f["always"] = True
         item["tip"] = tip
         item["f"] = f
@@ -180,7 +198,7 @@ def ego_map(
     edges = []
     rels: set[str] = set()
     for u, v, k, data in graph.edges(keys=True, data=True):
-        if u not in hops or v not in hops:
+        if u not in hops or v not in hops or (keep_edge is not None and not keep_edge(u, v, data)):
             continue
         rel = str(data.get("type", ""))
         style = rel_style(rel)
@@ -223,7 +241,7 @@ def ego_map(
                 for lbl, s in LABEL_STYLE.items()
                 if lbl in labels_drawn
             ]
-            + [{"kind": "text", "text": "thick black border: the centre of the map"}],
+            + [{"kind": "text", "text": f"thick black border: {_CENTRE_TEXT[view]}"}],
         },
         {
             "title": "Relationships",
@@ -241,8 +259,71 @@ def ego_map(
         legend=legend,
         filters=_filter_choices(nodes, names),
         options=_options(len(nodes), placed, smooth={"enabled": True, "type": "continuous"}),
-        view="ego",
+        view=view,
     )
+
+
+def connecting_map(
+    graph: nx.MultiDiGraph,
+    network: Any,
+    *,
+    result: DetectionLike | None = None,
+    level: str | None = None,
+    seed: int = 7,
+    data_label: str | None = None,
+) -> NetworkMap:
+    """The connecting network of some persons (``connecting_network``) as a map.
+
+    Parameters
+    ----------
+    graph : the store graph the network was found in.
+    network : a ``ConnectingNetwork``: the persons asked about are marked, every node on a path
+        is drawn, and the relationships between them that the paths run along.
+    result : optional detection result, for group membership in tooltips and the group filter.
+    level : region level for tooltips and filters (default police_unit or the result's level).
+    seed : seed of the layout.
+    data_label : names the data in the subtitle.
+
+    Returns
+    -------
+    NetworkMap with the graph's node ids and one edge per relationship (id ``"<from>|<to>|<key>"``).
+    """
+    level = level or getattr(result, "level", None) or "police_unit"
+    check_level(level)
+    persons = list(network.persons)
+    hops = {n: (0 if n in persons else 1) for n in network.network.nodes}
+    groups_of: dict[str, set[str]] = defaultdict(set)
+    if result is not None:
+        for row in _frame(result, "groups", ("group_id", "person_id")).to_dict("records"):
+            groups_of[f"Person:{row['person_id']}"].add(str(row["group_id"]))
+    links = {frozenset((u, v)) for u, v in network.network.edges()}
+    n_paths = len(network.paths)
+    title = (
+        f"Connecting network of {len(persons)} persons: {n_paths} path{'s' if n_paths != 1 else ''} "
+        f"of at most {network.max_hops} links"
+    )
+    subtitle = _subtitle(graph, result, level, data_label)
+    m = _nodes_map(
+        graph,
+        hops,
+        set(persons),
+        groups_of,
+        level,
+        title,
+        subtitle,
+        seed,
+        "connect",
+        keep_edge=lambda u, v, _data: frozenset((u, v)) in links,
+    )
+    if network.unconnected:
+        m.notice = (
+            f"{len(network.unconnected)} pair{'s' if len(network.unconnected) != 1 else ''} of persons "
+            f"have no path of at most {network.max_hops} links"
+        )
+    return m
+
+
+_CENTRE_TEXT = {"ego": "the centre of the map", "connect": "the persons asked about"}
 
 
 def _colour_of(colour: Any) -> str:

@@ -11,7 +11,7 @@ the view aggregates (groups as nodes) and says so on the page.
 from netanalysis.maps._common import LARGE_NODES as LARGE_NODES
 from netanalysis.maps._common import MAX_NODES, PHYSICS_MAX_NODES, DetectionLike, layout_positions
 from netanalysis.maps._common import _options as _options
-from netanalysis.maps._ego import ego_map
+from netanalysis.maps._ego import connecting_map, ego_map
 from netanalysis.maps._group import HUB_MIN_PERSONS, MAX_LINKS, group_map
 from netanalysis.maps._region import region_map
 
@@ -21,6 +21,7 @@ __all__ = [
     "MAX_NODES",
     "PHYSICS_MAX_NODES",
     "DetectionLike",
+    "connecting_map",
     "ego_map",
     "group_map",
     "layout_positions",

@@ -1,0 +1,363 @@
+"""The analyst's investigation tools (issue 18 items 1 and 2): find a known person, and the
+network that connects persons, on both stores, from the API and the command line.
+
+The samples hold clear names in their source files (they are synthetic); the store holds only
+pseudonyms. A person found from a source row's name and birth date must be the person that row
+was resolved into.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import pytest
+
+from graphstore.base import GraphStore
+from graphstore.embedded import EmbeddedStore
+from loaders.pipeline import load
+from loaders.pseudonymise import Pseudonymiser, keygen, load_key
+from netanalysis.cli import main
+from netanalysis.commands.connect import PATH_COLUMNS
+from netanalysis.connect import connecting_network, evidence_network
+from netanalysis.errors import ConfigError
+from netanalysis.find import find_person
+from netanalysis.graphs import read_analysis_graph
+from netanalysis.maps import connecting_map
+
+DATA = Path(__file__).resolve().parents[1] / "data_samples"
+
+
+def _load(store: GraphStore, key_path: Path, rejects: Path) -> None:
+    load([DATA / "sources"], store, DATA / "sources.yaml", key_path, rejects_path=rejects)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, nx.MultiDiGraph]:
+    """The samples loaded into an embedded store with a throw-away key: (store, key file, graph)."""
+    folder = tmp_path_factory.mktemp("investigate")
+    key_path = keygen(folder / "throwaway.key")
+    store = EmbeddedStore(folder / "graph.sqlite")
+    try:
+        _load(store, key_path, folder / "rejects.csv")
+        graph = read_analysis_graph(store)
+    finally:
+        store.close()
+    return folder / "graph.sqlite", key_path, graph
+
+
+def _police_rows() -> list[dict[str, str]]:
+    with (DATA / "sources" / "politie_zaken.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def _row(row_id: str) -> dict[str, str]:
+    return next(r for r in _police_rows() if r["Regelnummer"] == row_id)
+
+
+def _person_of_row(graph: nx.MultiDiGraph, source: str, row_id: str) -> str:
+    """The pseudonym entity resolution gave a source row (through its Record node)."""
+    record = f"Record:{source}:{row_id}"
+    (person,) = [v for _, v, d in graph.out_edges(record, data=True) if d.get("type") == "DESCRIBES"]
+    return str(person).split(":", 1)[1]
+
+
+def _ids(matches: list[Any]) -> list[str]:
+    return [m.person_id for m in matches]
+
+
+# --- find: a known person -------------------------------------------------------------------------
+
+
+def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
+    _, key_path, graph = sample
+    key = load_key(key_path)
+    # Row 11: Marin Vladescu, 11-04-1988, Roemeense; rows 1 ("Marni") and 362 are the same person.
+    row = _row("11")
+    first, last, birth = row["Voornaam"], row["Achternaam"], row["Geboortedatum"]
+    pid = _person_of_row(graph, "politie_zaken", "11")
+    exact = find_person(graph, key, first, last, birth)
+    assert _ids(exact) == [pid] and exact[0].how == "exact"
+    assert exact[0].roles == ("suspect",)
+    assert {("politie_zaken", "1"), ("politie_zaken", "11"), ("politie_zaken", "362")} <= set(
+        exact[0].source_rows
+    )
+    assert exact[0].records == len(exact[0].source_rows)
+    day, month, year = birth.split("-")
+    variants = {
+        "swapped names": (last, first, birth),
+        "iso date": (first, last, f"{year}-{month}-{day}"),
+        "day and month swapped": (first, last, f"{month}-{day}-{year}"),
+        "typo in first name": ("Marni", last, birth),
+        "typo and swapped date": ("Marni", last, f"{month}-{day}-{year}"),
+        "birth date missing": (first, last, None),
+        "capitals and spaces": (f"  {first.upper()}", last.lower(), birth),
+    }
+    for name, (f, lst, b) in variants.items():
+        found = find_person(graph, key, f, lst, b)
+        assert pid in _ids(found), name
+        if name != "capitals and spaces" and name != "swapped names" and name != "iso date":
+            assert found[0].weight < exact[0].weight, name
+    # A stored nationality that differs lowers the score; the right one raises it.
+    assert find_person(graph, key, first, last, birth, "ROU")[0].weight > exact[0].weight
+    wrong = find_person(graph, key, first, last, birth, "NLD")
+    assert not wrong or wrong[0].weight < exact[0].weight
+    # One part of the birth date may differ (a typing error), two may not; another key finds nobody.
+    assert pid in _ids(find_person(graph, key, first, last, f"{day}-{month}-1950"))
+    assert find_person(graph, key, first, last, "03-09-1950") == []
+    assert find_person(graph, Pseudonymiser(bytes(range(1, 33))), first, last, birth) == []
+
+
+def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
+    _, key_path, graph = sample
+    key = load_key(key_path)
+    hits = total = 0
+    for row in _police_rows()[::3]:  # a third of the rows: each search hashes ~135,000 identities
+        if not (row["Voornaam"] and row["Achternaam"] and row["Geboortedatum"]):
+            continue
+        record = f"Record:politie_zaken:{row['Regelnummer']}"
+        if record not in graph:  # rejected by the load
+            continue
+        total += 1
+        last = f"{row['Tussenvoegsel']} {row['Achternaam']}".strip()
+        found = find_person(graph, key, row["Voornaam"], last, row["Geboortedatum"])
+        hits += _person_of_row(graph, "politie_zaken", row["Regelnummer"]) in _ids(found)
+    assert total > 50
+    # Rows whose person's identity is two typing errors away from them are not found (documented).
+    assert hits / total >= 0.95, (hits, total)
+
+
+def test_find_groups_come_from_the_detection(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
+    _, key_path, graph = sample
+    row = _row("11")
+    pid = _person_of_row(graph, "politie_zaken", "11")
+    found = find_person(
+        graph, load_key(key_path), row["Voornaam"], row["Achternaam"], row["Geboortedatum"],
+        groups={pid: ["G007"]},
+    )  # fmt: skip
+    assert found[0].groups == ("G007",)
+
+
+SECRET_FIRST, SECRET_LAST = "Zebediah", "Quixotewright"
+
+
+def test_find_bad_query_names_the_field_never_the_value(
+    sample: tuple[Path, Path, nx.MultiDiGraph], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, key_path, graph = sample
+    key = load_key(key_path)
+    caplog.set_level(logging.DEBUG)
+    for kwargs, field in (
+        ({"birth_date": "31-02-1977"}, "birth date"),
+        ({"birth_date": "Zebediah77"}, "birth date"),
+        ({"nationality": "Quixotia"}, "nationality"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            find_person(graph, key, SECRET_FIRST, SECRET_LAST, **kwargs)
+        message = str(info.value)
+        assert field in message
+        for value in (SECRET_FIRST, SECRET_LAST, *kwargs.values()):
+            assert value not in message
+        assert info.value.__cause__ is None and info.value.__context__ is None
+    with pytest.raises(ConfigError, match="last name"):
+        find_person(graph, key, SECRET_FIRST, "  ")
+    assert not any(SECRET_FIRST in r.getMessage() or SECRET_LAST in r.getMessage() for r in caplog.records)
+
+
+def test_find_command(sample: tuple[Path, Path, nx.MultiDiGraph], tmp_path: Path, capsys: Any) -> None:
+    store, key_path, graph = sample
+    row = _row("11")
+    pid = _person_of_row(graph, "politie_zaken", "11")
+    out = tmp_path / "candidates.csv"
+    base = ["find", "--store", str(store), "--key-file", str(key_path)]
+    args = ["--first-name", row["Voornaam"], "--last-name", row["Achternaam"]]
+    assert main([*base, *args, "--birth-date", row["Geboortedatum"], "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Person:{pid}" in printed and "politie_zaken:11" in printed
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["person_id"] == pid and rows[0]["how"] == "exact" and rows[0]["groups"].startswith("G")
+    # Nothing of the query in the outputs.
+    text = out.read_text(encoding="utf-8") + printed
+    assert row["Voornaam"] not in text and row["Achternaam"] not in text and row["Geboortedatum"] not in text
+    # The search is logged (issue 14), without the name looked for and without the persons found.
+    log = Path(f"{store}.audit.jsonl")
+    entry = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["attributes"]["netanalysis.command"] == "find"
+    assert entry["attributes"]["netanalysis.parameters"]["first_name"] == "<given>"
+    logged = log.read_text(encoding="utf-8")
+    assert row["Voornaam"] not in logged and row["Achternaam"] not in logged and pid not in logged
+    # Bad input: one sentence, exit code 2, no value quoted, no traceback.
+    assert (
+        main([*base, "--first-name", SECRET_FIRST, "--last-name", SECRET_LAST, "--birth-date", "99-99-1999"])
+        == 2
+    )
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1
+    assert SECRET_FIRST not in err and "99-99-1999" not in err and "Traceback" not in err
+    assert main([*base, *args, "--detected", str(tmp_path)]) == 2  # no groups.csv there
+    assert "groups.csv" in capsys.readouterr().err
+    assert main(["find", "--store", str(tmp_path / "none.sqlite"), "--key-file", str(key_path), *args]) == 2
+    # Nobody by that name: said so, exit 0.
+    assert (
+        main([*base, "--first-name", SECRET_FIRST, "--last-name", SECRET_LAST, "--detected", str(tmp_path)])
+        == 2
+    )
+    det = tmp_path / "det"
+    assert main(["detect", "--store", str(store), "--out", str(det), "--stability-runs", "2"]) == 0
+    capsys.readouterr()
+    assert (
+        main([*base, "--first-name", SECRET_FIRST, "--last-name", SECRET_LAST, "--detected", str(det)]) == 0
+    )
+    assert "no person in the store matches" in capsys.readouterr().out
+
+
+# --- connect: the connecting network ----------------------------------------------------------------
+
+
+def _chain() -> nx.MultiDiGraph:
+    """a -case- b -case- c, and a -premises (weak)- c: one link shorter, far weaker."""
+    g = nx.MultiDiGraph()
+    for p in "abcd":
+        g.add_node(f"Person:{p}", label="Person", person_id=p, roles=["suspect"])
+    g.add_node("Case:k1", label="Case")
+    g.add_node("Case:k2", label="Case")
+    g.add_node("Premises:x", label="Premises")
+    g.add_node("Municipality:GM0363", label="Municipality", code="GM0363")
+    facts = [
+        ("Person:a", "SUSPECT_IN", "Case:k1", "A1", "1"),
+        ("Person:b", "SUSPECT_IN", "Case:k1", "A1", "2"),
+        ("Person:b", "SUSPECT_IN", "Case:k2", "A1", "3"),
+        ("Person:c", "SUSPECT_IN", "Case:k2", "A1", "4"),
+        ("Person:a", "SEEN_AT", "Premises:x", "E5", "5"),
+        ("Person:c", "SEEN_AT", "Premises:x", "E5", "6"),
+        # A shared municipality is no evidence: d is only there.
+        ("Person:a", "SEEN_AT", "Municipality:GM0363", "A1", "7"),
+        ("Person:d", "SEEN_AT", "Municipality:GM0363", "A1", "8"),
+    ]
+    for u, rel, v, grade, row in facts:
+        g.add_edge(u, v, key=f"politie:{row}", type=rel, reliability=grade, source="politie", row_id=row,
+                   observed_on=f"2024-01-0{row}")  # fmt: skip
+    return g
+
+
+def test_connect_prefers_strong_evidence_and_lists_every_fact() -> None:
+    g = _chain()
+    result = connecting_network(g, ["a", "Person:c"])
+    routes = [p.nodes for p in result.paths]
+    assert routes[0] == ("Person:a", "Case:k1", "Person:b", "Case:k2", "Person:c")
+    assert routes[1] == ("Person:a", "Premises:x", "Person:c")
+    assert result.paths[0].length < result.paths[1].length and result.paths[1].hops == 2
+    # The lengths agree with networkx's own weighted shortest path on the evidence network.
+    net = evidence_network(g)
+    assert result.paths[0].length == pytest.approx(
+        nx.shortest_path_length(net, "Person:a", "Person:c", "length")
+    )
+    rows = result.path_rows()
+    assert [(r["step"], r["row_id"]) for r in rows if r["path_id"] == 1] == [
+        (0, ""), (1, "1"), (2, "2"), (3, "3"), (4, "4")
+    ]  # fmt: skip
+    assert set(result.network.nodes) == {
+        "Person:a",
+        "Person:b",
+        "Person:c",
+        "Case:k1",
+        "Case:k2",
+        "Premises:x",
+    }
+    # Within 2 hops only the weak path; with case evidence only and 2 hops, none.
+    assert [p.nodes for p in connecting_network(g, ["a", "c"], max_hops=2).paths] == [routes[1]]
+    none = connecting_network(g, ["a", "c"], max_hops=2, evidence=["case"])
+    assert none.paths == [] and none.unconnected == [("Person:a", "Person:c")]
+    # A shared municipality connects nobody.
+    assert connecting_network(g, ["a", "d"], max_hops=8).unconnected == [("Person:a", "Person:d")]
+
+
+def test_connect_bad_input() -> None:
+    g = _chain()
+    for args, kwargs, words in (
+        (["a", "zz"], {}, "not in the graph"),
+        (["a", "a"], {}, "two different persons"),
+        (["a", "c"], {"max_hops": 0}, "--max-hops"),
+        (["a", "c"], {"evidence": ["case", "gossip"]}, "unknown evidence kind"),
+        (["a", "Case:k1"], {}, "not in the graph"),
+    ):
+        with pytest.raises(ConfigError, match=words):
+            connecting_network(g, args, **kwargs)
+
+
+def test_connect_command_and_map(
+    sample: tuple[Path, Path, nx.MultiDiGraph], tmp_path: Path, capsys: Any
+) -> None:
+    store, _, graph = sample
+    a = _person_of_row(graph, "politie_zaken", "11")
+    b = _person_of_row(graph, "politie_zaken", "2")  # the victim in the case of row 1
+    out, page = tmp_path / "paths.csv", tmp_path / "connect.html"
+    assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--map", str(page)]) == 0
+    assert "paths through" in capsys.readouterr().out
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == PATH_COLUMNS
+    expected = connecting_network(graph, [a, b])
+    assert len(expected.paths) > 0
+    assert {int(r["path_id"]) for r in rows} == {p.path_id for p in expected.paths}
+    assert all(r["source"] and r["row_id"] for r in rows if r["step"] != "0")
+    html = page.read_text(encoding="utf-8")
+    assert "Connecting network of 2 persons" in html
+    # Logged with both files it wrote, never the persons asked about.
+    logged = Path(f"{store}.audit.jsonl").read_text(encoding="utf-8")
+    entry = json.loads(logged.splitlines()[-1])
+    assert entry["attributes"]["netanalysis.command"] == "connect"
+    assert len(entry["attributes"]["netanalysis.outputs"]) == 2
+    assert a not in logged and b not in logged
+    m = connecting_map(graph, expected)
+    assert {n["id"] for n in m.nodes} == set(expected.network.nodes)
+    # No path within the limit: said so clearly.
+    assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--max-hops", "1"]) == 0
+    assert "no path of at most 1 links" in capsys.readouterr().out
+    assert main(["connect", a, "nobody", "--store", str(store), "--out", str(out)]) == 2
+    assert "not in the graph" in capsys.readouterr().err
+    assert main(["connect", a, b, "--store", str(store), "--out", str(tmp_path / "no" / "p.csv")]) == 2
+
+
+# --- both stores ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def neo4j_sample(
+    tmp_path: Path, neo4j_clean: Any, sample: tuple[Path, Path, nx.MultiDiGraph]
+) -> Iterator[GraphStore]:
+    from graphstore.neo4j_store import Neo4jStore
+
+    _, key_path, _ = sample
+    server = Neo4jStore(neo4j_clean.uri, user=neo4j_clean.user, password=neo4j_clean.password)
+    try:
+        _load(server, key_path, tmp_path / "rejects.csv")
+        yield server
+    finally:
+        server.close()
+
+
+def test_find_and_connect_are_the_same_on_neo4j(
+    sample: tuple[Path, Path, nx.MultiDiGraph], neo4j_sample: GraphStore
+) -> None:
+    _, key_path, embedded_graph = sample
+    graph = read_analysis_graph(neo4j_sample)
+    key = load_key(key_path)
+    for row_id in ("11", "2", "40"):
+        row = _row(row_id)
+        last = f"{row['Tussenvoegsel']} {row['Achternaam']}".strip()
+        args = (row["Voornaam"], last, row["Geboortedatum"])
+        on_neo4j = find_person(graph, key, *args)
+        assert on_neo4j == find_person(embedded_graph, key, *args)
+        assert _person_of_row(graph, "politie_zaken", row_id) in _ids(on_neo4j)
+    a = _person_of_row(graph, "politie_zaken", "11")
+    b = _person_of_row(graph, "politie_zaken", "2")
+    on_neo4j_net = connecting_network(graph, [a, b])
+    assert on_neo4j_net.paths and on_neo4j_net.paths == connecting_network(embedded_graph, [a, b]).paths
+    assert on_neo4j_net.path_rows() == connecting_network(embedded_graph, [a, b]).path_rows()
