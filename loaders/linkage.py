@@ -431,7 +431,7 @@ def score(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = No
 
 def probability(weight: float) -> float:
     """Match probability of a log2 match weight (prior included)."""
-    return 1.0 / (1.0 + 2.0 ** (-weight))
+    return 1.0 / (1.0 + float(2.0 ** (-weight)))
 
 
 def is_exact(a: LinkFeatures, b: LinkFeatures) -> bool:

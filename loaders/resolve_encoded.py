@@ -168,7 +168,7 @@ def _person_id(
         for attr in ("identity", "document_identity"):
             ids = Counter(getattr(feats[i], attr) for i in members if getattr(feats[i], attr))
             if ids:
-                return min(ids, key=lambda k: (-ids[k], k))
+                return str(min(ids, key=lambda k: (-ids[k], k)))
     return local_person_id(min(record_ids[i] for i in members))
 
 

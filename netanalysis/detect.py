@@ -213,7 +213,8 @@ class DetectionSettings:
         netanalysis.errors.ConfigError: unknown setting 'sede' in the settings; known: weights, ...
         """
         known = {k: v for k, v in data.items() if k not in RECORDED_KEYS}
-        return _from_dict(cls, known, where, "")
+        settings: DetectionSettings = _from_dict(cls, known, where, "")
+        return settings
 
     @classmethod
     def from_json(cls, path: str | os.PathLike[str]) -> DetectionSettings:

@@ -55,7 +55,9 @@ def _igraph(network: nx.Graph, nodes: list[Hashable], weight: str) -> tuple[Any,
     return ig.Graph(n=len(nodes), edges=edges), weights
 
 
-def _leiden(network: nx.Graph, nodes: list[Hashable], weight: str, seed: int, resolution: float) -> list[set]:
+def _leiden(
+    network: nx.Graph, nodes: list[Hashable], weight: str, seed: int, resolution: float
+) -> list[set[Hashable]]:
     # igraph's C implementation of Leiden (modularity, the same quality function leidenalg's
     # RBConfigurationVertexPartition optimises) is about ten times faster than leidenalg on sparse
     # networks of many small groups; igraph draws from a replaceable random generator, which is set
@@ -78,7 +80,7 @@ def _leiden(network: nx.Graph, nodes: list[Hashable], weight: str, seed: int, re
 
 def leidenalg_partition(
     network: nx.Graph, seed: int = 0, resolution: float = 1.0, weight: str = "weight"
-) -> list[set]:
+) -> list[set[Hashable]]:
     """Leiden communities computed with the ``leidenalg`` package (reference implementation).
 
     ``find_groups(method="leiden")`` uses igraph's built-in Leiden, which is faster; this function
@@ -108,7 +110,7 @@ LOUVAIN_THRESHOLD = 1e-4
 LOUVAIN_MAX_LEVEL: int | None = None
 
 
-def _louvain(network: nx.Graph, weight: str, seed: int, resolution: float) -> list[set]:
+def _louvain(network: nx.Graph, weight: str, seed: int, resolution: float) -> list[set[Hashable]]:
     return [
         set(c)
         for c in nx.community.louvain_communities(
@@ -122,7 +124,7 @@ def _louvain(network: nx.Graph, weight: str, seed: int, resolution: float) -> li
     ]
 
 
-def _connected_parts(network: nx.Graph, communities: list[set]) -> list[set]:
+def _connected_parts(network: nx.Graph, communities: list[set[Hashable]]) -> list[set[Hashable]]:
     """Split every community into its connected parts (ties to other communities do not count).
 
     One search over the whole network, instead of a subgraph view per community.
@@ -132,8 +134,8 @@ def _connected_parts(network: nx.Graph, communities: list[set]) -> list[set]:
         for node in community:
             community_of[node] = i
     adj = network.adj
-    seen: set = set()
-    parts: list[set] = []
+    seen: set[Hashable] = set()
+    parts: list[set[Hashable]] = []
     for community in communities:
         if len(community) < 3:
             parts.append(community)  # one node, or two that Louvain only joins when linked
@@ -246,7 +248,7 @@ class GroupStability:
     """
 
     stability: float
-    core: frozenset
+    core: frozenset[Any]
 
 
 def _resample(network: nx.Graph, rng: random.Random, drop: float, weight: str) -> nx.Graph:
@@ -303,7 +305,7 @@ def group_stability(
     >>> st["G001"].stability, sorted(st["G001"].core)
     (1.0, ['a', 'b', 'c'])
     """
-    members: dict[str, set] = defaultdict(set)
+    members: dict[str, set[Any]] = defaultdict(set)
     for node, group in partition.items():
         members[group].add(node)
     if runs <= 0:
@@ -457,9 +459,9 @@ def attach_victims(
     return dict(sorted(result.items()))
 
 
-def members_by_group(partition: Mapping[Any, str]) -> dict[str, list]:
+def members_by_group(partition: Mapping[Any, str]) -> dict[str, list[Any]]:
     """Group id -> sorted members."""
-    result: dict[str, list] = defaultdict(list)
+    result: dict[str, list[Any]] = defaultdict(list)
     for node, group in partition.items():
         result[group].append(node)
     return {g: sorted(m, key=str) for g, m in sorted(result.items())}

@@ -591,7 +591,8 @@ def _top_actor(
         values = measure(name)
         best = max(values[v] for v in candidates)
         candidates = [v for v in candidates if values[v] == best]
-    return min(candidates, key=str)
+    chosen: Hashable = min(candidates, key=str)
+    return chosen
 
 
 # ---------------------------------------------------------------------------------------------

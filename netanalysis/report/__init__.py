@@ -25,6 +25,7 @@ import jinja2
 import networkx as nx
 import pandas as pd
 import yaml
+from markupsafe import Markup
 
 from graphstore.schema import schema_path
 from loaders.csv_safety import guard_frame
@@ -153,7 +154,7 @@ def _html_table(table: pd.DataFrame, columns: Mapping[str, str], index_name: str
         shown.index = [f"{numbers[r]}. {r}" if r in numbers else r for r in shown.index]
         shown.index.name = table.index.name
     # Wide tables (the region-by-region matrix) get a smaller font so they fit an A4 page.
-    return shown.to_html(escape=True, border=0, classes="wide" if len(shown.columns) > 6 else None)
+    return str(shown.to_html(escape=True, border=0, classes="wide" if len(shown.columns) > 6 else None))
 
 
 def _stamp(graph: nx.MultiDiGraph, settings: ReportSettings, params: Mapping[str, Any]) -> dict[str, str]:
@@ -437,7 +438,7 @@ def build_report(
                     entry["caption"] = t["caption"].format(
                         n=number, title=spec.title, unit=spec.unit, period=period_text
                     )
-            entry["table"] = jinja2.utils.markupsafe.Markup(_html_table(_display(table, t), {}))
+            entry["table"] = Markup(_html_table(_display(table, t), {}))
             sections.append(entry)
         chapters.append({"title": chapter, "sections": sections})
 
@@ -471,9 +472,9 @@ def build_report(
         suppression_note=t["suppression_note"].format(threshold=k),
         marks_note=t["marks_note"].format(threshold=k, below=k - 1),
         tables={
-            "headline": jinja2.utils.markupsafe.Markup(_html_table(published["summary"], {})),
-            "sources": jinja2.utils.markupsafe.Markup(source_table.to_html(escape=True, border=0)),
-            "parameters": jinja2.utils.markupsafe.Markup(param_table.to_html(escape=True, border=0)),
+            "headline": Markup(_html_table(published["summary"], {})),
+            "sources": Markup(source_table.to_html(escape=True, border=0)),
+            "parameters": Markup(param_table.to_html(escape=True, border=0)),
         },
         chapters=chapters,
         stamp={html.escape(a): b for a, b in stamp.items()},

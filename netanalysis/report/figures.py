@@ -15,6 +15,8 @@ import matplotlib.patches
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["Figure", "bar_figure", "flow_figure", "mostly_hidden", "trend_figure"]
 
@@ -24,7 +26,7 @@ plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "ne
 class Figure:
     """A rendered figure: SVG text and PNG bytes."""
 
-    def __init__(self, name: str, title: str, fig: plt.Figure) -> None:
+    def __init__(self, name: str, title: str, fig: MplFigure) -> None:
         self.name = name
         self.title = title
         png, svg = io.BytesIO(), io.StringIO()
@@ -61,7 +63,7 @@ def mostly_hidden(table: pd.DataFrame, share: float = 0.5) -> bool:
     return shown < 2 or int(hidden.sum()) > share * (shown + int(hidden.sum()))
 
 
-def _label_axes(ax: plt.Axes, xlabel: str, ylabel: str) -> None:
+def _label_axes(ax: Axes, xlabel: str, ylabel: str) -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.spines[["top", "right"]].set_visible(False)
