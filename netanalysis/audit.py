@@ -49,6 +49,7 @@ import json
 import logging
 import os
 import secrets
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -800,9 +801,10 @@ def record_graph(proc: Processing, graph: Any, arguments: Mapping[str, Any]) -> 
     nodes = getattr(graph, "nodes", None)
     if nodes is None:
         return
-    data = list(nodes(data=True))
-    proc.count("persons_read", sum(1 for _n, d in data if d.get("label") == "Person"))
-    proc.count("nodes_read", len(data))
+    # One pass over the labels only: a list of every node's attributes cost a second per 250k nodes.
+    labels = Counter(label for _n, label in nodes(data="label"))
+    proc.count("persons_read", labels.get("Person", 0))
+    proc.count("nodes_read", sum(labels.values()))
 
 
 def record_detection(proc: Processing, result: Any, arguments: Mapping[str, Any]) -> None:
