@@ -176,6 +176,7 @@ def test_every_command_logs_one_entry_without_identifiers(
     assert str(key.name) not in text or '"key_file"' not in text
 
 
+@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
 def test_the_demo_logs_under_its_shipped_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo-out"
     code, _out, err = _run(["demo", "--out", str(out)], capsys)

@@ -74,6 +74,7 @@ def _ids(matches: list[Any]) -> list[str]:
 # --- find: a known person -------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
 def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)
@@ -113,6 +114,7 @@ def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path,
     assert find_person(graph, Pseudonymiser(bytes(range(1, 33))), first, last, birth) == []
 
 
+@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
 def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)

@@ -463,6 +463,7 @@ def _group_record_pairs(store: GraphStore) -> set[frozenset[str]]:
 TOLERANCE = 0.97
 
 
+@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
 def test_monthly_deliveries_give_the_persons_and_groups_of_one_load(
     store: GraphStore, tmp_path: Path
 ) -> None:
