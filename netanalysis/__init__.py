@@ -121,6 +121,9 @@ _LAZY: dict[str, str] = {
     "ego_map": "netanalysis.maps",
     "group_map": "netanalysis.maps",
     "region_map": "netanalysis.maps",
+    # exports for other tools (Gephi, yEd, i2)
+    "export_network": "netanalysis.export",
+    "select_network": "netanalysis.export",
     # report
     "Period": "netanalysis.report",
     "Report": "netanalysis.report",

@@ -23,6 +23,7 @@ COMMANDS: list[str] = [
     "detect",
     "encode",
     "evaluate",
+    "export",
     "find",
     "keygen",
     "load",

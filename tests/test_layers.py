@@ -19,7 +19,8 @@ follow it. The ranks, lowest first, and why each sits where it does:
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
    ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``): pure functions over graphs read
    from the store.
-5. outputs (``netanalysis.maps``, ``netanalysis.report``): draw and write analysis results.
+5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``): draw and write
+   analysis results.
 6. application (``netanalysis/__init__``'s lazy table, ``netanalysis.demo``, ``netanalysis.cli``,
    ``netanalysis.commands``, ``netanalysis.__main__``): put the layers together for a user.
 
@@ -57,7 +58,7 @@ ANALYSIS = (
     "find",
     "connect",
 )
-OUTPUTS = ("maps", "report")
+OUTPUTS = ("maps", "report", "export")
 APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
 # Names of the root package that are part of its own body, not of its lazy table: rank 0.

@@ -113,6 +113,9 @@ EXPECTED = {
     "ego_map",
     "group_map",
     "region_map",
+    # exports
+    "export_network",
+    "select_network",
     # report
     "Period",
     "Report",
