@@ -115,6 +115,10 @@ _LAZY: dict[str, str] = {
     "PersonMatch": "netanalysis.find",
     "connecting_network": "netanalysis.connect",
     "find_person": "netanalysis.find",
+    # any network from elsewhere (CSV edge lists)
+    "NetworkAnalysis": "netanalysis.analyse",
+    "analyse_network": "netanalysis.analyse",
+    "read_network": "netanalysis.analyse",
     # maps
     "NetworkMap": "netanalysis.maps",
     "connecting_map": "netanalysis.maps",

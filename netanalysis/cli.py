@@ -16,6 +16,7 @@ from netanalysis.errors import NetanalysisError
 
 # Only subcommands that work are listed here.
 COMMANDS: list[str] = [
+    "analyse",
     "audit",
     "changes",
     "connect",

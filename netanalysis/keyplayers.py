@@ -653,10 +653,13 @@ def _betweenness(g: nx.Graph, k: int | None, seed: int) -> dict[Hashable, float]
         return {v: round(float(b), _DECIMALS) for v, b in values.items()}
     # Exact values come from igraph's C implementation of the same algorithm (Brandes 2001): about
     # 30 times faster than networkx, and equal to it (tests and benchmarks/bench_betweenness.py).
+    # A directed graph (netanalysis.analyse) counts ordered pairs, as networkx does.
+    directed = g.is_directed()
     nodes = list(g)
     index = {v: i for i, v in enumerate(nodes)}
     edges = list(g.edges(data=_DISTANCE))
-    h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=False)
-    raw = h.betweenness(weights=[d for _, _, d in edges], directed=False) if edges else [0.0] * n
-    scale = 2.0 / ((n - 1) * (n - 2))  # unordered pairs of other nodes, as networkx normalized=True
+    h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=directed)
+    raw = h.betweenness(weights=[d for _, _, d in edges], directed=directed) if edges else [0.0] * n
+    # Pairs of other nodes (unordered, or ordered when directed), as networkx normalized=True.
+    scale = (1.0 if directed else 2.0) / ((n - 1) * (n - 2))
     return {v: round(float(raw[i]) * scale, _DECIMALS) for i, v in enumerate(nodes)}

@@ -17,7 +17,7 @@ follow it. The ranks, lowest first, and why each sits where it does:
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
-   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``): pure functions over graphs read
+   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``): pure functions over graphs read
    from the store.
 5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``): draw and write
    analysis results.
@@ -57,6 +57,7 @@ ANALYSIS = (
     "changes",
     "find",
     "connect",
+    "analyse",
 )
 OUTPUTS = ("maps", "report", "export")
 APPLICATION = ("demo", "cli", "commands", "__main__")

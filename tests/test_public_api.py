@@ -107,6 +107,10 @@ EXPECTED = {
     "PersonMatch",
     "connecting_network",
     "find_person",
+    # any network
+    "NetworkAnalysis",
+    "analyse_network",
+    "read_network",
     # maps
     "NetworkMap",
     "connecting_map",
