@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import igraph as ig
 import networkx as nx
 import pandas as pd
 
@@ -400,7 +401,7 @@ def _key_players(g: nx.Graph, partition: Mapping[Hashable, str], weight: str) ->
     # rounding as ties (1/3 + 1/6 = 1/2), which networkx on float distances does not; the tests
     # compare with networkx on exact fractions.
     betweenness = _betweenness(g, k=None, seed=0)
-    closeness = nx.closeness_centrality(g, distance=_DISTANCE)
+    closeness = _closeness(g)
     try:
         eigenvector: Mapping[Hashable, float] = nx.eigenvector_centrality(g, max_iter=1000, weight=weight)
     except _EIGEN_ERRORS:
@@ -419,6 +420,38 @@ def _key_players(g: nx.Graph, partition: Mapping[Hashable, str], weight: str) ->
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame.sort_values(["betweenness", "degree"], ascending=False, kind="stable").reset_index(drop=True)
+
+
+def _closeness(g: nx.Graph) -> dict[Hashable, float]:
+    """Closeness with distance 1/weight, as ``networkx.closeness_centrality(g, distance=...)``.
+
+    networkx's value (Wasserman & Faust's form for networks in pieces, incoming distances when
+    directed) is ``(r - 1) / sum_d * (r - 1) / (n - 1)`` with ``r`` the nodes that reach the node
+    (itself included); igraph computes the first factor in C, about fifty times faster.
+    """
+    n = len(g)
+    if n <= 1:
+        return dict.fromkeys(g, 0.0)
+    nodes = list(g)
+    index = {v: i for i, v in enumerate(nodes)}
+    edges = list(g.edges(data=_DISTANCE))
+    directed = g.is_directed()
+    h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=directed)
+    mode = "in" if directed else "all"
+    raw = h.closeness(mode=mode, weights=[d for _, _, d in edges] or None, normalized=True)
+    if directed:
+        reach = h.neighborhood_size(order=n, mode=mode)
+    else:
+        reach = [0] * n
+        for part in h.connected_components():
+            for i in part:
+                reach[i] = len(part)
+    result: dict[Hashable, float] = {}
+    for i, v in enumerate(nodes):
+        c = raw[i]
+        ok = reach[i] > 1 and c is not None and not math.isnan(c)
+        result[v] = float(c) * (reach[i] - 1) / (n - 1) if ok else 0.0
+    return result
 
 
 def _disruption(und: nx.Graph, strategy: str, steps: int, weight: str, seed: int) -> pd.DataFrame:

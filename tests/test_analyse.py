@@ -30,14 +30,22 @@ def _distance_graph(g: nx.Graph, weight: str | None) -> nx.Graph:
     return h
 
 
+def _in_pieces() -> nx.Graph:
+    # Two components and a lone node: closeness then uses Wasserman & Faust's form, as networkx.
+    g = nx.disjoint_union(nx.path_graph(4), nx.cycle_graph(5))
+    g.add_node(99)
+    return g
+
+
 @pytest.mark.parametrize(
     ("graph", "weight"),
     [
         (nx.karate_club_graph(), "weight"),
         (nx.florentine_families_graph(), None),
         (nx.davis_southern_women_graph(), None),
+        (_in_pieces(), None),
     ],
-    ids=["karate", "florentine", "davis"],
+    ids=["karate", "florentine", "davis", "in-pieces"],
 )
 def test_key_players_match_networkx(graph: nx.Graph, weight: str | None) -> None:
     result = na.analyse_network(graph, stability_runs=2, steps=2)
