@@ -254,6 +254,7 @@ def analyse_network(
     stability_runs: int = 20,
     strategy: str = "betweenness",
     steps: int = 10,
+    betweenness_k: int | None = None,
 ) -> NetworkAnalysis:
     """Groups, key players, brokerage and disruption of any network.
 
@@ -286,6 +287,10 @@ def analyse_network(
         Who is removed first in the disruption simulation.
     steps : int
         How many nodes the disruption simulation removes at most.
+    betweenness_k : int, optional
+        On networks of more than this many nodes, betweenness is estimated from this many
+        sampled source nodes (Brandes & Pich 2007) instead of computed exactly; exact betweenness
+        costs about ``nodes * edges`` steps, too slow above some tens of thousands of nodes.
 
     Returns
     -------
@@ -315,6 +320,8 @@ def analyse_network(
         raise ConfigError(
             f"unknown disruption strategy {strategy!r}; use betweenness, degree or weighted_degree."
         )
+    if betweenness_k is not None and betweenness_k < 2:
+        raise ConfigError(f"betweenness_k must be at least 2 (got {betweenness_k}); None gives exact values.")
     if steps < 0 or stability_runs < 0:
         raise ConfigError("steps and stability_runs must be 0 or more.")
     if graph.number_of_nodes() == 0:
@@ -350,7 +357,11 @@ def analyse_network(
             ],
             columns=["node", group_attr, *ROLES, "brokerage"],
         )
+    directed = g.is_directed()
+    k = betweenness_k if betweenness_k is not None and betweenness_k < len(g) else None
+    betweenness = _betweenness(g, k=k, seed=seed)  # igraph's exact Brandes, as key_players
     summary = {
+        "betweenness_sampled_sources": k if k is not None else "exact",
         "nodes": g.number_of_nodes(),
         "edges": g.number_of_edges(),
         "directed": g.is_directed(),
@@ -364,9 +375,9 @@ def analyse_network(
     return NetworkAnalysis(
         groups=groups,
         group_summary=group_summary,
-        key_players=_key_players(g, partition, weight),
+        key_players=_key_players(g, partition, weight, betweenness),
         brokerage=brokerage,
-        disruption=_disruption(und, strategy, steps, weight, seed),
+        disruption=_disruption(und, strategy, steps, weight, seed, k, None if directed else betweenness),
         summary=summary,
     )
 
@@ -395,12 +406,13 @@ def _most_stable_groups(
     return best[1], best[2], best[3]
 
 
-def _key_players(g: nx.Graph, partition: Mapping[Hashable, str], weight: str) -> pd.DataFrame:
+def _key_players(
+    g: nx.Graph, partition: Mapping[Hashable, str], weight: str, betweenness: Mapping[Hashable, float]
+) -> pd.DataFrame:
     directed = g.is_directed()
-    # igraph's exact Brandes, as key_players. Its shortest paths treat lengths equal within float
-    # rounding as ties (1/3 + 1/6 = 1/2), which networkx on float distances does not; the tests
-    # compare with networkx on exact fractions.
-    betweenness = _betweenness(g, k=None, seed=0)
+    # Betweenness: igraph's shortest paths treat lengths equal within float rounding as ties
+    # (1/3 + 1/6 = 1/2), which networkx on float distances does not; the tests compare with
+    # networkx on exact fractions.
     closeness = _closeness(g)
     try:
         eigenvector: Mapping[Hashable, float] = nx.eigenvector_centrality(g, max_iter=1000, weight=weight)
@@ -454,7 +466,15 @@ def _closeness(g: nx.Graph) -> dict[Hashable, float]:
     return result
 
 
-def _disruption(und: nx.Graph, strategy: str, steps: int, weight: str, seed: int) -> pd.DataFrame:
+def _disruption(
+    und: nx.Graph,
+    strategy: str,
+    steps: int,
+    weight: str,
+    seed: int,
+    k: int | None,
+    betweenness: Mapping[Hashable, float] | None,
+) -> pd.DataFrame:
     """Sequential removal (recompute after each removal) and block removal (initial ranking).
 
     Who goes is chosen as in :func:`netanalysis.keyplayers.disruption` (``_top_actor``: the
@@ -477,16 +497,17 @@ def _disruption(und: nx.Graph, strategy: str, steps: int, weight: str, seed: int
         }
 
     n = min(steps, total)
+    # Block: rank everybody once on the intact network, then take the top ones out together.
+    order = _initial_order(und, strategy, weight, seed, n, k, betweenness)
     g = und.copy()
     rows.append(row("sequential", 0, "", g))
     for step in range(1, n + 1):
-        target = _top_actor(g, strategy, weight, None, seed)
+        # The first choice is made on the intact network: the block ranking's first.
+        target = order[0] if step == 1 else _top_actor(g, strategy, weight, k, seed)
         g.remove_node(target)
         rows.append(row("sequential", step, target, g))
-    # Block: rank everybody once on the intact network, then take the top ones out together.
     h = und.copy()
     rows.append(row("block", 0, "", h))
-    order = _initial_order(und, strategy, weight, seed, n)
     for step, target in enumerate(order, start=1):
         h.remove_node(target)
         rows.append(row("block", step, target, h))
@@ -496,11 +517,20 @@ def _disruption(und: nx.Graph, strategy: str, steps: int, weight: str, seed: int
     )
 
 
-def _initial_order(und: nx.Graph, strategy: str, weight: str, seed: int, n: int) -> list[Hashable]:
+def _initial_order(
+    und: nx.Graph,
+    strategy: str,
+    weight: str,
+    seed: int,
+    n: int,
+    k: int | None,
+    betweenness: Mapping[Hashable, float] | None,
+) -> list[Hashable]:
     """The ``n`` first nodes by the strategy's measure on the intact network (ties as _top_actor)."""
     if n == 0:
         return []
-    betweenness = _betweenness(und, k=None, seed=seed)
+    if betweenness is None:
+        betweenness = _betweenness(und, k=k, seed=seed)
     wdeg = {v: round(float(d), _DECIMALS) for v, d in und.degree(weight=weight)}
     deg = {v: float(d) for v, d in und.degree()}
     measures = {"betweenness": betweenness, "weighted_degree": wdeg, "degree": deg}

@@ -95,6 +95,20 @@ def test_groups_are_a_partition_of_all_nodes(graph: nx.Graph, method: str) -> No
     assert ((result.group_summary["stability"] >= 0) & (result.group_summary["stability"] <= 1)).all()
 
 
+def test_sampled_betweenness_on_a_large_enough_network() -> None:
+    g = nx.karate_club_graph()
+    exact = na.analyse_network(g, stability_runs=0, steps=1)
+    sampled = na.analyse_network(g, stability_runs=0, steps=1, betweenness_k=20)
+    assert exact.summary["betweenness_sampled_sources"] == "exact"
+    assert sampled.summary["betweenness_sampled_sources"] == 20
+    # Estimated from 20 of 34 sources: close to, but not the exact value.
+    top = _by_node(exact.key_players, "betweenness")[0]
+    assert _by_node(sampled.key_players, "betweenness")[0] == pytest.approx(top, abs=0.15)
+    assert _by_node(sampled.key_players, "betweenness") != _by_node(exact.key_players, "betweenness")
+    with pytest.raises(ConfigError):
+        na.analyse_network(g, betweenness_k=1)
+
+
 def test_resolution_scan_keeps_one_of_the_given_resolutions() -> None:
     result = na.analyse_network(nx.karate_club_graph(), resolution=(0.5, 1.0, 2.0), stability_runs=3, steps=0)
     assert result.summary["resolution"] in (0.5, 1.0, 2.0)

@@ -39,6 +39,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         seed: Annotated[int, typer.Option("--seed", help="Seed of group finding.")] = _A.seed,
         steps: Annotated[int, typer.Option("--steps", help="Nodes removed in the disruption.")] = _A.steps,
+        betweenness_k: Annotated[
+            int | None,
+            typer.Option(
+                "--betweenness-k", help="Estimate betweenness from this many sampled nodes (large networks)."
+            ),
+        ] = None,
         strategy: Annotated[
             str, typer.Option("--strategy", help="betweenness, degree or weighted_degree.")
         ] = _A.strategy,
@@ -60,6 +66,7 @@ def register(app: typer.Typer) -> None:
             seed=seed,
             steps=steps,
             strategy=strategy,
+            betweenness_k=betweenness_k,
         )
         result.write(out)
         s = result.summary
