@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
 from fractions import Fraction
 from pathlib import Path
@@ -201,7 +202,14 @@ def test_command_writes_the_tables(tmp_path: Path, capsys: Any) -> None:
     )
     out = tmp_path / "out"
     args = ["analyse", str(edges), "--nodes", str(nodes), "--directed", "--weight", "calls"]
-    assert main([*args, "--group-attr", "region", "--steps", "2", "--out", str(out)]) == 0
+    log = tmp_path / "audit.jsonl"
+    assert (
+        main([*args, "--group-attr", "region", "--steps", "2", "--out", str(out), "--audit-log", str(log)])
+        == 0
+    )
+    entry = json.loads(log.read_text(encoding="utf-8").splitlines()[-1])
+    assert entry["attributes"]["netanalysis.command"] == "analyse"
+    assert entry["attributes"]["netanalysis.outputs"]
     printed = capsys.readouterr().out
     assert "1 self-loops dropped" in printed and "1 duplicate edges summed" in printed
     names = {p.name for p in out.iterdir()}
