@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from loaders.bloom import BloomEncoder, to_text
+from loaders.csv_safety import guard_cell
 from loaders.graph_rows import premises_id
 from loaders.linkage import BlockingRule
 from loaders.mapping import Mapping, load_mapping
@@ -363,7 +364,9 @@ def encode_records(
                 writers[record.source] = writer
                 summary.files.append(path.name)
                 summary.sources[record.source] = {"read": 0, "encoded": 0, "rejected": 0}
-            writer.writerow(encode_record(record, encoder))
+            # Guarded as every CSV the toolkit writes: a row id or a filter's text may start with
+            # "-" or "+", and an export is opened in a spreadsheet to check it before it is sent.
+            writer.writerow({k: guard_cell(v) for k, v in encode_record(record, encoder).items()})
             summary.sources[record.source]["encoded"] += 1
     finally:
         for handle in handles.values():

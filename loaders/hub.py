@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphstore.base import GraphSlice, GraphStore
 from loaders.bloom import from_text
+from loaders.csv_safety import unguard_cell
 from loaders.encode import COLUMNS, ENCODING_FILE, EXPORT_FORMAT, EncodingSchema
 from loaders.graph_rows import RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
@@ -105,7 +106,7 @@ def read_export(path: str | os.PathLike[str]) -> EncodedExport:
                     raise InputFileError(
                         f"{file} line {line} does not have the header's columns; export the data again"
                     )
-                rows.append(row)
+                rows.append({k: unguard_cell(v) for k, v in row.items()})
     return EncodedExport(
         folder,
         schema,

@@ -24,6 +24,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
 from netanalysis.projection import EvidenceWeights, reliability_factor
 
@@ -225,6 +226,7 @@ def _person_node(graph: nx.MultiDiGraph, person: str) -> str:
     )
 
 
+@audited("connect", store="graph", only_from_store=True)
 def connecting_network(
     graph: nx.MultiDiGraph,
     persons: Sequence[str],

@@ -50,6 +50,7 @@ from loaders.pseudonymise import Pseudonymiser
 from loaders.records import RawRow, Record
 from loaders.resolve import DAYS_OFF, Features, features, identity_string, score_pair
 from loaders.validate import validate
+from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
 
 __all__ = ["PersonMatch", "find_person"]
@@ -230,6 +231,7 @@ def _person_rows(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
+@audited("find", store="graph", only_from_store=True)
 def find_person(
     graph: nx.MultiDiGraph,
     key: Pseudonymiser,

@@ -5,6 +5,8 @@
 - ``out_dir/sources/``: the four source exports (:mod:`synth.sources`),
 - ``out_dir/sources.yaml``: the mapping file that tells the loader how to read them,
 - ``out_dir/truth/``: the ground truth (:mod:`synth.truth`),
+- with ``deliveries=N``, also ``out_dir/deliveries/001/`` ... ``NNN/``: the sources as N
+  chronological deliveries, and ``out_dir/truth/deliveries.csv`` (:mod:`synth.deliveries`),
 
 deterministically for a seed (same seed, same bytes). Groups are planted one at a time and rows
 pass through a bounded shuffle buffer per source, so memory stays constant from a few hundred
@@ -28,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from netanalysis.errors import ConfigError
+from synth.deliveries import split
 from synth.identifiers import IdentifierFactory
 from synth.noise import NOISE_KINDS, NoiseModel
 from synth.places import geography
@@ -56,6 +59,7 @@ class SynthSummary:
     orphan_signals: int = 0
     movements: int = 0
     noise_counts: dict[str, int] = field(default_factory=dict)
+    delivery_rows: dict[int, int] = field(default_factory=dict)
 
     @property
     def total_rows(self) -> int:
@@ -149,6 +153,7 @@ def generate(
     noise: float = 0.1,
     rows: int | None = None,
     buffer_rows: int = 20_000,
+    deliveries: int | None = None,
 ) -> SynthSummary:
     """Write a synthetic data set with planted groups and its ground truth.
 
@@ -167,12 +172,19 @@ def generate(
         Instead of ``groups``: keep planting until at least this many source rows are written.
     buffer_rows
         Rows held per source in the shuffle buffer (memory bound; larger mixes groups more).
+    deliveries
+        Also write the sources as this many chronological deliveries (``deliveries/001/`` ...),
+        each loadable with ``sources.yaml``, some rows re-sent corrected in a later delivery
+        (:mod:`synth.deliveries`). At least 1 and at most the number of observation months.
 
     Returns
     -------
     SynthSummary
-        Row counts per source, group counts, signal counts and noise counts.
+        Row counts per source, group counts, signal counts and noise counts (and rows per
+        delivery when ``deliveries`` is given).
     """
+    if deliveries is not None and deliveries < 1:
+        raise ConfigError(f"deliveries must be at least 1, got {deliveries}.")
     if groups < 1 and rows is None:
         raise ConfigError(f"groups must be at least 1, got {groups}; pass --groups 1 or more.")
     if rows is not None and rows < 1:
@@ -227,6 +239,8 @@ def generate(
             emitter.close()
     summary.persons = world.persons
     summary.noise_counts = dict(noise_model.counts)
+    if deliveries is not None:
+        summary.delivery_rows = split(out, deliveries, seed)
     return summary
 
 

@@ -334,3 +334,16 @@ def test_hub_gives_the_same_graph_in_neo4j_as_embedded(
         encode_records(records[half:], KEY_B, tmp_path / "south_b")
         with pytest.raises(ConfigError, match="already holds encoded source"):
             load_encoded([tmp_path / "south_b"], store)
+
+
+def test_export_cells_are_guarded_and_read_back_as_written(records: list[Record], tmp_path: Path) -> None:
+    """A row id a spreadsheet would run as a formula is written with a leading quote (as every CSV
+    the toolkit writes) and the hub reads it back as it was."""
+    from dataclasses import replace
+
+    risky = [replace(r, row_id=f"=1+{r.row_id}") for r in records[:20]]
+    encode_records(risky, KEY_A, tmp_path / "export")
+    text = "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "export").glob("*.csv"))
+    assert "'=1+" in text and ",=1+" not in text and "\n=1+" not in text
+    rows = read_export(tmp_path / "export").rows
+    assert sorted(r["row_id"] for r in rows) == sorted(r.row_id for r in risky)

@@ -302,6 +302,12 @@ def test_connect_command_and_map(
     out, page = tmp_path / "paths.csv", tmp_path / "connect.html"
     assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--map", str(page)]) == 0
     assert "paths through" in capsys.readouterr().out
+    # Logged with both files it wrote, never the persons asked about.
+    logged = Path(f"{store}.audit.jsonl").read_text(encoding="utf-8")
+    entry = json.loads(logged.splitlines()[-1])
+    assert entry["attributes"]["netanalysis.command"] == "connect"
+    assert len(entry["attributes"]["netanalysis.outputs"]) == 2
+    assert a not in logged and b not in logged
     with out.open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert list(rows[0]) == PATH_COLUMNS
@@ -311,12 +317,6 @@ def test_connect_command_and_map(
     assert all(r["source"] and r["row_id"] for r in rows if r["step"] != "0")
     html = page.read_text(encoding="utf-8")
     assert "Connecting network of 2 persons" in html
-    # Logged with both files it wrote, never the persons asked about.
-    logged = Path(f"{store}.audit.jsonl").read_text(encoding="utf-8")
-    entry = json.loads(logged.splitlines()[-1])
-    assert entry["attributes"]["netanalysis.command"] == "connect"
-    assert len(entry["attributes"]["netanalysis.outputs"]) == 2
-    assert a not in logged and b not in logged
     m = connecting_map(graph, expected)
     assert {n["id"] for n in m.nodes} == set(expected.network.nodes)
     # No path within the limit: said so clearly.
@@ -363,3 +363,25 @@ def test_find_and_connect_are_the_same_on_neo4j(
     on_neo4j_net = connecting_network(graph, [a, b])
     assert on_neo4j_net.paths and on_neo4j_net.paths == connecting_network(embedded_graph, [a, b]).paths
     assert on_neo4j_net.path_rows() == connecting_network(embedded_graph, [a, b]).path_rows()
+
+
+def test_notebook_calls_are_logged_without_the_name_or_the_persons(
+    sample: tuple[Path, Path, nx.MultiDiGraph],
+) -> None:
+    """na.find_person and na.connecting_network in a notebook log as `find` and `connect` (the
+    graph remembers its store), with the name looked for and the persons given redacted."""
+    store, key_path, graph = sample
+    row = _row("11")
+    pid = _person_of_row(graph, "politie_zaken", "11")
+    other = _person_of_row(graph, "politie_zaken", "2")
+    log = Path(f"{store}.audit.jsonl")
+    before = len(log.read_text(encoding="utf-8").splitlines()) if log.exists() else 0
+    found = find_person(graph, load_key(key_path), row["Voornaam"], row["Achternaam"], row["Geboortedatum"])
+    assert pid in _ids(found)
+    connecting_network(graph, [pid, other])
+    lines = log.read_text(encoding="utf-8").splitlines()[before:]
+    commands = [json.loads(line)["attributes"]["netanalysis.command"] for line in lines]
+    assert commands == ["find", "connect"]
+    text = "\n".join(lines)
+    assert row["Voornaam"] not in text and row["Achternaam"] not in text
+    assert pid not in text and other not in text

@@ -34,9 +34,17 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option("--rows", help="Instead of --groups: plant groups until this many rows exist."),
         ] = None,
+        deliveries: Annotated[
+            int | None,
+            typer.Option(
+                "--deliveries",
+                help="Also write the sources as N chronological deliveries in deliveries/001/ ... "
+                "(each row in the delivery of its observation month; some re-sent corrected later).",
+            ),
+        ] = None,
     ) -> None:
         """Generate synthetic case and signal records with planted cross-regional groups."""
-        s = generate(out, seed=seed, groups=groups, noise=noise, rows=rows)
+        s = generate(out, seed=seed, groups=groups, noise=noise, rows=rows, deliveries=deliveries)
         typer.echo(f"wrote {s.total_rows} rows ({s.person_rows} describe a person) to {out}")
         for source, n in s.rows.items():
             typer.echo(f"  {source:<24}{n:>10}")
@@ -46,3 +54,8 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(f"signals: {s.signals} ({s.group_signals} belong to a group, {s.orphan_signals} orphan)")
         typer.echo("noise: " + ", ".join(f"{k} {v}" for k, v in s.noise_counts.items()))
+        if s.delivery_rows:
+            typer.echo(
+                f"deliveries: {len(s.delivery_rows)} in {out / 'deliveries'}, rows "
+                + ", ".join(str(n) for n in s.delivery_rows.values())
+            )
