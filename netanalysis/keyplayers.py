@@ -652,7 +652,9 @@ def _betweenness(g: nx.Graph, k: int | None, seed: int) -> dict[Hashable, float]
         values = nx.betweenness_centrality(g, k=k, normalized=True, weight=_DISTANCE, seed=seed)
         return {v: round(float(b), _DECIMALS) for v, b in values.items()}
     # Exact values come from igraph's C implementation of the same algorithm (Brandes 2001): about
-    # 30 times faster than networkx, and equal to it (tests and benchmarks/bench_betweenness.py).
+    # 30 times faster than networkx, and equal to it (tests and benchmarks/bench_betweenness.py)
+    # except where float distances 1/weight tie (1/3 + 1/6 = 1/2): igraph counts both shortest
+    # paths, networkx's float sums miss one (tests/test_analyse.py compares on exact fractions).
     # A directed graph (netanalysis.analyse) counts ordered pairs, as networkx does.
     directed = g.is_directed()
     nodes = list(g)
