@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from graphstore.base import GraphSlice, GraphStore
 from loaders.encode import EncodingSchema, _Encoder, encode_record
 from loaders.hub import _features
+from loaders.linkage import DEFAULT_THRESHOLD
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve import describes_person
@@ -147,6 +148,7 @@ def links_across_loads(
     records: Sequence[Record],
     comparisons: Mapping[str, str],
     stored: Mapping[str, tuple[str, str]],
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> dict[str, str]:
     """Person ids of stored records that this load's records describe too.
 
@@ -192,7 +194,7 @@ def links_across_loads(
                 old_feats[rid] = f
     ids = [*new_feats, *old_feats]
     feats = [*new_feats.values(), *old_feats.values()]
-    resolution = resolve_encoded(feats, ids)
+    resolution = resolve_encoded(feats, ids, threshold=threshold)
     cluster_of = {rid: cid for cid, members in resolution.clusters.items() for rid in members}
     records_of: dict[str, set[str]] = {}
     for rid in old_feats:

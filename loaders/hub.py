@@ -246,6 +246,12 @@ def _batch_id(exports: Sequence[EncodedExport]) -> str:
 
 
 @audited("load", store="store", after=record_load)
+def _threshold(match_threshold: float | None) -> float:
+    from loaders.pipeline import check_match_threshold
+
+    return check_match_threshold(match_threshold)
+
+
 def load_encoded(
     exports: Sequence[str | os.PathLike[str]],
     store: GraphStore,
@@ -254,6 +260,7 @@ def load_encoded(
     progress: Any = None,
     batch_size: int = 5000,
     wait: float = 0.0,
+    match_threshold: float | None = None,
 ) -> LoadSummary:
     """Load encoded exports into a graph store, linking their persons on the encodings.
 
@@ -329,7 +336,7 @@ def load_encoded(
             )
     if progress is not None:
         progress("resolve", 0, None)
-    resolution = resolve_encoded(person_feats, person_ids)
+    resolution = resolve_encoded(person_feats, person_ids, threshold=_threshold(match_threshold))
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)

@@ -53,6 +53,7 @@ def initial_import(
     heap: str = neo4j_server.DEFAULT_HEAP,
     pagecache: str = neo4j_server.DEFAULT_PAGECACHE,
     server_progress: neo4j_server.Progress | None = None,
+    match_threshold: float | None = None,
 ) -> LoadSummary:
     """Load source files into the empty database of the toolkit's server by bulk import.
 
@@ -112,7 +113,15 @@ def initial_import(
         live = Neo4jStore(info.uri, user=info.user, password=info.password)
         try:
             writer = BulkImportWriter(live, workdir, check_empty=False)
-            summary = load(paths, writer, mapping, key, rejects_path=rejects_path, progress=progress)
+            summary = load(
+                paths,
+                writer,
+                mapping,
+                key,
+                rejects_path=rejects_path,
+                progress=progress,
+                match_threshold=match_threshold,
+            )
             files = writer.finish()
         finally:
             live.close()

@@ -516,8 +516,13 @@ def _split_incoherent(
     comparison: Comparison[F],
     weights: MatchModel,
     stats: Counter[str],
+    record_ids: Sequence[str],
 ) -> list[list[int]]:
-    """Split a component that holds a contradicting pair; strongest edges first, no contradictions."""
+    """Split a component that holds a contradicting pair; strongest edges first, no contradictions.
+
+    Equally strong edges are taken in the order of their records' ids, not of the records'
+    positions, so that the same records give the same persons in any order (an undated record
+    that matches two contradicting ones equally well joins the one with the smaller id)."""
     conflicts: set[tuple[int, int]] = set()
     for x in range(len(members)):
         for y in range(x + 1, len(members)):
@@ -530,7 +535,12 @@ def _split_incoherent(
         return [members]
     stats["split_components"] += 1
     group: dict[int, set[int]] = {m: {m} for m in members}
-    for _w, i, j in sorted(edges, key=lambda e: (-e[0], e[1], e[2])):
+
+    def order(edge: tuple[float, int, int]) -> tuple[float, str, str]:
+        a, b = sorted((record_ids[edge[1]], record_ids[edge[2]]))
+        return (-edge[0], a, b)
+
+    for _w, i, j in sorted(edges, key=order):
         gi, gj = group[i], group[j]
         if gi is gj:
             continue
@@ -607,7 +617,9 @@ def link(
     groups: list[list[int]] = []
     for root, members in components.items():
         if len(members) > 2:
-            groups.extend(_split_incoherent(members, comp_edges[root], feats, comparison, weights, stats))
+            groups.extend(
+                _split_incoherent(members, comp_edges[root], feats, comparison, weights, stats, record_ids)
+            )
         else:
             groups.append(members)
     # Two clusters that the resolution kept apart must not share an id; the one whose smallest

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -59,6 +60,7 @@ __all__ = [
     "existing_links",
     "load",
     "read_records",
+    "check_match_threshold",
     "resolve_persons",
 ]
 
@@ -202,6 +204,22 @@ def evidence_tokens(record: Record) -> list[str]:
     return tokens
 
 
+def check_match_threshold(value: float | None) -> float:
+    """The match threshold to use: the default when None; a number that is not finite is refused.
+
+    >>> check_match_threshold(None), check_match_threshold(4)
+    (2.0, 4.0)
+    """
+    if value is None:
+        return DEFAULT_THRESHOLD
+    if not math.isfinite(value):
+        raise ConfigError(
+            "the match threshold must be a finite number (log2 match odds; the default is "
+            f"{DEFAULT_THRESHOLD}); see the precision/recall curve in docs/loading.md"
+        )
+    return float(value)
+
+
 def resolve_persons(
     records: Sequence[Record],
     p: Pseudonymiser,
@@ -281,6 +299,7 @@ def load(
     progress: Progress | None = None,
     batch_size: int = 5000,
     wait: float = 0.0,
+    match_threshold: float | None = None,
 ) -> LoadSummary:
     """Load source files into a graph store.
 
@@ -311,6 +330,10 @@ def load(
     wait : float
         Seconds to wait for another load that writes to the same store (one load writes at a
         time, ``graphstore.loads``); after that the load is refused with ``StoreError``.
+    match_threshold : float, optional
+        Entity resolution accepts a pair of records when its log2 match odds reach this
+        (``loaders.linkage.DEFAULT_THRESHOLD``, 2.0, when None). Higher: fewer, surer links;
+        lower: more links, more of them wrong (the curve on held-out data: docs/loading.md).
 
     Returns
     -------
@@ -324,7 +347,15 @@ def load(
     if encoded and all(encoded):
         # An export carries its own source descriptions and keyed values: the hub needs no mapping
         # and never holds the key.
-        return load_encoded(paths, store, batch=batch, progress=progress, batch_size=batch_size, wait=wait)
+        return load_encoded(
+            paths,
+            store,
+            batch=batch,
+            progress=progress,
+            batch_size=batch_size,
+            wait=wait,
+            match_threshold=match_threshold,
+        )
     if any(encoded):
         raise ConfigError(
             "encoded exports and clear source files cannot be loaded together; load them separately"
@@ -336,6 +367,7 @@ def load(
     # ----------------------------------------------------------------------------------------------
     pseudonymiser = key if isinstance(key, Pseudonymiser) else load_key(key)
     check_store_key(store, pseudonymiser.fingerprint)  # before anything is read or written
+    threshold = check_match_threshold(match_threshold)
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
     files = assign_files(the_mapping, [Path(p) for p in paths])
     all_files = [p for fs in files.values() for p in fs]
@@ -389,6 +421,7 @@ def load(
             summary,
             progress,
             batch_size,
+            threshold,
         )
     return summary
 
@@ -404,6 +437,7 @@ def _resolve_and_write(
     summary: LoadSummary,
     progress: Progress | None,
     batch_size: int,
+    threshold: float = DEFAULT_THRESHOLD,
 ) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
     stored, stored_person_of, _ = earlier
@@ -414,8 +448,8 @@ def _resolve_and_write(
     # read with the comparison data above (existing_links reads the same on its own).
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
-    known = {**links_across_loads(records, comparisons, stored), **known}
-    resolution = resolve_persons(records, pseudonymiser, known=known)
+    known = {**links_across_loads(records, comparisons, stored, threshold), **known}
+    resolution = resolve_persons(records, pseudonymiser, threshold, known=known)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)

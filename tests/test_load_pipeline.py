@@ -571,3 +571,30 @@ def test_rel_rows_are_plain_relrows(small: Path, tmp_path: Path) -> None:
         real.close()
     assert seen and all(isinstance(r, RelRow) for r in seen)
     assert len({(r.start, r.end, r.rel_key) for r in seen}) == len(seen)
+
+
+def test_match_threshold_trades_links_for_certainty(tmp_path: Path, capsys: Any) -> None:
+    """`--match-threshold` reaches entity resolution: a higher threshold gives more persons (fewer
+    links), a lower one fewer; a threshold that is not a number is one sentence, nothing loaded."""
+    key = tmp_path / "k.key"
+    assert main(["keygen", "--out", str(key)]) == 0
+    persons = {}
+    for threshold in ("-4", None, "12"):
+        store = tmp_path / f"t{threshold}.sqlite"
+        args = ["load", str(DATA_SAMPLES / "sources"), "--mapping", str(DATA_SAMPLES / "sources.yaml")]
+        args += ["--store", str(store), "--key-file", str(key), "--rejects", str(tmp_path / "r.csv")]
+        if threshold is not None:
+            args += ["--match-threshold", threshold]
+        assert main(args) == 0
+        with open_store(str(store)) as s:
+            graph = s.read_graph(GraphSlice(labels=frozenset({"Person"}), rel_types=frozenset()))
+        persons[threshold] = graph.number_of_nodes()
+    capsys.readouterr()
+    assert persons["-4"] < persons[None] < persons["12"]
+    bad = tmp_path / "bad.sqlite"
+    args = ["load", str(DATA_SAMPLES / "sources"), "--mapping", str(DATA_SAMPLES / "sources.yaml")]
+    args += ["--store", str(bad), "--key-file", str(key), "--match-threshold", "nan"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "match threshold" in err and "Traceback" not in err
+    assert not bad.exists()

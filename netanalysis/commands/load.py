@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from loaders.pipeline import LoadSummary, load
+from loaders.pipeline import LoadSummary, check_match_threshold, load
 from netanalysis.commands.options import check_out_file, open_cli_store, printable
 from netanalysis.errors import ConfigError
 
@@ -80,6 +80,15 @@ def register(app: typer.Typer) -> None:
                 min=0,
             ),
         ] = 0.0,
+        match_threshold: Annotated[
+            float | None,
+            typer.Option(
+                "--match-threshold",
+                help="Entity resolution links two records when their log2 match odds reach this "
+                "(default 2.0). Higher: fewer, surer links; lower: more links, more of them wrong "
+                "(curve in docs/loading.md).",
+            ),
+        ] = None,
     ) -> None:
         """Read, validate, pseudonymise and resolve the source exports and merge them into the store.
 
@@ -90,6 +99,7 @@ def register(app: typer.Typer) -> None:
         from loaders.pseudonymise import key_from_env
 
         # Before any work: a load of an hour must not fail on where its summary goes.
+        check_match_threshold(match_threshold)
         if summary_json is not None:
             check_out_file(summary_json, "--summary-json")
         # Encoded exports (`netanalysis encode`) are loaded without key: the hub never holds it.
@@ -99,9 +109,11 @@ def register(app: typer.Typer) -> None:
             raise ConfigError("--neo4j-home is only used with --initial-import; add it or leave both out")
         try:
             if initial_import:
-                summary = _initial_import(paths, store, mapping, key, rejects, neo4j_home, console)
+                summary = _initial_import(
+                    paths, store, mapping, key, rejects, neo4j_home, console, match_threshold
+                )
             else:
-                summary = _online(paths, store, mapping, key, rejects, console, wait)
+                summary = _online(paths, store, mapping, key, rejects, console, wait, match_threshold)
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
             typer.echo(
@@ -148,6 +160,7 @@ def _initial_import(
     rejects: Path | None,
     home: Path | None,
     console: Console,
+    match_threshold: float | None = None,
 ) -> LoadSummary:
     from loaders.initial_import import initial_import
 
@@ -167,6 +180,7 @@ def _initial_import(
             rejects_path=rejects,
             progress=progress,
             server_progress=lambda line: console.print(printable(line)),
+            match_threshold=match_threshold,
         )
 
 
@@ -178,11 +192,21 @@ def _online(
     rejects: Path | None,
     console: Console,
     wait: float,
+    match_threshold: float | None = None,
 ) -> LoadSummary:
     graph_store = open_cli_store(store)
     try:
         bar, progress = _bar(console)
         with bar:
-            return load(paths, graph_store, mapping, key, rejects_path=rejects, progress=progress, wait=wait)
+            return load(
+                paths,
+                graph_store,
+                mapping,
+                key,
+                rejects_path=rejects,
+                progress=progress,
+                wait=wait,
+                match_threshold=match_threshold,
+            )
     finally:
         graph_store.close()
