@@ -128,6 +128,9 @@ _LAZY: dict[str, str] = {
     # exports for other tools (Gephi, yEd, i2)
     "export_network": "netanalysis.export",
     "select_network": "netanalysis.export",
+    # a group's timeline: the table and its figure
+    "group_timeline": "netanalysis.timeline",
+    "timeline_figure": "netanalysis.timeline_figure",
     # report
     "Period": "netanalysis.report",
     "Report": "netanalysis.report",

@@ -32,6 +32,7 @@ COMMANDS: list[str] = [
     "neo4j",
     "report",
     "synth",
+    "timeline",
 ]
 
 app = typer.Typer(

@@ -19,7 +19,8 @@ follow it. The ranks, lowest first, and why each sits where it does:
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
    ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``): pure functions over graphs read
    from the store.
-5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``): draw and write
+5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``,
+   ``netanalysis.timeline_figure``): draw and write
    analysis results.
 6. application (``netanalysis/__init__``'s lazy table, ``netanalysis.demo``, ``netanalysis.cli``,
    ``netanalysis.commands``, ``netanalysis.__main__``): put the layers together for a user.
@@ -58,8 +59,9 @@ ANALYSIS = (
     "find",
     "connect",
     "analyse",
+    "timeline",
 )
-OUTPUTS = ("maps", "report", "export")
+OUTPUTS = ("maps", "report", "export", "timeline_figure")
 APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
 # Names of the root package that are part of its own body, not of its lazy table: rank 0.

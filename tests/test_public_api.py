@@ -120,6 +120,9 @@ EXPECTED = {
     # exports
     "export_network",
     "select_network",
+    # timeline
+    "group_timeline",
+    "timeline_figure",
     # report
     "Period",
     "Report",
