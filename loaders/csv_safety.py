@@ -17,12 +17,14 @@ exports, the synthetic sources and truth), are data and are written as they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FORMULA_START", "guard_cell", "guard_frame", "unguard_cell"]
+__all__ = ["FORMULA_START", "guard_cell", "guard_frame", "unguard_cell", "write_frames"]
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -58,3 +60,14 @@ def guard_frame(frame: pd.DataFrame) -> pd.DataFrame:
     guarded.index = frame.index.map(guard_cell)
     guarded.columns = frame.columns.map(guard_cell)
     return guarded
+
+
+def write_frames(frames: Mapping[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Write each frame, guarded, as ``out/<name>.csv`` (created if absent); returns the paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, frame in frames.items():
+        path = out / f"{name}.csv"
+        guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
+        paths.append(path)
+    return paths

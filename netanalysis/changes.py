@@ -141,15 +141,10 @@ class Changes:
     def write(self, out_dir: str | Path) -> list[Path]:
         """Write one CSV per frame, ``summary.txt`` and ``changes.html`` into ``out_dir``; returns
         the paths."""
-        from loaders.csv_safety import guard_frame
+        from loaders.csv_safety import write_frames
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in self.frames().items():
-            path = out / f"{name}.csv"
-            guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
-            paths.append(path)
+        paths = write_frames(self.frames(), out)
         path = out / "summary.txt"
         path.write_text(self.summary() + "\n", encoding="utf-8")
         paths.append(path)

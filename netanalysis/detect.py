@@ -307,15 +307,10 @@ class DetectionResult:
         the exports) are prefixed with ``'`` by :func:`loaders.csv_safety.guard_frame`;
         :func:`loaders.csv_safety.unguard_cell` gives the value back.
         """
-        from loaders.csv_safety import guard_frame
+        from loaders.csv_safety import guard_frame, write_frames
 
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in self.frames().items():
-            path = out / f"{name}.csv"
-            guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
-            paths.append(path)
+        paths = write_frames(self.frames(), out)
         if self.lineage is not None:
             path = out / "lineage.csv"
             guard_frame(self.lineage).to_csv(path, index=False, lineterminator="\n")
