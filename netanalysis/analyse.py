@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import igraph as ig
 import networkx as nx
 import pandas as pd
 
@@ -448,6 +447,8 @@ def _closeness(g: nx.Graph) -> dict[Hashable, float]:
     index = {v: i for i, v in enumerate(nodes)}
     edges = list(g.edges(data=_DISTANCE))
     directed = g.is_directed()
+    import igraph as ig  # imported here: it costs half a second of every command's start
+
     h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=directed)
     mode = "in" if directed else "all"
     raw = h.closeness(mode=mode, weights=[d for _, _, d in edges] or None, normalized=True)

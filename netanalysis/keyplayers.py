@@ -21,7 +21,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
-import igraph as ig
 import networkx as nx
 import pandas as pd
 
@@ -660,6 +659,8 @@ def _betweenness(g: nx.Graph, k: int | None, seed: int) -> dict[Hashable, float]
     nodes = list(g)
     index = {v: i for i, v in enumerate(nodes)}
     edges = list(g.edges(data=_DISTANCE))
+    import igraph as ig  # imported here: it costs half a second of every command's start
+
     h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=directed)
     raw = h.betweenness(weights=[d for _, _, d in edges], directed=directed) if edges else [0.0] * n
     # Pairs of other nodes (unordered, or ordered when directed), as networkx normalized=True.

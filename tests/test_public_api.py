@@ -199,6 +199,15 @@ def test_import_stays_light() -> None:
     assert out.strip() == "[]"
 
 
+def test_the_command_line_starts_without_drawing_libraries() -> None:
+    """Every ``netanalysis`` command imports all subcommands first: what they import at the top is
+    paid by each start (it was 1.5 CPU s with igraph, matplotlib and jinja2, now about 0.8)."""
+    heavy = "('matplotlib', 'weasyprint', 'igraph', 'jinja2', 'pyvis', 'nbclient', 'splink')"
+    code = f"import sys, netanalysis.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 def test_loaders_never_import_netanalysis() -> None:
     """Loaders see only the root package (the lazy public API shell) and the foundation they use:
     the errors and the audit log (a load is logged, tests/test_layers.py)."""

@@ -21,7 +21,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
 import networkx as nx
 import pandas as pd
 import yaml
@@ -458,6 +457,8 @@ def build_report(
         }
     )
     param_table = pd.DataFrame({"value": {k_: str(v) for k_, v in sorted(params.items())}})
+    import jinja2  # here, not at the top: commands that never render a page start faster
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE), autoescape=jinja2.select_autoescape(["html", "j2"])
     )

@@ -7,20 +7,34 @@ show more than its table does. Suppressed cells are drawn empty and labelled wit
 from __future__ import annotations
 
 import io
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.patches
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure as MplFigure
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure as MplFigure
 
 __all__ = ["Figure", "bar_figure", "flow_figure", "mostly_hidden", "trend_figure"]
 
-plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "netanalysis"})
+
+@cache
+def _pyplot() -> ModuleType:
+    """matplotlib's pyplot, set up for files (Agg, SVG text as text).
+
+    Imported on first use, not with the package: it costs about half a second, which every
+    command and notebook would otherwise pay even when it draws nothing.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "netanalysis"})
+    return plt
 
 
 class Figure:
@@ -32,7 +46,7 @@ class Figure:
         png, svg = io.BytesIO(), io.StringIO()
         fig.savefig(png, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
         fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-        plt.close(fig)
+        _pyplot().close(fig)
         self.png = png.getvalue()
         self.svg = svg.getvalue()
 
@@ -86,9 +100,12 @@ def flow_figure(
     values, hidden, marks = _numeric(body)
     n = max(len(body.columns), 1)
     small = n > 12
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.0, 7.4) if small else (6.4, 5.6))
     shown = np.where(hidden, np.nan, values)
     top = np.nanmax(shown) if np.isfinite(shown).any() and np.nanmax(shown) > 0 else 1.0
+    import matplotlib.patches  # loaded with pyplot; named for the Rectangle below
+
     cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#e6e6e6")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=0, vmax=top, aspect="auto")
     for (i, j), flag in np.ndenumerate(hidden):
@@ -125,6 +142,7 @@ def trend_figure(name: str, title: str, table: pd.DataFrame, xlabel: str = "", y
     """Lines per column over the index (quarters, years); suppressed points are left out and marked."""
     body = table.drop(columns="Total", errors="ignore")
     values, hidden, marks = _numeric(body)
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.4))
     x = np.arange(len(body.index))
     for j, column in enumerate(body.columns):
@@ -156,6 +174,7 @@ def bar_figure(
     """Grouped bars per index value; suppressed bars are left out and marked."""
     body = table.drop(index="Total", columns="Total", errors="ignore")
     values, hidden, marks = _numeric(body)
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.2))
     n = max(len(body.columns), 1)
     width = 0.8 / (1 if stacked else n)
