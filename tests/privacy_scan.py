@@ -9,10 +9,16 @@ something was found, to say which values leaked.
 
 from __future__ import annotations
 
+import csv
 import functools
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, AnyStr
+
+from loaders.reference import municipalities, regions
+
+SAMPLE_SOURCES = Path(__file__).resolve().parents[1] / "data_samples" / "sources"
 
 
 def leaked(values: Iterable[AnyStr], haystack: AnyStr, *, ignore_case: bool = False) -> list[AnyStr]:
@@ -57,3 +63,24 @@ def _trie_pattern(words: Iterable[str]) -> str:
         return body
 
     return pattern(trie)
+
+
+def sample_clear_words() -> set[str]:
+    """Every word (4+ letters) of a name, and every IBAN, in the sample source files; place names
+    are reference data, not persons, and are left out (a whole-graph export holds them)."""
+    values: list[str] = []
+    for name, sep, columns in (
+        ("politie_zaken.csv", ";", ("Voornaam", "Achternaam", "IBAN")),
+        ("comensha_registraties.csv", ";", ("Naam",)),
+        ("gemeente_signalen.csv", ",", ("Naam betrokkene",)),
+    ):
+        raw = (SAMPLE_SOURCES / name).read_bytes()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:  # the municipality's export is Windows-1252 (sources.yaml)
+            text = raw.decode("cp1252")
+        for row in csv.DictReader(text.splitlines(), delimiter=sep):
+            values.extend(row[c] for c in columns if row.get(c))
+    words = {w.lower() for v in values for w in re.findall(r"\w+", v) if len(w) >= 4 and not w.isdigit()}
+    places = " ".join([*municipalities()["name"], *regions()["name"]])
+    return words - {w.lower() for w in re.findall(r"\w+", places)}

@@ -17,11 +17,11 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import pytest
+from privacy_scan import sample_clear_words
 
 from graphstore.embedded import EmbeddedStore
 from loaders.pipeline import load
 from loaders.pseudonymise import keygen
-from loaders.reference import municipalities, regions
 from netanalysis.cli import main
 from netanalysis.errors import ConfigError
 from netanalysis.export import export_network, links_path, select_network
@@ -132,30 +132,9 @@ def test_csv_writes_entities_and_links(sample: Sample, tmp_path: Path) -> None:
     assert Counter(r["link_type"] for r in links) == Counter(t for *_, t in expected.edges(data="type"))
 
 
-def _clear_words() -> set[str]:
-    """Every word of a name, and every IBAN, in the sample source files."""
-    values: list[str] = []
-    for name, sep, columns in (
-        ("politie_zaken.csv", ";", ("Voornaam", "Achternaam", "IBAN")),
-        ("comensha_registraties.csv", ";", ("Naam",)),
-        ("gemeente_signalen.csv", ",", ("Naam betrokkene",)),
-    ):
-        raw = (DATA / "sources" / name).read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:  # the municipality's export is Windows-1252 (sources.yaml)
-            text = raw.decode("cp1252")
-        for row in csv.DictReader(text.splitlines(), delimiter=sep):
-            values.extend(row[c] for c in columns if row.get(c))
-    words = {w.lower() for v in values for w in re.findall(r"\w+", v) if len(w) >= 4 and not w.isdigit()}
-    # Place names are reference data, not persons: the whole-graph export holds them.
-    places = " ".join([*municipalities()["name"], *regions()["name"]])
-    return words - {w.lower() for w in re.findall(r"\w+", places)}
-
-
 def test_no_clear_identifier_reaches_an_export(sample: Sample, tmp_path: Path) -> None:
     store, graph, _ = sample
-    clear = _clear_words()
+    clear = sample_clear_words()
     assert len(clear) > 50  # the check has names to look for
     for fmt in ("graphml", "gexf", "csv"):
         out = tmp_path / f"all.{fmt}"

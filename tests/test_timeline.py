@@ -7,7 +7,6 @@ only pseudonyms.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -17,12 +16,12 @@ from typing import Any
 import networkx as nx
 import pandas as pd
 import pytest
+from privacy_scan import sample_clear_words
 
 import netanalysis as na
 from graphstore.embedded import EmbeddedStore
 from loaders.pipeline import load
 from loaders.pseudonymise import keygen
-from loaders.reference import municipalities, regions
 from netanalysis.cli import main
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
@@ -118,32 +117,12 @@ def test_figure_is_png_and_svg(sample: Sample) -> None:
         na.timeline_figure(pd.DataFrame(columns=["date", "kind", "person", "role", "region"]))
 
 
-def _clear_words() -> set[str]:
-    """Every word of a name, and every IBAN, in the sample source files."""
-    values: list[str] = []
-    for name, sep, columns in (
-        ("politie_zaken.csv", ";", ("Voornaam", "Achternaam", "IBAN")),
-        ("comensha_registraties.csv", ";", ("Naam",)),
-        ("gemeente_signalen.csv", ",", ("Naam betrokkene",)),
-    ):
-        raw = (DATA / "sources" / name).read_bytes()
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:  # the municipality's export is Windows-1252 (sources.yaml)
-            text = raw.decode("cp1252")
-        for row in csv.DictReader(text.splitlines(), delimiter=sep):
-            values.extend(row[c] for c in columns if row.get(c))
-    words = {w.lower() for v in values for w in re.findall(r"\w+", v) if len(w) >= 4 and not w.isdigit()}
-    places = " ".join([*municipalities()["name"], *regions()["name"]])
-    return words - {w.lower() for w in re.findall(r"\w+", places)}
-
-
 def test_command_writes_csv_png_svg_without_clear_names_and_is_audited(
     sample: Sample, tmp_path: Path, capsys: Any
 ) -> None:
     store, _, detection, detected = sample
     group = _cross_regional_group(detection)
-    clear = _clear_words()
+    clear = sample_clear_words()
     assert len(clear) > 50  # the check has names to look for
     for suffix in ("csv", "svg", "png"):
         out = tmp_path / f"t.{suffix}"
