@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
-from graphstore.loads import writing
-from loaders.crossload import Comparer, check_comparison_data, links_across_loads, stored_comparisons
+from graphstore.loads import now_iso, writing
+from loaders.crossload import Comparer, check_comparison_data, matches_across_loads, stored_comparisons
 from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, load_mapping
+from loaders.merges import merge_rows, plan_merges
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
@@ -97,6 +98,8 @@ class LoadSummary:
         Rows written per label and per relationship type (MERGE: re-writes count too).
     rejects_path
         Where the rejects were written (None when there were none and no path was given).
+    merges
+        Stored persons this load merged into others (``loaders.merges``, ``netanalysis merges``).
     """
 
     sources: dict[str, SourceCounts] = field(default_factory=dict)
@@ -108,6 +111,7 @@ class LoadSummary:
     nodes: dict[str, int] = field(default_factory=dict)
     relationships: dict[str, int] = field(default_factory=dict)
     rejects_path: str | None = None
+    merges: int = 0
 
     @property
     def read(self) -> int:
@@ -447,8 +451,10 @@ def _resolve_and_write(
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
     # read with the comparison data above (existing_links reads the same on its own).
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
-    # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
-    known = {**links_across_loads(records, comparisons, stored, threshold), **known}
+    # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
+    # best one; when it matches several, they are merged below.
+    matches = matches_across_loads(records, comparisons, stored, threshold)
+    known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
     resolution = resolve_persons(records, pseudonymiser, threshold, known=known)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
@@ -457,6 +463,14 @@ def _resolve_and_write(
         progress("resolve", summary.records, summary.records)
 
     store.apply_schema()
+    # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
+    planned = plan_merges(resolution, stored_person_of, matches)
+    if planned:
+        involved = sorted({m.into for m in planned} | {m.merged for m in planned})
+        rows = merge_rows(
+            planned, _existing_persons(store, involved), stored_person_of, summary.batch, now_iso()
+        )
+        summary.merges = store.merge_persons(rows)
     with StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
             writer.add(item)

@@ -129,6 +129,11 @@ def register(app: typer.Typer) -> None:
                 "(rows of earlier loads stay in it)"
             )
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
+        if summary.merges:
+            console.print(
+                f"{summary.merges:,} persons of earlier loads merged into others by this load's "
+                "records (list them: netanalysis merges)"
+            )
         if summary_json is not None:
             summary.write_json(summary_json)
 
