@@ -29,6 +29,7 @@ COMMANDS: list[str] = [
     "keygen",
     "load",
     "map",
+    "merges",
     "neo4j",
     "report",
     "synth",
