@@ -18,6 +18,7 @@ makes them again, and a delivery loaded twice finds nothing left to merge.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from graphstore.base import PersonMerge
 from loaders.crossload import StoredMatch
 from loaders.linkage import Resolution
 
-__all__ = ["PlannedMerge", "merge_rows", "plan_merges"]
+__all__ = ["PlannedMerge", "keep_stored_persons", "merge_rows", "plan_merges"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,38 @@ class PlannedMerge:
     into: str
     record: str
     score: float | None
+
+
+def keep_stored_persons(resolution: Resolution, stored_person_of: Mapping[str, str]) -> Resolution:
+    """Give back to a stored person the clusters of this load that lost it to another cluster.
+
+    When a load resolves apart records that the store holds as one person (a reload of part of a
+    merged person, whose bridging record is not in this load), ``resolve`` gives the person id to
+    one cluster and an id of its own to the others, which would split the person in the store.
+    The store's word stands: such a cluster joins the person its stored records describe (the most
+    frequent, then the smallest id).
+
+    >>> res = Resolution({"a": "P", "b": "X"}, {}, [], {"P": ["a"], "X": ["b"]})
+    >>> keep_stored_persons(res, {"a": "P", "b": "P"}).clusters
+    {'P': ['a', 'b']}
+    """
+    renamed: dict[str, str] = {}
+    for pid, members in resolution.clusters.items():
+        earlier = Counter(stored_person_of[r] for r in members if r in stored_person_of)
+        if earlier and pid not in earlier:
+            renamed[pid] = min(earlier, key=lambda p: (-earlier[p], p))
+    if not renamed:
+        return resolution
+    clusters: dict[str, list[str]] = {}
+    for pid, members in resolution.clusters.items():
+        clusters.setdefault(renamed.get(pid, pid), []).extend(members)
+    return Resolution(
+        person_of={rid: renamed.get(pid, pid) for rid, pid in resolution.person_of.items()},
+        link=resolution.link,
+        pairs=resolution.pairs,
+        clusters={pid: sorted(members) for pid, members in clusters.items()},
+        stats=resolution.stats,
+    )
 
 
 def plan_merges(

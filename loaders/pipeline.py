@@ -41,7 +41,7 @@ from loaders.crossload import Comparer, check_comparison_data, matches_across_lo
 from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, load_mapping
-from loaders.merges import merge_rows, plan_merges
+from loaders.merges import keep_stored_persons, merge_rows, plan_merges
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
@@ -456,6 +456,8 @@ def _resolve_and_write(
     matches = matches_across_loads(records, comparisons, stored, threshold)
     known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
     resolution = resolve_persons(records, pseudonymiser, threshold, known=known)
+    # A reload of part of a person (merged by an earlier load) does not split it.
+    resolution = keep_stored_persons(resolution, stored_person_of)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)

@@ -237,7 +237,7 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     old_leads = set(zip(before["leads"]["signal_id"], before["leads"]["group_id"], strict=True))
     leads = now["leads"]
     fresh = [(s, g) not in old_leads for s, g in zip(leads["signal_id"], leads["group_id"], strict=True)]
-    new_leads = leads[fresh][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
+    new_leads = leads[_mask(fresh, leads)][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
 
     # 2. Changed groups.
     old = before["group_summary"].set_index("group_id")
@@ -309,7 +309,7 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     old_moves = set(before["movements"][key].itertuples(index=False, name=None))
     moves = now["movements"]
     fresh = [tuple(m) not in old_moves for m in moves[key].itertuples(index=False, name=None)]
-    new_moves = moves[fresh][CHANGE_COLUMNS["new_moves"]].copy()
+    new_moves = moves[_mask(fresh, moves)][CHANGE_COLUMNS["new_moves"]].copy()
     new_moves["cross_region"] = new_moves["cross_region"].astype(str) == "True"
     new_moves = new_moves.sort_values(
         ["cross_region", "group_id", "date"], ascending=[False, True, True], kind="stable"
@@ -318,7 +318,8 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     # without one, or a result in memory, has none to compare with).
     merged = now.get("merges", pd.DataFrame(columns=CHANGE_COLUMNS["merged_persons"] + ["merge_id"]))
     seen = set(before["merges"]["merge_id"]) if "merges" in before else set()
-    merged_persons = merged[[m not in seen for m in merged["merge_id"]]][CHANGE_COLUMNS["merged_persons"]]
+    unseen = [m not in seen for m in merged["merge_id"]]
+    merged_persons = merged[_mask(unseen, merged)][CHANGE_COLUMNS["merged_persons"]]
     return Changes(
         new_leads=new_leads,
         changed_groups=changed,
@@ -327,6 +328,11 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
         as_of=str(settings.get("as_of") or ""),
         merged_persons=merged_persons.reset_index(drop=True),
     )
+
+
+def _mask(keep: list[bool], frame: pd.DataFrame) -> pd.Series:
+    """Rows to keep as a boolean Series (an empty list would select columns, not rows)."""
+    return pd.Series(keep, index=frame.index, dtype=bool)
 
 
 def _split(regions: Any) -> list[str]:

@@ -131,8 +131,7 @@ def register(app: typer.Typer) -> None:
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
         if summary.merges:
             console.print(
-                f"{summary.merges:,} persons of earlier loads merged into others by this load's "
-                "records (list them: netanalysis merges)"
+                f"{summary.merges:,} persons of earlier loads merged (netanalysis merges lists them)"
             )
         if summary_json is not None:
             summary.write_json(summary_json)
