@@ -302,3 +302,34 @@ def test_merges_on_the_command_line_and_in_changes(
     assert "does not exist" in err and "Traceback" not in err
     assert main(["merges", "--store", db, "--out", str(tmp_path / "no" / "m.csv")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_the_merges_command_is_audited_with_its_purpose(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from netanalysis.audit import AuditLog, audit_log_for
+
+    d = deliveries(tmp_path / "d")
+    db = str(tmp_path / "graph.db")
+    store = open_store(db)
+    try:
+        load_into(store, d["first"], tmp_path, "1")
+        load_into(store, d["second"], tmp_path, "2")
+        pseudonyms = {str(n).split(":", 1)[1] for n in store.read_graph() if str(n).startswith("Person:")}
+        pseudonyms |= set(read_merges(store)["merged"])
+    finally:
+        store.close()
+    monkeypatch.setenv("NETANALYSIS_PURPOSES", str(DATA_SAMPLES / "purposes.yaml"))
+    out = tmp_path / "m.csv"
+    capsys.readouterr()
+    assert main(["merges", "--store", db, "--out", str(out), "--purpose", "netwerkanalyse"]) == 0
+    entry = AuditLog(audit_log_for(db)).entries()[-1]["attributes"]
+    assert entry["netanalysis.command"] == "merges" and entry["netanalysis.legal_basis"] == "Wpg art. 8"
+    assert entry["netanalysis.counts"]["merges"] == 1
+    assert [Path(o["path"]).name for o in entry["netanalysis.outputs"]] == ["m.csv"]
+    # A purpose whose register entry does not allow it: refused in one sentence.
+    assert main(["merges", "--store", db, "--purpose", "rapportage"]) == 2
+    err = capsys.readouterr().err
+    assert "merges" in err and "Traceback" not in err
+    text = audit_log_for(db).read_text(encoding="utf-8")
+    assert not [p for p in pseudonyms if p in text]
