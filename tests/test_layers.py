@@ -56,6 +56,7 @@ ANALYSIS = (
     "detect",
     "lineage",
     "changes",
+    "merges",
     "find",
     "connect",
     "analyse",
