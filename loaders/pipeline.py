@@ -18,10 +18,10 @@ Memory
     Records are normalised while streaming; entity resolution needs every person-describing record
     at once, so the records of one load are kept in memory (about 1-2 kB each).
 
-Limits
-    Entity resolution sees the records of one load. Across loads, persons link only through their
-    pseudonymous identity (same folded name + birth date, or same document number), because the
-    store holds no clear values to compare fuzzily.
+Across loads
+    A load resolves its records together with the stored ones through their keyed comparison data
+    (``loaders.crossload``); when a record joins persons an earlier load kept apart, they are
+    merged and the merge is recorded (``loaders.merges``).
 """
 
 from __future__ import annotations
