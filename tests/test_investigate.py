@@ -74,7 +74,7 @@ def _ids(matches: list[Any]) -> list[str]:
 # --- find: a known person -------------------------------------------------------------------------
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)
@@ -114,7 +114,7 @@ def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path,
     assert find_person(graph, Pseudonymiser(bytes(range(1, 33))), first, last, birth) == []
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)
@@ -134,6 +134,7 @@ def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.M
     assert hits / total >= 0.95, (hits, total)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_groups_come_from_the_detection(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     row = _row("11")
@@ -171,6 +172,7 @@ def test_find_bad_query_names_the_field_never_the_value(
     assert not any(SECRET_FIRST in r.getMessage() or SECRET_LAST in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_command(sample: tuple[Path, Path, nx.MultiDiGraph], tmp_path: Path, capsys: Any) -> None:
     store, key_path, graph = sample
     row = _row("11")
