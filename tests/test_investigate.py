@@ -114,6 +114,24 @@ def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path,
     assert find_person(graph, Pseudonymiser(bytes(range(1, 33))), first, last, birth) == []
 
 
+def _same_in_store_and_graph(store: GraphStore, graph: nx.MultiDiGraph, key: Pseudonymiser) -> None:
+    for row_id, with_birth in (("11", True), ("2", True), ("40", False)):
+        row = _row(row_id)
+        last = f"{row['Tussenvoegsel']} {row['Achternaam']}".strip()
+        args = (row["Voornaam"], last, row["Geboortedatum"] if with_birth else None)
+        in_store = find_person(store, key, *args)
+        assert in_store and in_store == find_person(graph, key, *args), row_id
+
+
+def test_find_in_a_store_reads_the_candidates_only(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
+    store_path, key_path, graph = sample
+    store = EmbeddedStore(store_path)
+    try:
+        _same_in_store_and_graph(store, graph, load_key(key_path))
+    finally:
+        store.close()
+
+
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
@@ -360,6 +378,7 @@ def test_find_and_connect_are_the_same_on_neo4j(
         on_neo4j = find_person(graph, key, *args)
         assert on_neo4j == find_person(embedded_graph, key, *args)
         assert _person_of_row(graph, "politie_zaken", row_id) in _ids(on_neo4j)
+    _same_in_store_and_graph(neo4j_sample, graph, key)
     a = _person_of_row(graph, "politie_zaken", "11")
     b = _person_of_row(graph, "politie_zaken", "2")
     on_neo4j_net = connecting_network(graph, [a, b])
