@@ -263,6 +263,7 @@ def test_plan_merges_leaves_ambiguous_persons_alone() -> None:
     assert [m.merged for m in plan_merges(resolution, stored, matches)] == ["B", "D"]
 
 
+@pytest.mark.slow  # over 1.5 CPU s (two detections): left out of `make check`, run by `make test`
 def test_merges_on_the_command_line_and_in_changes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
