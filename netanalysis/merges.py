@@ -18,7 +18,7 @@ import pandas as pd
 from graphstore.base import GraphSlice, GraphStore
 from netanalysis.audit import Processing, audited
 
-__all__ = ["MERGE_COLUMNS", "current_person", "read_merges", "write_merges"]
+__all__ = ["MERGE_COLUMNS", "current_person", "merged_persons", "read_merges", "write_merges"]
 
 #: Columns of ``read_merges`` and of ``merges.csv``.
 MERGE_COLUMNS = [
@@ -47,6 +47,21 @@ def current_person(into: Mapping[str, str], person: str) -> str:
         person = into[person]
         seen.add(person)
     return person
+
+
+def merged_persons(store: GraphStore) -> dict[str, str]:
+    """Absorbed person id -> the person that holds its records now, from the store's merges.
+
+    A person id is the hash of an identity (``loaders.resolve``); after a merge the absorbed id is
+    gone, and a look-up by identity (``netanalysis.find``) follows this map to the survivor.
+    """
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Merge"}), rel_types=frozenset()))
+    into = {
+        str(attrs["merged"]): str(attrs["into"])
+        for _node, attrs in graph.nodes(data=True)
+        if attrs.get("merged") and attrs.get("into")
+    }
+    return {merged: current_person(into, merged) for merged in into}
 
 
 def _record_merges(proc: Processing, result: pd.DataFrame, arguments: Mapping[str, Any]) -> None:

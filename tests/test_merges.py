@@ -334,3 +334,17 @@ def test_the_merges_command_is_audited_with_its_purpose(
     assert "merges" in err and "Traceback" not in err
     text = audit_log_for(db).read_text(encoding="utf-8")
     assert not [p for p in pseudonyms if p in text]
+
+
+def test_find_follows_a_merge_to_the_person_that_holds_the_records(store: GraphStore, tmp_path: Path) -> None:
+    from netanalysis.find import find_person
+
+    d = deliveries(tmp_path / "d")
+    load_into(store, d["first"], tmp_path, "1")
+    before = person_of(store)
+    load_into(store, d["second"], tmp_path, "2")
+    survivor = person_of(store)[R]
+    # Each of the two identities of the first delivery finds the one person now.
+    for first, birth, was in (("Pieter", "03-02-1980", before[A]), ("Piet", "03-02-1981", before[B])):
+        found = find_person(store, KEY, first, "Jansen", birth)
+        assert [(m.person_id, m.how) for m in found] == [(survivor, "exact")], was
