@@ -106,12 +106,17 @@ def by_combination(
     return rows[:top]
 
 
-def run_toolkit(folder: Path, threshold: float | None) -> tuple[dict[str, str], float, object]:
+def run_toolkit(
+    folder: Path, threshold: float | None, estimate_m: bool | None = None
+) -> tuple[dict[str, str], float, object]:
     mapping = load_mapping(folder / "sources.yaml")
     records = read_records(mapping, assign_files(mapping, [folder]), lambda _x: None, {})
     key = Pseudonymiser(bytes(32))
     cpu = time.process_time()
-    res = resolve_persons(records, key, threshold)
+    res = resolve_persons(records, key, threshold, estimate_m=estimate_m)
+    if res.model is not None and res.stats.get("m_estimated"):
+        shown = {f: {lv: round(p, 4) for lv, p in m.items()} for f, m in res.model.m.items()}
+        print(f"  m estimated by EM in {res.stats.get('em_iterations')} iterations: {shown}")
     return res.person_of, time.process_time() - cpu, (records, res)
 
 
@@ -160,6 +165,9 @@ def main() -> int:
     parser.add_argument("--sweep", default="", help="comma-separated thresholds to sweep")
     parser.add_argument("--blocking", action="store_true", help="also measure the blocking recall")
     parser.add_argument("--combinations", type=int, default=12)
+    parser.add_argument(
+        "--estimate-m", choices=("default", "on", "off"), default="default", help="m by EM (default: as load)"
+    )
     args = parser.parse_args()
     kind = "held-out" if args.seed in HELD_OUT else "TUNING" if args.seed in TUNING else "other"
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,11 +177,12 @@ def main() -> int:
         label = f"records={args.records} seed={args.seed} ({kind}) noise={args.noise}"
         thresholds = [float(t) for t in args.sweep.split(",") if t] or [args.threshold]
         for threshold in thresholds:
-            predicted, cpu, (records, _res) = run_toolkit(folder, threshold)
+            em = None if args.estimate_m == "default" else args.estimate_m == "on"
+            predicted, cpu, (records, res) = run_toolkit(folder, threshold, em)
             p, r, f1, missed = quality(predicted, truth)
             print(
-                f"toolkit {label} threshold={threshold}: precision={p:.4f} recall={r:.4f} f1={f1:.4f} "
-                f"resolve_cpu_seconds={cpu:.1f}"
+                f"toolkit {label} threshold={threshold} m_estimated={res.stats.get('m_estimated')}: "  # type: ignore[attr-defined]
+                f"precision={p:.4f} recall={r:.4f} f1={f1:.4f} resolve_cpu_seconds={cpu:.1f}"
             )
         if args.blocking:
             print(f"toolkit blocking recall={blocking_recall(records, truth):.4f}")
