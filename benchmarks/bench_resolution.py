@@ -120,6 +120,19 @@ def run_toolkit(
     return res.person_of, time.process_time() - cpu, (records, res)
 
 
+def undated_line(records: list, predicted: dict[str, str], truth: dict[str, str]) -> str:
+    """How many records without a birth date stay alone, and how many of those have a true partner."""
+    size = Counter(predicted.values())
+    true_size = Counter(truth.values())
+    undated = [r.record_id for r in records if describes_person(r) and not r.values.get("birth_date")]
+    alone = [rid for rid in undated if size[predicted[rid]] == 1]
+    missed = [rid for rid in alone if rid in truth and true_size[truth[rid]] > 1]
+    return (
+        f"  records without birth date: {len(undated)}; unlinked: {len(alone)} "
+        f"({len(missed)} of them have a true partner, {len(alone) - len(missed)} are alone in the truth too)"
+    )
+
+
 def blocking_recall(records: list, truth: dict[str, str]) -> float:
     persons = [r for r in records if describes_person(r)]
     feats = [features(r, evidence_tokens(r)) for r in persons]
@@ -184,6 +197,7 @@ def main() -> int:
                 f"toolkit {label} threshold={threshold} m_estimated={res.stats.get('m_estimated')}: "  # type: ignore[attr-defined]
                 f"precision={p:.4f} recall={r:.4f} f1={f1:.4f} resolve_cpu_seconds={cpu:.1f}"
             )
+            print(undated_line(records, predicted, truth))  # type: ignore[arg-type]
         if args.blocking:
             print(f"toolkit blocking recall={blocking_recall(records, truth):.4f}")
         for combo, n, share in by_combination(truth, noise, missed, args.combinations):

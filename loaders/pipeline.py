@@ -343,9 +343,9 @@ def load(
         (``loaders.linkage.DEFAULT_THRESHOLD``, 2.0, when None). Higher: fewer, surer links;
         lower: more links, more of them wrong (the curve on held-out data: docs/loading.md).
     estimate_m : bool, optional
-        Estimate entity resolution's m probabilities by EM on the candidate pairs instead of
-        using the documented ones (``loaders.linkage.ESTIMATE_M`` when None; the measured effect
-        is in docs/loading.md). When EM cannot give a sensible m, a warning is logged and the
+        Estimate entity resolution's m probabilities by EM on the candidate pairs (True) or use
+        the documented ones (False); ``loaders.linkage.ESTIMATE_M`` (True) when None. The
+        measured effect is in docs/loading.md. When EM cannot give a sensible m, a warning is logged and the
         documented m is used.
 
     Returns

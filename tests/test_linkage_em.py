@@ -4,10 +4,12 @@ of matches) it warns and falls back to the documented m, never crashing (issue 1
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import string
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +17,7 @@ from loaders.linkage import DEFAULT_M, EM_MIN_PAIRS, estimate_m
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve import resolve
+from netanalysis.cli import main
 
 P = Pseudonymiser(bytes(range(32)))
 U = {
@@ -124,3 +127,26 @@ def test_a_small_load_uses_the_documented_m_without_a_warning(caplog: pytest.Log
     with caplog.at_level(logging.WARNING, logger="loaders.linkage"):
         res = resolve(_records(20, first_typo=0.5), lambda ident: P.hash("person", ident), estimate_m=True)
     assert res.stats["m_estimated"] == 0 and not caplog.records
+
+
+@pytest.mark.slow
+def test_load_estimate_m_reaches_the_engine(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`netanalysis load --estimate-m` estimates m on a load big enough (the default m is tested above)."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text(
+        "version: 1\nsources:\n  - name: lijst\n    kind: register\n    files: ['p.csv']\n    format: csv\n"
+        "    columns: {Nr: row_id, Voornaam: first_name, Achternaam: last_name, Geboren: birth_date}\n",
+        encoding="utf-8",
+    )
+    lines = ["Nr;Voornaam;Achternaam;Geboren"]
+    lines += [f"{r.row_id};{r.values['first_name']};{r.values['last_name']};{r.values['birth_date']}"
+              for r in _records(800, first_typo=0.25)]  # fmt: skip
+    (folder / "p.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    key = tmp_path / "k.key"
+    assert main(["keygen", "--out", str(key)]) == 0
+    summary = tmp_path / "summary.json"
+    args = ["load", str(folder), "--mapping", str(folder / "sources.yaml"), "--key-file", str(key)]
+    args += ["--store", str(tmp_path / "g.db"), "--summary-json", str(summary), "--estimate-m"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert json.loads(summary.read_text(encoding="utf-8"))["resolution"]["m_estimated"] == 1

@@ -94,8 +94,8 @@ def register(app: typer.Typer) -> None:
             bool | None,
             typer.Option(
                 "--estimate-m/--documented-m",
-                help="Entity resolution's m probabilities: estimated by EM on the candidate pairs, or "
-                "the documented ones (default: the documented ones; measured in docs/loading.md).",
+                help="Entity resolution's m probabilities: estimated by EM on the candidate pairs "
+                "(default), or the documented ones (measured in docs/loading.md).",
             ),
         ] = None,
     ) -> None:
