@@ -31,6 +31,7 @@ COMMANDS: list[str] = [
     "map",
     "merges",
     "neo4j",
+    "persons",
     "report",
     "synth",
     "timeline",

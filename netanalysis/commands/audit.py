@@ -97,6 +97,7 @@ LOGGED: dict[str, Logged] = {
     "timeline": Logged(),
     "merges": Logged(),
     "export": Logged(),
+    "persons": Logged(),
     "analyse": Logged(store=None),  # reads CSV files, not a store
 }
 
