@@ -23,6 +23,7 @@ COMMANDS: list[str] = [
     "demo",
     "detect",
     "encode",
+    "erase",
     "evaluate",
     "export",
     "find",
@@ -31,6 +32,7 @@ COMMANDS: list[str] = [
     "map",
     "neo4j",
     "report",
+    "retention",
     "synth",
     "timeline",
 ]
