@@ -12,8 +12,9 @@ The rules
     * Every fact the record owns goes, and its ``Record`` node.
     * A node goes when nothing is left that makes it exist: a ``Person`` without a record
       describing it, a ``Phone``/``Vehicle``/``BankAccount`` nobody uses, a ``Premises`` no fact
-      points at (its standing ``IN`` link does not count), a ``Case`` without a suspect, victim,
-      place or signal, a ``Signal`` without a row, a ``Source`` that delivered nothing that is left.
+      points at (its standing ``IN`` link counts only while the row that wrote it stays), a
+      ``Case`` without a suspect, victim, place, signal or delivering row, a ``Signal`` without a
+      row, a ``Source`` that delivered nothing that is left.
       The check runs over the whole graph, so orphans that an earlier, cut-off run left are found.
     * Facts many rows share (``rel_key`` ``"from"`` and ``"in"``: a case or signal delivered by a
       source, a premises lying in a municipality) carry the provenance of their last writer. They
@@ -251,10 +252,10 @@ class _Planner:
         if label in _IDENTIFIERS:
             return any(d.get("type") == "USES" for *_e, d in self.in_edges(n))
         if label == "Premises":
-            return any(d.get("type") in ("AT", "SEEN_AT") for *_e, d in self.in_edges(n))
-        if label == "Case":
-            return any(k not in SHARED_REL_KEYS for _u, _v, k, _d in self.all_edges(n))
-        if label == "Signal":
+            return any(d.get("type") in ("AT", "SEEN_AT") for *_e, d in self.in_edges(n)) or any(
+                self.from_edge_alive(d, k) for _u, _v, k, d in self.out_edges(n)
+            )
+        if label in ("Case", "Signal"):
             return any(
                 k not in SHARED_REL_KEYS or self.from_edge_alive(d, k) for _u, _v, k, d in self.all_edges(n)
             )

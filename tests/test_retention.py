@@ -290,6 +290,7 @@ def test_retention_on_the_samples_equals_the_oracle_and_keeps_the_invariants(
 ) -> None:
     policy = read_retention_policy(write_policy(tmp_path / "retention.yaml", POLICY))
     before = samples.read_graph()
+    assert plan_erasure(before, []).empty  # a freshly loaded store has nothing without a reason
     result = na.apply_retention(samples, policy, as_of="2025-06-01")
     counts = result.counts()
     assert counts["records"] > 100 and counts["persons_deleted"] > 10 and counts["nodes_updated"] > 0
