@@ -30,10 +30,11 @@ counts only, and take the store's write lock, so no load writes while they delet
 from __future__ import annotations
 
 import calendar
+import contextlib
 import datetime as dt
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,6 @@ import yaml
 
 from graphstore.base import GraphStore
 from graphstore.erasure import ErasurePlan, RecordInfo, plan_erasure, record_inventory
-from graphstore.loads import writing
 from netanalysis.audit import Processing, audited
 from netanalysis.errors import ConfigError
 
@@ -518,28 +518,43 @@ def apply_retention(
     """
     rules = policy if isinstance(policy, RetentionPolicy) else read_retention_policy(policy)
     day = _as_of(as_of)
-    graph = store.read_graph()
-    records = record_inventory(graph)
-    sources = [str(d.get("name")) for _n, d in graph.nodes(data=True) if d.get("label") == "Source"]
-    check_policy(rules, records, sources)
-    due = records_past_due(rules, records, day)
 
-    def run() -> ErasureResult:
-        return _erase(store, "retention", due.record_ids, graph, dry_run, detected)
+    def run() -> tuple[ErasureResult, DueRecords]:
+        # One read of the graph, under the write lock when deleting: the policy is checked
+        # against it before anything is deleted.
+        graph = store.read_graph()
+        records = record_inventory(graph)
+        sources = [str(d.get("name")) for _n, d in graph.nodes(data=True) if d.get("label") == "Source"]
+        check_policy(rules, records, sources)
+        due = records_past_due(rules, records, day)
+        return _erase(store, "retention", due.record_ids, graph, dry_run, detected), due
 
     if dry_run:
-        result = run()
+        result, due = run()
     else:
-        with writing(store, f"retention {day.isoformat()}"):
-            # Read again under the lock: a load may have finished since.
-            graph = store.read_graph()
-            records = record_inventory(graph)
-            due = records_past_due(rules, records, day)
-            result = run()
+        with _deleting(store, f"retention {day.isoformat()}"):
+            result, due = run()
     result.as_of = day.isoformat()
     result.by_rule = {f"line {r.line} ({r.scope}, {r.term})": due.by_rule.get(r.line, 0) for r in rules.rules}
     result.without_rule, result.undated = due.without_rule, due.undated
     return result
+
+
+@contextlib.contextmanager
+def _deleting(store: GraphStore, batch: str) -> Iterator[None]:
+    """Hold the store's write lock (``graphstore.loads``) while deleting. The run is recorded as
+    complete unless it fails after it may have changed something: a bad policy or record id is
+    refused before any change, and must not make reading commands refuse the store."""
+    store.begin_load(batch)
+    completed = False
+    try:
+        yield
+        completed = True
+    except ConfigError:
+        completed = True
+        raise
+    finally:
+        store.end_load(batch, completed=completed)
 
 
 def _as_of(value: str | dt.date | None) -> dt.date:
@@ -614,5 +629,5 @@ def erase_records(
 
     if dry_run:
         return plan_run()
-    with writing(store, "erase"):
+    with _deleting(store, "erase"):
         return plan_run()
