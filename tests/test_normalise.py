@@ -457,6 +457,7 @@ _foreign_notation = st.builds(
 
 @given(st.one_of(_dutch_notation, _foreign_notation))
 @settings(max_examples=1500)
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_phone_fast_path_matches_phonenumbers(text: str) -> None:
     from loaders.normalise.phones import _slow
 
