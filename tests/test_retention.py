@@ -285,6 +285,7 @@ rules:
 """
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_retention_on_the_samples_equals_the_oracle_and_keeps_the_invariants(
     samples: GraphStore, tmp_path: Path
 ) -> None:
@@ -306,6 +307,7 @@ def test_retention_on_the_samples_equals_the_oracle_and_keeps_the_invariants(
     assert na.apply_retention(samples, policy, as_of="2025-06-01").plan.empty
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_a_cut_off_run_ends_like_an_uncut_one_when_run_again(samples: GraphStore, tmp_path: Path) -> None:
     policy = write_policy(tmp_path / "retention.yaml", POLICY)
     before = samples.read_graph()
@@ -323,6 +325,7 @@ def test_a_cut_off_run_ends_like_an_uncut_one_when_run_again(samples: GraphStore
     assert as_data(samples.read_graph()) == as_data(expected)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_a_dry_run_changes_nothing(samples: GraphStore, tmp_path: Path) -> None:
     policy = write_policy(tmp_path / "retention.yaml", POLICY)
     before = as_data(samples.read_graph())
@@ -350,6 +353,7 @@ def store_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in files if p.is_file())
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_no_deleted_value_remains_in_the_embedded_store_file(tmp_path: Path) -> None:
     path = tmp_path / "g.sqlite"
     store = na.open_store(str(path))
@@ -457,6 +461,7 @@ def test_erase_refuses_a_record_it_does_not_hold(
 # -- the commands, logged ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_the_commands_delete_log_counts_only_and_list_stale_detections(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
