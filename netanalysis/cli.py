@@ -31,6 +31,7 @@ COMMANDS: list[str] = [
     "load",
     "map",
     "neo4j",
+    "persons",
     "report",
     "retention",
     "synth",
