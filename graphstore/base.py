@@ -25,6 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import networkx as nx
 
+from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 
 __all__ = ["GraphSlice", "GraphStore", "PersonMerge", "RelRow", "RetentionDeletes", "node_id"]
@@ -127,6 +128,15 @@ class GraphStore(Protocol):
 
     def delete_observed_before(self, date: str) -> int:
         """Retention: delete facts with ``observed_on`` before the ISO date, then orphans."""
+
+    def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
+        """Apply an erasure plan (``graphstore.erasure``): property rewrites first, then the
+        relationships, then the nodes. Repeating it, or applying a new plan after a run that was
+        cut off, ends in the same state."""
+
+    def compact(self) -> str:
+        """Make what was deleted unreadable in the store's files as far as the backend can, and
+        return one sentence saying what was done and what remains (see docs/retention.md)."""
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""

@@ -48,6 +48,7 @@ from typing import IO, Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore, PersonMerge, Props, RelRow
+from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
@@ -358,6 +359,12 @@ class BulkImportWriter:
         if merges:
             raise StoreError("an initial import only adds data; it has no earlier persons to merge")
         return 0
+
+    def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
+        raise StoreError("an initial import only adds data; erase after the import, from the server")
+
+    def compact(self) -> str:
+        raise StoreError("an initial import only adds data; compact after the import, from the server")
 
     def close(self) -> None:
         """Close open files (the live store is the caller's to close)."""

@@ -26,6 +26,8 @@ __all__ = [
     "count_relationships",
     "delete_nodes",
     "delete_relationships",
+    "erase_nodes",
+    "erase_relationships",
     "last_load",
     "load_lease_held",
     "move_person_relationships",
@@ -39,6 +41,8 @@ __all__ = [
     "region_persons",
     "release_load_lease",
     "renew_load_lease",
+    "replace_node_props",
+    "replace_rel_props",
     "take_load_lease",
     "upsert_nodes",
     "upsert_relationships",
@@ -321,6 +325,47 @@ def delete_person(schema: GraphSchema | None = None) -> str:
     """Detach-delete the person ``$merged`` (its relationships were moved first)."""
     lab, key = _label("Person", schema)
     return f"MATCH (m:{lab} {{{key}: $merged}}) DETACH DELETE m"
+
+
+def _match_rel(rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None) -> str:
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    return (
+        "UNWIND $rows AS row\n"
+        f"MATCH (a:{slab} {{{skey}: row.start}})-[r:{typ} {{rel_key: row.rel_key}}]->"
+        f"(b:{elab} {{{ekey}: row.end}})\n"
+    )
+
+
+def erase_relationships(
+    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+) -> str:
+    """Delete relationships by identity (``graphstore.erasure``). Parameter ``$rows``: list of
+    ``{start, end, rel_key}``; rows already gone match nothing. Column ``n`` (deleted)."""
+    return _match_rel(rel_type, start_label, end_label, schema) + "DELETE r\nRETURN count(r) AS n"
+
+
+def replace_rel_props(
+    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+) -> str:
+    """Replace the properties of relationships by identity. Parameter ``$rows``: list of
+    ``{start, end, rel_key, props}`` (``props`` includes ``rel_key``)."""
+    return _match_rel(rel_type, start_label, end_label, schema) + "SET r = row.props\nRETURN count(r) AS n"
+
+
+def erase_nodes(label: str, schema: GraphSchema | None = None) -> str:
+    """Detach-delete nodes of ``label`` by key. Parameter ``$keys``. Column ``n`` (deleted)."""
+    lab, key = _label(label, schema)
+    return f"UNWIND $keys AS k\nMATCH (n:{lab} {{{key}: k}})\nDETACH DELETE n\nRETURN count(*) AS n"
+
+
+def replace_node_props(label: str, schema: GraphSchema | None = None) -> str:
+    """Replace the properties of nodes of ``label`` by key. Parameter ``$rows``: list of
+    ``{key, props}`` (``props`` includes the key property)."""
+    lab, key = _label(label, schema)
+    return f"UNWIND $rows AS row\nMATCH (n:{lab} {{{key}: row.key}})\nSET n = row.props\nRETURN count(n) AS n"
 
 
 def count_nodes(label: str, schema: GraphSchema | None = None) -> str:

@@ -48,6 +48,7 @@ from graphstore.base import (
     sorted_counts,
 )
 from graphstore.cypher import REFERENCE_LABELS
+from graphstore.erasure import ErasurePlan
 from graphstore.loads import FileLock, LoadRecord, busy_message, lock_path, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
@@ -235,6 +236,20 @@ _MOVE_RELS = (
     "DELETE FROM rels WHERE (start_label = :label AND start_key = :merged) "
     "OR (end_label = :label AND end_key = :merged)",
     "DELETE FROM nodes WHERE label = :label AND key = :merged",
+)
+# Erasure (graphstore.erasure): rows by their identity; a deleted node takes what is attached.
+_ERASE_REL = (
+    "DELETE FROM rels WHERE start_label = ? AND start_key = ? AND type = ? AND end_label = ? "
+    "AND end_key = ? AND rel_key = ?"
+)
+_ERASE_NODE_RELS = (
+    "DELETE FROM rels WHERE (start_label = ?1 AND start_key = ?2) OR (end_label = ?1 AND end_key = ?2)"
+)
+_ERASE_NODE = "DELETE FROM nodes WHERE label = ? AND key = ?"
+_REPLACE_NODE = "UPDATE nodes SET props = ? WHERE label = ? AND key = ?"
+_REPLACE_REL = (
+    "UPDATE rels SET props = ? WHERE start_label = ? AND start_key = ? AND type = ? AND end_label = ? "
+    "AND end_key = ? AND rel_key = ?"
 )
 
 
@@ -453,6 +468,49 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return assemble(nodes, rels, seeds)
+
+    def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
+        """Apply an erasure plan in one transaction (all of it or, cut off, none of it), with
+        ``secure_delete`` on so that SQLite overwrites the deleted content. ``compact`` then
+        removes what remains of it in the file (see docs/retention.md)."""
+        if plan.empty:
+            return
+        node_props = [(_dumps(props), label, key) for label, key, props in plan.node_props]
+        rel_props = [
+            (_dumps(props), r.start_label, r.start, r.rel_type, r.end_label, r.end, r.rel_key)
+            for r, props in plan.rel_props
+        ]
+        rels = [(r.start_label, r.start, r.rel_type, r.end_label, r.end, r.rel_key) for r in plan.delete_rels]
+        try:
+            self._conn.execute("PRAGMA secure_delete=ON")
+        except sqlite3.Error as exc:
+            raise StoreError(f"erasing from the embedded store {self.uri} failed: {exc}") from None
+        self._write(
+            [
+                (_REPLACE_NODE, node_props),
+                (_REPLACE_REL, rel_props),
+                (_ERASE_REL, rels),
+                (_ERASE_NODE_RELS, list(plan.delete_nodes)),
+                (_ERASE_NODE, list(plan.delete_nodes)),
+            ]
+        )
+
+    def compact(self) -> str:
+        """Rewrite the file without free pages (``VACUUM``, with ``secure_delete`` on) and empty
+        the write-ahead log before and after, so no deleted value stays readable in the store's
+        files. Returns one sentence saying so."""
+        try:
+            self._conn.execute("PRAGMA secure_delete=ON")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.execute("VACUUM")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            raise StoreError(f"compacting the embedded store {self.uri} failed: {exc}") from None
+        return (
+            f"the embedded store {self.uri} was rewritten without free pages (VACUUM) and its "
+            "write-ahead log emptied: deleted values are gone from its files (copies and backups "
+            "made earlier still hold them)"
+        )
 
     def _read_around_persons(self, spec: SliceSpec, window: dict[str, str | None]) -> nx.MultiDiGraph:
         def rel_rows(cursor: Iterable[tuple[str, ...]]) -> list[RelRowOut]:

@@ -41,6 +41,7 @@ from graphstore.base import (
     batched,
     sorted_counts,
 )
+from graphstore.erasure import ErasurePlan, RelRef
 from graphstore.loads import LEASE_RENEW, LEASE_STALE, LoadRecord, busy_message, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
@@ -294,6 +295,53 @@ class Neo4jStore(RetentionDeletes):
 
         nodes, rels, seeds = self._read("reading the graph", work)
         return assemble(nodes, rels, seeds)
+
+    def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
+        """Apply an erasure plan in batches of ``batch_size``, one transaction each: property
+        rewrites, then relationships, then nodes. A run cut off between batches leaves a state
+        from which a new plan of the same records finishes the job (``graphstore.erasure``)."""
+
+        def by_combo(refs: list[tuple[RelRef, dict[str, Any]]]) -> dict[tuple[str, str, str], list[Any]]:
+            groups: dict[tuple[str, str, str], list[Any]] = {}
+            for ref, props in refs:
+                row: dict[str, Any] = {"start": ref.start, "end": ref.end, "rel_key": ref.rel_key}
+                if props:
+                    row["props"] = props
+                groups.setdefault((ref.rel_type, ref.start_label, ref.end_label), []).append(row)
+            return groups
+
+        node_rows: dict[str, list[dict[str, Any]]] = {}
+        for label, key, props in plan.node_props:
+            node_rows.setdefault(label, []).append({"key": key, "props": props})
+        for label, rows in sorted(node_rows.items()):
+            query = cypher.replace_node_props(label, self.schema)
+            for chunk in batched(rows, batch_size):
+                self._write(f"rewriting {label} nodes", query, {"rows": chunk})
+        for (typ, sl, el), rows in sorted(by_combo(list(plan.rel_props)).items()):
+            query = cypher.replace_rel_props(typ, sl, el, self.schema)
+            for chunk in batched(rows, batch_size):
+                self._write(f"rewriting {typ} relationships", query, {"rows": chunk})
+        for (typ, sl, el), rows in sorted(by_combo([(r, {}) for r in plan.delete_rels]).items()):
+            query = cypher.erase_relationships(typ, sl, el, self.schema)
+            for chunk in batched(rows, batch_size):
+                self._write(f"erasing {typ} relationships", query, {"rows": chunk})
+        keys: dict[str, list[str]] = {}
+        for label, key in plan.delete_nodes:
+            keys.setdefault(label, []).append(key)
+        # Record nodes last: until they are gone, a cut-off erasure still finds its records.
+        for label, found in sorted(keys.items(), key=lambda item: (item[0] == "Record", item[0])):
+            query = cypher.erase_nodes(label, self.schema)
+            for chunk in batched(found, batch_size):
+                self._write(f"erasing {label} nodes", query, {"keys": chunk})
+
+    def compact(self) -> str:
+        """Nothing can be compacted online on Neo4j: returns the sentence that says what remains
+        (docs/retention.md: transaction logs, store files, ``neo4j-admin database copy``)."""
+        return (
+            f"Neo4j at {self.uri} no longer returns the deleted data, but its store files keep the "
+            "deleted records until their space is reused and its transaction logs keep them until "
+            "they are rotated out; see docs/retention.md for compacting the database offline"
+        )
 
     def _read_around_persons(self, spec: SliceSpec) -> nx.MultiDiGraph:
         window = (spec.observed_from, spec.observed_to)

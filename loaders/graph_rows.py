@@ -275,7 +275,9 @@ class RowBuilder:
             "DESCRIBES",
             "Record",
             "Person",
-            RelRow(rid, person_id, rid, {**prov, "match": match, "score": float(score)}),
+            # The row's role, so that erasing other rows can recompute the person's roles
+            # (graphstore.erasure); a role may come from a row with no place and no case.
+            RelRow(rid, person_id, rid, {**prov, "match": match, "score": float(score), "role": role}),
         )
         agg_p = self._persons.setdefault(person_id, _PersonAgg())
         if role:

@@ -142,6 +142,11 @@ _LAZY: dict[str, str] = {
     "audit_session": "netanalysis.audit:session",
     "load_register": "netanalysis.purposes",
     "verify_audit_log": "netanalysis.audit:verify",
+    # retention terms and erasure
+    "ErasureResult": "netanalysis.retention",
+    "apply_retention": "netanalysis.retention",
+    "erase_records": "netanalysis.retention",
+    "read_retention_policy": "netanalysis.retention",
     # evaluation, synthetic data and the demo
     "Evaluation": "netanalysis.evaluate",
     "SynthSummary": "synth",

@@ -23,6 +23,7 @@ COMMANDS: list[str] = [
     "demo",
     "detect",
     "encode",
+    "erase",
     "evaluate",
     "export",
     "find",
@@ -33,6 +34,7 @@ COMMANDS: list[str] = [
     "neo4j",
     "persons",
     "report",
+    "retention",
     "synth",
     "timeline",
 ]

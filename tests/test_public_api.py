@@ -130,6 +130,11 @@ EXPECTED = {
     "Report",
     "ReportSettings",
     "build_report",
+    # retention and erasure
+    "ErasureResult",
+    "apply_retention",
+    "erase_records",
+    "read_retention_policy",
     # evaluation, synthetic data, demo
     "Evaluation",
     "SynthSummary",
