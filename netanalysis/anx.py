@@ -5,7 +5,8 @@ entity and link types, attribute classes, grade collections and source types, an
 ``ChartItem`` per entity or link. This module only says what goes on the chart:
 
 * one entity per node, its type the node label (Person, Case, Phone ...), its identity the node
-  id (``Person:<pseudonym>``), its label the pseudonym's short form, its attributes the node's;
+  id (``Person:<pseudonym>``), its label ``P-`` and the pseudonym's first 8 characters, its
+  attributes the node's;
 * one link per edge, its type the relationship (``SUSPECT_IN``, ``USES`` ...), its date the fact's
   ``observed_on``, its grades the fact's Admiralty grade (``B2``: source grade B, information
   grade 2), its source reference ``<source>:<row id>``;
@@ -92,11 +93,12 @@ def _date(value: Any) -> str | None:
 
 
 def _label(node: str, attrs: dict[str, Any]) -> str:
-    """What the chart shows under an entity: a person's display pseudonym, else the short key."""
-    display = attrs.get("display")
-    if isinstance(display, str) and display:
-        return display
+    """What the chart shows under an entity, made from the node id: ``P-<8 characters>`` for a
+    person (the store's display form of a pseudonym), ``<Label> <8 characters>`` for an item, the
+    name of a municipality, region or source (public reference data)."""
     kind, _, key = node.partition(":")
+    if kind == "Person":
+        return f"P-{key[:8]}"
     name = attrs.get("name") if kind in {"Municipality", "Region", "Source"} else None
     return str(name) if name else f"{kind} {key.rsplit(':', 1)[-1][:8]}"
 

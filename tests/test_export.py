@@ -233,6 +233,7 @@ def test_anx_chart_has_types_dates_and_grades(sample: Sample, tmp_path: Path) ->
         for node, item in entities.items():
             if expected.nodes[node]["label"] != "Person":
                 continue
+            assert item.attrib["Label"] == f"P-{node.partition(':')[2][:8]}"
             records = [d for _, _, d in graph.in_edges(node, data=True) if d.get("type") == "DESCRIBES"]
             cards = item.findall("End/Entity/CardCollection/Card")
             assert len(cards) == len(records)
