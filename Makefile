@@ -29,7 +29,7 @@ test: setup system-deps lint
 
 # The contributors' fast loop (CONTRIBUTING.md): lint, format, types and every test that needs
 # no Neo4j server, no browser and no long run.
-check: lint
+check: system-deps lint
 	$(BIN)/python -m pytest -q -n 2 -m "not neo4j and not browser and not slow"
 
 lint: setup

@@ -61,6 +61,12 @@ class GraphSlice:
     region_ids
         Region node ids (e.g. ``"police_unit:RE01"``); when given, only persons SEEN_AT a
         municipality or premises in one of those regions, and what they connect to, are read.
+    person_ids
+        Person keys (pseudonyms); when given, only these persons, the nodes adjacent to them and
+        the relationships among all of these are read (the same rule as for the persons of a
+        region). The store looks them up by key, so the read costs what these persons have, not
+        what the store holds: finding one person in a national store stays fast. Not together
+        with ``region_ids``.
     """
 
     labels: frozenset[str] | None = None
@@ -68,6 +74,7 @@ class GraphSlice:
     observed_from: str | None = None
     observed_to: str | None = None
     region_ids: frozenset[str] | None = None
+    person_ids: frozenset[str] | None = None
 
 
 @runtime_checkable

@@ -136,15 +136,16 @@ def read_nodes(
     observed_from: str | None = None,
     observed_to: str | None = None,
     schema: GraphSchema | None = None,
+    keys: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Nodes of ``label`` (optionally within an observation window): columns ``key, props``."""
+    """Nodes of ``label`` (optionally within an observation window, optionally only those with
+    one of ``keys``, looked up through the key's index): columns ``key, props``."""
     lab, key = _label(label, schema)
-    query = (
-        f"MATCH (n:{lab})\n"
-        + _where(_window("n", observed_from, observed_to))
-        + f"RETURN n.{key} AS key, properties(n) AS props"
-    )
-    return query, {"observed_from": observed_from, "observed_to": observed_to}
+    preds = _window("n", observed_from, observed_to)
+    if keys is not None:
+        preds.insert(0, f"n.{key} IN $keys")
+    query = f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key, properties(n) AS props"
+    return query, {"observed_from": observed_from, "observed_to": observed_to, "keys": keys}
 
 
 def read_relationships(
@@ -154,18 +155,27 @@ def read_relationships(
     observed_from: str | None = None,
     observed_to: str | None = None,
     schema: GraphSchema | None = None,
+    starts: list[str] | None = None,
+    ends: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Relationships of one type between two labels: columns ``start, end, props``."""
+    """Relationships of one type between two labels (optionally only from one of ``starts`` or
+    to one of ``ends``, looked up through the keys' indexes): columns ``start, end, props``."""
     (schema or load_schema()).check_rel(rel_type, start_label, end_label)
     typ = _rel(rel_type, schema)
     slab, skey = _label(start_label, schema)
     elab, ekey = _label(end_label, schema)
+    preds = _window("r", observed_from, observed_to)
+    if ends is not None:
+        preds.insert(0, f"b.{ekey} IN $ends")
+    if starts is not None:
+        preds.insert(0, f"a.{skey} IN $starts")
     query = (
         f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n"
-        + _where(_window("r", observed_from, observed_to))
+        + _where(preds)
         + f"RETURN a.{skey} AS start, b.{ekey} AS end, properties(r) AS props"
     )
-    return query, {"observed_from": observed_from, "observed_to": observed_to}
+    params = {"observed_from": observed_from, "observed_to": observed_to, "starts": starts, "ends": ends}
+    return query, params
 
 
 def region_persons(

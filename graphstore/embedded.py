@@ -43,7 +43,15 @@ from graphstore.cypher import REFERENCE_LABELS
 from graphstore.loads import FileLock, LoadRecord, busy_message, lock_path, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
-from graphstore.slicing import assemble, resolve_slice
+from graphstore.slicing import (
+    NodeRow,
+    RelCombo,
+    RelRowOut,
+    SliceSpec,
+    around_persons,
+    assemble,
+    resolve_slice,
+)
 from netanalysis.errors import ConfigError, StoreError, StoreUnavailable
 
 __all__ = ["EmbeddedStore"]
@@ -110,6 +118,32 @@ WHERE label IN (SELECT value FROM json_each(:labels))
 _READ_RELS = """
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
 WHERE type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+# Keyed look-ups for a slice around given persons (graphstore.slicing.around_persons): the
+# primary key and the UNIQUE (start...) and rels_end indexes answer them without a scan.
+_PERSON_RELS = """
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE start_label = 'Person' AND start_key IN (SELECT value FROM json_each(:keys))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+UNION
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE end_label = 'Person' AND end_key IN (SELECT value FROM json_each(:keys))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+_NODES_BY_KEY = """
+SELECT label, key, props FROM nodes
+WHERE label = :label AND key IN (SELECT value FROM json_each(:keys))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+_RELS_BETWEEN = """
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE start_label = :sl AND start_key IN (SELECT value FROM json_each(:starts))
+  AND type = :type AND end_label = :el AND end_key IN (SELECT value FROM json_each(:ends))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 """
@@ -363,6 +397,8 @@ class EmbeddedStore(RetentionDeletes):
         spec = resolve_slice(graph_slice, self.schema)
         window = {"from": spec.observed_from, "to": spec.observed_to}
         combos = set(spec.combos)
+        if spec.person_ids is not None:
+            return self._read_around_persons(spec, window)
         try:
             nodes = [
                 (label, key, json.loads(props))
@@ -389,6 +425,30 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return assemble(nodes, rels, seeds)
+
+    def _read_around_persons(self, spec: SliceSpec, window: dict[str, str | None]) -> nx.MultiDiGraph:
+        def rel_rows(cursor: Iterable[tuple[str, ...]]) -> list[RelRowOut]:
+            return [(t, sl, sk, el, ek, json.loads(props)) for t, sl, sk, el, ek, props in cursor]
+
+        def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            wanted = set(touching)
+            keys = json.dumps(spec.person_ids)
+            rows = rel_rows(self._conn.execute(_PERSON_RELS, {"keys": keys, **window}))
+            return [r for r in rows if (r[0], r[1], r[3]) in wanted]
+
+        def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+            cursor = self._conn.execute(_NODES_BY_KEY, {"label": label, "keys": json.dumps(keys), **window})
+            return [(lab, key, json.loads(props)) for lab, key, props in cursor]
+
+        def between(combo: RelCombo, starts: list[str], ends: list[str]) -> list[RelRowOut]:
+            typ, sl, el = combo
+            params = {"sl": sl, "type": typ, "el": el, "starts": json.dumps(starts), "ends": json.dumps(ends)}
+            return rel_rows(self._conn.execute(_RELS_BETWEEN, {**params, **window}))
+
+        try:
+            return around_persons(spec, of_persons, nodes_by_key, between)
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

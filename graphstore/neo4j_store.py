@@ -36,7 +36,15 @@ from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched
 from graphstore.loads import LEASE_RENEW, LEASE_STALE, LoadRecord, busy_message, now_iso
 from graphstore.props import prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
-from graphstore.slicing import assemble, resolve_slice
+from graphstore.slicing import (
+    NodeRow,
+    RelCombo,
+    RelRowOut,
+    SliceSpec,
+    around_persons,
+    assemble,
+    resolve_slice,
+)
 from netanalysis.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
 
 __all__ = ["Neo4jStore"]
@@ -258,6 +266,8 @@ class Neo4jStore(RetentionDeletes):
         """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx."""
         spec = resolve_slice(graph_slice, self.schema)
         obs_from, obs_to = spec.observed_from, spec.observed_to
+        if spec.person_ids is not None:
+            return self._read_around_persons(spec)
 
         def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], set[str] | None]:
             nodes: list[Any] = []
@@ -276,6 +286,40 @@ class Neo4jStore(RetentionDeletes):
 
         nodes, rels, seeds = self._read("reading the graph", work)
         return assemble(nodes, rels, seeds)
+
+    def _read_around_persons(self, spec: SliceSpec) -> nx.MultiDiGraph:
+        window = (spec.observed_from, spec.observed_to)
+        persons = list(spec.person_ids or ())
+
+        def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
+            def rels(
+                combo: RelCombo, starts: list[str] | None = None, ends: list[str] | None = None
+            ) -> list[RelRowOut]:
+                typ, sl, el = combo
+                query, params = cypher.read_relationships(
+                    typ, sl, el, *window, self.schema, starts=starts, ends=ends
+                )
+                return [(typ, sl, r["start"], el, r["end"], r["props"]) for r in tx.run(query, params)]
+
+            def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
+                out = []
+                for combo in touching:
+                    if combo[1] == "Person":
+                        out.extend(rels(combo, starts=persons))
+                    if combo[2] == "Person":
+                        out.extend(rels(combo, ends=persons))
+                return out
+
+            def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+                query, params = cypher.read_nodes(label, *window, self.schema, keys=keys)
+                return [(label, r["key"], r["props"]) for r in tx.run(query, params)]
+
+            def between(combo: RelCombo, starts: list[str], ends: list[str]) -> list[RelRowOut]:
+                return rels(combo, starts=starts, ends=ends)
+
+            return around_persons(spec, of_persons, nodes_by_key, between)
+
+        return self._read("reading the graph", work)
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

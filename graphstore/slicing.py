@@ -25,7 +25,7 @@ region_ids
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,7 @@ from graphstore.props import check_iso_date
 from graphstore.schema import GraphSchema
 from netanalysis.errors import SchemaError, StoreError
 
-__all__ = ["RelCombo", "SliceSpec", "assemble", "rel_combos", "resolve_slice"]
+__all__ = ["RelCombo", "SliceSpec", "around_persons", "assemble", "rel_combos", "resolve_slice"]
 
 RelCombo = tuple[str, str, str]  # (type, start label, end label)
 
@@ -50,6 +50,7 @@ class SliceSpec:
     observed_from: str | None
     observed_to: str | None
     region_ids: tuple[str, ...] | None
+    person_ids: tuple[str, ...] | None = None
 
 
 def rel_combos(schema: GraphSchema) -> list[RelCombo]:
@@ -65,8 +66,12 @@ def rel_combos(schema: GraphSchema) -> list[RelCombo]:
 def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceSpec:
     """Check a slice against the schema and expand it; raise SchemaError/StoreError when bad."""
     gs = graph_slice or GraphSlice()
-    if isinstance(gs.labels, str) or isinstance(gs.rel_types, str) or isinstance(gs.region_ids, str):
-        raise SchemaError("GraphSlice labels, rel_types and region_ids are sets of names, not one string")
+    if any(isinstance(v, str) for v in (gs.labels, gs.rel_types, gs.region_ids, gs.person_ids)):
+        raise SchemaError(
+            "GraphSlice labels, rel_types, region_ids and person_ids are sets of names, not one string"
+        )
+    if gs.region_ids is not None and gs.person_ids is not None:
+        raise SchemaError("a GraphSlice reads the persons of regions or given persons, not both")
     labels = tuple(schema.node_keys) if gs.labels is None else tuple(sorted(gs.labels))
     for label in labels:
         schema.key_of(label)
@@ -82,7 +87,10 @@ def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceS
     if gs.region_ids is not None:
         # Accept the Region key ("police_unit:RE01") and the graph node id ("Region:police_unit:RE01").
         regions = tuple(sorted(r.removeprefix("Region:") for r in gs.region_ids))
-    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions)
+    persons = None
+    if gs.person_ids is not None:
+        persons = tuple(sorted(p.removeprefix("Person:") for p in gs.person_ids))
+    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions, persons)
 
 
 NodeRow = tuple[str, str, Mapping[str, Any]]  # label, key, props
@@ -138,3 +146,39 @@ def assemble(
             )
         graph.add_edge(u, v, key=key, type=typ, **props)
     return graph
+
+
+def around_persons(
+    spec: SliceSpec,
+    rels_of_persons: Callable[[tuple[RelCombo, ...]], Iterable[RelRowOut]],
+    nodes_by_key: Callable[[str, list[str]], Iterable[NodeRow]],
+    rels_between: Callable[[RelCombo, list[str], list[str]], Iterable[RelRowOut]],
+) -> nx.MultiDiGraph:
+    """Read the slice of ``spec.person_ids`` with three keyed look-ups a backend provides.
+
+    ``rels_of_persons(combos)`` gives the relationships (of the combos that touch a Person) with a
+    given person at either end; ``nodes_by_key(label, keys)`` the nodes of one label with these
+    keys; ``rels_between(combo, start_keys, end_keys)`` the relationships of one combo between
+    these keys. All three apply the observation window. The result is what ``assemble`` makes of
+    the whole graph with these persons as seeds, without reading the whole graph.
+    """
+    persons = set(spec.person_ids or ())
+    if "Person" not in spec.labels or not persons:
+        return assemble([], [])
+    touching = tuple(c for c in spec.combos if "Person" in (c[1], c[2]))
+    near: dict[str, set[str]] = {"Person": set(persons)}
+    for _typ, sl, sk, el, ek, _props in rels_of_persons(touching):
+        if sl == "Person" and sk in persons:
+            near.setdefault(el, set()).add(ek)
+        if el == "Person" and ek in persons:
+            near.setdefault(sl, set()).add(sk)
+    nodes = [
+        row for label in spec.labels if near.get(label) for row in nodes_by_key(label, sorted(near[label]))
+    ]
+    rels = [
+        row
+        for combo in spec.combos
+        if near.get(combo[1]) and near.get(combo[2])
+        for row in rels_between(combo, sorted(near[combo[1]]), sorted(near[combo[2]]))
+    ]
+    return assemble(nodes, rels, persons)

@@ -44,6 +44,7 @@ from typing import Any
 
 import networkx as nx
 
+from graphstore.base import GraphStore
 from loaders.linkage import DEFAULT_THRESHOLD, probability
 from loaders.mapping import DEFAULT_EARLIEST_DATES, SourceMapping
 from loaders.pseudonymise import Pseudonymiser
@@ -52,6 +53,7 @@ from loaders.resolve import DAYS_OFF, Features, features, identity_string, score
 from loaders.validate import validate
 from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
+from netanalysis.graphs import read_around_persons
 
 __all__ = ["PersonMatch", "find_person"]
 
@@ -233,7 +235,7 @@ def _person_rows(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
 
 @audited("find", store="graph", only_from_store=True)
 def find_person(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | GraphStore,
     key: Pseudonymiser,
     first_name: str,
     last_name: str,
@@ -248,9 +250,11 @@ def find_person(
 
     Parameters
     ----------
-    graph : networkx.MultiDiGraph
+    graph : networkx.MultiDiGraph or GraphStore
         The graph as read from the store (``read_analysis_graph``): ``Person:<pseudonym>`` nodes
-        and the ``Record`` nodes that ``DESCRIBES`` them.
+        and the ``Record`` nodes that ``DESCRIBES`` them. Or an open store: then only the
+        persons that may match and their records are read, looked up by pseudonym, so the
+        search takes about as long in a national store as in a small one.
     key : Pseudonymiser
         The key the graph was loaded with (``load_key``); with another key nothing is found.
     first_name, last_name : str
@@ -309,10 +313,15 @@ def find_person(
     )
     if not query.first or not query.last:
         raise ConfigError("the search needs a first name and a last name made of letters.")
+    tried = [
+        (key.hash("person", identity_string(first, last, birth)), first, last, birth, how)
+        for first, last, birth, how in _identities(query, today)
+    ]
+    if not isinstance(graph, nx.Graph):
+        graph = read_around_persons(graph, {pid for pid, *_ in tried})
     best: dict[str, tuple[float, str]] = {}
     nodes = graph.nodes
-    for first, last, birth, how in _identities(query, today):
-        pid = key.hash("person", identity_string(first, last, birth))
+    for pid, first, last, birth, how in tried:
         node = f"Person:{pid}"
         if node not in nodes:
             continue

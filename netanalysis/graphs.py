@@ -155,6 +155,25 @@ def read_analysis_graph(
     return graph
 
 
+def read_around_persons(store: GraphStore, person_ids: Collection[str]) -> nx.MultiDiGraph:
+    """The given persons and the records that describe them, looked up by key in the store.
+
+    What ``find_person`` needs from a store: its cost follows the number of persons asked for,
+    not the size of the store (``GraphSlice.person_ids``).
+    """
+    graph = store.read_graph(
+        GraphSlice(
+            labels=frozenset({"Person", "Record"}),
+            rel_types=frozenset({"DESCRIBES"}),
+            person_ids=frozenset(person_ids),
+        )
+    )
+    for _node, attrs in graph.nodes(data=True):
+        attrs.pop("comparison", None)  # keyed comparison data is for later loads only
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
+
+
 def store_labels(store: GraphStore) -> list[str]:
     """The node labels of the store's schema (``graph_schema.cypher``)."""
     schema = getattr(store, "schema", None)

@@ -110,6 +110,7 @@ def key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_every_command_logs_one_entry_without_identifiers(
     tmp_path: Path, key: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,7 +177,7 @@ def test_every_command_logs_one_entry_without_identifiers(
     assert str(key.name) not in text or '"key_file"' not in text
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_the_demo_logs_under_its_shipped_register(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo-out"
     code, _out, err = _run(["demo", "--out", str(out)], capsys)
@@ -265,6 +266,7 @@ def test_a_failed_command_is_logged_with_its_error_type(
     assert attrs["netanalysis.error_type"] == "ConfigError"
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_audit_show_and_verify(tmp_path: Path, loaded: str, capsys: pytest.CaptureFixture[str]) -> None:
     for analyst in ("a.een", "b.twee"):
         code, _out, err = _run(
@@ -302,6 +304,7 @@ def test_audit_show_and_verify(tmp_path: Path, loaded: str, capsys: pytest.Captu
     assert code == 0 and "entry 2 was edited" in err
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_notebook_calls_log_one_entry_each(tmp_path: Path, key: Path) -> None:
     store = na.open_store(str(tmp_path / "nb.sqlite"))
     register = tmp_path / "purposes.yaml"

@@ -11,7 +11,7 @@ from netanalysis.cli import main
 from netanalysis.demo import run_pipeline
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_demo_command_on_the_embedded_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "demo"
     assert main(["demo", "--out", str(out)]) == 0

@@ -205,6 +205,7 @@ def test_birth_views_give_the_clear_levels() -> None:
             assert birth_level(feat(a), feat(b)) == clear_birth_level(a, b), (a, b)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_hub_links_two_regions_and_refuses_other_key(records: list[Record], tmp_path: Path) -> None:
     half = len(records) // 2
     encode_records(records[:half], KEY_A, tmp_path / "north")

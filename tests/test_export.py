@@ -82,6 +82,7 @@ def _first_group(detected: Path) -> str:
 
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_graphml_and_gexf_read_back_as_the_selection(sample: Sample, tmp_path: Path, fmt: str) -> None:
     _, graph, detected = sample
     groups = pd.read_csv(detected / "groups.csv", dtype=str)
@@ -134,6 +135,7 @@ def test_csv_writes_entities_and_links(sample: Sample, tmp_path: Path) -> None:
     assert Counter(r["link_type"] for r in links) == Counter(t for *_, t in expected.edges(data="type"))
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_no_clear_identifier_reaches_an_export(sample: Sample, tmp_path: Path) -> None:
     store, graph, _ = sample
     clear = sample_clear_words()

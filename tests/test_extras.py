@@ -38,6 +38,7 @@ def test_missing_extra_knows_only_the_optional_modules() -> None:
     assert set(OPTIONAL) >= {"weasyprint", "pyarrow", "nbclient", "websocket"}
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_report_without_weasyprint_is_one_sentence_and_writes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "report"
     code = (

@@ -74,7 +74,7 @@ def _ids(matches: list[Any]) -> list[str]:
 # --- find: a known person -------------------------------------------------------------------------
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)
@@ -114,7 +114,25 @@ def test_find_known_person_by_every_allowed_difference(sample: tuple[Path, Path,
     assert find_person(graph, Pseudonymiser(bytes(range(1, 33))), first, last, birth) == []
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+def _same_in_store_and_graph(store: GraphStore, graph: nx.MultiDiGraph, key: Pseudonymiser) -> None:
+    for row_id, with_birth in (("11", True), ("2", True), ("40", False)):
+        row = _row(row_id)
+        last = f"{row['Tussenvoegsel']} {row['Achternaam']}".strip()
+        args = (row["Voornaam"], last, row["Geboortedatum"] if with_birth else None)
+        in_store = find_person(store, key, *args)
+        assert in_store and in_store == find_person(graph, key, *args), row_id
+
+
+def test_find_in_a_store_reads_the_candidates_only(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
+    store_path, key_path, graph = sample
+    store = EmbeddedStore(store_path)
+    try:
+        _same_in_store_and_graph(store, graph, load_key(key_path))
+    finally:
+        store.close()
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     key = load_key(key_path)
@@ -134,6 +152,7 @@ def test_find_recalls_the_suspects_of_the_samples(sample: tuple[Path, Path, nx.M
     assert hits / total >= 0.95, (hits, total)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_groups_come_from_the_detection(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
     _, key_path, graph = sample
     row = _row("11")
@@ -171,6 +190,7 @@ def test_find_bad_query_names_the_field_never_the_value(
     assert not any(SECRET_FIRST in r.getMessage() or SECRET_LAST in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_find_command(sample: tuple[Path, Path, nx.MultiDiGraph], tmp_path: Path, capsys: Any) -> None:
     store, key_path, graph = sample
     row = _row("11")
@@ -382,6 +402,7 @@ def test_find_and_connect_are_the_same_on_neo4j(
         on_neo4j = find_person(graph, key, *args)
         assert on_neo4j == find_person(embedded_graph, key, *args)
         assert _person_of_row(graph, "politie_zaken", row_id) in _ids(on_neo4j)
+    _same_in_store_and_graph(neo4j_sample, graph, key)
     a = _person_of_row(graph, "politie_zaken", "11")
     b = _person_of_row(graph, "politie_zaken", "2")
     on_neo4j_net = connecting_network(graph, [a, b])

@@ -281,6 +281,7 @@ def test_relabelling_persons_changes_no_result() -> None:
     pd.testing.assert_frame_equal(d_before, d_after)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_sampled_betweenness_is_seeded_and_close() -> None:
     g = _weighted(nx.powerlaw_cluster_graph(300, 3, 0.3, seed=2), seed=2)
     groups = dict.fromkeys(g, "G001")

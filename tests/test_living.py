@@ -55,6 +55,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
 # --- wrong key on reload ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_reload_with_another_key_is_refused_before_anything_is_written(
     store: GraphStore, tmp_path: Path
 ) -> None:
@@ -139,6 +140,7 @@ def _membership(result: DetectionResult) -> set[tuple[str, str]]:
     return set(zip(result.groups["group_id"], result.groups["person_id"], strict=True))
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_tracked_group_ids_survive_runs_and_retention(store: GraphStore, tmp_path: Path) -> None:
     load([DATA_SAMPLES / "sources"], store, MAPPING, KEY, rejects_path=tmp_path / "r.csv")
     plain = _detect(store)
@@ -159,6 +161,7 @@ def test_tracked_group_ids_survive_runs_and_retention(store: GraphStore, tmp_pat
     assert not any(str(n).startswith("Group:") for n in read_analysis_graph(store))
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_detect_previous_and_track_on_the_command_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -316,6 +319,7 @@ def persons_as_records(store: GraphStore) -> set[frozenset[str]]:
 # --- what changed ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_changes_after_a_new_delivery_and_nothing_after_the_same_one_again(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -397,6 +401,7 @@ def test_changes_after_a_new_delivery_and_nothing_after_the_same_one_again(
     assert again.empty and again.summary().endswith("nothing new.")
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_changes_needs_continued_group_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     key_file = keygen(tmp_path / "k.key")
     db = str(tmp_path / "graph.db")
@@ -463,7 +468,7 @@ def _group_record_pairs(store: GraphStore) -> set[frozenset[str]]:
 TOLERANCE = 0.97
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_monthly_deliveries_give_the_persons_and_groups_of_one_load(
     store: GraphStore, tmp_path: Path
 ) -> None:
@@ -528,6 +533,7 @@ def test_comparison_data_is_keyed_and_stays_out_of_the_analysis(tmp_path: Path) 
     assert not any(len(v) == 10 and v[4] == "-" for v in stored)  # no ISO birth date either
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_store_of_an_older_version_is_refused_then_migrated(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -448,6 +448,7 @@ def _sample_clear_values() -> Iterator[str]:
             yield f"{v['first_name']} {v['last_name']}"
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_samples_accounting_reload_and_privacy(tmp_path: Path) -> None:
     store_path = tmp_path / "g.db"
     store = open_store(str(store_path))
@@ -571,6 +572,7 @@ def test_rel_rows_are_plain_relrows(small: Path, tmp_path: Path) -> None:
     assert len({(r.start, r.end, r.rel_key) for r in seen}) == len(seen)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_match_threshold_trades_links_for_certainty(tmp_path: Path, capsys: Any) -> None:
     """`--match-threshold` reaches entity resolution: a higher threshold gives more persons (fewer
     links), a lower one fewer; a threshold that is not a number is one sentence, nothing loaded."""

@@ -100,7 +100,7 @@ def roles(store: Path) -> dict[str, list[str]]:
 # -- item 1: two loads into one store -------------------------------------------------------------
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_two_loads_started_together_lose_nothing(key_file: Path, tmp_path: Path) -> None:
     """Police cases and municipal signals describe many of the same persons; started at the same
     moment into one store, the second waits for the first, and every person keeps both roles.
@@ -128,7 +128,7 @@ def test_two_loads_started_together_lose_nothing(key_file: Path, tmp_path: Path)
     assert roles(together) in orders.values()
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_a_load_is_refused_while_another_writes(key_file: Path, tmp_path: Path) -> None:
     store = tmp_path / "g.sqlite"
     writer = EmbeddedStore(store)
@@ -151,7 +151,7 @@ def test_a_load_is_refused_while_another_writes(key_file: Path, tmp_path: Path) 
 # -- items 3 and 20: reading while a load writes, after a load was cut off -------------------------
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_reading_commands_refuse_while_a_load_writes(key_file: Path, tmp_path: Path) -> None:
     store = tmp_path / "g.sqlite"
     assert run(key_file, *load_args(store, SOURCES)).returncode == 0
@@ -173,7 +173,7 @@ def test_reading_commands_refuse_while_a_load_writes(key_file: Path, tmp_path: P
         writer.close()
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_detect_reads_while_sqlite_holds_a_write_transaction(key_file: Path, tmp_path: Path) -> None:
     """A writer's SQLite lock never makes a reading command fail (it used to wait 10 s and then
     suggest that the file was no store)."""
@@ -209,7 +209,7 @@ def _wait_until_writing(store: Path, proc: subprocess.Popen[str], timeout: float
     raise AssertionError("the load never started writing")
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_ctrl_c_during_a_load_says_so_and_reading_refuses_until_it_is_rerun(
     key_file: Path, bigger: Path, tmp_path: Path
 ) -> None:
@@ -254,7 +254,7 @@ def _copy_samples(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("target", ["store", "store-wal", "store-shm", "store.writer.lock"])
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_rejects_on_the_store_or_its_files_is_refused(key_file: Path, tmp_path: Path, target: str) -> None:
     sources, mapping = _copy_samples(tmp_path)
     store = tmp_path / "g.sqlite"
@@ -271,6 +271,7 @@ def test_rejects_on_the_store_or_its_files_is_refused(key_file: Path, tmp_path: 
 
 
 @pytest.mark.parametrize("which", ["source", "mapping", "key"])
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_rejects_on_an_input_is_refused_and_the_input_kept(
     key_file: Path, tmp_path: Path, which: str
 ) -> None:
@@ -290,7 +291,7 @@ def _rejects_rows(path: Path) -> list[dict[str, Any]]:
         return list(csv.DictReader(handle))
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_rejects_of_every_batch_are_kept_owner_only(key_file: Path, tmp_path: Path) -> None:
     sources, mapping = _copy_samples(tmp_path)
     store = tmp_path / "g.sqlite"
@@ -397,7 +398,7 @@ def test_summary_json_in_a_missing_folder_is_refused_before_the_load(key_file: P
     assert not store.exists()
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_out_on_a_file_or_folder_is_one_sentence(key_file: Path, tmp_path: Path) -> None:
     store = tmp_path / "g.sqlite"
     assert run(key_file, *load_args(store, SOURCES)).returncode == 0
@@ -414,6 +415,7 @@ def test_out_on_a_file_or_folder_is_one_sentence(key_file: Path, tmp_path: Path)
     assert a_file.read_text(encoding="utf-8") == "x"
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_source_names_reach_the_terminal_escaped(key_file: Path, tmp_path: Path) -> None:
     folder = tmp_path / "evil"
     folder.mkdir()
@@ -442,7 +444,7 @@ def test_source_names_reach_the_terminal_escaped(key_file: Path, tmp_path: Path)
     assert "[red]zaken" in shown  # shown as written, not read as markup
 
 
-@pytest.mark.slow  # over 3 s: left out of `make check`, run by `make test`
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_encode_refuses_rejects_on_an_input(key_file: Path, tmp_path: Path) -> None:
     """``encode --rejects`` is checked as the load's is: never a source export, mapping or key."""
     sources, mapping = _copy_samples(tmp_path)

@@ -165,6 +165,7 @@ def test_public_name_resolves_and_has_a_docstring(name: str) -> None:
     assert doc and doc.strip(), f"netanalysis.{name} has no docstring"
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_a_submodule_never_hides_a_public_name() -> None:
     """``na.detect`` is the function even after ``netanalysis.detect`` (the module) is imported.
 

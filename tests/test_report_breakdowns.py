@@ -130,6 +130,7 @@ def _all_published_cells_safe(table: pd.DataFrame, k: int) -> None:
         assert value in (f"<{k}", SECONDARY_MARK) or int(value) == 0 or int(value) >= k, value
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_every_new_table_passes_disclosure_control() -> None:
     graph, frames = _graph_and_frames()
     report = build_report(frames, graph, Period.year(2024), ReportSettings(lang="en"), years=[2023, 2024])
@@ -163,6 +164,7 @@ def test_minors_are_their_own_section() -> None:
     assert "Minor victims" in report.html
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_summary_sentences_use_only_published_numbers() -> None:
     graph, frames = _graph_and_frames()
     report = build_report(frames, graph, Period.year(2024), ReportSettings(lang="en"), years=[2023, 2024])
@@ -177,6 +179,7 @@ def test_summary_sentences_use_only_published_numbers() -> None:
     assert "fewer than 5" in text or "cannot be published" in text or "cannot be compared" in text
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_threshold_below_three_is_refused_in_one_sentence() -> None:
     graph, frames = _graph_and_frames()
     with pytest.raises(ConfigError, match=r"at least 3: publishing counts of 1 or 2 is never safe$"):
@@ -199,6 +202,7 @@ def test_a_mostly_hidden_table_becomes_a_note_not_an_empty_chart() -> None:
     assert report.html.count("Period 2024-01-01 – 2024-12-31.") == len(report.figures)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_flow_matrix_of_25_safety_regions_has_every_label_marks_and_a_legend() -> None:
     names = [f"Veiligheidsregio {i:02d}" for i in range(25)]
     rng = np.random.default_rng(1)
@@ -225,6 +229,7 @@ def small_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_cli_period_without_data_writes_one_page_and_exits_0(small_store: Path, tmp_path: Path) -> None:
     out = tmp_path / "r"
     assert (
@@ -254,6 +259,7 @@ def test_cli_years_and_refusals(
     assert main([*base, "--out", str(tmp_path / "z"), "--period", "2023", "--age-bands", "12,18"]) == 2
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_a_table_of_zeros_says_so_instead_of_a_figure() -> None:
     from test_report_build import _frames, _graph
 

@@ -83,6 +83,7 @@ def _frames() -> dict[str, pd.DataFrame]:
 
 
 @pytest.mark.parametrize("lang, word", [("nl", "Samenvatting"), ("en", "Summary")])
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_report_writes_every_output(tmp_path: Path, lang: str, word: str) -> None:
     report = build_report(
         _frames(),
@@ -119,6 +120,7 @@ def test_report_writes_every_output(tmp_path: Path, lang: str, word: str) -> Non
     assert written["tables/summary.csv"].read_bytes().startswith(b"\xef\xbb\xbf")
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_only_rejected_rows_count_as_rejects(tmp_path: Path) -> None:
     rejects = pd.DataFrame(
         {
@@ -133,6 +135,7 @@ def test_only_rejected_rows_count_as_rejects(tmp_path: Path) -> None:
     assert "place" not in table.index
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_every_table_explains_both_marks_and_secondary_cells_are_x() -> None:
     # The probe's data-quality table: 3 rejected next to 93 read and loaded. The 93s are hidden to
     # protect the 3, so they must not be shown as "<5".

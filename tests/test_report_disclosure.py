@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,6 +43,7 @@ def test_series_with_total() -> None:
     assert published["Total"] == "30"
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 @settings(max_examples=200, deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=2, max_size=5),
@@ -80,6 +82,7 @@ def test_formula_injection_is_defused() -> None:
     assert defuse_formula(7) == 7
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 @settings(max_examples=150, deadline=None)
 @given(
     st.lists(st.lists(st.integers(0, 30), min_size=2, max_size=2), min_size=2, max_size=7),

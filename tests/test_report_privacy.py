@@ -116,6 +116,7 @@ def _output_texts(report_dir: Path) -> dict[str, str]:
     return texts
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_report_files_are_all_there(report_run: tuple[Path, nx.MultiDiGraph]) -> None:
     report_dir, _graph = report_run
     texts = _output_texts(report_dir)

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -477,6 +478,42 @@ def test_slice_by_region_within_window(world_store: GraphStore) -> None:
     assert world_store.read_graph(gs).number_of_nodes() == 0
 
 
+def around(full: nx.MultiDiGraph, persons: set[str]) -> nx.MultiDiGraph:
+    """The rule of a slice around persons, applied to a graph read whole."""
+    keep = {f"Person:{p}" for p in persons} & set(full)
+    near = keep | {m for n in keep for m in (*full.predecessors(n), *full.successors(n))}
+    return full.subgraph(near)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        GraphSlice(),
+        GraphSlice(observed_from="2023-01-01"),
+        GraphSlice(labels=frozenset({"Person", "Record"}), rel_types=frozenset({"DESCRIBES"})),
+        GraphSlice(rel_types=frozenset({"USES", "SEEN_AT", "IN"}), observed_to="2022-12-31"),
+    ],
+)
+def test_slice_around_persons_is_the_rule_applied_to_the_whole_graph(
+    world_store: GraphStore, base: GraphSlice
+) -> None:
+    full = world_store.read_graph(base)
+    for persons in ({"p2"}, {"p1", "p3"}, {"p4", "nobody"}, {"p1", "p2", "p3", "p4"}, set()):
+        got = world_store.read_graph(replace(base, person_ids=frozenset(persons)))
+        assert as_data(got) == as_data(around(full, persons)), persons
+    # Node ids are accepted as well as keys.
+    by_id = world_store.read_graph(replace(base, person_ids=frozenset({"Person:p2"})))
+    assert as_data(by_id) == as_data(around(full, {"p2"}))
+
+
+def test_slice_around_persons_refuses_regions_too(world_store: GraphStore) -> None:
+    both = GraphSlice(region_ids=frozenset({"police_unit:RE01"}), person_ids=frozenset({"p1"}))
+    with pytest.raises(SchemaError, match="not both"):
+        world_store.read_graph(both)
+    with pytest.raises(SchemaError, match="not one string"):
+        world_store.read_graph(GraphSlice(person_ids="p1"))  # type: ignore[arg-type]
+
+
 def test_delete_by_source(world_store: GraphStore) -> None:
     before = world_store.read_graph()
     deleted = world_store.delete_by_source("src_b")
@@ -690,6 +727,7 @@ def test_both_backends_read_back_the_same(tmp_path: Path, neo4j_server: Any) -> 
             GraphSlice(rel_types=frozenset({"USES", "SEEN_AT"})),
             GraphSlice(observed_from="2021-01-01", observed_to="2022-12-31"),
             GraphSlice(region_ids=frozenset({"police_unit:RE02"}), observed_to="2022-12-31"),
+            GraphSlice(person_ids=frozenset({"p1", "p3"}), observed_from="2021-01-01"),
         ]
         for gs in slices:
             assert as_data(embedded.read_graph(gs)) == as_data(neo.read_graph(gs)), gs

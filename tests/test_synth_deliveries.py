@@ -146,6 +146,7 @@ def _rejected(paths: list[Path]) -> set[tuple[str, str]]:
     return found
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_loading_the_deliveries_one_after_another_gives_the_persons_of_one_load(
     six: Path, tmp_path: Path
 ) -> None:

@@ -56,6 +56,7 @@ def _cross_regional_group(detection: Any) -> str:
     return str(chosen["group_id"].iloc[0])
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_timeline_of_a_cross_regional_group(sample: Sample) -> None:
     _, graph, detection, _ = sample
     group = _cross_regional_group(detection)
@@ -117,6 +118,7 @@ def test_figure_is_png_and_svg(sample: Sample) -> None:
         na.timeline_figure(pd.DataFrame(columns=["date", "kind", "person", "role", "region"]))
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_command_writes_csv_png_svg_without_clear_names_and_is_audited(
     sample: Sample, tmp_path: Path, capsys: Any
 ) -> None:

@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netanalysis.commands.options import Store, check_out_file, printable, read_store_graph
+from netanalysis.commands.options import (
+    Store,
+    check_out_file,
+    open_read_store,
+    printable,
+    read_store_graph,
+)
 
 if TYPE_CHECKING:
-    import networkx as nx
+    pass
 
 __all__ = ["register"]
 
@@ -59,9 +65,16 @@ def register(app: typer.Typer) -> None:
         if out is not None:
             check_out_file(out)
         key = key_from_env(key_file)
-        graph = read_store_graph(store, None, None)
-        groups = _groups(graph, detected)
-        matches = find_person(graph, key, first_name, last_name, birth_date, nationality, groups=groups)
+        # With --detected only the candidates are read from the store (by pseudonym), so find
+        # answers quickly on any store; without it the groups need a detection of the whole graph.
+        groups = _groups(store, detected)
+        graph_store = open_read_store(store)
+        try:
+            matches = find_person(
+                graph_store, key, first_name, last_name, birth_date, nationality, groups=groups
+            )
+        finally:
+            graph_store.close()
         rows = [m.to_dict() for m in matches]
         if out is not None:
             with out.open("w", newline="", encoding="utf-8") as handle:
@@ -86,7 +99,7 @@ def register(app: typer.Typer) -> None:
 _COLUMNS = ["person_id", "score", "weight", "how", "roles", "groups", "records", "source_rows"]
 
 
-def _groups(graph: nx.MultiDiGraph, detected: Path | None) -> dict[str, list[str]]:
+def _groups(store: str, detected: Path | None) -> dict[str, list[str]]:
     """person_id -> group ids, from ``detected/groups.csv`` or a detection with default settings."""
     import pandas as pd
 
@@ -104,7 +117,7 @@ def _groups(graph: nx.MultiDiGraph, detected: Path | None) -> dict[str, list[str
     else:
         from netanalysis.detect import DetectionSettings, detect
 
-        frame = detect(graph, DetectionSettings()).groups
+        frame = detect(read_store_graph(store, None, None), DetectionSettings()).groups
     groups: dict[str, list[str]] = {}
     for group_id, person_id in zip(frame["group_id"], frame["person_id"], strict=True):
         groups.setdefault(str(person_id), []).append(str(group_id))

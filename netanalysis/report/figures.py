@@ -38,17 +38,29 @@ def _pyplot() -> ModuleType:
 
 
 class Figure:
-    """A rendered figure: SVG text and PNG bytes."""
+    """A rendered figure: PNG bytes, and SVG text drawn when first asked for.
+
+    The page embeds the PNG; the SVG is only needed when the report's files are written, and
+    drawing it costs as much as the PNG, so a report that is only looked at never pays for it.
+    """
 
     def __init__(self, name: str, title: str, fig: MplFigure) -> None:
         self.name = name
         self.title = title
-        png, svg = io.BytesIO(), io.StringIO()
+        png = io.BytesIO()
         fig.savefig(png, format="png", dpi=130, bbox_inches="tight", metadata={"Software": None})
-        fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
-        _pyplot().close(fig)
+        _pyplot().close(fig)  # out of pyplot's registry; the figure itself can still be saved
         self.png = png.getvalue()
-        self.svg = svg.getvalue()
+        self._fig: MplFigure | None = fig
+        self._svg = ""
+
+    @property
+    def svg(self) -> str:
+        if self._fig is not None:
+            svg = io.StringIO()
+            self._fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})
+            self._svg, self._fig = svg.getvalue(), None
+        return self._svg
 
 
 def _numeric(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
