@@ -177,6 +177,7 @@ def _grade(item: ET.Element, grades: dict[str, list[str]], which: str) -> str | 
     return None if name == "-" else name
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_anx_chart_has_types_dates_and_grades(sample: Sample, tmp_path: Path) -> None:
     _, graph, detected = sample
     groups = pd.read_csv(detected / "groups.csv", dtype=str)

@@ -313,6 +313,7 @@ def test_connect_bad_input() -> None:
             connecting_network(g, args, **kwargs)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_connect_on_the_neighbourhood_finds_the_paths_of_the_whole_graph(
     sample: tuple[Path, Path, nx.MultiDiGraph],
 ) -> None:
