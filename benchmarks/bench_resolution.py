@@ -106,13 +106,31 @@ def by_combination(
     return rows[:top]
 
 
-def run_toolkit(folder: Path, threshold: float | None) -> tuple[dict[str, str], float, object]:
+def run_toolkit(
+    folder: Path, threshold: float | None, estimate_m: bool | None = None
+) -> tuple[dict[str, str], float, object]:
     mapping = load_mapping(folder / "sources.yaml")
     records = read_records(mapping, assign_files(mapping, [folder]), lambda _x: None, {})
     key = Pseudonymiser(bytes(32))
     cpu = time.process_time()
-    res = resolve_persons(records, key, threshold)
+    res = resolve_persons(records, key, threshold, estimate_m=estimate_m)
+    if res.model is not None and res.stats.get("m_estimated"):
+        shown = {f: {lv: round(p, 4) for lv, p in m.items()} for f, m in res.model.m.items()}
+        print(f"  m estimated by EM in {res.stats.get('em_iterations')} iterations: {shown}")
     return res.person_of, time.process_time() - cpu, (records, res)
+
+
+def undated_line(records: list, predicted: dict[str, str], truth: dict[str, str]) -> str:
+    """How many records without a birth date stay alone, and how many of those have a true partner."""
+    size = Counter(predicted.values())
+    true_size = Counter(truth.values())
+    undated = [r.record_id for r in records if describes_person(r) and not r.values.get("birth_date")]
+    alone = [rid for rid in undated if size[predicted[rid]] == 1]
+    missed = [rid for rid in alone if rid in truth and true_size[truth[rid]] > 1]
+    return (
+        f"  records without birth date: {len(undated)}; unlinked: {len(alone)} "
+        f"({len(missed)} of them have a true partner, {len(alone) - len(missed)} are alone in the truth too)"
+    )
 
 
 def blocking_recall(records: list, truth: dict[str, str]) -> float:
@@ -160,6 +178,9 @@ def main() -> int:
     parser.add_argument("--sweep", default="", help="comma-separated thresholds to sweep")
     parser.add_argument("--blocking", action="store_true", help="also measure the blocking recall")
     parser.add_argument("--combinations", type=int, default=12)
+    parser.add_argument(
+        "--estimate-m", choices=("default", "on", "off"), default="default", help="m by EM (default: as load)"
+    )
     args = parser.parse_args()
     kind = "held-out" if args.seed in HELD_OUT else "TUNING" if args.seed in TUNING else "other"
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,12 +190,14 @@ def main() -> int:
         label = f"records={args.records} seed={args.seed} ({kind}) noise={args.noise}"
         thresholds = [float(t) for t in args.sweep.split(",") if t] or [args.threshold]
         for threshold in thresholds:
-            predicted, cpu, (records, _res) = run_toolkit(folder, threshold)
+            em = None if args.estimate_m == "default" else args.estimate_m == "on"
+            predicted, cpu, (records, res) = run_toolkit(folder, threshold, em)
             p, r, f1, missed = quality(predicted, truth)
             print(
-                f"toolkit {label} threshold={threshold}: precision={p:.4f} recall={r:.4f} f1={f1:.4f} "
-                f"resolve_cpu_seconds={cpu:.1f}"
+                f"toolkit {label} threshold={threshold} m_estimated={res.stats.get('m_estimated')}: "  # type: ignore[attr-defined]
+                f"precision={p:.4f} recall={r:.4f} f1={f1:.4f} resolve_cpu_seconds={cpu:.1f}"
             )
+            print(undated_line(records, predicted, truth))  # type: ignore[arg-type]
         if args.blocking:
             print(f"toolkit blocking recall={blocking_recall(records, truth):.4f}")
         for combo, n, share in by_combination(truth, noise, missed, args.combinations):

@@ -31,6 +31,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--noise", type=float, default=0.1)
+    parser.add_argument("--estimate-m", choices=("default", "on", "off"), default="default")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = args.folder or REPO / "data_samples"
@@ -52,12 +53,14 @@ def main() -> int:
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
-        q = evaluate_folder(folder)
+        em = None if args.estimate_m == "default" else args.estimate_m == "on"
+        q = evaluate_folder(folder, estimate_m=em)
     label = f"rows={args.rows} seed={args.seed} noise={args.noise}" if args.rows else str(folder)
     print(
         f"{label}: records={q.records} true_pairs={q.true_pairs} predicted_pairs={q.predicted_pairs} "
         f"correct={q.correct_pairs} precision={q.precision:.4f} recall={q.recall:.4f} "
-        f"resolve_seconds={q.seconds:.2f}"
+        f"resolve_seconds={q.seconds:.2f} undated_records={q.undated_records} "
+        f"undated_unlinked={q.undated_unlinked}"
     )
     return 0
 

@@ -162,8 +162,12 @@ def around_persons(
     these keys. All three apply the observation window. The result is what ``assemble`` makes of
     the whole graph with these persons as seeds, without reading the whole graph.
     """
-    persons = set(spec.person_ids or ())
-    if "Person" not in spec.labels or not persons:
+    if "Person" not in spec.labels or not spec.person_ids:
+        return assemble([], [])
+    # Those that exist first: a search asks for many more persons (every spelling it tries) than
+    # the store holds, and the later look-ups then only carry the few that are there.
+    persons = {key for _label, key, _props in nodes_by_key("Person", list(spec.person_ids))}
+    if not persons:
         return assemble([], [])
     touching = tuple(c for c in spec.combos if "Person" in (c[1], c[2]))
     near: dict[str, set[str]] = {"Person": set(persons)}

@@ -429,6 +429,12 @@ def encode(
 
     p = key if isinstance(key, Pseudonymiser) else load_key(key)
     the_mapping = mapping if isinstance(mapping, Mapping) else load_mapping(Path(mapping))
+    with_column = [s.name for s in the_mapping.sources if s.source_column]
+    if with_column:
+        raise ConfigError(
+            f"source {with_column[0]!r} names its rows' sources in a source_column, which encode does "
+            "not support yet; split the file into one file per source for encode"
+        )
     out = Path(out_dir)
     target = Path(rejects_path) if rejects_path is not None else out.with_name(out.name + ".rejects.csv")
     if out.resolve() in target.resolve().parents:
@@ -450,7 +456,8 @@ def encode(
     counts: dict[str, SourceCounts] = {}
     records = read_records(the_mapping, files, issues.append, counts)
     rejected_path = None
-    if issues or rejects_path is not None:
+    # Nothing to report writes no file (a header alone says nothing), unless the file is there.
+    if issues or target.exists():
         write_rejects(target, issues)
         rejected_path = str(target)
     summary = encode_records(

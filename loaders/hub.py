@@ -261,6 +261,7 @@ def load_encoded(
     batch_size: int = 5000,
     wait: float = 0.0,
     match_threshold: float | None = None,
+    estimate_m: bool | None = None,
 ) -> LoadSummary:
     """Load encoded exports into a graph store, linking their persons on the encodings.
 
@@ -336,7 +337,9 @@ def load_encoded(
             )
     if progress is not None:
         progress("resolve", 0, None)
-    resolution = resolve_encoded(person_feats, person_ids, threshold=_threshold(match_threshold))
+    resolution = resolve_encoded(
+        person_feats, person_ids, threshold=_threshold(match_threshold), estimate_m=estimate_m
+    )
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)

@@ -54,6 +54,7 @@ def initial_import(
     pagecache: str = neo4j_server.DEFAULT_PAGECACHE,
     server_progress: neo4j_server.Progress | None = None,
     match_threshold: float | None = None,
+    estimate_m: bool | None = None,
 ) -> LoadSummary:
     """Load source files into the empty database of the toolkit's server by bulk import.
 
@@ -121,6 +122,7 @@ def initial_import(
                 rejects_path=rejects_path,
                 progress=progress,
                 match_threshold=match_threshold,
+                estimate_m=estimate_m,
             )
             files = writer.finish()
         finally:

@@ -21,7 +21,12 @@ Method
    from the load itself: from random record pairs, and, for exact agreement, from the value's
    own frequency (term-frequency adjustment: a shared rare name says more than a shared common
    one). ``m`` (how often the *same* person's records agree at that level) is the documented
-   ``DEFAULT_M``. The prior (log2 odds that two random records are one person) is estimated from
+   ``DEFAULT_M``, or, with ``estimate_m``, estimated by EM on a sample of the candidate pairs
+   with u fixed, in two sessions as Splink trains: names, nationality and gender on the pairs
+   that agree exactly on the birth date, the birth date on the pairs that agree exactly on both
+   names (``estimate_m``; a field that selects a session's pairs is left out of its likelihood).
+   When EM has too few pairs, does not converge or gives no model of matches, a warning is logged
+   and ``DEFAULT_M`` is used. The prior (log2 odds that two random records are one person) is estimated from
    the number of pairs that agree exactly on both names and the birth date, divided by the
    share of true pairs that do (as Splink's ``estimate_probability_two_random_records_match``).
    A missing value weighs 0. A load too small to estimate from uses ``DEFAULT_U`` and
@@ -49,8 +54,11 @@ International Journal of Population Data Science 7(3).
 
 from __future__ import annotations
 
+import copy
+import logging
 import math
 import random
+from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +70,8 @@ __all__ = [
     "DEFAULT_PRIOR",
     "DEFAULT_THRESHOLD",
     "DEFAULT_U",
+    "EM_MIN_PAIRS",
+    "ESTIMATE_M",
     "EVIDENCE_CAP",
     "MAX_BLOCK",
     "BlockingRule",
@@ -72,8 +82,11 @@ __all__ = [
     "PairScore",
     "Resolution",
     "TermWeights",
+    "EMResult",
     "candidate_pairs",
+    "estimate_m",
     "is_exact",
+    "levels",
     "link",
     "probability",
     "score",
@@ -122,6 +135,18 @@ U_MIN_RECORDS = 1000
 RANDOM_PAIRS = 100_000
 # The prior is estimated only when at least this many pairs agree exactly.
 PRIOR_MIN_EXACT = 10
+# EM of m on the candidate pairs (``estimate_m``): pairs sampled, the fewest it needs, when it
+# stops, and the smallest m it gives a level.
+#: Whether m is estimated by EM by default (``link(estimate_m=...)``, ``--estimate-m``): on, since
+#: it raised F1 on both held-out seeds measured (benchmarks/RESULTS.md, issue 15).
+ESTIMATE_M = True
+EM_PAIRS = 50_000
+EM_MIN_PAIRS = 1000
+EM_MAX_ITERATIONS = 100
+EM_TOLERANCE = 1e-4
+EM_FLOOR = 1e-4
+
+_log = logging.getLogger(__name__)
 
 
 class LinkFeatures(Protocol):
@@ -196,7 +221,11 @@ class Resolution:
     clusters
         person_id -> sorted record ids (each resolved person keeps where it came from).
     stats
-        Counts: records, candidate pairs, scored pairs, accepted pairs, oversized blocks, splits.
+        Counts: records, candidate pairs, scored pairs, accepted pairs, oversized blocks, splits,
+        whether m was estimated (``m_estimated``), records without birth date and how many of
+        them stayed unlinked.
+    model
+        The match model the pairs were scored with (its ``m``, ``u`` and ``prior``).
     """
 
     person_of: dict[str, str]
@@ -204,6 +233,7 @@ class Resolution:
     pairs: list[PairMatch]
     clusters: dict[str, list[str]]
     stats: dict[str, int] = field(default_factory=dict)
+    model: MatchModel | None = None
 
 
 class PairScore(NamedTuple):
@@ -277,11 +307,30 @@ class MatchModel:
                     # Exact agreement of two random records, averaged over values: sum of p^2.
                     u[name][max(DEFAULT_M[name])] = sum(p * p for p in self._tf[name].values())
         self.u = u
+        exact = Counter((f.first, f.last, f.birth) for f in feats if f.first and f.last and f.birth)
+        self._agreeing = sum(k * (k - 1) // 2 for k in exact.values())
+        self.m_estimated = False
+        self._set_m(self.m)
+
+    def _set_m(self, m: dict[str, dict[int, float]]) -> None:
+        self.m = m
         self._weights = {
-            name: {level: self._clip(_log2(self.m[name][level] / u[name][level])) for level in self.m[name]}
-            for name in self.m
+            name: {level: self._clip(_log2(m[name][level] / self.u[name][level])) for level in m[name]}
+            for name in m
         }
-        self.prior = self._estimate_prior(feats) if self.estimated else DEFAULT_PRIOR
+        self.prior = self._estimate_prior() if self.estimated else DEFAULT_PRIOR
+
+    def with_m(self, m: dict[str, dict[int, float]]) -> MatchModel:
+        """This model with other m probabilities (u, term frequencies kept; the prior re-estimated).
+
+        >>> model = MatchModel().with_m({**DEFAULT_M, "birth": {3: 0.5, 2: 0.3, 1: 0.1, 0: 0.1}})
+        >>> round(model.level_weight("birth", 3), 1)
+        13.3
+        """
+        other = copy.copy(self)
+        other._set_m(m)
+        other.m_estimated = True
+        return other
 
     @staticmethod
     def _clip(w: float) -> float:
@@ -310,11 +359,10 @@ class MatchModel:
                 u[name][level] = (c[level] + 0.5) / (present + 0.5 * len(self.m[name]))
         return u
 
-    def _estimate_prior(self, feats: Sequence[LinkFeatures]) -> float:
+    def _estimate_prior(self) -> float:
         """log2 odds that two random records are one person: exactly agreeing pairs / P(exact | match)."""
-        n = len(feats)
-        exact = Counter((f.first, f.last, f.birth) for f in feats if f.first and f.last and f.birth)
-        agreeing = sum(k * (k - 1) // 2 for k in exact.values())
+        n = self.records
+        agreeing = self._agreeing
         if agreeing < PRIOR_MIN_EXACT:
             return DEFAULT_PRIOR
         share = self.m["first"][3] * self.m["last"][3] * self.m["birth"][3]
@@ -427,6 +475,133 @@ def score(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = No
     # guard (namesakes are common in the groups' home regions), as is a strongly negative weight.
     contradiction = bl in (0, 1) or evidence < CANNOT_LINK
     return PairScore(evidence + w.prior, allowed, contradiction)
+
+
+FIELDS: tuple[str, ...] = ("first", "last", "birth", "nationality", "gender")
+
+
+def levels(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = None) -> tuple[int, ...]:
+    """The agreement level of each field of ``FIELDS`` for two records, as ``score`` sees them
+    (-1 missing); the names in the order (direct or swapped) that ``score`` takes."""
+    w = weights or NEUTRAL_WEIGHTS
+    _weight, lf, ll = _names(a, b, comparison.name_level, w)
+    bl = comparison.birth_level(a, b)
+    nat = -1 if not (a.nationality and b.nationality) else int(a.nationality == b.nationality)
+    gen = -1 if not (a.gender and b.gender) else int(a.gender == b.gender)
+    return (lf, ll, bl, nat, gen)
+
+
+class EMResult(NamedTuple):
+    """What ``estimate_m`` found: m per field and level, the share of matches among the pairs,
+    the iterations run and whether the estimate converged to a sensible model."""
+
+    m: dict[str, dict[int, float]]
+    match_share: float
+    iterations: int
+    converged: bool
+    reason: str  # why not, when not converged
+
+
+def estimate_m(
+    patterns: Counter[tuple[int, ...]],
+    u: dict[str, dict[int, float]],
+    m_start: dict[str, dict[int, float]] | None = None,
+    *,
+    fields: Sequence[str] = FIELDS,
+    match_share: float = 0.1,
+    max_iterations: int = EM_MAX_ITERATIONS,
+    tolerance: float = EM_TOLERANCE,
+) -> EMResult:
+    """Expectation-maximisation of m on candidate pairs, with u fixed (as Splink trains m).
+
+    Parameters
+    ----------
+    patterns : Counter
+        Candidate pairs counted by their agreement levels, one per field of ``FIELDS``
+        (``levels``); -1 is a missing value and says nothing either way.
+    u : dict
+        P(level | two different people) per field, fixed (estimated from random pairs).
+    m_start : dict, optional
+        Where m starts (``DEFAULT_M`` when None).
+    fields : sequence of str
+        The fields whose m is estimated; the others are left out of the likelihood (as Splink
+        leaves out the fields of the blocking rule a session trains on) and keep ``m_start``.
+    match_share : float
+        Where the share of matches among the candidate pairs starts.
+    max_iterations, tolerance : int, float
+        Stop when no m and no match share moves more than ``tolerance``; not converged when
+        ``max_iterations`` are used up first.
+
+    Returns
+    -------
+    EMResult
+        ``converged`` is False, with the ``reason``, when the iterations ran out or when the
+        estimate is not a model of matches: exact agreement on a name or the birth date not more
+        likely among matches than among different people (the two classes swapped or one empty).
+
+    Examples
+    --------
+    Planted: 1,000 true pairs (90% exact names, 10% close) among 9,000 different-people pairs.
+
+    >>> u = {"first": {3: 0.01, 2: 0.01, 1: 0.03, 0: 0.95}, "last": {3: 0.01, 2: 0.01, 1: 0.03, 0: 0.95},
+    ...      "birth": {3: 0.01, 2: 0.02, 1: 0.07, 0: 0.9}, "nationality": {1: 0.3, 0: 0.7},
+    ...      "gender": {1: 0.5, 0: 0.5}}
+    >>> pairs = Counter({(3, 3, 3, -1, -1): 810, (2, 3, 3, -1, -1): 90, (3, 2, 3, -1, -1): 90,
+    ...                  (2, 2, 3, -1, -1): 10, (0, 0, 0, -1, -1): 8000, (0, 0, 1, -1, -1): 1000})
+    >>> found = estimate_m(pairs, u)
+    >>> found.converged, round(found.m["first"][3], 2), round(found.match_share, 2)
+    (True, 0.9, 0.1)
+    """
+    m = {f: dict(v) for f, v in (m_start or DEFAULT_M).items()}
+    lam = match_share
+    used = [k for k, f in enumerate(FIELDS) if f in fields]
+    merged: Counter[tuple[int, ...]] = Counter()
+    for pattern, count in patterns.items():
+        merged[tuple(pattern[k] if k in used else -1 for k in range(len(FIELDS)))] += count
+    items = list(merged.items())
+    iterations = 0
+    converged = False
+    for iterations in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
+        counts = {f: dict.fromkeys(m[f], 0.0) for f in FIELDS}
+        total_match = 0.0
+        total = 0.0
+        for pattern, count in items:
+            pm, pu = lam, 1.0 - lam
+            for f, level in zip(FIELDS, pattern, strict=True):
+                if level >= 0:
+                    pm *= m[f][level]
+                    pu *= u[f][level]
+            p = pm / (pm + pu) if pm + pu > 0 else 0.0
+            total += count
+            total_match += count * p
+            for f, level in zip(FIELDS, pattern, strict=True):
+                if level >= 0:
+                    counts[f][level] += count * p
+        new_lam = total_match / total if total else lam
+        new_m: dict[str, dict[int, float]] = {}
+        for f in FIELDS:
+            seen = sum(counts[f].values())
+            if seen <= 0 or f not in fields:
+                new_m[f] = m[f]  # the field is never present: keep its m
+                continue
+            # A level never seen among matches is rare, not impossible (its weight stays finite).
+            new_m[f] = {lv: max(c / seen, EM_FLOOR) for lv, c in counts[f].items()}
+        change = max([abs(new_lam - lam)] + [abs(new_m[f][lv] - m[f][lv]) for f in FIELDS for lv in m[f]])
+        m, lam = new_m, new_lam
+        if change < tolerance:
+            converged = True
+            break
+    if not converged:
+        return EMResult(m, lam, iterations, False, f"no convergence in {max_iterations} iterations")
+    for f in ("first", "last", "birth"):
+        if f not in fields:
+            continue
+        top = max(m[f])
+        if m[f][top] <= u[f][top]:
+            return EMResult(m, lam, iterations, False, f"exact agreement on {f} does not point to a match")
+    if not 0.0 < lam < 1.0:
+        return EMResult(m, lam, iterations, False, "all or none of the pairs are matches")
+    return EMResult(m, lam, iterations, True, "")
 
 
 def probability(weight: float) -> float:
@@ -553,6 +728,63 @@ def _split_incoherent(
     return [sorted(g) for g in unique.values()]
 
 
+def _fit_m(
+    weights: MatchModel,
+    feats: Sequence[F],
+    codes: array[int],
+    comparison: Comparison[F],
+    stats: Counter[str],
+) -> MatchModel:
+    """The model with m estimated by EM on (a sample of) the candidate pairs, or ``weights``
+    unchanged, with a warning, when EM cannot give a sensible m."""
+    if not weights.estimated:
+        return weights  # a small load: the documented defaults, by design (U_MIN_RECORDS)
+    n = len(feats)
+    if len(codes) < EM_MIN_PAIRS:
+        _log.warning(
+            "entity resolution: %d candidate pairs are too few to estimate m by EM (at least %d); "
+            "the documented m (DEFAULT_M) is used",
+            len(codes),
+            EM_MIN_PAIRS,
+        )
+        return weights
+    rng = random.Random(n)
+    chosen = range(len(codes)) if len(codes) <= EM_PAIRS else rng.sample(range(len(codes)), EM_PAIRS)
+    patterns: Counter[tuple[int, ...]] = Counter()
+    for index in chosen:
+        i, j = divmod(codes[index], n)
+        patterns[levels(feats[i], feats[j], comparison, weights)] += 1
+    # Two sessions, as Splink trains: the names (and nationality, gender) on the pairs that agree
+    # exactly on the birth date, the birth date on the pairs that agree exactly on both names. On
+    # all pairs at once EM may take "same surname" for "same person" (the pairs of a surname block).
+    by_birth = Counter({p: c for p, c in patterns.items() if p[2] == 3})
+    by_names = Counter({p: c for p, c in patterns.items() if p[0] == 3 and p[1] == 3})
+    m = {f: dict(v) for f, v in weights.m.items()}
+    for chosen_pairs, fields in (
+        (by_birth, ("first", "last", "nationality", "gender")),
+        (by_names, ("birth",)),
+    ):
+        if sum(chosen_pairs.values()) < EM_MIN_PAIRS // 2:
+            _log.warning(
+                "entity resolution: %d candidate pairs are too few to estimate m of %s by EM; the "
+                "documented m (DEFAULT_M) is used",
+                sum(chosen_pairs.values()),
+                ", ".join(fields),
+            )
+            return weights
+        found = estimate_m(chosen_pairs, weights.u, m, fields=fields)
+        stats["em_iterations"] += found.iterations
+        if not found.converged:
+            _log.warning(
+                "entity resolution: EM did not give a sensible m (%s); the documented m (DEFAULT_M) is used",
+                found.reason,
+            )
+            return weights
+        for f in fields:
+            m[f] = found.m[f]
+    return weights.with_m(m)
+
+
 def link(
     feats: Sequence[F],
     record_ids: Sequence[str],
@@ -562,6 +794,7 @@ def link(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     model: MatchModel | None = None,
+    estimate_m: bool = ESTIMATE_M,
 ) -> Resolution:
     """Resolve records into persons: block, score, accept, cluster, split, name.
 
@@ -582,6 +815,12 @@ def link(
         Minimum log2 match odds (prior included) of a probabilistic pair.
     model : MatchModel, optional
         The weights; estimated from ``feats`` with ``comparison`` when None.
+    estimate_m : bool
+        Estimate m by EM on the candidate pairs (``estimate_m``, u fixed) instead of using
+        ``DEFAULT_M``. When EM has too few pairs or does not converge to a sensible model, a
+        warning is logged and ``DEFAULT_M`` is used; a load too small to estimate u from
+        (``U_MIN_RECORDS``) uses the defaults without a warning. ``stats["m_estimated"]`` says
+        which m was used.
 
     Returns
     -------
@@ -590,12 +829,20 @@ def link(
     """
     weights = model if model is not None else MatchModel(feats, comparison)
     stats: Counter[str] = Counter(records=len(feats))
+    n = len(feats)
+    pairs_of: Iterable[tuple[int, int]] = candidate_pairs(feats, rules, stats)
+    if estimate_m and model is None:
+        # The pairs are kept (8 bytes each) so that EM sees them before any is decided.
+        codes = array("q", (i * n + j for i, j in pairs_of))
+        weights = _fit_m(weights, feats, codes, comparison, stats)
+        pairs_of = ((code // n, code % n) for code in codes)
+    stats["m_estimated"] = int(weights.m_estimated)
     # The model in the summary: the prior in hundredths of a bit (stats are counts).
     stats["model_estimated"] = int(weights.estimated)
     stats["prior_log2_centibits"] = round(100 * weights.prior)
     uf = _UnionFind(len(feats))
     accepted: dict[tuple[int, int], tuple[str, float]] = {}
-    for i, j in candidate_pairs(feats, rules, stats):
+    for i, j in pairs_of:
         stats["scored_pairs"] += 1
         a, b = feats[i], feats[j]
         if is_exact(a, b):
@@ -656,4 +903,9 @@ def link(
         if rid not in in_exact:
             link_of[rid] = ("probabilistic", pair_score)
     stats["persons"] = len(clusters)
-    return Resolution(person_of, link_of, pairs, clusters, dict(stats))
+    # Records without a birth date link only where their name carries the identity (issue 15,
+    # item 4); how many stay alone says how much that costs.
+    undated = [i for i, f in enumerate(feats) if not f.birth]
+    stats["undated_records"] = len(undated)
+    stats["undated_unlinked"] = sum(1 for i in undated if len(clusters[person_of[record_ids[i]]]) == 1)
+    return Resolution(person_of, link_of, pairs, clusters, dict(stats), weights)

@@ -24,6 +24,8 @@ __all__ = [
     "DEFAULT_MAX_LENGTHS",
     "FORMATS",
     "KINDS",
+    "NAME_FIELDS",
+    "PERSON_KINDS",
     "MAX_LENGTH_LIMIT",
     "Mapping",
     "SourceMapping",
@@ -32,7 +34,14 @@ __all__ = [
     "parse_mapping",
 ]
 
-KINDS: tuple[str, ...] = ("case", "signal", "victim_registration")
+KINDS: tuple[str, ...] = ("case", "signal", "victim_registration", "register")
+#: Kinds of source whose every row is a person: they must map a name field or a document number
+#: (a case or signal export may list cases, places or events without names).
+PERSON_KINDS: tuple[str, ...] = ("victim_registration", "register")
+#: The fields that name a person.
+NAME_FIELDS: tuple[str, ...] = ("first_name", "last_name", "full_name")
+# A plain list of persons (``kind: register``) describes persons, not cases or signals.
+_NOT_IN_REGISTER: tuple[str, ...] = ("case_id", "signal_id", "role")
 FORMATS: tuple[str, ...] = ("csv", "excel")
 DELIMITERS: tuple[str, ...] = (";", ",", "\t", "|")
 _SOURCE_KEYS = {
@@ -51,6 +60,7 @@ _SOURCE_KEYS = {
     "required",
     "earliest_dates",
     "max_lengths",
+    "source_column",
 }
 _REQUIRED_KEYS = ("name", "kind", "files", "format", "columns")
 DEFAULT_DATE_FORMATS: tuple[str, ...] = ("%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d", "%d-%m-%y", "%d/%m/%y")
@@ -127,6 +137,8 @@ class SourceMapping:
     base_dir: Path | None = None  # folder of the mapping file, for relative globs
     earliest_dates: dict[str, dt.date] = field(default_factory=lambda: dict(DEFAULT_EARLIEST_DATES))
     max_lengths: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_MAX_LENGTHS))
+    # A column whose value names each row's source (one file holding several sources); "" for none.
+    source_column: str = ""
 
     @property
     def fields(self) -> dict[str, str]:
@@ -291,6 +303,31 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
         raise fail(f"{label} maps no column to 'row_id'; every source needs a row id column")
     if "full_name" in mapped.values() and ({"first_name", "last_name"} & set(mapped.values())):
         raise fail(f"{label} maps both 'full_name' and name parts; map one or the other")
+    if (
+        kind in PERSON_KINDS
+        and not set(NAME_FIELDS) & set(mapped.values())
+        and "document_number" not in mapped.values()
+    ):
+        raise fail(
+            f"{label} is a {kind} but maps no column to a name field ({', '.join(NAME_FIELDS)}) nor "
+            "to 'document_number', so its rows could never be linked to a person; map the name columns"
+        )
+    if kind == "register":
+        in_register = [t for t in _NOT_IN_REGISTER if t in mapped.values()]
+        if in_register:
+            raise fail(
+                f"{label} is a register (a plain list of persons) but maps {', '.join(in_register)}; "
+                "use kind case or signal for a source with cases, signals or roles"
+            )
+    source_column = raw.get("source_column") or ""
+    if not isinstance(source_column, str):
+        raise fail(f"{label}: 'source_column' must be the name of the column that names each row's source")
+    source_column = source_column.strip()
+    if source_column in mapped:
+        raise fail(
+            f"{label} maps column {source_column!r} to a field and names it as 'source_column'; "
+            "a column is one or the other"
+        )
     values_raw = raw.get("values") or {}
     if not isinstance(values_raw, dict):
         raise fail(f"{label}: 'values' must map a field to a table of words")
@@ -357,4 +394,5 @@ def _parse_source(raw: Any, position: int, fail: Any, base_dir: Path | None) -> 
         base_dir=base_dir,
         earliest_dates=earliest,
         max_lengths=lengths,
+        source_column=source_column,
     )

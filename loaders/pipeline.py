@@ -40,12 +40,12 @@ from graphstore.loads import writing
 from loaders.crossload import Comparer, check_comparison_data, links_across_loads, stored_comparisons
 from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
-from loaders.mapping import Mapping, load_mapping
+from loaders.mapping import Mapping, SourceMapping, load_mapping
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
 from loaders.rejects import check_rejects_path, write_rejects
-from loaders.resolve import DEFAULT_THRESHOLD, Resolution, describes_person, resolve
+from loaders.resolve import DEFAULT_THRESHOLD, ESTIMATE_M, Resolution, describes_person, resolve
 from loaders.store_writer import StoreWriter
 from loaders.validate import validate
 from netanalysis.audit import audited, record_load
@@ -157,12 +157,15 @@ def read_records(
     on_issue: Callable[[Record | Reject], None],
     counts: dict[str, SourceCounts],
     progress: Progress | None = None,
+    origins: dict[str, str] | None = None,
 ) -> list[Record]:
     """Read, validate and normalise every file; return the records.
 
     ``on_issue`` receives every Reject and every Record that had an optional field dropped or a
     value corrected (for the rejects file). A row id repeated within a source, also across its
-    files, is rejected.
+    files, is rejected. ``counts`` are per source of the mapping; a source with a
+    ``source_column`` gives its records the sources that column names, and ``origins`` (when
+    given) receives, for each source name a record carries, the mapping source it was read by.
     """
     records: list[Record] = []
     done = 0
@@ -179,6 +182,8 @@ def read_records(
                 else:
                     c.loaded += 1
                     records.append(item)
+                    if origins is not None and item.source not in origins:
+                        origins[item.source] = source.name
                     if item.issues or item.corrections:
                         on_issue(item)
                 if progress is not None and done % 5000 == 0:
@@ -225,6 +230,7 @@ def resolve_persons(
     p: Pseudonymiser,
     threshold: float | None = None,
     known: dict[str, str] | None = None,
+    estimate_m: bool | None = None,
 ) -> Resolution:
     """Entity resolution of the person-describing records of a load, as ``load`` runs it.
 
@@ -237,6 +243,7 @@ def resolve_persons(
         evidence=[evidence_tokens(r) for r in persons],
         threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
         known=known,
+        estimate_m=ESTIMATE_M if estimate_m is None else estimate_m,
     )
 
 
@@ -300,6 +307,7 @@ def load(
     batch_size: int = 5000,
     wait: float = 0.0,
     match_threshold: float | None = None,
+    estimate_m: bool | None = None,
 ) -> LoadSummary:
     """Load source files into a graph store.
 
@@ -334,6 +342,11 @@ def load(
         Entity resolution accepts a pair of records when its log2 match odds reach this
         (``loaders.linkage.DEFAULT_THRESHOLD``, 2.0, when None). Higher: fewer, surer links;
         lower: more links, more of them wrong (the curve on held-out data: docs/loading.md).
+    estimate_m : bool, optional
+        Estimate entity resolution's m probabilities by EM on the candidate pairs (True) or use
+        the documented ones (False); ``loaders.linkage.ESTIMATE_M`` (True) when None. The
+        measured effect is in docs/loading.md. When EM cannot give a sensible m, a warning is logged and the
+        documented m is used.
 
     Returns
     -------
@@ -355,6 +368,7 @@ def load(
             batch_size=batch_size,
             wait=wait,
             match_threshold=match_threshold,
+            estimate_m=estimate_m,
         )
     if any(encoded):
         raise ConfigError(
@@ -389,7 +403,8 @@ def load(
     )
 
     issues: list[Record | Reject] = []
-    records = read_records(the_mapping, files, issues.append, summary.sources, progress)
+    origins: dict[str, str] = {}
+    records = read_records(the_mapping, files, issues.append, summary.sources, progress, origins)
     if target is None and issues:
         raise ConfigError(
             f"this load has rejected rows ({summary.rejected:,}) or dropped or corrected fields to "
@@ -407,7 +422,9 @@ def load(
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
         earlier = stored_comparisons(store)
         check_comparison_data(earlier[2], comparisons, store.uri)
-        if target is not None and (issues or rejects_path is not None):
+        # Nothing to report writes no file (a header alone says nothing), unless the file is
+        # there already: then the rows of an earlier run of this batch are replaced.
+        if target is not None and (issues or target.exists()):
             write_rejects(target, issues, summary.batch)
             summary.rejects_path = str(target)
         _resolve_and_write(
@@ -422,8 +439,27 @@ def load(
             progress,
             batch_size,
             threshold,
+            origins,
+            estimate_m,
         )
     return summary
+
+
+def _source_nodes(
+    the_mapping: Mapping, files: dict[str, list[Path]], origins: dict[str, str]
+) -> list[tuple[str, SourceMapping]]:
+    """The Source nodes of a load: each mapping source that had files, and for a source with a
+    ``source_column`` each source its column named instead (with that mapping source's kind,
+    legal basis and reliability)."""
+    out: list[tuple[str, SourceMapping]] = []
+    for source in the_mapping.sources:
+        if not files.get(source.name):
+            continue
+        if source.source_column:
+            out += [(name, source) for name, origin in sorted(origins.items()) if origin == source.name]
+        else:
+            out.append((source.name, source))
+    return out
 
 
 def _resolve_and_write(
@@ -438,6 +474,8 @@ def _resolve_and_write(
     progress: Progress | None,
     batch_size: int,
     threshold: float = DEFAULT_THRESHOLD,
+    origins: dict[str, str] | None = None,
+    estimate_m: bool | None = None,
 ) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
     stored, stored_person_of, _ = earlier
@@ -449,7 +487,7 @@ def _resolve_and_write(
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
     known = {**links_across_loads(records, comparisons, stored, threshold), **known}
-    resolution = resolve_persons(records, pseudonymiser, threshold, known=known)
+    resolution = resolve_persons(records, pseudonymiser, threshold, known=known, estimate_m=estimate_m)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)
@@ -460,13 +498,10 @@ def _resolve_and_write(
     with StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
             writer.add(item)
-        for source in the_mapping.sources:
-            if files.get(source.name):
-                writer.add(
-                    builder.source_node(
-                        SourceInfo(source.name, source.kind, source.legal_basis, source.reliability)
-                    )
-                )
+        for name, source in _source_nodes(the_mapping, files, origins or {}):
+            writer.add(
+                builder.source_node(SourceInfo(name, source.kind, source.legal_basis, source.reliability))
+            )
         total = len(records)
         for done, record in enumerate(records, start=1):
             rid = record.record_id

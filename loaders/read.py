@@ -221,7 +221,10 @@ def _column_positions(source: SourceMapping, header: list[str], file_name: str) 
         exact.setdefault(name, index)
         folded.setdefault(_norm_header(name), []).append(index)
     positions: list[tuple[int, str]] = []
-    for column, target in source.columns.items():
+    columns = dict(source.columns)
+    if source.source_column:
+        columns[source.source_column] = SOURCE_FIELD
+    for column, target in columns.items():
         if column in exact:
             positions.append((exact[column], target))
             continue
@@ -261,9 +264,38 @@ def read_source(source: SourceMapping, path: str | Path) -> Iterator[RawRow]:
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file.")
-    if source.format == "excel":
-        return _read_excel(source, path)
-    return _read_csv(source, path)
+    rows = _read_excel(source, path) if source.format == "excel" else _read_csv(source, path)
+    return _named_sources(rows, source.source_column) if source.source_column else rows
+
+
+#: The key under which the reader passes the ``source_column`` value of a row (never a field).
+SOURCE_FIELD = "_source"
+_SOURCE_NAME_LENGTH = 100
+
+
+def _named_sources(rows: Iterator[RawRow], column: str) -> Iterator[RawRow]:
+    """Give each row the source its ``source_column`` names (one file holding several sources).
+
+    A row whose column is empty or holds a name that cannot be a source name (``:``, ``/``, ``\\``)
+    gets a problem, so it is rejected with its reason like any other row that cannot be read.
+    """
+    for row in rows:
+        if SOURCE_FIELD in row.values:
+            name = row.values.pop(SOURCE_FIELD).strip()
+            if not name:
+                row.problem = f"the source column {column!r} is empty"
+            elif len(name) > _SOURCE_NAME_LENGTH:
+                row.problem = (
+                    f"the source column {column!r} holds a name longer than {_SOURCE_NAME_LENGTH} characters"
+                )
+            elif any(ch in name for ch in ":/\\") or not name.isprintable():
+                row.problem = (
+                    f"the source column {column!r} holds a name with ':', '/', '\\' or a control "
+                    "character, which cannot name a source"
+                )
+            else:
+                row.source = name
+        yield row
 
 
 def _make_header(raw: Sequence[str]) -> list[str]:

@@ -56,6 +56,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 from loaders.linkage import (
     CANNOT_LINK,
     DEFAULT_THRESHOLD,
+    ESTIMATE_M,
     MAX_BLOCK,
     BlockingRule,
     Comparison,
@@ -74,6 +75,7 @@ __all__ = [
     "CANNOT_LINK",
     "CLEAR",
     "DEFAULT_THRESHOLD",
+    "ESTIMATE_M",
     "MAX_BLOCK",
     "Features",
     "PairMatch",
@@ -85,6 +87,7 @@ __all__ = [
     "document_identity_string",
     "features",
     "identity_string",
+    "initials_only",
     "name_level",
     "phonetic",
     "resolve",
@@ -125,8 +128,27 @@ def describes_person(record: Record) -> bool:
     return bool(values.get("role")) and record.kind != "signal"
 
 
+def initials_only(record: Record) -> bool:
+    """True when the record names a person by initials only: every part of its name has at most
+    one letter ("J. P.", "A B"). Such a name says almost nothing about who it is, so entity
+    resolution treats it as missing (the record links only on a document number).
+
+    >>> from loaders.records import Record
+    >>> initials_only(Record("a", "1", "case", {"first_name": "J.P.", "last_name": "K"}))
+    True
+    >>> initials_only(Record("a", "2", "case", {"first_name": "J.", "last_name": "Jansen"}))
+    False
+    """
+    values = record.values
+    text = f"{values.get('first_name') or ''} {values.get('last_name') or ''}"
+    tokens = [t for t in _NON_ALNUM.split(fold(text)) if t]
+    return bool(tokens) and all(len(t) <= 1 for t in tokens)
+
+
 def features(record: Record, evidence: Iterable[str] = ()) -> Features:
     """Comparison values of ``record``, from its ``match`` forms, else folded from its values.
+
+    A name of initials only (``initials_only``) is left out: the record has no name to compare.
 
     Parameters
     ----------
@@ -137,6 +159,18 @@ def features(record: Record, evidence: Iterable[str] = ()) -> Features:
         premises); they support a name match and never make one.
     """
     values, match = record.values, record.match
+    if initials_only(record):
+        return Features(
+            first="",
+            last="",
+            last_core="",
+            name_key="",
+            birth=str(values.get("birth_date") or ""),
+            nationality=str(values.get("nationality") or ""),
+            gender=str(values.get("gender") or ""),
+            document=str(values.get("document_number") or ""),
+            evidence=frozenset(evidence),
+        )
     particle = str(values.get("name_particle") or "")
     first = _letters(match.get("first_name") or str(values.get("first_name") or ""))
     last_display = str(values.get("last_name") or "")
@@ -372,6 +406,7 @@ def resolve(
     evidence: Sequence[Iterable[str]] | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     known: Mapping[str, str] | None = None,
+    estimate_m: bool = ESTIMATE_M,
 ) -> Resolution:
     """Resolve person-describing records into persons.
 
@@ -391,6 +426,9 @@ def resolve(
         store). A cluster that holds such records keeps that person id (the most frequent, then
         the smallest) instead of a new one from its canonical identity, so a reload that adds
         records to a person does not leave the earlier records describing an older Person.
+    estimate_m : bool
+        Estimate the m probabilities by EM on the candidate pairs (``loaders.linkage.link``)
+        instead of the documented ``DEFAULT_M``; default ``ESTIMATE_M``.
 
     Returns
     -------
@@ -419,4 +457,8 @@ def resolve(
                 return min(earlier, key=lambda pid: (-earlier[pid], pid))
         return person_id(_canonical_identity(members, feats, record_ids, local))
 
-    return link(feats, record_ids, CLEAR, blocking_rules(), pick, threshold=threshold)
+    resolution = link(
+        feats, record_ids, CLEAR, blocking_rules(), pick, threshold=threshold, estimate_m=estimate_m
+    )
+    resolution.stats["initials_only"] = sum(1 for r in records if initials_only(r))
+    return resolution

@@ -32,6 +32,7 @@ from typing import NamedTuple
 from loaders.bloom import dice
 from loaders.linkage import (
     DEFAULT_THRESHOLD,
+    ESTIMATE_M,
     BlockingRule,
     Comparison,
     PairScore,
@@ -178,6 +179,7 @@ def resolve_encoded(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     person_id: Callable[[list[int], bool], str] | None = None,
+    estimate_m: bool | None = None,
 ) -> Resolution:
     """Resolve encoded person records into persons.
 
@@ -199,4 +201,5 @@ def resolve_encoded(
         As ``loaders.resolve.resolve``.
     """
     pick = person_id or (lambda members, local: _person_id(members, feats, record_ids, local))
-    return link(feats, record_ids, ENCODED, exported_rules(feats), pick, threshold=threshold)
+    em = ESTIMATE_M if estimate_m is None else estimate_m
+    return link(feats, record_ids, ENCODED, exported_rules(feats), pick, threshold=threshold, estimate_m=em)

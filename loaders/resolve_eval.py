@@ -32,6 +32,8 @@ class ResolutionQuality:
     predicted_pairs: int
     correct_pairs: int
     seconds: float = 0.0
+    undated_records: int = 0  # person records without a birth date
+    undated_unlinked: int = 0  # of them, those left a person of their own
 
     @property
     def precision(self) -> float:
@@ -78,7 +80,10 @@ def read_truth(path: Path) -> dict[str, str]:
 
 
 def evaluate_folder(
-    folder: str | Path, key: Pseudonymiser | None = None, threshold: float = DEFAULT_THRESHOLD
+    folder: str | Path,
+    key: Pseudonymiser | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    estimate_m: bool | None = None,
 ) -> ResolutionQuality:
     """Read a synthetic data folder (sources.yaml, sources/, truth/) and measure resolution."""
     folder = Path(folder)
@@ -86,7 +91,15 @@ def evaluate_folder(
     records = read_records(mapping, assign_files(mapping, [folder]), lambda _x: None, {})
     p = key or Pseudonymiser(bytes(32))
     start = time.perf_counter()
-    res = resolve_persons(records, p, threshold)
+    res = resolve_persons(records, p, threshold, estimate_m=estimate_m)
     seconds = time.perf_counter() - start
     q = pairwise_quality(res.person_of, read_truth(folder / "truth" / "mentions.csv"))
-    return ResolutionQuality(q.records, q.true_pairs, q.predicted_pairs, q.correct_pairs, seconds)
+    return ResolutionQuality(
+        q.records,
+        q.true_pairs,
+        q.predicted_pairs,
+        q.correct_pairs,
+        seconds,
+        res.stats.get("undated_records", 0),
+        res.stats.get("undated_unlinked", 0),
+    )

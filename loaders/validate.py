@@ -189,7 +189,9 @@ class _Checker:
                 continue
             return _reject(row, field, f"required field '{field}' is empty")
         row_id = clean(texts["row_id"])
-        if row_id in self.seen:
+        # A file with a source column holds several sources: a row id is unique within its own.
+        seen_key = f"{row.source}\x1f{row_id}" if self.source.source_column else row_id
+        if seen_key in self.seen:
             return _reject(
                 row, "row_id", f"row id {row_id!r} appears more than once in source {row.source!r}"
             )
@@ -223,7 +225,7 @@ class _Checker:
                 values["name_particle"] = name.name_particle
             values["last_name"] = name.last_name
             match = dict(keys)
-        self.seen.add(row_id)
+        self.seen.add(seen_key)
         source = self.source
         return Record(
             source=row.source,

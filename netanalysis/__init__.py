@@ -115,6 +115,7 @@ _LAZY: dict[str, str] = {
     "PersonMatch": "netanalysis.find",
     "connecting_network": "netanalysis.connect",
     "find_person": "netanalysis.find",
+    "record_persons": "netanalysis.persons",
     # any network from elsewhere (CSV edge lists)
     "NetworkAnalysis": "netanalysis.analyse",
     "analyse_network": "netanalysis.analyse",

@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "load",
     "map",
     "neo4j",
+    "persons",
     "report",
     "synth",
     "timeline",

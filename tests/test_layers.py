@@ -17,8 +17,8 @@ follow it. The ranks, lowest first, and why each sits where it does:
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
-   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``): pure functions over graphs read
-   from the store.
+   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``,
+   ``persons``): pure functions over graphs read from the store.
 5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``, ``.anx``,
    ``netanalysis.timeline_figure``): draw and write
    analysis results.
@@ -60,6 +60,7 @@ ANALYSIS = (
     "connect",
     "analyse",
     "timeline",
+    "persons",
 )
 OUTPUTS = ("maps", "report", "export", "anx", "timeline_figure")
 APPLICATION = ("demo", "cli", "commands", "__main__")

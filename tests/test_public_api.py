@@ -107,6 +107,7 @@ EXPECTED = {
     "PersonMatch",
     "connecting_network",
     "find_person",
+    "record_persons",
     # any network
     "NetworkAnalysis",
     "analyse_network",

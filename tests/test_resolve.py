@@ -267,3 +267,36 @@ def test_clusters_partition_the_records_and_ignore_order(rows: list[tuple[str, s
     res = run(records)
     assert sorted(r for ids in res.clusters.values() for r in ids) == sorted(r.record_id for r in records)
     assert run(list(reversed(records))).person_of == res.person_of
+
+
+def test_initials_only_are_loaded_and_never_linked_on_names_alone() -> None:
+    """'J. P.' with the same birth date as 'J. P.' is not enough to be one person; a document is."""
+    res = run(
+        [
+            rec("1", "J.", "P", "1980-02-03"),
+            rec("2", "J", "P.", "1980-02-03"),
+            rec("3", "A", "B", "1975-05-05", document_number="NX123456"),
+            rec("4", "A.", "B.", "", document_number="NX123456"),
+            rec("5", "J.", "Jansen", "1980-02-03"),
+            rec("6", "J.", "Jansen", "1980-02-03"),
+        ]
+    )
+    assert len(res.person_of) == 6  # every record is loaded and has a person
+    assert not same(res, "1", "2")
+    assert same(res, "3", "4")  # a shared document number still makes an identity
+    assert same(res, "5", "6")  # an initial with a full surname is a name
+    assert res.stats["initials_only"] == 4
+    assert features(rec("1", "J.", "P", "1980-02-03")).first == ""
+
+
+def test_summary_counts_records_without_birth_date_left_unlinked() -> None:
+    res = run(
+        [
+            rec("1", "Xandrijn", "Oomkensvelde", ""),
+            rec("2", "Xandrijn", "Oomkensvelde", "1980-02-03"),
+            rec("3", "Jan", "Jansen", ""),
+            rec("4", "Piet", "de Vries", "1970-01-01"),
+        ]
+    )
+    assert same(res, "1", "2")
+    assert (res.stats["undated_records"], res.stats["undated_unlinked"]) == (2, 1)

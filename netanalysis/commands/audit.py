@@ -96,6 +96,7 @@ LOGGED: dict[str, Logged] = {
     "connect": Logged(outputs=("out", "map_file")),
     "timeline": Logged(),
     "export": Logged(),
+    "persons": Logged(),
     "analyse": Logged(store=None),  # reads CSV files, not a store
 }
 

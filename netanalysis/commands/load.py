@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from loaders.mapping import load_mapping
 from loaders.pipeline import LoadSummary, check_match_threshold, load
 from netanalysis.commands.options import check_out_file, open_cli_store, printable
 from netanalysis.errors import ConfigError
@@ -89,6 +90,14 @@ def register(app: typer.Typer) -> None:
                 "(curve in docs/loading.md).",
             ),
         ] = None,
+        estimate_m: Annotated[
+            bool | None,
+            typer.Option(
+                "--estimate-m/--documented-m",
+                help="Entity resolution's m probabilities: estimated by EM on the candidate pairs "
+                "(default), or the documented ones (measured in docs/loading.md).",
+            ),
+        ] = None,
     ) -> None:
         """Read, validate, pseudonymise and resolve the source exports and merge them into the store.
 
@@ -100,6 +109,8 @@ def register(app: typer.Typer) -> None:
 
         # Before any work: a load of an hour must not fail on where its summary goes.
         check_match_threshold(match_threshold)
+        if mapping is not None:
+            load_mapping(mapping)  # a mistake in it is one sentence before a store file is made
         if summary_json is not None:
             check_out_file(summary_json, "--summary-json")
         # Encoded exports (`netanalysis encode`) are loaded without key: the hub never holds it.
@@ -110,10 +121,12 @@ def register(app: typer.Typer) -> None:
         try:
             if initial_import:
                 summary = _initial_import(
-                    paths, store, mapping, key, rejects, neo4j_home, console, match_threshold
+                    paths, store, mapping, key, rejects, neo4j_home, console, match_threshold, estimate_m
                 )
             else:
-                summary = _online(paths, store, mapping, key, rejects, console, wait, match_threshold)
+                summary = _online(
+                    paths, store, mapping, key, rejects, console, wait, match_threshold, estimate_m
+                )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
             typer.echo(
@@ -129,8 +142,32 @@ def register(app: typer.Typer) -> None:
                 "(rows of earlier loads stay in it)"
             )
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
+        for line in resolution_notes(summary.resolution):
+            console.print(line)
         if summary_json is not None:
             summary.write_json(summary_json)
+
+
+def resolution_notes(stats: dict[str, int]) -> list[str]:
+    """What the load summary says about records that entity resolution could not link well.
+
+    >>> for line in resolution_notes({"initials_only": 2, "undated_records": 10, "undated_unlinked": 4}):
+    ...     print(line)
+    2 person records are named by initials only: loaded, linked on a document number only
+    4 of 10 person records without a birth date stay unlinked (a person of their own)
+    """
+    notes = []
+    if stats.get("initials_only"):
+        notes.append(
+            f"{stats['initials_only']:,} person records are named by initials only: loaded, "
+            "linked on a document number only"
+        )
+    if stats.get("undated_records"):
+        notes.append(
+            f"{stats.get('undated_unlinked', 0):,} of {stats['undated_records']:,} person records "
+            "without a birth date stay unlinked (a person of their own)"
+        )
+    return notes
 
 
 def _bar(console: Console) -> tuple[Progress, Callable[[str, int, int | None], None]]:
@@ -161,6 +198,7 @@ def _initial_import(
     home: Path | None,
     console: Console,
     match_threshold: float | None = None,
+    estimate_m: bool | None = None,
 ) -> LoadSummary:
     from loaders.initial_import import initial_import
 
@@ -181,6 +219,7 @@ def _initial_import(
             progress=progress,
             server_progress=lambda line: console.print(printable(line)),
             match_threshold=match_threshold,
+            estimate_m=estimate_m,
         )
 
 
@@ -193,6 +232,7 @@ def _online(
     console: Console,
     wait: float,
     match_threshold: float | None = None,
+    estimate_m: bool | None = None,
 ) -> LoadSummary:
     graph_store = open_cli_store(store)
     try:
@@ -207,6 +247,7 @@ def _online(
                 progress=progress,
                 wait=wait,
                 match_threshold=match_threshold,
+                estimate_m=estimate_m,
             )
     finally:
         graph_store.close()
