@@ -57,6 +57,91 @@ def _label(graph: nx.MultiDiGraph, node: Any) -> str:
     return str(label) if label else str(node).split(":", 1)[0]
 
 
+def _check_evidence(evidence: Iterable[str], signal_weight: float) -> set[str]:
+    """The evidence kinds asked for, checked (one sentence for an unknown kind or a bad weight)."""
+    wanted = set(evidence)
+    unknown = wanted - set(CONNECT_EVIDENCE)
+    if unknown:
+        raise ConfigError(
+            f"unknown evidence kind {sorted(unknown)[0]!r}; use some of: {', '.join(CONNECT_EVIDENCE)}"
+        )
+    if signal_weight <= 0:
+        raise ConfigError("the signal weight must be above 0.")
+    return wanted
+
+
+def _fact_weight(
+    graph: nx.MultiDiGraph,
+    u: Any,
+    v: Any,
+    data: dict[str, Any],
+    wanted: set[str],
+    weights: EvidenceWeights,
+    signal_weight: float,
+) -> tuple[str, float] | None:
+    """The kind and weight of one fact of the graph as a link of the evidence network, or None
+    when it is not one (not evidence, a kind not asked for, or no weight)."""
+    kind = _kind(str(data.get("type", "")), _label(graph, u), _label(graph, v))
+    if kind is None or kind not in wanted:
+        return None
+    base = signal_weight if kind == "signal" else weights.kind_weight(kind)
+    w = base * reliability_factor(data.get("reliability"), weights)
+    return (kind, w) if w > 0 else None
+
+
+def evidence_ball(
+    graph: nx.MultiDiGraph,
+    persons: Iterable[str],
+    max_hops: int,
+    evidence: Iterable[str] = CONNECT_EVIDENCE,
+    weights: EvidenceWeights | None = None,
+    signal_weight: float = 0.3,
+) -> set[str]:
+    """The nodes within ``max_hops`` links of the evidence network from any of ``persons``.
+
+    A path of at most ``max_hops`` links between two of the persons lies inside this set, and
+    each link of the evidence network comes from the facts between its two ends only, so the
+    evidence network of the set's subgraph holds every such path with the same weights as the
+    whole graph's. Walking out from the persons touches their neighbourhood instead of every
+    fact of the graph (at a million persons, milliseconds instead of half a minute).
+
+    Parameters
+    ----------
+    graph, evidence, weights, signal_weight : as in :func:`evidence_network`.
+    persons : node ids to start from.
+    max_hops : how many links to walk.
+
+    Returns
+    -------
+    set of node ids, ``persons`` included.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_nodes_from([("Person:a", {"label": "Person"}), ("Phone:p", {"label": "Phone"}),
+    ...                   ("Person:b", {"label": "Person"}), ("Municipality:m", {"label": "Municipality"})])
+    >>> _ = g.add_edge("Person:a", "Phone:p", type="USES", reliability="A1")
+    >>> _ = g.add_edge("Person:b", "Phone:p", type="USES", reliability="A1")
+    >>> _ = g.add_edge("Person:a", "Municipality:m", type="SEEN_AT")
+    >>> sorted(evidence_ball(g, ["Person:a"], 1)), sorted(evidence_ball(g, ["Person:a"], 2))
+    (['Person:a', 'Phone:p'], ['Person:a', 'Person:b', 'Phone:p'])
+    """
+    wanted = _check_evidence(evidence, signal_weight)
+    weights = weights or EvidenceWeights()
+    seen = {p for p in persons if p in graph}
+    frontier = list(seen)
+    for _ in range(max_hops):
+        reached = []
+        for n in frontier:
+            for u, v, data in (*graph.out_edges(n, data=True), *graph.in_edges(n, data=True)):
+                other = v if u == n else u
+                if other not in seen and _fact_weight(graph, u, v, data, wanted, weights, signal_weight):
+                    seen.add(other)
+                    reached.append(other)
+        frontier = reached
+    return seen
+
+
 def evidence_network(
     graph: nx.MultiDiGraph,
     evidence: Iterable[str] = CONNECT_EVIDENCE,
@@ -93,24 +178,14 @@ def evidence_network(
     >>> e["Person:a"]["Case:c"]["length"], e["Person:a"]["Case:c"]["facts"]
     (1.0, [('SUSPECT_IN', 'politie', '1', '2024-01-02', 1.0)])
     """
-    wanted = set(evidence)
-    unknown = wanted - set(CONNECT_EVIDENCE)
-    if unknown:
-        raise ConfigError(
-            f"unknown evidence kind {sorted(unknown)[0]!r}; use some of: {', '.join(CONNECT_EVIDENCE)}"
-        )
-    if signal_weight <= 0:
-        raise ConfigError("the signal weight must be above 0.")
+    wanted = _check_evidence(evidence, signal_weight)
     weights = weights or EvidenceWeights()
     net = nx.Graph()
     for u, v, data in graph.edges(data=True):
-        kind = _kind(str(data.get("type", "")), _label(graph, u), _label(graph, v))
-        if kind is None or kind not in wanted:
+        weighed = _fact_weight(graph, u, v, data, wanted, weights, signal_weight)
+        if weighed is None:
             continue
-        base = signal_weight if kind == "signal" else weights.kind_weight(kind)
-        w = base * reliability_factor(data.get("reliability"), weights)
-        if w <= 0:
-            continue
+        kind, w = weighed
         fact = (
             str(data.get("type", "")),
             str(data.get("source") or ""),
@@ -294,7 +369,9 @@ def connecting_network(
     nodes = list(dict.fromkeys(_person_node(graph, p) for p in persons))
     if len(nodes) < 2:
         raise ConfigError("the connecting network needs at least two different persons.")
-    net = evidence_network(graph, evidence, weights, signal_weight)
+    # Only the persons' neighbourhood can hold a path within max_hops (evidence_ball).
+    ball = evidence_ball(graph, nodes, max_hops, evidence, weights, signal_weight)
+    net = evidence_network(graph.subgraph(ball), evidence, weights, signal_weight)
     paths: list[EvidencePath] = []
     unconnected: list[tuple[str, str]] = []
     for s, t in combinations(nodes, 2):

@@ -1,4 +1,5 @@
-"""Export part of the analysis graph for other tools: GraphML, GEXF (Gephi) or two CSV tables.
+"""Export part of the analysis graph for other tools: GraphML, GEXF (Gephi), an i2 chart (ANX) or
+two CSV tables.
 
 The selection (:func:`select_network`) is a pure function over the analysis graph; the writer
 (:func:`export_network`) converts attributes to what each format accepts and writes the file(s).
@@ -23,7 +24,7 @@ from netanalysis.maps._ego import _EGO_SKIP, _resolve, ego_hops
 
 __all__ = ["EXPORT_FORMATS", "export_network", "links_path", "select_network"]
 
-EXPORT_FORMATS = ("graphml", "gexf", "csv")
+EXPORT_FORMATS = ("graphml", "gexf", "anx", "csv")
 ENTITY_COLUMNS = ("entity_id", "entity_type")
 LINK_COLUMNS = ("link_id", "from_id", "to_id", "link_type")
 
@@ -216,15 +217,17 @@ def export_network(
     depth: int = 2,
     detection: Any = None,
 ) -> list[Path]:
-    """Write a selection of the analysis graph (:func:`select_network`) as GraphML, GEXF or CSV.
+    """Write a selection of the analysis graph (:func:`select_network`) as GraphML, GEXF, ANX or CSV.
 
     Parameters
     ----------
     graph : the analysis graph (``read_analysis_graph``).
     path : the file to write; for ``csv`` the entities file, the links going beside it
         (:func:`links_path`).
-    format : ``graphml``, ``gexf`` (Gephi) or ``csv`` (two tables for an i2 Analyst's Notebook
-        import specification, docs/exports.md).
+    format : ``graphml``, ``gexf`` (Gephi), ``anx`` (an i2 Analyst's Notebook chart with entity
+        and link types, dates, and source and information grades on the cards;
+        :mod:`netanalysis.anx`) or ``csv`` (two tables for an i2 import specification,
+        docs/exports.md).
     group_ids, around, depth, detection : the selection, as in :func:`select_network`.
 
     Node ids are the graph's (``"Person:<pseudonym>"``), each edge's id is
@@ -250,6 +253,10 @@ def export_network(
     path = Path(path)
     if format == "csv":
         return _write_csv(selected, path)
+    if format == "anx":
+        from netanalysis.anx import write_anx
+
+        return [write_anx(selected, path, graph)]
     plain = _plain(selected)
     if format == "graphml":
         nx.write_graphml(plain, path, infer_numeric_types=True, edge_id_from_attribute="id")

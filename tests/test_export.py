@@ -1,4 +1,4 @@
-"""Exports for other tools (issue 18 item 5): GraphML, GEXF and CSV of a selection of the analysis
+"""Exports for other tools (issue 18 item 5): GraphML, GEXF, i2 ANX and CSV of a selection of the analysis
 graph, on the samples loaded into an embedded store, from the API and the command line.
 
 The samples hold clear names in their source files (they are synthetic); an export must hold
@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from privacy_scan import sample_clear_words
 from graphstore.embedded import EmbeddedStore
 from loaders.pipeline import load
 from loaders.pseudonymise import keygen
+from netanalysis.anx import INFORMATION_GRADES, SOURCE_GRADES, anx_grades
 from netanalysis.cli import main
 from netanalysis.errors import ConfigError
 from netanalysis.export import export_network, links_path, select_network
@@ -143,17 +145,110 @@ def test_no_clear_identifier_reaches_an_export(sample: Sample, tmp_path: Path) -
     store, graph, _ = sample
     clear = sample_clear_words()
     assert len(clear) > 50  # the check has names to look for
-    for fmt in ("graphml", "gexf", "csv"):
+    for fmt in ("graphml", "gexf", "anx", "csv"):
         out = tmp_path / f"all.{fmt}"
         assert main(["export", "--store", str(store), "--format", fmt, "--all", "--out", str(out)]) == 0
         written = [out, links_path(out)] if fmt == "csv" else [out]
-        if fmt != "csv":  # the command's whole-graph export reads back as the store's graph
+        if fmt in {"graphml", "gexf"}:  # the command's whole-graph export reads back as the store's graph
             read = _read_back(out, fmt)
             assert set(read.nodes) == set(graph.nodes)
             assert Counter((u, v, str(d["id"])) for u, v, d in read.edges(data=True)) == _edge_ids(graph)
         for path in written:
-            words = {w.lower() for w in re.findall(r"\w+", path.read_text(encoding="utf-8"))}
+            text = path.read_text(encoding="utf-16" if fmt == "anx" else "utf-8")
+            words = {w.lower() for w in re.findall(r"\w+", text)}
             assert not clear & words, f"{path.name} holds clear identifiers"
+
+
+def _anx_chart(path: Path) -> tuple[dict[str, ET.Element], list[ET.Element], dict[str, list[str]]]:
+    """An ANX file read back: entity chart items by identity, link chart items, grade names."""
+    root = ET.fromstring(path.read_bytes())  # UTF-16 with its declaration, as i2 writes it
+    assert root.tag == "Chart"
+    grades = {
+        name: [s.attrib["Text"] for s in root.findall(f"{name}/StringCollection/String")]
+        for name in ("GradeOne", "GradeTwo")
+    }
+    items = root.findall("ChartItemCollection/ChartItem")
+    entities = {
+        str(i.find("End/Entity").attrib["Identity"]): i for i in items if i.find("End/Entity") is not None
+    }
+    links = [i for i in items if i.find("Link") is not None]
+    assert len(entities) + len(links) == len(items)
+    return entities, links, grades
+
+
+def _grade(item: ET.Element, grades: dict[str, list[str]], which: str) -> str | None:
+    index = item.attrib.get(f"Grade{which}Index")
+    name = grades[f"Grade{which}"][int(index)] if index is not None else "-"
+    return None if name == "-" else name
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_anx_chart_has_types_dates_and_grades(sample: Sample, tmp_path: Path) -> None:
+    _, graph, detected = sample
+    groups = pd.read_csv(detected / "groups.csv", dtype=str)
+    for how in (
+        {"around": _suspect(graph), "depth": 2},
+        {"group_ids": [_first_group(detected)], "detection": groups},
+    ):
+        expected = select_network(graph, **how)
+        out = tmp_path / "chart.anx"
+        assert export_network(graph, out, "anx", **how) == [out]
+        entities, links, grades = _anx_chart(out)
+        assert grades["GradeOne"][:-1] == list(SOURCE_GRADES.values())
+        assert grades["GradeTwo"][:-1] == list(INFORMATION_GRADES.values())
+        # One entity per node, typed by its label; one link per edge, typed by its relationship.
+        assert set(entities) == set(expected.nodes)
+        for node, item in entities.items():
+            assert item.find("End/Entity/Icon/IconStyle").attrib["Type"] == expected.nodes[node]["label"]
+        assert len(links) == expected.number_of_edges()
+        ids = {i.find("End/Entity").attrib["EntityId"]: n for n, i in entities.items()}
+        read: Counter[tuple[str, str, str, str | None, str | None, str | None, str | None]] = Counter()
+        for item in links:
+            link = item.find("Link")
+            assert link is not None
+            date = item.attrib["DateTime"][:10] if item.attrib.get("DateSet") == "true" else None
+            read[
+                (
+                    ids[link.attrib["End1Id"]],
+                    ids[link.attrib["End2Id"]],
+                    link.find("LinkStyle").attrib["Type"],
+                    date,
+                    _grade(item, grades, "One"),
+                    _grade(item, grades, "Two"),
+                    item.attrib.get("SourceReference"),
+                )
+            ] += 1
+            # The link's card repeats its fact, with the same grades.
+            card = item.find("Link/CardCollection/Card")
+            assert card is not None and card.attrib.get("SourceReference") == item.attrib.get(
+                "SourceReference"
+            )
+            assert _grade(card, grades, "One") == _grade(item, grades, "One")
+        wanted = Counter(
+            (
+                u,
+                v,
+                d["type"],
+                d.get("observed_on"),
+                *anx_grades(d.get("reliability")),
+                f"{d['source']}:{d['row_id']}",
+            )
+            for u, v, d in expected.edges(data=True)
+        )
+        assert read == wanted
+        assert any(key[3] for key in read) and any(key[4] for key in read) and any(key[5] for key in read)
+        # Each person carries one card per record that describes it, with the record's grades.
+        for node, item in entities.items():
+            if expected.nodes[node]["label"] != "Person":
+                continue
+            assert item.attrib["Label"] == f"P-{node.partition(':')[2][:8]}"
+            records = [d for _, _, d in graph.in_edges(node, data=True) if d.get("type") == "DESCRIBES"]
+            cards = item.findall("End/Entity/CardCollection/Card")
+            assert len(cards) == len(records)
+            assert Counter(
+                (c.attrib["SourceReference"], _grade(c, grades, "One"), _grade(c, grades, "Two"))
+                for c in cards
+            ) == Counter((f"{d['source']}:{d['row_id']}", *anx_grades(d.get("reliability"))) for d in records)
 
 
 def _one_sentence(capsys: Any) -> str:
@@ -178,8 +273,9 @@ def test_command_refuses_bad_selections_in_one_sentence(sample: Sample, tmp_path
     other = tmp_path / "other"
     other.mkdir()
     pd.DataFrame({"group_id": ["G001"], "person_id": ["0" * 32]}).to_csv(other / "groups.csv", index=False)
-    assert main([*base, "--format", "graphml", "--group", "G001", "--detected", str(other)]) == 2
-    assert "the selection is empty" in _one_sentence(capsys)
+    for fmt in ("graphml", "anx"):
+        assert main([*base, "--format", fmt, "--group", "G001", "--detected", str(other)]) == 2
+        assert "the selection is empty" in _one_sentence(capsys)
     # No selection, two selections, a group without its detection.
     assert main([*base, "--format", "gexf"]) == 2
     assert "say what to export" in _one_sentence(capsys)

@@ -24,7 +24,7 @@ from loaders.pipeline import load
 from loaders.pseudonymise import Pseudonymiser, keygen, load_key
 from netanalysis.cli import main
 from netanalysis.commands.connect import PATH_COLUMNS
-from netanalysis.connect import connecting_network, evidence_network
+from netanalysis.connect import _pair_paths, connecting_network, evidence_ball, evidence_network
 from netanalysis.errors import ConfigError
 from netanalysis.find import find_person
 from netanalysis.graphs import read_analysis_graph
@@ -311,6 +311,31 @@ def test_connect_bad_input() -> None:
     ):
         with pytest.raises(ConfigError, match=words):
             connecting_network(g, args, **kwargs)
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_connect_on_the_neighbourhood_finds_the_paths_of_the_whole_graph(
+    sample: tuple[Path, Path, nx.MultiDiGraph],
+) -> None:
+    """connecting_network builds the evidence network on evidence_ball only: the lightest paths
+    (their lengths, which tie-breaks between equal paths cannot change) are those of the whole
+    graph's evidence network."""
+    _, _, graph = sample
+    whole = evidence_network(graph)
+    persons = sorted(n for n in whole if whole.nodes[n].get("label") == "Person")
+    pairs = []
+    for p in persons[::15]:
+        near = nx.single_source_shortest_path_length(whole, p, cutoff=4)
+        far = sorted(q for q, d in near.items() if d in {2, 4} and whole.nodes[q].get("label") == "Person")
+        pairs += [(p, q) for q in far[:2]]
+    assert len(pairs) >= 20 and any(nx.shortest_path_length(whole, p, q) == 4 for p, q in pairs)
+    for p, q in pairs:
+        ball = evidence_ball(graph, [p, q], 4)
+        assert len(ball) < whole.number_of_nodes()
+        got = connecting_network(graph, [p, q], max_hops=4).paths
+        want = _pair_paths(whole, p, q, 4, 5)
+        assert got and sorted(path.length for path in got) == sorted(length for _, length in want)
+        assert all(len(path.nodes) - 1 <= 4 for path in got)
 
 
 def test_connect_command_and_map(

@@ -20,7 +20,7 @@ follow it. The ranks, lowest first, and why each sits where it does:
    ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``, ``persons``,
    ``retention``): pure functions over graphs read from the store (retention plans over one, the
    store applies the plan).
-5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``,
+5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``, ``.anx``,
    ``netanalysis.timeline_figure``): draw and write
    analysis results.
 6. application (``netanalysis/__init__``'s lazy table, ``netanalysis.demo``, ``netanalysis.cli``,
@@ -65,7 +65,7 @@ ANALYSIS = (
     "persons",
     "retention",
 )
-OUTPUTS = ("maps", "report", "export", "timeline_figure")
+OUTPUTS = ("maps", "report", "export", "anx", "timeline_figure")
 APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
 # Names of the root package that are part of its own body, not of its lazy table: rank 0.

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from maps_data import S1, S2, V1, small_graph, small_result
+from maps_data import S1, S2, V1, V2, small_graph, small_result
 
 from netanalysis.maps import NetworkMap, ego_map, group_map, region_map
 from netanalysis.maps._demo import demo_data
@@ -214,3 +214,57 @@ def test_thinned_group_map_draws_items_as_nodes(chrome: Chromium, tmp_path: Path
     assert shown == {n["id"] for n in m.nodes if "G002" in n["f"]["groups"]}
     assert any(i.startswith("Case:") for i in shown)
     assert "drawn as a node" in chrome.evaluate("document.getElementById('notice').textContent")
+
+
+def _press(chrome: Chromium, key: str, code: int, times: int = 1) -> None:
+    """Press a key as a user does (CDP key events reach the focused element natively)."""
+    for _ in range(times):
+        for kind in ("keyDown", "keyUp"):
+            chrome.send("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code)
+    chrome.pump(0.05)
+
+
+def test_time_slider_hides_and_shows_by_month(chrome: Chromium, tmp_path: Path) -> None:
+    graph, result = small_graph(), small_result()
+    m = group_map(graph, result, ["G001"])
+    _open(chrome, m, tmp_path / "t.html")
+    months = chrome.evaluate("window.netanalysisMap.months")
+    assert months[0] == "2023-01" and months[-1] == "2023-06" and len(months) == 6
+    phone, case = f"Person:{S1}|Person:{S2}|phone", f"Person:{S1}|Person:{S2}|case"
+    assert {phone, case} <= {e["id"] for e in m.edges}
+
+    def drawn() -> tuple[set[str], set[str], str]:
+        nodes, edges = _drawn(chrome)
+        # What vis-network holds is what the views let through: hidden items are not drawn.
+        body = set(chrome.evaluate("Object.keys(window.netanalysisMap.network.body.nodes)"))
+        assert nodes <= body and not (body - nodes) & {n["id"] for n in m.nodes}
+        return nodes, edges, str(chrome.evaluate("document.getElementById('f-time-label').textContent"))
+
+    # The slider starts at "all": everything is drawn.
+    nodes, edges, label = drawn()
+    assert label == "all" and nodes == {n["id"] for n in m.nodes} and edges == {e["id"] for e in m.edges}
+    # Home: January 2023. S1, S2 and V1 are in the case by then; the phone link is not known yet,
+    # and V2 is first seen in May.
+    chrome.evaluate("document.getElementById('f-time').focus()")
+    _press(chrome, "Home", 36)
+    nodes, edges, label = drawn()
+    assert label == "2023-01"
+    assert nodes == {n["id"] for n in m.nodes if (n["f"]["first"] or "") <= "2023-01-31"}
+    assert f"Person:{V2}" not in nodes and {f"Person:{S1}", f"Person:{S2}", f"Person:{V1}"} <= nodes
+    assert case in edges and phone not in edges
+    # One month on: the phone both use links them from February.
+    _press(chrome, "ArrowRight", 39)
+    nodes, edges, label = drawn()
+    assert label == "2023-02" and phone in edges and f"Person:{V2}" not in nodes
+    # To May: V2 appears.
+    _press(chrome, "ArrowRight", 39, times=3)
+    nodes, edges, label = drawn()
+    assert label == "2023-05" and f"Person:{V2}" in nodes
+    shown = chrome.evaluate("document.getElementById('shown').textContent")
+    assert f"showing {len(nodes)} of {len(m.nodes)} nodes" in shown
+    # Reset puts the slider back at "all".
+    _press(chrome, "Home", 36)
+    chrome.evaluate("document.getElementById('f-reset').click()")
+    nodes, edges, label = drawn()
+    assert label == "all" and nodes == {n["id"] for n in m.nodes} and edges == {e["id"] for e in m.edges}
+    assert chrome.exceptions == []

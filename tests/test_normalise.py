@@ -456,7 +456,9 @@ _foreign_notation = st.builds(
 
 
 @given(st.one_of(_dutch_notation, _foreign_notation))
-@settings(max_examples=1500)
+# No deadline: phonenumbers reads a country's metadata on its first number from there, which on a
+# loaded machine took 400-700 ms once (then 0.3 ms) and failed the run as "flaky".
+@settings(max_examples=1500, deadline=None)
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_phone_fast_path_matches_phonenumbers(text: str) -> None:
     from loaders.normalise.phones import _slow

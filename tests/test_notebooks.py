@@ -44,6 +44,13 @@ EXPECTED_OUTPUTS: dict[str, list[tuple[str, str]]] = {
     "05_rapporteur_report.ipynb": [("image/png", ""), ("image/svg+xml", "<svg")],
     "06_bring_your_own_export.ipynb": [("text/html", "meldpunt")],
     "08_monthly_routine.ipynb": [("text/html", "new_regions"), ("text/plain", "kept")],
+    # find, connect, the timeline (figure and the group map's slider), the i2 chart and GEXF
+    "09_investigation.ipynb": [
+        ("text/html", "netanalysis map"),
+        ("image/png", ""),
+        ("text/html", "links by source grade"),
+        ("text/html", "f-time"),
+    ],
 }
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")

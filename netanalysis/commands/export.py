@@ -1,4 +1,4 @@
-"""``netanalysis export``: part of the analysis graph as GraphML, GEXF or CSV for other tools."""
+"""``netanalysis export``: part of the analysis graph as GraphML, GEXF, ANX or CSV for other tools."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_command(
         store: Store,
-        format: Annotated[str, typer.Option("--format", help="graphml, gexf (Gephi) or csv (i2 import).")],
+        format: Annotated[
+            str, typer.Option("--format", help="graphml, gexf (Gephi), anx (i2 chart) or csv (i2 import).")
+        ],
         out: Annotated[
             Path,
             typer.Option(

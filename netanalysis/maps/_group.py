@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from itertools import combinations
 from typing import Any
 
 import networkx as nx
@@ -29,6 +30,7 @@ from netanalysis.maps._common import (
 )
 from netanalysis.maps._facts import (
     EVIDENCE,
+    _date,
     bare_key,
     pair_links,
     person_facts,
@@ -127,6 +129,7 @@ def group_map(
         # unreadable; drawn as one node with a line to each person it says the same with n lines.
         hubs = {i: ms for i, ms in items.items() if len(ms) >= HUB_MIN_PERSONS}
         links = pair_links(graph, {i: ms for i, ms in items.items() if i not in hubs})
+    known = link_first_dates(graph, items)
     kp = _key_players(result, size_by)
     values = {p: kp.get(bare_key(p), {}).get(size_by) for p in members}
     if any(v is None for p, v in values.items() if "suspect" in members[p]["roles"]):
@@ -193,7 +196,7 @@ def group_map(
                 "dashes": style["dashes"],
                 "width": round(1 + 1.5 * math.log2(count), 2),
                 "tip": [["Link", style["text"]], ["Shared items", str(count)]],
-                "f": {"groups": common},
+                "f": {"groups": common, "first": known.get((a, b, kind))},
             }
         )
     hub_kinds = _add_hubs(graph, hubs, members, nodes, edges)
@@ -325,10 +328,65 @@ def _add_hubs(
                     "color": {"color": style["color"], "opacity": 0.8},
                     "dashes": style["dashes"],
                     "tip": [["Link", style["text"]], ["Persons sharing it", str(len(persons))]],
-                    "f": {"groups": sorted(members[p]["groups"])},
+                    "f": {"groups": sorted(members[p]["groups"]), "first": _first_fact(graph, p, item)},
                 }
             )
     return kinds
+
+
+def _first_fact(graph: nx.MultiDiGraph, person: str, item: str) -> str | None:
+    """The earliest ISO date of the facts between a person and an item (either direction)."""
+    dates = [
+        d
+        for u, v in ((person, item), (item, person))
+        for data in (graph.get_edge_data(u, v) or {}).values()
+        if (d := _date(data.get("observed_on")))
+    ]
+    return min(dates, default=None)
+
+
+def link_first_dates(
+    graph: nx.MultiDiGraph, items: dict[str, list[str]]
+) -> dict[tuple[str, str, str], str | None]:
+    """When each link between two persons was first known, for the map's time slider.
+
+    Two persons are linked through an item once both facts that tie them to it are known, so an
+    item's link dates from the later of the two persons' first facts with it; a link through
+    several items dates from the earliest of those. A fact without a date does not hold a link
+    back: a pair with no dated fact gets None (shown at every slider position).
+
+    Parameters
+    ----------
+    graph : the store graph.
+    items : item node id -> its person node ids, as :func:`shared_items` returns.
+
+    Returns
+    -------
+    dict
+        ``(person_a, person_b, kind) -> ISO date or None``, the keys of :func:`pair_links`.
+
+    Examples
+    --------
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_node("Phone:p", label="Phone")
+    >>> _ = g.add_edge("Person:a", "Phone:p", type="USES", observed_on="2023-02-01")
+    >>> _ = g.add_edge("Person:b", "Phone:p", type="USES", observed_on="2023-05-09")
+    >>> link_first_dates(g, {"Phone:p": ["Person:a", "Person:b"]})
+    {('Person:a', 'Person:b', 'phone'): '2023-05-09'}
+    """
+    out: dict[tuple[str, str, str], str | None] = {}
+    for item, persons in items.items():
+        kind = EVIDENCE[graph.nodes[item]["label"]]
+        first = {p: _first_fact(graph, p, item) for p in persons}
+        for a, b in combinations(persons, 2):
+            dates = [d for d in (first[a], first[b]) if d]
+            since = max(dates) if dates else None
+            key = (a, b, kind)
+            if key not in out:
+                out[key] = since
+            elif out[key] is not None:
+                out[key] = None if since is None else min(since, out[key] or since)
+    return out
 
 
 def _num(value: Any) -> float:

@@ -115,12 +115,55 @@
     delete TIPS[kind][id];
     set.update({ id: id, title: tip(rows) });
   }
-  var st = { region: "", group: "", type: "", from: "", to: "" };
+  var st = { region: "", group: "", type: "", from: "", to: "", until: "" };
+
+  // The time slider: every month from the earliest to the latest date on the map, then "all".
+  // At a month it shows what was known by the end of that month: persons first seen and links
+  // first known up to then, together with the From/To dates.
+  var MONTHS = (function () {
+    var lo = null, hi = null;
+    function see(d) {
+      if (typeof d !== "string" || !/^\d{4}-\d{2}/.test(d)) return;
+      var m = d.slice(0, 7);
+      if (lo === null || m < lo) lo = m;
+      if (hi === null || m > hi) hi = m;
+    }
+    DATA.nodes.forEach(function (n) { var f = n.f || {}; see(f.first); see(f.last); });
+    DATA.edges.forEach(function (e) {
+      var f = e.f || {};
+      see(f.first); see(f.last);
+      (f.moves || []).forEach(function (m) { see(m[2]); });
+    });
+    var out = [];
+    if (lo === null) return out;
+    var y = +lo.slice(0, 4), mo = +lo.slice(5, 7);
+    while (out.length < 1200) {
+      var m = y + "-" + (mo < 10 ? "0" : "") + mo;
+      out.push(m);
+      if (m >= hi) break;
+      mo += 1;
+      if (mo > 12) { mo = 1; y += 1; }
+    }
+    return out;
+  })();
+  var slider = document.getElementById("f-time");
+  slider.max = String(MONTHS.length);
+  slider.value = String(MONTHS.length);
+  if (!MONTHS.length) document.getElementById("time-box").style.display = "none";
+  function untilOf(pos) {
+    // "-31" ends every month: ISO dates compare as text, and no date is past day 31.
+    return pos < MONTHS.length ? MONTHS[pos] + "-31" : "";
+  }
+  function showMonth() {
+    var pos = +slider.value;
+    document.getElementById("f-time-label").textContent = pos < MONTHS.length ? MONTHS[pos] : "all";
+  }
 
   function has(list, v) { return (list || []).indexOf(v) >= 0; }
   function inWindow(first, last) {
     if (st.from && last && last < st.from) return false;
     if (st.to && first && first > st.to) return false;
+    if (st.until && first && first > st.until) return false;
     return true;
   }
   function nodeOk(n) {
@@ -170,6 +213,8 @@
     st.type = document.getElementById("f-type").value;
     st.from = document.getElementById("f-from").value;
     st.to = document.getElementById("f-to").value;
+    st.until = untilOf(+slider.value);
+    showMonth();
     nodeView.refresh();
     edgeView.refresh();
     restyleMoves();
@@ -178,10 +223,13 @@
   ["f-region", "f-group", "f-type", "f-from", "f-to"].forEach(function (id) {
     document.getElementById(id).addEventListener("change", apply);
   });
+  // "input" fires while the slider is dragged, so the network follows the hand.
+  slider.addEventListener("input", apply);
   document.getElementById("f-reset").addEventListener("click", function () {
     ["f-region", "f-group", "f-type", "f-from", "f-to"].forEach(function (id) {
       document.getElementById(id).value = "";
     });
+    slider.value = String(MONTHS.length);
     apply();
   });
 
@@ -199,7 +247,7 @@
 
   // State read by tests, benchmarks and anyone scripting the page.
   var state = { network: network, nodes: nodes, edges: edges, nodeView: nodeView, edgeView: edgeView,
-                apply: apply, renderMs: null, readyAt: null, timings: timings };
+                apply: apply, months: MONTHS, renderMs: null, readyAt: null, timings: timings };
   state.ready = new Promise(function (resolve) {
     var done = false;
     function finish() {
