@@ -29,6 +29,7 @@ from loaders.pseudonymise import Pseudonymiser, keygen
 from netanalysis.changes import changes
 from netanalysis.cli import main
 from netanalysis.merges import MERGE_COLUMNS, read_merges
+from netanalysis.retention import erase_records
 
 KEY = Pseudonymiser(bytes(range(32)))
 MAPPING = DATA_SAMPLES / "sources.yaml"
@@ -201,6 +202,33 @@ def test_a_retention_delete_of_the_bridging_record_keeps_the_person_merged(
     left = person_of(store)
     assert R not in left and left[A] == left[B] == merged[A]  # no split on delete
     assert len(read_merges(store)) == 1  # and the merge stays on record
+
+
+def test_erasing_the_bridging_record_keeps_the_merge_without_naming_it(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    d = deliveries(tmp_path / "d")
+    load_into(store, d["first"], tmp_path, "1")
+    load_into(store, d["second"], tmp_path, "2")
+    merged = person_of(store)
+    (before,) = read_merges(store).to_dict("records")
+    assert before["record_id"] == R
+    erase_records(store, [R])
+    left = person_of(store)
+    assert R not in left and left[A] == left[B] == merged[A]  # no split on erasure either
+    (after,) = read_merges(store).to_dict("records")
+    assert not isinstance(after["record_id"], str)  # the erased row is named nowhere
+    assert (after["merged"], after["into"], after["batch"]) == (
+        before["merged"],
+        before["into"],
+        before["batch"],
+    )
+    graph = store.read_graph()
+    assert R not in {str(v) for _n, a in graph.nodes(data=True) for v in a.values()}
+    # When the person the merge led to goes, the merge goes with it.
+    erase_records(store, [A, B])
+    assert read_merges(store).empty
+    assert not [n for n, a in store.read_graph().nodes(data=True) if a["label"] == "Merge"]
 
 
 def test_merge_persons_moves_every_relationship_and_is_idempotent(store: GraphStore) -> None:
