@@ -183,10 +183,10 @@ def test_detect_reads_while_sqlite_holds_a_write_transaction(key_file: Path, tmp
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("INSERT INTO meta (name, value) VALUES ('probe', 'x')")
     try:
-        began = time.monotonic()
+        # No time limit (the machine may be busy): the old failure was the exit code, after the
+        # busy timeout ran out.
         read = run(key_file, "detect", "--store", str(store), "--out", str(tmp_path / "det"))
         assert read.returncode == 0, read.stderr
-        assert time.monotonic() - began < 9
     finally:
         conn.execute("ROLLBACK")
         conn.close()
