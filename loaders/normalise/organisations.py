@@ -51,6 +51,7 @@ LEGAL_FORMS: tuple[tuple[str, ...], ...] = (
     ("commanditaire", "vennootschap"),
     ("in", "oprichting"),
     ("io",),
+    ("i", "o"),
     ("ltd",),
     ("limited",),
     ("gmbh",),
