@@ -21,6 +21,7 @@ from privacy_scan import leaked
 
 from graphstore import open_store
 from graphstore.base import GraphStore
+from graphstore.bulk_import import BulkImportWriter
 from loaders.graph_rows import address_id, organisation_id
 from loaders.pipeline import load
 from loaders.pseudonymise import Pseudonymiser
@@ -222,6 +223,28 @@ def test_no_clear_address_kvk_number_or_organisation_name_is_stored(export: Path
     assert leaked(CLEAR, text, ignore_case=True) == []
     # The rejects file is where clear values may be: it names the dropped KvK number.
     assert "123456789" in (tmp_path / "rejects.csv").read_text(encoding="utf-8-sig")
+
+
+def test_initial_import_files_hold_what_an_online_load_stores(export: Path, tmp_path: Path) -> None:
+    # The case file alone: a register's persons have no role, and an empty list of roles cannot
+    # go through neo4j-admin import (graphstore.bulk_import refuses it, a limit of its own).
+    (export / "brp.csv").unlink()
+    store = open_store(str(tmp_path / "e.db"))
+    try:
+        online = run(export, store, tmp_path / "r1.csv")
+        counts = {k: v for k, v in store.counts().items() if v}
+    finally:
+        store.close()
+    live = open_store(str(tmp_path / "live.db"))
+    try:
+        writer = BulkImportWriter(live, tmp_path / "files")
+        bulk = run(export, writer, tmp_path / "r2.csv")
+        files = writer.finish()
+    finally:
+        live.close()
+    assert online.relationships == bulk.relationships and online.nodes == bulk.nodes
+    assert counts == {**files.node_counts, **files.rel_counts}
+    assert (counts["EXPLOITED"], counts["AT"], counts["Organisation"], counts["Address"]) == (1, 1, 2, 1)
 
 
 @pytest.fixture
