@@ -43,6 +43,14 @@
 //    split_up); related: "|"-joined ids of its parents or successors; as_of: reference date of
 //    that detection. Ended groups stay, so an id is never given to another group. A reference
 //    node: retention deletes never remove it as an orphan (it has no relationships).
+// @node Merge key=merge_id  A merge of persons (issue 13): a record of a later load joined persons an
+//    earlier load kept apart, and the load made them one. merge_id: "<merged>@<batch>"; merged:
+//    person id of the person that was absorbed (it no longer exists); into: person id of the person
+//    that now holds its records, relationships and provenance; record_id: the record of this load
+//    that bridged them; batch: the load's batch id; score: match probability of the pair that
+//    joined them (as on DESCRIBES; null when the clear resolution joined them without a scored
+//    pair); records: how many records the absorbed person had; merged_at: UTC time of the merge.
+//    A reference node: retention never removes it (a delete never splits a merged person).
 // @node Organisation key=organisation_id  A company, foundation or partnership (issue 20).
 //    organisation_id: keyed hash of its 8-digit KvK (Chamber of Commerce) number, or, when no number
 //    is known, of its normalised name (legal-form words such as B.V., V.O.F., Stichting removed)
@@ -107,6 +115,7 @@ CREATE CONSTRAINT vehicle_key IF NOT EXISTS FOR (n:Vehicle) REQUIRE n.vehicle_id
 CREATE CONSTRAINT bank_account_key IF NOT EXISTS FOR (n:BankAccount) REQUIRE n.account_id IS UNIQUE;
 CREATE CONSTRAINT source_key IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT group_key IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNIQUE;
+CREATE CONSTRAINT merge_key IF NOT EXISTS FOR (n:Merge) REQUIRE n.merge_id IS UNIQUE;
 CREATE CONSTRAINT organisation_key IF NOT EXISTS FOR (n:Organisation) REQUIRE n.organisation_id IS UNIQUE;
 CREATE CONSTRAINT address_key IF NOT EXISTS FOR (n:Address) REQUIRE n.address_id IS UNIQUE;
 

@@ -2,7 +2,7 @@
 
 Runs ONLY in the benchmark's own environment (never a toolkit dependency)::
 
-    python3 -m venv .bench-venv && .bench-venv/bin/pip install "splink>=5" duckdb
+    python3 -m venv .bench-venv && .bench-venv/bin/pip install "splink>=5" duckdb pandas
     .bench-venv/bin/python benchmarks/splink_run.py FOLDER OUT.csv
 
 The model below was written from Splink's own tutorial defaults before any truth was looked at

@@ -28,7 +28,7 @@ import networkx as nx
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 
-__all__ = ["GraphSlice", "GraphStore", "RelRow", "RetentionDeletes", "node_id"]
+__all__ = ["GraphSlice", "GraphStore", "PersonMerge", "RelRow", "RetentionDeletes", "node_id"]
 
 Props = Mapping[str, Any]
 
@@ -46,6 +46,25 @@ class RelRow:
     end: str
     rel_key: str
     props: Props
+
+
+@dataclass(frozen=True)
+class PersonMerge:
+    """One person to merge into another (``GraphStore.merge_persons``).
+
+    merged, into
+        Person ids: ``merged`` is absorbed by ``into`` and no longer exists afterwards.
+    fact
+        Properties of the ``Merge`` node that records it (``merge_id`` is its key, see
+        graph_schema.cypher); ``merged`` and ``into`` are added.
+    person
+        Properties to set on ``into`` (``SET n += person``): the caller combines both persons'.
+    """
+
+    merged: str
+    into: str
+    fact: Props
+    person: Props
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,13 @@ class GraphStore(Protocol):
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
+
+    def merge_persons(self, merges: Sequence[PersonMerge]) -> int:
+        """Merge persons, all in one transaction: every relationship of ``merged`` (both
+        directions, with its properties and rel_key) moves to ``into`` (a fact ``into`` already has
+        keeps its properties, updated by the moved one's), ``merged`` is deleted, ``into`` gets
+        ``person`` and a ``Merge`` node records ``fact``. A merge whose ``merged`` person no longer
+        exists is skipped, so repeating it changes nothing. Returns the persons merged."""
 
     def begin_load(self, batch: str, wait: float = 0.0) -> None:
         """Take the store's write lock for a load (waiting at most ``wait`` seconds for another

@@ -40,14 +40,14 @@ import re
 import shutil
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, GraphStore, Props, RelRow
+from graphstore.base import GraphSlice, GraphStore, PersonMerge, Props, RelRow
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 from graphstore.props import prepare_node, prepare_rel
@@ -353,6 +353,12 @@ class BulkImportWriter:
 
     def delete_observed_before(self, date: str) -> int:
         raise StoreError("an initial import only adds data; delete after the import, from the server")
+
+    def merge_persons(self, merges: Sequence[PersonMerge]) -> int:
+        """Nothing to merge: the store is empty, so a load finds no earlier persons to join."""
+        if merges:
+            raise StoreError("an initial import only adds data; it has no earlier persons to merge")
+        return 0
 
     def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
         raise StoreError("an initial import only adds data; erase after the import, from the server")

@@ -30,6 +30,9 @@ __all__ = [
     "erase_relationships",
     "last_load",
     "load_lease_held",
+    "move_person_relationships",
+    "person_exists",
+    "delete_person",
     "ping",
     "read_nodes",
     "read_relationships",
@@ -46,7 +49,7 @@ __all__ = [
 ]
 
 # Reference nodes stay when retention removes the facts that pointed at them.
-REFERENCE_LABELS = ("Municipality", "Region", "Source", "Group")
+REFERENCE_LABELS = ("Municipality", "Region", "Source", "Group", "Merge")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -277,6 +280,51 @@ def delete_nodes(label: str, criterion: Criterion, schema: GraphSchema | None = 
         + _orphans(schema)
         + "RETURN rels, deleted, deleted + orphans AS nodes"
     )
+
+
+# -- merging persons (GraphStore.merge_persons) -----------------------------------------------------
+
+
+def person_exists(schema: GraphSchema | None = None) -> str:
+    """Whether the person ``$merged`` exists. Column ``n`` (0 or 1)."""
+    lab, key = _label("Person", schema)
+    return f"MATCH (m:{lab} {{{key}: $merged}}) RETURN count(m) AS n"
+
+
+def move_person_relationships(
+    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+) -> str:
+    """Move the ``rel_type`` relationships of person ``$merged`` to person ``$into``.
+
+    The person is the start when ``start_label`` is Person, else the end. Each relationship is
+    MERGEd onto ``$into`` by its ``rel_key`` (a fact it already has takes the moved properties, as
+    an upsert would), then the old one is deleted. Column ``moved``.
+    """
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    person, pkey = _label("Person", schema)
+    if start_label == "Person":
+        elab, _ = _label(end_label, schema)
+        pattern, target = f"(m:{person} {{{pkey}: $merged}})-[r:{typ}]->(o:{elab})", "(p)-[n:{t}]->(o)"
+    else:
+        slab, _ = _label(start_label, schema)
+        pattern, target = f"(o:{slab})-[r:{typ}]->(m:{person} {{{pkey}: $merged}})", "(o)-[n:{t}]->(p)"
+    merge_rel = target.replace("[n:{t}]", f"[n:{typ} {{rel_key: r.rel_key}}]")
+    return (
+        f"MATCH {pattern}\n"
+        "WHERE o <> m\n"
+        f"MERGE (p:{person} {{{pkey}: $into}})\n"
+        f"MERGE {merge_rel}\n"
+        "SET n += properties(r)\n"
+        "DELETE r\n"
+        "RETURN count(*) AS moved"
+    )
+
+
+def delete_person(schema: GraphSchema | None = None) -> str:
+    """Detach-delete the person ``$merged`` (its relationships were moved first)."""
+    lab, key = _label("Person", schema)
+    return f"MATCH (m:{lab} {{{key}: $merged}}) DETACH DELETE m"
 
 
 def _match_rel(rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None) -> str:

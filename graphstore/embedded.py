@@ -38,7 +38,15 @@ from typing import Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
+from graphstore.base import (
+    GraphSlice,
+    PersonMerge,
+    Props,
+    RelRow,
+    RetentionDeletes,
+    batched,
+    sorted_counts,
+)
 from graphstore.cypher import REFERENCE_LABELS
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import FileLock, LoadRecord, busy_message, lock_path, now_iso
@@ -210,6 +218,25 @@ _DELETE_STEPS = (
     "AND NOT EXISTS (SELECT 1 FROM rels r WHERE r.end_label = nodes.label AND r.end_key = nodes.key)",
 )
 
+# Merging persons (merge_persons): the merged person's relationships are copied onto the surviving
+# one (a fact it already has is patched, as an upsert would), then deleted with the person.
+_MOVE_RELS = (
+    "INSERT INTO rels (start_label, start_key, type, end_label, end_key, rel_key, props) "
+    "SELECT start_label, :into, type, end_label, end_key, rel_key, props FROM rels "
+    "WHERE start_label = :label AND start_key = :merged "
+    "AND NOT (end_label = :label AND end_key = :merged) "
+    "ON CONFLICT (start_label, start_key, type, end_label, end_key, rel_key) "
+    "DO UPDATE SET props = json_patch(rels.props, excluded.props)",
+    "INSERT INTO rels (start_label, start_key, type, end_label, end_key, rel_key, props) "
+    "SELECT start_label, start_key, type, end_label, :into, rel_key, props FROM rels "
+    "WHERE end_label = :label AND end_key = :merged "
+    "AND NOT (start_label = :label AND start_key = :merged) "
+    "ON CONFLICT (start_label, start_key, type, end_label, end_key, rel_key) "
+    "DO UPDATE SET props = json_patch(rels.props, excluded.props)",
+    "DELETE FROM rels WHERE (start_label = :label AND start_key = :merged) "
+    "OR (end_label = :label AND end_key = :merged)",
+    "DELETE FROM nodes WHERE label = :label AND key = :merged",
+)
 # Erasure (graphstore.erasure): rows by their identity; a deleted node takes what is attached.
 _ERASE_REL = (
     "DELETE FROM rels WHERE start_label = ? AND start_key = ? AND type = ? AND end_label = ? "
@@ -517,6 +544,35 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return sorted_counts(found, [*self.schema.node_keys, *self.schema.rel_types])
+
+    def merge_persons(self, merges: Sequence[PersonMerge]) -> int:
+        """Merge persons in one transaction (see ``GraphStore.merge_persons``); returns the persons
+        merged (a merge whose person no longer exists is skipped)."""
+        label = "Person"
+        key_prop = self.schema.key_of(label)
+        merge_key = self.schema.key_of("Merge")
+        done = 0
+        try:
+            with self._transaction() as cur:
+                for m in merges:
+                    found = cur.execute(
+                        "SELECT 1 FROM nodes WHERE label = ? AND key = ?", (label, m.merged)
+                    ).fetchone()
+                    if found is None or m.merged == m.into:
+                        continue
+                    params = {"label": label, "merged": m.merged, "into": m.into}
+                    for sql in _MOVE_RELS:
+                        cur.execute(sql, params)
+                    _key, person = prepare_node(label, key_prop, {**m.person, key_prop: m.into})
+                    cur.execute(_UPSERT_NODE, (label, m.into, _dumps(person)))
+                    fact_key, fact = prepare_node(
+                        "Merge", merge_key, {**m.fact, "merged": m.merged, "into": m.into}
+                    )
+                    cur.execute(_UPSERT_NODE, ("Merge", fact_key, _dumps(fact)))
+                    done += 1
+        except sqlite3.Error as exc:
+            raise StoreError(f"merging persons in the embedded store {self.uri} failed: {exc}") from None
+        return done
 
     def begin_load(self, batch: str, wait: float = 0.0) -> None:
         """Take the store's write lock for the load ``batch`` (waiting at most ``wait`` seconds

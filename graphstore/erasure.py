@@ -58,7 +58,7 @@ __all__ = [
 #: rel_keys of facts that many rows state (``loaders.graph_rows``): last writer's provenance.
 SHARED_REL_KEYS = frozenset({"from", "in"})
 _PROVENANCE = ("source", "row_id", "batch", "legal_basis", "reliability", "observed_on")
-_NEVER_ORPHANED = frozenset({"Municipality", "Region", "Group"})
+_NEVER_ORPHANED = frozenset({"Municipality", "Region", "Group", "Merge"})
 _IDENTIFIERS = frozenset({"Phone", "Vehicle", "BankAccount"})
 _ROLE_OF_TYPE = {"SUSPECT_IN": "suspect", "VICTIM_IN": "victim"}
 
@@ -383,7 +383,7 @@ def plan_erasure(graph: nx.MultiDiGraph, record_ids: Iterable[str]) -> ErasurePl
     planner.sweep(n for n in set(touched) if n in graph and graph.nodes[n].get("label") == "Source")
     touched |= {m for n in planner.doomed_nodes for m in (*graph.predecessors(n), *graph.successors(n))}
 
-    node_props = _recompute(graph, planner, touched)
+    node_props = _recompute(graph, planner, touched) + _merges(graph, planner, erase)
     delete_rels = sorted(
         _ref(graph, u, v, k)
         for u, v, k in planner.doomed_edges
@@ -406,6 +406,32 @@ def plan_erasure(graph: nx.MultiDiGraph, record_ids: Iterable[str]) -> ErasurePl
         rel_props=tuple(sorted(rel_props, key=lambda item: item[0])),
         sources=tuple(sources),
     )
+
+
+def _merges(
+    graph: nx.MultiDiGraph, planner: _Planner, erase: frozenset[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Doom the merges whose person goes; say which erased records the others name no longer.
+
+    A merge (``Merge`` node, issue 13) stays on record while the person it led to (through later
+    merges, if any) stays: a delete never splits a merged person. When that person goes, so does
+    the record of its merges; when the record that bridged them is erased, the merge keeps its
+    persons, batch and score but no longer names the record.
+    """
+    merges = {n: d for n, d in graph.nodes(data=True) if d.get("label") == "Merge"}
+    into = {str(d.get("merged")): str(d.get("into")) for d in merges.values()}
+    rewritten = []
+    for n, d in sorted(merges.items()):
+        person, seen = str(d.get("into")), set()
+        while person in into and person not in seen:  # a chain of merges ends at one person
+            seen.add(person)
+            person = into[person]
+        node = f"Person:{person}"
+        if node not in graph or node in planner.doomed_nodes:
+            planner.doom_node(n)
+        elif d.get("record_id") in erase:
+            rewritten.append(("Merge", _split(n)[1], _props(_props(d, "label"), "record_id")))
+    return rewritten
 
 
 def _record_roles(graph: nx.MultiDiGraph, planner: _Planner) -> dict[str, set[str]]:

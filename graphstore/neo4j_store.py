@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -32,7 +32,15 @@ from neo4j import Driver, GraphDatabase, ManagedTransaction
 from neo4j import exceptions as neo4j_errors
 
 from graphstore import cypher
-from graphstore.base import GraphSlice, Props, RelRow, RetentionDeletes, batched, sorted_counts
+from graphstore.base import (
+    GraphSlice,
+    PersonMerge,
+    Props,
+    RelRow,
+    RetentionDeletes,
+    batched,
+    sorted_counts,
+)
 from graphstore.erasure import ErasurePlan, RelRef
 from graphstore.loads import LEASE_RENEW, LEASE_STALE, LoadRecord, busy_message, now_iso
 from graphstore.props import prepare_node, prepare_rel
@@ -382,6 +390,48 @@ class Neo4jStore(RetentionDeletes):
             return found
 
         return sorted_counts(self._read("counting", work), [*self.schema.node_keys, *self.schema.rel_types])
+
+    def merge_persons(self, merges: Sequence[PersonMerge]) -> int:
+        """Merge persons in one transaction (see ``GraphStore.merge_persons``); returns the persons
+        merged (a merge whose person no longer exists is skipped)."""
+        if not merges:
+            return 0
+        key_prop = self.schema.key_of("Person")
+        merge_key = self.schema.key_of("Merge")
+        moves = [
+            cypher.move_person_relationships(rel.name, start, end, self.schema)
+            for rel in self.schema.rel_types.values()
+            for start in rel.start_labels
+            for end in rel.end_labels
+            if "Person" in (start, end) and (start, end) != ("Person", "Person")
+        ]
+        rows = []
+        for m in merges:
+            person_key, person = prepare_node("Person", key_prop, {**m.person, key_prop: m.into})
+            fact_key, fact = prepare_node("Merge", merge_key, {**m.fact, "merged": m.merged, "into": m.into})
+            rows.append((m, {"key": person_key, "props": person}, {"key": fact_key, "props": fact}))
+        upsert_person = cypher.upsert_nodes("Person", self.schema)
+        upsert_fact = cypher.upsert_nodes("Merge", self.schema)
+
+        def work(tx: ManagedTransaction) -> int:
+            done = 0
+            for m, person_row, fact_row in rows:
+                params = {"merged": m.merged, "into": m.into}
+                if (
+                    m.merged == m.into
+                    or not tx.run(cypher.person_exists(self.schema), params).single(strict=True)["n"]
+                ):
+                    continue
+                for query in moves:
+                    tx.run(query, params).consume()
+                tx.run(cypher.delete_person(self.schema), params).consume()
+                tx.run(upsert_person, {"rows": [person_row]}).consume()
+                tx.run(upsert_fact, {"rows": [fact_row]}).consume()
+                done += 1
+            return done
+
+        with self._errors("merging persons"), self._driver.session(database=self.database) as session:
+            return session.execute_write(work)
 
     def is_empty(self) -> bool:
         """Whether the database holds no node at all, of any label: ``counts`` sees only the

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from graphstore.base import GraphSlice, GraphStore
 from loaders.encode import EncodingSchema, _Encoder, encode_record
@@ -41,9 +42,11 @@ from netanalysis.errors import ConfigError
 
 __all__ = [
     "COMPARISON_FIELDS",
+    "StoredMatch",
     "check_comparison_data",
     "comparison_value",
     "links_across_loads",
+    "matches_across_loads",
     "stored_comparisons",
 ]
 
@@ -150,7 +153,38 @@ def links_across_loads(
     stored: Mapping[str, tuple[str, str]],
     threshold: float = DEFAULT_THRESHOLD,
 ) -> dict[str, str]:
-    """Person ids of stored records that this load's records describe too.
+    """Person ids of stored records that this load's records describe too: the first of
+    ``matches_across_loads`` for each record (see there for the parameters).
+
+    Returns
+    -------
+    dict
+        New record id -> the person of the stored record it matches best (accepted by the encoded
+        resolution, highest score, then smallest person id). Records that the store already holds
+        under the same id are left out (``loaders.pipeline.existing_links`` gives theirs).
+    """
+    found = matches_across_loads(records, comparisons, stored, threshold)
+    return {rid: matches[0].person for rid, matches in found.items()}
+
+
+class StoredMatch(NamedTuple):
+    """A stored person that a new record matches: its id, the best pair's score and stored record."""
+
+    person: str
+    score: float
+    record: str
+
+
+def matches_across_loads(
+    records: Sequence[Record],
+    comparisons: Mapping[str, str],
+    stored: Mapping[str, tuple[str, str]],
+    threshold: float = DEFAULT_THRESHOLD,
+) -> dict[str, list[StoredMatch]]:
+    """Every stored person that each of this load's records describes too, best match first.
+
+    A record that matches two or more persons an earlier load kept apart bridges them: the load
+    merges them (``loaders.merges``).
 
     Parameters
     ----------
@@ -164,9 +198,9 @@ def links_across_loads(
     Returns
     -------
     dict
-        New record id -> the person of the stored record it matches best (accepted by the encoded
-        resolution, highest score, then smallest person id). Records that the store already holds
-        under the same id are left out (``loaders.pipeline.existing_links`` gives theirs).
+        New record id -> the persons of the stored records it matches (pairs accepted by the
+        encoded resolution, persons it leaves whole), highest score first, then smallest person
+        id. Records that the store already holds under the same id are left out.
     """
     new_ids = [r.record_id for r in records if r.record_id in comparisons and r.record_id not in stored]
     if not new_ids or not stored:
@@ -199,7 +233,7 @@ def links_across_loads(
     records_of: dict[str, set[str]] = {}
     for rid in old_feats:
         records_of.setdefault(stored[rid][0], set()).add(rid)
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, dict[str, tuple[float, str]]] = {}
     for pair in resolution.pairs:
         for a, b in ((pair.record_a, pair.record_b), (pair.record_b, pair.record_a)):
             person = stored[b][0] if b in old_feats else None
@@ -210,10 +244,17 @@ def links_across_loads(
                 and person is not None
                 and all(cluster_of.get(r) == cluster_of.get(a) for r in records_of[person])
             ):
-                candidate = (-pair.score, person)
-                if a not in best or candidate < best[a]:
-                    best[a] = candidate
-    return {rid: pid for rid, (_score, pid) in sorted(best.items())}
+                candidate = (-pair.score, b)
+                of_record = best.setdefault(a, {})
+                if person not in of_record or candidate < of_record[person]:
+                    of_record[person] = candidate
+    return {
+        rid: sorted(
+            (StoredMatch(person, -neg, record) for person, (neg, record) in persons.items()),
+            key=lambda m: (-m.score, m.person),
+        )
+        for rid, persons in sorted(best.items())
+    }
 
 
 def _shares_block(value: str, wanted: set[str]) -> bool:

@@ -18,10 +18,10 @@ Memory
     Records are normalised while streaming; entity resolution needs every person-describing record
     at once, so the records of one load are kept in memory (about 1-2 kB each).
 
-Limits
-    Entity resolution sees the records of one load. Across loads, persons link only through their
-    pseudonymous identity (same folded name + birth date, or same document number), because the
-    store holds no clear values to compare fuzzily.
+Across loads
+    A load resolves its records together with the stored ones through their keyed comparison data
+    (``loaders.crossload``); when a record joins persons an earlier load kept apart, they are
+    merged and the merge is recorded (``loaders.merges``).
 """
 
 from __future__ import annotations
@@ -36,11 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
-from graphstore.loads import writing
-from loaders.crossload import Comparer, check_comparison_data, links_across_loads, stored_comparisons
+from graphstore.loads import now_iso, writing
+from loaders.crossload import Comparer, check_comparison_data, matches_across_loads, stored_comparisons
 from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, SourceMapping, load_mapping
+from loaders.merges import keep_stored_persons, merge_rows, plan_merges
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
@@ -97,6 +98,8 @@ class LoadSummary:
         Rows written per label and per relationship type (MERGE: re-writes count too).
     rejects_path
         Where the rejects were written (None when there were none and no path was given).
+    merges
+        Stored persons this load merged into others (``loaders.merges``, ``netanalysis merges``).
     """
 
     sources: dict[str, SourceCounts] = field(default_factory=dict)
@@ -108,6 +111,7 @@ class LoadSummary:
     nodes: dict[str, int] = field(default_factory=dict)
     relationships: dict[str, int] = field(default_factory=dict)
     rejects_path: str | None = None
+    merges: int = 0
 
     @property
     def read(self) -> int:
@@ -488,9 +492,13 @@ def _resolve_and_write(
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
     # read with the comparison data above (existing_links reads the same on its own).
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
-    # A new record that matches an earlier load's record joins its person (fuzzy, keyed).
-    known = {**links_across_loads(records, comparisons, stored, threshold), **known}
+    # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
+    # best one; when it matches several, they are merged below.
+    matches = matches_across_loads(records, comparisons, stored, threshold)
+    known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
     resolution = resolve_persons(records, pseudonymiser, threshold, known=known, estimate_m=estimate_m)
+    # A reload of part of a person (merged by an earlier load) does not split it.
+    resolution = keep_stored_persons(resolution, stored_person_of)
     summary.resolution = resolution.stats
     summary.records = len(resolution.person_of)
     summary.persons = len(resolution.clusters)
@@ -498,6 +506,14 @@ def _resolve_and_write(
         progress("resolve", summary.records, summary.records)
 
     store.apply_schema()
+    # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
+    planned = plan_merges(resolution, stored_person_of, matches)
+    if planned:
+        involved = sorted({m.into for m in planned} | {m.merged for m in planned})
+        rows = merge_rows(
+            planned, _existing_persons(store, involved), stored_person_of, summary.batch, now_iso()
+        )
+        summary.merges = store.merge_persons(rows)
     with StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
             writer.add(item)

@@ -98,6 +98,7 @@ _LAZY: dict[str, str] = {
     "follow_groups": "netanalysis.lineage",
     "keep_groups": "netanalysis.lineage",
     "match_groups": "netanalysis.lineage",
+    "read_merges": "netanalysis.merges",
     "disruption": "netanalysis.keyplayers",
     "find_groups": "netanalysis.groups",
     "find_leads": "netanalysis.leads",

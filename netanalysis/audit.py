@@ -771,8 +771,9 @@ def audited(
 
 
 def record_load(proc: Processing, summary: Any, arguments: Mapping[str, Any]) -> None:
-    """A load's counts (rows read, loaded, rejected; records; persons), sources, batch, rejects."""
-    for name in ("read", "loaded", "rejected", "records", "persons"):
+    """A load's counts (rows read, loaded, rejected; records; persons; merges), sources, batch,
+    rejects."""
+    for name in ("read", "loaded", "rejected", "records", "persons", "merges"):
         value = getattr(summary, name, None)
         if isinstance(value, int):
             proc.count(f"rows_{name}" if name in ("read", "loaded", "rejected") else name, value)

@@ -8,7 +8,9 @@ group by group. :func:`changes` lists, most urgent first:
 2. **groups that changed**: grew (new suspects or victims), reached a region they were not seen in
    before, became cross-regional, or were born, merged, split or dissolved (from the lineage);
 3. **new victim moves**: moves of a group's victims that the previous run did not have, those
-   between regions first.
+   between regions first;
+4. **persons merged**: merges a load made since (``merges.csv`` of the two detection folders,
+   ``netanalysis.merges``): a record of a later delivery joined persons kept apart before.
 
 Everything is read from the detection outputs, so the result holds what they hold: pseudonyms,
 group ids, signal ids (``source:row_id``), region names and counts, never a clear identifier.
@@ -44,6 +46,7 @@ CHANGE_COLUMNS: dict[str, list[str]] = {
         "priority",
     ],
     "new_moves": ["group_id", "person_id", "from_region", "to_region", "date", "cross_region"],
+    "merged_persons": ["merged_at", "batch", "record_id", "score", "merged", "into", "now", "records"],
 }
 
 # Order of the group changes in the output: what needs action first.
@@ -82,6 +85,11 @@ class Changes:
     new_moves: pd.DataFrame
     previous_as_of: str
     as_of: str
+    merged_persons: pd.DataFrame | None = None
+
+    def __post_init__(self) -> None:
+        if self.merged_persons is None:
+            self.merged_persons = pd.DataFrame(columns=CHANGE_COLUMNS["merged_persons"])
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """File stem -> DataFrame."""
@@ -110,6 +118,9 @@ class Changes:
         moves = self.new_moves
         cross = int(moves["cross_region"].astype(str).isin(["True", "true"]).sum()) if len(moves) else 0
         lines.append(f"- {_count(len(moves), 'new victim move')}, {cross} between regions")
+        merged = self.merged_persons
+        if merged is not None and len(merged):
+            lines.append(f"- {_count(len(merged), 'person')} merged into another by a new record")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -184,6 +195,9 @@ def _read(where: DetectionResult | str | Path, flag: str) -> tuple[dict[str, pd.
         settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
         path = folder / "lineage.csv"
         lineage = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
+        path = folder / "merges.csv"
+        if path.is_file():
+            frames["merges"] = pd.read_csv(path, dtype=str, keep_default_na=False).map(unguard_cell)
     if lineage is not None:
         frames["lineage"] = lineage
     return frames, settings
@@ -223,7 +237,7 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     old_leads = set(zip(before["leads"]["signal_id"], before["leads"]["group_id"], strict=True))
     leads = now["leads"]
     fresh = [(s, g) not in old_leads for s, g in zip(leads["signal_id"], leads["group_id"], strict=True)]
-    new_leads = leads[fresh][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
+    new_leads = leads[_mask(fresh, leads)][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
 
     # 2. Changed groups.
     old = before["group_summary"].set_index("group_id")
@@ -295,18 +309,30 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     old_moves = set(before["movements"][key].itertuples(index=False, name=None))
     moves = now["movements"]
     fresh = [tuple(m) not in old_moves for m in moves[key].itertuples(index=False, name=None)]
-    new_moves = moves[fresh][CHANGE_COLUMNS["new_moves"]].copy()
+    new_moves = moves[_mask(fresh, moves)][CHANGE_COLUMNS["new_moves"]].copy()
     new_moves["cross_region"] = new_moves["cross_region"].astype(str) == "True"
     new_moves = new_moves.sort_values(
         ["cross_region", "group_id", "date"], ascending=[False, True, True], kind="stable"
     ).reset_index(drop=True)
+    # 4. Persons merged: merges recorded since the previous detection (its merges.csv; a folder
+    # without one, or a result in memory, has none to compare with).
+    merged = now.get("merges", pd.DataFrame(columns=CHANGE_COLUMNS["merged_persons"] + ["merge_id"]))
+    seen = set(before["merges"]["merge_id"]) if "merges" in before else set()
+    unseen = [m not in seen for m in merged["merge_id"]]
+    merged_persons = merged[_mask(unseen, merged)][CHANGE_COLUMNS["merged_persons"]]
     return Changes(
         new_leads=new_leads,
         changed_groups=changed,
         new_moves=new_moves,
         previous_as_of=str(prev_settings.get("as_of") or ""),
         as_of=str(settings.get("as_of") or ""),
+        merged_persons=merged_persons.reset_index(drop=True),
     )
+
+
+def _mask(keep: list[bool], frame: pd.DataFrame) -> pd.Series:
+    """Rows to keep as a boolean Series (an empty list would select columns, not rows)."""
+    return pd.Series(keep, index=frame.index, dtype=bool)
 
 
 def _split(regions: Any) -> list[str]:

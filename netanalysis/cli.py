@@ -30,6 +30,7 @@ COMMANDS: list[str] = [
     "keygen",
     "load",
     "map",
+    "merges",
     "neo4j",
     "persons",
     "report",

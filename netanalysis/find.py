@@ -28,7 +28,9 @@ one soft way (``loaders.linkage.score``):
 Limits: a person whose resolved records hold no birth date (or no first name) has a pseudonym
 tied to a source row instead of a name, and cannot be found from a name; a name with two typing
 errors is not found; without a birth date in the query, a name spelled differently from the
-person's identity is not found.
+person's identity is not found. A person a later load merged into another (``netanalysis
+merges``) is found under the survivor when the search is given a store; in a graph (which holds
+no merges) only under the survivor's own identity.
 
 No clear query value leaves this module: errors name the field, not its value, and the returned
 candidates hold only pseudonyms and provenance.
@@ -318,6 +320,12 @@ def find_person(
         for first, last, birth, how in _identities(query, today)
     ]
     if not isinstance(graph, nx.Graph):
+        # A person a later load merged into another is gone under its own id: look up the
+        # person that holds its records now (netanalysis.merges).
+        from netanalysis.merges import merged_persons
+
+        now = merged_persons(graph)
+        tried = [(now.get(pid, pid), first, last, birth, how) for pid, first, last, birth, how in tried]
         graph = read_around_persons(graph, {pid for pid, *_ in tried})
     best: dict[str, tuple[float, str]] = {}
     nodes = graph.nodes

@@ -143,8 +143,9 @@ def read_analysis_graph(
     date_to = check_iso_date(date_to, "--to")
     if date_from and date_to and date_from > date_to:
         raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
-    # The tracked groups are the analysis' own output, not facts to analyse.
-    labels = frozenset(store_labels(store)) - {"Group"}
+    # The tracked groups are the analysis' own output, and merges the store's own history: neither
+    # is a fact to analyse.
+    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
     graph = store.read_graph(GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to))
     # The keyed comparison data of records (loaders.crossload) is for later loads only: it never
     # reaches an analysis result, a map or a report.

@@ -57,6 +57,7 @@ ANALYSIS = (
     "detect",
     "lineage",
     "changes",
+    "merges",
     "find",
     "connect",
     "analyse",

@@ -458,8 +458,8 @@ def _group_record_pairs(store: GraphStore) -> set[frozenset[str]]:
 
 
 # The known tolerance of resolution across loads (docs/loading.md): a record that matches two
-# persons an earlier load kept apart joins one of them (persons are not merged yet), and the
-# comparison across loads uses the keyed encodings (Dice levels calibrated to agree with the clear
+# persons an earlier load kept apart merges them (tests/test_merges.py; none does in this replay),
+# and the comparison across loads uses the keyed encodings (Dice levels calibrated to agree with the clear
 # Jaro-Winkler levels about 97% of the time). Measured on the samples in 59 monthly deliveries with
 # the Fellegi-Sunter model of issue 15 (which accepts two soft disagreements, e.g. a similar surname
 # and no birth date): 384 persons against 383 in one load; of the record pairs one load makes, 99.2%

@@ -102,6 +102,7 @@ EXPECTED = {
     "follow_groups",
     "keep_groups",
     "match_groups",
+    "read_merges",
     # investigation
     "ConnectingNetwork",
     "PersonMatch",

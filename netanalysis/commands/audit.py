@@ -95,6 +95,7 @@ LOGGED: dict[str, Logged] = {
     "find": Logged(),
     "connect": Logged(outputs=("out", "map_file")),
     "timeline": Logged(),
+    "merges": Logged(),
     "export": Logged(),
     "persons": Logged(),
     "analyse": Logged(store=None),  # reads CSV files, not a store

@@ -22,6 +22,7 @@ from netanalysis.commands.options import (
     defaults,
     detection_settings,
     open_cli_store,
+    open_read_store,
     printable,
     read_store_graph,
 )
@@ -97,6 +98,7 @@ def register(app: typer.Typer) -> None:
                 if with_store is not None:
                     with_store.close()
         result.write(out)
+        _write_merges(store, out, allow_incomplete)
         summary = result.group_summary
         n_groups = int((summary["members"] > 1).sum()) if len(summary) else 0
         n_lone = int((summary["members"] == 1).sum()) if len(summary) else 0
@@ -106,3 +108,15 @@ def register(app: typer.Typer) -> None:
             f"{len(result.movements)} victim moves, {len(result.leads)} leads; "
             f"written to {printable(out, markup=False)}"
         )
+
+
+def _write_merges(store: str, out: Path, allow_incomplete: bool) -> None:
+    """``merges.csv`` beside the detection: the persons loads merged so far (``changes`` lists the
+    new ones)."""
+    from netanalysis.merges import read_merges, write_merges
+
+    graph_store = open_read_store(store, allow_incomplete)
+    try:
+        write_merges(read_merges(graph_store), out / "merges.csv")
+    finally:
+        graph_store.close()

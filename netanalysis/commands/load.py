@@ -144,6 +144,10 @@ def register(app: typer.Typer) -> None:
         console.print(f"{summary.persons:,} persons resolved from {summary.records:,} person records")
         for line in resolution_notes(summary.resolution):
             console.print(line)
+        if summary.merges:
+            console.print(
+                f"{summary.merges:,} persons of earlier loads merged (netanalysis merges lists them)"
+            )
         if summary_json is not None:
             summary.write_json(summary_json)
 

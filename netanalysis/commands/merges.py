@@ -1,0 +1,60 @@
+"""``netanalysis merges``: the persons later loads merged, as a table or a CSV file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netanalysis.commands.options import AllowIncomplete, Store, check_out_file, open_read_store, printable
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``merges`` subcommand to ``app``."""
+
+    @app.command("merges")
+    def merges_command(
+        store: Store,
+        out: Annotated[
+            Path | None,
+            typer.Option("--out", help="Write the merges to this CSV file instead of printing them."),
+        ] = None,
+        allow_incomplete: AllowIncomplete = False,
+    ) -> None:
+        """List the persons that a later load merged: a record that joined persons an earlier load
+        kept apart (when, which batch and record, match probability; pseudonyms only)."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from netanalysis.merges import MERGE_COLUMNS, read_merges, write_merges
+
+        if out is not None:
+            check_out_file(out)
+        graph_store = open_read_store(store, allow_incomplete)
+        try:
+            frame = read_merges(graph_store)
+        finally:
+            graph_store.close()
+        if out is not None:
+            write_merges(frame, out)
+            typer.echo(printable(f"{len(frame)} merges written to {out}", markup=False))
+            return
+        if frame.empty:
+            typer.echo("no persons were merged: no load joined persons an earlier load kept apart")
+            return
+        shown = [c for c in MERGE_COLUMNS if c not in ("merge_id", "now")]
+        table = Table(title=f"{len(frame)} persons merged into others")
+        for column in shown:
+            table.add_column(column)
+        for row in frame[shown].itertuples(index=False):
+            table.add_row(*(printable("" if _blank(v) else v) for v in row))
+        Console(width=200).print(table)
+
+
+def _blank(value: object) -> bool:
+    import pandas as pd
+
+    return value is None or bool(pd.isna(value))
