@@ -51,9 +51,19 @@
 //    joined them (as on DESCRIBES; null when the clear resolution joined them without a scored
 //    pair); records: how many records the absorbed person had; merged_at: UTC time of the merge.
 //    A reference node: retention never removes it (a delete never splits a merged person).
+// @node Organisation key=organisation_id  A company, foundation or partnership (issue 20).
+//    organisation_id: keyed hash of its 8-digit KvK (Chamber of Commerce) number, or, when no number
+//    is known, of its normalised name (legal-form words such as B.V., V.O.F., Stichting removed)
+//    and place (municipality code); sector: SBI section letter (A-U) or null; kind: e.g.
+//    "employment agency", "cleaning"; municipality: CBS code of its seat. The name is never stored.
+// @node Address key=address_id  A full address, e.g. where a person is registered in the
+//    municipal population register (BRP). address_id: keyed hash of postcode (PC6, "1012AB") +
+//    house number (+ addition, upper case); pc4: the four postcode digits and municipality: CBS
+//    code, both in clear (not identifying on their own). Street, PC6 and number are never stored.
 //
 // ---------------------------------------------------------------------------------------------
 // Relationships.  Format:  // @rel TYPE (StartLabel|...)->(EndLabel|...)  <description>
+//   A type may be declared on several lines (AT); it then joins the label pairs of each line only.
 //   Every relationship has `rel_key`: the same fact from the same source row has the same rel_key,
 //   so a reload MERGEs instead of duplicating. Facts from source rows carry provenance:
 //   source, row_id, batch, legal_basis, reliability, observed_on (ISO date or null).
@@ -71,6 +81,23 @@
 // @rel AT (Signal|Case)->(Municipality|Premises)  where the signal or case fact is located.
 // @rel TIED_TO (Signal)->(Case)  the signal names this case number (the signal's case_linked is
 //    then true); one per signal row that names it, with that row's provenance.
+// @rel AT (Organisation|Premises)->(Address)  the organisation's registered address, or the address
+//    of the premises; provenance of the row that gave it, without observed_on (a standing fact).
+// @rel EMPLOYED_BY (Person)->(Organisation)  the person works for (is paid by, is placed by) the
+//    organisation; from_date, to_date: ISO dates or null.
+// @rel DIRECTOR_OF (Person)->(Organisation)  the person is a director (bestuurder) of it;
+//    from_date, to_date.
+// @rel OWNS (Person)->(Organisation)  the person owns it or holds a share; from_date, to_date.
+// @rel REGISTERED_AT (Person)->(Address)  the person is registered at the address (population
+//    register); from_date, to_date: ISO dates of the registration, to_date null while it lasts.
+// @rel EXPLOITED (Person)->(Person)  from a case file: the start person exploited the end person;
+//    from_date, to_date. rel_key of the person-to-person roles, DIRECTOR_OF and OWNS:
+//    "<record id>:<TYPE>", so that one row naming two roles between the same two ends gives two.
+// @rel RECRUITED (Person)->(Person)  the start person recruited the end person; from_date, to_date.
+// @rel TRANSPORTED (Person)->(Person)  the start person transported the end person; from_date,
+//    to_date.
+// @rel CONTROLLED (Person)->(Person)  the start person controlled the end person (kept documents,
+//    money, movements); from_date, to_date.
 // @rel IN (Premises|Municipality)->(Municipality|Region)  premises in municipality, municipality
 //    in region (one per level). Municipality in region: reference facts, source "CBS 2025".
 //    Premises in municipality: provenance of the last row that placed it, without observed_on.
@@ -89,6 +116,8 @@ CREATE CONSTRAINT bank_account_key IF NOT EXISTS FOR (n:BankAccount) REQUIRE n.a
 CREATE CONSTRAINT source_key IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT group_key IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNIQUE;
 CREATE CONSTRAINT merge_key IF NOT EXISTS FOR (n:Merge) REQUIRE n.merge_id IS UNIQUE;
+CREATE CONSTRAINT organisation_key IF NOT EXISTS FOR (n:Organisation) REQUIRE n.organisation_id IS UNIQUE;
+CREATE CONSTRAINT address_key IF NOT EXISTS FOR (n:Address) REQUIRE n.address_id IS UNIQUE;
 
 // Retention and slicing: delete by source, by observation date; read a time window.
 CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
@@ -107,3 +136,6 @@ CREATE INDEX uses_source IF NOT EXISTS FOR ()-[r:USES]-() ON (r.source);
 CREATE INDEX concerns_source IF NOT EXISTS FOR ()-[r:CONCERNS]-() ON (r.source);
 CREATE INDEX tied_to_source IF NOT EXISTS FOR ()-[r:TIED_TO]-() ON (r.source);
 CREATE INDEX describes_source IF NOT EXISTS FOR ()-[r:DESCRIBES]-() ON (r.source);
+CREATE INDEX employed_by_source IF NOT EXISTS FOR ()-[r:EMPLOYED_BY]-() ON (r.source);
+CREATE INDEX registered_at_source IF NOT EXISTS FOR ()-[r:REGISTERED_AT]-() ON (r.source);
+CREATE INDEX address_pc4 IF NOT EXISTS FOR (n:Address) ON (n.pc4);

@@ -292,18 +292,23 @@ def person_exists(schema: GraphSchema | None = None) -> str:
 
 
 def move_person_relationships(
-    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    schema: GraphSchema | None = None,
+    person_end: bool = False,
 ) -> str:
     """Move the ``rel_type`` relationships of person ``$merged`` to person ``$into``.
 
-    The person is the start when ``start_label`` is Person, else the end. Each relationship is
+    The person is the start when ``start_label`` is Person, else the end; between two persons
+    (``EXPLOITED``), the end when ``person_end`` (one query per end). Each relationship is
     MERGEd onto ``$into`` by its ``rel_key`` (a fact it already has takes the moved properties, as
     an upsert would), then the old one is deleted. Column ``moved``.
     """
     (schema or load_schema()).check_rel(rel_type, start_label, end_label)
     typ = _rel(rel_type, schema)
     person, pkey = _label("Person", schema)
-    if start_label == "Person":
+    if start_label == "Person" and not (person_end and end_label == "Person"):
         elab, _ = _label(end_label, schema)
         pattern, target = f"(m:{person} {{{pkey}: $merged}})-[r:{typ}]->(o:{elab})", "(p)-[n:{t}]->(o)"
     else:

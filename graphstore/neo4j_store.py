@@ -399,11 +399,13 @@ class Neo4jStore(RetentionDeletes):
         key_prop = self.schema.key_of("Person")
         merge_key = self.schema.key_of("Merge")
         moves = [
-            cypher.move_person_relationships(rel.name, start, end, self.schema)
+            cypher.move_person_relationships(rel.name, start, end, self.schema, person_end)
             for rel in self.schema.rel_types.values()
             for start in rel.start_labels
             for end in rel.end_labels
-            if "Person" in (start, end) and (start, end) != ("Person", "Person")
+            if "Person" in (start, end) and rel.allows(start, end)
+            # Between two persons (EXPLOITED ...), the merged person may be either end.
+            for person_end in ((False, True) if (start, end) == ("Person", "Person") else (False,))
         ]
         rows = []
         for m in merges:

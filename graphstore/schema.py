@@ -22,11 +22,24 @@ _REL = re.compile(r"^//\s*@rel\s+(\w+)\s+\(([\w|]+)\)->\(([\w|]+)\)")
 
 @dataclass(frozen=True)
 class RelType:
-    """A relationship type with the labels allowed at each end."""
+    """A relationship type with the labels allowed at each end.
+
+    ``pairs`` are the (start label, end label) combinations allowed: one ``// @rel`` line allows
+    every start with every end, and a type declared on several lines (``AT``) allows the union of
+    its lines, so ``(Premises)-[:AT]->(Address)`` does not also allow ``(Premises)-[:AT]->(Premises)``.
+    ``start_labels`` and ``end_labels`` are the labels seen at each end over all lines.
+    """
 
     name: str
     start_labels: tuple[str, ...]
     end_labels: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...] = ()
+
+    def allows(self, start_label: str, end_label: str) -> bool:
+        """Whether ``(start_label)-[:name]->(end_label)`` is in the schema."""
+        if self.pairs:
+            return (start_label, end_label) in self.pairs
+        return start_label in self.start_labels and end_label in self.end_labels
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,7 @@ class GraphSchema:
                 f"relationship type {rel_type!r} is not in graph_schema.cypher "
                 f"(known: {', '.join(sorted(self.rel_types))})"
             )
-        if start_label not in rel.start_labels or end_label not in rel.end_labels:
+        if not rel.allows(start_label, end_label):
             raise SchemaError(
                 f"graph_schema.cypher does not allow ({start_label})-[:{rel_type}]->({end_label})"
             )
@@ -81,7 +94,7 @@ def parse_schema(text: str, path: Path | None = None) -> GraphSchema:
         if m := _NODE.match(stripped):
             node_keys[m.group(1)] = m.group(2)
         elif m := _REL.match(stripped):
-            rels[m.group(1)] = RelType(m.group(1), tuple(m.group(2).split("|")), tuple(m.group(3).split("|")))
+            rels[m.group(1)] = _add_line(rels.get(m.group(1)), m.group(1), m.group(2), m.group(3))
         elif stripped and not stripped.startswith("//"):
             body.append(line)
     statements = tuple(s.strip() for s in "\n".join(body).split(";") if s.strip())
@@ -90,6 +103,19 @@ def parse_schema(text: str, path: Path | None = None) -> GraphSchema:
             if label not in node_keys:
                 raise SchemaError(f"relationship {rel.name} names unknown label {label}")
     return GraphSchema(node_keys, rels, statements, path)
+
+
+def _add_line(rel: RelType | None, name: str, starts: str, ends: str) -> RelType:
+    """The relationship type with one more ``// @rel`` line of allowed labels."""
+    new_starts, new_ends = starts.split("|"), ends.split("|")
+    old = rel or RelType(name, (), ())
+    pairs = dict.fromkeys([*old.pairs, *((s, e) for s in new_starts for e in new_ends)])
+    return RelType(
+        name,
+        tuple(dict.fromkeys([*old.start_labels, *new_starts])),
+        tuple(dict.fromkeys([*old.end_labels, *new_ends])),
+        tuple(pairs),
+    )
 
 
 @lru_cache(maxsize=1)

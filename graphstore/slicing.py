@@ -60,6 +60,7 @@ def rel_combos(schema: GraphSchema) -> list[RelCombo]:
         for rel in schema.rel_types.values()
         for start in rel.start_labels
         for end in rel.end_labels
+        if rel.allows(start, end)
     ]
 
 

@@ -26,7 +26,7 @@ from graphstore.base import RelRow
 from loaders import reference
 from loaders.normalise.text import fold
 from loaders.pseudonymise import Pseudonymiser
-from loaders.records import Record
+from loaders.records import ROLE_FIELDS, Record
 
 __all__ = [
     "REFERENCE_SOURCE",
@@ -34,6 +34,8 @@ __all__ = [
     "RelItem",
     "RowBuilder",
     "SourceInfo",
+    "address_id",
+    "organisation_id",
     "premises_id",
     "reference_rows",
 ]
@@ -75,6 +77,22 @@ class SourceInfo:
 def premises_id(p: Pseudonymiser, name: str, pc4: str | None, municipality: str | None) -> str:
     """Keyed hash of the folded premises name + PC4 (or the municipality code without postcode)."""
     return p.hash("premises", f"{fold(name)}\x1f{pc4 or municipality or ''}")
+
+
+def organisation_id(p: Pseudonymiser, kvk_number: str | None, name_key: str, municipality: str | None) -> str:
+    """Keyed hash of the KvK number, or of the name's matching key + municipality code without one.
+
+    The two never meet: a number and a name hash under different prefixes, so an organisation
+    known by number in one source and by name in another stays two nodes (see docs/loading.md).
+    """
+    if kvk_number:
+        return p.hash("organisation", f"kvk\x1f{kvk_number}")
+    return p.hash("organisation", f"name\x1f{name_key}\x1f{municipality or ''}")
+
+
+def address_id(p: Pseudonymiser, address: str) -> str:
+    """Keyed hash of an address as validate joins it: PC6, house number and addition."""
+    return p.hash("address", address)
 
 
 def reference_rows() -> Iterator[NodeRow | RelItem]:
@@ -152,6 +170,8 @@ class RowBuilder:
         self._cases: dict[str, dict[str, Any]] = {}
         self._premises: dict[str, dict[str, Any]] = {}
         self._signals: dict[str, dict[str, Any]] = {}
+        self._organisations: dict[str, dict[str, Any]] = {}
+        self._addresses: dict[str, dict[str, Any]] = {}
 
     # -- ids ---------------------------------------------------------------------------------------
     def case_id(self, case_number: str) -> str:
@@ -177,7 +197,12 @@ class RowBuilder:
         )
 
     def record_rows(
-        self, record: Record, person_id: str | None, link: tuple[str, float] | None = None
+        self,
+        record: Record,
+        person_id: str | None,
+        link: tuple[str, float] | None = None,
+        *,
+        person_of: Mapping[str, str] | None = None,
     ) -> Iterator[NodeRow | RelItem]:
         """Rows for one record; ``person_id`` None when the record describes no person.
 
@@ -189,6 +214,9 @@ class RowBuilder:
             The resolved person (``Resolution.person_of``).
         link : (match, score) or None
             How the record was matched to the person (``Resolution.link``).
+        person_of : mapping, optional
+            record id -> person id of every record (``Resolution.person_of``), for the
+            person-to-person roles that name another row (``exploited_by`` ...).
         """
         v = record.values
         rid = record.record_id
@@ -223,6 +251,18 @@ class RowBuilder:
                 # observed_on it is kept in every time slice (graphstore.base.GraphSlice).
                 standing = {k: val for k, val in prov.items() if k != "observed_on"}
                 yield RelItem("IN", "Premises", "Municipality", RelRow(pid_, municipality, "in", standing))
+
+        organisation = self._organisation(v)
+        address = self._address(v, municipality)
+        premises = next((key for label, key in places if label == "Premises"), None)
+        # An address is the person's registration; on a row without a person, the organisation's
+        # address, else the premises' address (docs/mapping-format.md).
+        if address is not None and person_id is None:
+            standing = {k: val for k, val in prov.items() if k != "observed_on"}
+            if organisation is not None:
+                yield RelItem("AT", "Organisation", "Address", RelRow(organisation, address, rid, standing))
+            elif premises is not None:
+                yield RelItem("AT", "Premises", "Address", RelRow(premises, address, rid, standing))
 
         case_id = self.case_id(v["case_id"]) if v.get("case_id") else None
         if case_id is not None and record.kind != "signal":
@@ -302,11 +342,62 @@ class RowBuilder:
             yield RelItem(
                 "CONCERNS", "Signal", "Person", RelRow(signal_id, person_id, rid, {**prov, "role": role})
             )
+        period = {"from_date": v.get("from_date"), "to_date": v.get("to_date")}
+        if address is not None:
+            yield RelItem(
+                "REGISTERED_AT", "Person", "Address", RelRow(person_id, address, rid, {**prov, **period})
+            )
+        if organisation is not None:
+            tie = v.get("organisation_role") or "EMPLOYED_BY"
+            yield RelItem(
+                tie,
+                "Person",
+                "Organisation",
+                RelRow(person_id, organisation, f"{rid}:{tie}", {**prov, **period}),
+            )
+        for fld, rel_type in ROLE_FIELDS.items():
+            for row_id in v.get(fld) or ():
+                other = (person_of or {}).get(f"{record.source}:{row_id}")
+                # validate.check_role_targets dropped, with a reason, every row id without a person.
+                if other is not None and other != person_id:
+                    yield RelItem(
+                        rel_type,
+                        "Person",
+                        "Person",
+                        RelRow(other, person_id, f"{rid}:{rel_type}", {**prov, **period}),
+                    )
+
+    def _organisation(self, v: Mapping[str, Any]) -> str | None:
+        """The row's organisation id, its properties gathered; None without number or name."""
+        if not v.get("kvk_number") and not v.get("organisation_name"):
+            return None
+        place = v.get("organisation_municipality")
+        oid = organisation_id(self.p, v.get("kvk_number"), v.get("organisation_name") or "", place)
+        agg = self._organisations.setdefault(oid, {"organisation_id": oid})
+        for key, fld in (
+            ("sector", "organisation_sector"),
+            ("kind", "organisation_kind"),
+            ("municipality", "organisation_municipality"),
+        ):
+            if v.get(fld):
+                agg[key] = v[fld]
+        return oid
+
+    def _address(self, v: Mapping[str, Any], municipality: str | None) -> str | None:
+        """The row's address id (pc4 and municipality in clear on the node); None without one."""
+        if not v.get("address"):
+            return None
+        aid = address_id(self.p, v["address"])
+        agg = self._addresses.setdefault(aid, {"address_id": aid, "pc4": v["address"][:4]})
+        place = municipality or v.get("organisation_municipality")
+        if place:
+            agg["municipality"] = place
+        return aid
 
     def aggregated_rows(
         self, existing_persons: Mapping[str, Mapping[str, Any]] | None = None
     ) -> Iterator[NodeRow]:
-        """Person, Case, Premises and Signal nodes, their properties gathered over all records.
+        """Person, Case, Premises, Signal, Organisation and Address nodes, properties over all records.
 
         Parameters
         ----------
@@ -336,6 +427,10 @@ class RowBuilder:
             yield NodeRow("Premises", {**self._premises[premises_id]})
         for signal_id in sorted(self._signals):
             yield NodeRow("Signal", {**self._signals[signal_id]})
+        for oid in sorted(self._organisations):
+            yield NodeRow("Organisation", {**self._organisations[oid]})
+        for aid in sorted(self._addresses):
+            yield NodeRow("Address", {**self._addresses[aid]})
 
     @property
     def person_ids(self) -> list[str]:

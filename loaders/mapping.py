@@ -41,7 +41,15 @@ PERSON_KINDS: tuple[str, ...] = ("victim_registration", "register")
 #: The fields that name a person.
 NAME_FIELDS: tuple[str, ...] = ("first_name", "last_name", "full_name")
 # A plain list of persons (``kind: register``) describes persons, not cases or signals.
-_NOT_IN_REGISTER: tuple[str, ...] = ("case_id", "signal_id", "role")
+_NOT_IN_REGISTER: tuple[str, ...] = (
+    "case_id",
+    "signal_id",
+    "role",
+    "exploited_by",
+    "recruited_by",
+    "transported_by",
+    "controlled_by",
+)
 FORMATS: tuple[str, ...] = ("csv", "excel")
 DELIMITERS: tuple[str, ...] = (";", ",", "\t", "|")
 _SOURCE_KEYS = {
@@ -74,7 +82,9 @@ _ID_LENGTH = 100
 #: The longest value per field in characters (``max_lengths``); free text may have 1,000.
 DEFAULT_MAX_LENGTHS: dict[str, int] = {
     **dict.fromkeys(FIELDS, 1_000),
-    **dict.fromkeys(("first_name", "name_particle", "last_name", "full_name"), _NAME_LENGTH),
+    **dict.fromkeys(
+        ("first_name", "name_particle", "last_name", "full_name", "organisation_name"), _NAME_LENGTH
+    ),
     **dict.fromkeys(
         (
             "row_id",
@@ -89,6 +99,13 @@ DEFAULT_MAX_LENGTHS: dict[str, int] = {
             "observed_on",
             "gender",
             "nationality",
+            "kvk_number",
+            "organisation_sector",
+            "organisation_role",
+            "house_number",
+            "house_number_addition",
+            "from_date",
+            "to_date",
         ),
         _ID_LENGTH,
     ),

@@ -48,7 +48,7 @@ from loaders.records import Record, Reject
 from loaders.rejects import check_rejects_path, write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, ESTIMATE_M, Resolution, describes_person, resolve
 from loaders.store_writer import StoreWriter
-from loaders.validate import validate
+from loaders.validate import check_role_targets, validate
 from netanalysis.audit import audited, record_load
 from netanalysis.errors import ConfigError
 
@@ -194,6 +194,9 @@ def read_records(
                     progress("read", done, None)
         if c.read != c.loaded + c.rejected:
             raise AssertionError(f"accounting broken for source {source.name}")
+    # A person-to-person role names another row: known only once every row is read.
+    for record in check_role_targets(records):
+        on_issue(record)
     if progress is not None:
         progress("read", done, done)
     return records
@@ -521,7 +524,9 @@ def _resolve_and_write(
         total = len(records)
         for done, record in enumerate(records, start=1):
             rid = record.record_id
-            for item in builder.record_rows(record, resolution.person_of.get(rid), resolution.link.get(rid)):
+            person = resolution.person_of.get(rid)
+            link = resolution.link.get(rid)
+            for item in builder.record_rows(record, person, link, person_of=resolution.person_of):
                 if rid in comparisons and isinstance(item, NodeRow) and item.label == "Record":
                     item.props["comparison"] = comparisons[rid]
                 writer.add(item)

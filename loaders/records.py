@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FIELDS", "RawRow", "Record", "Reject"]
+__all__ = ["FIELDS", "ROLE_FIELDS", "RawRow", "Record", "Reject"]
 
 # Canonical fields (docs/mapping-format.md). Normalised value forms on a Record:
 #   row_id, case_id, signal_id, reported_by, premises_name, premises_kind: str, stripped, NFC
@@ -28,6 +28,13 @@ __all__ = ["FIELDS", "RawRow", "Record", "Reject"]
 #   postcode: PC4 "1012"
 #   exploitation_type: "sexual" | "labour" | "criminal" | "organ" | "unknown"
 #   reliability: grade string, e.g. "B2"
+#   kvk_number: 8 digits; organisation_name: matching key (folded words without legal form, sorted;
+#       the written name is not kept); organisation_sector: SBI section letter "N";
+#       organisation_municipality: CBS code; organisation_role: "EMPLOYED_BY" | "DIRECTOR_OF" | "OWNS"
+#   address: "1012AB\x1f12\x1fA" (PC6, house number, addition), made from postcode + house_number
+#       (+ house_number_addition), which are not kept on their own
+#   from_date, to_date: ISO dates of the period of the row's registration, tie or role
+#   exploited_by, recruited_by, transported_by, controlled_by: tuple of row ids of the same source
 FIELDS: tuple[str, ...] = (
     "row_id",
     "case_id",
@@ -52,7 +59,28 @@ FIELDS: tuple[str, ...] = (
     "observed_on",
     "reliability",
     "reported_by",
+    "kvk_number",
+    "organisation_name",
+    "organisation_kind",
+    "organisation_sector",
+    "organisation_municipality",
+    "organisation_role",
+    "house_number",
+    "house_number_addition",
+    "from_date",
+    "to_date",
+    "exploited_by",
+    "recruited_by",
+    "transported_by",
+    "controlled_by",
 )
+#: Person-to-person role fields -> relationship type; the field's row ids name the start person.
+ROLE_FIELDS: dict[str, str] = {
+    "exploited_by": "EXPLOITED",
+    "recruited_by": "RECRUITED",
+    "transported_by": "TRANSPORTED",
+    "controlled_by": "CONTROLLED",
+}
 
 
 @dataclass

@@ -28,6 +28,7 @@ Policy for invalid values (documented in docs/mapping-format.md):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
@@ -38,20 +39,65 @@ from loaders.normalise.dates import parse_date
 from loaders.normalise.iban import normalise_iban
 from loaders.normalise.names import Name, match_keys, parse_full_name, parse_name_parts
 from loaders.normalise.nationality import normalise_nationality
+from loaders.normalise.organisations import (
+    normalise_kvk,
+    normalise_organisation_role,
+    normalise_sector,
+    organisation_key,
+)
 from loaders.normalise.phones import normalise_phone
 from loaders.normalise.places import resolve_match
 from loaders.normalise.plates import normalise_plate
-from loaders.normalise.postcodes import normalise_postcode
+from loaders.normalise.postcodes import (
+    normalise_addition,
+    normalise_house_number,
+    normalise_pc6,
+    normalise_postcode,
+)
 from loaders.normalise.text import clean, fold
-from loaders.records import RawRow, Record, Reject
+from loaders.records import ROLE_FIELDS, RawRow, Record, Reject
+from loaders.resolve import describes_person
 
-__all__ = ["DROPPABLE", "validate"]
+__all__ = ["DROPPABLE", "check_role_targets", "validate"]
 
 #: Optional identifiers that are dropped (with an issue) instead of rejecting the row.
 DROPPABLE: frozenset[str] = frozenset(
-    {"phone", "plate", "iban", "document_number", "postcode", "nationality", "gender", "reliability"}
+    {
+        "phone",
+        "plate",
+        "iban",
+        "document_number",
+        "postcode",
+        "nationality",
+        "gender",
+        "reliability",
+        "kvk_number",
+        "organisation_name",
+        "organisation_sector",
+        "house_number",
+        "house_number_addition",
+        "from_date",
+        "to_date",
+        *ROLE_FIELDS,
+    }
 )
+#: The fields that describe an organisation besides its number and name.
+_ORGANISATION_DETAILS = (
+    "organisation_kind",
+    "organisation_sector",
+    "organisation_municipality",
+    "organisation_role",
+)
+_EARLIEST_PERIOD = dt.date(1900, 1, 1)
+_ROW_ID_SEPARATORS = re.compile(r"[;|,]")
 _NAME_FIELDS = ("first_name", "name_particle", "last_name", "full_name")
+
+
+def _row_ids(text: str) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(clean(part) for part in _ROW_ID_SEPARATORS.split(text) if part.strip()))
+    if not ids:
+        raise ValueError(f"{text.strip()!r} names no row id")
+    return ids
 
 
 def _document(text: str) -> str:
@@ -104,6 +150,17 @@ def _normalisers(source: SourceMapping, today: dt.date) -> dict[str, Callable[[s
         "document_number": _document,
         "municipality": resolve_match,
         "postcode": normalise_postcode,
+        "kvk_number": normalise_kvk,
+        "organisation_name": organisation_key,
+        "organisation_kind": clean,
+        "organisation_sector": normalise_sector,
+        "organisation_municipality": resolve_match,
+        "organisation_role": normalise_organisation_role,
+        "house_number": normalise_house_number,
+        "house_number_addition": normalise_addition,
+        "from_date": lambda text: parse_date(text, formats, today=today, earliest=_EARLIEST_PERIOD),
+        "to_date": lambda text: parse_date(text, formats, today=today, earliest=_EARLIEST_PERIOD),
+        **dict.fromkeys(ROLE_FIELDS, _row_ids),
     }
     return {
         field: _safe(func) if field in _UNCACHED else lru_cache(maxsize=_CACHE_SIZE)(_safe(func))
@@ -204,7 +261,7 @@ class _Checker:
                 continue
             ok, value = normalisers[field](text)
             if ok:
-                if field == "municipality":
+                if field in ("municipality", "organisation_municipality"):
                     if value.correction:
                         corrections.append((field, value.correction))
                     value = value.code
@@ -213,6 +270,9 @@ class _Checker:
                 issues.append((field, value))
             else:
                 return _reject(row, field, value)
+        _address(values, texts.get("postcode", ""), issues)
+        _organisation(values, issues)
+        _period(values, issues)
         match: dict[str, str] = {}
         if self.has_names and ("last_name" in texts or "full_name" in texts or "first_name" in texts):
             name, keys = self._name(texts)
@@ -227,7 +287,7 @@ class _Checker:
             match = dict(keys)
         self.seen.add(seen_key)
         source = self.source
-        return Record(
+        record = Record(
             source=row.source,
             row_id=row_id,
             kind=source.kind,
@@ -236,11 +296,21 @@ class _Checker:
             legal_basis=source.legal_basis,
             reliability=values.get("reliability") or source.reliability,
             issues=issues,
-            original=row.original if issues or corrections else {},
+            # A role may be dropped later (check_role_targets), with the row's values in the rejects.
+            original=row.original if issues or corrections or ROLE_FIELDS.keys() & values else {},
             corrections=corrections,
             file=row.file,
             line=row.line,
         )
+        if (
+            "address" in values
+            and not (describes_person(record) or "kvk_number" in values or "organisation_name" in values)
+            and "premises_name" not in values
+        ):
+            del values["address"]
+            issues.append(("house_number", "the address belongs to no person, organisation or premises"))
+            record.original = row.original
+        return record
 
     def _name(self, texts: dict[str, str]) -> tuple[Name, dict[str, str]]:
         key = (
@@ -260,3 +330,93 @@ class _Checker:
                 self.name_cache.clear()
             self.name_cache[key] = found
         return found
+
+
+def _address(values: dict[str, Any], postcode: str, issues: list[tuple[str, str]]) -> None:
+    """Join postcode, house number and addition into ``values["address"]``, or drop the parts.
+
+    The parts are not kept on their own: an address is its PC6, number and addition together.
+    """
+    number = values.pop("house_number", None)
+    addition = values.pop("house_number_addition", None)
+    if number is None:
+        if addition is not None:
+            issues.append(("house_number_addition", "an addition without a house number is no address"))
+        return
+    try:
+        pc6 = normalise_pc6(postcode) if postcode else ""
+    except ValueError as exc:
+        issues.append(("house_number", f"the address is dropped: {exc}"))
+        return
+    if not pc6:
+        issues.append(("house_number", "the address is dropped: a house number needs a postcode"))
+        return
+    values["address"] = f"{pc6}\x1f{number}\x1f{addition or ''}"
+
+
+def _organisation(values: dict[str, Any], issues: list[tuple[str, str]]) -> None:
+    """Drop an organisation's details when it has neither a KvK number nor a name."""
+    if values.get("kvk_number") or values.get("organisation_name"):
+        return
+    details = [field for field in _ORGANISATION_DETAILS if field in values]
+    for field in details:
+        del values[field]
+    if details:
+        issues.append(
+            (details[0], f"an organisation needs a KvK number or a name; {', '.join(details)} dropped")
+        )
+
+
+def _period(values: dict[str, Any], issues: list[tuple[str, str]]) -> None:
+    """Drop a ``to_date`` before the ``from_date``: the period cannot end before it starts."""
+    start, end = values.get("from_date"), values.get("to_date")
+    if start and end and end < start:
+        del values["to_date"]
+        issues.append(("to_date", f"the period ends ({end}) before it starts ({start}); to_date dropped"))
+
+
+def check_role_targets(records: list[Record]) -> list[Record]:
+    """Drop person-to-person roles that point at no person, with a reason on the record.
+
+    A role field (``exploited_by`` and the others, :data:`loaders.records.ROLE_FIELDS`) names
+    other rows of the same source by their row id. A row id that is not an accepted row of this
+    load, a row that describes no person, or the row itself is dropped from the field, and
+    ``(field, reason)`` goes to the record's ``issues`` (the rejects file, ``field_dropped``).
+
+    Returns
+    -------
+    list of Record
+        The records that had no issue or correction before and have one now, so the caller
+        can pass them to the rejects file (the others are there already).
+    """
+    persons = {r.record_id for r in records if describes_person(r)}
+    known = {r.record_id for r in records}
+    newly: list[Record] = []
+    for record in records:
+        fields = [f for f in ROLE_FIELDS if record.values.get(f)]
+        if not fields:
+            continue
+        before = bool(record.issues or record.corrections)
+        for field in fields:
+            kept: list[str] = []
+            for row_id in record.values[field]:
+                target = f"{record.source}:{row_id}"
+                if not describes_person(record):
+                    reason = "this row describes no person, so no one can be the end of the role"
+                elif row_id == record.row_id:
+                    reason = "the row names itself"
+                elif target not in known:
+                    reason = f"row {row_id!r} is not a loaded row of {record.source!r} (missing or rejected)"
+                elif target not in persons:
+                    reason = f"row {row_id!r} describes no person"
+                else:
+                    kept.append(row_id)
+                    continue
+                record.issues.append((field, f"role to row {row_id!r} dropped: {reason}"))
+            if kept:
+                record.values[field] = tuple(kept)
+            else:
+                del record.values[field]
+        if record.issues and not before:
+            newly.append(record)
+    return newly

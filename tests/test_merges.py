@@ -246,6 +246,9 @@ def test_merge_persons_moves_every_relationship_and_is_idempotent(store: GraphSt
     store.upsert_relationships(
         "CONCERNS", "Signal", "Person", [RelRow("sig", "b", "sig", {"role": "victim"})]
     )
+    # Person-to-person roles (issue 20) move at both ends: b exploited v, r recruited b.
+    store.upsert_relationships("EXPLOITED", "Person", "Person", [RelRow("b", "v", "s:2:EXPLOITED", {})])
+    store.upsert_relationships("RECRUITED", "Person", "Person", [RelRow("r", "b", "s:3:RECRUITED", {})])
     merge = PersonMerge("b", "a", {"merge_id": "b@x", "batch": "x"}, {"roles": ["suspect", "victim"]})
     assert store.merge_persons([merge]) == 1
     graph = store.read_graph()
@@ -256,6 +259,8 @@ def test_merge_persons_moves_every_relationship_and_is_idempotent(store: GraphSt
         ("DESCRIBES", "Record:s:2", "Person:a", None),
         ("SUSPECT_IN", "Person:a", "Case:c1", "y"),  # the same fact twice: one, the moved one's props
         ("CONCERNS", "Signal:sig", "Person:a", None),
+        ("EXPLOITED", "Person:a", "Person:v", None),
+        ("RECRUITED", "Person:r", "Person:a", None),
     }
     assert graph.nodes["Merge:b@x"] == {
         "label": "Merge",

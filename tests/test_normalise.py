@@ -16,10 +16,16 @@ from loaders.normalise.dates import DateError, parse_date
 from loaders.normalise.iban import normalise_iban
 from loaders.normalise.names import Name, match_keys, parse_full_name, parse_name_parts, phonetic
 from loaders.normalise.nationality import normalise_nationality
+from loaders.normalise.organisations import normalise_kvk, normalise_sector, organisation_key
 from loaders.normalise.phones import normalise_phone
 from loaders.normalise.places import PlaceError, PlaceMatch, resolve, resolve_match
 from loaders.normalise.plates import SIDECODES, normalise_plate
-from loaders.normalise.postcodes import normalise_postcode
+from loaders.normalise.postcodes import (
+    normalise_addition,
+    normalise_house_number,
+    normalise_pc6,
+    normalise_postcode,
+)
 from loaders.normalise.text import clean, fold, fold_place
 from netanalysis.errors import ConfigError
 
@@ -516,3 +522,44 @@ def test_date_fast_path_matches_strptime(day: dt.date, fmt: str, damage: int) ->
     except ValueError:
         got = None
     assert got == expected
+
+
+# --- organisations and addresses (issue 20) ------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["1234567", "123456789", "1234567A", "KVK12345678", "", "12 34 56 7"])
+def test_kvk_numbers_are_eight_digits(bad: str) -> None:
+    assert normalise_kvk("12.34.56.78") == normalise_kvk(" 1234-5678 ") == "12345678"
+    with pytest.raises(ValueError, match="exactly 8 digits"):
+        normalise_kvk(bad)
+
+
+def test_organisation_names_meet_without_their_legal_form() -> None:
+    forms = ["Snel Uitzend B.V.", "SNEL UITZEND BV", "uitzend snel b.v.", "Snel Uitzend", "Snel Uitzend N.V."]
+    assert {organisation_key(name) for name in forms} == {"snel uitzend"}
+    assert organisation_key("Stichting Hulp") == organisation_key("Hulp") == "hulp"
+    assert organisation_key("V.O.F. Bouw & Zn") == organisation_key("bouw zn vof") == "bouw zn"
+    assert organisation_key("Besloten Vennootschap Kas") == "kas"
+    assert organisation_key("Bavaria") == "bavaria"  # 'ba' is a legal form only as a whole word
+    for bad in ["B.V.", "Stichting", " - ", "N.V. i.o."]:
+        with pytest.raises(ValueError, match="not an organisation name"):
+            organisation_key(bad)
+
+
+def test_sectors_and_full_addresses() -> None:
+    assert normalise_sector("q") == "Q"
+    for bad in ["Z", "NL", "", "1"]:
+        with pytest.raises(ValueError, match="SBI"):
+            normalise_sector(bad)
+    assert normalise_pc6("9999zz") == "9999ZZ"
+    for bad in ["0123 AB", "1012", "1012 SA", "1012 sd", "1012 SS", "1012 A", "SW1A 1AA", "10123 AB"]:
+        with pytest.raises(ValueError, match="full Dutch postcode"):
+            normalise_pc6(bad)
+    assert normalise_house_number("7") == 7
+    for bad in ["0", "-3", "12a", "twaalf", "1.5", "123456", ""]:
+        with pytest.raises(ValueError, match="not a house number"):
+            normalise_house_number(bad)
+    assert normalise_addition("3 hg") == "3HG"
+    for bad in ["", "-", "ABCDEFG", "1/2/3/4/5/6/7", "é"]:
+        with pytest.raises(ValueError, match="addition"):
+            normalise_addition(bad)

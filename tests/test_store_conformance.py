@@ -530,6 +530,151 @@ def test_delete_by_source(world_store: GraphStore) -> None:
     assert world_store.delete_by_source("src_b") == 0
 
 
+def org_world() -> tuple[list[NodeBatch], list[RelBatch]]:
+    """Organisations, addresses and person-to-person roles (issue 20) on top of a few persons.
+
+    p1 directs and owns agency o1 (at address a1), employs p2 and p3 there, who are registered at
+    address a2 (p2 moved out); p1 recruited and controlled p2; premises X1 lies at a2.
+    """
+    nodes: list[NodeBatch] = [
+        ("Municipality", [{"code": "GM0002", "name": "Bb", "lat": 52.2, "lon": 5.2}]),
+        ("Premises", [{"premises_id": "X1", "kind": "private address", "pc4": "1234"}]),
+        ("Person", [{"person_id": f"p{i}", "roles": ["victim"]} for i in (2, 3)]),
+        ("Person", [{"person_id": "p1", "roles": ["suspect"]}]),
+        (
+            "Organisation",
+            [
+                {
+                    "organisation_id": "o1",
+                    "sector": "N",
+                    "kind": "employment agency",
+                    "municipality": "GM0002",
+                },
+                {"organisation_id": "o2", "sector": None, "kind": "cleaning"},
+            ],
+        ),
+        (
+            "Address",
+            [
+                {"address_id": "a1", "pc4": "1234", "municipality": "GM0002"},
+                {"address_id": "a2", "pc4": "1235", "municipality": "GM0002"},
+            ],
+        ),
+    ]
+    r = RelRow
+    standing = {k: v for k, v in prov("kvk", 1, None).items() if k != "observed_on"}
+
+    def dated(source: str, row: int, seen: str | None, start: str, end: str | None) -> dict[str, Any]:
+        return {**prov(source, row, seen), "from_date": start, "to_date": end}
+
+    rels: list[RelBatch] = [
+        ("AT", "Organisation", "Address", [r("o1", "a1", "kvk:1", standing)]),
+        ("AT", "Premises", "Address", [r("X1", "a2", "zaak:3", prov("zaak", 3, None))]),
+        ("AT", "Signal", "Premises", [r("sig:1", "X1", "sig:1", prov("sig", 1, "2022-02-02"))]),
+        (
+            "DIRECTOR_OF",
+            "Person",
+            "Organisation",
+            [r("p1", "o1", "kvk:1:DIRECTOR_OF", dated("kvk", 1, None, "2019-01-01", None))],
+        ),
+        (
+            "OWNS",
+            "Person",
+            "Organisation",
+            [r("p1", "o1", "kvk:1:OWNS", dated("kvk", 1, None, "2019-01-01", None))],
+        ),
+        (
+            "EMPLOYED_BY",
+            "Person",
+            "Organisation",
+            [
+                r("p2", "o1", "zaak:1", dated("zaak", 1, "2022-05-01", "2021-03-01", "2022-04-30")),
+                r("p3", "o1", "zaak:2", dated("zaak", 2, "2022-05-01", "2021-06-01", None)),
+                r("p3", "o2", "zaak:2b", dated("zaak", 2, "2020-01-01", "2019-06-01", "2019-12-31")),
+            ],
+        ),
+        (
+            "REGISTERED_AT",
+            "Person",
+            "Address",
+            [
+                r("p2", "a2", "brp:1", dated("brp", 1, "2022-01-01", "2021-03-05", "2022-02-01")),
+                r("p3", "a2", "brp:2", dated("brp", 2, "2022-01-01", "2021-06-02", None)),
+            ],
+        ),
+        (
+            "RECRUITED",
+            "Person",
+            "Person",
+            [r("p1", "p2", "zaak:1:RECRUITED", dated("zaak", 1, "2022-05-01", "2021-02-01", None))],
+        ),
+        (
+            "CONTROLLED",
+            "Person",
+            "Person",
+            [r("p1", "p2", "zaak:1:CONTROLLED", dated("zaak", 1, "2022-05-01", "2021-03-01", "2022-04-30"))],
+        ),
+        (
+            "EXPLOITED",
+            "Person",
+            "Person",
+            [r("p1", "p3", "zaak:2:EXPLOITED", dated("zaak", 2, "2022-05-01", "2021-06-01", None))],
+        ),
+        (
+            "TRANSPORTED",
+            "Person",
+            "Person",
+            [r("p1", "p3", "zaak:2:TRANSPORTED", dated("zaak", 2, "2019-05-01", "2019-05-01", "2019-05-01"))],
+        ),
+    ]
+    return nodes, rels
+
+
+def test_organisations_addresses_and_roles_read_back(store: GraphStore) -> None:
+    nodes, rels = org_world()
+    load(store, nodes, rels)
+    want = oracle(nodes, rels)
+    assert as_data(store.read_graph()) == as_data(want)
+    load(store, nodes, rels, batch_size=5)
+    assert as_data(store.read_graph()) == as_data(want)
+    counts = store.counts()
+    assert (counts["Organisation"], counts["Address"], counts["AT"], counts["EMPLOYED_BY"]) == (2, 2, 3, 3)
+    for rel_type in ("DIRECTOR_OF", "OWNS", "EXPLOITED", "RECRUITED", "TRANSPORTED", "CONTROLLED"):
+        assert counts[rel_type] == 1, rel_type
+    got = store.read_graph()
+    edge = got.edges["Person:p2", "Address:a2", "brp:1"]
+    assert (edge["type"], edge["from_date"], edge["to_date"]) == ("REGISTERED_AT", "2021-03-05", "2022-02-01")
+    assert "to_date" not in got.edges["Person:p3", "Address:a2", "brp:2"]  # still registered there
+    assert got.edges["Person:p1", "Person:p2", "zaak:1:RECRUITED"]["type"] == "RECRUITED"
+    assert got.number_of_edges("Person:p1", "Person:p2") == 2  # two roles from one row: two facts
+
+
+def test_organisations_addresses_and_roles_slice_and_delete(store: GraphStore) -> None:
+    nodes, rels = org_world()
+    load(store, nodes, rels)
+    full = oracle(nodes, rels)
+    keep = {"Person", "Address", "Organisation"}
+    types = frozenset({"REGISTERED_AT", "EXPLOITED", "AT"})
+    got = store.read_graph(GraphSlice(labels=frozenset(keep), rel_types=types))
+    want = sliced(full, lambda n, a: a["label"] in keep)
+    want.remove_edges_from(
+        [(u, v, k) for u, v, k, a in want.edges(keys=True, data=True) if a["type"] not in types]
+    )
+    assert as_data(got) == as_data(want)
+    lo, hi = "2021-01-01", "2022-12-31"
+    window = store.read_graph(GraphSlice(observed_from=lo, observed_to=hi))
+    assert {a["type"] for *_, a in window.edges(data=True)} >= {"REGISTERED_AT", "EMPLOYED_BY", "EXPLOITED"}
+    assert not any(a["type"] == "TRANSPORTED" for *_, a in window.edges(data=True))  # seen in 2019
+    assert store.delete_by_source("brp") == 2
+    after = store.read_graph()
+    assert not any(a["type"] == "REGISTERED_AT" for *_, a in after.edges(data=True))
+    assert "Address:a2" in after  # the premises still lies there
+    # TRANSPORTED p1->p3 and EMPLOYED_BY p3->o2 (seen in 2019 and 2020), then o2 as an orphan.
+    assert store.delete_observed_before("2021-01-01") == 3
+    after = store.read_graph()
+    assert "Organisation:o2" not in after and "Organisation:o1" in after
+
+
 def test_delete_observed_before(world_store: GraphStore) -> None:
     before = world_store.read_graph()
     deleted = world_store.delete_observed_before("2022-01-01")
@@ -562,18 +707,23 @@ def test_cut_off_load_rerun_equals_uncut(backend: Backend) -> None:
 
 
 def test_unknown_labels_and_types_are_refused(store: GraphStore) -> None:
-    with pytest.raises(SchemaError, match="Organisation"):
-        store.upsert_nodes("Organisation", [{"name": "x"}])
-    with pytest.raises(SchemaError, match="EXPLOITED"):
-        store.upsert_relationships("EXPLOITED", "Person", "Person", [RelRow("a", "b", "k", {})])
+    with pytest.raises(SchemaError, match="Vessel"):
+        store.upsert_nodes("Vessel", [{"name": "x"}])
+    with pytest.raises(SchemaError, match="MARRIED_TO"):
+        store.upsert_relationships("MARRIED_TO", "Person", "Person", [RelRow("a", "b", "k", {})])
     with pytest.raises(SchemaError, match="does not allow"):
         store.upsert_relationships("USES", "Person", "Case", [RelRow("a", "b", "k", {})])
+    # AT is declared on two lines: each line's pairs only, not every start with every end.
+    with pytest.raises(SchemaError, match="does not allow"):
+        store.upsert_relationships("AT", "Premises", "Premises", [RelRow("a", "b", "k", {})])
+    with pytest.raises(SchemaError, match="does not allow"):
+        store.upsert_relationships("AT", "Signal", "Address", [RelRow("a", "b", "k", {})])
     with pytest.raises(SchemaError):
         store.upsert_nodes("Person`) DETACH DELETE (n", [{"person_id": "x"}])
     with pytest.raises(SchemaError):
-        store.read_graph(GraphSlice(labels=frozenset({"Organisation"})))
+        store.read_graph(GraphSlice(labels=frozenset({"Vessel"})))
     with pytest.raises(SchemaError):
-        store.read_graph(GraphSlice(rel_types=frozenset({"EXPLOITED"})))
+        store.read_graph(GraphSlice(rel_types=frozenset({"MARRIED_TO"})))
     assert sum(store.counts().values()) == 0
 
 
