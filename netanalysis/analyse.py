@@ -19,10 +19,13 @@ Distances for betweenness and closeness are ``1 / weight``: a strong tie is a sh
 from __future__ import annotations
 
 import csv
+import logging
 import math
 import numbers
 import random
-from collections.abc import Hashable, Mapping, Sequence
+import time
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,15 +46,17 @@ from netanalysis.keyplayers import (
 
 __all__ = ["NetworkAnalysis", "analyse_network", "read_network"]
 
+_LOG = logging.getLogger(__name__)
+
 #: Networks of more nodes than this get sampled betweenness and closeness, fewer Leiden passes and
 #: fewer stability runs (the settings below); up to it everything is exact, as networkx computes it.
 SAMPLE_ABOVE = 5_000
 #: Above :data:`SAMPLE_ABOVE`: betweenness sources (Brandes & Pich 2007) for the key players.
-LARGE_BETWEENNESS_K = 64
+LARGE_BETWEENNESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: closeness pivots (Eppstein & Wang 2004) per connected component.
-LARGE_CLOSENESS_K = 64
+LARGE_CLOSENESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: betweenness sources at each sequential disruption step.
-LARGE_DISRUPTION_K = 16
+LARGE_DISRUPTION_K = 8
 #: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it.
 STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 5
 #: Leiden passes above :data:`SAMPLE_ABOVE` (igraph's default; -1, until nothing changes, below).
@@ -104,6 +109,12 @@ class NetworkAnalysis:
         if self.brokerage is not None:
             tables["brokerage"] = self.brokerage
         written = []
+        with _step("write"):
+            written = self._write(folder, tables)
+        return written
+
+    def _write(self, folder: Path, tables: dict[str, pd.DataFrame]) -> list[Path]:
+        written = []
         for name, frame in tables.items():
             path = folder / f"{name}.csv"
             frame.to_csv(path, index=False)
@@ -114,6 +125,16 @@ class NetworkAnalysis:
         )
         written.append(summary_path)
         return written
+
+
+@contextmanager
+def _step(name: str) -> Iterator[None]:
+    """Log a step's CPU seconds and wall time at DEBUG (benchmarks/bench_analyse.py reads them)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    yield
+    _LOG.debug(
+        "step %s: %.2f CPU s, %.2f s wall", name, time.process_time() - cpu, time.perf_counter() - wall
+    )
 
 
 def read_network(
@@ -153,6 +174,19 @@ def read_network(
         A missing column, a non-numeric, zero or negative weight, or a node file that does not
         match the edges (the message names the file, row and column, never a value).
     """
+    with _step("read"):
+        return _read_network(edges, nodes, directed, weight, source, target, node_id)
+
+
+def _read_network(
+    edges: str | Path,
+    nodes: str | Path | None,
+    directed: bool,
+    weight: str | None,
+    source: str,
+    target: str,
+    node_id: str,
+) -> nx.MultiGraph | nx.MultiDiGraph:
     edges_path = Path(edges)
     rows = _read_csv(edges_path)
     header = rows[0] if rows else []
@@ -165,6 +199,7 @@ def read_network(
     graph: nx.MultiGraph | nx.MultiDiGraph = nx.MultiDiGraph() if directed else nx.MultiGraph()
     si, ti = header.index(source), header.index(target)
     wi = header.index(weight) if weight else None
+    rows_read: list[tuple[str, str, dict[str, float]]] = []
     for line, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise InputFileError(
@@ -186,7 +221,8 @@ def read_network(
                     f"Row {line} of {edges_path} has a zero, negative or infinite weight in column "
                     f"{weight!r}; weights must be above 0."
                 )
-        graph.add_edge(u, v, weight=w)
+        rows_read.append((u, v, {"weight": w}))
+    graph.add_edges_from(rows_read)  # one call: a tenth faster than an add_edge per row
     if nodes is not None:
         _add_node_file(graph, Path(nodes), node_id, edges_path)
     return graph
@@ -230,21 +266,26 @@ def _add_node_file(graph: nx.Graph, path: Path, node_id: str, edges_path: Path) 
 
 def _clean(graph: nx.Graph, weight: str) -> tuple[nx.Graph, int, int]:
     """A simple graph of the same direction: self-loops dropped, duplicate edges' weights summed."""
-    simple: nx.Graph = nx.DiGraph() if graph.is_directed() else nx.Graph()
+    directed = graph.is_directed()
+    simple: nx.Graph = nx.DiGraph() if directed else nx.Graph()
     simple.add_nodes_from(graph.nodes(data=True))
     loops = duplicates = 0
+    summed: dict[tuple[Hashable, Hashable], float] = {}
     for u, v, w in graph.edges(data=weight, default=1.0):
         if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and float(w) > 0):
             raise ConfigError(f"Every edge needs a positive numeric {weight!r} attribute; one has not.")
         if u == v:
             loops += 1
-        elif simple.has_edge(u, v):
+            continue
+        key = (u, v)
+        if not directed and key not in summed and (v, u) in summed:
+            key = (v, u)  # the tie as first seen, so the edge order follows the file
+        if key in summed:
             duplicates += 1
-            simple[u][v][weight] += float(w)
+            summed[key] += float(w)
         else:
-            simple.add_edge(u, v, **{weight: float(w)})
-    for _u, _v, data in simple.edges(data=True):
-        data[_DISTANCE] = 1.0 / data[weight]
+            summed[key] = float(w)
+    simple.add_edges_from((u, v, {weight: w, _DISTANCE: 1.0 / w}) for (u, v), w in summed.items())
     return simple, loops, duplicates
 
 
@@ -377,8 +418,9 @@ def analyse_network(
         raise ConfigError(f"sample_above must be 0 or more (got {sample_above}); None never samples.")
     if graph.number_of_nodes() == 0:
         raise ConfigError("The network has no nodes; there is nothing to analyse.")
-    g, loops, duplicates = _clean(graph, weight)
-    und = _undirected(g, weight)
+    with _step("clean"):
+        g, loops, duplicates = _clean(graph, weight)
+        und = _undirected(g, weight)
     resolutions = (
         [float(resolution)] if isinstance(resolution, (int, float)) else [float(r) for r in resolution]
     )
@@ -396,9 +438,10 @@ def analyse_network(
     k = sampled(betweenness_k, LARGE_BETWEENNESS_K)
     k_closeness = sampled(closeness_k, LARGE_CLOSENESS_K)
     k_disruption = sampled(disruption_k if disruption_k is not None else betweenness_k, LARGE_DISRUPTION_K)
-    partition, stability, chosen = _most_stable_groups(
-        und, method, resolutions, seed, runs, weight, iterations
-    )
+    with _step("groups and stability"):
+        partition, stability, chosen = _most_stable_groups(
+            und, method, resolutions, seed, runs, weight, iterations
+        )
     groups = pd.DataFrame({"node": list(partition), "group_id": list(partition.values())})
     sizes = groups["group_id"].value_counts()
     group_summary = pd.DataFrame(
@@ -415,7 +458,8 @@ def analyse_network(
     )
     brokerage = None
     if group_attr is not None:
-        roles = brokerage_roles(g, group_attr)
+        with _step("brokerage"):
+            roles = brokerage_roles(g, group_attr)
         brokerage = pd.DataFrame(
             [
                 {"node": v, group_attr: g.nodes[v].get(group_attr), **roles[v], "brokerage": _total(roles[v])}
@@ -424,7 +468,11 @@ def analyse_network(
             columns=["node", group_attr, *ROLES, "brokerage"],
         )
     directed = g.is_directed()
-    betweenness = _betweenness(g, k=k, seed=seed)  # igraph's Brandes, exact or from k sources
+    nodes = list(g)
+    with _step("betweenness"):
+        h = _igraph_with_distances(g, nodes, weight)  # one conversion for every path-based measure
+        # igraph's Brandes, exact or from k sources (keyplayers._betweenness does it per group)
+        betweenness = dict(zip(nodes, _betweenness_igraph(h, k, seed), strict=True))
     summary = {
         "betweenness_sampled_sources": k if k is not None else "exact",
         "closeness_sampled_pivots": k_closeness if k_closeness is not None else "exact",
@@ -443,14 +491,25 @@ def analyse_network(
     }
     # The block ranking and the first sequential choice rank by the key players' betweenness
     # (from k sources): on an undirected network it is the same network, so it is reused.
+    key_players = _key_players(g, h, partition, weight, betweenness, k_closeness, seed)
+    with _step("disruption"):
+        disruption = _disruption(
+            und,
+            None if directed else h,
+            strategy,
+            steps,
+            weight,
+            seed,
+            k,
+            k_disruption,
+            None if directed else betweenness,
+        )
     return NetworkAnalysis(
         groups=groups,
         group_summary=group_summary,
-        key_players=_key_players(g, partition, weight, betweenness, k_closeness, seed),
+        key_players=key_players,
         brokerage=brokerage,
-        disruption=_disruption(
-            und, strategy, steps, weight, seed, k, k_disruption, None if directed else betweenness
-        ),
+        disruption=disruption,
         summary=summary,
     )
 
@@ -490,6 +549,7 @@ def _most_stable_groups(
 
 def _key_players(
     g: nx.Graph,
+    h: Any,
     partition: Mapping[Hashable, str],
     weight: str,
     betweenness: Mapping[Hashable, float],
@@ -500,8 +560,11 @@ def _key_players(
     # Betweenness: igraph's shortest paths treat lengths equal within float rounding as ties
     # (1/3 + 1/6 = 1/2), which networkx on float distances does not; the tests compare with
     # networkx on exact fractions.
-    closeness = _closeness(g, closeness_k, seed)
-    eigenvector = _eigenvector(g, weight)
+    nodes = list(g)
+    with _step("closeness"):
+        closeness = dict(zip(nodes, _closeness_igraph(h, closeness_k, seed), strict=True))
+    with _step("eigenvector"):
+        eigenvector = dict(zip(nodes, _eigenvector_igraph(h), strict=True))
     nodes = sorted(g, key=str)
     frame = pd.DataFrame({"node": nodes, "group_id": [partition[v] for v in nodes]})
     frame["degree"] = [g.degree(v) for v in nodes]
@@ -522,15 +585,27 @@ def _eigenvector(g: nx.Graph, weight: str, max_iter: int = 1000, tol: float = 1e
     The same start (every node 1/n), the same step (``x + A^T x``, normalised), the same stopping
     rule; NaN for every node when it does not converge (e.g. a directed network without cycles).
     The sums run in another order, so values agree with networkx to about 1e-15.
+
+    Examples
+    --------
+    >>> g = nx.path_graph(3)
+    >>> nx.set_edge_attributes(g, 1.0, "weight")
+    >>> {v: round(x, 4) for v, x in _eigenvector(g, "weight").items()}
+    {0: 0.5, 1: 0.7071, 2: 0.5}
     """
-    nodes = list(g)
-    n = len(nodes)
-    index = {v: i for i, v in enumerate(nodes)}
-    edges = list(g.edges(data=weight))
-    src = np.fromiter((index[u] for u, _, _ in edges), dtype=np.int64, count=len(edges))
-    dst = np.fromiter((index[v] for _, v, _ in edges), dtype=np.int64, count=len(edges))
-    w = np.fromiter((float(d) for _, _, d in edges), dtype=np.float64, count=len(edges))
-    if not g.is_directed():
+    simple, _, _ = _clean(g, weight)
+    nodes = list(simple)
+    values = _eigenvector_igraph(_igraph_with_distances(simple, nodes, weight), max_iter, tol)
+    return dict(zip(nodes, values, strict=True))
+
+
+def _eigenvector_igraph(h: Any, max_iter: int = 1000, tol: float = 1e-6) -> list[float]:
+    """:func:`_eigenvector` of an igraph graph whose edge attribute ``w`` is the weight."""
+    n = h.vcount()
+    pairs = np.array(h.get_edgelist(), dtype=np.int64).reshape(-1, 2)
+    src, dst = pairs[:, 0], pairs[:, 1]
+    w = np.array(h.es["w"], dtype=np.float64) if h.ecount() else np.zeros(0)
+    if not h.is_directed():
         src, dst, w = np.concatenate([src, dst]), np.concatenate([dst, src]), np.concatenate([w, w])
     x = np.full(n, 1.0 / n)
     for _ in range(max_iter):
@@ -539,11 +614,13 @@ def _eigenvector(g: nx.Graph, weight: str, max_iter: int = 1000, tol: float = 1e
         norm = math.sqrt(float(np.dot(x, x))) or 1.0
         x = x / norm
         if float(np.abs(x - last).sum()) < n * tol:
-            return {v: float(x[i]) for i, v in enumerate(nodes)}
-    return dict.fromkeys(nodes, float("nan"))
+            return [float(v) for v in x]
+    return [float("nan")] * n
 
 
-def _closeness(g: nx.Graph, k: int | None = None, seed: int = 0) -> dict[Hashable, float]:
+def _closeness(
+    g: nx.Graph, weight: str = "weight", k: int | None = None, seed: int = 0
+) -> dict[Hashable, float]:
     """Closeness with distance 1/weight, as ``networkx.closeness_centrality(g, distance=...)``.
 
     networkx's value (Wasserman & Faust's form for networks in pieces, incoming distances when
@@ -570,16 +647,20 @@ def _closeness(g: nx.Graph, k: int | None = None, seed: int = 0) -> dict[Hashabl
     Wasserman & Faust (1994), Social Network Analysis, p. 201. Eppstein & Wang (2004), "Fast
     approximation of centrality", J. Graph Algorithms and Applications 8(1), 39–45.
     """
-    n = len(g)
+    simple, _, _ = _clean(g, weight)
+    nodes = list(simple)
+    return dict(zip(nodes, _closeness_igraph(_igraph_with_distances(simple, nodes), k, seed), strict=True))
+
+
+def _closeness_igraph(h: Any, k: int | None, seed: int) -> list[float]:
+    """:func:`_closeness` of an igraph graph whose edge attribute ``d`` is the distance."""
+    n = h.vcount()
     if n <= 1:
-        return dict.fromkeys(g, 0.0)
-    nodes = list(g)
-    h = _igraph_with_distances(g, nodes)
-    directed = g.is_directed()
-    mode = "in" if directed else "all"
+        return [0.0] * n
+    mode = "in" if h.is_directed() else "all"
     weights = "d" if h.ecount() else None
     if k is None or k >= n:
-        return dict(zip(nodes, _exact_closeness(h, list(range(n)), mode, weights, n), strict=True))
+        return _exact_closeness(h, list(range(n)), mode, weights, n)
     result = np.zeros(n)
     rng = random.Random(seed)
     small: list[int] = []
@@ -605,7 +686,7 @@ def _closeness(g: nx.Graph, k: int | None = None, seed: int = 0) -> dict[Hashabl
         result[members] = value
     if small:
         result[small] = _exact_closeness(h, small, mode, weights, n)
-    return {v: float(result[i]) for i, v in enumerate(nodes)}
+    return [float(v) for v in result]
 
 
 def _exact_closeness(h: Any, vertices: list[int], mode: str, weights: str | None, n: int) -> list[float]:
@@ -628,6 +709,7 @@ def _exact_closeness(h: Any, vertices: list[int], mode: str, weights: str | None
 
 def _disruption(
     und: nx.Graph,
+    und_igraph: Any,
     strategy: str,
     steps: int,
     weight: str,
@@ -646,8 +728,7 @@ def _disruption(
     """
     total = und.number_of_nodes()
     nodes = list(und)
-    base = _igraph_with_distances(und, nodes)
-    base.es["w"] = [float(w) for _, _, w in und.edges(data=weight)]
+    base = und_igraph if und_igraph is not None else _igraph_with_distances(und, nodes, weight)
     initial = max(base.connected_components().sizes(), default=0)
     rows: list[dict[str, Any]] = []
 
@@ -675,7 +756,7 @@ def _disruption(
         target = names.pop(at)
         h.delete_vertices(at)
         rows.append(row("sequential", step, target, h))
-    block, names = base, list(nodes)
+    block, names = base.copy(), list(nodes)
     rows.append(row("block", 0, "", block))
     for step, target in enumerate(order, start=1):
         at = names.index(target)

@@ -322,8 +322,9 @@ def key_players(
         in docs/key-players-and-leads.md. Must be at least 2.
     sample_above : int or None
         With ``betweenness_k``: sample only in groups of more than this many members (None: in
-        every group larger than ``betweenness_k``). Exact betweenness (igraph) is faster than
-        sampling (networkx) up to about 10,000 members, so ``detect`` passes 10,000.
+        every group larger than ``betweenness_k``). ``detect`` passes 10,000: exact values up to
+        there. Both exact and sampled betweenness run in igraph; the sampled estimate equals
+        networkx's ``betweenness_centrality(k=..., seed=...)`` (the same sources and scaling).
 
     Returns
     -------
@@ -653,14 +654,21 @@ def _betweenness(g: nx.Graph, k: int | None, seed: int) -> dict[Hashable, float]
     return {v: values[i] for i, v in enumerate(nodes)}
 
 
-def _igraph_with_distances(g: nx.Graph, nodes: Sequence[Hashable]) -> Any:
-    """``g`` as an igraph graph on the vertex order ``nodes``, edge attribute ``d`` = distance."""
+def _igraph_with_distances(g: nx.Graph, nodes: Sequence[Hashable], weight: str | None = None) -> Any:
+    """``g`` as an igraph graph on the vertex order ``nodes``: edge attribute ``d`` = distance.
+
+    With ``weight``, edge attribute ``w`` holds that attribute (the tie strength) too.
+    """
     index = {v: i for i, v in enumerate(nodes)}
-    edges = list(g.edges(data=_DISTANCE))
+    # A list comprehension, not list(): list() asks the edge view for its length first, which
+    # walks every edge once more.
+    edges = [(index[u], index[v], d) for u, v, d in g.edges(data=True)]
     import igraph as ig  # imported here: it costs half a second of every command's start
 
-    h = ig.Graph(n=len(nodes), edges=[(index[u], index[v]) for u, v, _ in edges], directed=g.is_directed())
-    h.es["d"] = [float(d) for _, _, d in edges]
+    h = ig.Graph(n=len(nodes), edges=[(u, v) for u, v, _ in edges], directed=g.is_directed())
+    h.es["d"] = [float(d[_DISTANCE]) for _, _, d in edges]
+    if weight is not None:
+        h.es["w"] = [float(d[weight]) for _, _, d in edges]
     return h
 
 
