@@ -56,9 +56,9 @@ LARGE_BETWEENNESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: closeness pivots (Eppstein & Wang 2004) per connected component.
 LARGE_CLOSENESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: betweenness sources at each sequential disruption step.
-LARGE_DISRUPTION_K = 8
+LARGE_DISRUPTION_K = 4
 #: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it.
-STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 5
+STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 3
 #: Leiden passes above :data:`SAMPLE_ABOVE` (igraph's default; -1, until nothing changes, below).
 LARGE_LEIDEN_ITERATIONS = 2
 
@@ -333,11 +333,11 @@ def analyse_network(
 
     Large networks: up to ``sample_above`` nodes (default :data:`SAMPLE_ABOVE`, 5,000) every
     measure is exact and equals networkx's. Above it, unless the ``*_k`` arguments say otherwise,
-    betweenness is estimated from :data:`LARGE_BETWEENNESS_K` (64) sampled sources (Brandes &
-    Pich 2007), closeness from :data:`LARGE_CLOSENESS_K` (64) sampled pivots per component
+    betweenness is estimated from :data:`LARGE_BETWEENNESS_K` (32) sampled sources (Brandes &
+    Pich 2007), closeness from :data:`LARGE_CLOSENESS_K` (32) sampled pivots per component
     (Eppstein & Wang 2004), each sequential disruption step ranks by betweenness from
-    :data:`LARGE_DISRUPTION_K` (16) sources, Leiden stops after two passes and stability uses
-    :data:`LARGE_STABILITY_RUNS` (5) re-runs. ``summary`` records what was used;
+    :data:`LARGE_DISRUPTION_K` (4) sources, Leiden stops after two passes and stability uses
+    :data:`LARGE_STABILITY_RUNS` (3) re-runs. ``summary`` records what was used;
     docs/analyse.md has the measured error.
 
     Parameters
@@ -355,23 +355,23 @@ def analyse_network(
     seed : int
         Seed of group finding, stability re-runs and of the sampled sources and pivots.
     stability_runs : int, optional
-        Re-runs for group stability; None: 20, or 5 above ``sample_above`` nodes.
+        Re-runs for group stability; None: 20, or 3 above ``sample_above`` nodes.
     strategy : {"betweenness", "degree", "weighted_degree"}
         Who is removed first in the disruption simulation.
     steps : int
         How many nodes the disruption simulation removes at most.
     betweenness_k : int, optional
         Estimate betweenness from this many sampled source nodes (Brandes & Pich 2007) on any
-        network of more nodes than this; None: exact up to ``sample_above`` nodes, 64 sources
+        network of more nodes than this; None: exact up to ``sample_above`` nodes, 32 sources
         above. Exact betweenness costs about ``nodes * edges`` steps.
     sample_above : int, optional
         Node count above which the defaults of the sampled measures apply (None: never).
     closeness_k : int, optional
         Estimate closeness from this many sampled pivots per connected component; None: exact up
-        to ``sample_above`` nodes, 64 pivots above. See :func:`_closeness` for the estimator.
+        to ``sample_above`` nodes, 32 pivots above. See :func:`_closeness` for the estimator.
     disruption_k : int, optional
         Sources for the betweenness recomputed after each sequential removal; None: as
-        ``betweenness_k``, or 16 above ``sample_above`` nodes when ``betweenness_k`` is not given.
+        ``betweenness_k``, or 4 above ``sample_above`` nodes when ``betweenness_k`` is not given.
 
     Returns
     -------

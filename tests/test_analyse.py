@@ -377,7 +377,7 @@ def test_large_network_defaults_are_recorded() -> None:
     large = na.analyse_network(g, steps=2, sample_above=100)
     s = large.summary
     assert (s["betweenness_sampled_sources"], s["closeness_sampled_pivots"]) == (32, 32)
-    assert (s["disruption_sampled_sources"], s["stability_runs"], s["leiden_iterations"]) == (8, 5, 2)
+    assert (s["disruption_sampled_sources"], s["stability_runs"], s["leiden_iterations"]) == (4, 3, 2)
     assert list(large.disruption["step"]) == [0, 1, 2, 0, 1, 2]
     for bad in ({"closeness_k": 1}, {"disruption_k": 0}, {"sample_above": -1}):
         with pytest.raises(ConfigError):
@@ -398,3 +398,14 @@ def test_sequential_disruption_removes_whom_the_detect_simulation_removes(strate
     detect = na.disruption(reference, dict.fromkeys(g, "G1"), strategies=(strategy,), steps=steps)
     assert list(seq["components"]) == list(detect["components"])
     assert list(seq["largest_share"]) == pytest.approx(list(detect["largest_share"]))
+
+
+def test_command_samples_above_the_size_it_is_given(tmp_path: Path) -> None:
+    rows = [["source", "target"]] + [[f"p{i}", f"p{(i + d) % 30}"] for i in range(30) for d in (1, 2)]
+    edges = _write(tmp_path / "edges.csv", rows)
+    out = tmp_path / "out"
+    assert main(["analyse", str(edges), "--sample-above", "20", "--closeness-k", "6", "--out", str(out)]) == 0
+    summary = dict(pd.read_csv(out / "summary.csv").values)
+    assert summary["closeness_sampled_pivots"] == "6"
+    assert summary["betweenness_sampled_sources"] == "exact"  # 32 sources: not fewer than 30 nodes
+    assert summary["stability_runs"] == "3"
