@@ -236,3 +236,34 @@ def test_detect_command_takes_the_crowded_threshold(
     code = main(["detect", "--store", str(store_path), "--out", str(again), "--crowded-min-persons", "1"])
     assert code == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+@pytest.mark.slow  # over 1.5 CPU s: a detection and the report's tables
+def test_report_counts_groups_by_the_evidence_that_binds_them() -> None:
+    from netanalysis.report import _strings, publish
+    from netanalysis.report.tables import EVIDENCE_ROWS, build_tables
+
+    graph = labour_network()
+    result = na.detect(graph, na.DetectionSettings(seed=1, stability_runs=0))
+    raw = build_tables(result.frames(), graph, na.Period.year(2022))
+    table = raw.breakdowns["groups_by_evidence"]
+    assert list(table.index) == list(EVIDENCE_ROWS)
+    # Active in 2022 (dated facts): s1-s3 (address and director only), s8-s9, P and Q (case and
+    # victim). s4-s5 and s10-s11 have no dated fact, so no period holds them.
+    assert table["one_region"].to_dict() == {
+        "case": 3,
+        "victim": 3,
+        "phone": 0,
+        "vehicle": 0,
+        "account": 0,
+        "premises": 0,
+        "address": 1,
+        "employer": 0,
+        "director": 1,
+        "only_addresses_and_organisations": 1,
+    }
+    assert table["cross_regional"].sum() == 0
+    shown = publish(raw, 3, _strings()["en"])["groups_by_evidence"]
+    assert shown.loc["case", "one_region"] == "3"
+    assert shown.loc["address", "one_region"] == "<3" and shown.loc["director", "one_region"] == "<3"
+    assert "Total" not in shown.index and "Total" not in shown.columns  # a group counts under every kind
