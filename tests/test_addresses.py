@@ -267,3 +267,15 @@ def test_report_counts_groups_by_the_evidence_that_binds_them() -> None:
     assert shown.loc["case", "one_region"] == "3"
     assert shown.loc["address", "one_region"] == "<3" and shown.loc["director", "one_region"] == "<3"
     assert "Total" not in shown.index and "Total" not in shown.columns  # a group counts under every kind
+
+
+@pytest.mark.slow  # over 1.5 CPU s: a detection
+def test_followed_groups_keep_their_ids_in_crowded_addresses_and_hubs() -> None:
+    from netanalysis.lineage import follow_groups
+
+    settings = na.DetectionSettings(seed=1, stability_runs=0, crowded=na.CrowdedAddressRule(min_persons=2))
+    result = na.detect(labour_network(), settings)
+    followed = follow_groups(result, {"G050": {"p1", "p2"}, "G060": {"q1", "q2"}, "G070": {"s1", "s2", "s3"}})
+    assert followed.hubs.set_index("hub_id").loc[["H4", "B"], "groups"].tolist() == ["G050|G060"] * 2
+    assert followed.crowded_addresses["group_id"].tolist() == ["G070"]
+    assert set(followed.groups.group_id) >= {"G050", "G060", "G070"}
