@@ -635,12 +635,21 @@ def _closeness(
     For a node ``v`` with ``m`` pivots other than itself, of which ``c`` reach it at summed
     distance ``s_p``, ``r - 1`` is estimated by ``(|C| - 1) c / m`` and ``s`` by
     ``(|C| - 1) s_p / m``. Components of at most ``k`` nodes use all their nodes as pivots, which
-    is exact. The estimate of the mean distance to ``v`` is unbiased and, with
-    ``k = O(log n / e^2)`` pivots, within ``e`` times the diameter for every node with high
-    probability (Eppstein & Wang, theorem 1); closeness, its inverse, inherits that relative
-    error. On an undirected network every pivot of ``C`` reaches ``v``, so ``r`` is exact. The
+    is exact. On an undirected network every pivot of ``C`` reaches ``v``, so ``r`` is exact and
+    the estimate of the mean distance to ``v`` is unbiased and, with ``k = O(log n / e^2)``
+    pivots, within ``e`` times the diameter for every node with high probability (Eppstein &
+    Wang, theorem 1); closeness, its inverse, inherits that relative error. On a directed
+    network ``r`` is estimated too (a ratio estimate, slightly biased for small ``k``). The
     measured error is in docs/analyse.md. Cost: ``k`` searches per large component instead of
     one per node.
+
+    Examples
+    --------
+    >>> {v: round(c, 4) for v, c in _closeness(nx.path_graph(3)).items()}
+    {0: 0.6667, 1: 1.0, 2: 0.6667}
+    >>> clique = nx.complete_graph(40)  # every distance is 1: 8 pivots estimate it exactly
+    >>> _closeness(clique, k=8)[0], nx.closeness_centrality(clique)[0]
+    (1.0, 1.0)
 
     References
     ----------
