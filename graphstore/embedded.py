@@ -450,10 +450,11 @@ class EmbeddedStore(RetentionDeletes):
                 )
             ]
             types = sorted({c[0] for c in combos})
+            # No relationship wanted (merges, sources ...): no scan of every relationship either.
             rels = [
                 (typ, sl, sk, el, ek, json.loads(props))
-                for typ, sl, sk, el, ek, props in self._conn.execute(
-                    _READ_RELS, {"types": json.dumps(types), **window}
+                for typ, sl, sk, el, ek, props in (
+                    self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
                 )
                 if (typ, sl, el) in combos
             ]
