@@ -14,7 +14,8 @@ vehicle, 4 hops). ``run`` opens the store and times, per query, in CPU and wall 
   times the previous way (read the whole graph, then search it in memory).
 
     .venv/bin/python benchmarks/bench_investigate_store.py build --persons 100000 --store b100k.sqlite
-    .venv/bin/python benchmarks/bench_investigate_store.py run --persons 100000 --store b100k.sqlite --old --whole-graph
+    .venv/bin/python benchmarks/bench_investigate_store.py run --persons 100000 \
+        --store b100k.sqlite --old --whole-graph
 """
 
 from __future__ import annotations
