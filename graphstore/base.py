@@ -87,6 +87,11 @@ class GraphSlice:
         region). The store looks them up by key, so the read costs what these persons have, not
         what the store holds: finding one person in a national store stays fast. Not together
         with ``region_ids``.
+    person_hops
+        With ``person_ids``: read the nodes within this many relationships of the persons (1, the
+        default: the adjacent nodes; 2: also what those are adjacent to, ...), walking only
+        through the slice's labels and relationship types, and the relationships among them.
+        What a search for the paths between persons needs (``netanalysis.connect``).
     """
 
     labels: frozenset[str] | None = None
@@ -95,6 +100,7 @@ class GraphSlice:
     observed_to: str | None = None
     region_ids: frozenset[str] | None = None
     person_ids: frozenset[str] | None = None
+    person_hops: int = 1
 
 
 @runtime_checkable

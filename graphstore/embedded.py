@@ -132,14 +132,14 @@ WHERE type IN (SELECT value FROM json_each(:types))
 """
 # Keyed look-ups for a slice around given persons (graphstore.slicing.around_persons): the
 # primary key and the UNIQUE (start...) and rels_end indexes answer them without a scan.
-_PERSON_RELS = """
+_RELS_TOUCHING = """
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
-WHERE start_label = 'Person' AND start_key IN (SELECT value FROM json_each(:keys))
+WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 UNION
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
-WHERE end_label = 'Person' AND end_key IN (SELECT value FROM json_each(:keys))
+WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 """
@@ -450,10 +450,11 @@ class EmbeddedStore(RetentionDeletes):
                 )
             ]
             types = sorted({c[0] for c in combos})
+            # No relationship wanted (merges, sources ...): no scan of every relationship either.
             rels = [
                 (typ, sl, sk, el, ek, json.loads(props))
-                for typ, sl, sk, el, ek, props in self._conn.execute(
-                    _READ_RELS, {"types": json.dumps(types), **window}
+                for typ, sl, sk, el, ek, props in (
+                    self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
                 )
                 if (typ, sl, el) in combos
             ]
@@ -516,10 +517,10 @@ class EmbeddedStore(RetentionDeletes):
         def rel_rows(cursor: Iterable[tuple[str, ...]]) -> list[RelRowOut]:
             return [(t, sl, sk, el, ek, json.loads(props)) for t, sl, sk, el, ek, props in cursor]
 
-        def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
-            wanted = set(touching)
-            keys = json.dumps(spec.person_ids)
-            rows = rel_rows(self._conn.execute(_PERSON_RELS, {"keys": keys, **window}))
+        def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            wanted = set(combos)
+            params = {"label": label, "keys": json.dumps(keys), **window}
+            rows = rel_rows(self._conn.execute(_RELS_TOUCHING, params))
             return [r for r in rows if (r[0], r[1], r[3]) in wanted]
 
         def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
@@ -532,7 +533,7 @@ class EmbeddedStore(RetentionDeletes):
             return rel_rows(self._conn.execute(_RELS_BETWEEN, {**params, **window}))
 
         try:
-            return around_persons(spec, of_persons, nodes_by_key, between)
+            return around_persons(spec, touching, nodes_by_key, between)
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
 

@@ -345,7 +345,6 @@ class Neo4jStore(RetentionDeletes):
 
     def _read_around_persons(self, spec: SliceSpec) -> nx.MultiDiGraph:
         window = (spec.observed_from, spec.observed_to)
-        persons = list(spec.person_ids or ())
 
         def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
             def rels(
@@ -357,13 +356,13 @@ class Neo4jStore(RetentionDeletes):
                 )
                 return [(typ, sl, r["start"], el, r["end"], r["props"]) for r in tx.run(query, params)]
 
-            def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
                 out = []
-                for combo in touching:
-                    if combo[1] == "Person":
-                        out.extend(rels(combo, starts=persons))
-                    if combo[2] == "Person":
-                        out.extend(rels(combo, ends=persons))
+                for combo in combos:
+                    if combo[1] == label:
+                        out.extend(rels(combo, starts=keys))
+                    if combo[2] == label:
+                        out.extend(rels(combo, ends=keys))
                 return out
 
             def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
@@ -373,7 +372,7 @@ class Neo4jStore(RetentionDeletes):
             def between(combo: RelCombo, starts: list[str], ends: list[str]) -> list[RelRowOut]:
                 return rels(combo, starts=starts, ends=ends)
 
-            return around_persons(spec, of_persons, nodes_by_key, between)
+            return around_persons(spec, touching, nodes_by_key, between)
 
         return self._read("reading the graph", work)
 
