@@ -182,6 +182,16 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
         stages["migration_records"] = migrated
         stages["migration_cpu_s"] = round(_cpu() - cpu, 1)
         stages["migration_wall_s"] = round(time.time() - wall, 1)
+    reader = pipeline.stored_candidates
+
+    def counted(store: Any, records: Any, comparisons: Any) -> tuple[Any, Any]:
+        started = _cpu()
+        stored, person_of = reader(store, records, comparisons)
+        stages["stored_records_read"] = len(person_of)
+        stages["read_cpu_s"] = round(_cpu() - started, 1)
+        return stored, person_of
+
+    pipeline.stored_candidates = counted
 
     def progress(stage: str, done: int, total: int | None) -> None:
         stages.setdefault(f"{stage}_started_cpu", round(_cpu() - cpu, 1))

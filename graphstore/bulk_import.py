@@ -351,8 +351,8 @@ class BulkImportWriter:
         persons: Sequence[str] = (),
         records: Sequence[str] = (),
     ) -> list[tuple[str, str, str | None]]:
-        """The live store's person records (none: it is empty)."""
-        return self.live.person_records(blocks=blocks, persons=persons, records=records)
+        """None: an initial import goes into an empty store (its indexes are made after it)."""
+        return []
 
     def counts(self) -> dict[str, int]:
         """The live store's counts."""

@@ -237,7 +237,6 @@ def ensure_block_index(store: GraphStore, this_load: Iterable[str], batch_size: 
         and attrs.get("blocks") != keys
     ]
     del records
-    store.apply_schema()
     store.upsert_nodes("Record", rows, batch_size)
     store.upsert_nodes(
         "Source", [{"name": a["name"], "block_index": BLOCK_INDEX_VERSION} for a in sources], batch_size

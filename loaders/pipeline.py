@@ -440,6 +440,7 @@ def load(
         # written, or its index is built once.
         comparer = Comparer(pseudonymiser)
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
+        store.apply_schema()  # the blocking-key index is read next
         ensure_block_index(store, comparisons, batch_size)
         earlier = stored_candidates(store, records, comparisons)
         # Nothing to report writes no file (a header alone says nothing), unless the file is
@@ -518,7 +519,6 @@ def _resolve_and_write(
     if progress is not None:
         progress("resolve", summary.records, summary.records)
 
-    store.apply_schema()
     # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
     planned = plan_merges(resolution, stored_person_of, matches)
     if planned:
