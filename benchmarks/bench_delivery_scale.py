@@ -7,6 +7,7 @@ the memory of one does not count in the next (run them niced):
     .venv/bin/python benchmarks/bench_delivery_scale.py prepare DIR --rows 1000000
     .venv/bin/python benchmarks/bench_delivery_scale.py build DIR STORE
     .venv/bin/python benchmarks/bench_delivery_scale.py delivery DIR STORE --mode old|new
+    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME   # build, old, new
 
 ``prepare`` generates a synthetic set of ``--rows`` + ``--delivery-rows`` rows (``synth``, seed
 3) and splits it by observation date: the latest ``--delivery-rows`` rows (of the CSV sources)
@@ -224,6 +225,32 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
     print(json.dumps(figures))
 
 
+def neo4j(folder: Path, home: Path) -> None:
+    """The same on the toolkit's Neo4j server in ``home``: build once (kept as a copy of the data
+    folder), then for old and new restore that copy, start the server and load the delivery in a
+    child process (its CPU seconds are the load's; the server's are not counted)."""
+    import subprocess
+
+    from graphstore import neo4j_server
+
+    data, saved = home / "data", home / "data.built"
+    script = [sys.executable, __file__]
+    if not saved.is_dir():
+        info = neo4j_server.start(home)
+        env = {**os.environ, "NEO4J_PASSWORD": info.password}
+        subprocess.run([*script, "build", str(folder), info.uri, "--name", "neo4j"], env=env, check=True)
+        neo4j_server.stop(home)
+        shutil.copytree(data, saved)
+    for mode in ("old", "new"):
+        neo4j_server.stop(home)
+        shutil.rmtree(data)
+        shutil.copytree(saved, data)
+        info = neo4j_server.start(home)
+        env = {**os.environ, "NEO4J_PASSWORD": info.password}
+        subprocess.run([*script, "delivery", str(folder), info.uri, "--mode", mode], env=env, check=True)
+    neo4j_server.stop(home)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     sub = parser.add_subparsers(dest="step", required=True)
@@ -241,8 +268,13 @@ def main() -> None:
     d.add_argument("store")
     d.add_argument("--mode", choices=("old", "new"), required=True)
     d.add_argument("--copy", action="store_true")
+    n = sub.add_parser("neo4j")
+    n.add_argument("dir", type=Path)
+    n.add_argument("home", type=Path)
     args = parser.parse_args()
-    if args.step == "prepare":
+    if args.step == "neo4j":
+        neo4j(args.dir, args.home)
+    elif args.step == "prepare":
         prepare(args.dir, args.rows, args.delivery_rows, args.seed)
     elif args.step == "build":
         build(args.dir, args.store, args.name)

@@ -10,7 +10,6 @@ the keys with their record.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,6 @@ from synth import generate
 
 KEY = Pseudonymiser(bytes(range(32)))
 MAPPING = DATA_SAMPLES / "sources.yaml"
-
-
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """An empty store of each kind: the embedded file and the session's real Neo4j server."""
-    if request.param == "neo4j":
-        from graphstore.neo4j_store import Neo4jStore
-
-        server: Any = request.getfixturevalue("neo4j_clean")
-        opened: GraphStore = Neo4jStore(server.uri, user=server.user, password=server.password)
-    else:
-        opened = open_store(str(tmp_path / "graph.db"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def read_everything(monkeypatch: pytest.MonkeyPatch) -> None:
