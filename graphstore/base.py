@@ -144,6 +144,22 @@ class GraphStore(Protocol):
         """Make what was deleted unreadable in the store's files as far as the backend can, and
         return one sentence saying what was done and what remains (see docs/retention.md)."""
 
+    def person_records(
+        self,
+        *,
+        blocks: Sequence[str] = (),
+        persons: Sequence[str] = (),
+        records: Sequence[str] = (),
+    ) -> list[tuple[str, str, str | None]]:
+        """What resolution across loads reads of the stored person records (``loaders.crossload``),
+        looked up through indexes, so the read costs what it finds, not what the store holds.
+
+        Returns ``(record id, person id, comparison)`` for every DESCRIBES of the records that
+        hold one of the keyed blocking keys ``blocks`` (the Record's ``blocks`` property, indexed:
+        the table ``record_blocks`` of the embedded store, the full-text index ``record_blocks``
+        in Neo4j), that describe one of ``persons``, or whose id is in ``records``; sorted, each
+        row once. ``comparison`` is None for a record without comparison data."""
+
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
 
