@@ -35,6 +35,7 @@ __all__ = [
     "AllowIncomplete",
     "DateFrom",
     "DateTo",
+    "Engine",
     "Level",
     "Method",
     "Resolution",
@@ -111,6 +112,14 @@ Level = Annotated[str, typer.Option("--level", help="Region level: police_unit, 
 Method = Annotated[str, typer.Option("--method", help="Group detection: leiden or louvain.")]
 Seed = Annotated[int, typer.Option("--seed", help=describe(DetectionSettings, "seed"))]
 Resolution = Annotated[float, typer.Option("--resolution", help=describe(DetectionSettings, "resolution"))]
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the network, groups and betweenness are computed: local (Python) or gds (inside "
+        "the Neo4j server of --store, with the Graph Data Science library).",
+    ),
+]
 StabilityRuns = Annotated[
     int, typer.Option("--stability-runs", help=describe(DetectionSettings, "stability_runs"))
 ]
@@ -125,7 +134,16 @@ SettingsFile = Annotated[
 ]
 
 # The command-line parameters that are DetectionSettings fields of the same name.
-DETECTION_OPTIONS = ("date_from", "date_to", "level", "method", "seed", "resolution", "stability_runs")
+DETECTION_OPTIONS = (
+    "date_from",
+    "date_to",
+    "level",
+    "method",
+    "seed",
+    "resolution",
+    "stability_runs",
+    "engine",
+)
 
 
 def detection_settings(ctx: typer.Context, settings_file: Path | None) -> DetectionSettings:
