@@ -520,7 +520,7 @@ WITH kind, item, person, max(f) AS f, max(d) AS d
 def gds_skipped_items(observed_from: str | None = None, observed_to: str | None = None) -> str:
     """Per kind, the evidence items left out for having more than ``$max_item_persons`` suspects.
 
-    Parameters as :func:`gds_project_evidence`. Returns rows ``kind, items``.
+    Parameters as :func:`gds_project_evidence` (without ``$graph``). Returns rows ``kind, items``.
     """
     return (
         _evidence_items(observed_from, observed_to)
@@ -552,7 +552,10 @@ def gds_project_evidence(observed_from: str | None = None, observed_to: str | No
     props = ", ".join(f"{_ident(kind)}: toFloat({_ident('n_' + kind)})" for kind in GDS_EVIDENCE_KINDS)
     return (
         _evidence_items(observed_from, observed_to)
-        + f"""ORDER BY person.person_id
+        + f"""// A kind weighted 0 links nobody and counts no item (its crowded items still count as skipped).
+WITH kind, item, person, f, d
+WHERE $kind_weights[kind] <> 0
+ORDER BY person.person_id
 WITH kind, item, collect({{p: person, f: f, d: d}}) AS members
 WITH kind, members, size(members) AS n
 WHERE n >= 2 AND n <= $max_item_persons

@@ -34,7 +34,7 @@ def check_engine(engine: str, weights: EvidenceWeights, method: str, resolution:
 
     Examples
     --------
-    >>> check_engine("gds", EvidenceWeights(), "leiden", 1.5)
+    >>> check_engine("gds", EvidenceWeights(address=0, employer=0, director=0), "leiden", 1.5)
     >>> check_engine("spark", EvidenceWeights(), "leiden", 1.0)
     Traceback (most recent call last):
     ...
