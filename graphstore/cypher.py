@@ -487,3 +487,182 @@ def last_load() -> str:
         "MATCH (r:NetanalysisLoad) RETURN r.batch AS batch, r.started AS started, "
         "r.finished AS finished ORDER BY r.seq DESC LIMIT 1"
     )
+
+
+# --- in-database analytics (Graph Data Science) --------------------------------------------------
+
+#: The evidence kinds that :func:`gds_project_evidence` computes, in the order of
+#: ``netanalysis.projection.EVIDENCE_KINDS``; each is also the name of a relationship property
+#: holding the number of items of that kind behind a link.
+GDS_EVIDENCE_KINDS = ("case", "victim", "phone", "vehicle", "account", "premises")
+
+
+def gds_version() -> str:
+    """The version of the Graph Data Science library; fails when the server has none."""
+    return "RETURN gds.version() AS version"
+
+
+def _factor(var: str) -> str:
+    """The Admiralty reliability factor of the fact ``var``, as ``reliability_factor`` computes it."""
+    grade = f"toUpper(trim(coalesce(toString({var}.reliability), '')))"
+    return (
+        f"CASE WHEN size({grade}) = 2 AND $source_grade[left({grade}, 1)] IS NOT NULL "
+        f"AND $information_grade[right({grade}, 1)] IS NOT NULL "
+        f"THEN $source_grade[left({grade}, 1)] * $information_grade[right({grade}, 1)] "
+        "ELSE $missing_grade END"
+    )
+
+
+def _evidence_items(observed_from: str | None, observed_to: str | None) -> str:
+    """Rows ``kind, item, person, f, d``: every suspect's best reliability factor and latest date per
+    evidence item, as ``netanalysis.projection.perpetrator_network`` gathers them."""
+
+    def window(var: str) -> str:
+        preds = _window(var, observed_from, observed_to)
+        return " AND ".join(preds) if preds else "true"
+
+    suspect = (
+        "('suspect' IN coalesce(p.roles, []) OR "
+        f"EXISTS {{ MATCH (p)-[r0:SUSPECT_IN]->() WHERE {window('r0')} }})"
+    )
+    date = "coalesce({0}.observed_on, '')"
+    return f"""CALL {{
+  MATCH (p:Person)-[r:SUSPECT_IN]->(c:Case)
+  WHERE {window("r")}
+  RETURN 'case' AS kind, c AS item, p AS person, {_factor("r")} AS f, {date.format("r")} AS d
+  UNION ALL
+  MATCH (p:Person)-[r:USES]->(x)
+  WHERE (x:Phone OR x:Vehicle OR x:BankAccount) AND {window("r")} AND {suspect}
+  RETURN CASE WHEN x:Phone THEN 'phone' WHEN x:Vehicle THEN 'vehicle' ELSE 'account' END AS kind,
+         x AS item, p AS person, {_factor("r")} AS f, {date.format("r")} AS d
+  UNION ALL
+  MATCH (p:Person)-[r:SEEN_AT]->(x:Premises)
+  WHERE {window("r")} AND {suspect}
+  RETURN 'premises' AS kind, x AS item, p AS person, {_factor("r")} AS f, {date.format("r")} AS d
+  UNION ALL
+  MATCH (v:Person)-[rv:VICTIM_IN]->(c:Case)
+  WHERE {window("rv")}
+  WITH v, c, max({_factor("rv")}) AS fv, max({date.format("rv")}) AS dv
+  MATCH (s:Person)-[rs:SUSPECT_IN]->(c)
+  WHERE s <> v AND {window("rs")}
+  WITH v, s, fv, dv, max({_factor("rs")}) AS fs, max({date.format("rs")}) AS ds
+  RETURN 'victim' AS kind, v AS item, s AS person, fv * fs AS f,
+         CASE WHEN dv > ds THEN dv ELSE ds END AS d
+}}
+WITH kind, item, person, max(f) AS f, max(d) AS d
+"""
+
+
+def gds_skipped_items(observed_from: str | None = None, observed_to: str | None = None) -> str:
+    """Per kind, the evidence items left out for having more than ``$max_item_persons`` suspects.
+
+    Parameters as :func:`gds_project_evidence` (without ``$graph``). Returns rows ``kind, items``.
+    """
+    return (
+        _evidence_items(observed_from, observed_to)
+        + """WITH kind, item, count(person) AS n
+WHERE n > $max_item_persons
+RETURN kind, count(item) AS items
+ORDER BY kind"""
+    )
+
+
+def gds_project_evidence(observed_from: str | None = None, observed_to: str | None = None) -> str:
+    """Project the suspect-suspect evidence network into the GDS graph catalog as ``$graph``.
+
+    The weights are those of ``netanalysis.projection.perpetrator_network`` for the kinds in
+    :data:`GDS_EVIDENCE_KINDS`: every pair of suspects sharing an item of at most
+    ``$max_item_persons`` suspects gets ``$kind_weights[kind] x f(a) x f(b) x recency``, where
+    recency halves every ``$half_life_days`` before ``$as_of`` (none when ``$as_of`` is null or the
+    half-life 0). The graph is undirected, with the relationship properties ``weight``,
+    ``distance`` (1/weight, for shortest paths) and one count per kind.
+
+    Parameters: ``$graph``, ``$source_grade``, ``$information_grade`` (maps letter/digit -> factor),
+    ``$missing_grade``, ``$kind_weights``, ``$max_item_persons``, ``$as_of``, ``$half_life_days``
+    and, with a window, ``$observed_from`` / ``$observed_to``. Returns one row ``nodes, links``.
+    """
+    counts = ",\n     ".join(
+        f"sum(CASE kind WHEN '{kind}' THEN 1 ELSE 0 END) AS {_ident('n_' + kind)}"
+        for kind in GDS_EVIDENCE_KINDS
+    )
+    props = ", ".join(f"{_ident(kind)}: toFloat({_ident('n_' + kind)})" for kind in GDS_EVIDENCE_KINDS)
+    return (
+        _evidence_items(observed_from, observed_to)
+        + f"""// A kind weighted 0 links nobody and counts no item (its crowded items still count as skipped).
+WITH kind, item, person, f, d
+WHERE $kind_weights[kind] <> 0
+ORDER BY person.person_id
+WITH kind, item, collect({{p: person, f: f, d: d}}) AS members
+WITH kind, members, size(members) AS n
+WHERE n >= 2 AND n <= $max_item_persons
+UNWIND range(0, n - 2) AS i
+UNWIND range(i + 1, n - 1) AS j
+WITH kind, members[i] AS a, members[j] AS b
+WITH kind, a, b, CASE WHEN a.d > b.d THEN a.d ELSE b.d END AS d
+WITH kind, a, b,
+     CASE WHEN d = '' OR $as_of IS NULL OR $half_life_days <= 0 THEN 1.0
+          ELSE 0.5 ^ (toFloat(CASE WHEN duration.inDays(date(d), date($as_of)).days < 0 THEN 0
+                                   ELSE duration.inDays(date(d), date($as_of)).days END)
+                      / $half_life_days) END AS recency
+WITH a.p AS pa, b.p AS pb, sum($kind_weights[kind] * a.f * b.f * recency) AS weight,
+     {counts}
+WHERE weight > 0
+WITH gds.graph.project(
+  $graph, pa, pb,
+  {{relationshipProperties: {{weight: weight, distance: 1.0 / weight, {props}}}}},
+  {{undirectedRelationshipTypes: ['*']}}
+) AS g
+RETURN g.nodeCount AS nodes, g.relationshipCount AS links"""
+    )
+
+
+def gds_links() -> str:
+    """The links of the projected graph ``$graph``, once each: ``person_a < person_b`` (person ids),
+    ``props`` a list of ``[property, value]`` (``$properties``: the names to read)."""
+    return """CALL gds.graph.relationshipProperties.stream($graph, $properties)
+YIELD sourceNodeId, targetNodeId, relationshipProperty, propertyValue
+WITH sourceNodeId, targetNodeId, collect([relationshipProperty, propertyValue]) AS props
+WITH gds.util.asNode(sourceNodeId).person_id AS a, gds.util.asNode(targetNodeId).person_id AS b, props
+WHERE a < b
+RETURN a AS person_a, b AS person_b, props"""
+
+
+def gds_groups(method: Literal["leiden", "louvain"]) -> str:
+    """Communities of ``$graph`` by weight: Leiden (``$resolution`` as gamma, ``$seed``) or Louvain.
+
+    One thread, so the same seed gives the same communities. Returns ``person_id, community``.
+    """
+    if method == "leiden":
+        call = (
+            "CALL gds.leiden.stream($graph, {relationshipWeightProperty: 'weight', gamma: $resolution, "
+            "randomSeed: $seed, concurrency: 1})"
+        )
+    else:
+        call = "CALL gds.louvain.stream($graph, {relationshipWeightProperty: 'weight', concurrency: 1})"
+    return f"""{call}
+YIELD nodeId, communityId
+RETURN gds.util.asNode(nodeId).person_id AS person_id, communityId AS community"""
+
+
+def gds_project_links() -> str:
+    """Project the links ``$links`` (``{a, b, distance}``, person ids) as the undirected graph ``$graph``.
+
+    Used for the links inside groups, so that betweenness stays within each group."""
+    return """UNWIND $links AS link
+MATCH (a:Person {person_id: link.a}), (b:Person {person_id: link.b})
+WITH gds.graph.project($graph, a, b, {relationshipProperties: {distance: link.distance}},
+                       {undirectedRelationshipTypes: ['*']}) AS g
+RETURN g.nodeCount AS nodes, g.relationshipCount AS links"""
+
+
+def gds_betweenness() -> str:
+    """Shortest-path betweenness in ``$graph`` by ``distance``: rows ``person_id, score`` (raw; on
+    the undirected graph each unordered pair of other persons counts once)."""
+    return """CALL gds.betweenness.stream($graph, {relationshipWeightProperty: 'distance'})
+YIELD nodeId, score
+RETURN gds.util.asNode(nodeId).person_id AS person_id, score"""
+
+
+def gds_drop_graph() -> str:
+    """Drop the projected graph ``$graph`` if it exists (no error when it does not)."""
+    return "CALL gds.graph.drop($graph, false) YIELD graphName RETURN graphName"

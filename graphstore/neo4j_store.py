@@ -216,6 +216,15 @@ class Neo4jStore(RetentionDeletes):
         with self._errors(what), self._driver.session(database=self.database) as session:
             return session.execute_read(work)
 
+    def run_once(self, what: str, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run one query (a ``graphstore.cypher`` builder's) in an auto-commit transaction and
+        return its rows; driver errors become the toolkit's, naming ``what``.
+
+        Not retried: a GDS projection that reached the server must not be made twice.
+        """
+        with self._errors(what), self._driver.session(database=self.database) as session:
+            return [record.data() for record in session.run(query, params)]
+
     # -- protocol -----------------------------------------------------------------------------
 
     def apply_schema(self) -> None:

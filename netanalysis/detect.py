@@ -38,6 +38,7 @@ from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
+from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
 from netanalysis.leads import LEAD_COLUMNS, find_leads
 from netanalysis.movement import (
@@ -149,6 +150,11 @@ class DetectionSettings:
         of sampling is in docs/key-players-and-leads.md.
     crowded : CrowdedAddressRule
         When an address counts as crowded (many persons registered at the same time).
+    engine : {"local", "gds"}
+        Where the perpetrator network, the groups and the betweenness of the key players are
+        computed: in Python (``local``), or inside the Neo4j server the graph was read from, with
+        the Graph Data Science library (``gds``; ``detect`` then needs that store, and the
+        betweenness is always exact). See docs/detection.md.
     """
 
     weights: EvidenceWeights = field(default_factory=EvidenceWeights)
@@ -165,12 +171,15 @@ class DetectionSettings:
     betweenness_k: int | None = 300
     betweenness_exact_max: int = 10_000
     crowded: CrowdedAddressRule = field(default_factory=CrowdedAddressRule)
+    engine: str = "local"
 
     def validate(self) -> DetectionSettings:
         """Check the settings; raise ConfigError with what to change."""
         check_level(self.level)
         if self.method not in METHODS:
             raise ConfigError(f"unknown group method {self.method!r}; use one of {', '.join(METHODS)}.")
+        if self.engine not in ENGINES:
+            raise ConfigError(f"unknown engine {self.engine!r}; use one of {', '.join(ENGINES)}.")
         if self.resolution <= 0:
             raise ConfigError(f"resolution must be above 0, got {self.resolution}.")
         if self.stability_runs < 0:
@@ -432,7 +441,9 @@ def _signal_rows_frame(index: GraphIndex) -> pd.DataFrame:
 
 
 @audited("detect", store="graph", only_from_store=True, after=record_detection)
-def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) -> DetectionResult:
+def detect(
+    graph: nx.MultiDiGraph, settings: DetectionSettings | None = None, store: object = None
+) -> DetectionResult:
     """Detect perpetrator groups, their victims' moves, key players and leads.
 
     Parameters
@@ -441,6 +452,9 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         The graph as read from the store (``netanalysis.graphs.read_analysis_graph``).
     settings : DetectionSettings, optional
         Default settings when not given.
+    store : graphstore.neo4j_store.Neo4jStore, optional
+        The store ``graph`` was read from (with the settings' window); needed, and only used, with
+        ``engine="gds"``.
 
     Returns
     -------
@@ -467,11 +481,35 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         clock = now
 
     index = index_graph(graph)
-    network = perpetrator_network(graph, settings.weights, settings.as_of, level, index)
-    lap("network")
+    in_database: dict[str, float] | None = None
+    if settings.engine == "gds":
+        from netanalysis.indatabase import gds_network
+
+        check_engine(settings.engine, settings.weights, settings.method, settings.resolution)
+        if store is None:
+            raise ConfigError(
+                "--engine gds needs the Neo4j store the graph was read from: pass store= to detect."
+            )
+        network, partition, in_database = gds_network(
+            graph,
+            store,
+            weights=settings.weights,
+            method=settings.method,
+            seed=settings.seed,
+            resolution=settings.resolution,
+            level=level,
+            as_of=settings.as_of,
+            date_from=settings.date_from,
+            date_to=settings.date_to,
+            index=index,
+        )
+        lap("network_and_groups_in_database")
+    else:
+        network = perpetrator_network(graph, settings.weights, settings.as_of, level, index)
+        lap("network")
+        partition = find_groups(network, settings.method, settings.seed, settings.resolution)
+        lap("groups")
     as_of = network.graph.get("as_of")
-    partition = find_groups(network, settings.method, settings.seed, settings.resolution)
-    lap("groups")
     stability = group_stability(
         network,
         partition,
@@ -637,7 +675,10 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     lap("movements_and_summary")
     # Suspects in the network are bare person ids (str); find_groups types them as Hashable.
     partition_by_id = cast(Mapping[str, str], partition)
-    key_players = _frame("key_players", keyplayers.key_players(network, partition_by_id, **kp_kwargs))
+    key_players = _frame(
+        "key_players",
+        keyplayers.key_players(network, partition_by_id, betweenness=in_database, **kp_kwargs),
+    )
     lap("key_players")
     disruption = _frame(
         "disruption",

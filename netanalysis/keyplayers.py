@@ -298,6 +298,7 @@ def key_players(
     seed: int = 0,
     betweenness_k: int | None = None,
     sample_above: int | None = None,
+    betweenness: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Degree, betweenness, brokerage between regions and fragmentation per group member.
 
@@ -325,6 +326,9 @@ def key_players(
         every group larger than ``betweenness_k``). ``detect`` passes 10,000: exact values up to
         there. Both exact and sampled betweenness run in igraph; the sampled estimate equals
         networkx's ``betweenness_centrality(k=..., seed=...)`` (the same sources and scaling).
+    betweenness : Mapping[str, float], optional
+        Normalised betweenness within the group per person, computed elsewhere (``detect
+        --engine gds`` computes it in the database); then ``betweenness_k`` does not apply.
 
     Returns
     -------
@@ -371,7 +375,10 @@ def key_players(
         k = betweenness_k if betweenness_k is not None and betweenness_k < len(sub) else None
         if sample_above is not None and len(sub) <= sample_above:
             k = None
-        betweenness = _betweenness(sub, k=k, seed=seed)
+        if betweenness is None:
+            between = _betweenness(sub, k=k, seed=seed)
+        else:
+            between = {p: round(float(betweenness.get(str(p), 0.0)), _DECIMALS) for p in sub}
         roles = brokerage_roles(sub, region_attr)
         fragmentation = fragmentation_if_removed(sub)
         for person in sub:
@@ -383,7 +390,7 @@ def key_players(
                     "region": sub.nodes[person].get(region_attr),
                     "degree": sub.degree(person),
                     "weighted_degree": round(float(sub.degree(person, weight=weight)), _DECIMALS),
-                    "betweenness": betweenness[person],
+                    "betweenness": between[person],
                     "coordinator": r["coordinator"],
                     "gatekeeper": r["gatekeeper"],
                     "representative": r["representative"],

@@ -87,9 +87,14 @@ def neo4j_server() -> Iterator[Neo4jConnection]:
         yield conn
         return
 
+    yield from _session_server(neo4j_test_home(), gds=False)
+
+
+def _session_server(home: Path, gds: bool) -> Iterator[Neo4jConnection]:
+    """Start (or join) the toolkit's server in ``home`` for this test session; the last session
+    to leave stops it if a test session started it."""
     from graphstore import neo4j_server as server
 
-    home = neo4j_test_home()
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     users = home / "test-sessions"
     users.mkdir(exist_ok=True)
@@ -98,7 +103,7 @@ def neo4j_server() -> Iterator[Neo4jConnection]:
     try:
         if server.status(home) is None:
             (home / "started-by-tests").touch()
-        info = server.start(home, heap="1g", pagecache="512m")
+        info = server.start(home, heap="1g", pagecache="512m", gds=gds)
     except Exception as exc:
         me.unlink(missing_ok=True)
         pytest.fail(f"the toolkit's Neo4j server did not come up: {exc}", pytrace=False)
@@ -110,6 +115,37 @@ def neo4j_server() -> Iterator[Neo4jConnection]:
         if not others and (home / "started-by-tests").exists():
             server.stop(home)
             (home / "started-by-tests").unlink(missing_ok=True)
+
+
+def neo4j_gds_test_home() -> Path:
+    """The home of the tests' server with the Graph Data Science library: beside the plain one."""
+    explicit = os.environ.get("NETANALYSIS_TEST_NEO4J_GDS_HOME")
+    if explicit:
+        return Path(explicit).expanduser()
+    plain = neo4j_test_home()
+    return plain.with_name(plain.name + "-gds")
+
+
+@pytest.fixture(scope="session")
+def neo4j_gds_server() -> Iterator[Neo4jConnection]:
+    """The toolkit's own server with the Graph Data Science library (``start(gds=True)``), in its
+    own home (``$NETANALYSIS_TEST_NEO4J_GDS_HOME``, else the plain test home's name plus ``-gds``),
+    so the other Neo4j tests keep a server without plugins. ``NEO4J_GDS_URI`` (with the usual
+    ``NEO4J_USERNAME``/``NEO4J_PASSWORD``) points the tests at a server of your own instead.
+    Fails, never skips, when no server comes up.
+    """
+    uri = os.environ.get("NEO4J_GDS_URI")
+    if uri:
+        conn = Neo4jConnection(
+            uri, os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", "password")
+        )
+        try:
+            _check_answers(conn)
+        except Exception as exc:
+            pytest.fail(f"NEO4J_GDS_URI={uri} does not answer: {type(exc).__name__}: {exc}", pytrace=False)
+        yield conn
+        return
+    yield from _session_server(neo4j_gds_test_home(), gds=True)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -133,6 +169,21 @@ def neo4j_clean(neo4j_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
     ):
         session.run(WIPE_NEO4J).consume()
     yield neo4j_server
+
+
+@pytest.fixture()
+def neo4j_gds_clean(neo4j_gds_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
+    """The session's server with GDS, with an empty graph."""
+    from neo4j import GraphDatabase
+
+    with (
+        GraphDatabase.driver(
+            neo4j_gds_server.uri, auth=(neo4j_gds_server.user, neo4j_gds_server.password)
+        ) as driver,
+        driver.session() as session,
+    ):
+        session.run(WIPE_NEO4J).consume()
+    yield neo4j_gds_server
 
 
 # --- an empty store of each kind ------------------------------------------------------------------
@@ -161,9 +212,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
         opened.close()
 
 
-# Fixtures that start or use the real Neo4j server: a test that asks for one is a Neo4j test
+# Fixtures that start or use a real Neo4j server: a test that asks for one is a Neo4j test
 # whether or not it carries the marker, so `make check` (-m "not neo4j ...") never starts a server.
-_SERVER_FIXTURES = frozenset({"neo4j_server", "neo4j_clean"})
+_SERVER_FIXTURES = frozenset({"neo4j_server", "neo4j_clean", "neo4j_gds_server", "neo4j_gds_clean"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

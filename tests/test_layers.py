@@ -17,7 +17,7 @@ follow it. The ranks, lowest first, and why each sits where it does:
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
 4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``, ``addresses``,
-   ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``, ``persons``,
+   ``graphs``, ``evaluate``, ``detect``, ``indatabase``, ``find``, ``connect``, ``analyse``, ``persons``,
    ``retention``): pure functions over graphs read from the store (retention plans over one, the
    store applies the plan).
 5. outputs (``netanalysis.maps``, ``netanalysis.report``, ``netanalysis.export``, ``.anx``,
@@ -56,6 +56,7 @@ ANALYSIS = (
     "graphs",
     "evaluate",
     "detect",
+    "indatabase",
     "lineage",
     "changes",
     "merges",

@@ -13,6 +13,10 @@ Maven Central carries the Neo4j 5.26 LTS server as jars but no distribution tarb
    127.0.0.1 on free ports, and waits until Bolt answers a query;
 5. records the URI, user, password, pid and ports in ``<home>/state.json`` (mode 0600).
 
+With ``start(gds=True)`` (``netanalysis neo4j start --with-gds``) the server also gets the Graph
+Data Science library: its modules are resolved from Maven Central with ``gds_pom.xml`` into
+``<cache>/gds-<version>-neo4j-<version>/plugins`` and copied into ``<home>/plugins``.
+
 ``start`` is idempotent, ``stop`` ends the server with SIGTERM (SIGKILL after a grace period) and
 ``status`` tells whether it runs. See docs/neo4j.md.
 
@@ -36,6 +40,7 @@ from graphstore.neo4j_server._admin_import import (
     recover_initial_import,
 )
 from graphstore.neo4j_server._config import _new_password as _new_password
+from graphstore.neo4j_server._gds import GDS_VERSION, provision_gds
 from graphstore.neo4j_server._lifecycle import start, status, stop
 from graphstore.neo4j_server._provision import _run_maven as _run_maven
 from graphstore.neo4j_server._provision import provision
@@ -56,6 +61,7 @@ __all__ = [
     "DEFAULT_PAGECACHE",
     "DEFAULT_TIMEOUT",
     "DEFAULT_VERSION",
+    "GDS_VERSION",
     "IMPORT_HEAP",
     "IMPORT_OFF_HEAP",
     "ServerInfo",
@@ -64,6 +70,7 @@ __all__ = [
     "import_full",
     "initial_import_run",
     "provision",
+    "provision_gds",
     "recover_initial_import",
     "start",
     "status",

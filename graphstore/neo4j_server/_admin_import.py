@@ -205,8 +205,15 @@ def import_full(
         # On every exit, also an interrupted one: the server runs again afterwards.
         if progress:
             progress("starting the Neo4j server again")
+        # With the plugins it ran with: a server started --with-gds keeps GDS across the import.
         info = start(
-            where, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress
+            where,
+            version=version,
+            heap=heap,
+            pagecache=pagecache,
+            timeout=timeout,
+            progress=progress,
+            gds=bool(state.get("gds")),
         )
         if own_marker:
             _import_marker_path(where).unlink(missing_ok=True)
@@ -290,8 +297,17 @@ def _recover(
     if marker.get("stage") == IMPORT_DATABASE and status(where) is not None:
         stop(where)  # killed after the restart: the database was neither checked nor given its schema
     if status(where) is None:
+        state = _read_state(where) or {}
         # Removes a half-done database first (_lifecycle._drop_unfinished_import).
-        start(where, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress)
+        start(
+            where,
+            version=version,
+            heap=heap,
+            pagecache=pagecache,
+            timeout=timeout,
+            progress=progress,
+            gds=bool(state.get("gds")),
+        )
     for stale in (where / "import").glob("initial-import-*"):
         shutil.rmtree(stale, ignore_errors=True)
     _import_marker_path(where).unlink(missing_ok=True)

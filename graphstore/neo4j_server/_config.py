@@ -12,7 +12,7 @@ from graphstore.neo4j_server._settings import ADMIN_CLASS
 from netanalysis.errors import ConfigError, StoreUnavailable
 
 
-def _write_conf(home: Path, bolt: int, http: int, pagecache: str) -> None:
+def _write_conf(home: Path, bolt: int, http: int, pagecache: str, gds: bool = False) -> None:
     lines = [
         "# Written by graphstore.neo4j_server on every start; edits are overwritten.",
         "server.default_listen_address=127.0.0.1",
@@ -40,8 +40,15 @@ def _write_conf(home: Path, bolt: int, http: int, pagecache: str) -> None:
         "internal.server.bolt.thread_pool_shutdown_wait_time=1s",
         "internal.dbms.bolt.netty_server_shutdown_quiet_period=0",
         "internal.dbms.bolt.netty_server_shutdown_timeout=2",
-        "",
     ]
+    if gds:
+        # GDS reaches into the kernel (its own page reads, transactions, memory tracking), which a
+        # procedure may only do when it is named here; the allowlist loads nothing else from plugins/.
+        lines += [
+            "dbms.security.procedures.unrestricted=gds.*",
+            "dbms.security.procedures.allowlist=gds.*",
+        ]
+    lines.append("")
     (home / "conf" / "neo4j.conf").write_text("\n".join(lines))
 
 

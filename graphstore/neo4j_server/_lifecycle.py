@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from graphstore.neo4j_server._config import _new_password, _set_initial_password, _write_conf
+from graphstore.neo4j_server._gds import GDS_VERSION, install_plugins, provision_gds
 from graphstore.neo4j_server._java import _java
 from graphstore.neo4j_server._provision import provision
 from graphstore.neo4j_server._settings import (
@@ -167,6 +168,7 @@ def start(
     pagecache: str = DEFAULT_PAGECACHE,
     timeout: float = DEFAULT_TIMEOUT,
     progress: Progress | None = None,
+    gds: bool = False,
 ) -> ServerInfo:
     """Start the toolkit's Neo4j server (or return the one already running) and wait for Bolt.
 
@@ -182,6 +184,10 @@ def start(
         Seconds to wait for Bolt to answer before giving up.
     progress
         Called with short lines of text while jars download and the server starts.
+    gds
+        With the Graph Data Science library (Community, ``GDS_VERSION``) in its plugins folder,
+        fetched from Maven Central into the cache on first use (``detect --engine gds``). A start
+        without it takes the library out of the plugins folder again.
 
     Returns
     -------
@@ -208,15 +214,22 @@ def start(
         if state and state.get("pid"):
             running = _info(state, where)
             if _alive(running.pid, where):
+                if gds and not running.gds:
+                    raise ConfigError(
+                        f"The Neo4j server in {where} runs without the Graph Data Science library; "
+                        "stop it (netanalysis neo4j stop) and start it again with --with-gds."
+                    )
                 _wait_for_bolt(running, timeout)
                 return running
         _drop_unfinished_import(where, progress)
         java, java_id = _java()
         lib = provision(version, progress)
+        gds_jars = provision_gds(lib, version, GDS_VERSION, progress) if gds else None
         for sub in ("conf", "data", "logs", "run", "plugins", "import"):
             (where / sub).mkdir(exist_ok=True)
+        install_plugins(where, gds_jars)
         bolt, http = _pick_ports(state)
-        _write_conf(where, bolt, http, pagecache)
+        _write_conf(where, bolt, http, pagecache, gds=gds)
 
         first_start = (
             not (where / "data" / "dbms" / "auth.ini").exists()
@@ -278,6 +291,7 @@ def start(
             bolt_port=bolt,
             http_port=http,
             home=where,
+            gds=gds,
         )
         started = {**asdict(info), "home": str(where), "version": version, "started": time.time()}
         if cds_partial:

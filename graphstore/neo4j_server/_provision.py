@@ -87,19 +87,30 @@ def provision(version: str = DEFAULT_VERSION, progress: Progress | None = None) 
         return lib
 
 
-def _run_maven(cmd: list[str], version: str, progress: Progress | None) -> None:
-    """Run Maven, passing download progress on, and turn a failure into one sentence."""
+def _run_maven(
+    cmd: list[str],
+    version: str,
+    progress: Progress | None,
+    what: str | None = None,
+    size: str = "~125 MB",
+) -> None:
+    """Run Maven, passing download progress on, and turn a failure into one sentence.
+
+    ``what`` names the download in the messages (default: the Neo4j server of ``version``).
+    """
+    fetching = what or f"Neo4j {version}"
+    what = what or f"org.neo4j:neo4j:{version}"
     tail: deque[str] = deque(maxlen=40)
     files = 0
     total_kb = 0.0
     sizes = re.compile(r"\(([\d.]+) (B|kB|MB|GB)")
     scale = {"B": 1 / 1024, "kB": 1.0, "MB": 1024.0, "GB": 1024.0 * 1024}
     if progress:
-        progress(f"fetching Neo4j {version} from Maven Central (first run: ~125 MB)")
+        progress(f"fetching {fetching} from Maven Central (first run: {size})")
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     except OSError as exc:
-        raise StoreUnavailable(f"Maven could not fetch org.neo4j:neo4j:{version}: {exc}.") from exc
+        raise StoreUnavailable(f"Maven could not fetch {what}: {exc}.") from exc
     assert proc.stdout is not None
     last_report = 0.0
     for line in proc.stdout:
@@ -119,6 +130,6 @@ def _run_maven(cmd: list[str], version: str, progress: Progress | None) -> None:
         errors = [ln[8:] for ln in tail if ln.startswith("[ERROR] ") and ln.strip() != "[ERROR]"]
         reason = errors[0] if errors else (tail[-1] if tail else f"exit code {code}")
         reason = reason.removesuffix(" -> [Help 1]")
-        raise StoreUnavailable(f"Maven could not fetch org.neo4j:neo4j:{version}: {reason}")
+        raise StoreUnavailable(f"Maven could not fetch {what}: {reason}")
     if progress and files:
         progress(f"downloaded {files} files, {total_kb / 1024:.1f} MB")

@@ -27,6 +27,8 @@ class ServerInfo:
     bolt_port: int
     http_port: int
     home: Path
+    #: Whether the Graph Data Science library is in its plugins folder (``start(gds=True)``).
+    gds: bool = False
 
     def env(self) -> dict[str, str]:
         """The environment variables that point the toolkit at this server."""
@@ -112,6 +114,7 @@ def _info(state: dict[str, object], home: Path) -> ServerInfo:
         bolt_port=int(str(state["bolt_port"])),
         http_port=int(str(state["http_port"])),
         home=home,
+        gds=bool(state.get("gds", False)),
     )
 
 

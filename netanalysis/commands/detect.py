@@ -12,6 +12,7 @@ from netanalysis.commands.options import (
     CrowdedMinPersons,
     DateFrom,
     DateTo,
+    Engine,
     Level,
     Method,
     Resolution,
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
         seed: Seed = _D.seed,
         resolution: Resolution = _D.resolution,
         stability_runs: StabilityRuns = _D.stability_runs,
+        engine: Engine = _D.engine,
         crowded_min_persons: CrowdedMinPersons = _D.crowded.min_persons,
         previous: Annotated[
             Path | None,
@@ -84,8 +86,19 @@ def register(app: typer.Typer) -> None:
 
         # Checked before the work starts.
         earlier: PreviousDetection | None = read_previous(previous) if previous is not None else None
-        graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
-        result = detect(graph, settings)
+        if settings.engine == "gds":
+            from netanalysis.graphs import read_analysis_graph
+
+            # The server computes the network and groups: the store stays open for it.
+            graph_store = open_read_store(store, allow_incomplete)
+            try:
+                graph = read_analysis_graph(graph_store, settings.date_from, settings.date_to)
+                result = detect(graph, settings, store=graph_store)
+            finally:
+                graph_store.close()
+        else:
+            graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
+            result = detect(graph, settings)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 

@@ -33,7 +33,8 @@ ShowPasswordOption = Annotated[
 def _describe(info: ServerInfo, verb: str, show_password: bool) -> None:
     """Say how to reach the server; the password only when asked, as stdout ends up in terminal
     scrollback and CI logs."""
-    typer.echo(f"Neo4j {verb} at {info.uri} (user {info.user}, pid {info.pid}, home {info.home})")
+    gds = f", Graph Data Science {neo4j_server.GDS_VERSION}" if info.gds else ""
+    typer.echo(f"Neo4j {verb} at {info.uri} (user {info.user}, pid {info.pid}, home {info.home}{gds})")
     typer.echo(f"Browser/HTTP: http://127.0.0.1:{info.http_port}/")
     state = info.home / "state.json"
     if show_password:
@@ -72,6 +73,14 @@ def register(app: typer.Typer) -> None:
             float, typer.Option("--timeout", help="Seconds to wait for Bolt to answer.")
         ] = neo4j_server.DEFAULT_TIMEOUT,
         show_password: ShowPasswordOption = False,
+        with_gds: Annotated[
+            bool,
+            typer.Option(
+                "--with-gds",
+                help="Also install the Graph Data Science library (Community) for detect --engine gds; "
+                "fetched from Maven Central on first use (~35 MB).",
+            ),
+        ] = False,
     ) -> None:
         """Start the server (or show the one already running) on 127.0.0.1 with a generated password.
 
@@ -89,7 +98,13 @@ def register(app: typer.Typer) -> None:
                     console.print(line, markup=False, highlight=False)
 
             info = neo4j_server.start(
-                home, version=version, heap=heap, pagecache=pagecache, timeout=timeout, progress=progress
+                home,
+                version=version,
+                heap=heap,
+                pagecache=pagecache,
+                timeout=timeout,
+                progress=progress,
+                gds=with_gds,
             )
         _describe(info, "running", show_password)
 

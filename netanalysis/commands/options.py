@@ -38,6 +38,7 @@ __all__ = [
     "CrowdedMinPersons",
     "DateFrom",
     "DateTo",
+    "Engine",
     "Level",
     "Method",
     "Resolution",
@@ -114,6 +115,14 @@ Level = Annotated[str, typer.Option("--level", help="Region level: police_unit, 
 Method = Annotated[str, typer.Option("--method", help="Group detection: leiden or louvain.")]
 Seed = Annotated[int, typer.Option("--seed", help=describe(DetectionSettings, "seed"))]
 Resolution = Annotated[float, typer.Option("--resolution", help=describe(DetectionSettings, "resolution"))]
+Engine = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        help="Where the network, groups and betweenness are computed: local (Python) or gds (inside "
+        "the Neo4j server of --store, with the Graph Data Science library).",
+    ),
+]
 StabilityRuns = Annotated[
     int, typer.Option("--stability-runs", help=describe(DetectionSettings, "stability_runs"))
 ]
@@ -128,7 +137,16 @@ SettingsFile = Annotated[
 ]
 
 # The command-line parameters that are DetectionSettings fields of the same name.
-DETECTION_OPTIONS = ("date_from", "date_to", "level", "method", "seed", "resolution", "stability_runs")
+DETECTION_OPTIONS = (
+    "date_from",
+    "date_to",
+    "level",
+    "method",
+    "seed",
+    "resolution",
+    "stability_runs",
+    "engine",
+)
 # The command-line parameters that are fields of a settings object inside DetectionSettings:
 # parameter -> (field of DetectionSettings, field of that object).
 NESTED_DETECTION_OPTIONS: dict[str, tuple[str, str]] = {"crowded_min_persons": ("crowded", "min_persons")}
