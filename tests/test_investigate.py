@@ -343,7 +343,12 @@ def test_connect_command_and_map(
 ) -> None:
     store, _, graph = sample
     a = _person_of_row(graph, "politie_zaken", "11")
-    b = _person_of_row(graph, "politie_zaken", "2")  # the victim in the case of row 1
+    # Another person in the case of row 11 (a victim when the case has one), so paths exist.
+    case = _row("11")["Zaaknummer"]
+    mates = [r for r in _police_rows() if r["Zaaknummer"] == case and r["Regelnummer"] != "11"]
+    mate = next((r for r in mates if r["Rol"] == "Slachtoffer"), mates[0])
+    b = _person_of_row(graph, "politie_zaken", mate["Regelnummer"])
+    assert a != b
     out, page = tmp_path / "paths.csv", tmp_path / "connect.html"
     assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--map", str(page)]) == 0
     assert "paths through" in capsys.readouterr().out

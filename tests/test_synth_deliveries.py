@@ -21,6 +21,7 @@ from synth.deliveries import _column, _rows
 from synth.sources import mapping
 
 KEY = Pseudonymiser(bytes(range(32)))  # throw-away key
+REGISTERS = ("brp_inschrijvingen", "arbeidsrelaties")
 FORMATS = {s["name"]: list(s["date_formats"]) for s in mapping()["sources"]}
 
 
@@ -96,8 +97,8 @@ def test_deliveries_are_chronological(six: Path) -> None:
     }
     for folder in sorted((six / "deliveries").iterdir()):
         for source in SOURCES:
-            if not list(folder.glob(f"{source}.*")):
-                continue
+            if not list(folder.glob(f"{source}.*")) or source in REGISTERS:
+                continue  # a register row comes with the delivery of its start month, or earlier
             at = _column(source, "observed_on")
             for row in _rows(folder, source):
                 if (source, str(row[0]), str(int(folder.name))) in corrections:
@@ -141,6 +142,8 @@ TOLERANCE = 0.01
 def _rejected(paths: list[Path]) -> set[tuple[str, str]]:
     found = set()
     for path in paths:
+        if not path.exists():
+            continue  # a load with nothing to report writes no rejects file
         with open(path, encoding="utf-8-sig", newline="") as fh:
             found |= {(r["source"], r["row_id"]) for r in csv.DictReader(fh) if r["outcome"] == "rejected"}
     return found
