@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,6 +133,32 @@ def neo4j_clean(neo4j_server: Neo4jConnection) -> Iterator[Neo4jConnection]:
     ):
         session.run(WIPE_NEO4J).consume()
     yield neo4j_server
+
+
+# --- an empty store of each kind ------------------------------------------------------------------
+
+
+@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """An empty store of each kind: an embedded file and the session's real Neo4j server.
+
+    The Neo4j credentials are also put in the environment, where the CLI looks for them.
+    """
+    from graphstore import open_store
+
+    if request.param == "neo4j":
+        from graphstore.neo4j_store import Neo4jStore
+
+        server: Any = request.getfixturevalue("neo4j_clean")
+        monkeypatch.setenv("NEO4J_USERNAME", server.user)
+        monkeypatch.setenv("NEO4J_PASSWORD", server.password)
+        opened: Any = Neo4jStore(server.uri, user=server.user, password=server.password)
+    else:
+        opened = open_store(str(tmp_path / "graph.db"))
+    try:
+        yield opened
+    finally:
+        opened.close()
 
 
 # Fixtures that start or use the real Neo4j server: a test that asks for one is a Neo4j test

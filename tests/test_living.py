@@ -10,10 +10,9 @@ import csv
 import json
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pytest
@@ -34,22 +33,6 @@ from netanalysis.lineage import LINEAGE_COLUMNS, follow_groups, keep_groups, mat
 KEY = Pseudonymiser(bytes(range(32)))
 OTHER_KEY = Pseudonymiser(bytes(range(32, 64)))
 MAPPING = DATA_SAMPLES / "sources.yaml"
-
-
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """An empty store of each kind: the embedded file and the session's real Neo4j server."""
-    if request.param == "neo4j":
-        from graphstore.neo4j_store import Neo4jStore
-
-        server: Any = request.getfixturevalue("neo4j_clean")
-        opened: GraphStore = Neo4jStore(server.uri, user=server.user, password=server.password)
-    else:
-        opened = open_store(str(tmp_path / "graph.db"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 # --- wrong key on reload ----------------------------------------------------------------------------

@@ -9,9 +9,7 @@ with every record, relationship and provenance of both, and a Merge node that sa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 import pandas as pd
@@ -58,22 +56,6 @@ def deliveries(folder: Path) -> dict[str, Path]:
         (target / "politie_zaken.csv").write_text(text, encoding="utf-8-sig")
         out[name] = target
     return out
-
-
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
-    """An empty store of each kind: the embedded file and the session's real Neo4j server."""
-    if request.param == "neo4j":
-        from graphstore.neo4j_store import Neo4jStore
-
-        server: Any = request.getfixturevalue("neo4j_clean")
-        opened: GraphStore = Neo4jStore(server.uri, user=server.user, password=server.password)
-    else:
-        opened = open_store(str(tmp_path / "graph.db"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 def person_of(store: GraphStore) -> dict[str, str]:

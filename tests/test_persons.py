@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,26 +52,6 @@ PERSONEN = (
     ";9;Nemo;Nergens;01-01-1990\n"
 )
 CLEAR = ["Testa", "Fictief", "Dummo", "Verzinsel", "Proefka", "Nepova", "Nepowa", "1980-02-03", "03-02-1980"]
-
-
-@pytest.fixture(params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[GraphStore]:
-    """An empty store of each kind; the CLI finds the Neo4j credentials in the environment."""
-    if request.param == "neo4j":
-        from graphstore.neo4j_store import Neo4jStore
-
-        server: Any = request.getfixturevalue("neo4j_clean")
-        monkeypatch.setenv("NEO4J_USERNAME", server.user)
-        monkeypatch.setenv("NEO4J_PASSWORD", server.password)
-        opened: GraphStore = Neo4jStore(server.uri, user=server.user, password=server.password)
-    else:
-        opened = open_store(str(tmp_path / "graph.db"))
-    try:
-        yield opened
-    finally:
-        opened.close()
 
 
 @pytest.fixture

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from loaders.mapping import load_mapping
 from loaders.pipeline import LoadSummary, check_match_threshold, load
 from netanalysis.commands.options import check_out_file, open_cli_store, printable
+from netanalysis.commands.progress import stage_bar
 from netanalysis.errors import ConfigError
 
 _STAGES = {"read": "read + normalise", "resolve": "resolve persons", "write": "write to store"}
@@ -174,25 +173,6 @@ def resolution_notes(stats: dict[str, int]) -> list[str]:
     return notes
 
 
-def _bar(console: Console) -> tuple[Progress, Callable[[str, int, int | None], None]]:
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed:,}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def progress(stage: str, done: int, total: int | None) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(_STAGES.get(stage, stage), total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
-    return bar, progress
-
-
 def _initial_import(
     paths: list[Path],
     store: str,
@@ -211,7 +191,7 @@ def _initial_import(
             f"--initial-import needs the bolt:// URI of the toolkit's own Neo4j server, not {store}; "
             "load into an embedded store without it"
         )
-    bar, progress = _bar(console)
+    bar, progress = stage_bar(console, _STAGES)
     with bar:
         return initial_import(
             list(paths),
@@ -240,7 +220,7 @@ def _online(
 ) -> LoadSummary:
     graph_store = open_cli_store(store)
     try:
-        bar, progress = _bar(console)
+        bar, progress = stage_bar(console, _STAGES)
         with bar:
             return load(
                 paths,

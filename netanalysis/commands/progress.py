@@ -1,0 +1,73 @@
+"""The progress bar of the long commands: done, rows per second and the time left."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.text import Text
+
+__all__ = ["LeftColumn", "RateColumn", "stage_bar"]
+
+
+class RateColumn(ProgressColumn):
+    """Rows per second over rich's recent window (blank until two updates have been seen)."""
+
+    def __init__(self, unit: str = "rows") -> None:
+        super().__init__()
+        self.unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if speed is None:
+            return Text("", style="progress.data.speed")
+        return Text(f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+
+
+class LeftColumn(ProgressColumn):
+    """The estimated time left, once the stage knows its total and has a rate."""
+
+    def render(self, task: Task) -> Text:
+        left = task.time_remaining
+        if task.total is None or left is None or task.finished:
+            return Text("")
+        minutes, seconds = divmod(int(left), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{seconds:02d} left", style="progress.remaining")
+
+
+def stage_bar(
+    console: Console, stages: Mapping[str, str], unit: str = "rows"
+) -> tuple[Progress, Callable[[str, int, int | None], None]]:
+    """A bar with one line per stage and the callback ``progress(stage, done, total)`` that feeds it.
+
+    The time left is shown once a stage knows its total; a stage without one shows its count,
+    its rate and the time it has taken.
+    """
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,}"),
+        RateColumn(unit),
+        TimeElapsedColumn(),
+        LeftColumn(),
+        console=console,
+        transient=False,
+    )
+    tasks: dict[str, TaskID] = {}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stages.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, progress
