@@ -113,6 +113,25 @@ def test_deliveries_are_chronological(six: Path) -> None:
     for k, nxt in zip(numbers, numbers[1:], strict=False):
         assert max(spans[k]) <= min(spans[nxt])
     assert set(undated) <= {1}  # rows without a readable date come in the first delivery
+    # A register row comes in the delivery of its start month: after the observations of the
+    # deliveries before it, and never with a start after the last observation of its own.
+    registers = 0
+    for folder in sorted((six / "deliveries").iterdir()):
+        k = int(folder.name)
+        for source in REGISTERS:
+            if not list(folder.glob(f"{source}.*")):
+                continue
+            at = _column(source, "from_date")
+            for row in _rows(folder, source):
+                start = _date(row[at], source) if len(row) > at else None
+                if start is None or (source, str(row[0]), str(k)) in corrections:
+                    continue
+                registers += 1
+                if k > 1:
+                    assert start > max(spans[k - 1]), (source, row[0], k)
+                if k < 6:
+                    assert start < min(spans[k + 1]), (source, row[0], k)
+    assert registers > 50
 
 
 def test_same_seed_same_deliveries(tmp_path: Path) -> None:
