@@ -92,6 +92,11 @@ _LAZY: dict[str, str] = {
     "attach_victims": "netanalysis.groups",
     "brokerage_roles": "netanalysis.keyplayers",
     "detect": "netanalysis.detect",
+    # addresses and organisations: the crowded-address signal, hubs shared by groups
+    "CrowdedAddressRule": "netanalysis.addresses",
+    "crowded_address_leads": "netanalysis.addresses",
+    "crowded_addresses": "netanalysis.addresses",
+    "shared_hubs": "netanalysis.addresses",
     # groups over time: stable ids across runs, and what changed
     "Changes": "netanalysis.changes",
     "changes": "netanalysis.changes",

@@ -27,6 +27,13 @@ import networkx as nx
 import pandas as pd
 
 from netanalysis import keyplayers
+from netanalysis.addresses import (
+    CROWDED_COLUMNS,
+    HUB_COLUMNS,
+    CrowdedAddressRule,
+    crowded_address_leads,
+    shared_hubs,
+)
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
@@ -85,6 +92,9 @@ COLUMNS: dict[str, list[str]] = {
     "leads": list(LEAD_COLUMNS),
     "links": ["group_id", "person_a", "person_b", "weight", "kinds", "evidence_items"],
     "signal_rows": ["signal_id", "source", "row_id"],
+    # Addresses and organisations (issue 20), owned by netanalysis.addresses.
+    "crowded_addresses": list(CROWDED_COLUMNS),
+    "hubs": list(HUB_COLUMNS),
 }
 
 
@@ -137,6 +147,8 @@ class DetectionSettings:
         Groups up to this many suspects get exact betweenness. Exact (igraph, C) is faster than
         sampled (networkx) below about 10,000 members and costs minutes above 20,000; the error
         of sampling is in docs/key-players-and-leads.md.
+    crowded : CrowdedAddressRule
+        When an address counts as crowded (many persons registered at the same time).
     """
 
     weights: EvidenceWeights = field(default_factory=EvidenceWeights)
@@ -152,6 +164,7 @@ class DetectionSettings:
     priority_weights: PriorityWeights = field(default_factory=PriorityWeights)
     betweenness_k: int | None = 300
     betweenness_exact_max: int = 10_000
+    crowded: CrowdedAddressRule = field(default_factory=CrowdedAddressRule)
 
     def validate(self) -> DetectionSettings:
         """Check the settings; raise ConfigError with what to change."""
@@ -171,6 +184,7 @@ class DetectionSettings:
         check_iso_date(self.date_from, "date_from")
         check_iso_date(self.date_to, "date_to")
         check_iso_date(self.as_of, "as_of")
+        self.crowded.validate()
         return self
 
     def to_dict(self) -> dict[str, Any]:
@@ -247,6 +261,11 @@ def _check_value(kind: Any, value: Any, where: str, name: str) -> Any:
             return None
         kind = next(k for k in options if k is not type(None))
         origin = typing.get_origin(kind)
+    if origin is list:
+        (item_kind,) = typing.get_args(kind)
+        if not isinstance(value, list):
+            raise ConfigError(f"setting '{name}' in {where} must be a list, got {value!r}")
+        return [_check_value(item_kind, v, where, f"{name}[{i}]") for i, v in enumerate(value)]
     if origin is dict:
         key_kind, value_kind = typing.get_args(kind)
         if not isinstance(value, Mapping):
@@ -288,6 +307,10 @@ class DetectionResult:
     leads: pd.DataFrame
     links: pd.DataFrame
     signal_rows: pd.DataFrame
+    #: Crowded addresses, each with the groups whose persons are registered there (a lead).
+    crowded_addresses: pd.DataFrame
+    #: Addresses and organisations shared by several groups.
+    hubs: pd.DataFrame
     settings: dict[str, Any]
     level: str
     network: nx.Graph | None = field(default=None, repr=False, compare=False)
@@ -629,6 +652,9 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
     lap("disruption")
     leads = _frame("leads", find_leads(graph, bare_groups))
     lap("leads")
+    crowded = _frame("crowded_addresses", crowded_address_leads(graph, bare_groups, settings.crowded, index))
+    hubs = _frame("hubs", shared_hubs(graph, bare_groups, index=index))
+    lap("addresses")
 
     used = settings.to_dict()
     used.update(
@@ -655,6 +681,8 @@ def detect(graph: nx.MultiDiGraph, settings: DetectionSettings | None = None) ->
         leads=leads,
         links=links,
         signal_rows=signal_rows,
+        crowded_addresses=crowded,
+        hubs=hubs,
         settings=used,
         level=level,
         network=network,

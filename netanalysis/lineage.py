@@ -319,7 +319,15 @@ def read_previous(folder: str | Path) -> PreviousDetection:
     return PreviousDetection(members, next_number, lineage, settings.get("as_of"))
 
 
-_GROUP_FRAMES = ("groups", "movements", "group_summary", "key_players", "disruption", "leads", "links")
+_GROUP_FRAMES = (
+    "groups",
+    "movements",
+    "group_summary",
+    "key_players",
+    "disruption",
+    "leads",
+    "links",
+)
 
 
 def follow_groups(
@@ -390,6 +398,22 @@ def follow_groups(
             frame["group_id"] = [match.renamed.get(g, g) if g else g for g in frame["group_id"]]
             frame = frame.sort_values(_SORT[name], kind="stable").reset_index(drop=True)
         frames[name] = frame[COLUMNS[name]]
+    crowded = result.crowded_addresses.copy()
+    if len(crowded):
+        crowded["group_id"] = [match.renamed.get(g, g) if g else g for g in crowded["group_id"]]
+        # most persons first, as crowded_address_leads sorts them
+        crowded = crowded.sort_values(
+            ["persons", "address_id", "group_id"], ascending=[False, True, True], kind="stable"
+        ).reset_index(drop=True)
+    frames["crowded_addresses"] = crowded[COLUMNS["crowded_addresses"]]
+    # A hub names its groups "|"-joined: each renamed, the list sorted again.
+    hubs = result.hubs.copy()
+    if len(hubs):
+        hubs["groups"] = [
+            "|".join(sorted(match.renamed.get(g, g) for g in str(text).split("|") if g))
+            for text in hubs["groups"]
+        ]
+    frames["hubs"] = hubs[COLUMNS["hubs"]]
     as_of = result.settings.get("as_of") or ""
     rows = pd.DataFrame([{**e, "as_of": as_of} for e in match.events], columns=LINEAGE_COLUMNS)
     if earlier is not None and len(earlier):

@@ -11,7 +11,21 @@ phone      both use the same phone (``USES`` the same Phone)
 vehicle    both use the same vehicle
 account    both use the same bank account
 premises   both were seen at the same premises (``SEEN_AT`` the same Premises)
+address    both reach the same Address at the same time: registered there (``REGISTERED_AT``)
+           themselves, or through a victim of theirs registered there, with overlapping periods
+employer   both reach the same Organisation as its workforce at the same time: ``EMPLOYED_BY`` it
+           themselves, or through a victim of theirs employed by it, with overlapping periods
+director   one directs or owns an Organisation (``DIRECTOR_OF``, ``OWNS``) and the other also
+           directs or owns it, or works for it (himself or through a victim), at the same time
 ========== ==============================================================================
+
+A suspect reaches a victim through a case they share (``SUSPECT_IN`` and ``VICTIM_IN`` the same
+Case) or a role from a case file (``EXPLOITED``, ``RECRUITED``, ``TRANSPORTED``, ``CONTROLLED``).
+For ``address``, ``employer`` and ``director`` the two suspects must reach the item through two
+different persons: one victim registered at a house links the suspects of her own case already
+(``case``, ``victim``), not again through her address. Periods are the ``from_date``/``to_date``
+of the registration or tie; a missing date is an open end, so a tie without dates overlaps every
+period.
 
 Each item adds ``kind weight x reliability(a) x reliability(b) x recency`` to the edge weight,
 where reliability comes from the Admiralty grade of the two facts (``B2``: source B, information
@@ -23,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from typing import Any
@@ -33,9 +47,32 @@ import networkx as nx
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.movement import bare_key, main_region, municipality_regions, node_label, observations
 
-__all__ = ["EVIDENCE_KINDS", "EvidenceWeights", "perpetrator_network", "reliability_factor", "suspects"]
+__all__ = [
+    "EVIDENCE_KINDS",
+    "ROLE_TYPES",
+    "EvidenceWeights",
+    "perpetrator_network",
+    "reliability_factor",
+    "suspects",
+]
 
-EVIDENCE_KINDS: tuple[str, ...] = ("case", "victim", "phone", "vehicle", "account", "premises")
+EVIDENCE_KINDS: tuple[str, ...] = (
+    "case",
+    "victim",
+    "phone",
+    "vehicle",
+    "account",
+    "premises",
+    "address",
+    "employer",
+    "director",
+)
+
+#: Person-to-person roles from case files: the start person is a suspect of the end person.
+ROLE_TYPES: tuple[str, ...] = ("EXPLOITED", "RECRUITED", "TRANSPORTED", "CONTROLLED")
+
+# An open end of a period: after every ISO date.
+_OPEN_END = "9999-12-31"
 
 _IDENTIFIER_KIND = {"Phone": "phone", "Vehicle": "vehicle", "BankAccount": "account"}
 
@@ -46,8 +83,9 @@ class EvidenceWeights:
 
     Attributes
     ----------
-    case, victim, phone, vehicle, account, premises : float
-        Weight of one evidence item of that kind (see the module docstring).
+    case, victim, phone, vehicle, account, premises, address, employer, director : float
+        Weight of one evidence item of that kind (see the module docstring and
+        ``docs/detection.md``); 0 switches the kind off (it is then not read at all).
     half_life_days : float
         An item observed this many days before ``as_of`` counts half; 0 switches recency off.
     max_item_persons : int
@@ -67,6 +105,9 @@ class EvidenceWeights:
     vehicle: float = 0.5
     account: float = 0.8
     premises: float = 0.4
+    address: float = 0.6
+    employer: float = 0.3
+    director: float = 0.7
     half_life_days: float = 730.0
     max_item_persons: int = 50
     source_grade: dict[str, float] = field(
@@ -131,6 +172,93 @@ def _better(old: tuple[float, str] | None, factor: float, date: str) -> tuple[fl
     if old is None:
         return factor, date
     return max(old[0], factor), max(old[1], date)
+
+
+# One way a suspect reaches an address or organisation: (start, end, via person, side, factor, date).
+# side is "director" for DIRECTOR_OF/OWNS, "" otherwise.
+_Reach = tuple[str, str, str, str, float, str]
+
+# Relationship type -> (evidence kinds it feeds, side).
+_TIMED_TIES: dict[str, tuple[tuple[str, ...], str]] = {
+    "REGISTERED_AT": (("address",), ""),
+    "EMPLOYED_BY": (("employer", "director"), ""),
+    "DIRECTOR_OF": (("director",), "director"),
+    "OWNS": (("director",), "director"),
+}
+
+
+def _timed_items(
+    index: GraphIndex,
+    weights: EvidenceWeights,
+    suspect_set: set[str],
+    case_victims: Mapping[str, Mapping[str, tuple[float, str]]],
+    items: Mapping[tuple[str, str], Mapping[str, tuple[float, str]]],
+    factor_of: Callable[[Mapping[str, Any]], float],
+) -> dict[tuple[str, str], dict[str, list[_Reach]]]:
+    """Address and organisation items: item (kind, node) -> suspect -> the ways it reaches it."""
+    wanted = {kind for kind in ("address", "employer", "director") if weights.kind_weight(kind) != 0}
+    if not wanted:
+        return {}
+    # victim -> suspect -> factor of the best tie between them (a shared case or a role)
+    keepers: dict[str, dict[str, float]] = defaultdict(dict)
+    for case, victims in case_victims.items():
+        case_suspects = items.get(("case", case), {})
+        for victim, (v_factor, _) in victims.items():
+            keeper = keepers[victim]
+            for suspect, (s_factor, _) in case_suspects.items():
+                if suspect != victim:
+                    keeper[suspect] = max(keeper.get(suspect, 0.0), v_factor * s_factor)
+    for rel in ROLE_TYPES:
+        for u, v, data in index.of(rel):
+            if u in suspect_set and u != v:
+                keeper = keepers[v]
+                keeper[u] = max(keeper.get(u, 0.0), factor_of(data))
+
+    timed: dict[tuple[str, str], dict[str, list[_Reach]]] = defaultdict(lambda: defaultdict(list))
+    for rel, (kinds, side) in _TIMED_TIES.items():
+        kinds = tuple(k for k in kinds if k in wanted)
+        if not kinds:
+            continue
+        for person, item, data in index.of(rel):
+            via_keepers = keepers.get(person) if not side else None
+            if person not in suspect_set and not via_keepers:
+                continue
+            start = str(data.get("from_date") or "")
+            end = str(data.get("to_date") or "") or _OPEN_END
+            factor = factor_of(data)
+            date = str(data.get("observed_on") or data.get("to_date") or data.get("from_date") or "")
+            for kind in kinds:
+                reach = timed[(kind, item)]
+                if person in suspect_set:
+                    reach[person].append((start, end, person, side, factor, date))
+                # Directing is a suspect's own act; working for and living somewhere may be the
+                # victim's, on behalf of the suspects who keep her.
+                for suspect, k_factor in (via_keepers or {}).items():
+                    reach[suspect].append((start, end, person, side, factor * k_factor, date))
+    # An organisation none of whose directors or owners is a suspect gives no director evidence.
+    return {
+        key: dict(reach)
+        for key, reach in timed.items()
+        if key[0] != "director" or any(r[3] for ways in reach.values() for r in ways)
+    }
+
+
+def _best_overlap(
+    kind: str, ways_a: list[_Reach], ways_b: list[_Reach], decay: Callable[[str], float]
+) -> float | None:
+    """The best ``factor_a x factor_b x recency`` over the ways two suspects reach one item at the
+    same time through two different persons (for ``director``: at least one way a directorship);
+    None when there is none."""
+    best: float | None = None
+    for start_a, end_a, via_a, side_a, factor_a, date_a in ways_a:
+        for start_b, end_b, via_b, side_b, factor_b, date_b in ways_b:
+            if via_a == via_b or (kind == "director" and not side_a and not side_b):
+                continue
+            if start_a <= end_b and start_b <= end_a:
+                value = factor_a * factor_b * decay(max(date_a, date_b))
+                if best is None or value > best:
+                    best = value
+    return best
 
 
 def perpetrator_network(
@@ -248,6 +376,8 @@ def perpetrator_network(
                 if suspect != victim:
                     item[suspect] = _better(item.get(suspect), v_factor * s_factor, max(v_date, s_date))
 
+    timed = _timed_items(index, weights, suspect_set, case_victims, items, factor_of)
+
     decays: dict[str, float] = {}
 
     def decay(date: str) -> float:
@@ -265,6 +395,17 @@ def perpetrator_network(
     pair_weight: dict[tuple[str, str], float] = {}
     pair_kinds: dict[tuple[str, str], dict[str, int]] = {}
     skipped: Counter[str] = Counter()
+
+    def add_pair(kind: str, pair: tuple[str, str], add_weight: float) -> None:
+        old = pair_weight.get(pair)
+        if old is None:
+            pair_weight[pair] = 0.0 + add_weight
+            pair_kinds[pair] = {kind: 1}
+        else:
+            pair_weight[pair] = old + add_weight
+            kinds = pair_kinds[pair]
+            kinds[kind] = kinds.get(kind, 0) + 1
+
     # Items in sorted order, pairs in sorted order: the float sums always add up in the same order.
     for (kind, _), members in sorted(items.items()):
         if len(members) < 2:
@@ -273,6 +414,8 @@ def perpetrator_network(
             skipped[kind] += 1
             continue
         kind_weight = weights.kind_weight(kind)
+        if kind_weight == 0:
+            continue
         for a, b in combinations(sorted(members), 2):
             fa, da = members[a]
             fb, db = members[b]
@@ -286,6 +429,19 @@ def perpetrator_network(
                 pair_weight[pair] = old + add_weight
                 kinds = pair_kinds[pair]
                 kinds[kind] = kinds.get(kind, 0) + 1
+    # Addresses and organisations after, also sorted: a pair counts only when the two reach the
+    # item at the same time through different persons (``_best_overlap``).
+    for (kind, _), reach in sorted(timed.items()):
+        if len(reach) < 2:
+            continue
+        if len(reach) > weights.max_item_persons:
+            skipped[kind] += 1
+            continue
+        kind_weight = weights.kind_weight(kind)
+        for a, b in combinations(sorted(reach), 2):
+            best = _best_overlap(kind, reach[a], reach[b], decay)
+            if best is not None:
+                add_pair(kind, (a, b), kind_weight * best)
 
     regions = municipality_regions(graph, level, index)
     obs = observations(graph, suspect_nodes, index)

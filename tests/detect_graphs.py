@@ -87,6 +87,99 @@ class GraphBuilder:
         self.g.add_node(node, label=label, **{key_prop: key})
         self.rel("USES", f"Person:{person}", node, date, grade)
 
+    def address(self, key: str, pc4: str = "3011", code: str = "GM0599") -> str:
+        node = f"Address:{key}"
+        self.g.add_node(node, label="Address", address_id=key, pc4=pc4, municipality=code)
+        return node
+
+    def organisation(self, key: str, kind: str = "employment agency", code: str = "GM0599") -> str:
+        node = f"Organisation:{key}"
+        self.g.add_node(node, label="Organisation", organisation_id=key, kind=kind, municipality=code)
+        return node
+
+    def registered(
+        self, person: str, address: str, start: str | None, end: str | None = None, grade: str = "A1"
+    ) -> None:
+        self.rel(
+            "REGISTERED_AT",
+            f"Person:{person}",
+            f"Address:{address}",
+            None,
+            grade,
+            from_date=start,
+            to_date=end,
+        )
+
+    def tie(
+        self, rel_type: str, person: str, organisation: str, start: str | None = None, end: str | None = None
+    ) -> None:
+        """EMPLOYED_BY, DIRECTOR_OF or OWNS."""
+        self.rel(
+            rel_type, f"Person:{person}", f"Organisation:{organisation}", None, from_date=start, to_date=end
+        )
+
+    def role(self, rel_type: str, suspect: str, victim: str, date: str = "2021-01-01") -> None:
+        """EXPLOITED, RECRUITED, TRANSPORTED or CONTROLLED."""
+        self.rel(rel_type, f"Person:{suspect}", f"Person:{victim}", date, from_date=date, to_date=None)
+
+
+def labour_network() -> nx.MultiDiGraph:
+    """Suspects tied only through addresses and organisations (issue 20), with known answers.
+
+    * s1, s2, s3: suspects of three separate cases (c1, c2, c3) with victims v1, v2, v3. v1 and v2
+      are registered at house H in overlapping periods (2021), v2 and v3 too (from 2022), v1 and
+      v3 never at the same time -> address links s1-s2 and s2-s3, none s1-s3. s3 directs agency A
+      that employs v1 -> director link s1-s3.
+    * s4, s5: no case; both work for cleaning firm F in overlapping periods -> employer link.
+    * s6, s7: registered at house H2 one after the other -> no link.
+    * s8, s9: suspects of case c4 with victim v4, registered alone at H3 -> a case link only.
+    * s10, s11: s10 directs and s11 owns firm O2 -> director link.
+    * group P (p1, p2; case cP) and group Q (q1, q2; case cQ): their victims vp and vq are
+      registered at house H4 one after the other (no evidence) and work for agency B: H4 and B
+      are hubs of two groups.
+    """
+    b = GraphBuilder()
+    suspects = ("s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "p1", "p2", "q1", "q2")
+    for key in suspects:
+        b.person(key, "suspect")
+    for key in ("v1", "v2", "v3", "v4", "vp", "vq"):
+        b.person(key, "victim")
+    for case, people, victim in (
+        ("c1", ("s1",), "v1"),
+        ("c2", ("s2",), "v2"),
+        ("c3", ("s3",), "v3"),
+        ("c4", ("s8", "s9"), "v4"),
+        ("cP", ("p1", "p2"), "vp"),
+        ("cQ", ("q1", "q2"), "vq"),
+    ):
+        b.case(case, "labour")
+        for person in people:
+            b.suspect_in(person, case, "2022-06-01")
+        b.victim_in(victim, case, "2022-06-01")
+    for key in ("H", "H2", "H3", "H4"):
+        b.address(key)
+    b.registered("v1", "H", "2021-01-01", "2021-12-31")
+    b.registered("v2", "H", "2021-06-01")
+    b.registered("v3", "H", "2022-03-01")
+    b.registered("s6", "H2", "2020-01-01", "2020-06-30")
+    b.registered("s7", "H2", "2020-07-01")
+    b.registered("v4", "H3", "2021-01-01")
+    b.registered("vp", "H4", "2019-01-01", "2019-12-31")
+    b.registered("vq", "H4", "2020-01-01")
+    b.organisation("A")
+    b.organisation("F", kind="cleaning")
+    b.organisation("O2", kind="construction")
+    b.organisation("B")
+    b.tie("DIRECTOR_OF", "s3", "A", "2018-01-01")
+    b.tie("EMPLOYED_BY", "v1", "A", "2021-02-01", "2021-10-31")
+    b.tie("EMPLOYED_BY", "s4", "F", "2020-01-01", "2020-12-31")
+    b.tie("EMPLOYED_BY", "s5", "F", "2020-12-01")
+    b.tie("DIRECTOR_OF", "s10", "O2")
+    b.tie("OWNS", "s11", "O2", "2015-01-01")
+    b.tie("EMPLOYED_BY", "vp", "B", "2019-01-01", "2019-06-30")
+    b.tie("EMPLOYED_BY", "vq", "B", "2020-01-01")
+    return b.g
+
 
 def three_groups() -> nx.MultiDiGraph:
     """The graph described in the module docstring."""

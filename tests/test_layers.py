@@ -16,7 +16,7 @@ follow it. The ranks, lowest first, and why each sits where it does:
 3. ``synth``: writes the loaders' input. It may use the loaders' own definitions (reference
    tables, the folding the place lookup uses) so that what it writes is what they read, but no
    analysis: its ground truth must not depend on the detection it is used to measure.
-4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``,
+4. analysis (``netanalysis.projection``, ``groups``, ``movement``, ``keyplayers``, ``leads``, ``addresses``,
    ``graphs``, ``evaluate``, ``detect``, ``find``, ``connect``, ``analyse``, ``persons``,
    ``retention``): pure functions over graphs read from the store (retention plans over one, the
    store applies the plan).
@@ -52,6 +52,7 @@ ANALYSIS = (
     "movement",
     "keyplayers",
     "leads",
+    "addresses",
     "graphs",
     "evaluate",
     "detect",

@@ -268,3 +268,40 @@ def test_time_slider_hides_and_shows_by_month(chrome: Chromium, tmp_path: Path) 
     nodes, edges, label = drawn()
     assert label == "all" and nodes == {n["id"] for n in m.nodes} and edges == {e["id"] for e in m.edges}
     assert chrome.exceptions == []
+
+
+def test_addresses_and_organisations_are_styled_and_drawn(chrome: Chromium, tmp_path: Path) -> None:
+    from detect_graphs import labour_network
+
+    from netanalysis.detect import DetectionSettings, detect
+
+    graph = labour_network()
+    result = detect(graph, DetectionSettings(seed=1, stability_runs=0))
+    group = result.groups.set_index("person_id").loc["s1", "group_id"]
+    m = group_map(graph, result, [group])
+    _open(chrome, m, tmp_path / "labour.html")
+    nodes, edges = _drawn(chrome)
+    assert nodes == {n["id"] for n in m.nodes} and edges == {e["id"] for e in m.edges}
+    # v1 and v2 share house H, v1 and s3 agency A: one link of each kind
+    kinds = {e["id"].rsplit("|", 1)[1] for e in m.edges}
+    assert {"address", "organisation"} <= kinds
+    legend = chrome.evaluate("document.getElementById('legend').textContent")
+    assert "registered at the same address" in legend and "direct or own the same organisation" in legend
+    assert chrome.exceptions == []
+
+    ego = ego_map(graph, "Person:v1", 1, result=result)
+    _open(chrome, ego, tmp_path / "ego.html")
+    nodes, edges = _drawn(chrome)
+    assert {"Address:H", "Organisation:A"} <= nodes and edges == {e["id"] for e in ego.edges}
+    shapes = dict(
+        chrome.evaluate(
+            "Array.from(document.querySelectorAll('#legend .li')).filter(li => li.querySelector('svg'))"
+            ".map(li => [li.textContent, li.querySelector('svg').dataset.shape])"
+        )
+    )
+    assert shapes["address"] == "triangleDown" and shapes["organisation"] == "hexagon"
+    assert chrome.evaluate("window.netanalysisMap.nodes.get('Address:H').shape") == "triangleDown"
+    legend = chrome.evaluate("document.getElementById('legend').textContent")
+    assert "registered at address" in legend and "works for organisation" in legend
+    text = _tooltip_after_hover(chrome, "Address:H")
+    assert "Postcode area: 3011" in text

@@ -9,6 +9,7 @@ import typer
 
 from netanalysis.commands.options import (
     AllowIncomplete,
+    CrowdedMinPersons,
     DateFrom,
     DateTo,
     Level,
@@ -50,6 +51,7 @@ def register(app: typer.Typer) -> None:
         seed: Seed = _D.seed,
         resolution: Resolution = _D.resolution,
         stability_runs: StabilityRuns = _D.stability_runs,
+        crowded_min_persons: CrowdedMinPersons = _D.crowded.min_persons,
         previous: Annotated[
             Path | None,
             typer.Option(
@@ -105,7 +107,8 @@ def register(app: typer.Typer) -> None:
         n_cross = int(summary["cross_regional"].sum()) if len(summary) else 0
         typer.echo(
             f"{n_groups} groups and {n_lone} lone offenders, {n_cross} cross-regional; "
-            f"{len(result.movements)} victim moves, {len(result.leads)} leads; "
+            f"{len(result.movements)} victim moves, {len(result.leads)} leads, "
+            f"{result.crowded_addresses['address_id'].nunique()} crowded addresses, {len(result.hubs)} hubs; "
             f"written to {printable(out, markup=False)}"
         )
 

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from netanalysis.addresses import CrowdedAddressRule
 from netanalysis.detect import DetectionSettings
 from netanalysis.errors import ConfigError
 
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DETECTION_OPTIONS",
+    "NESTED_DETECTION_OPTIONS",
     "AllowIncomplete",
+    "CrowdedMinPersons",
     "DateFrom",
     "DateTo",
     "Level",
@@ -126,6 +129,14 @@ SettingsFile = Annotated[
 
 # The command-line parameters that are DetectionSettings fields of the same name.
 DETECTION_OPTIONS = ("date_from", "date_to", "level", "method", "seed", "resolution", "stability_runs")
+# The command-line parameters that are fields of a settings object inside DetectionSettings:
+# parameter -> (field of DetectionSettings, field of that object).
+NESTED_DETECTION_OPTIONS: dict[str, tuple[str, str]] = {"crowded_min_persons": ("crowded", "min_persons")}
+
+CrowdedMinPersons = Annotated[
+    int,
+    typer.Option("--crowded-min-persons", help=describe(CrowdedAddressRule, "min_persons")),
+]
 
 
 def detection_settings(ctx: typer.Context, settings_file: Path | None) -> DetectionSettings:
@@ -134,11 +145,15 @@ def detection_settings(ctx: typer.Context, settings_file: Path | None) -> Detect
     base = DetectionSettings.from_json(settings_file) if settings_file else DetectionSettings()
     # By the enum's name: typer vendors click in recent releases, so the class is not importable
     # from one stable place.
-    given = {
-        name: ctx.params[name]
-        for name in DETECTION_OPTIONS
-        if name in ctx.params and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
-    }
+
+    def on_command_line(name: str) -> bool:
+        return name in ctx.params and getattr(ctx.get_parameter_source(name), "name", "") == "COMMANDLINE"
+
+    given: dict[str, Any] = {name: ctx.params[name] for name in DETECTION_OPTIONS if on_command_line(name)}
+    for name, (outer, inner) in NESTED_DETECTION_OPTIONS.items():
+        if on_command_line(name):
+            part = given.get(outer, getattr(base, outer))
+            given[outer] = dataclasses.replace(part, **{inner: ctx.params[name]})
     return dataclasses.replace(base, **given).validate()
 
 

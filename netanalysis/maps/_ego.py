@@ -164,7 +164,11 @@ def _nodes_map(
             if isinstance(etype, str) and etype:
                 tip.append(["Exploitation", etype])
                 f["types"] = [etype]
-            if label == "Premises":
+            if label == "Address" and isinstance(attrs.get("pc4"), str):
+                tip.append(["Postcode area", attrs["pc4"]])  # four digits: never the full address
+            if label == "Organisation" and isinstance(attrs.get("sector"), str):
+                tip.append(["Sector (SBI)", attrs["sector"]])
+            if label in ("Premises", "Organisation", "Address"):
                 if isinstance(attrs.get("kind"), str):
                     tip.append(["Kind", attrs["kind"]])
                 muni = ref.get(_text(attrs.get("municipality")))
@@ -206,6 +210,8 @@ def _nodes_map(
         tip = [["Relationship", style["text"]]]
         for prop, text in (
             ("observed_on", "Observed"),
+            ("from_date", "From"),
+            ("to_date", "Until"),
             ("role", "Role"),
             ("source", "Source"),
             ("reliability", "Reliability"),

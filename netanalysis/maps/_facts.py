@@ -36,6 +36,8 @@ EVIDENCE: dict[str, str] = {
     "BankAccount": "account",
     "Premises": "premises",
     "Signal": "signal",
+    "Address": "address",
+    "Organisation": "organisation",
 }
 
 _PERSON = "Person:"

@@ -19,6 +19,14 @@ EVIDENCE_STYLE: dict[str, dict[str, Any]] = {
     "vehicle": {"color": "#8c564b", "dashes": True, "text": "use the same vehicle"},
     "account": {"color": "#17becf", "dashes": True, "text": "use the same bank account"},
     "signal": {"color": "#bcbd22", "dashes": True, "text": "named in the same signal"},
+    # Addresses and organisations (issue 20): drawn for any two persons tied to one, at any time
+    # (the detection's address/employer/director evidence asks for overlapping periods too).
+    "address": {"color": "#6a3d9a", "dashes": False, "text": "registered at the same address"},
+    "organisation": {
+        "color": "#e377c2",
+        "dashes": True,
+        "text": "work for, direct or own the same organisation",
+    },
 }
 
 REL_STYLE: dict[str, dict[str, Any]] = {
@@ -27,9 +35,18 @@ REL_STYLE: dict[str, dict[str, Any]] = {
     "SEEN_AT": {"color": "#ff7f0e", "dashes": False, "text": "seen at premises"},
     "USES": {"color": "#2ca02c", "dashes": True, "text": "uses identifier"},
     "CONCERNS": {"color": "#bcbd22", "dashes": True, "text": "signal concerns person"},
-    "AT": {"color": "#999999", "dashes": True, "text": "signal or case located at"},
+    "AT": {"color": "#999999", "dashes": True, "text": "located at (signal, case, organisation, premises)"},
     "IN": {"color": "#bbbbbb", "dashes": True, "text": "premises in municipality"},
     "TIED_TO": {"color": "#7f7f7f", "dashes": True, "text": "signal names case"},
+    "REGISTERED_AT": {"color": "#6a3d9a", "dashes": False, "text": "registered at address"},
+    "EMPLOYED_BY": {"color": "#e377c2", "dashes": True, "text": "works for organisation"},
+    "DIRECTOR_OF": {"color": "#7b4173", "dashes": False, "text": "director of organisation"},
+    "OWNS": {"color": "#a55194", "dashes": False, "text": "owns organisation"},
+    # Person-to-person roles from case files: from the suspect to the victim.
+    "EXPLOITED": {"color": "#b2182b", "dashes": False, "text": "exploited"},
+    "RECRUITED": {"color": "#ef8a62", "dashes": True, "text": "recruited"},
+    "TRANSPORTED": {"color": "#d6604d", "dashes": True, "text": "transported"},
+    "CONTROLLED": {"color": "#67001f", "dashes": False, "text": "controlled"},
 }
 
 
@@ -46,6 +63,8 @@ LABEL_STYLE: dict[str, dict[str, Any]] = {
     "Phone": {"shape": "diamond", "color": "#2ca02c", "size": 8, "text": "phone"},
     "Vehicle": {"shape": "diamond", "color": "#8c564b", "size": 8, "text": "vehicle"},
     "BankAccount": {"shape": "diamond", "color": "#17becf", "size": 8, "text": "bank account"},
+    "Organisation": {"shape": "hexagon", "color": "#e377c2", "size": 12, "text": "organisation"},
+    "Address": {"shape": "triangleDown", "color": "#6a3d9a", "size": 11, "text": "address"},
 }
 
 MOVE_COLOUR = "#6a3d9a"

@@ -211,7 +211,7 @@ def publish(raw: ReportTables, threshold: int, t: Mapping[str, Any]) -> dict[str
     for name, table in raw.breakdowns.items():
         if name.startswith("persons_by_"):
             published[name] = suppress_matrix(_with_total_row(table), k, totals=False, secondary="columns")
-        elif name == "cross_regional_groups_by_regions":
+        elif name in ("cross_regional_groups_by_regions", "groups_by_evidence"):
             # A group with several forms counts once per form: no totals are published, so none
             # can be recomputed, and secondary suppression has nothing to protect.
             published[name] = suppress_matrix(table, k, totals=False, secondary="none")
@@ -286,6 +286,7 @@ def _specs(t: Mapping[str, Any], published: Mapping[str, pd.DataFrame]) -> list[
                 _Spec("groups_by_size_and_regions", s["sizes"], "bar", t["dims"]["size"], u["groups"]),
                 _Spec("exploitation_by_group_type", s["exploitation"], "bar", d["exploitation"], u["groups"]),
                 _Spec("cross_regional_groups_by_regions", s["by_regions"], "bar", d["regions"], u["groups"]),
+                _Spec("groups_by_evidence", s["evidence"], "bar", d["evidence"], u["groups"]),
             ],
         ),
         (

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import networkx as nx
 import pandas as pd
 
+from netanalysis.projection import EVIDENCE_KINDS
 from netanalysis.report.breakdowns import (
     DEFAULT_AGE_BANDS,
     EXPLOITATION_FORMS,
@@ -22,7 +23,7 @@ from netanalysis.report.breakdowns import (
     top_nationalities,
 )
 
-__all__ = ["Period", "ReportTables", "build_tables"]
+__all__ = ["EVIDENCE_ROWS", "Period", "ReportTables", "build_tables", "groups_by_evidence"]
 
 SIZE_BANDS = [(2, 3, "2-3"), (4, 6, "4-6"), (7, 10, "7-10"), (11, 10**9, "11+")]
 
@@ -67,6 +68,7 @@ class ReportTables:
     reject_reasons: pd.DataFrame  # index reason; columns sources
     corridors: pd.DataFrame  # top corridors: from, to, moves
     # persons_by_<dimension>, victims_by_<dimension>_and_group_type, cross_regional_groups_by_regions,
+    # groups_by_evidence,
     # minor_victims: see netanalysis.report.breakdowns and docs/report.md
     breakdowns: dict[str, pd.DataFrame]
     # trend_per_year and <role>_by_<dimension>_per_year (index year); empty without years
@@ -139,6 +141,59 @@ def _headline_counts(
         "signals": len(in_period),
         "signals_linked_to_group": sum(1 for s in in_period if s["signal_id"] in led),
     }
+
+
+#: Rows of ``groups_by_evidence``: the evidence kinds of the perpetrator network, then the groups
+#: that only addresses and organisations hold together (issue 20).
+EVIDENCE_ROWS: tuple[str, ...] = (*EVIDENCE_KINDS, "only_addresses_and_organisations")
+_ADDRESS_KINDS = frozenset({"address", "employer", "director"})
+
+
+def groups_by_evidence(active: pd.DataFrame, links: pd.DataFrame | None) -> pd.DataFrame:
+    """Groups of two or more suspects by the kinds of evidence that bind them (raw counts).
+
+    A group counts once in the row of every kind found on a link between two of its suspects
+    (``links`` of the detection, ``group_id`` set), so the rows do not add up; the last row counts
+    the groups whose links are all ``address``, ``employer`` or ``director`` evidence.
+
+    Parameters
+    ----------
+    active : the groups of the period (``group_summary`` rows: ``group_id``, ``members``,
+        ``cross_regional``).
+    links : the detection's ``links`` frame (``group_id``, ``kinds``); None counts nothing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index :data:`EVIDENCE_ROWS` (name ``evidence``), columns ``cross_regional`` and
+        ``one_region``.
+
+    Examples
+    --------
+    >>> active = pd.DataFrame({"group_id": ["G1", "G2"], "members": [3, 2], "cross_regional": [True, False]})
+    >>> links = pd.DataFrame({"group_id": ["G1", "G1", "G2", ""],
+    ...                       "kinds": ["case", "address", "address", "phone"]})
+    >>> table = groups_by_evidence(active, links)
+    >>> table.loc[["case", "address", "phone", "only_addresses_and_organisations"]].values.tolist()
+    [[1, 0], [1, 1], [0, 0], [0, 1]]
+    """
+    table = pd.DataFrame(0, index=list(EVIDENCE_ROWS), columns=["cross_regional", "one_region"], dtype=int)
+    table.index.name = "evidence"
+    kinds_of: dict[str, set[str]] = {}
+    if links is not None and len(links):
+        for group, kinds in zip(links["group_id"], links["kinds"], strict=True):
+            if isinstance(group, str) and group:
+                kinds_of.setdefault(group, set()).update(k for k in str(kinds).split("|") if k)
+    for _, g in active.iterrows():
+        if int(g["members"]) < 2:
+            continue
+        col = "cross_regional" if bool(g["cross_regional"]) else "one_region"
+        kinds = kinds_of.get(str(g["group_id"]), set())
+        for kind in kinds & set(EVIDENCE_KINDS):
+            table.loc[kind, col] += 1
+        if kinds and kinds <= _ADDRESS_KINDS:
+            table.loc["only_addresses_and_organisations", col] += 1
+    return table
 
 
 def build_tables(
@@ -309,6 +364,7 @@ def build_tables(
             by_regions.loc[band, kind] += 1
     by_regions.index.name = "regions"
     tables["cross_regional_groups_by_regions"] = by_regions
+    tables["groups_by_evidence"] = groups_by_evidence(active, frames.get("links"))
     minors = minor_bands(age_bands)
     minor = pd.DataFrame(0, index=list(EXPLOITATION_FORMS), columns=minors, dtype=int)
     for f in facts:
