@@ -322,8 +322,9 @@ def key_players(
         in docs/key-players-and-leads.md. Must be at least 2.
     sample_above : int or None
         With ``betweenness_k``: sample only in groups of more than this many members (None: in
-        every group larger than ``betweenness_k``). Exact betweenness (igraph) is faster than
-        sampling (networkx) up to about 10,000 members, so ``detect`` passes 10,000.
+        every group larger than ``betweenness_k``). ``detect`` passes 10,000: exact values up to
+        there. Both exact and sampled betweenness run in igraph; the sampled estimate equals
+        networkx's ``betweenness_centrality(k=..., seed=...)`` (the same sources and scaling).
 
     Returns
     -------
@@ -647,22 +648,58 @@ def _betweenness(g: nx.Graph, k: int | None, seed: int) -> dict[Hashable, float]
     n = len(g)
     if n <= 2:
         return dict.fromkeys(g, 0.0)
-    if k is not None:
-        values = nx.betweenness_centrality(g, k=k, normalized=True, weight=_DISTANCE, seed=seed)
-        return {v: round(float(b), _DECIMALS) for v, b in values.items()}
-    # Exact values come from igraph's C implementation of the same algorithm (Brandes 2001): about
-    # 30 times faster than networkx, and equal to it (tests and benchmarks/bench_betweenness.py)
-    # except where float distances 1/weight tie (1/3 + 1/6 = 1/2): igraph counts both shortest
-    # paths, networkx's float sums miss one (tests/test_analyse.py compares on exact fractions).
-    # A directed graph (netanalysis.analyse) counts ordered pairs, as networkx does.
-    directed = g.is_directed()
     nodes = list(g)
+    h = _igraph_with_distances(g, nodes)
+    values = _betweenness_igraph(h, k, seed)
+    return {v: values[i] for i, v in enumerate(nodes)}
+
+
+def _igraph_with_distances(g: nx.Graph, nodes: Sequence[Hashable], weight: str | None = None) -> Any:
+    """``g`` as an igraph graph on the vertex order ``nodes``: edge attribute ``d`` = distance.
+
+    With ``weight``, edge attribute ``w`` holds that attribute (the tie strength) too.
+    """
     index = {v: i for i, v in enumerate(nodes)}
-    edges = list(g.edges(data=_DISTANCE))
+    # A list comprehension, not list(): list() asks the edge view for its length first, which
+    # walks every edge once more.
+    edges = [(index[u], index[v], d) for u, v, d in g.edges(data=True)]
     import igraph as ig  # imported here: it costs half a second of every command's start
 
-    h = ig.Graph(n=n, edges=[(index[u], index[v]) for u, v, _ in edges], directed=directed)
-    raw = h.betweenness(weights=[d for _, _, d in edges], directed=directed) if edges else [0.0] * n
-    # Pairs of other nodes (unordered, or ordered when directed), as networkx normalized=True.
-    scale = (1.0 if directed else 2.0) / ((n - 1) * (n - 2))
-    return {v: round(float(raw[i]) * scale, _DECIMALS) for i, v in enumerate(nodes)}
+    h = ig.Graph(n=len(nodes), edges=[(u, v) for u, v, _ in edges], directed=g.is_directed())
+    h.es["d"] = [float(d[_DISTANCE]) for _, _, d in edges]
+    if weight is not None:
+        h.es["w"] = [float(d[weight]) for _, _, d in edges]
+    return h
+
+
+def _betweenness_igraph(h: Any, k: int | None, seed: int) -> list[float]:
+    """Normalised betweenness of an igraph graph whose edge attribute ``d`` is the distance.
+
+    Exact values come from igraph's C implementation of Brandes (2001): about 30 times faster
+    than networkx, and equal to it (tests and benchmarks/bench_betweenness.py) except where float
+    distances 1/weight tie (1/3 + 1/6 = 1/2): igraph counts both shortest paths, networkx's float
+    sums miss one (tests/test_analyse.py compares on exact fractions). A directed graph counts
+    ordered pairs, as networkx does.
+
+    With ``k`` (< number of nodes), the dependencies are accumulated from ``k`` source vertices
+    only (Brandes & Pich 2007, uniform pivots; igraph's subset betweenness) and scaled as
+    ``networkx.betweenness_centrality(k=k, seed=seed, normalized=True)`` scales them: a source
+    vertex's sum over the ``k - 1`` other sources, anybody else's over ``k``, each source standing
+    for ``n - 2`` targets. The sources are the ones networkx would draw with the same seed
+    (``random.Random(seed).sample`` over the vertex order), so both give the same estimate.
+    """
+    n = h.vcount()
+    if n <= 2 or h.ecount() == 0:
+        return [0.0] * n
+    directed = h.is_directed()
+    # Unordered pairs count once in igraph's undirected betweenness, ordered ones in networkx's.
+    pairs = 1.0 if directed else 2.0
+    if k is None or k >= n:
+        raw = h.betweenness(weights="d", directed=directed)
+        scale = pairs / ((n - 1) * (n - 2))
+        return [round(float(b) * scale, _DECIMALS) for b in raw]
+    sources = random.Random(seed).sample(range(n), k)
+    raw = h.betweenness(weights="d", directed=directed, sources=sources)
+    is_source = set(sources)
+    own, other = pairs / ((k - 1) * (n - 2)), pairs / (k * (n - 2))
+    return [round(float(b) * (own if i in is_source else other), _DECIMALS) for i, b in enumerate(raw)]

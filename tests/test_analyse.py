@@ -282,3 +282,130 @@ def test_read_network_refuses_missing_columns(tmp_path: Path) -> None:
     good = _write(tmp_path / "g.csv", [["source", "target"], ["1", "2"], ["2", "1"]])
     g = na.read_network(good)
     assert g.number_of_edges() == 2 and not math.isnan(len(g))
+
+
+# --- Sampling above a size (issue 18's speed item) ---------------------------------------------
+
+
+def _weighted_directed(n: int, p: float, seed: int) -> nx.DiGraph:
+    g = nx.gnp_random_graph(n, p, seed=seed, directed=True)
+    for i, (_u, _v, data) in enumerate(g.edges(data=True)):
+        data["weight"] = 1.0 + i % 4
+    return g
+
+
+@pytest.mark.parametrize(
+    ("graph", "weight"),
+    [
+        (nx.karate_club_graph(), "weight"),
+        (nx.florentine_families_graph(), None),
+        (nx.davis_southern_women_graph(), None),
+        (_weighted_directed(40, 0.1, 5), "weight"),
+    ],
+    ids=["karate", "florentine", "davis", "directed-weighted"],
+)
+def test_sampled_betweenness_is_networkx_estimate_from_the_same_sources(
+    graph: nx.Graph, weight: str | None
+) -> None:
+    # Brandes & Pich's estimate from 10 sources: the toolkit draws the sources networkx draws
+    # with the same seed and scales as networkx does, so the two estimates are equal.
+    kp = na.analyse_network(graph, stability_runs=0, steps=0, betweenness_k=10, seed=7).key_players
+    h = _distance_graph(graph, weight)
+    expected = nx.betweenness_centrality(h, k=10, seed=7, weight="d", normalized=True)
+    got = _by_node(kp, "betweenness")
+    for node in graph:
+        assert got[node] == pytest.approx(float(expected[node]), abs=1e-9)
+    exact = nx.betweenness_centrality(h, weight="d", normalized=True)
+    assert any(abs(got[v] - float(exact[v])) > 1e-6 for v in graph)  # it is an estimate
+
+
+@pytest.mark.parametrize("directed", [False, True], ids=["undirected", "directed"])
+def test_pivot_closeness_is_exact_when_every_component_is_within_the_pivots(directed: bool) -> None:
+    # Components of at most closeness_k nodes use all their nodes as pivots: exact values.
+    if directed:
+        g: nx.Graph = nx.disjoint_union(_weighted_directed(12, 0.2, 1), _weighted_directed(9, 0.25, 2))
+        k = 12
+    else:
+        g = _in_pieces()  # components of 4, 5 and 1 nodes
+        nx.set_edge_attributes(g, {e: 1.0 + i % 3 for i, e in enumerate(g.edges())}, "weight")
+        k = 5
+    result = na.analyse_network(g, stability_runs=0, steps=0, closeness_k=k)
+    assert result.summary["closeness_sampled_pivots"] == k
+    expected = nx.closeness_centrality(_distance_graph(g, "weight"), distance="d")
+    got = _by_node(result.key_players, "closeness")
+    for node in g:
+        assert got[node] == pytest.approx(float(expected[node]), abs=1e-9)
+
+
+def test_pivot_closeness_estimates_a_component_larger_than_the_pivots() -> None:
+    g = nx.connected_watts_strogatz_graph(300, 6, 0.1, seed=4)
+    nx.set_edge_attributes(g, {e: 1.0 + i % 5 for i, e in enumerate(g.edges())}, "weight")
+    got = _by_node(na.analyse_network(g, stability_runs=0, steps=0, closeness_k=40).key_players, "closeness")
+    expected = nx.closeness_centrality(_distance_graph(g, "weight"), distance="d")
+    errors = [abs(got[v] - float(expected[v])) / float(expected[v]) for v in g]
+    assert max(errors) < 0.2  # measured 0.09 to 0.16 over the pivot seeds 0-8
+    assert max(errors) > 0  # an estimate, not the exact value
+
+
+@pytest.mark.slow
+def test_sampled_ranking_agrees_with_exact_on_a_larger_network() -> None:
+    # 2,000 nodes, the large-network defaults (32 sources, 32 pivots) against exact values. Over
+    # the network seeds 1-8 the top 10 by betweenness shared 6-8 nodes, by closeness 7-9, and
+    # the largest relative closeness error was 0.07-0.11; the bounds below leave that margin.
+    g = nx.barabasi_albert_graph(2000, 3, seed=3)
+    nx.set_edge_attributes(g, {e: 1 + (7 * i) % 5 for i, e in enumerate(g.edges())}, "weight")
+    exact = na.analyse_network(g, stability_runs=0, steps=0, sample_above=None)
+    sampled = na.analyse_network(g, stability_runs=0, steps=0, sample_above=1000)
+    assert sampled.summary["betweenness_sampled_sources"] == 32
+    assert sampled.summary["closeness_sampled_pivots"] == 32
+    ex, sa = exact.key_players.set_index("node"), sampled.key_players.set_index("node")
+    for measure, least in (("betweenness", 6), ("closeness", 7)):
+        shared = set(ex[measure].nlargest(10).index) & set(sa[measure].nlargest(10).index)
+        assert len(shared) >= least, measure
+    relative = ((sa["closeness"] - ex["closeness"]).abs() / ex["closeness"]).max()
+    assert relative < 0.15
+    # The hub that holds the network together is found either way.
+    assert ex["betweenness"].idxmax() == sa["betweenness"].idxmax()
+
+
+def test_large_network_defaults_are_recorded() -> None:
+    g = nx.connected_watts_strogatz_graph(120, 4, 0.2, seed=1)
+    small = na.analyse_network(g, steps=2, stability_runs=1)
+    assert small.summary["betweenness_sampled_sources"] == "exact"
+    assert small.summary["closeness_sampled_pivots"] == "exact"
+    assert small.summary["leiden_iterations"] == "until stable"
+    large = na.analyse_network(g, steps=2, sample_above=100)
+    s = large.summary
+    assert (s["betweenness_sampled_sources"], s["closeness_sampled_pivots"]) == (32, 32)
+    assert (s["disruption_sampled_sources"], s["stability_runs"], s["leiden_iterations"]) == (4, 3, 2)
+    assert list(large.disruption["step"]) == [0, 1, 2, 0, 1, 2]
+    for bad in ({"closeness_k": 1}, {"disruption_k": 0}, {"sample_above": -1}):
+        with pytest.raises(ConfigError):
+            na.analyse_network(g, **bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("strategy", ["betweenness", "degree", "weighted_degree"])
+def test_sequential_disruption_removes_whom_the_detect_simulation_removes(strategy: str) -> None:
+    # analyse's disruption runs on an igraph copy; keyplayers.disruption (detect's) on networkx.
+    # With the same network, strategy and exact betweenness they take out the same nodes.
+    g = nx.relabel_nodes(nx.karate_club_graph(), str)
+    steps = 5
+    d = na.analyse_network(g, stability_runs=0, steps=steps, strategy=strategy).disruption
+    seq = d[d["mode"] == "sequential"].reset_index(drop=True)
+    reference = g.copy()
+    for _u, _v, data in reference.edges(data=True):
+        data["weight"] = float(data["weight"])
+    detect = na.disruption(reference, dict.fromkeys(g, "G1"), strategies=(strategy,), steps=steps)
+    assert list(seq["components"]) == list(detect["components"])
+    assert list(seq["largest_share"]) == pytest.approx(list(detect["largest_share"]))
+
+
+def test_command_samples_above_the_size_it_is_given(tmp_path: Path) -> None:
+    rows = [["source", "target"]] + [[f"p{i}", f"p{(i + d) % 30}"] for i in range(30) for d in (1, 2)]
+    edges = _write(tmp_path / "edges.csv", rows)
+    out = tmp_path / "out"
+    assert main(["analyse", str(edges), "--sample-above", "20", "--closeness-k", "6", "--out", str(out)]) == 0
+    summary = dict(pd.read_csv(out / "summary.csv").values)
+    assert summary["closeness_sampled_pivots"] == "6"
+    assert summary["betweenness_sampled_sources"] == "exact"  # 32 sources: not fewer than 30 nodes
+    assert summary["stability_runs"] == "3"

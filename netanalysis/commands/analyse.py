@@ -48,6 +48,17 @@ def register(app: typer.Typer) -> None:
         strategy: Annotated[
             str, typer.Option("--strategy", help="betweenness, degree or weighted_degree.")
         ] = _A.strategy,
+        closeness_k: Annotated[
+            int | None,
+            typer.Option("--closeness-k", help="Estimate closeness from this many pivots per component."),
+        ] = None,
+        sample_above: Annotated[
+            int,
+            typer.Option(
+                "--sample-above",
+                help="Above this many nodes betweenness and closeness are sampled (docs/analyse.md).",
+            ),
+        ] = _A.sample_above,
     ) -> None:
         """Analyse a network that did not come from the store: groups, key players, brokerage, disruption.
 
@@ -67,6 +78,8 @@ def register(app: typer.Typer) -> None:
             steps=steps,
             strategy=strategy,
             betweenness_k=betweenness_k,
+            closeness_k=closeness_k,
+            sample_above=sample_above,
         )
         result.write(out)
         s = result.summary
