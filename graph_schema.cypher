@@ -20,6 +20,8 @@
 // @node Record key=record_id  One source row that describes a person, the unit of provenance.
 //    record_id: "<source>:<row_id>"; source, row_id: as written in the source file and mapping;
 //    batch: load batch id; legal_basis; reliability; observed_on (ISO date or null).
+//    comparison: keyed comparison data for later loads (loaders.crossload); blocks: its keyed
+//    blocking keys, space-separated "<rule>:<hash>" (indexed below), for later loads only.
 // @node Case key=case_id  An investigation or prosecution file. case_id: keyed hash of the
 //    source case number; exploitation_type: sexual|labour|criminal|organ|unknown; source.
 // @node Signal key=signal_id  A possible indication of trafficking, "soft" information.
@@ -139,3 +141,8 @@ CREATE INDEX describes_source IF NOT EXISTS FOR ()-[r:DESCRIBES]-() ON (r.source
 CREATE INDEX employed_by_source IF NOT EXISTS FOR ()-[r:EMPLOYED_BY]-() ON (r.source);
 CREATE INDEX registered_at_source IF NOT EXISTS FOR ()-[r:REGISTERED_AT]-() ON (r.source);
 CREATE INDEX address_pc4 IF NOT EXISTS FOR (n:Address) ON (n.pc4);
+// Resolution across loads (issue 13): a delivery reads only the stored person records that share a
+// keyed blocking key with its own records. The keys are one space-separated string per Record; the
+// whitespace analyzer keeps each key one term, so a query for a key finds exactly the records that
+// hold it. (The embedded store keeps the same keys in its table record_blocks.)
+CREATE FULLTEXT INDEX record_blocks IF NOT EXISTS FOR (n:Record) ON EACH [n.blocks] OPTIONS {indexConfig: {`fulltext.analyzer`: 'whitespace'}};

@@ -87,6 +87,11 @@ class GraphSlice:
         region). The store looks them up by key, so the read costs what these persons have, not
         what the store holds: finding one person in a national store stays fast. Not together
         with ``region_ids``.
+    person_hops
+        With ``person_ids``: read the nodes within this many relationships of the persons (1, the
+        default: the adjacent nodes; 2: also what those are adjacent to, ...), walking only
+        through the slice's labels and relationship types, and the relationships among them.
+        What a search for the paths between persons needs (``netanalysis.connect``).
     """
 
     labels: frozenset[str] | None = None
@@ -95,6 +100,7 @@ class GraphSlice:
     observed_to: str | None = None
     region_ids: frozenset[str] | None = None
     person_ids: frozenset[str] | None = None
+    person_hops: int = 1
 
 
 @runtime_checkable
@@ -137,6 +143,22 @@ class GraphStore(Protocol):
     def compact(self) -> str:
         """Make what was deleted unreadable in the store's files as far as the backend can, and
         return one sentence saying what was done and what remains (see docs/retention.md)."""
+
+    def person_records(
+        self,
+        *,
+        blocks: Sequence[str] = (),
+        persons: Sequence[str] = (),
+        records: Sequence[str] = (),
+    ) -> list[tuple[str, str, str | None]]:
+        """What resolution across loads reads of the stored person records (``loaders.crossload``),
+        looked up through indexes, so the read costs what it finds, not what the store holds.
+
+        Returns ``(record id, person id, comparison)`` for every DESCRIBES of the records that
+        hold one of the keyed blocking keys ``blocks`` (the Record's ``blocks`` property, indexed:
+        the table ``record_blocks`` of the embedded store, the full-text index ``record_blocks``
+        in Neo4j), that describe one of ``persons``, or whose id is in ``records``; sorted, each
+        row once. ``comparison`` is None for a record without comparison data."""
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""

@@ -359,6 +359,16 @@ class BulkImportWriter:
         """The live store's graph (empty: this load's rows are not in it until the import)."""
         return self.live.read_graph(graph_slice)
 
+    def person_records(
+        self,
+        *,
+        blocks: Sequence[str] = (),
+        persons: Sequence[str] = (),
+        records: Sequence[str] = (),
+    ) -> list[tuple[str, str, str | None]]:
+        """None: an initial import goes into an empty store (its indexes are made after it)."""
+        return []
+
     def counts(self) -> dict[str, int]:
         """The live store's counts."""
         return self.live.counts()

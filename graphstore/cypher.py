@@ -38,6 +38,9 @@ __all__ = [
     "read_relationships",
     "record_load_end",
     "record_load_start",
+    "records_in_blocks",
+    "records_of_persons",
+    "records_by_key",
     "region_persons",
     "release_load_lease",
     "renew_load_lease",
@@ -283,6 +286,39 @@ def delete_nodes(label: str, criterion: Criterion, schema: GraphSchema | None = 
 
 
 # -- merging persons (GraphStore.merge_persons) -----------------------------------------------------
+
+
+# -- resolution across loads (loaders.crossload) ---------------------------------------------------
+# Columns of all three: record, person, comparison (one row per DESCRIBES).
+
+
+def records_in_blocks() -> str:
+    """The person records holding one of the blocking keys in the Lucene queries ``$queries``
+    (each a few hundred quoted keys), through the full-text index ``record_blocks``."""
+    return (
+        "UNWIND $queries AS q\n"
+        "CALL db.index.fulltext.queryNodes('record_blocks', q) YIELD node\n"
+        "MATCH (node)-[:DESCRIBES]->(p:Person)\n"
+        "RETURN DISTINCT node.record_id AS record, p.person_id AS person, node.comparison AS comparison"
+    )
+
+
+def records_of_persons() -> str:
+    """The records describing one of the persons ``$keys`` (looked up by key)."""
+    return (
+        "UNWIND $keys AS k\n"
+        "MATCH (p:Person {person_id: k})<-[:DESCRIBES]-(r:Record)\n"
+        "RETURN r.record_id AS record, p.person_id AS person, r.comparison AS comparison"
+    )
+
+
+def records_by_key() -> str:
+    """The records with one of the ids ``$keys`` and the persons they describe."""
+    return (
+        "UNWIND $keys AS k\n"
+        "MATCH (r:Record {record_id: k})-[:DESCRIBES]->(p:Person)\n"
+        "RETURN r.record_id AS record, p.person_id AS person, r.comparison AS comparison"
+    )
 
 
 def person_exists(schema: GraphSchema | None = None) -> str:

@@ -98,6 +98,54 @@ _DDL = (
     "CREATE INDEX IF NOT EXISTS rels_end ON rels (end_label, end_key)",
     "CREATE INDEX IF NOT EXISTS rels_source ON rels (source)",
     "CREATE INDEX IF NOT EXISTS rels_observed ON rels (observed_on)",
+    # The blocking-key index of resolution across loads (loaders.crossload): one row per keyed
+    # blocking key of a Record (its ``blocks`` property, space-separated hex keys), kept by
+    # triggers, so every write, merge, erasure and retention delete keeps it in step with the nodes.
+    # A trigger may not split text with a recursive CTE: the keys become a JSON array by replacing
+    # each space with '","' (a key is "<rule>:<hex>", see loaders.crossload.blocking_keys; text
+    # that would not make valid JSON gives no keys instead of an error).
+    """CREATE TABLE IF NOT EXISTS record_blocks (
+        block TEXT NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (block, record)
+    ) WITHOUT ROWID""",
+    """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AFTER INSERT ON nodes
+    WHEN new.label = 'Record' AND json_extract(new.props, '$.blocks') IS NOT NULL
+    BEGIN
+        INSERT OR IGNORE INTO record_blocks (block, record)
+        SELECT value, new.key FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)) WHERE value != '';
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS record_blocks_update AFTER UPDATE OF props ON nodes
+    WHEN new.label = 'Record'
+        AND json_extract(old.props, '$.blocks') IS NOT json_extract(new.props, '$.blocks')
+    BEGIN
+        DELETE FROM record_blocks WHERE record = old.key
+            AND block IN (SELECT value FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(old.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(old.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)));
+        INSERT OR IGNORE INTO record_blocks (block, record)
+        SELECT value, new.key FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)) WHERE value != '';
+    END""",
+    """CREATE TRIGGER IF NOT EXISTS record_blocks_delete AFTER DELETE ON nodes
+    WHEN old.label = 'Record' AND json_extract(old.props, '$.blocks') IS NOT NULL
+    BEGIN
+        DELETE FROM record_blocks WHERE record = old.key
+            AND block IN (SELECT value FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(old.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(old.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)));
+    END""",
 )
 
 _UPSERT_NODE = (
@@ -132,16 +180,40 @@ WHERE type IN (SELECT value FROM json_each(:types))
 """
 # Keyed look-ups for a slice around given persons (graphstore.slicing.around_persons): the
 # primary key and the UNIQUE (start...) and rels_end indexes answer them without a scan.
-_PERSON_RELS = """
+_RELS_TOUCHING = """
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
-WHERE start_label = 'Person' AND start_key IN (SELECT value FROM json_each(:keys))
+WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 UNION
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
-WHERE end_label = 'Person' AND end_key IN (SELECT value FROM json_each(:keys))
+WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+# Person records for resolution across loads (GraphStore.person_records): by blocking key (the
+# record_blocks primary key), by person (rels_end) or by record (the UNIQUE start index).
+_RECORDS_IN_BLOCKS = """
+SELECT r.start_key, r.end_key, json_extract(n.props, '$.comparison')
+FROM record_blocks AS b
+CROSS JOIN rels AS r ON r.start_label = 'Record' AND r.start_key = b.record
+    AND r.type = 'DESCRIBES' AND r.end_label = 'Person'
+CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = b.record
+WHERE b.block IN (SELECT value FROM json_each(:keys))
+"""
+_RECORDS_OF_PERSONS = """
+SELECT r.start_key, r.end_key, json_extract(n.props, '$.comparison')
+FROM rels AS r
+CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = r.start_key
+WHERE r.end_label = 'Person' AND r.end_key IN (SELECT value FROM json_each(:keys))
+    AND r.type = 'DESCRIBES' AND r.start_label = 'Record'
+"""
+_RECORDS_BY_KEY = """
+SELECT r.start_key, r.end_key, json_extract(n.props, '$.comparison')
+FROM rels AS r
+CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = r.start_key
+WHERE r.start_label = 'Record' AND r.start_key IN (SELECT value FROM json_each(:keys))
+    AND r.type = 'DESCRIBES' AND r.end_label = 'Person'
 """
 _NODES_BY_KEY = """
 SELECT label, key, props FROM nodes
@@ -450,10 +522,11 @@ class EmbeddedStore(RetentionDeletes):
                 )
             ]
             types = sorted({c[0] for c in combos})
+            # No relationship wanted (merges, sources ...): no scan of every relationship either.
             rels = [
                 (typ, sl, sk, el, ek, json.loads(props))
-                for typ, sl, sk, el, ek, props in self._conn.execute(
-                    _READ_RELS, {"types": json.dumps(types), **window}
+                for typ, sl, sk, el, ek, props in (
+                    self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
                 )
                 if (typ, sl, el) in combos
             ]
@@ -516,10 +589,10 @@ class EmbeddedStore(RetentionDeletes):
         def rel_rows(cursor: Iterable[tuple[str, ...]]) -> list[RelRowOut]:
             return [(t, sl, sk, el, ek, json.loads(props)) for t, sl, sk, el, ek, props in cursor]
 
-        def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
-            wanted = set(touching)
-            keys = json.dumps(spec.person_ids)
-            rows = rel_rows(self._conn.execute(_PERSON_RELS, {"keys": keys, **window}))
+        def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            wanted = set(combos)
+            params = {"label": label, "keys": json.dumps(keys), **window}
+            rows = rel_rows(self._conn.execute(_RELS_TOUCHING, params))
             return [r for r in rows if (r[0], r[1], r[3]) in wanted]
 
         def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
@@ -532,9 +605,32 @@ class EmbeddedStore(RetentionDeletes):
             return rel_rows(self._conn.execute(_RELS_BETWEEN, {**params, **window}))
 
         try:
-            return around_persons(spec, of_persons, nodes_by_key, between)
+            return around_persons(spec, touching, nodes_by_key, between)
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+
+    def person_records(
+        self,
+        *,
+        blocks: Sequence[str] = (),
+        persons: Sequence[str] = (),
+        records: Sequence[str] = (),
+    ) -> list[tuple[str, str, str | None]]:
+        """``(record id, person id, comparison)`` of each DESCRIBES of the records that hold one of
+        ``blocks``, describe one of ``persons`` or have one of the ids ``records`` (see
+        ``GraphStore.person_records``); repeats are left out."""
+        out: set[tuple[str, str, str | None]] = set()
+        try:
+            for sql, keys in (
+                (_RECORDS_IN_BLOCKS, blocks),
+                (_RECORDS_OF_PERSONS, persons),
+                (_RECORDS_BY_KEY, records),
+            ):
+                for part in batched(sorted(set(keys)), 50_000):
+                    out.update(self._conn.execute(sql, {"keys": json.dumps(part)}))
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return sorted(out, key=lambda row: (row[0], row[1]))
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

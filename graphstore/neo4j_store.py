@@ -19,6 +19,7 @@ no nested maps), so both backends read back the same graph.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 import uuid
@@ -62,6 +63,8 @@ T = TypeVar("T")
 
 # Deletions run in chunks so that retention on a large graph never builds one huge transaction.
 _DELETE_CHUNK = 10_000
+# A keyed blocking key (loaders.crossload): only such text goes into a Lucene query.
+_BLOCK_KEY = re.compile(r"^[0-9]+u?:[0-9a-f]+$")
 
 
 def _run_statement(tx: ManagedTransaction, statement: str) -> None:
@@ -356,7 +359,6 @@ class Neo4jStore(RetentionDeletes):
 
     def _read_around_persons(self, spec: SliceSpec) -> nx.MultiDiGraph:
         window = (spec.observed_from, spec.observed_to)
-        persons = list(spec.person_ids or ())
 
         def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
             def rels(
@@ -368,13 +370,13 @@ class Neo4jStore(RetentionDeletes):
                 )
                 return [(typ, sl, r["start"], el, r["end"], r["props"]) for r in tx.run(query, params)]
 
-            def of_persons(touching: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
                 out = []
-                for combo in touching:
-                    if combo[1] == "Person":
-                        out.extend(rels(combo, starts=persons))
-                    if combo[2] == "Person":
-                        out.extend(rels(combo, ends=persons))
+                for combo in combos:
+                    if combo[1] == label:
+                        out.extend(rels(combo, starts=keys))
+                    if combo[2] == label:
+                        out.extend(rels(combo, ends=keys))
                 return out
 
             def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
@@ -384,9 +386,44 @@ class Neo4jStore(RetentionDeletes):
             def between(combo: RelCombo, starts: list[str], ends: list[str]) -> list[RelRowOut]:
                 return rels(combo, starts=starts, ends=ends)
 
-            return around_persons(spec, of_persons, nodes_by_key, between)
+            return around_persons(spec, touching, nodes_by_key, between)
 
         return self._read("reading the graph", work)
+
+    def person_records(
+        self,
+        *,
+        blocks: Sequence[str] = (),
+        persons: Sequence[str] = (),
+        records: Sequence[str] = (),
+    ) -> list[tuple[str, str, str | None]]:
+        """``(record id, person id, comparison)`` of each DESCRIBES of the records that hold one of
+        ``blocks``, describe one of ``persons`` or have one of the ids ``records`` (see
+        ``GraphStore.person_records``); repeats are left out."""
+        keys = sorted(set(blocks))
+        for key in keys:
+            if not _BLOCK_KEY.match(key):
+                raise StoreError(f"not a keyed blocking key: {key[:40]!r}")
+        # Lucene allows 1,024 clauses in a query; the keys are quoted so that ':' stays inside.
+        queries = [" ".join(f'"{k}"' for k in part) for part in batched(keys, 500)]
+        steps = [(cypher.records_in_blocks(), {"queries": part}) for part in batched(queries, 40)] + [
+            (query, {"keys": part})
+            for query, wanted in ((cypher.records_of_persons(), persons), (cypher.records_by_key(), records))
+            for part in batched(sorted(set(wanted)), 20_000)
+        ]
+        out: set[tuple[str, str, str | None]] = set()
+        for query, params in steps:
+
+            def work(
+                tx: ManagedTransaction, query: str = query, params: dict[str, Any] = params
+            ) -> list[Any]:
+                return [
+                    (str(row["record"]), str(row["person"]), row["comparison"])
+                    for row in tx.run(query, params)
+                ]
+
+            out.update(self._read("reading person records", work))
+        return sorted(out, key=lambda row: (row[0], row[1]))
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

@@ -21,6 +21,10 @@ region_ids
     of these nodes. So a victim seen in the region brings along where else she was seen, and the
     cases, signals and records that concern her; a co-suspect only seen elsewhere does not come
     along unless he is directly adjacent to a seed person.
+person_ids, person_hops
+    The given persons are the seed persons; read are the nodes within ``person_hops``
+    relationships of them (through nodes and relationships that pass the label, type and window
+    filters; 1 is the rule of a region's persons above) and the relationships among them.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ class SliceSpec:
     observed_to: str | None
     region_ids: tuple[str, ...] | None
     person_ids: tuple[str, ...] | None = None
+    person_hops: int = 1
 
 
 def rel_combos(schema: GraphSchema) -> list[RelCombo]:
@@ -91,7 +96,13 @@ def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceS
     persons = None
     if gs.person_ids is not None:
         persons = tuple(sorted(p.removeprefix("Person:") for p in gs.person_ids))
-    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions, persons)
+    if not isinstance(gs.person_hops, int) or isinstance(gs.person_hops, bool) or gs.person_hops < 1:
+        raise SchemaError(
+            f"GraphSlice person_hops must be a whole number of at least 1, not {gs.person_hops!r}"
+        )
+    if gs.person_hops != 1 and persons is None:
+        raise SchemaError("GraphSlice person_hops needs person_ids (the persons to walk out from)")
+    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions, persons, gs.person_hops)
 
 
 NodeRow = tuple[str, str, Mapping[str, Any]]  # label, key, props
@@ -99,7 +110,7 @@ RelRowOut = tuple[str, str, str, str, str, Mapping[str, Any]]  # type, sl, sk, e
 
 
 def assemble(
-    nodes: Iterable[NodeRow], rels: Iterable[RelRowOut], seeds: set[str] | None = None
+    nodes: Iterable[NodeRow], rels: Iterable[RelRowOut], seeds: set[str] | None = None, hops: int = 1
 ) -> nx.MultiDiGraph:
     """Build the read graph from filtered rows.
 
@@ -111,7 +122,9 @@ def assemble(
         ``(type, start label, start key, end label, end key, props)`` of every relationship passing
         the type and window filters (``props`` include ``rel_key``).
     seeds
-        Person keys of a region slice, or None for no region restriction.
+        Person keys of a region or person slice, or None for no such restriction.
+    hops
+        With ``seeds``: keep the nodes within this many of the relationships given of a seed.
 
     Returns
     -------
@@ -126,13 +139,15 @@ def assemble(
         if node_id(sl, sk) in node_attrs and node_id(el, ek) in node_attrs
     ]
     if seeds is not None:
-        keep = {node_id("Person", key) for key in seeds} & node_attrs.keys()
-        near = set(keep)
+        near = {node_id("Person", key) for key in seeds} & node_attrs.keys()
+        adjacent: dict[str, set[str]] = {}
         for u, v, _, _ in edges:
-            if u in keep:
-                near.add(v)
-            if v in keep:
-                near.add(u)
+            adjacent.setdefault(u, set()).add(v)
+            adjacent.setdefault(v, set()).add(u)
+        frontier = set(near)
+        for _ in range(hops):
+            frontier = {m for n in frontier for m in adjacent.get(n, ())} - near
+            near |= frontier
         node_attrs = {n: a for n, a in node_attrs.items() if n in near}
         edges = [e for e in edges if e[0] in near and e[1] in near]
     graph = nx.MultiDiGraph()
@@ -151,17 +166,19 @@ def assemble(
 
 def around_persons(
     spec: SliceSpec,
-    rels_of_persons: Callable[[tuple[RelCombo, ...]], Iterable[RelRowOut]],
+    rels_touching: Callable[[str, list[str], tuple[RelCombo, ...]], Iterable[RelRowOut]],
     nodes_by_key: Callable[[str, list[str]], Iterable[NodeRow]],
     rels_between: Callable[[RelCombo, list[str], list[str]], Iterable[RelRowOut]],
 ) -> nx.MultiDiGraph:
     """Read the slice of ``spec.person_ids`` with three keyed look-ups a backend provides.
 
-    ``rels_of_persons(combos)`` gives the relationships (of the combos that touch a Person) with a
-    given person at either end; ``nodes_by_key(label, keys)`` the nodes of one label with these
-    keys; ``rels_between(combo, start_keys, end_keys)`` the relationships of one combo between
-    these keys. All three apply the observation window. The result is what ``assemble`` makes of
-    the whole graph with these persons as seeds, without reading the whole graph.
+    ``rels_touching(label, keys, combos)`` gives the relationships (of these combos, each with
+    ``label`` at one end at least) with one of these nodes of ``label`` at either end;
+    ``nodes_by_key(label, keys)`` the nodes of one label with these keys;
+    ``rels_between(combo, start_keys, end_keys)`` the relationships of one combo between these
+    keys. All three apply the observation window. The walk goes out ``spec.person_hops``
+    relationships, ring by ring, from the persons; the result is what ``assemble`` makes of the
+    whole graph with these persons as seeds, without reading the whole graph.
     """
     if "Person" not in spec.labels or not spec.person_ids:
         return assemble([], [])
@@ -170,13 +187,21 @@ def around_persons(
     persons = {key for _label, key, _props in nodes_by_key("Person", list(spec.person_ids))}
     if not persons:
         return assemble([], [])
-    touching = tuple(c for c in spec.combos if "Person" in (c[1], c[2]))
     near: dict[str, set[str]] = {"Person": set(persons)}
-    for _typ, sl, sk, el, ek, _props in rels_of_persons(touching):
-        if sl == "Person" and sk in persons:
-            near.setdefault(el, set()).add(ek)
-        if el == "Person" and ek in persons:
-            near.setdefault(sl, set()).add(sk)
+    frontier: dict[str, set[str]] = {"Person": set(persons)}
+    for _ in range(spec.person_hops):
+        reached: dict[str, set[str]] = {}
+        for label, keys in sorted(frontier.items()):
+            touching = tuple(c for c in spec.combos if label in (c[1], c[2]))
+            if not touching:
+                continue
+            for _typ, sl, sk, el, ek, _props in rels_touching(label, sorted(keys), touching):
+                for here, there in (((sl, sk), (el, ek)), ((el, ek), (sl, sk))):
+                    if here[0] == label and here[1] in keys and there[1] not in near.get(there[0], ()):
+                        reached.setdefault(there[0], set()).add(there[1])
+        for label, keys in reached.items():
+            near.setdefault(label, set()).update(keys)
+        frontier = reached
     nodes = [
         row for label in spec.labels if near.get(label) for row in nodes_by_key(label, sorted(near[label]))
     ]
@@ -186,4 +211,4 @@ def around_persons(
         if near.get(combo[1]) and near.get(combo[2])
         for row in rels_between(combo, sorted(near[combo[1]]), sorted(near[combo[2]]))
     ]
-    return assemble(nodes, rels, persons)
+    return assemble(nodes, rels, persons, spec.person_hops)

@@ -19,14 +19,27 @@ A load then (``links_across_loads``):
 4. gives each new record the person of its best such pair: ``loaders.resolve.resolve`` takes
    those as ``known``, so the new record's (clear) cluster joins that person.
 
+Step 2 reads the store through an index, so a delivery costs what it finds, not what the store
+holds: every person Record keeps its keyed blocking keys (the ``blocks`` of its comparison data,
+the same keys the resolution blocks on) also in its own property ``blocks``, which both stores
+index (``GraphStore.person_records``). ``stored_candidates`` reads the records that share a key
+with this load's, the other records of their persons (the guard against chaining must see them)
+and this load's records the store already holds, with their persons' records: exactly the stored
+records ``matches_across_loads`` would take from a read of everything (``stored_comparisons``),
+so the result is the same (tests/test_block_index.py).
+
 A store loaded before records kept comparison data cannot be linked to; ``check_comparison_data``
 refuses a load into such a store with one sentence that says how to migrate (load the earlier
-files once more: records get their comparison data when they are written again).
+files once more: records get their comparison data when they are written again). A store whose
+records have comparison data but no indexed blocking keys (loaded before the index) is migrated
+once by the first load into it (``ensure_block_index``): it reads every stored record, writes its
+keys and marks each Source node with ``block_index``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -41,7 +54,11 @@ from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
 from netanalysis.errors import ConfigError
 
 __all__ = [
+    "BLOCK_INDEX_VERSION",
     "COMPARISON_FIELDS",
+    "blocking_keys",
+    "ensure_block_index",
+    "stored_candidates",
     "StoredMatch",
     "check_comparison_data",
     "comparison_value",
@@ -80,6 +97,33 @@ def comparison_value(record: Record, encoder: _Encoder) -> str | None:
     data = {name: row[name] for name in COMPARISON_FIELDS if row.get(name)}
     data[_SCHEMA_TAG] = SCHEMA.schema_id
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
+
+
+#: Written on each Source node (``block_index``) once its records' blocking keys are indexed.
+BLOCK_INDEX_VERSION = 1
+
+_KEY = re.compile(r"^[0-9]+u?:[0-9a-f]+$")
+
+
+def blocking_keys(value: str | None) -> str:
+    """The keyed blocking keys of a comparison value, space-separated: the Record's ``blocks``.
+
+    Each key is ``"<rule>:<hash>"`` (``"<rule>u:<hash>"`` for a rule that pairs only records
+    without a birth date), as in ``loaders.encode``; anything else is left out.
+
+    >>> blocking_keys('{"blocks":"0:1a2b 6u:ff00","s":"x"}')
+    '0:1a2b 6u:ff00'
+    >>> blocking_keys(None), blocking_keys("not json")
+    ('', '')
+    """
+    if not value:
+        return ""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return ""
+    keys = str(data.get("blocks") or "") if isinstance(data, dict) else ""
+    return " ".join(k for k in keys.split() if _KEY.match(k))
 
 
 def _decode(value: str, where: str) -> EncodedFeatures | None:
@@ -133,6 +177,71 @@ def stored_comparisons(
         elif str(record.get("source")) not in encoded_sources:
             missing.add(rid)
     return out, person_of, missing
+
+
+def stored_candidates(
+    store: GraphStore, records: Sequence[Record], comparisons: Mapping[str, str]
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """What a load needs of the stored person records, read through the blocking-key index.
+
+    The same two mappings as the first two of ``stored_comparisons``, restricted to the records
+    that matter to this load: those that share a blocking key with one of ``comparisons``, those
+    with the id of one of ``records``, and every record of the persons these describe (with all
+    the persons each such record describes, so that its person is the smallest, as there).
+    ``matches_across_loads`` and ``loaders.merges`` give the same result on these as on a read of
+    everything: they only look at these records.
+    """
+    wanted = sorted({key for value in comparisons.values() for key in blocking_keys(value).split()})
+    rows = store.person_records(blocks=wanted, records=[r.record_id for r in records])
+    persons = sorted({pid for _rid, pid, _value in rows})
+    seen = {rid for rid, _pid, _value in rows}
+    more = store.person_records(persons=persons)
+    # A record of these persons may describe another one too (left by an older version): read
+    # all its persons, to give it the smallest as a read of everything does.
+    extra = sorted({rid for rid, _pid, _value in more} - seen)
+    rows = [*rows, *more, *store.person_records(records=extra)]
+    out: dict[str, tuple[str, str]] = {}
+    person_of: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for rid, pid, value in rows:
+        if rid not in person_of or pid < person_of[rid]:
+            person_of[rid] = pid
+        if value:
+            values[rid] = str(value)
+    for rid, value in values.items():
+        out[rid] = (person_of[rid], value)
+    return out, person_of
+
+
+def ensure_block_index(store: GraphStore, this_load: Iterable[str], batch_size: int = 5000) -> int:
+    """Index the blocking keys of a store loaded before the index existed, once; refuse a store of
+    records without comparison data (``check_comparison_data``) before writing anything.
+
+    A store is indexed when every Source node of a clear source has ``block_index`` (an empty
+    store is). Otherwise this reads every stored person record (what every load did before),
+    writes the ``blocks`` of those that lack them and marks the Source nodes; a migration cut off
+    is simply made again by the next load. Returns the records given their keys.
+    """
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Source"}), rel_types=frozenset()))
+    sources = [attrs for _n, attrs in graph.nodes(data=True) if not attrs.get("encoding")]
+    if all(attrs.get("block_index") == BLOCK_INDEX_VERSION for attrs in sources):
+        return 0
+    _stored, _person_of, missing = stored_comparisons(store)
+    check_comparison_data(missing, this_load, store.uri)
+    records = store.read_graph(GraphSlice(labels=frozenset({"Record"}), rel_types=frozenset()))
+    rows = [
+        {"record_id": attrs["record_id"], "blocks": keys}
+        for _n, attrs in records.nodes(data=True)
+        if attrs.get("record_id")
+        and (keys := blocking_keys(attrs.get("comparison")))
+        and attrs.get("blocks") != keys
+    ]
+    del records
+    store.upsert_nodes("Record", rows, batch_size)
+    store.upsert_nodes(
+        "Source", [{"name": a["name"], "block_index": BLOCK_INDEX_VERSION} for a in sources], batch_size
+    )
+    return len(rows)
 
 
 def check_comparison_data(missing: set[str], this_load: Iterable[str], store_uri: str) -> None:

@@ -37,7 +37,14 @@ from typing import Any
 
 from graphstore.base import GraphSlice, GraphStore
 from graphstore.loads import now_iso, writing
-from loaders.crossload import Comparer, check_comparison_data, matches_across_loads, stored_comparisons
+from loaders.crossload import (
+    BLOCK_INDEX_VERSION,
+    Comparer,
+    blocking_keys,
+    ensure_block_index,
+    matches_across_loads,
+    stored_candidates,
+)
 from loaders.graph_rows import NodeRow, RowBuilder, SourceInfo, reference_rows
 from loaders.keycheck import check_store_key
 from loaders.mapping import Mapping, SourceMapping, load_mapping
@@ -277,7 +284,12 @@ def existing_links(store: GraphStore, record_ids: Iterable[str]) -> dict[str, st
 
 
 def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
-    graph = store.read_graph(GraphSlice(labels=frozenset({"Person"}), rel_types=frozenset()))
+    if not wanted:
+        return {}
+    # Looked up by key: a delivery reads its own persons, not every person of the store.
+    graph = store.read_graph(
+        GraphSlice(labels=frozenset({"Person"}), rel_types=frozenset(), person_ids=frozenset(wanted))
+    )
     out: dict[str, dict[str, Any]] = {}
     wanted_set = set(wanted)
     for _node, attrs in graph.nodes(data=True):
@@ -423,12 +435,14 @@ def load(
     # (the default one is the store's): each load keeps the other batches' rows it finds there.
     with writing(store, summary.batch, wait):
         # Resolution across loads (loaders.crossload): the keyed comparison data of this load's
-        # person records, and what the store keeps of earlier loads. A store of an older version is
-        # refused before anything (rejects included) is written.
+        # person records, and what the store keeps of earlier loads, read through the blocking-key
+        # index. A store of an older version is refused before anything (rejects included) is
+        # written, or its index is built once.
         comparer = Comparer(pseudonymiser)
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
-        earlier = stored_comparisons(store)
-        check_comparison_data(earlier[2], comparisons, store.uri)
+        store.apply_schema()  # the blocking-key index is read next
+        ensure_block_index(store, comparisons, batch_size)
+        earlier = stored_candidates(store, records, comparisons)
         # Nothing to report writes no file (a header alone says nothing), unless the file is
         # there already: then the rows of an earlier run of this batch are replaced.
         if target is not None and (issues or target.exists()):
@@ -473,7 +487,7 @@ def _resolve_and_write(
     store: GraphStore,
     records: list[Record],
     comparisons: dict[str, str],
-    earlier: tuple[dict[str, tuple[str, str]], dict[str, str], set[str]],
+    earlier: tuple[dict[str, tuple[str, str]], dict[str, str]],
     the_mapping: Mapping,
     files: dict[str, list[Path]],
     pseudonymiser: Pseudonymiser,
@@ -485,12 +499,12 @@ def _resolve_and_write(
     estimate_m: bool | None = None,
 ) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
-    stored, stored_person_of, _ = earlier
+    stored, stored_person_of = earlier
 
     if progress is not None:
         progress("resolve", 0, None)
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
-    # read with the comparison data above (existing_links reads the same on its own).
+    # read with the comparison data above (existing_links reads the same from the whole store).
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
@@ -505,7 +519,6 @@ def _resolve_and_write(
     if progress is not None:
         progress("resolve", summary.records, summary.records)
 
-    store.apply_schema()
     # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
     planned = plan_merges(resolution, stored_person_of, matches)
     if planned:
@@ -518,9 +531,9 @@ def _resolve_and_write(
         for item in reference_rows():
             writer.add(item)
         for name, source in _source_nodes(the_mapping, files, origins or {}):
-            writer.add(
-                builder.source_node(SourceInfo(name, source.kind, source.legal_basis, source.reliability))
-            )
+            node = builder.source_node(SourceInfo(name, source.kind, source.legal_basis, source.reliability))
+            node.props["block_index"] = BLOCK_INDEX_VERSION  # its records' keys are indexed
+            writer.add(node)
         total = len(records)
         for done, record in enumerate(records, start=1):
             rid = record.record_id
@@ -529,6 +542,7 @@ def _resolve_and_write(
             for item in builder.record_rows(record, person, link, person_of=resolution.person_of):
                 if rid in comparisons and isinstance(item, NodeRow) and item.label == "Record":
                     item.props["comparison"] = comparisons[rid]
+                    item.props["blocks"] = blocking_keys(comparisons[rid])
                 writer.add(item)
             if progress is not None and done % 5000 == 0:
                 progress("write", done, total)

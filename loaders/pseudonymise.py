@@ -29,7 +29,7 @@ import os
 import secrets
 import stat
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from netanalysis.errors import ConfigError
@@ -57,12 +57,16 @@ class Pseudonymiser:
         The secret key (at least 16 bytes; ``keygen`` makes 32).
     """
 
-    __slots__ = ("_key", "fingerprint", "key_file")
+    __slots__ = ("_inner", "_key", "_outer", "fingerprint", "key_file")
 
     def __init__(self, key: bytes) -> None:
         if len(key) < _MIN_KEY_BYTES:
             raise ConfigError(f"the pseudonymisation key is shorter than {_MIN_KEY_BYTES} bytes; {_HOWTO}")
         self._key = bytes(key)
+        # HMAC's two keyed SHA-256 states (RFC 2104), kept so that ``hash_many`` only copies them.
+        block = (hashlib.sha256(self._key).digest() if len(self._key) > 64 else self._key).ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
         # A fingerprint identifies the key without revealing it (one-way, and domain-separated from
         # every pseudonym because it is not an HMAC under the key).
         digest = hashlib.sha256(b"netanalysis-key-fingerprint\x1f" + self._key)
@@ -82,6 +86,26 @@ class Pseudonymiser:
         """
         msg = f"{kind}\x1f{value}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
+
+    def hash_many(self, kind: str, values: Iterable[str]) -> list[str]:
+        """The pseudonyms of many values of one kind: ``[hash(kind, v) for v in values]``, about
+        twice as fast (the keyed HMAC states are copied instead of set up for every value), for a
+        search that tries many spellings (``netanalysis.find``).
+
+        >>> p = Pseudonymiser(bytes(range(32)))
+        >>> p.hash_many("person", ["a", "b"]) == [p.hash("person", "a"), p.hash("person", "b")]
+        True
+        """
+        inner, outer = self._inner.copy(), self._outer
+        inner.update(f"{kind}\x1f".encode())
+        out = []
+        for value in values:
+            i = inner.copy()
+            i.update(value.encode())
+            o = outer.copy()
+            o.update(i.digest())
+            out.append(o.hexdigest()[:32])
+        return out
 
     def __repr__(self) -> str:  # never show the key, e.g. in a traceback or a notebook
         return f"Pseudonymiser(fingerprint={self.fingerprint!r})"

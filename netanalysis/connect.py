@@ -13,6 +13,14 @@ that two persons know each other and are never walked through.
 
 Paths per pair are found lightest first (Yen's algorithm, ``networkx.shortest_simple_paths``)
 on the part of the network within ``max_hops`` of both persons, up to ``max_paths`` per pair.
+
+Given an open store instead of a graph, only the persons' neighbourhood is read: every node of
+a path of at most ``max_hops`` links between two persons lies within ``max_hops // 2`` links of
+one of them (a node ``d`` links from one end and ``e`` from the other has ``d + e <= max_hops``,
+so the smaller of the two is at most half), and so does every node on its shortest way to either
+end. So the store is read ring by ring that far out (``GraphSlice.person_hops``, through the
+evidence's labels and relationships only), and the search on what was read finds the same paths
+as on the whole graph, at a cost that follows the persons' neighbourhood, not the store's size.
 """
 
 from __future__ import annotations
@@ -24,16 +32,34 @@ from typing import Any
 
 import networkx as nx
 
+from graphstore.base import GraphSlice, GraphStore
 from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
 from netanalysis.projection import EvidenceWeights, reliability_factor
 
-__all__ = ["CONNECT_EVIDENCE", "ConnectingNetwork", "EvidencePath", "connecting_network", "evidence_network"]
+__all__ = [
+    "CONNECT_EVIDENCE",
+    "ConnectingNetwork",
+    "EvidencePath",
+    "connecting_network",
+    "evidence_network",
+    "read_around",
+]
 
 #: The kinds of evidence a connecting path may run through.
 CONNECT_EVIDENCE: tuple[str, ...] = ("case", "phone", "vehicle", "account", "premises", "signal")
 
 _IDENTIFIER_KIND = {"Phone": "phone", "Vehicle": "vehicle", "BankAccount": "account"}
+# What a store read must include for each kind (``_kind``): its relationships and the labels at
+# their far ends (a case or signal AT premises is premises evidence).
+_KIND_READ: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "case": (frozenset({"SUSPECT_IN", "VICTIM_IN"}), frozenset({"Case"})),
+    "phone": (frozenset({"USES"}), frozenset({"Phone"})),
+    "vehicle": (frozenset({"USES"}), frozenset({"Vehicle"})),
+    "account": (frozenset({"USES"}), frozenset({"BankAccount"})),
+    "premises": (frozenset({"SEEN_AT", "AT"}), frozenset({"Premises", "Case", "Signal"})),
+    "signal": (frozenset({"CONCERNS", "TIED_TO"}), frozenset({"Signal", "Case"})),
+}
 # Yen's algorithm yields paths lightest first, whatever their number of links: look at this many
 # paths per wanted one before giving up on finding more within the hop limit.
 _SCAN_FACTOR = 20
@@ -164,7 +190,7 @@ def evidence_network(
     Returns
     -------
     networkx.Graph
-        Nodes as in ``graph`` (with their attributes); per link ``kind``, ``weight`` (the
+        Nodes as in ``graph`` (with their attributes); per link ``kind`` and ``weight`` (of the
         strongest fact), ``length`` (``1 / weight``) and ``facts``: every fact behind it as
         ``(relationship, source, row_id, observed_on, weight)``, strongest first.
 
@@ -180,7 +206,7 @@ def evidence_network(
     """
     wanted = _check_evidence(evidence, signal_weight)
     weights = weights or EvidenceWeights()
-    net = nx.Graph()
+    links: dict[tuple[Any, Any], list[tuple[float, str, tuple[str, str, str, str, float]]]] = {}
     for u, v, data in graph.edges(data=True):
         weighed = _fact_weight(graph, u, v, data, wanted, weights, signal_weight)
         if weighed is None:
@@ -193,18 +219,16 @@ def evidence_network(
             str(data.get("observed_on") or ""),
             round(w, 4),
         )
-        for n in (u, v):
-            if n not in net:
-                net.add_node(n, **graph.nodes[n])
-        if net.has_edge(u, v):
-            link = net[u][v]
-            link["facts"].append(fact)
-            if w > link["weight"]:
-                link.update(weight=w, length=1.0 / w)
-        else:
-            net.add_edge(u, v, kind=kind, weight=w, length=1.0 / w, facts=[fact])
-    for _, _, link in net.edges(data=True):
-        link["facts"].sort(key=lambda f: (-f[4], f[3], f[1], f[2]))
+        links.setdefault((u, v) if str(u) <= str(v) else (v, u), []).append((w, kind, fact))
+    # Built in sorted order, so that the network (and the order in which a path search meets
+    # equally light paths) is the same whichever graph, or part of one, the facts were read into.
+    net = nx.Graph()
+    for n in sorted({n for pair in links for n in pair}, key=str):
+        net.add_node(n, **graph.nodes[n])
+    for (u, v), facts in sorted(links.items(), key=lambda item: (str(item[0][0]), str(item[0][1]))):
+        facts.sort(key=lambda f: (-f[0], f[2][3], f[2][1], f[2][2], f[2][0], f[1]))
+        w, kind, _ = facts[0]
+        net.add_edge(u, v, kind=kind, weight=w, length=1.0 / w, facts=[f for _, _, f in facts])
     return net
 
 
@@ -301,9 +325,38 @@ def _person_node(graph: nx.MultiDiGraph, person: str) -> str:
     )
 
 
+def read_around(
+    store: GraphStore, persons: Sequence[str], max_hops: int, evidence: Iterable[str] = CONNECT_EVIDENCE
+) -> nx.MultiDiGraph:
+    """The part of the store that holds every evidence path of at most ``max_hops`` links between
+    the persons: the nodes within ``max_hops // 2`` links of them, through the relationships and
+    labels of the ``evidence`` kinds, and the relationships among them (see the module's text).
+
+    Raises ConfigError when a person is not in the store.
+    """
+    wanted = _check_evidence(evidence, 1.0)
+    keys = [str(p).removeprefix("Person:") for p in persons]
+    rel_types = frozenset().union(*(_KIND_READ[k][0] for k in wanted))
+    labels = frozenset({"Person"}).union(*(_KIND_READ[k][1] for k in wanted))
+    graph = store.read_graph(
+        GraphSlice(
+            labels=labels,
+            rel_types=rel_types,
+            person_ids=frozenset(keys),
+            person_hops=max(1, max_hops // 2),
+        )
+    )
+    for key in keys:
+        if f"Person:{key}" not in graph:
+            raise ConfigError(
+                f"person {key!r} is not in the store; give a pseudonym as found by `netanalysis find`."
+            )
+    return graph
+
+
 @audited("connect", store="graph", only_from_store=True)
 def connecting_network(
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | GraphStore,
     persons: Sequence[str],
     max_hops: int = 4,
     evidence: Iterable[str] = CONNECT_EVIDENCE,
@@ -316,8 +369,10 @@ def connecting_network(
 
     Parameters
     ----------
-    graph : networkx.MultiDiGraph
-        The store graph (``read_analysis_graph``).
+    graph : networkx.MultiDiGraph or GraphStore
+        The store graph (``read_analysis_graph``), or an open store: then only the persons'
+        neighbourhood within ``max_hops // 2`` links is read (``read_around``), with the same
+        paths as a search of the whole graph.
     persons : sequence of str
         Two or more persons: ``"Person:<pseudonym>"`` or the bare pseudonym.
     max_hops : int
@@ -366,6 +421,11 @@ def connecting_network(
         raise ConfigError(f"--max-hops must be between 1 and 8, not {max_hops}.")
     if max_paths < 1:
         raise ConfigError(f"--max-paths must be at least 1, not {max_paths}.")
+    if not isinstance(graph, nx.Graph):
+        _check_evidence(evidence, signal_weight)
+        if len({str(p).removeprefix("Person:") for p in persons}) < 2:
+            raise ConfigError("the connecting network needs at least two different persons.")
+        graph = read_around(graph, persons, max_hops, evidence)
     nodes = list(dict.fromkeys(_person_node(graph, p) for p in persons))
     if len(nodes) < 2:
         raise ConfigError("the connecting network needs at least two different persons.")

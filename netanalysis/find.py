@@ -199,27 +199,74 @@ def _birth_variants(birth: str, today: dt.date) -> Iterator[tuple[str, str]]:
                 yield d.isoformat(), f"birth date: {off} day{'s' if off > 1 else ''} off"
 
 
-def _identities(q: Features, today: dt.date) -> Iterator[tuple[str, str, str, str]]:
-    """(first, last, birth, how) of every identity that entity resolution would join to the query,
-    then those that differ in two ways (see ``find_person``)."""
+def _variants(q: Features, today: dt.date) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """The name and birth-date variants the search combines, each once and in a fixed order.
+
+    Returns ``(names, births)``: ``(first, last, how)`` and ``(birth, how)``; the query's own
+    names and birth date come first, with ``how`` "exact". Without a birth date in the query the
+    names are the query's only and the births every date from 1900 (see ``find_person``).
+    """
     if not q.birth:
         day = DEFAULT_EARLIEST_DATES["birth_date"]
         step = dt.timedelta(days=1)
+        dates = []
         while day <= today:
-            yield q.first, q.last, day.isoformat(), "birth date not in the query"
+            dates.append((day.isoformat(), "birth date not in the query"))
             day += step
-        return
-    births = list(_birth_variants(q.birth, today))
-    names = [(first, q.last, "first name: one typing error") for first in _one_edit(q.first) if first]
-    names += [(q.first, last, "last name: one typing error") for last in _one_edit(q.last) if last]
-    yield q.first, q.last, q.birth, "exact"
-    for birth, how in births:
-        yield q.first, q.last, birth, how
-    for first, last, how in names:
-        yield first, last, q.birth, how
-    for first, last, name_how in names:
-        for birth, birth_how in births:
-            yield first, last, birth, f"two differences: {name_how}; {birth_how}"
+        return [(q.first, q.last, "exact")], dates
+    names = {(q.first, q.last): "exact"}
+    for first in _one_edit(q.first):
+        if first:
+            names.setdefault((first, q.last), "first name: one typing error")
+    for last in _one_edit(q.last):
+        if last:
+            names.setdefault((q.first, last), "last name: one typing error")
+    births = {q.birth: "exact"}
+    for birth, how in _birth_variants(q.birth, today):
+        births.setdefault(birth, how)
+    return [(f, last, how) for (f, last), how in names.items()], list(births.items())
+
+
+def _rank(n: int, b: int) -> tuple[int, int, int]:
+    """Where the (name ``n``, birth ``b``) spelling comes in the search's order: the query, one
+    difference (the birth date, then a name), then two differences; index 0 is the query's own
+    value (without a birth date in the query, every date is a birth variant of the one name)."""
+    if n == 0:
+        return (0 if b == 0 else 1, 0, b)
+    return (2 if b == 0 else 3, n, b)
+
+
+def _how(name_how: str, birth_how: str) -> str:
+    if name_how == "exact":
+        return birth_how
+    if birth_how == "exact":
+        return name_how
+    return f"two differences: {name_how}; {birth_how}"
+
+
+def _identities(q: Features, today: dt.date) -> Iterator[tuple[str, str, str, str]]:
+    """(first, last, birth, how) of every identity that entity resolution would join to the query,
+    then those that differ in two ways (see ``find_person``), each spelling once."""
+    names, births = _variants(q, today)
+    for n, b in sorted(
+        ((n, b) for n in range(len(names)) for b in range(len(births))), key=lambda p: _rank(*p)
+    ):
+        first, last, name_how = names[n]
+        birth, birth_how = births[b]
+        yield first, last, birth, _how(name_how, birth_how)
+
+
+def _hashed(
+    key: Pseudonymiser, names: list[tuple[str, str, str]], births: list[tuple[str, str]]
+) -> list[list[str]]:
+    """The pseudonym of every (name, birth) combination: ``out[n][b]``.
+
+    About 130,000 spellings with a birth date: the identity strings are built from a prefix per
+    name and a suffix per date, and hashed with ``Pseudonymiser.hash_many``.
+    """
+    prefixes = [identity_string(first, last, "") for first, last, _ in names]
+    dates = [birth for birth, _ in births]
+    return [key.hash_many("person", [prefix + d for d in dates]) for prefix in prefixes]
 
 
 def _person_rows(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
@@ -315,18 +362,35 @@ def find_person(
     )
     if not query.first or not query.last:
         raise ConfigError("the search needs a first name and a last name made of letters.")
-    tried = [
-        (key.hash("person", identity_string(first, last, birth)), first, last, birth, how)
-        for first, last, birth, how in _identities(query, today)
-    ]
-    if not isinstance(graph, nx.Graph):
+    names, births = _variants(query, today)
+    hashed = _hashed(key, names, births)
+    if isinstance(graph, nx.Graph):
+        present = {pid for row in hashed for pid in row if f"Person:{pid}" in graph.nodes}
+        now: Mapping[str, str] = {}
+    else:
         # A person a later load merged into another is gone under its own id: look up the
         # person that holds its records now (netanalysis.merges).
         from netanalysis.merges import merged_persons
 
         now = merged_persons(graph)
-        tried = [(now.get(pid, pid), first, last, birth, how) for pid, first, last, birth, how in tried]
-        graph = read_around_persons(graph, {pid for pid, *_ in tried})
+        spelled: set[str] = set().union(*hashed)
+        graph = read_around_persons(graph, spelled | {now[pid] for pid in spelled & now.keys()})
+        there = {str(n).removeprefix("Person:") for n in graph if str(n).startswith("Person:")}
+        present = (there & spelled) | {pid for pid in spelled & now.keys() if now[pid] in there}
+    # Only the spellings of persons that are there are scored, in the order they were tried.
+    hits = [
+        (n, b)
+        for n, row in enumerate(hashed)
+        if not present.isdisjoint(row)
+        for b, pid in enumerate(row)
+        if pid in present
+    ]
+    tried = []
+    for n, b in sorted(hits, key=lambda p: _rank(*p)):
+        pid = hashed[n][b]
+        first, last, name_how = names[n]
+        birth, birth_how = births[b]
+        tried.append((now.get(pid, pid), first, last, birth, _how(name_how, birth_how)))
     best: dict[str, tuple[float, str]] = {}
     nodes = graph.nodes
     for pid, first, last, birth, how in tried:

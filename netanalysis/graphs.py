@@ -151,6 +151,7 @@ def read_analysis_graph(
     # reaches an analysis result, a map or a report.
     for _node, attrs in graph.nodes(data=True):
         attrs.pop("comparison", None)
+        attrs.pop("blocks", None)
     # Where the graph came from: what is made of it later (a detection, a map) is logged there.
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
@@ -171,6 +172,7 @@ def read_around_persons(store: GraphStore, person_ids: Collection[str]) -> nx.Mu
     )
     for _node, attrs in graph.nodes(data=True):
         attrs.pop("comparison", None)  # keyed comparison data is for later loads only
+        attrs.pop("blocks", None)
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
 

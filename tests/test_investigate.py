@@ -9,6 +9,7 @@ was resolved into.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import logging
 from collections.abc import Iterator
@@ -22,11 +23,21 @@ from graphstore.base import GraphStore
 from graphstore.embedded import EmbeddedStore
 from loaders.pipeline import load
 from loaders.pseudonymise import Pseudonymiser, keygen, load_key
+from loaders.resolve import identity_string
 from netanalysis.cli import main
 from netanalysis.commands.connect import PATH_COLUMNS
 from netanalysis.connect import _pair_paths, connecting_network, evidence_ball, evidence_network
 from netanalysis.errors import ConfigError
-from netanalysis.find import find_person
+from netanalysis.find import (
+    _birth_variants,
+    _hashed,
+    _identities,
+    _normalise_query,
+    _one_edit,
+    _rank,
+    _variants,
+    find_person,
+)
 from netanalysis.graphs import read_analysis_graph
 from netanalysis.maps import connecting_map
 
@@ -129,6 +140,53 @@ def _same_in_store_and_graph(store: GraphStore, graph: nx.MultiDiGraph, key: Pse
         args = (row["Voornaam"], last, row["Geboortedatum"] if with_birth else None)
         in_store = find_person(store, key, *args)
         assert in_store and in_store == find_person(graph, key, *args), row_id
+
+
+def _spellings_before(q: Any, today: dt.date) -> Iterator[tuple[str, str, str, str]]:
+    """The spellings find tried before it hashed them in one pass (commit 69cad3a), written out
+    plainly, repeats included."""
+    if not q.birth:
+        day = dt.date(1900, 1, 1)
+        while day <= today:
+            yield q.first, q.last, day.isoformat(), "birth date not in the query"
+            day += dt.timedelta(days=1)
+        return
+    births = list(_birth_variants(q.birth, today))
+    names = [(f, q.last, "first name: one typing error") for f in _one_edit(q.first) if f]
+    names += [(q.first, last, "last name: one typing error") for last in _one_edit(q.last) if last]
+    yield q.first, q.last, q.birth, "exact"
+    for birth, how in births:
+        yield q.first, q.last, birth, how
+    for first, last, how in names:
+        yield first, last, q.birth, how
+    for first, last, name_how in names:
+        for birth, birth_how in births:
+            yield first, last, birth, f"two differences: {name_how}; {birth_how}"
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_find_hashes_each_spelling_once_in_the_order_it_tried_them_before() -> None:
+    """Each spelling once, in the same order and with the same "how" as before, and the one-pass
+    hashes equal to the key's hash of each: so the candidates and scores are those of before."""
+    key = Pseudonymiser(bytes(range(32)))
+    today = dt.date(2026, 1, 1)
+    for values in (
+        {"first_name": "Ana", "last_name": "Aan", "birth_date": "02-03-1990", "nationality": None},
+        {"first_name": "Piet", "last_name": "de Vries", "birth_date": None, "nationality": "NLD"},
+    ):
+        q = _normalise_query(values, today)
+        first_seen: dict[tuple[str, str, str], str] = {}
+        for first, last, birth, how in _spellings_before(q, today):
+            first_seen.setdefault((first, last, birth), how)
+        now = list(_identities(q, today))
+        assert now == [(*spelling, how) for spelling, how in first_seen.items()]
+        names, births = _variants(q, today)
+        hashed = _hashed(key, names, births)
+        pairs = sorted(
+            ((n, b) for n in range(len(names)) for b in range(len(births))), key=lambda p: _rank(*p)
+        )
+        for (n, b), (first, last, birth, _how) in list(zip(pairs, now, strict=True))[::97]:
+            assert hashed[n][b] == key.hash("person", identity_string(first, last, birth))
 
 
 def test_find_in_a_store_reads_the_candidates_only(sample: tuple[Path, Path, nx.MultiDiGraph]) -> None:
@@ -377,7 +435,7 @@ def test_connect_command_and_map(
     assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--max-hops", "1"]) == 0
     assert "no path of at most 1 links" in capsys.readouterr().out
     assert main(["connect", a, "nobody", "--store", str(store), "--out", str(out)]) == 2
-    assert "not in the graph" in capsys.readouterr().err
+    assert "not in the store" in capsys.readouterr().err
     assert main(["connect", a, b, "--store", str(store), "--out", str(tmp_path / "no" / "p.csv")]) == 2
 
 
@@ -440,3 +498,108 @@ def test_notebook_calls_are_logged_without_the_name_or_the_persons(
     text = "\n".join(lines)
     assert row["Voornaam"] not in text and row["Achternaam"] not in text
     assert pid not in text and other not in text
+
+
+# --- through a store, on a set larger than the samples ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, nx.MultiDiGraph]:
+    """A synthetic set of 60 groups (about 1,400 rows) in an embedded store: (set, key, store, graph)."""
+    from synth import generate
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    generate(folder / "set", seed=11, groups=60)
+    key_path = keygen(folder / "throwaway.key")
+    store = EmbeddedStore(folder / "graph.sqlite")
+    try:
+        load(
+            [folder / "set" / "sources"],
+            store,
+            folder / "set" / "sources.yaml",
+            key_path,
+            rejects_path=folder / "r.csv",
+        )
+        graph = read_analysis_graph(store)
+    finally:
+        store.close()
+    return folder / "set", key_path, folder / "graph.sqlite", graph
+
+
+def _queries(folder: Path) -> list[tuple[str, str, str | None]]:
+    """Names and birth dates of every 40th police row (a third asked without the birth date)."""
+    with (folder / "sources" / "politie_zaken.csv").open(encoding="utf-8-sig") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter=";") if r["Voornaam"] and r["Achternaam"]]
+    return [
+        (
+            r["Voornaam"],
+            f"{r['Tussenvoegsel']} {r['Achternaam']}".strip(),
+            None if i % 3 == 2 else r["Geboortedatum"],
+        )
+        for i, r in enumerate(rows[::40])
+    ]
+
+
+def _connect_pairs(graph: nx.MultiDiGraph) -> list[tuple[str, str]]:
+    """Pairs of persons 2, 3, 4 and 6 links apart in the evidence network, and some unconnected."""
+    whole = evidence_network(graph)
+    persons = sorted(n for n in whole if whole.nodes[n].get("label") == "Person")
+    pairs = []
+    for p in persons[::25]:
+        near = nx.single_source_shortest_path_length(whole, p, cutoff=6)
+        for hops in (2, 3, 4, 6):
+            pairs += [(p, q) for q in sorted(q for q, d in near.items() if d == hops and q in persons)[:1]]
+        pairs += [(p, q) for q in persons[::-97] if q not in near][:1]
+    return pairs
+
+
+def _same_through_store(store: GraphStore, graph: nx.MultiDiGraph, folder: Path, key: Pseudonymiser) -> None:
+    """find and connect through the store answer as they do on the whole graph in memory."""
+    found = 0
+    for query in _queries(folder):
+        in_store = find_person(store, key, *query)
+        assert in_store == find_person(graph, key, *query), query[2] is None
+        found += bool(in_store)
+    assert found >= 10
+    pairs = _connect_pairs(graph)
+    assert len(pairs) >= 20
+    with_paths = 0
+    for p, q in pairs:
+        through_store = connecting_network(store, [p, q], max_hops=4)
+        whole = connecting_network(graph, [p, q], max_hops=4)
+        assert through_store.paths == whole.paths and through_store.unconnected == whole.unconnected
+        assert through_store.path_rows() == whole.path_rows()
+        with_paths += bool(whole.paths)
+    # Both kinds of answer occur: paths, and pairs without a path within 4 links.
+    assert 0 < with_paths < len(pairs)
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_find_and_connect_through_the_store_answer_as_on_the_whole_graph(
+    synthetic: tuple[Path, Path, Path, nx.MultiDiGraph],
+) -> None:
+    folder, key_path, store_path, graph = synthetic
+    store = EmbeddedStore(store_path)
+    try:
+        _same_through_store(store, graph, folder, load_key(key_path))
+        with pytest.raises(ConfigError, match="not in the store"):
+            connecting_network(store, [next(n for n in graph if n.startswith("Person:")), "Person:nobody"])
+    finally:
+        store.close()
+
+
+def test_find_and_connect_through_neo4j_answer_as_on_the_whole_graph(
+    synthetic: tuple[Path, Path, Path, nx.MultiDiGraph], neo4j_clean: Any, tmp_path: Path
+) -> None:
+    from graphstore.neo4j_store import Neo4jStore
+
+    folder, key_path, _, _ = synthetic
+    server = Neo4jStore(neo4j_clean.uri, user=neo4j_clean.user, password=neo4j_clean.password)
+    try:
+        load([folder / "sources"], server, folder / "sources.yaml", key_path, rejects_path=tmp_path / "r.csv")
+        graph = read_analysis_graph(server)
+        _same_through_store(server, graph, folder, load_key(key_path))
+        with pytest.raises(ConfigError, match="not in the store"):
+            connecting_network(server, [next(n for n in graph if n.startswith("Person:")), "nobody"])
+    finally:
+        server.close()

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from conftest import DATA_SAMPLES
 
+import loaders.pipeline as pipeline
 from graphstore import open_store
 from graphstore.base import GraphSlice, GraphStore
 from loaders import crossload
@@ -500,7 +501,7 @@ def test_comparison_data_is_keyed_and_stays_out_of_the_analysis(tmp_path: Path) 
         analysis = read_analysis_graph(store)
     finally:
         store.close()
-    assert not any("comparison" in attrs for _n, attrs in analysis.nodes(data=True))
+    assert not any("comparison" in attrs or "blocks" in attrs for _n, attrs in analysis.nodes(data=True))
     # No clear name, birth date or phone number of the exports is in it.
     with open(DATA_SAMPLES / "sources" / "politie_zaken.csv", encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter=";"))
@@ -526,9 +527,10 @@ def test_store_of_an_older_version_is_refused_then_migrated(
     *earlier, last = split_deliveries(tmp_path / "deliveries", months_per_delivery=12)
     store = open_store(str(tmp_path / "graph.db"))
     try:
-        # An older version kept no comparison data.
+        # An older version kept no comparison data (nor blocking keys, nor the mark of the index).
         with monkeypatch.context() as patch:
             patch.setattr(crossload.Comparer, "value", lambda self, record: None)
+            patch.setattr(pipeline, "BLOCK_INDEX_VERSION", None)
             load(earlier, store, MAPPING, KEY, rejects_path=tmp_path / "r1.csv")
         before = store.counts()
         with pytest.raises(ConfigError) as caught:

@@ -478,10 +478,13 @@ def test_slice_by_region_within_window(world_store: GraphStore) -> None:
     assert world_store.read_graph(gs).number_of_nodes() == 0
 
 
-def around(full: nx.MultiDiGraph, persons: set[str]) -> nx.MultiDiGraph:
-    """The rule of a slice around persons, applied to a graph read whole."""
+def around(full: nx.MultiDiGraph, persons: set[str], hops: int = 1) -> nx.MultiDiGraph:
+    """The rule of a slice around persons (``hops`` relationships out), applied to a graph read whole."""
     keep = {f"Person:{p}" for p in persons} & set(full)
-    near = keep | {m for n in keep for m in (*full.predecessors(n), *full.successors(n))}
+    near, ring = set(keep), set(keep)
+    for _ in range(hops):
+        ring = {m for n in ring for m in (*full.predecessors(n), *full.successors(n))} - near
+        near |= ring
     return full.subgraph(near)
 
 
@@ -501,6 +504,10 @@ def test_slice_around_persons_is_the_rule_applied_to_the_whole_graph(
     for persons in ({"p2"}, {"p1", "p3"}, {"p4", "nobody"}, {"p1", "p2", "p3", "p4"}, set()):
         got = world_store.read_graph(replace(base, person_ids=frozenset(persons)))
         assert as_data(got) == as_data(around(full, persons)), persons
+        for hops in (2, 3):
+            # Walked out ring by ring (GraphSlice.person_hops), as connect reads a store.
+            got = world_store.read_graph(replace(base, person_ids=frozenset(persons), person_hops=hops))
+            assert as_data(got) == as_data(around(full, persons, hops)), (persons, hops)
     # Node ids are accepted as well as keys.
     by_id = world_store.read_graph(replace(base, person_ids=frozenset({"Person:p2"})))
     assert as_data(by_id) == as_data(around(full, {"p2"}))
@@ -512,6 +519,10 @@ def test_slice_around_persons_refuses_regions_too(world_store: GraphStore) -> No
         world_store.read_graph(both)
     with pytest.raises(SchemaError, match="not one string"):
         world_store.read_graph(GraphSlice(person_ids="p1"))  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="person_hops needs person_ids"):
+        world_store.read_graph(GraphSlice(person_hops=2))
+    with pytest.raises(SchemaError, match="whole number of at least 1"):
+        world_store.read_graph(GraphSlice(person_ids=frozenset({"p1"}), person_hops=0))
 
 
 def test_delete_by_source(world_store: GraphStore) -> None:

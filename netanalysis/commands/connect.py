@@ -6,10 +6,13 @@ import csv
 from pathlib import Path
 from typing import Annotated
 
+import networkx as nx
 import typer
 
-from netanalysis.commands.options import Store, check_out_file, defaults, printable, read_store_graph
-from netanalysis.connect import CONNECT_EVIDENCE, connecting_network
+from graphstore.base import GraphSlice, GraphStore
+from netanalysis.commands.options import Store, check_out_file, defaults, open_read_store, printable
+from netanalysis.connect import CONNECT_EVIDENCE, ConnectingNetwork, connecting_network, read_around
+from netanalysis.graphs import store_labels
 
 __all__ = ["register"]
 
@@ -62,13 +65,18 @@ def register(app: typer.Typer) -> None:
         if map_file is not None:
             check_out_file(map_file, "--map")
         kinds = [k.strip() for k in evidence.split(",") if k.strip()]
-        graph = read_store_graph(store, None, None)
-        result = connecting_network(graph, persons, max_hops, kinds, max_paths=max_paths)
+        # Only the persons' neighbourhood is read (netanalysis.connect.read_around), not the store.
+        graph_store = open_read_store(store)
+        try:
+            result = connecting_network(graph_store, persons, max_hops, kinds, max_paths=max_paths)
+            graph = _map_graph(graph_store, result, kinds) if map_file is not None else None
+        finally:
+            graph_store.close()
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=PATH_COLUMNS)
             writer.writeheader()
             writer.writerows(result.path_rows())
-        if map_file is not None:
+        if map_file is not None and graph is not None:
             from netanalysis.maps import connecting_map
 
             label = Path(store).name if "://" not in store else store.split("://", 1)[0] + " server"
@@ -89,3 +97,13 @@ def register(app: typer.Typer) -> None:
                 markup=False,
             )
         )
+
+
+def _map_graph(store: GraphStore, result: ConnectingNetwork, kinds: list[str]) -> nx.MultiDiGraph:
+    """What the map draws from: the part read for the search, and the places, records and cases
+    of the persons on the paths (for their tooltips)."""
+    persons = [str(p).removeprefix("Person:") for p in result.persons]
+    on_paths = {n.removeprefix("Person:") for n in result.network.nodes if str(n).startswith("Person:")}
+    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+    around = store.read_graph(GraphSlice(labels=labels, person_ids=frozenset(on_paths | set(persons))))
+    return nx.compose(read_around(store, persons, result.max_hops, kinds), around)

@@ -1,0 +1,287 @@
+"""A delivery of 10,000 rows into stores of growing size: reading everything vs the blocking-key index.
+
+Issue 13's target: loading a delivery of 10,000 rows into a store that already holds 1M rows
+takes at most 10% of the time of loading those 1M rows. Three steps, each its own process so that
+the memory of one does not count in the next (run them niced):
+
+    .venv/bin/python benchmarks/bench_delivery_scale.py prepare DIR --rows 1000000
+    .venv/bin/python benchmarks/bench_delivery_scale.py build DIR STORE
+    .venv/bin/python benchmarks/bench_delivery_scale.py delivery DIR STORE --mode old|new
+    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME   # build, old, new
+
+``prepare`` generates a synthetic set of ``--rows`` + ``--delivery-rows`` rows (``synth``, seed
+3) and splits it by observation date: the latest ``--delivery-rows`` rows (of the CSV sources)
+are the delivery, the rest the base. ``build`` loads the base into STORE (an embedded file or a
+``bolt://`` URI with ``NEO4J_PASSWORD`` set) and writes what it cost to ``DIR/build-<name>.json``.
+``delivery`` loads the delivery into STORE: ``--mode old`` reads the comparison data of every
+stored record (what a load did before the blocking-key index), ``--mode new`` reads only the
+records that share a blocking key with the delivery's (``loaders.crossload``). For an embedded
+STORE it works on a copy (``--copy``), so old and new start from the same store. Each step prints
+one JSON line: CPU s of the process, wall s, peak RSS and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import shutil
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from graphstore import open_store
+from loaders.mapping import load_mapping
+from loaders.pseudonymise import Pseudonymiser
+from loaders.read import assign_files
+
+KEY = Pseudonymiser(bytes(range(5, 37)))
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rss_mb() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+
+
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def prepare(out: Path, rows: int, delivery_rows: int, seed: int) -> None:
+    """Generate the set and split it into base/ and delivery/."""
+    from loaders.pipeline import read_records
+    from synth import generate
+
+    started = time.time()
+    generate(out / "set", seed=seed, rows=rows + delivery_rows)
+    mapping = load_mapping(out / "set" / "sources.yaml")
+    files = assign_files(mapping, [out / "set" / "sources"])
+    dated = []
+    for record in read_records(mapping, files, lambda _issue: None, {}):
+        when = str(record.values.get("observed_on") or "")
+        if when:
+            dated.append((when, record.source, record.row_id))
+    csv_sources = {
+        s.name for s in mapping.sources for p in files.get(s.name, []) if p.suffix.lower() == ".csv"
+    }
+    dated = sorted(d for d in dated if d[1] in csv_sources)
+    late = {(source, row_id) for _when, source, row_id in dated[-delivery_rows:]}
+    del dated
+    for name in ("base", "delivery"):
+        (out / name).mkdir(parents=True, exist_ok=True)
+    written = {"base": 0, "delivery": 0}
+    for source in mapping.sources:
+        row_col = next(c for c, f in source.columns.items() if f == "row_id")
+        for path in files.get(source.name, []):
+            if path.suffix.lower() != ".csv":
+                shutil.copy(path, out / "base" / path.name)
+                continue
+            encoding = source.encoding if source.encoding not in (None, "auto") else "utf-8-sig"
+            delimiter = source.delimiter if source.delimiter not in (None, "auto") else ","
+            with open(path, encoding=encoding, newline="") as handle:
+                reader = csv.reader(handle, delimiter=delimiter)
+                header = next(reader)
+                at = header.index(row_col)
+                parts: dict[str, list[list[str]]] = defaultdict(list)
+                for row in reader:
+                    rid = row[at].strip() if len(row) > at else ""
+                    parts["delivery" if (source.name, rid) in late else "base"].append(row)
+            for name, part in parts.items():
+                with open(out / name / path.name, "w", encoding=encoding, newline="") as handle:
+                    writer = csv.writer(handle, delimiter=delimiter)
+                    writer.writerow(header)
+                    writer.writerows(part)
+                written[name] += len(part)
+    print(json.dumps({"step": "prepare", "rows": written, "wall_s": round(time.time() - started, 1)}))
+
+
+def _open(uri: str) -> Any:
+    if "://" in uri:
+        return open_store(uri, password=os.environ["NEO4J_PASSWORD"])
+    return open_store(uri)
+
+
+def build(folder: Path, uri: str, name: str) -> None:
+    """Load base/ into the store and write what it cost."""
+    from loaders.pipeline import load
+
+    store = _open(uri)
+    wall, cpu, before = time.time(), _cpu(), _loadavg()
+    summary = load(
+        [folder / "base"],
+        store,
+        folder / "set" / "sources.yaml",
+        KEY,
+        rejects_path=folder / f"base-rejects-{name}.csv",
+    )
+    figures = {
+        "step": "build",
+        "store": name,
+        "rows_loaded": summary.loaded,
+        "rows_read": summary.read,
+        "person_records": summary.records,
+        "cpu_s": round(_cpu() - cpu, 1),
+        "wall_s": round(time.time() - wall, 1),
+        "peak_rss_mb": _rss_mb(),
+        "load_average_before": before,
+        "load_average_after": _loadavg(),
+        "counts": store.counts(),
+    }
+    store.close()
+    (folder / f"build-{name}.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(figures))
+
+
+def _read_everything(pipeline: Any, crossload: Any) -> None:
+    """Make a load read the stored records as it did before the blocking-key index: the
+    comparison data and person of every stored record (one read, which also checks for records
+    without comparison data), and every Person node for the persons it writes."""
+    from graphstore.base import GraphSlice
+
+    def stored(store: Any, records: Any, comparisons: Any) -> tuple[Any, Any]:
+        everything, person_of, missing = crossload.stored_comparisons(store)
+        crossload.check_comparison_data(missing, comparisons, store.uri)
+        return everything, person_of
+
+    def persons(store: Any, wanted: Any) -> dict[str, dict[str, Any]]:
+        graph = store.read_graph(GraphSlice(labels=frozenset({"Person"}), rel_types=frozenset()))
+        keep = set(wanted)
+        return {a["person_id"]: dict(a) for _n, a in graph.nodes(data=True) if a.get("person_id") in keep}
+
+    pipeline.ensure_block_index = lambda store, this_load, batch_size=5000: 0
+    pipeline.stored_candidates = stored
+    pipeline._existing_persons = persons
+
+
+def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
+    """Load delivery/ into the store, reading the stored records the old or the new way."""
+    import loaders.pipeline as pipeline
+    from loaders import crossload
+
+    if copy and "://" not in uri:
+        target = Path(f"{uri}.{mode}.db")
+        for suffix in ("", "-wal", "-shm"):
+            if Path(uri + suffix).exists():
+                shutil.copy(uri + suffix, str(target) + suffix)
+        uri = str(target)
+    store = _open(uri)
+    stages: dict[str, float] = {}
+    if mode == "old":
+        _read_everything(pipeline, crossload)
+    else:
+        # A store built before the index is migrated once: measured on its own.
+        wall, cpu = time.time(), _cpu()
+        migrated = crossload.ensure_block_index(store, [])
+        stages["migration_records"] = migrated
+        stages["migration_cpu_s"] = round(_cpu() - cpu, 1)
+        stages["migration_wall_s"] = round(time.time() - wall, 1)
+    reader = pipeline.stored_candidates
+
+    def counted(store: Any, records: Any, comparisons: Any) -> tuple[Any, Any]:
+        started = _cpu()
+        stored, person_of = reader(store, records, comparisons)
+        stages["stored_records_read"] = len(person_of)
+        stages["read_cpu_s"] = round(_cpu() - started, 1)
+        return stored, person_of
+
+    pipeline.stored_candidates = counted
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        stages.setdefault(f"{stage}_started_cpu", round(_cpu() - cpu, 1))
+
+    wall, cpu, before = time.time(), _cpu(), _loadavg()
+    summary = pipeline.load(
+        [folder / "delivery"],
+        store,
+        folder / "set" / "sources.yaml",
+        KEY,
+        rejects_path=folder / f"delivery-rejects-{mode}.csv",
+        progress=progress,
+    )
+    figures = {
+        "step": "delivery",
+        "mode": mode,
+        "store": uri,
+        "rows_loaded": summary.loaded,
+        "person_records": summary.records,
+        "persons": summary.persons,
+        "merges": summary.merges,
+        "cpu_s": round(_cpu() - cpu, 1),
+        "wall_s": round(time.time() - wall, 1),
+        "peak_rss_mb": _rss_mb(),
+        "load_average_before": before,
+        "load_average_after": _loadavg(),
+        **stages,
+    }
+    store.close()
+    print(json.dumps(figures))
+
+
+def neo4j(folder: Path, home: Path) -> None:
+    """The same on the toolkit's Neo4j server in ``home``: build once (kept as a copy of the data
+    folder), then for old and new restore that copy, start the server and load the delivery in a
+    child process (its CPU seconds are the load's; the server's are not counted)."""
+    import subprocess
+
+    from graphstore import neo4j_server
+
+    data, saved = home / "data", home / "data.built"
+    script = [sys.executable, __file__]
+    if not saved.is_dir():
+        info = neo4j_server.start(home)
+        env = {**os.environ, "NEO4J_PASSWORD": info.password}
+        subprocess.run([*script, "build", str(folder), info.uri, "--name", "neo4j"], env=env, check=True)
+        neo4j_server.stop(home)
+        shutil.copytree(data, saved)
+    for mode in ("old", "new"):
+        neo4j_server.stop(home)
+        shutil.rmtree(data)
+        shutil.copytree(saved, data)
+        info = neo4j_server.start(home)
+        env = {**os.environ, "NEO4J_PASSWORD": info.password}
+        subprocess.run([*script, "delivery", str(folder), info.uri, "--mode", mode], env=env, check=True)
+    neo4j_server.stop(home)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    sub = parser.add_subparsers(dest="step", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("dir", type=Path)
+    p.add_argument("--rows", type=int, required=True)
+    p.add_argument("--delivery-rows", type=int, default=10_000)
+    p.add_argument("--seed", type=int, default=3)
+    b = sub.add_parser("build")
+    b.add_argument("dir", type=Path)
+    b.add_argument("store")
+    b.add_argument("--name", default="embedded")
+    d = sub.add_parser("delivery")
+    d.add_argument("dir", type=Path)
+    d.add_argument("store")
+    d.add_argument("--mode", choices=("old", "new"), required=True)
+    d.add_argument("--copy", action="store_true")
+    n = sub.add_parser("neo4j")
+    n.add_argument("dir", type=Path)
+    n.add_argument("home", type=Path)
+    args = parser.parse_args()
+    if args.step == "neo4j":
+        neo4j(args.dir, args.home)
+    elif args.step == "prepare":
+        prepare(args.dir, args.rows, args.delivery_rows, args.seed)
+    elif args.step == "build":
+        build(args.dir, args.store, args.name)
+    else:
+        delivery(args.dir, args.store, args.mode, args.copy)
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

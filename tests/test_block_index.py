@@ -1,0 +1,225 @@
+"""The blocking-key index of resolution across loads (issue 13), on both stores.
+
+A delivery reads only the stored person records that share a keyed blocking key with its own
+(``loaders.crossload.stored_candidates``, ``GraphStore.person_records``) instead of the comparison
+data of every stored record; it must end with the same persons and merges as the read of
+everything. A store loaded before the index is migrated once by the next load; erasure takes
+the keys with their record.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import DATA_SAMPLES
+from test_living import persons_as_records, split_deliveries
+
+import loaders.pipeline as pipeline
+from graphstore import open_store
+from graphstore.base import GraphSlice, GraphStore
+from loaders import crossload
+from loaders.pipeline import load
+from loaders.pseudonymise import Pseudonymiser
+from synth import generate
+
+KEY = Pseudonymiser(bytes(range(32)))
+MAPPING = DATA_SAMPLES / "sources.yaml"
+
+
+def read_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make ``load`` read the stored records as before the index: every one of them."""
+
+    def everything(store: GraphStore, records: Any, comparisons: Any) -> tuple[Any, Any]:
+        stored, person_of, missing = crossload.stored_comparisons(store)
+        crossload.check_comparison_data(missing, comparisons, store.uri)
+        return stored, person_of
+
+    monkeypatch.setattr(pipeline, "stored_candidates", everything)
+    monkeypatch.setattr(pipeline, "ensure_block_index", lambda store, this_load, batch_size=5000: 0)
+
+
+def check_each_read(monkeypatch: pytest.MonkeyPatch, reads: list[tuple[int, int]]) -> None:
+    """Around every load: the records read through the index are records of the store with the
+    same person and comparison data, and the stored persons each new record matches are the
+    same as from a read of everything. ``reads`` gets (records read, records stored)."""
+    real = crossload.stored_candidates
+
+    def checked(store: GraphStore, records: Any, comparisons: Any) -> tuple[Any, Any]:
+        stored, person_of = real(store, records, comparisons)
+        every, every_person_of, _missing = crossload.stored_comparisons(store)
+        assert all(every[rid] == value for rid, value in stored.items())
+        assert all(every_person_of[rid] == pid for rid, pid in person_of.items())
+        assert crossload.matches_across_loads(records, comparisons, stored) == (
+            crossload.matches_across_loads(records, comparisons, every)
+        )
+        reads.append((len(person_of), len(every_person_of)))
+        return stored, person_of
+
+    monkeypatch.setattr(pipeline, "stored_candidates", checked)
+
+
+def as_data(store: GraphStore) -> tuple[list[Any], list[Any]]:
+    """The whole graph as plain data, without the time a merge was made."""
+    graph = store.read_graph()
+    nodes = sorted(
+        (n, sorted((k, repr(v)) for k, v in a.items() if k != "merged_at")) for n, a in graph.nodes(data=True)
+    )
+    edges = sorted(
+        (u, v, k, sorted((x, repr(y)) for x, y in d.items()))
+        for u, v, k, d in graph.edges(keys=True, data=True)
+    )
+    return nodes, edges
+
+
+def replay(store: GraphStore, deliveries: list[Path], mapping: Path, rejects: Path) -> None:
+    for number, delivery in enumerate(deliveries):
+        load([delivery], store, mapping, KEY, rejects_path=rejects / f"r{number}.csv")
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_samples_as_deliveries_give_the_same_persons_and_merges_as_reading_everything(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deliveries = split_deliveries(tmp_path / "deliveries", months_per_delivery=6)
+    assert len(deliveries) > 8
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    reads: list[tuple[int, int]] = []
+    with monkeypatch.context() as patch:
+        check_each_read(patch, reads)
+        replay(store, deliveries, MAPPING, tmp_path / "a")
+    # The read of everything, into an embedded store of its own.
+    reference = open_store(str(tmp_path / "everything.db"))
+    try:
+        with monkeypatch.context() as patch:
+            read_everything(patch)
+            replay(reference, deliveries, MAPPING, tmp_path / "b")
+        assert as_data(store) == as_data(reference)  # persons, records, merges: the whole graph
+        assert persons_as_records(store)
+    finally:
+        reference.close()
+    # The index reads a part of the store: all of it only where a delivery touches every person.
+    assert len(reads) == len(deliveries)
+    assert sum(r for r, _ in reads[1:]) < sum(s for _, s in reads[1:])
+
+
+@pytest.fixture(scope="module")
+def noisy_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic set at high noise, written as 6 chronological deliveries (seed 23, not
+    one the resolution was tuned on)."""
+    out = tmp_path_factory.mktemp("noisy")
+    generate(out, seed=23, groups=12, noise=0.3, deliveries=6)
+    return out
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_noisy_deliveries_give_the_same_persons_and_merges_as_reading_everything(
+    store: GraphStore, noisy_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deliveries = sorted(p for p in (noisy_set / "deliveries").iterdir() if p.is_dir())
+    assert len(deliveries) == 6
+    mapping = noisy_set / "sources.yaml"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    reads: list[tuple[int, int]] = []
+    with monkeypatch.context() as patch:
+        check_each_read(patch, reads)
+        replay(store, deliveries, mapping, tmp_path / "a")
+    reference = open_store(str(tmp_path / "everything.db"))
+    try:
+        with monkeypatch.context() as patch:
+            read_everything(patch)
+            replay(reference, deliveries, mapping, tmp_path / "b")
+        assert as_data(store) == as_data(reference)
+    finally:
+        reference.close()
+    merges = store.counts()["Merge"]
+    assert persons_as_records(store) and merges >= 0
+
+
+def _as_before_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Load as a version before the index did: no ``blocks`` on records, no mark on sources."""
+    monkeypatch.setattr(pipeline, "blocking_keys", lambda value: None)
+    monkeypatch.setattr(pipeline, "BLOCK_INDEX_VERSION", None)
+    read_everything(monkeypatch)
+
+
+def _blocks_of_records(store: GraphStore) -> dict[str, str]:
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Record"}), rel_types=frozenset()))
+    return {str(a["record_id"]): str(a.get("blocks") or "") for _n, a in graph.nodes(data=True)}
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_a_store_loaded_before_the_index_is_migrated_once(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    *earlier, last = split_deliveries(tmp_path / "deliveries", months_per_delivery=12)
+    with monkeypatch.context() as patch:
+        _as_before_the_index(patch)
+        load(earlier, store, MAPPING, KEY, rejects_path=tmp_path / "r1.csv")
+    old = _blocks_of_records(store)
+    assert old and not any(old.values())  # no keys: nothing to find through the index
+    assert store.person_records(blocks=["0:" + "0" * 16]) == []
+    # The migration reads every record once and writes its keys.
+    migrated = crossload.ensure_block_index(store, [])
+    assert migrated == sum(1 for rid in old if rid in crossload.stored_comparisons(store)[1])
+    keys = _blocks_of_records(store)
+    with_keys = {rid: k for rid, k in keys.items() if k}
+    assert len(with_keys) == migrated
+    # Each key finds its record.
+    rid, blocks = sorted(with_keys.items())[0]
+    assert rid in {r for r, _p, _v in store.person_records(blocks=blocks.split()[:1])}
+    assert crossload.ensure_block_index(store, []) == 0  # once
+    # The next delivery then ends as with a read of everything.
+    load([last], store, MAPPING, KEY, rejects_path=tmp_path / "r2.csv")
+    reference = open_store(str(tmp_path / "everything.db"))
+    try:
+        with monkeypatch.context() as patch:
+            read_everything(patch)
+            load(earlier, reference, MAPPING, KEY, rejects_path=tmp_path / "r3.csv")
+            load([last], reference, MAPPING, KEY, rejects_path=tmp_path / "r4.csv")
+        assert persons_as_records(store) == persons_as_records(reference)
+        assert as_data(store)[1] == as_data(reference)[1]
+    finally:
+        reference.close()
+
+
+def test_a_delivery_into_a_migrated_store_does_not_read_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    *earlier, last = split_deliveries(tmp_path / "deliveries", months_per_delivery=24)
+    store = open_store(str(tmp_path / "graph.db"))
+    try:
+        load(earlier, store, MAPPING, KEY, rejects_path=tmp_path / "r1.csv")
+        monkeypatch.setattr(
+            crossload, "stored_comparisons", lambda store: pytest.fail("read every stored record")
+        )
+        load([last], store, MAPPING, KEY, rejects_path=tmp_path / "r2.csv")
+    finally:
+        store.close()
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_erasing_a_record_deletes_its_keys(tmp_path: Path) -> None:
+    from graphstore.erasure import plan_erasure, record_inventory
+
+    path = tmp_path / "graph.db"
+
+    def indexed() -> set[str]:
+        with sqlite3.connect(path) as conn:
+            return {r for (r,) in conn.execute("SELECT DISTINCT record FROM record_blocks")}
+
+    store = open_store(str(path))
+    try:
+        load([DATA_SAMPLES / "sources"], store, MAPPING, KEY, rejects_path=tmp_path / "r.csv")
+        before = store.read_graph()
+        erased = sorted(r for r in record_inventory(before) if r.startswith("comensha_registraties:"))
+        assert set(erased) & indexed()
+        store.apply_erasure(plan_erasure(before, erased))
+        assert indexed() and not indexed() & set(erased)
+        assert indexed() == {r for r, k in _blocks_of_records(store).items() if k}
+    finally:
+        store.close()
