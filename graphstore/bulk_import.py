@@ -26,10 +26,16 @@ Memory
     8-byte hash per relationship is kept (in a compact array), and at ``finish`` the rows whose
     hash occurs more than once are read back, compared by their full identity and merged in order.
 
+Empty lists
+    The CSV format cannot tell an empty list from an absent value. A node property that is an
+    empty list (the roles of a person known only from a register) is written as a marker
+    property ``_empty_list_<name> = true`` instead; ``ImportFiles.empty_lists`` names them and
+    ``Neo4jStore.restore_empty_lists`` turns each marker back into the empty list after the import.
+
 Limits
-    Lists that are empty or hold one empty string cannot be told from an absent value in the CSV
-    format and are refused, as are property names outside ``[A-Za-z_][A-Za-z0-9_]*``; load such
-    data without the initial import.
+    Lists that hold one empty string, and empty lists on relationships, cannot be told from an
+    absent value in the CSV format and are refused, as are property names outside
+    ``[A-Za-z_][A-Za-z0-9_]*``; load such data without the initial import.
 """
 
 from __future__ import annotations
@@ -83,6 +89,9 @@ class ImportFiles:
     node_counts, rel_counts
         Distinct nodes per label and relationships per type in the files: what the imported
         database must count.
+    empty_lists
+        ``(label, property, marker)``: node properties that were empty lists, written as the
+        boolean marker property; restore them after the import (``Neo4jStore.restore_empty_lists``).
     """
 
     nodes: tuple[tuple[str, Path], ...]
@@ -92,6 +101,11 @@ class ImportFiles:
     report_file: Path
     node_counts: dict[str, int] = field(default_factory=dict)
     rel_counts: dict[str, int] = field(default_factory=dict)
+    empty_lists: tuple[tuple[str, str, str], ...] = ()
+
+
+#: The marker property that stands for an empty list ``name`` in the import files.
+EMPTY_LIST_MARKER = "_empty_list_{}"
 
 
 def column_type(value: Any, where: str) -> str:
@@ -261,6 +275,7 @@ class BulkImportWriter:
             )
         self._nodes: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._endpoints: dict[str, set[str]] = defaultdict(set)
+        self._empty_lists: set[tuple[str, str, str]] = set()
         self._rel_files: dict[RelCombo, dict[Signature, int]] = defaultdict(dict)
         self._spools: dict[RelCombo, list[_SpoolFile]] = defaultdict(list)
         self._hashes: dict[RelCombo, array[int]] = defaultdict(lambda: array("q"))
@@ -441,6 +456,7 @@ class BulkImportWriter:
                 else:
                     spool.path.unlink(missing_ok=True)
         self._finished = ImportFiles(
+            empty_lists=tuple(sorted(self._empty_lists)),
             nodes=tuple(node_files),
             relationships=tuple(rel_files),
             array_delimiter=ARRAY_DELIMITER,
@@ -460,6 +476,8 @@ class BulkImportWriter:
         key_prop = self.schema.key_of(label)
         by_sig: dict[Signature, _SpoolFile] = {}
         for key, props in self._nodes.pop(label).items():
+            if any(type(v) is list and not v for v in props.values()):
+                props = self._mark_empty_lists(label, props)
             sig, cells, multiline = _encode_row(props, key_prop, label, self._sorted_names)
             spool = by_sig.get(sig)
             if spool is None:
@@ -472,6 +490,18 @@ class BulkImportWriter:
             spool.close()
         self._nodes[label] = {}  # keep the label known; the rows are in the files now
         return list(by_sig.values())
+
+    def _mark_empty_lists(self, label: str, props: dict[str, Any]) -> dict[str, Any]:
+        """``props`` with each empty list replaced by its marker (``EMPTY_LIST_MARKER``)."""
+        out: dict[str, Any] = {}
+        for name, value in props.items():
+            if type(value) is list and not value:
+                marker = EMPTY_LIST_MARKER.format(name)
+                self._empty_lists.add((label, name, marker))
+                out[marker] = True
+            else:
+                out[name] = value
+        return out
 
     def _merge_repeats(self, combo: RelCombo) -> int:
         """Merge the rows of ``combo`` that repeat a (start, end, rel_key); returns the number of

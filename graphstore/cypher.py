@@ -409,6 +409,17 @@ def replace_node_props(label: str, schema: GraphSchema | None = None) -> str:
     return f"UNWIND $rows AS row\nMATCH (n:{lab} {{{key}: row.key}})\nSET n = row.props\nRETURN count(n) AS n"
 
 
+def restore_empty_list(label: str, prop: str, marker: str, schema: GraphSchema | None = None) -> str:
+    """Give the nodes of ``label`` that carry ``marker`` an empty list ``prop`` and drop the marker
+    (an initial import writes an empty list as that marker: the import files cannot hold one).
+    Column ``n`` (nodes set)."""
+    lab, _ = _label(label, schema)
+    return (
+        f"MATCH (n:{lab}) WHERE n.{_ident(marker)} = true\n"
+        f"SET n.{_ident(prop)} = []\nREMOVE n.{_ident(marker)}\nRETURN count(n) AS n"
+    )
+
+
 def count_nodes(label: str, schema: GraphSchema | None = None) -> str:
     """Number of nodes with ``label`` (answered from Neo4j's count store). Column ``n``."""
     lab, _ = _label(label, schema)

@@ -243,6 +243,17 @@ class Neo4jStore(RetentionDeletes):
                 ) from None
         self._write("waiting for indexes", cypher.await_indexes(), {"seconds": 300})
 
+    def restore_empty_lists(self, empty_lists: Iterable[tuple[str, str, str]]) -> int:
+        """After an initial import: set each ``(label, property, marker)`` of
+        ``ImportFiles.empty_lists`` back to an empty list where the marker is; returns the nodes set."""
+        done = 0
+        for label, prop, marker in empty_lists:
+            rows = self._write(
+                "restoring empty lists", cypher.restore_empty_list(label, prop, marker, self.schema), {}
+            )
+            done += int(rows[0]["n"]) if rows else 0
+        return done
+
     def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
         """Merge nodes of ``label`` by their key property, one transaction per batch; returns rows
         written. Properties are merged into what is stored (``SET n += props``)."""

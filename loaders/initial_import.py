@@ -136,6 +136,8 @@ def initial_import(
         with Neo4jStore(info.uri, user=info.user, password=info.password) as imported:
             if server_progress:
                 server_progress("creating constraints and indexes")
+            # The import files cannot hold an empty list (a register person's roles): markers.
+            imported.restore_empty_lists(files.empty_lists)
             # The uniqueness constraints check the imported keys as they are created.
             imported.apply_schema()
             counts = imported.counts()

@@ -36,7 +36,7 @@ from synth.noise import NOISE_KINDS, NoiseModel
 from synth.places import geography
 from synth.sources import EXCEL_MAX_ROWS, SIGNAL_SOURCES, SOURCES, SourceWriter, mapping
 from synth.truth import TruthWriter
-from synth.world import SHARED_KINDS, Event, Plan, World
+from synth.world import LINK_ONLY_KINDS, SHARED_KINDS, Event, Plan, World
 
 __all__ = ["NOISE_KINDS", "SOURCES", "SynthSummary", "generate"]
 
@@ -53,6 +53,9 @@ class SynthSummary:
     groups: int = 0
     lone_offenders: int = 0
     cross_regional_groups: int = 0
+    link_only_groups: int = 0
+    addresses: int = 0
+    organisations: int = 0
     persons: int = 0
     signals: int = 0
     group_signals: int = 0
@@ -123,7 +126,11 @@ class _Emitter:
         for ev in block:
             row_id = writer.next_row_id()
             kinds = self.noise.draw(
-                person=ev.person is not None, csv_file=writer.is_csv, protected=ev.protected
+                person=ev.person is not None,
+                csv_file=writer.is_csv,
+                protected=ev.protected,
+                address=ev.address is not None,
+                organisation=ev.organisation is not None,
             )
             applied = writer.write(ev, row_id, kinds)
             self.noise.record(applied)
@@ -137,6 +144,15 @@ class _Emitter:
                     summary.group_signals += 1
                 else:
                     summary.orphan_signals += 1
+            if ev.address is not None or ev.organisation is not None:
+                w["registrations"].writerow(
+                    (
+                        source,
+                        row_id,
+                        ev.address.aid if ev.address else "",
+                        ev.organisation.oid if ev.organisation else "",
+                    )
+                )
             for kind in applied:
                 w["noise"].writerow((source, row_id, kind))
 
@@ -213,6 +229,8 @@ def generate(
             k = 0
             lone_n = 0
             while (k < groups) if rows is None else (sum(emitter.enqueued.values()) < rows):
+                # Two groups in ten (never cross-regional ones) are tied only by an address or agency.
+                link_only = {3: LINK_ONLY_KINDS[0], 7: LINK_ONLY_KINDS[1]}.get(k % 10)
                 _record(
                     emitter,
                     truth,
@@ -222,6 +240,7 @@ def generate(
                         lone=False,
                         cross=k % 2 == 0,
                         force_shared=SHARED_KINDS[(k // 2) % len(SHARED_KINDS)],
+                        link_only=link_only,
                     ),
                 )
                 if k % 3 == 1:
@@ -233,6 +252,7 @@ def generate(
                         world.plant_group(f"L{lone_n:04d}", lone=True, cross=False, force_shared=None),
                     )
                 _record(emitter, truth, summary, world.plant_orphans(world_rng.randint(1, 3)))
+                _record(emitter, truth, summary, world.plant_innocents())
                 k += 1
             emitter.flush()
         finally:
@@ -254,6 +274,15 @@ def _record(emitter: _Emitter, truth: TruthWriter, summary: SynthSummary, plan: 
         w["movements"].writerow(move)
     for shared in plan.shared:
         w["shared_identifiers"].writerow(shared)
+    for a in plan.addresses:
+        w["addresses"].writerow((a.aid, a.kind, a.group_id, a.code, a.postcode, a.number, a.addition))
+    for o in plan.organisations:
+        w["organisations"].writerow((o.oid, o.kind, o.group_id, o.kvk, o.name, o.org_kind, o.code))
+    for link in plan.link_only:
+        w["link_only_groups"].writerow(link)
+    summary.link_only_groups += len({g for g, _, _ in plan.link_only})
+    summary.addresses += len(plan.addresses)
+    summary.organisations += len(plan.organisations)
     summary.movements += len(plan.movements)
     if plan.facts:
         if plan.lone:

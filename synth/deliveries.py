@@ -20,6 +20,7 @@ corrected later) or ``correction`` (the re-send). Same seed, same bytes.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import random
 import shutil
@@ -44,6 +45,8 @@ _CSV = {
     "politie_zaken": ("politie_zaken.csv", "utf-8-sig", ";", "\r\n"),
     "gemeente_signalen": ("gemeente_signalen.csv", "cp1252", ",", "\r\n"),
     "comensha_registraties": ("comensha_registraties.csv", "utf-8", ";", "\n"),
+    "brp_inschrijvingen": ("brp_inschrijvingen.csv", "utf-8", ";", "\r\n"),
+    "arbeidsrelaties": ("arbeidsrelaties.csv", "utf-8-sig", ";", "\n"),
 }
 _EXCEL = ("inspectie_arbeid", "inspectie_arbeid.xlsx", "Inspecties")
 # The name column a typo goes into.
@@ -52,6 +55,12 @@ _NAME = {"last_name", "full_name"}
 
 def _column(source: str, field: str) -> int:
     return [f for _, f in _COLUMNS[source]].index(field)
+
+
+def _dated_by(source: str) -> str:
+    """The field that dates a row: the observation, or in a register the start of the registration."""
+    fields = [f for _, f in _COLUMNS[source]]
+    return "observed_on" if "observed_on" in fields else "from_date"
 
 
 def _rows(folder: Path, source: str) -> Iterator[list[Any]]:
@@ -150,9 +159,11 @@ def split(out: Path, deliveries: int, seed: int) -> dict[int, int]:
         raise ConfigError(f"deliveries must be at least 1, got {deliveries}.")
     sources = out / "sources"
     formats = {s["name"]: list(s["date_formats"]) for s in mapping()["sources"]}
-    observed = {s: _column(s, "observed_on") for s in SOURCES}
+    observed = {s: _column(s, _dated_by(s)) for s in SOURCES}
     months: set[str] = set()
     for source in SOURCES:
+        if _dated_by(source) != "observed_on":
+            continue  # registers follow the observations' months (below)
         for row in _rows(sources, source):
             if len(row) > observed[source] and (m := _month(row[observed[source]], formats[source])):
                 months.add(m)
@@ -179,7 +190,10 @@ def split(out: Path, deliveries: int, seed: int) -> dict[int, int]:
                 for row in _rows(sources, source):
                     at = observed[source]
                     month = _month(row[at], formats[source]) if len(row) > at else ""
-                    number = delivery_of.get(month, 1)
+                    # A register row comes with the delivery of its start month, or of the last
+                    # observation month before it (the first delivery for an older start).
+                    before = bisect.bisect_right(ordered, month) if month else 0
+                    number = delivery_of.get(month) or (delivery_of[ordered[before - 1]] if before else 1)
                     row_id = str(row[0])
                     sent, kind, field = row, "row", ""
                     if (

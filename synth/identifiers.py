@@ -18,12 +18,17 @@ __all__ = [
     "IdentifierFactory",
     "iban_check_digits",
     "iban_notation",
+    "kvk_notation",
     "phone_notation",
     "plate_notation",
+    "postcode_notation",
 ]
 
 BANKS: tuple[str, ...] = ("ABNA", "INGB", "RABO", "SNSB", "TRIO", "ASNB", "KNAB", "BUNQ", "RBRB")
 _PLATE_LETTERS = "BDFGHJKLNPRSTVXZ"  # letters used on current Dutch plates (no vowels, C, M, Q, W, Y)
+# Postcode letters (F, I, O, Q, U and Y are not used in Dutch postcodes; S and A stay out so that
+# SA, SD and SS never occur).
+_PC_LETTERS = "BCDEGHJKLMNPRTVWXZ"
 _FOREIGN = {
     # country calling code, mobile prefixes, subscriber digits
     "ROU": ("40", ("72", "73", "74", "75", "76", "77"), 7),
@@ -72,6 +77,9 @@ class IdentifierFactory:
         self._bank = rng
         self._case = 0
         self._inspection = 0
+        # KvK numbers: 8 digits, first not 0; addresses: PC4 x two letters x house number.
+        self._kvk = _Permutation(rng, 9 * 10**7)
+        self._address = _Permutation(rng, 9000 * len(_PC_LETTERS) ** 2 * 300)
 
     def phone(self, nationality: str, rng: random.Random) -> str:
         """A mobile number in E.164 form; foreign nationals often keep a number from home."""
@@ -100,6 +108,18 @@ class IdentifierFactory:
         bank = rng.choice(BANKS)
         bban = f"{bank}{self._account.next():010d}"
         return f"NL{iban_check_digits('NL', bban)}{bban}"
+
+    def kvk(self) -> str:
+        """A KvK (Chamber of Commerce) number: eight digits, never shared by accident."""
+        return f"{10**7 + self._kvk.next():08d}"
+
+    def address(self) -> tuple[str, int]:
+        """A full Dutch postcode (``1234AB``, letters never SA, SD or SS) and a house number."""
+        v = self._address.next()
+        v, number = divmod(v, 300)
+        v, b = divmod(v, len(_PC_LETTERS))
+        pc4, a = divmod(v, len(_PC_LETTERS))
+        return f"{1000 + pc4}{_PC_LETTERS[a]}{_PC_LETTERS[b]}", number + 1
 
     def case_number(self, unit: str, year: int) -> str:
         """A police case number like ``PL0700-2023000123`` (unit team, year, sequence)."""
@@ -142,6 +162,28 @@ def phone_notation(rng: random.Random, e164: str) -> str:
     cc = next(c for c in ("359", "40", "48", "36") if body.startswith(c))
     rest = body[len(cc) :]
     return f"+{cc} {rest[:3]} {rest[3:6]} {rest[6:]}".rstrip()
+
+
+def postcode_notation(rng: random.Random, postcode: str) -> str:
+    """The full postcode as written: ``1234 AB`` (usual), ``1234AB``, or in lower case."""
+    r = rng.randrange(8)
+    if r < 4:
+        return f"{postcode[:4]} {postcode[4:]}"
+    if r < 6:
+        return postcode
+    if r == 6:
+        return postcode.lower()
+    return f"{postcode[:4]} {postcode[4:].lower()}"
+
+
+def kvk_notation(rng: random.Random, kvk: str) -> str:
+    """The KvK number as typed: compact (usual), in two groups of four, or with dots."""
+    r = rng.randrange(6)
+    if r < 3:
+        return kvk
+    if r < 5:
+        return f"{kvk[:4]} {kvk[4:]}"
+    return f"{kvk[:2]}.{kvk[2:4]}.{kvk[4:6]}.{kvk[6:]}"
 
 
 def plate_notation(rng: random.Random, plate: str) -> str:

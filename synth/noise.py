@@ -10,11 +10,21 @@ broken_column_count   a CSV row with one column too many or too few (Excel rows 
 impossible_date       observation date that does not exist, e.g. 31-02-2023
 unknown_municipality  a place name that is no municipality, alias or place
 typo_municipality     the municipality name with one typing error
+invalid_postcode      a registration's postcode that is not a full Dutch postcode (``1234``, ``0234 AB``,
+                      ``1234SS``)
+invalid_house_number  a house number that is not a positive whole number (``12a``, ``12-14``, ``0``)
+invalid_kvk           a KvK number that is not eight digits (one digit lost or added, a letter O for 0)
+
+In the two registers (population register, employment relations) an impossible date is written
+into the start of the registration or job (there is no observation date). Notations that people
+use (``1234 AB`` / ``1234ab``, a KvK number in groups or with dots, ``B.V.`` / ``BV`` / ``bv``)
+are not noise and are not listed, as for phone numbers.
 
 The first row of each victim stay and the rows that carry a planted shared identifier are
 *protected*: they never get date, place or column noise, so the planted itinerary and the shared
 identifiers stay readable. When ``level > 0`` every kind occurs at least once (the first eligible
-row gets a kind not seen yet), so small samples still contain each kind.
+row gets a kind not seen yet), so small samples still contain each kind. The rows that tie a group
+planted to be found only through an address or agency are protected too.
 """
 
 from __future__ import annotations
@@ -32,6 +42,9 @@ NOISE_KINDS: tuple[str, ...] = (
     "impossible_date",
     "unknown_municipality",
     "typo_municipality",
+    "invalid_postcode",
+    "invalid_house_number",
+    "invalid_kvk",
 )
 # Probability per eligible row at level 1.0 (capped at 0.9).
 _RATES = {
@@ -43,7 +56,11 @@ _RATES = {
     "impossible_date": 0.03,
     "unknown_municipality": 0.03,
     "typo_municipality": 0.08,
+    "invalid_postcode": 0.03,
+    "invalid_house_number": 0.04,
+    "invalid_kvk": 0.03,
 }
+_ADDRESS_KINDS = ("invalid_postcode", "invalid_house_number")
 _PERSON_KINDS = ("spelling_variant", "swapped_name", "missing_birth_date", "wrong_birth_date")
 _EXCLUSIVE = {"wrong_birth_date": "missing_birth_date", "typo_municipality": "unknown_municipality"}
 
@@ -57,27 +74,38 @@ class NoiseModel:
         self.rates = {k: min(0.9, v * level) for k, v in _RATES.items()}
         self.unseen = list(NOISE_KINDS) if level > 0 else []
         self.counts = dict.fromkeys(NOISE_KINDS, 0)
-        # (person, csv_file, protected) -> eligible (kind, rate) pairs, computed once
+        # (person, csv_file, protected, address, organisation) -> eligible (kind, rate) pairs
+        flags = (False, True)
         self._eligible_rates = {
-            (a, b, c): [(k, self.rates[k]) for k in NOISE_KINDS if self._eligible(k, a, b, c)]
-            for a in (False, True)
-            for b in (False, True)
-            for c in (False, True)
+            (a, b, c, d, e): [(k, self.rates[k]) for k in NOISE_KINDS if self._eligible(k, a, b, c, d, e)]
+            for a in flags
+            for b in flags
+            for c in flags
+            for d in flags
+            for e in flags
         }
 
-    def draw(self, *, person: bool, csv_file: bool, protected: bool) -> list[str]:
+    def draw(
+        self,
+        *,
+        person: bool,
+        csv_file: bool,
+        protected: bool,
+        address: bool = False,
+        organisation: bool = False,
+    ) -> list[str]:
         """The noise kinds for one row (possibly none)."""
         if self.level <= 0:
             return []
         rnd = self.rng.random
         chosen: list[str] = []
-        for kind, rate in self._eligible_rates[(person, csv_file, protected)]:
+        for kind, rate in self._eligible_rates[(person, csv_file, protected, address, organisation)]:
             if rnd() < rate and _EXCLUSIVE.get(kind) not in chosen:
                 chosen.append(kind)
         for kind in self.unseen:
             if (
                 kind not in chosen
-                and self._eligible(kind, person, csv_file, protected)
+                and self._eligible(kind, person, csv_file, protected, address, organisation)
                 and _EXCLUSIVE.get(kind) not in chosen
             ):
                 chosen.append(kind)
@@ -92,11 +120,22 @@ class NoiseModel:
                 self.unseen.remove(k)
 
     @staticmethod
-    def _eligible(kind: str, person: bool, csv_file: bool, protected: bool) -> bool:
+    def _eligible(
+        kind: str,
+        person: bool,
+        csv_file: bool,
+        protected: bool,
+        address: bool = False,
+        organisation: bool = False,
+    ) -> bool:
         if kind in _PERSON_KINDS:
             return person
         if protected:
             return False
+        if kind in _ADDRESS_KINDS:
+            return address
+        if kind == "invalid_kvk":
+            return organisation
         if kind == "broken_column_count":
             return csv_file
         return True

@@ -94,7 +94,12 @@ class Geography:
             else:
                 chars.insert(i, chars[i])
             cand = "".join(chars)
-            if cand != base and fold_place(cand) not in self.known and _cp1252(cand):
+            if (
+                cand != base
+                and fold_place(cand) not in self.known
+                and _cp1252(cand)
+                and _reads_as(cand, code)
+            ):
                 return cand
         return base + "e" if fold_place(base + "e") not in self.known else base + "x"
 
@@ -117,6 +122,15 @@ class Geography:
             ):
                 return cand
         return "Plaats Onbekend-" + str(rng.randrange(100, 999))
+
+
+def _reads_as(text: str, code: str) -> bool:
+    """Whether the loader reads ``text`` as the municipality ``code`` (a typo of a short name can
+    be as close to another place, and is then refused as ambiguous: not the typo meant here)."""
+    try:
+        return reference.resolve_place(text) == code
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

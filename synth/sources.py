@@ -10,6 +10,12 @@ gemeente_signalen      signal                 ``gemeente_signalen.csv``: ``,``, 
 inspectie_arbeid       signal                 ``inspectie_arbeid.xlsx``: Excel, one row per person
                                               found at an inspection, date cells
 comensha_registraties  victim_registration    ``comensha_registraties.csv``: ``;``, UTF-8, LF
+brp_inschrijvingen     register               ``brp_inschrijvingen.csv``: ``;``, UTF-8, CRLF, one
+                                              registration of a person at an address (municipal
+                                              population register), dates ``20231231``
+arbeidsrelaties        register               ``arbeidsrelaties.csv``: ``;``, UTF-8 with BOM, LF,
+                                              one job or company office of a person (payroll and
+                                              KvK officers), dates ``31-12-2023``
 =====================  =====================  ======================================================
 """
 
@@ -21,7 +27,7 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from synth.identifiers import iban_notation, phone_notation, plate_notation
+from synth.identifiers import iban_notation, kvk_notation, phone_notation, plate_notation, postcode_notation
 from synth.names import spelling_variant
 from synth.places import Geography
 from synth.world import Event, Person
@@ -29,7 +35,14 @@ from synth.xlsx import XlsxWriter
 
 __all__ = ["EXCEL_MAX_ROWS", "SOURCES", "SourceWriter", "mapping"]
 
-SOURCES: tuple[str, ...] = ("politie_zaken", "gemeente_signalen", "inspectie_arbeid", "comensha_registraties")
+SOURCES: tuple[str, ...] = (
+    "politie_zaken",
+    "gemeente_signalen",
+    "inspectie_arbeid",
+    "comensha_registraties",
+    "brp_inschrijvingen",
+    "arbeidsrelaties",
+)
 SIGNAL_SOURCES: tuple[str, ...] = ("gemeente_signalen", "inspectie_arbeid")
 # Excel holds 1,048,576 rows including the header; larger runs route further inspections to the
 # municipal register instead (see data_samples/README.md).
@@ -103,6 +116,19 @@ _CM_REPORTERS = (
     "Gemeente",
 )
 _CM_GENDER = {"M": "man", "V": "vrouw"}
+_SBI = {
+    "N": "N - Verhuur en overige zakelijke diensten",
+    "A": "A - Landbouw, bosbouw en visserij",
+    "C": "C - Industrie",
+    "G": "G - Handel",
+    "H": "H - Vervoer en opslag",
+}
+# Legal forms as people write them (the loader removes them from the name).
+_LEGAL_NOTATION = {
+    "B.V.": ("B.V.", "BV", "B.V", "bv", "B.V."),
+    "V.O.F.": ("V.O.F.", "VOF", "v.o.f.", "vof"),
+    "": ("",),
+}
 
 _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     "politie_zaken": (
@@ -175,6 +201,36 @@ _COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("Gemeente verblijf", "municipality"),
         ("Gemeld door", "reported_by"),
         ("Vorm uitbuiting", "exploitation_type"),
+    ),
+    "brp_inschrijvingen": (
+        ("Volgnummer", "row_id"),
+        ("Geslachtsnaam", "last_name"),
+        ("Voorvoegsel", "name_particle"),
+        ("Voornamen", "first_name"),
+        ("Geslacht", "gender"),
+        ("Geboortedatum", "birth_date"),
+        ("Nationaliteit", "nationality"),
+        ("Gemeente van inschrijving", "municipality"),
+        ("Postcode", "postcode"),
+        ("Huisnummer", "house_number"),
+        ("Huisletter/toevoeging", "house_number_addition"),
+        ("Datum aanvang adreshouding", "from_date"),
+        ("Datum einde adreshouding", "to_date"),
+    ),
+    "arbeidsrelaties": (
+        ("Regel", "row_id"),
+        ("Achternaam", "last_name"),
+        ("Tussenvoegsel", "name_particle"),
+        ("Voornaam", "first_name"),
+        ("Geboortedatum", "birth_date"),
+        ("KvK-nummer", "kvk_number"),
+        ("Naam werkgever", "organisation_name"),
+        ("Soort bedrijf", "organisation_kind"),
+        ("SBI", "organisation_sector"),
+        ("Vestigingsplaats", "organisation_municipality"),
+        ("Functie", "organisation_role"),
+        ("Datum in dienst", "from_date"),
+        ("Datum uit dienst", "to_date"),
     ),
 }
 
@@ -265,6 +321,33 @@ def mapping() -> dict[str, Any]:
                 },
                 "required": ["row_id", "role", "observed_on"],
             },
+            {
+                "name": "brp_inschrijvingen",
+                "kind": "register",
+                "files": ["brp_inschrijvingen*.csv"],
+                "format": "csv",
+                "encoding": "utf-8",
+                "delimiter": ";",
+                "legal_basis": "Wet BRP art. 3.3",
+                "reliability": "A1",
+                "date_formats": ["%Y%m%d"],
+                "columns": columns("brp_inschrijvingen"),
+                "values": {"nationality": _inverse(_NAT_ADJ)},
+                "required": ["row_id"],
+            },
+            {
+                "name": "arbeidsrelaties",
+                "kind": "register",
+                "files": ["arbeidsrelaties*.csv"],
+                "format": "csv",
+                "encoding": "utf-8-sig",
+                "delimiter": ";",
+                "legal_basis": "Wet SUWI art. 54",
+                "reliability": "A2",
+                "date_formats": ["%d-%m-%Y"],
+                "columns": columns("arbeidsrelaties"),
+                "required": ["row_id"],
+            },
         ],
     }
 
@@ -272,6 +355,11 @@ def mapping() -> dict[str, Any]:
 def _dmy(day: int, sep: str = "-") -> str:
     d = date.fromordinal(day)
     return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
+
+
+def _ymd(day: int) -> str:
+    d = date.fromordinal(day)
+    return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
 def _dmy2(day: int) -> str:
@@ -316,7 +404,15 @@ class SourceWriter:
         self.header = [c for c, _ in _COLUMNS[name]]
         self.is_csv = name != "inspectie_arbeid"
         self._fh: IO[str] | None = None
-        if name == "politie_zaken":
+        if name == "brp_inschrijvingen":
+            self.path = folder / "brp_inschrijvingen.csv"
+            self._fh = open(self.path, "w", encoding="utf-8", newline="")
+            self._csv = csv.writer(self._fh, delimiter=";", lineterminator="\r\n")
+        elif name == "arbeidsrelaties":
+            self.path = folder / "arbeidsrelaties.csv"
+            self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
+            self._csv = csv.writer(self._fh, delimiter=";", lineterminator="\n")
+        elif name == "politie_zaken":
             self.path = folder / "politie_zaken.csv"
             self._fh = open(self.path, "w", encoding="utf-8-sig", newline="")
             self._csv = csv.writer(self._fh, delimiter=";", lineterminator="\r\n")
@@ -343,6 +439,10 @@ class SourceWriter:
             return f"SIG{n:07d}"
         if self.name == "inspectie_arbeid":
             return f"IA{n:07d}"
+        if self.name == "brp_inschrijvingen":
+            return f"BRP{n:08d}"
+        if self.name == "arbeidsrelaties":
+            return f"AR{n:07d}"
         return f"CM-{n:07d}"
 
     def _write_row(self, fields: list[Any]) -> None:
@@ -395,12 +495,112 @@ class SourceWriter:
         if "impossible_date" in kinds:
             impossible = _impossible(rng, ev.day)
             applied.append("impossible_date")
-        fields = self._render(ev, row_id, p, first, particle, last, birth, place, impossible)
+        if ev.address is not None or ev.organisation is not None:
+            fields = self._render_register(
+                ev, row_id, p, first, particle, last, birth, place, impossible, kinds
+            )
+            applied.extend(
+                k for k in kinds if k in ("invalid_postcode", "invalid_house_number", "invalid_kvk")
+            )
+        else:
+            fields = self._render(ev, row_id, p, first, particle, last, birth, place, impossible)
         if "broken_column_count" in kinds and self.is_csv:
             fields = fields[:-1] if rng.random() < 0.5 else [*fields, ""]
             applied.append("broken_column_count")
         self._write_row(fields)
         return applied
+
+    def _render_register(
+        self,
+        ev: Event,
+        row_id: str,
+        p: Person | None,
+        first: str,
+        particle: str,
+        last: str,
+        birth: int | None,
+        place: str,
+        impossible: tuple[int, int, int] | None,
+        kinds: list[str],
+    ) -> list[Any]:
+        """A row of the population register or of the employment relations (``ev.address`` or
+        ``ev.organisation``); an impossible date goes into the start of the period."""
+        rng = self.rng
+        if self.name == "brp_inschrijvingen":
+            addr = ev.address
+            assert addr is not None and p is not None
+            postcode = postcode_notation(rng, addr.postcode)
+            number = str(addr.number)
+            addition = addr.addition
+            if addition and rng.random() < 0.3:
+                addition = addition.lower()
+            if "invalid_postcode" in kinds:
+                r = rng.randrange(3)
+                postcode = (
+                    addr.postcode[:4]
+                    if r == 0
+                    else f"0{addr.postcode[1:4]} {addr.postcode[4:]}"
+                    if r == 1
+                    else addr.postcode[:4] + "SS"
+                )
+            if "invalid_house_number" in kinds:
+                # The addition typed into the number column, a range, or a zero.
+                number = rng.choice(
+                    (f"{addr.number}{addition or 'a'}", f"{addr.number}-{addr.number + 2}", "0")
+                )
+                addition = ""
+            start = (
+                f"{impossible[2]}{impossible[1]:02d}{impossible[0]:02d}" if impossible else _ymd(ev.from_day)
+            )
+            return [
+                row_id,
+                last,
+                particle,
+                first,
+                p.gender,
+                _ymd(birth) if birth else "",
+                _NAT_ADJ.get(p.nationality, ""),
+                place,
+                postcode,
+                number,
+                addition,
+                start,
+                _ymd(ev.to_day) if ev.to_day else "",
+            ]
+        org = ev.organisation
+        assert org is not None and p is not None
+        kvk = kvk_notation(rng, org.kvk)
+        if "invalid_kvk" in kinds:
+            r = rng.randrange(3)
+            kvk = (
+                org.kvk[:7]
+                if r == 0
+                else org.kvk + str(rng.randrange(10))
+                if r == 1
+                else org.kvk.replace("0", "O", 1)
+                if "0" in org.kvk
+                else "K" + org.kvk[1:]
+            )
+        legal = rng.choice(_LEGAL_NOTATION[org.legal])
+        name = f"{org.name} {legal}".strip()
+        if rng.random() < 0.1:
+            name = name.upper()
+        start = _bad_dmy(impossible) if impossible else _dmy(ev.from_day)
+        return [
+            row_id,
+            last,
+            particle,
+            first,
+            _dmy(birth) if birth else "",
+            kvk,
+            name,
+            org.org_kind,
+            _SBI[org.sector] if rng.random() < 0.5 else org.sector,
+            place,
+            ev.tie,
+            start,
+            _dmy(ev.to_day) if ev.to_day else "",
+        ]
 
     def _render(
         self,

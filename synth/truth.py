@@ -19,6 +19,18 @@ TRUTH_FILES: dict[str, tuple[str, ...]] = {
     "signals": ("source", "row_id", "group_id"),
     "noise": ("source", "row_id", "kind"),
     "shared_identifiers": ("group_id", "kind", "value", "persons"),
+    "addresses": ("address_id", "kind", "group_id", "municipality", "postcode", "house_number", "addition"),
+    "organisations": (
+        "organisation_id",
+        "kind",
+        "group_id",
+        "kvk_number",
+        "name",
+        "organisation_kind",
+        "municipality",
+    ),
+    "registrations": ("source", "row_id", "address_id", "organisation_id"),
+    "link_only_groups": ("group_id", "through", "target_id"),
 }
 
 

@@ -24,12 +24,35 @@ from synth.identifiers import IdentifierFactory
 from synth.names import make_name
 from synth.places import BIG_CITIES, Geography
 
-__all__ = ["Event", "Person", "Plan", "Premises", "World", "day_iso"]
+__all__ = [
+    "LINK_ONLY_KINDS",
+    "Address",
+    "Event",
+    "Organisation",
+    "Person",
+    "Plan",
+    "Premises",
+    "World",
+    "day_iso",
+]
 
 FIRST_DAY = date(2021, 1, 1).toordinal()
 LAST_DAY = date(2025, 12, 31).toordinal()
 SHARED_KINDS: tuple[str, ...] = ("phone", "vehicle", "premises", "bank_account")
+#: How a group planted to be found only through an address or an agency is tied together.
+LINK_ONLY_KINDS: tuple[str, ...] = ("address", "agency")
+REGISTER_SOURCES: tuple[str, ...] = ("brp_inschrijvingen", "arbeidsrelaties")
 
+# Organisation names: (kind word, SBI section, name heads); the legal form is written per row.
+_AGENCY_HEADS = ("Flex", "Uitzend", "Personeel", "Werk", "Inzet", "Staffing", "Jobs")
+_ORDINARY_EMPLOYERS = (
+    ("distributiecentrum", "H", ("Logistiek", "Distributie", "Transport")),
+    ("kwekerij", "A", ("Kwekerij", "Tuinbouw", "Kassen")),
+    ("vleesverwerking", "C", ("Vleesverwerking", "Slachterij")),
+    ("schoonmaakbedrijf", "N", ("Schoonmaak", "Facilitair")),
+    ("supermarkt", "G", ("Supermarkt", "Versmarkt")),
+)
+_LEGAL = ("B.V.", "B.V.", "V.O.F.", "")
 _PREMISES = {
     "sexual": (
         ("massagesalon", ("Massagesalon", "Wellness", "Thai Massage")),
@@ -89,6 +112,13 @@ _NAT_BY_TYPE = {
 _SUSPECT_NAT = (("NLD", 6), ("MAR", 2), ("ROU", 2), ("BGR", 2), ("HUN", 1), ("POL", 1), ("NGA", 1))
 
 
+def rng_choice_addition(rng: random.Random) -> str:
+    """A house number addition: mostly none, else a letter, a floor or ``BIS``."""
+    if rng.random() < 0.75:
+        return ""
+    return rng.choice(("A", "B", "C", "1", "2", "H", "BIS"))
+
+
 def day_iso(day: int) -> str:
     """ISO date of a day ordinal."""
     return date.fromordinal(day).isoformat()
@@ -131,6 +161,39 @@ class Premises:
 
 
 @dataclass(slots=True)
+class Address:
+    """A full address: where persons are registered (municipal population register).
+
+    ``kind`` is ``group`` (a group's victims are registered there), ``innocent_crowded`` (many
+    persons at once for an innocent reason: students, seasonal workers with proper housing) or
+    ``ordinary`` (a household).
+    """
+
+    aid: str
+    postcode: str
+    number: int
+    addition: str
+    code: str
+    kind: str
+    group_id: str = ""
+
+
+@dataclass(slots=True)
+class Organisation:
+    """A company: a group's employment agency (``kind`` group) or an ordinary employer."""
+
+    oid: str
+    kvk: str
+    name: str
+    legal: str
+    org_kind: str
+    sector: str
+    code: str
+    kind: str
+    group_id: str = ""
+
+
+@dataclass(slots=True)
 class Event:
     """One planned source row: who (if anyone), in which role, where, when, and what it carries."""
 
@@ -148,6 +211,11 @@ class Event:
     iban: str = ""
     signal_no: str = ""
     protected: bool = False
+    address: Address | None = None
+    organisation: Organisation | None = None
+    tie: str = ""
+    from_day: int = 0
+    to_day: int = 0
 
 
 @dataclass
@@ -159,6 +227,9 @@ class Plan:
     facts: list[tuple[str, str, str, str, int]] = field(default_factory=list)
     movements: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     shared: list[tuple[str, str, str, str]] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    organisations: list[Organisation] = field(default_factory=list)
+    link_only: list[tuple[str, str, str]] = field(default_factory=list)
     cross_regional: int = 0
     lone: int = 0
 
@@ -171,6 +242,11 @@ class World:
         self.geo = geo
         self.ids = ids
         self._person = 0
+        self._address = 0
+        self._organisation = 0
+        # Victims of the last groups: some find an ordinary job or room afterwards (the innocent
+        # employers and crowded addresses then hold members of different groups).
+        self._recent: list[Person] = []
         self._big_by_unit = {u: [c for c in BIG_CITIES if geo.unit[c] == u] for u in geo.unit_codes}
 
     @property
@@ -223,19 +299,36 @@ class World:
         return Premises(name, kind, postcode, code)
 
     # -- groups -----------------------------------------------------------------------------
-    def plant_group(self, gid: str, *, lone: bool, cross: bool, force_shared: str | None) -> Plan:
-        """Plant one group (or lone offender) with its victims, locations, cases and signals."""
+    def plant_group(
+        self, gid: str, *, lone: bool, cross: bool, force_shared: str | None, link_only: str | None = None
+    ) -> Plan:
+        """Plant one group (or lone offender) with its victims, locations, cases and signals.
+
+        ``link_only`` (``address`` or ``agency``) plants a group of two or three *cells*, one
+        suspect each with victims of its own, that share no case, inspection, phone, vehicle,
+        account or premises: only the address where the cells' victims are registered, or the
+        employment agency that the suspects run and that employs the victims, ties them.
+        """
         rng = self.rng
         geo = self.geo
         plan = Plan()
         exploitation = _weighted(rng, (("sexual", 45), ("labour", 35), ("criminal", 20)))
+        if link_only == "agency":
+            exploitation = "labour"
+        elif link_only == "address":
+            exploitation = rng.choice(("sexual", "labour"))
         if lone:
             n_sus, n_vic = 1, rng.choice((1, 1, 2))
+        elif link_only:
+            n_sus = rng.choice((2, 2, 3))
+            n_vic = n_sus + rng.randint(1, n_sus + 1)
         else:
             n_sus = min(15, 2 + int(rng.expovariate(0.45)))
             n_vic = min(12, 1 + int(rng.expovariate(0.5)) + (1 if exploitation == "labour" else 0))
+        # A link-only group's victim belongs to one suspect's cell.
+        cell = [vi % n_sus for vi in range(n_vic)] if link_only else [-1] * n_vic
         shared: set[str] = set()
-        if not lone:
+        if not lone and not link_only:
             shared = {k for k in SHARED_KINDS if rng.random() < 0.4}
             if force_shared:
                 shared.add(force_shared)
@@ -248,6 +341,8 @@ class World:
                 units.append(rng.choice([u for u in geo.unit_codes if u != units[-1]]))
         else:
             n_loc = rng.choice((1, 2, 2, 3)) if not lone else rng.choice((1, 1, 2))
+            if link_only:
+                n_loc = 1
             units = [home] * n_loc
         codes: list[str] = []
         for u in units:
@@ -304,10 +399,18 @@ class World:
             n_cases = (1 if rng.random() < 0.8 else 0) + (1 if rng.random() < 0.25 else 0)
             if loc == 0 and not any(True for _ in cases):
                 n_cases = max(n_cases, 1)
-            for _ in range(n_cases):
+            # A link-only group: one case per cell, with that cell's suspect and victims only.
+            case_cells = list(range(n_sus)) if link_only else [-1] * n_cases
+            for this_cell in case_cells:
                 day = rng.randint(starts[loc], ends[loc] - 1)
+                if link_only:
+                    # The cell's case is about its own victims: dated when all of them are there.
+                    present_from = max(first_day[vi] for vi in range(n_vic) if cell[vi] == this_cell)
+                    day = rng.randint(present_from, ends[loc] - 1)
                 case_no = self.ids.case_number(geo.unit[codes[loc]], date.fromordinal(day).year)
                 present = [i for i in range(n_sus) if rng.random() < (0.8 if i == 0 else 0.45)] or [0]
+                if link_only:
+                    present = [this_cell]
                 rows: list[Event] = []
                 for i in present:
                     ev = Event(
@@ -325,7 +428,7 @@ class World:
                     sus_events.setdefault(i, []).append(ev)
                 for vi in range(n_vic):
                     lo, hi = stay_window(vi, loc) if loc in stays[vi] else (0, 0)
-                    if lo <= day < hi:
+                    if lo <= day < hi and cell[vi] == this_cell:
                         ev = Event(
                             "politie_zaken",
                             victims[vi],
@@ -339,6 +442,11 @@ class World:
                         )
                         rows.append(ev)
                         add_victim_event(ev, vi, loc)
+                if link_only:
+                    # The case is how a cell's suspect reaches the victims whose address or
+                    # agency ties the cells: kept free of noise like the tie itself.
+                    for ev in rows:
+                        ev.protected = True
                 cases.append((loc, rows, case_no, day))
                 plan.blocks.append(rows)
         for i in range(n_sus):
@@ -381,7 +489,7 @@ class World:
                     ]
                     for vi in range(n_vic):
                         lo, hi = stay_window(vi, loc) if loc in stays[vi] else (0, 0)
-                        if lo <= day < hi and rng.random() < 0.8:
+                        if lo <= day < hi and rng.random() < 0.8 and cell[vi] == (boss if link_only else -1):
                             ev = Event(
                                 "inspectie_arbeid",
                                 victims[vi],
@@ -544,9 +652,271 @@ class World:
                 if codes[la] != codes[lb]:
                     plan.movements.append((v.pid, codes[la], codes[lb], day_iso(db), gid))
                     crossing = crossing or geo.unit[codes[la]] != geo.unit[codes[lb]]
+        if not lone:
+            self._links(
+                plan, gid, exploitation, codes, starts, ends, suspects, victims, stays, first_day, link_only
+            )
+            self._recent = [*self._recent, *victims][-40:]
         plan.facts.append((gid, "true" if crossing else "false", "|".join(regions), exploitation, n_sus))
         plan.cross_regional = int(crossing)
         plan.lone = int(lone)
+        return plan
+
+    # -- addresses, organisations and the two registers ---------------------------------------
+    def address(self, kind: str, code: str, group_id: str = "") -> Address:
+        """A new address (never shared by accident) in a municipality."""
+        self._address += 1
+        postcode, number = self.ids.address()
+        addition = rng_choice_addition(self.rng)
+        return Address(f"A{self._address:06d}", postcode, number, addition, code, kind, group_id)
+
+    def organisation(self, kind: str, code: str, group_id: str = "") -> Organisation:
+        """A group's employment agency (``kind`` group) or an ordinary employer (``ordinary``)."""
+        rng = self.rng
+        self._organisation += 1
+        if kind == "group":
+            org_kind, sector = "uitzendbureau", "N"
+            name = f"{rng.choice(_AGENCY_HEADS)} {rng.choice(_PREMISES_WORDS)}"
+        else:
+            org_kind, sector, heads = rng.choice(_ORDINARY_EMPLOYERS)
+            name = f"{rng.choice(heads)} {rng.choice(_PREMISES_WORDS)}"
+        return Organisation(
+            f"O{self._organisation:06d}",
+            self.ids.kvk(),
+            name,
+            rng.choice(_LEGAL),
+            org_kind,
+            sector,
+            code,
+            kind,
+            group_id,
+        )
+
+    @staticmethod
+    def _register(
+        source: str,
+        person: Person,
+        group_id: str,
+        code: str,
+        start: int,
+        end: int,
+        *,
+        address: Address | None = None,
+        organisation: Organisation | None = None,
+        tie: str = "",
+        protected: bool = False,
+    ) -> list[Event]:
+        """One register row (a block of its own): a registration at an address or a job."""
+        return [
+            Event(
+                source,
+                person,
+                "",
+                code,
+                start,
+                "",
+                group_id,
+                protected=protected,
+                address=address,
+                organisation=organisation,
+                tie=tie,
+                from_day=start,
+                to_day=end,
+            )
+        ]
+
+    def _links(
+        self,
+        plan: Plan,
+        gid: str,
+        exploitation: str,
+        codes: list[str],
+        starts: list[int],
+        ends: list[int],
+        suspects: list[Person],
+        victims: list[Person],
+        stays: list[list[int]],
+        first_day: list[int],
+        link_only: str | None,
+    ) -> None:
+        """The group's agency and the addresses of its victims, as rows of the two registers.
+
+        The rows that tie a link-only group together are protected from noise, so that the one
+        tie it has stays readable (as the first observation of a victim stay is).
+        """
+        rng = self.rng
+        protect = link_only is not None
+        if link_only == "agency" or (link_only is None and exploitation == "labour" and rng.random() < 0.6):
+            agency = self.organisation("group", codes[0], gid)
+            plan.organisations.append(agency)
+            n_officers = len(suspects) if link_only else 1 + int(len(suspects) > 1 and rng.random() < 0.5)
+            for i, s in enumerate(suspects[:n_officers]):
+                tie = "directeur" if i == 0 else rng.choice(("eigenaar", "bestuurder"))
+                start = starts[0] - rng.randint(60, 900)
+                plan.blocks.append(
+                    self._register(
+                        "arbeidsrelaties",
+                        s,
+                        gid,
+                        codes[0],
+                        start,
+                        0,
+                        organisation=agency,
+                        tie=tie,
+                        protected=protect,
+                    )
+                )
+            for vi, v in enumerate(victims):
+                lo = first_day[vi] - rng.randint(0, 20)
+                hi = ends[stays[vi][-1]] + rng.randint(-10, 20)
+                plan.blocks.append(
+                    self._register(
+                        "arbeidsrelaties",
+                        v,
+                        gid,
+                        codes[0],
+                        lo,
+                        hi,
+                        organisation=agency,
+                        tie=rng.choice(("uitzendkracht", "uitzendkracht", "werknemer")),
+                        protected=protect,
+                    )
+                )
+            if link_only:
+                plan.link_only.append((gid, "agency", agency.oid))
+        share_rate = {"labour": 0.7, "sexual": 0.5, "criminal": 0.25}[exploitation]
+        if link_only == "address" or (link_only is None and rng.random() < share_rate):
+            for loc, code in enumerate(codes):
+                here = [vi for vi in range(len(victims)) if loc in stays[vi]]
+                if not here:
+                    continue
+                addr = self.address("group", code, gid)
+                plan.addresses.append(addr)
+                for vi in here:
+                    lo = (first_day[vi] if loc == stays[vi][0] else starts[loc]) - rng.randint(0, 10)
+                    hi = ends[loc] + rng.randint(0, 30)
+                    plan.blocks.append(
+                        self._register(
+                            "brp_inschrijvingen",
+                            victims[vi],
+                            gid,
+                            code,
+                            lo,
+                            hi,
+                            address=addr,
+                            protected=protect,
+                        )
+                    )
+                if exploitation == "labour":
+                    # Workers housed by the group that no source names as victims: the house
+                    # is crowded, as the municipal address signal looks for.
+                    for _ in range(rng.randint(2, 7)):
+                        lodger = self.person("victim", rng.choice(("POL", "ROU", "BGR")))
+                        lo = starts[loc] + rng.randint(0, 30)
+                        plan.blocks.append(
+                            self._register(
+                                "brp_inschrijvingen",
+                                lodger,
+                                gid,
+                                code,
+                                lo,
+                                ends[loc] + rng.randint(0, 30),
+                                address=addr,
+                            )
+                        )
+                if exploitation == "sexual" and rng.random() < 0.3:
+                    plan.blocks.append(
+                        self._register(
+                            "brp_inschrijvingen", suspects[0], gid, code, starts[loc], ends[loc], address=addr
+                        )
+                    )
+                if link_only:
+                    plan.link_only.append((gid, "address", addr.aid))
+        # Suspects' own households (ordinary addresses, sometimes with an innocent partner).
+        for s in suspects:
+            if rng.random() < 0.35:
+                code = rng.choice(codes)
+                home = self.address("ordinary", code)
+                plan.addresses.append(home)
+                since = starts[0] - rng.randint(200, 3000)
+                plan.blocks.append(self._register("brp_inschrijvingen", s, "", code, since, 0, address=home))
+                if rng.random() < 0.4:
+                    partner = self.person("resident")
+                    plan.blocks.append(
+                        self._register("brp_inschrijvingen", partner, "", code, since, 0, address=home)
+                    )
+
+    def plant_innocents(self) -> Plan:
+        """Crowded but innocent addresses and ordinary employers, for the precision of the new evidence.
+
+        Students share a house, seasonal workers live in proper (registered) housing, an ordinary
+        employer has many employees; now and then a former victim of a planted group lives or
+        works there too, as victims do after they leave a group.
+        """
+        rng = self.rng
+        plan = Plan()
+        r = rng.random()
+        if r < 0.2:
+            students = rng.random() < 0.5
+            code = rng.choice(BIG_CITIES) if students else rng.choice(self.geo.codes)
+            addr = self.address("innocent_crowded", code)
+            plan.addresses.append(addr)
+            n = rng.randint(5, 9) if students else rng.randint(7, 14)
+            base = rng.randint(FIRST_DAY, LAST_DAY - 400)
+            for _ in range(n):
+                p = self.person("victim", "NLD" if students else rng.choice(("POL", "ROU", "BGR")))
+                if students:
+                    lo = base + rng.randint(-300, 200)
+                    hi = lo + rng.randint(300, 1200)
+                else:
+                    lo = base + rng.randint(0, 30)
+                    hi = lo + rng.randint(90, 200)
+                plan.blocks.append(
+                    self._register("brp_inschrijvingen", p, "", code, lo, min(hi, LAST_DAY), address=addr)
+                )
+            if self._recent and rng.random() < 0.3:
+                v = rng.choice(self._recent)
+                lo = base + rng.randint(0, 60)
+                plan.blocks.append(
+                    self._register(
+                        "brp_inschrijvingen", v, "", code, lo, min(lo + 200, LAST_DAY), address=addr
+                    )
+                )
+        elif r < 0.35:
+            code = rng.choice(self.geo.codes)
+            org = self.organisation("ordinary", code)
+            plan.organisations.append(org)
+            boss = self.person("resident")
+            plan.blocks.append(
+                self._register(
+                    "arbeidsrelaties",
+                    boss,
+                    "",
+                    code,
+                    FIRST_DAY - rng.randint(100, 3000),
+                    0,
+                    organisation=org,
+                    tie=rng.choice(("directeur", "eigenaar")),
+                )
+            )
+            staff: list[Person] = [self.person("resident") for _ in range(rng.randint(8, 20))]
+            if self._recent and rng.random() < 0.3:
+                staff.extend(rng.sample(self._recent, min(2, len(self._recent))))
+            for p in staff:
+                lo = rng.randint(FIRST_DAY - 700, LAST_DAY - 60)
+                hi = lo + rng.randint(60, 1500)
+                plan.blocks.append(
+                    self._register(
+                        "arbeidsrelaties",
+                        p,
+                        "",
+                        code,
+                        lo,
+                        0 if hi > LAST_DAY else hi,
+                        organisation=org,
+                        tie=rng.choice(("werknemer", "werknemer", "medewerker")),
+                    )
+                )
         return plan
 
     def plant_orphans(self, n: int) -> Plan:

@@ -216,7 +216,6 @@ def test_values_round_trip_and_multiline_files_are_listed(writer: BulkImportWrit
     [
         ({"person_id": "p", "display": f"a{ARRAY_DELIMITER}b"}, "control character U\\+001F"),
         ({"person_id": "p", "roles": [f"a{ARRAY_DELIMITER}"]}, "control character U\\+001F"),
-        ({"person_id": "p", "roles": []}, "empty list"),
         ({"person_id": "p", "roles": [""]}, "empty list"),
         ({"person_id": "p", "odd name": 1}, "not a plain identifier"),
         ({"person_id": "p", "nested": {"a": 1}}, "nested maps"),
@@ -227,6 +226,28 @@ def test_values_the_files_cannot_carry_are_refused(
 ) -> None:
     with pytest.raises(StoreError, match=message):
         writer.upsert_nodes("Person", [row])
+        writer.finish()
+
+
+def test_an_empty_list_on_a_node_is_written_as_a_marker(writer: BulkImportWriter) -> None:
+    # A register's person has no role: roles [] cannot be a cell, so a marker stands for it.
+    writer.upsert_nodes(
+        "Person", [{"person_id": "p1", "roles": []}, {"person_id": "p2", "roles": ["victim"]}]
+    )
+    files = writer.finish()
+    assert files.empty_lists == (("Person", "roles", "_empty_list_roles"),)
+    cells = {}
+    for _label, path in files.nodes:
+        header, rows = _read(path)
+        for row in rows:
+            cells[row[0]] = dict(zip(header, row, strict=True))
+    assert cells["p1"] == {"person_id:ID(Person)": "p1", "_empty_list_roles:boolean": "true"}
+    assert cells["p2"] == {"person_id:ID(Person)": "p2", "roles:string[]": "victim"}
+
+
+def test_an_empty_list_on_a_relationship_is_refused(writer: BulkImportWriter) -> None:
+    with pytest.raises(StoreError, match="empty list"):
+        writer.upsert_relationships("USES", "Person", "Phone", [RelRow("p", "ph", "r", {"flags": []})])
         writer.finish()
 
 
@@ -454,6 +475,7 @@ def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, t
         },
         {"person_id": "p2", "display": "", "birth_year": 2**63 - 1, "roles": ["victim"]},
         {"person_id": "p1", "score": 1e-05, "display": None},
+        {"person_id": "p3", "roles": []},  # known from a register only: no role
     ]
     rels = [
         RelRow("p1", "c1", "r1", {"source": "a", "reliability": "A1"}),
@@ -465,6 +487,7 @@ def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, t
         embedded.upsert_nodes("Person", nodes[:2])
         embedded.upsert_relationships("SUSPECT_IN", "Person", "Case", rels[:2])
         embedded.upsert_nodes("Person", nodes[2:])
+        assert embedded.read_graph().nodes["Person:p3"]["roles"] == []
         embedded.upsert_relationships("SUSPECT_IN", "Person", "Case", rels[2:])
         expected = embedded.read_graph()
     finally:
@@ -484,8 +507,10 @@ def test_awkward_values_read_back_as_from_the_embedded_store(own_server: Path, t
         files, own_server, heap="1g", pagecache="256m", import_heap="512m", import_off_heap="512m"
     )
     with Neo4jStore(info.uri, user=info.user, password=info.password) as store:
+        assert store.restore_empty_lists(files.empty_lists) == 1
         got = store.read_graph()
-    assert got.number_of_nodes() == 3 and got.number_of_edges() == 2
+    assert got.number_of_nodes() == 4 and got.number_of_edges() == 2
+    assert got.nodes["Person:p3"]["roles"] == [] and "_empty_list_roles" not in got.nodes["Person:p3"]
     assert same_graph(expected, got)
 
 

@@ -57,6 +57,9 @@ def export_a(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/=]{40,}")
+
+
 def _clear_values(records: list[Record]) -> set[str]:
     """Every clear identifying value of the input, in its normalised and its matching forms."""
     values: set[str] = set()
@@ -81,7 +84,10 @@ def test_no_clear_identifier_in_export(export_a: Path, records: list[Record]) ->
     clear = _clear_values(records)
     assert len(clear) > 1000  # the check is only as good as the set it checks
     text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(export_a.iterdir()))
-    assert leaked(clear, text, ignore_case=True) == []
+    # The Bloom filters are base64 text, in which any five letters occur now and then when case
+    # is ignored (`MARiA`): scan them case-sensitively, everything else also ignoring case.
+    assert leaked(clear, text) == []
+    assert leaked(clear, _BASE64_RUN.sub(" ", text), ignore_case=True) == []
     # Every raw cell of the source files that holds a name, phone, plate or IBAN is absent too.
     raw_sources = (DATA / "sources" / "politie_zaken.csv").read_text(encoding="utf-8-sig").splitlines()
     header = raw_sources[0].split(";")

@@ -71,6 +71,14 @@ def _row(row_id: str) -> dict[str, str]:
     return next(r for r in _police_rows() if r["Regelnummer"] == row_id)
 
 
+def _case_mate(row_id: str) -> str:
+    """Another row of the case of police row ``row_id`` (a victim when the case has one), so that
+    paths between the two persons exist."""
+    case = _row(row_id)["Zaaknummer"]
+    mates = [r for r in _police_rows() if r["Zaaknummer"] == case and r["Regelnummer"] != row_id]
+    return next((r for r in mates if r["Rol"] == "Slachtoffer"), mates[0])["Regelnummer"]
+
+
 def _person_of_row(graph: nx.MultiDiGraph, source: str, row_id: str) -> str:
     """The pseudonym entity resolution gave a source row (through its Record node)."""
     record = f"Record:{source}:{row_id}"
@@ -401,7 +409,8 @@ def test_connect_command_and_map(
 ) -> None:
     store, _, graph = sample
     a = _person_of_row(graph, "politie_zaken", "11")
-    b = _person_of_row(graph, "politie_zaken", "2")  # the victim in the case of row 1
+    b = _person_of_row(graph, "politie_zaken", _case_mate("11"))
+    assert a != b
     out, page = tmp_path / "paths.csv", tmp_path / "connect.html"
     assert main(["connect", a, b, "--store", str(store), "--out", str(out), "--map", str(page)]) == 0
     assert "paths through" in capsys.readouterr().out
@@ -463,7 +472,7 @@ def test_find_and_connect_are_the_same_on_neo4j(
         assert _person_of_row(graph, "politie_zaken", row_id) in _ids(on_neo4j)
     _same_in_store_and_graph(neo4j_sample, graph, key)
     a = _person_of_row(graph, "politie_zaken", "11")
-    b = _person_of_row(graph, "politie_zaken", "2")
+    b = _person_of_row(graph, "politie_zaken", _case_mate("11"))
     on_neo4j_net = connecting_network(graph, [a, b])
     assert on_neo4j_net.paths and on_neo4j_net.paths == connecting_network(embedded_graph, [a, b]).paths
     assert on_neo4j_net.path_rows() == connecting_network(embedded_graph, [a, b]).path_rows()

@@ -257,7 +257,7 @@ def _month(value: str) -> str:
 
 def split_deliveries(folder: Path, months_per_delivery: int = 1) -> list[Path]:
     """The sample exports as chronological deliveries: each row in the delivery of its observation
-    month (rows without a readable date, and the Excel export, in the first one)."""
+    month (rows without a readable date, the Excel export and the two registers in the first one)."""
     by_period: dict[str, dict[str, list[list[str]]]] = {}
     headers: dict[str, list[str]] = {}
     for name, (encoding, delimiter, column) in _EXPORTS.items():
@@ -284,6 +284,9 @@ def split_deliveries(folder: Path, months_per_delivery: int = 1) -> list[Path]:
                 writer.writerows(rows)
         if number == 0:
             shutil.copy(DATA_SAMPLES / "sources" / "inspectie_arbeid.xlsx", target)
+            # The two registers (addresses, jobs) have no observation date: they come first.
+            for register in ("brp_inschrijvingen.csv", "arbeidsrelaties.csv"):
+                shutil.copy(DATA_SAMPLES / "sources" / register, target)
         out.append(target)
     return out
 

@@ -446,6 +446,13 @@ def _sample_clear_values() -> Iterator[str]:
                 yield value
         if v.get("first_name") and v.get("last_name"):
             yield f"{v['first_name']} {v['last_name']}"
+        # The registers' organisations and addresses (issue 20): the name as written and the full
+        # postcode (PC6; only its PC4 may be stored). A KvK number is eight digits, which the hex
+        # of the keyed hashes holds by chance now and then: tests/test_load_organisations.py checks it.
+        if v.get("organisation_name"):
+            yield str(v["organisation_name"])
+        if v.get("address"):
+            yield str(v["address"]).split("\x1f")[0]
 
 
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`

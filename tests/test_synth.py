@@ -16,6 +16,8 @@ import pytest
 from schwifty import IBAN
 
 from loaders.mapping import load_mapping
+from loaders.normalise.organisations import normalise_kvk, normalise_organisation_role, organisation_key
+from loaders.normalise.postcodes import normalise_addition, normalise_house_number, normalise_pc6
 from loaders.normalise.text import fold_place
 from loaders.reference import resolve_place
 from netanalysis.cli import main
@@ -30,6 +32,8 @@ FILES = {
     "politie_zaken": ("politie_zaken.csv", "utf-8-sig", ";"),
     "gemeente_signalen": ("gemeente_signalen.csv", "cp1252", ","),
     "comensha_registraties": ("comensha_registraties.csv", "utf-8", ";"),
+    "brp_inschrijvingen": ("brp_inschrijvingen.csv", "utf-8", ";"),
+    "arbeidsrelaties": ("arbeidsrelaties.csv", "utf-8-sig", ";"),
 }
 SIGNAL_SOURCES = ("gemeente_signalen", "inspectie_arbeid")
 PLACE_COL = {
@@ -37,12 +41,17 @@ PLACE_COL = {
     "gemeente_signalen": "Gemeente",
     "inspectie_arbeid": "Vestigingsplaats",
     "comensha_registraties": "Gemeente verblijf",
+    "brp_inschrijvingen": "Gemeente van inschrijving",
+    "arbeidsrelaties": "Vestigingsplaats",
 }
 DATE_COL = {
     "politie_zaken": ("Datum feit", "%d-%m-%Y"),
     "gemeente_signalen": ("Datum melding", "%d/%m/%y"),
     "inspectie_arbeid": ("Inspectiedatum", "%d-%m-%Y"),
     "comensha_registraties": ("Registratiedatum", "%d-%m-%Y"),
+    # The registers have no observation date: the start of the registration or job.
+    "brp_inschrijvingen": ("Datum aanvang adreshouding", "%Y%m%d"),
+    "arbeidsrelaties": ("Datum in dienst", "%d-%m-%Y"),
 }
 PLATE_RE = re.compile(r"^([A-Z]{2}-\d{3}-[A-Z]|[A-Z]-\d{3}-[A-Z]{2})$")
 
@@ -93,7 +102,8 @@ def read_truth(folder: Path, name: str) -> list[dict[str, str]]:
 def has_person(source: str, row: Row) -> bool:
     if source in ("gemeente_signalen", "comensha_registraties"):
         return bool(row.s("Naam betrokkene" if source == "gemeente_signalen" else "Naam"))
-    first, last = ("Voornaam", "Achternaam") if source == "politie_zaken" else ("Voornamen", "Geslachtsnaam")
+    in_parts = source in ("politie_zaken", "arbeidsrelaties")
+    first, last = ("Voornaam", "Achternaam") if in_parts else ("Voornamen", "Geslachtsnaam")
     return bool(row.s(first) or row.s(last))
 
 
@@ -102,6 +112,8 @@ HEADER_LEN = {
     "gemeente_signalen": 16,
     "comensha_registraties": 11,
     "inspectie_arbeid": 18,
+    "brp_inschrijvingen": 13,
+    "arbeidsrelaties": 13,
 }
 
 
@@ -134,7 +146,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     generate(tmp_path / "b", seed=5, groups=6, noise=0.2)
     generate(tmp_path / "c", seed=6, groups=6, noise=0.2)
     a, b, c = _digest(tmp_path / "a"), _digest(tmp_path / "b"), _digest(tmp_path / "c")
-    assert len(a) == 12  # 4 sources, sources.yaml, 7 truth files
+    assert len(a) == 18  # 6 sources, sources.yaml, 11 truth files
     assert a == b
     assert a["sources/politie_zaken.csv"] != c["sources/politie_zaken.csv"]
     assert a["truth/mentions.csv"] != c["truth/mentions.csv"]
@@ -449,3 +461,148 @@ def test_full_excel_sends_inspections_to_the_municipal_register(
     assert {(m["source"], m["row_id"]) for m in read_truth(tmp_path, "signals")} == {
         (src, rid) for src in SIGNAL_SOURCES for rid in rows[src]
     }
+
+
+# --- addresses, organisations and the two registers (issue 20) -----------------------------------
+
+REGISTERS = ("brp_inschrijvingen", "arbeidsrelaties")
+
+
+def _periods(rows: dict[str, Row], start: str, end: str, fmt: str) -> dict[str, tuple[date, date]]:
+    out = {}
+    for rid, r in rows.items():
+        try:
+            lo = datetime.strptime(r.s(start), fmt).date()
+        except ValueError:
+            continue  # an impossible start date (noise)
+        hi = datetime.strptime(r.s(end), fmt).date() if r.s(end) else date(2099, 1, 1)
+        out[rid] = (lo, hi)
+    return out
+
+
+def _most_at_once(periods: list[tuple[date, date]]) -> int:
+    events = sorted(
+        [(lo, 1) for lo, _ in periods] + [(hi, -1) for _, hi in periods], key=lambda e: (e[0], e[1])
+    )
+    most = now = 0
+    for _, step in events:
+        now += step
+        most = max(most, now)
+    return most
+
+
+def test_register_rows_name_the_planted_addresses_and_organisations(dataset: Path) -> None:
+    """Every register row is in registrations.csv; written values normalise to the truth's."""
+    rows = read_sources(dataset)
+    noise = defaultdict(set)
+    for n in read_truth(dataset, "noise"):
+        noise[(n["source"], n["row_id"])].add(n["kind"])
+    addresses = {a["address_id"]: a for a in read_truth(dataset, "addresses")}
+    organisations = {o["organisation_id"]: o for o in read_truth(dataset, "organisations")}
+    links = {(r["source"], r["row_id"]): r for r in read_truth(dataset, "registrations")}
+    assert set(links) == {(s, rid) for s in REGISTERS for rid in rows[s]}
+    checked = dropped = 0
+    for (source, rid), link in links.items():
+        r = rows[source][rid]
+        kinds = noise[(source, rid)]
+        if source == "brp_inschrijvingen":
+            assert not link["organisation_id"]
+            a = addresses[link["address_id"]]
+            assert a["kind"] in ("group", "innocent_crowded", "ordinary")
+            if kinds & {"invalid_postcode", "invalid_house_number"}:
+                with pytest.raises(ValueError):
+                    normalise_pc6(r.s("Postcode"))
+                    normalise_house_number(r.s("Huisnummer"))
+                dropped += 1
+                continue
+            assert normalise_pc6(r.s("Postcode")) == a["postcode"]
+            assert normalise_house_number(r.s("Huisnummer")) == int(a["house_number"])
+            addition = r.s("Huisletter/toevoeging")
+            assert (normalise_addition(addition) if addition else "") == a["addition"]
+        else:
+            assert not link["address_id"]
+            o = organisations[link["organisation_id"]]
+            if "invalid_kvk" in kinds:
+                with pytest.raises(ValueError):
+                    normalise_kvk(r.s("KvK-nummer"))
+                dropped += 1
+                continue
+            assert normalise_kvk(r.s("KvK-nummer")) == o["kvk_number"]
+            assert organisation_key(r.s("Naam werkgever")) == organisation_key(o["name"])
+            assert normalise_organisation_role(r.s("Functie")) in ("EMPLOYED_BY", "DIRECTOR_OF", "OWNS")
+        checked += 1
+    assert checked > 100
+    if dataset == SAMPLES:
+        assert dropped >= 3
+
+
+def test_planted_addresses_and_agencies_hold_what_the_truth_says() -> None:
+    """Group addresses hold a group's victims at once, innocent ones many innocents at once; the
+    link-only groups share nothing but their address or agency."""
+    rows = read_sources(SAMPLES)
+    pid = {(m["source"], m["row_id"]): m["true_person"] for m in read_truth(SAMPLES, "mentions")}
+    member = {(g["true_person"], g["group_id"]): g["role"] for g in read_truth(SAMPLES, "groups")}
+    group_of: dict[str, set[str]] = defaultdict(set)
+    for person, group in member:
+        group_of[person].add(group)
+    addresses = {a["address_id"]: a for a in read_truth(SAMPLES, "addresses")}
+    links = {(r["source"], r["row_id"]): r for r in read_truth(SAMPLES, "registrations")}
+    brp = _periods(
+        rows["brp_inschrijvingen"], "Datum aanvang adreshouding", "Datum einde adreshouding", "%Y%m%d"
+    )
+    at: dict[str, list[tuple[str, tuple[date, date]]]] = defaultdict(list)
+    for rid, period in brp.items():
+        at[links[("brp_inschrijvingen", rid)]["address_id"]].append(
+            (pid[("brp_inschrijvingen", rid)], period)
+        )
+    kinds = Counter(a["kind"] for a in addresses.values())
+    assert kinds["group"] >= 10 and kinds["innocent_crowded"] >= 5 and kinds["ordinary"] >= 20
+    for aid, a in addresses.items():
+        people = at[aid]
+        if a["kind"] == "group":
+            victims = [p for p, _ in people if member.get((p, a["group_id"])) == "victim"]
+            assert victims, aid
+        elif a["kind"] == "innocent_crowded":
+            assert _most_at_once([period for _, period in people]) >= 4, aid
+            # at most a former victim among them; nobody else of a group
+            assert sum(bool(group_of[p]) for p, _ in people) <= 1
+        else:
+            assert len(people) <= 2
+    organisations = {o["organisation_id"]: o for o in read_truth(SAMPLES, "organisations")}
+    assert {o["kind"] for o in organisations.values()} == {"group", "ordinary"}
+    staff: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for rid, r in rows["arbeidsrelaties"].items():
+        staff[links[("arbeidsrelaties", rid)]["organisation_id"]].append(
+            (pid[("arbeidsrelaties", rid)], r.s("Functie"))
+        )
+    for oid, o in organisations.items():
+        if o["kind"] == "ordinary":
+            assert len(staff[oid]) >= 9  # a director and 8 or more employees
+    # Link-only groups: 4 by address and 4 by agency, not cross-regional; no case, shared
+    # identifier or premises between two of their suspects; the target ties every suspect's cell.
+    link_only = read_truth(SAMPLES, "link_only_groups")
+    assert Counter(g["through"] for g in link_only) == {"address": 4, "agency": 4}
+    facts = {f["group_id"]: f for f in read_truth(SAMPLES, "group_facts")}
+    shared = {s["group_id"] for s in read_truth(SAMPLES, "shared_identifiers")}
+    cases: dict[str, set[str]] = defaultdict(set)
+    for rid, r in rows["politie_zaken"].items():
+        if ("politie_zaken", rid) in pid:
+            cases[r.s("Zaaknummer")].add(pid[("politie_zaken", rid)])
+    for g in link_only:
+        gid = g["group_id"]
+        assert facts[gid]["cross_regional"] == "false" and gid not in shared
+        suspects = {p for (p, grp), role in member.items() if grp == gid and role == "suspect"}
+        assert len(suspects) >= 2
+        for people in cases.values():
+            assert len(people & suspects) <= 1
+            # a case of one cell holds none of another cell's victims
+        if g["through"] == "address":
+            victims = {p for p, _ in at[g["target_id"]] if member.get((p, gid)) == "victim"}
+            assert len(victims) >= len(suspects)
+            periods = [period for p, period in at[g["target_id"]] if p in victims]
+            assert _most_at_once(periods) >= 2
+        else:
+            officers = {
+                p for p, tie in staff[g["target_id"]] if tie in ("directeur", "eigenaar", "bestuurder")
+            }
+            assert officers == suspects

@@ -53,6 +53,10 @@ def register(app: typer.Typer) -> None:
             f"lone offenders: {s.lone_offenders}, persons: {s.persons}, victim moves: {s.movements}"
         )
         typer.echo(f"signals: {s.signals} ({s.group_signals} belong to a group, {s.orphan_signals} orphan)")
+        typer.echo(
+            f"addresses: {s.addresses}, organisations: {s.organisations}, groups tied only by an "
+            f"address or agency: {s.link_only_groups}"
+        )
         typer.echo("noise: " + ", ".join(f"{k} {v}" for k, v in s.noise_counts.items()))
         if s.delivery_rows:
             typer.echo(
