@@ -47,7 +47,17 @@ __all__ = [
 ]
 
 #: The kinds of evidence a connecting path may run through.
-CONNECT_EVIDENCE: tuple[str, ...] = ("case", "phone", "vehicle", "account", "premises", "signal")
+CONNECT_EVIDENCE: tuple[str, ...] = (
+    "case",
+    "phone",
+    "vehicle",
+    "account",
+    "premises",
+    "signal",
+    "address",
+    "employer",
+    "director",
+)
 
 _IDENTIFIER_KIND = {"Phone": "phone", "Vehicle": "vehicle", "BankAccount": "account"}
 # What a store read must include for each kind (``_kind``): its relationships and the labels at
@@ -59,6 +69,9 @@ _KIND_READ: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "account": (frozenset({"USES"}), frozenset({"BankAccount"})),
     "premises": (frozenset({"SEEN_AT", "AT"}), frozenset({"Premises", "Case", "Signal"})),
     "signal": (frozenset({"CONCERNS", "TIED_TO"}), frozenset({"Signal", "Case"})),
+    "address": (frozenset({"REGISTERED_AT"}), frozenset({"Address"})),
+    "employer": (frozenset({"EMPLOYED_BY"}), frozenset({"Organisation"})),
+    "director": (frozenset({"DIRECTOR_OF", "OWNS"}), frozenset({"Organisation"})),
 }
 # Yen's algorithm yields paths lightest first, whatever their number of links: look at this many
 # paths per wanted one before giving up on finding more within the hop limit.
@@ -75,6 +88,14 @@ def _kind(rel: str, start_label: str, end_label: str) -> str | None:
         return "premises" if end_label == "Premises" else None
     if rel in ("CONCERNS", "TIED_TO"):
         return "signal"
+    # A person's registration at an address, or work for or direction of an organisation: the
+    # ties that bind a labour-exploitation network (docs/detection.md, address evidence).
+    if rel == "REGISTERED_AT":
+        return "address"
+    if rel == "EMPLOYED_BY":
+        return "employer"
+    if rel in ("DIRECTOR_OF", "OWNS"):
+        return "director"
     return None
 
 
