@@ -66,6 +66,22 @@ def _check_answers(conn: Neo4jConnection) -> None:
         driver.verify_connectivity()
 
 
+def _own_server(variable: str) -> Neo4jConnection | None:
+    """The server ``$variable`` points at (credentials from NEO4J_USERNAME/NEO4J_PASSWORD), checked
+    to answer; None when the variable is not set."""
+    uri = os.environ.get(variable)
+    if not uri:
+        return None
+    conn = Neo4jConnection(
+        uri, os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", "password")
+    )
+    try:
+        _check_answers(conn)
+    except Exception as exc:
+        pytest.fail(f"{variable}={uri} does not answer: {type(exc).__name__}: {exc}", pytrace=False)
+    return conn
+
+
 @pytest.fixture(scope="session")
 def neo4j_server() -> Iterator[Neo4jConnection]:
     """A real Neo4j server for the whole session: ``NEO4J_URI`` if set, else the toolkit's own.
@@ -75,16 +91,9 @@ def neo4j_server() -> Iterator[Neo4jConnection]:
     last one to finish stops it if a test session started it. Fails, never skips, when no server
     comes up.
     """
-    uri = os.environ.get("NEO4J_URI")
-    if uri:
-        conn = Neo4jConnection(
-            uri, os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", "password")
-        )
-        try:
-            _check_answers(conn)
-        except Exception as exc:
-            pytest.fail(f"NEO4J_URI={uri} does not answer: {type(exc).__name__}: {exc}", pytrace=False)
-        yield conn
+    own = _own_server("NEO4J_URI")
+    if own is not None:
+        yield own
         return
 
     yield from _session_server(neo4j_test_home(), gds=False)
@@ -134,16 +143,9 @@ def neo4j_gds_server() -> Iterator[Neo4jConnection]:
     ``NEO4J_USERNAME``/``NEO4J_PASSWORD``) points the tests at a server of your own instead.
     Fails, never skips, when no server comes up.
     """
-    uri = os.environ.get("NEO4J_GDS_URI")
-    if uri:
-        conn = Neo4jConnection(
-            uri, os.environ.get("NEO4J_USERNAME", "neo4j"), os.environ.get("NEO4J_PASSWORD", "password")
-        )
-        try:
-            _check_answers(conn)
-        except Exception as exc:
-            pytest.fail(f"NEO4J_GDS_URI={uri} does not answer: {type(exc).__name__}: {exc}", pytrace=False)
-        yield conn
+    own = _own_server("NEO4J_GDS_URI")
+    if own is not None:
+        yield own
         return
     yield from _session_server(neo4j_gds_test_home(), gds=True)
 
