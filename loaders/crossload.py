@@ -147,7 +147,7 @@ def stored_comparisons(
     (dict, dict, set)
         record id -> (person id, comparison value) of the records that have comparison data;
         record id -> person id of every stored person record (the smallest person id for a
-        record that describes several, as ``loaders.pipeline.existing_links``); the ids of the
+        record that describes several); the ids of the
         records of clear sources without comparison data (loaded by an older version).
     """
     graph = store.read_graph(
@@ -270,7 +270,7 @@ def links_across_loads(
     dict
         New record id -> the person of the stored record it matches best (accepted by the encoded
         resolution, highest score, then smallest person id). Records that the store already holds
-        under the same id are left out (``loaders.pipeline.existing_links`` gives theirs).
+        under the same id are left out (they keep their person).
     """
     found = matches_across_loads(records, comparisons, stored, threshold)
     return {rid: matches[0].person for rid, matches in found.items()}

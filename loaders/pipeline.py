@@ -65,7 +65,6 @@ __all__ = [
     "batch_id",
     "default_rejects_path",
     "evidence_tokens",
-    "existing_links",
     "load",
     "read_records",
     "check_match_threshold",
@@ -248,7 +247,7 @@ def resolve_persons(
 ) -> Resolution:
     """Entity resolution of the person-describing records of a load, as ``load`` runs it.
 
-    ``known``: record id -> person id already in the store (see ``existing_links``).
+    ``known``: record id -> person id already in the store (the stored ``DESCRIBES`` relationships).
     """
     persons = [r for r in records if describes_person(r)]
     return resolve(
@@ -259,28 +258,6 @@ def resolve_persons(
         known=known,
         estimate_m=ESTIMATE_M if estimate_m is None else estimate_m,
     )
-
-
-def existing_links(store: GraphStore, record_ids: Iterable[str]) -> dict[str, str]:
-    """record id -> person id for the records of this load that the store already holds.
-
-    Read from the stored ``(Record)-[:DESCRIBES]->(Person)`` relationships (keys only: no clear
-    value is in the store). A record that describes several persons (left by a load before this
-    rule existed) maps to the smallest person id.
-    """
-    wanted = set(record_ids)
-    graph = store.read_graph(
-        GraphSlice(labels=frozenset({"Record", "Person"}), rel_types=frozenset({"DESCRIBES"}))
-    )
-    out: dict[str, str] = {}
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") != "DESCRIBES":
-            continue
-        rid = graph.nodes[u].get("record_id")
-        pid = graph.nodes[v].get("person_id")
-        if rid in wanted and pid and (rid not in out or pid < out[rid]):
-            out[rid] = pid
-    return out
 
 
 def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -504,7 +481,7 @@ def _resolve_and_write(
     if progress is not None:
         progress("resolve", 0, None)
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
-    # read with the comparison data above (existing_links reads the same from the whole store).
+    # read with the comparison data above.
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
