@@ -25,7 +25,9 @@ For ``address``, ``employer`` and ``director`` the two suspects must reach the i
 different persons: one victim registered at a house links the suspects of her own case already
 (``case``, ``victim``), not again through her address. Periods are the ``from_date``/``to_date``
 of the registration or tie; a missing date is an open end, so a tie without dates overlaps every
-period.
+period. A victim's registration or job counts for a suspect only within ``victim_tie_days`` of
+the dated facts that tie her to him, and it is one fact split over the ``k`` suspects she is tied
+to (each reaches the item through her with ``1/k`` of its factor; ``split_victim_facts``).
 
 Each item adds ``kind weight x reliability(a) x reliability(b) x recency`` to the edge weight,
 where reliability comes from the Admiralty grade of the two facts (``B2``: source B, information
@@ -92,6 +94,19 @@ class EvidenceWeights:
         An item (case, phone, premises, ...) shared by more suspects than this is left out: a hotel
         or a call-centre number used by hundreds says nothing about who works together, and the
         number of pairs it would add grows with the square of its users.
+    split_victim_facts : bool
+        For ``address``, ``employer`` and ``director``: a victim's registration or job is one fact,
+        shared by the suspects she is tied to. With ``k`` such suspects each reaches the address
+        or organisation through her with ``1/k`` of the fact's factor, so that one registration (or
+        one row wrongly resolved to her) does not tie every suspect of her group at full weight to
+        everyone at the house. False: each counts in full (the rule before 2026-12-07).
+    victim_tie_days : int or None
+        For ``address``, ``employer`` and ``director``: a victim reaches an address or organisation
+        on behalf of a suspect only from this many days before the first to this many days after
+        the last dated fact that ties her to him (the observations of their shared cases, the
+        dates of a role). A victim's registration or job years away from any sign of the tie is her
+        own life, before or after the group (a former victim at an ordinary employer). None: no
+        window (the rule before 2026-12-07).
     source_grade, information_grade : dict
         Factor per Admiralty letter (reliability of the source) and digit (credibility of the
         information). A fact's reliability factor is the product of the two.
@@ -110,6 +125,8 @@ class EvidenceWeights:
     director: float = 0.7
     half_life_days: float = 730.0
     max_item_persons: int = 50
+    split_victim_facts: bool = True
+    victim_tie_days: int | None = 365
     source_grade: dict[str, float] = field(
         default_factory=lambda: {"A": 1.0, "B": 0.9, "C": 0.75, "D": 0.5, "E": 0.3, "F": 0.5}
     )
@@ -199,20 +216,47 @@ def _timed_items(
     wanted = {kind for kind in ("address", "employer", "director") if weights.kind_weight(kind) != 0}
     if not wanted:
         return {}
-    # victim -> suspect -> factor of the best tie between them (a shared case or a role)
-    keepers: dict[str, dict[str, float]] = defaultdict(dict)
+    # The dates a case was observed on (its suspects' and victims' facts): when the tie it records held.
+    case_days: dict[str, list[str]] = defaultdict(list)
+    for rel in ("SUSPECT_IN", "VICTIM_IN"):
+        for _, case, data in index.of(rel):
+            if day := str(data.get("observed_on") or ""):
+                case_days[case].append(day)
+    # victim -> suspect -> (factor of the best tie between them, first day, last day of the ties;
+    # "" when no tie is dated)
+    keepers: dict[str, dict[str, tuple[float, str, str]]] = defaultdict(dict)
+
+    def keep(victim: str, suspect: str, factor: float, days: list[str]) -> None:
+        old = keepers[victim].get(suspect)
+        first, last = (min(days), max(days)) if days else ("", "")
+        if old is not None:
+            factor = max(old[0], factor)
+            if old[1]:
+                first, last = (min(old[1], first), max(old[2], last)) if first else old[1:]
+        keepers[victim][suspect] = (factor, first, last)
+
     for case, victims in case_victims.items():
         case_suspects = items.get(("case", case), {})
+        days = case_days.get(case, [])
         for victim, (v_factor, _) in victims.items():
-            keeper = keepers[victim]
             for suspect, (s_factor, _) in case_suspects.items():
                 if suspect != victim:
-                    keeper[suspect] = max(keeper.get(suspect, 0.0), v_factor * s_factor)
+                    keep(victim, suspect, v_factor * s_factor, days)
     for rel in ROLE_TYPES:
         for u, v, data in index.of(rel):
             if u in suspect_set and u != v:
-                keeper = keepers[v]
-                keeper[u] = max(keeper.get(u, 0.0), factor_of(data))
+                role_days = [str(d) for f in ("from_date", "to_date", "observed_on") if (d := data.get(f))]
+                keep(v, u, factor_of(data), role_days)
+
+    margin = weights.victim_tie_days
+    shifted: dict[tuple[str, int], str] = {}
+
+    def shift(day: str, days: int) -> str:
+        key = (day, days)
+        value = shifted.get(key)
+        if value is None:
+            value = shifted[key] = (dt.date.fromisoformat(day) + dt.timedelta(days=days)).isoformat()
+        return value
 
     timed: dict[tuple[str, str], dict[str, list[_Reach]]] = defaultdict(lambda: defaultdict(list))
     for rel, (kinds, side) in _TIMED_TIES.items():
@@ -227,14 +271,26 @@ def _timed_items(
             end = str(data.get("to_date") or "") or _OPEN_END
             factor = factor_of(data)
             date = str(data.get("observed_on") or data.get("to_date") or data.get("from_date") or "")
+            # Directing is a suspect's own act; working for and living somewhere may be the
+            # victim's, on behalf of the suspects who keep her: only while she is tied to them
+            # (``victim_tie_days``), and her fact is one fact, split over them
+            # (``split_victim_facts``).
+            share = 1.0 / len(via_keepers) if via_keepers and weights.split_victim_facts else 1.0
+            via_ways: list[tuple[str, str, str, float]] = []
+            for suspect, (k_factor, first, last) in (via_keepers or {}).items():
+                v_start, v_end = start, end
+                if margin is not None and first:
+                    v_start = max(start, shift(first, -margin))
+                    v_end = min(end, shift(last, margin))
+                    if v_start > v_end:
+                        continue
+                via_ways.append((suspect, v_start, v_end, factor * k_factor * share))
             for kind in kinds:
                 reach = timed[(kind, item)]
                 if person in suspect_set:
                     reach[person].append((start, end, person, side, factor, date))
-                # Directing is a suspect's own act; working for and living somewhere may be the
-                # victim's, on behalf of the suspects who keep her.
-                for suspect, k_factor in (via_keepers or {}).items():
-                    reach[suspect].append((start, end, person, side, factor * k_factor, date))
+                for suspect, v_start, v_end, v_factor in via_ways:
+                    reach[suspect].append((v_start, v_end, person, side, v_factor, date))
     # An organisation none of whose directors or owners is a suspect gives no director evidence.
     return {
         key: dict(reach)

@@ -164,8 +164,8 @@ def labour_network() -> nx.MultiDiGraph:
     b.registered("s6", "H2", "2020-01-01", "2020-06-30")
     b.registered("s7", "H2", "2020-07-01")
     b.registered("v4", "H3", "2021-01-01")
-    b.registered("vp", "H4", "2019-01-01", "2019-12-31")
-    b.registered("vq", "H4", "2020-01-01")
+    b.registered("vp", "H4", "2021-07-01", "2021-12-31")
+    b.registered("vq", "H4", "2022-01-01")
     b.organisation("A")
     b.organisation("F", kind="cleaning")
     b.organisation("O2", kind="construction")
@@ -176,8 +176,8 @@ def labour_network() -> nx.MultiDiGraph:
     b.tie("EMPLOYED_BY", "s5", "F", "2020-12-01")
     b.tie("DIRECTOR_OF", "s10", "O2")
     b.tie("OWNS", "s11", "O2", "2015-01-01")
-    b.tie("EMPLOYED_BY", "vp", "B", "2019-01-01", "2019-06-30")
-    b.tie("EMPLOYED_BY", "vq", "B", "2020-01-01")
+    b.tie("EMPLOYED_BY", "vp", "B", "2021-07-01", "2021-10-31")
+    b.tie("EMPLOYED_BY", "vq", "B", "2022-01-01")
     return b.g
 
 

@@ -279,3 +279,73 @@ def test_followed_groups_keep_their_ids_in_crowded_addresses_and_hubs() -> None:
     assert followed.hubs.set_index("hub_id").loc[["H4", "B"], "groups"].tolist() == ["G050|G060"] * 2
     assert followed.crowded_addresses["group_id"].tolist() == ["G070"]
     assert set(followed.groups.group_id) >= {"G050", "G060", "G070"}
+
+
+def _house_shared_by_two_groups() -> GraphBuilder:
+    """Group X (x1-x4, case cX, victim vx) and group Y (y1, y2, case cY, victim vy); vx and vy are
+    registered at house H at the same time. vx's registration is the kind of row that a resolution
+    error at high noise gives a victim (a lodger of Y's house resolved to her)."""
+    b = GraphBuilder()
+    for key in ("x1", "x2", "x3", "x4", "y1", "y2"):
+        b.person(key, "suspect")
+    for key in ("vx", "vy"):
+        b.person(key, "victim")
+    for case, people, victim in (("cX", ("x1", "x2", "x3", "x4"), "vx"), ("cY", ("y1", "y2"), "vy")):
+        b.case(case, "labour")
+        for person in people:
+            b.suspect_in(person, case, "2022-06-01")
+        b.victim_in(victim, case, "2022-06-01")
+    b.address("H")
+    b.registered("vx", "H", "2022-01-01", "2022-12-31")
+    b.registered("vy", "H", "2022-03-01")
+    return b
+
+
+def test_a_victims_registration_is_split_over_her_suspects() -> None:
+    g = _house_shared_by_two_groups().g
+    net = na.perpetrator_network(g, NO_DECAY)
+    across = {(a, b): (w, e) for (a, b), (w, e) in links(net).items() if a[0] != b[0]}
+    # one co-residence of vx (4 suspects) and vy (2 suspects): 0.6 x 1/4 x 1/2 per pair, 0.6 in all
+    assert across == {(x, y): (0.075, {"address": 1}) for x in ("x1", "x2", "x3", "x4") for y in ("y1", "y2")}
+    assert links(net)[("y1", "y2")] == (1.8, {"case": 1, "victim": 1})
+    # the rule before: every pair at the full weight, 4.8 across against 1.8 within Y
+    full = na.perpetrator_network(g, na.EvidenceWeights(half_life_days=0, split_victim_facts=False))
+    assert {w for (a, b), (w, _) in links(full).items() if a[0] != b[0]} == {0.6}
+
+
+def test_a_suspects_own_registration_is_not_split() -> None:
+    b = _house_shared_by_two_groups()
+    b.registered("x1", "H", "2022-03-01", "2022-03-31")
+    net = na.perpetrator_network(b.g, NO_DECAY)
+    # x1 lived there himself: full factor on his side, vy's split over y1 and y2
+    assert links(net)[("x1", "y1")] == (0.3, {"address": 1})
+    assert links(net)[("x2", "y1")] == (0.075, {"address": 1})
+
+
+def test_a_victim_reaches_an_address_or_employer_only_near_her_tie_to_the_suspect() -> None:
+    b = GraphBuilder()
+    for key in ("a", "z"):
+        b.person(key, "suspect")
+    for key in ("va", "vz"):
+        b.person(key, "victim")
+    for case, suspect, victim, day in (("cA", "a", "va", "2020-06-01"), ("cZ", "z", "vz", "2024-06-01")):
+        b.case(case, "labour")
+        b.suspect_in(suspect, case, day)
+        b.victim_in(victim, case, day)
+    b.address("H")
+    b.organisation("F", kind="cleaning")
+    # vz lived and worked with va in 2020, four years before she was z's victim: her own life
+    b.registered("va", "H", "2020-01-01", "2020-12-31")
+    b.registered("vz", "H", "2020-01-01", "2020-12-31")
+    b.tie("EMPLOYED_BY", "va", "F", "2020-01-01")
+    b.tie("EMPLOYED_BY", "vz", "F", "2020-01-01")
+    assert not na.perpetrator_network(b.g, NO_DECAY).has_edge("a", "z")
+    # no window: the rule before
+    loose = na.perpetrator_network(b.g, na.EvidenceWeights(half_life_days=0, victim_tie_days=None))
+    assert links(loose) == {("a", "z"): (0.9, {"address": 1, "employer": 1})}
+    # the window runs a year (default) either side of the case's first and last observation: a
+    # first report of case cZ in 2021 takes in vz's house and job of 2020 from 2020-05-01
+    b.suspect_in("z", "cZ", "2021-05-01")
+    assert links(na.perpetrator_network(b.g, NO_DECAY)) == {("a", "z"): (0.9, {"address": 1, "employer": 1})}
+    tight = na.perpetrator_network(b.g, na.EvidenceWeights(half_life_days=0, victim_tie_days=30))
+    assert not tight.has_edge("a", "z")
