@@ -6,9 +6,12 @@ ten at one of the 1% crowded houses), and employed by one of ``persons / 20`` or
 is registered somewhere too, and one suspect in five directs or owns an organisation. In one
 process, on the same graph, it times (CPU seconds, best of ``--repeat``):
 
-* the perpetrator network of the ``main`` branch (``git show main:netanalysis/projection.py``);
-* the new network with the issue 20 kinds switched off (``address=employer=director=0``);
-* the new network with the default weights;
+* the perpetrator network of the ``main`` branch (``git show main:netanalysis/projection.py``)
+  and of this one with the issue 20 kinds switched off (``address=employer=director=0``): the
+  same network;
+* main's network with its default weights, this one's with the rules of 2026-12-07 switched off
+  (``split_victim_facts=False, victim_tie_days=None``; it says whether that is main's network)
+  and this one's with the default weights (the cost of those rules);
 * ``crowded_addresses`` and ``shared_hubs`` (the latter on the detected groups).
 
     nice -n 10 .venv/bin/python benchmarks/bench_addresses.py --persons 100000
@@ -103,24 +106,32 @@ def main() -> None:
     add_addresses(g, args.persons)
     index = index_graph(g)
     old = old_projection()
-    t_old, net_old = cpu(lambda: old.perpetrator_network(g, index=index), args.repeat)
     off = na.EvidenceWeights(address=0.0, employer=0.0, director=0.0)
+    old_off = old.EvidenceWeights(address=0.0, employer=0.0, director=0.0)
+    t_old_off, net_old_off = cpu(lambda: old.perpetrator_network(g, old_off, index=index), args.repeat)
     t_off, net_off = cpu(lambda: na.perpetrator_network(g, off, index=index), args.repeat)
+    assert nx.utils.graphs_equal(net_old_off, net_off), "switched off, the new kinds must give main's network"
+    t_old, net_old = cpu(lambda: old.perpetrator_network(g, index=index), args.repeat)
+    before = na.EvidenceWeights(split_victim_facts=False, victim_tie_days=None)
+    t_before, net_before = cpu(lambda: na.perpetrator_network(g, before, index=index), args.repeat)
+    same = nx.utils.graphs_equal(net_old, net_before)
     t_new, net_new = cpu(lambda: na.perpetrator_network(g, index=index), args.repeat)
-    assert nx.utils.graphs_equal(net_old, net_off), "switched off, the new kinds must give the old network"
     t_crowded, crowded = cpu(lambda: na.crowded_addresses(g, index=index), args.repeat)
     groups = na.find_groups(net_new, seed=0)
     # victims are not attached here: hubs over suspects only, which is the larger part of the cost
     t_hubs, hubs = cpu(lambda: na.shared_hubs(g, {str(k): str(v) for k, v in groups.items()}, index=index), 1)
-    kinds = kind_counts(net_new)
     nodes, rels = g.number_of_nodes(), g.number_of_edges()
     print(f"persons {args.persons:,}; graph {nodes:,} nodes, {rels:,} relationships")
-    print(f"links: main {net_old.number_of_edges():,}, new kinds off {net_off.number_of_edges():,}, ", end="")
-    print(f"new {net_new.number_of_edges():,} ({kinds}); skipped items {net_new.graph['skipped_items']}")
+    print(f"links: kinds off {net_off.number_of_edges():,}; main {net_old.number_of_edges():,} ", end="")
+    print(f"({kind_counts(net_old)}); new {net_new.number_of_edges():,} ({kind_counts(net_new)}); ", end="")
+    print(f"skipped items {net_new.graph['skipped_items']}")
+    print(f"new with the 2026-12-07 rules off gives main's network: {same}")
     print("| step | CPU s | ratio to main |")
     print("|---|---|---|")
-    print(f"| perpetrator_network, main | {t_old:.2f} | 1.00 |")
-    print(f"| perpetrator_network, new kinds off | {t_off:.2f} | {t_off / t_old:.2f} |")
+    print(f"| perpetrator_network, main, kinds off | {t_old_off:.2f} | {t_old_off / t_old:.2f} |")
+    print(f"| perpetrator_network, new, kinds off | {t_off:.2f} | {t_off / t_old:.2f} |")
+    print(f"| perpetrator_network, main (defaults) | {t_old:.2f} | 1.00 |")
+    print(f"| perpetrator_network, new, 2026-12-07 rules off | {t_before:.2f} | {t_before / t_old:.2f} |")
     print(f"| perpetrator_network, new (defaults) | {t_new:.2f} | {t_new / t_old:.2f} |")
     print(f"| crowded_addresses ({len(crowded):,} crowded) | {t_crowded:.2f} | |")
     print(f"| shared_hubs ({len(hubs):,} hubs) | {t_hubs:.2f} | |")

@@ -6,7 +6,9 @@ ordinary employers and crowded but innocent addresses for precision), loads it i
 embedded store with a fresh random key and detects groups twice:
 
 * **with** the new evidence: ``DetectionSettings()`` with the default ``EvidenceWeights``;
-* **without**: ``EvidenceWeights(address=0.0, employer=0.0, director=0.0)``.
+* **without**: ``EvidenceWeights(address=0.0, employer=0.0, director=0.0)``;
+* with ``--rules-off`` also **rules-off**: the new evidence without the rules of 2026-12-07
+  (``split_victim_facts=False, victim_tie_days=None``; docs/detection.md), to show what they do.
 
 It prints per seed and variant the group ARI and cross-regional precision and recall
 (``netanalysis.evaluate.evaluate``, as ``benchmarks/eval_detection.py``), the recall of the
@@ -22,7 +24,7 @@ When the toolkit has no address, employer and director weights yet (an ``Evidenc
 without those fields), the script says so and reports the "without" variant only.
 
     .venv/bin/python benchmarks/eval_addresses.py [--seeds 7301 7302 7303 7304 7305] [--noise 0.1]
-        [--groups 40] [--json FILE]
+        [--groups 40] [--rules-off] [--json FILE]
 """
 
 from __future__ import annotations
@@ -131,7 +133,7 @@ def address_signal_figures(flagged: set[str], truth: dict[str, tuple[str, str]])
     }
 
 
-def run(seed: int, noise: float, groups: int, work: Path) -> list[dict[str, Any]]:
+def run(seed: int, noise: float, groups: int, work: Path, rules_off: bool = False) -> list[dict[str, Any]]:
     """Figures of both variants (or of "without" only) for one generated set."""
     data = work / f"synth-{seed}-{noise}"
     generate(data, seed=seed, groups=groups, noise=noise)
@@ -153,6 +155,8 @@ def run(seed: int, noise: float, groups: int, work: Path) -> list[dict[str, Any]
     if has_new_evidence():
         variants["with"] = na.EvidenceWeights()
         variants["without"] = na.EvidenceWeights(address=0.0, employer=0.0, director=0.0)  # type: ignore[call-arg]
+        if rules_off:
+            variants["rules-off"] = na.EvidenceWeights(split_victim_facts=False, victim_tie_days=None)
     else:
         variants["without"] = na.EvidenceWeights()
     truth_dir = data / "truth"
@@ -180,6 +184,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=HELD_OUT_SEEDS)
     parser.add_argument("--noise", type=float, nargs="+", default=[0.1])
     parser.add_argument("--groups", type=int, default=40)
+    parser.add_argument(
+        "--rules-off", action="store_true", help="also the variant without the 2026-12-07 rules"
+    )
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     if not has_new_evidence():
@@ -195,7 +202,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for noise in args.noise:
             for seed in args.seeds:
-                for row in run(seed, noise, args.groups, Path(tmp)):
+                for row in run(seed, noise, args.groups, Path(tmp), args.rules_off):
                     rows.append(row)
                     sig = row["address_signal"]
                     text = (
@@ -211,7 +218,7 @@ def main() -> None:
                         flush=True,
                     )
     for noise in args.noise:
-        for variant in ("with", "without"):
+        for variant in ("with", "without", "rules-off"):
             these = [r for r in rows if r["noise"] == noise and r["variant"] == variant]
             if not these:
                 continue
