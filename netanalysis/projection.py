@@ -46,6 +46,7 @@ from typing import Any
 
 import networkx as nx
 
+from netanalysis.errors import ConfigError
 from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
 from netanalysis.movement import bare_key, main_region, municipality_regions, node_label, observations
 
@@ -352,7 +353,8 @@ def perpetrator_network(
     Raises
     ------
     ConfigError
-        When ``as_of`` is not an ISO date or ``level`` is not a region level.
+        When ``as_of`` is not an ISO date, ``level`` is not a region level or
+        ``weights.victim_tie_days`` is negative.
 
     Examples
     --------
@@ -372,6 +374,12 @@ def perpetrator_network(
     "Illuminating dark networks", Crime, Law and Social Change 57.
     """
     weights = weights or EvidenceWeights()
+    tie_days = weights.victim_tie_days
+    if tie_days is not None and (isinstance(tie_days, bool) or not isinstance(tie_days, int) or tie_days < 0):
+        raise ConfigError(
+            f"weights.victim_tie_days must be a whole number of days, 0 or more (or None for no "
+            f"window), got {tie_days!r}."
+        )
     # The same bad date gives the same ConfigError here as in DetectionSettings.validate.
     as_of = check_iso_date(as_of, "as_of")
     index = index_graph(graph, index)

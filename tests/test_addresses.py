@@ -349,3 +349,8 @@ def test_a_victim_reaches_an_address_or_employer_only_near_her_tie_to_the_suspec
     assert links(na.perpetrator_network(b.g, NO_DECAY)) == {("a", "z"): (0.9, {"address": 1, "employer": 1})}
     tight = na.perpetrator_network(b.g, na.EvidenceWeights(half_life_days=0, victim_tie_days=30))
     assert not tight.has_edge("a", "z")
+
+
+def test_a_negative_victim_tie_window_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="victim_tie_days must be a whole number of days, 0 or more"):
+        na.perpetrator_network(labour_network(), na.EvidenceWeights(victim_tie_days=-1))
