@@ -6,14 +6,27 @@ verbatim so the new code is compared with them on the known graphs and on random
 
 from __future__ import annotations
 
+import csv
 import random
 from collections.abc import Hashable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import pandas as pd
 import pytest
 
-from netanalysis.keyplayers import ROLES, brokerage_roles
+from netanalysis.analyse import (
+    _analyse_files,
+    _clean,
+    _igraph_of,
+    _network_of,
+    _strength,
+    analyse_network,
+    read_network,
+)
+from netanalysis.errors import InputFileError
+from netanalysis.keyplayers import ROLES, _igraph_with_distances, brokerage_roles
 
 
 def _old_brokerage_roles(graph: nx.DiGraph | nx.Graph, attr: str) -> dict[Hashable, dict[str, int]]:
@@ -140,3 +153,113 @@ def test_brokerage_of_an_empty_or_ungrouped_network() -> None:
     assert brokerage_roles(nx.Graph(), "region") == {}
     g = nx.path_graph(3)
     assert brokerage_roles(g, "region") == {v: dict.fromkeys(ROLES, 0) for v in g}
+
+
+# --- Reading and cleaning on arrays ------------------------------------------------------------
+
+
+def _random_rows(n: int, m: int, seed: int) -> list[list[str]]:
+    # Duplicates both ways round, self-loops and float weights whose sums round differently
+    # in another order: what the arrays must combine exactly as the networkx loop did.
+    rng = random.Random(seed)
+    rows = [["source", "target", "calls"]]
+    for _ in range(m):
+        u, v = f"p{rng.randrange(n)}", f"p{rng.randrange(n)}"
+        rows.append([u, v, str(rng.choice([1, 2, 0.1, 0.7, 1.3]))])
+    return rows
+
+
+def _network_files(tmp_path: Path, seed: int) -> tuple[Path, Path]:
+    edges = _write(tmp_path / "edges.csv", _random_rows(60, 400, seed))
+    rng = random.Random(seed)
+    node_rows = [["id", "region"]] + [[f"p{i}", rng.choice(["R1", "R2", "R3", ""])] for i in range(65)]
+    rng.shuffle(node_rows[1:])  # lone nodes p60-p64, and an order other than the edges'
+    return edges, _write(tmp_path / "nodes.csv", node_rows)
+
+
+def _write(path: Path, rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+@pytest.mark.parametrize("directed", [False, True], ids=["undirected", "directed"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_command_tables_equal_the_networkx_route(tmp_path: Path, directed: bool, seed: int) -> None:
+    # The CLI reads the files into arrays; analyse_network(read_network(...)) goes through a
+    # networkx multigraph. Every table must be the same, to the last digit.
+    edges, nodes = _network_files(tmp_path, seed)
+    settings: dict[str, Any] = {"stability_runs": 2, "steps": 4, "seed": seed, "sample_above": 30}
+    direct = _analyse_files(edges, nodes, directed=directed, weight="calls", group_attr="region", **settings)
+    graph = read_network(edges, nodes, directed=directed, weight="calls")
+    routed = analyse_network(graph, group_attr="region", **settings)
+    assert direct.summary == routed.summary
+    assert direct.summary["self_loops_dropped"] > 0 and direct.summary["duplicate_edges_summed"] > 0
+    for name in ("groups", "group_summary", "key_players", "brokerage", "disruption"):
+        pd.testing.assert_frame_equal(getattr(direct, name), getattr(routed, name), check_exact=True)
+
+
+@pytest.mark.parametrize("directed", [False, True], ids=["undirected", "directed"])
+def test_arrays_follow_networkx_edge_order_and_sums(tmp_path: Path, directed: bool) -> None:
+    # igraph graphs built from the arrays list the edges as the old networkx conversion did, and
+    # weighted degrees are networkx's floats exactly (not approximately).
+    edges, _ = _network_files(tmp_path, 3)
+    simple, loops, duplicates = _clean(read_network(edges, directed=directed, weight="calls"), "weight")
+    net = _network_of(read_network(edges, directed=directed, weight="calls"), "weight")
+    assert (net.self_loops, net.duplicates) == (loops, duplicates)
+    assert net.names == list(simple)
+    old = _igraph_with_distances(simple, list(simple), "weight")
+    new = _igraph_of(len(net.names), net.src, net.dst, net.weight, directed)
+    assert new.get_edgelist() == old.get_edgelist()
+    assert new.es["d"] == old.es["d"] and new.es["w"] == old.es["w"]
+    strength = _strength(net.src, net.dst, net.weight, len(net.names), directed)
+    assert strength.tolist() == [d for _, d in simple.degree(weight="weight")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "says"),
+    [
+        ([["source", "target"], ["a", "b"], ["c"]], "Row 3 of"),
+        ([["source", "target"], ["a", "b"], ["c", " "]], "Row 3 of"),
+        ([["source", "target", "w"], ["a", "b", "1"], ["b", "c", "inf"]], "Row 3 of"),
+        ([["source", "target", "w"], ["a", "b", "0"], ["b", "c", "x"]], "zero, negative or infinite"),
+        ([["source", "target", "w"], ["a", "b", "x"], ["b", "c", "0"]], "non-numeric weight"),
+    ],
+    ids=["short-row", "empty-target", "infinite", "first-bad-row-zero", "first-bad-row-text"],
+)
+def test_column_checks_name_the_first_bad_row(tmp_path: Path, rows: list[list[str]], says: str) -> None:
+    edges = _write(tmp_path / "e.csv", rows)
+    weight = "w" if "w" in rows[0] else None
+    with pytest.raises(InputFileError, match=says):
+        _analyse_files(edges, weight=weight)
+    with pytest.raises(InputFileError, match=says):
+        read_network(edges, weight=weight)
+
+
+# --- Block removal by union-find ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "graph",
+    [
+        nx.karate_club_graph(),
+        nx.florentine_families_graph(),
+        nx.les_miserables_graph(),
+        nx.disjoint_union(nx.barabasi_albert_graph(80, 2, seed=1), nx.path_graph(30)),
+    ],
+    ids=["karate", "florentine", "les-miserables", "in-pieces"],
+)
+@pytest.mark.parametrize("strategy", ["betweenness", "degree"])
+def test_block_removal_counts_as_networkx_after_removing_the_block(graph: nx.Graph, strategy: str) -> None:
+    steps = 12
+    d = analyse_network(graph, stability_runs=0, steps=steps, strategy=strategy).disruption
+    block = d[d["mode"] == "block"].reset_index(drop=True)
+    total = graph.number_of_nodes()
+    initial = max(len(c) for c in nx.connected_components(graph))
+    for step in range(1, steps + 1):
+        rest = graph.copy()
+        rest.remove_nodes_from(block.loc[1:step, "removed"])
+        parts = [len(c) for c in nx.connected_components(rest)]
+        assert block.loc[step, "components"] == len(parts)
+        assert block.loc[step, "largest_share"] == pytest.approx(max(parts) / total)
+        assert block.loc[step, "largest_share_of_initial"] == pytest.approx(max(parts) / initial)
