@@ -649,7 +649,7 @@ def _analyse(
     k = sampled(betweenness_k, LARGE_BETWEENNESS_K)
     k_closeness = sampled(closeness_k, LARGE_CLOSENESS_K)
     k_disruption = sampled(disruption_k if disruption_k is not None else betweenness_k, LARGE_DISRUPTION_K)
-    with _step("clean"):
+    with _step("undirected graph"):
         # The undirected network (a->b and b->a summed, in the order networkx's loop met them)
         # for groups and disruption; networkx only for find_groups, which takes a networkx graph.
         if directed:
@@ -972,9 +972,9 @@ def _disruption(
     weighted degree, degree, then node id. The initial ranking (block removal, and the first
     sequential choice) uses betweenness from ``k`` sources, each later sequential step from
     ``k_step`` sources (None: exact). The sequential removals run on one igraph graph, so a step
-    costs the betweenness and a component count, not a copy of the network. Block removal needs
-    no recomputation: its component sizes come from one count on the network without all the
-    removed nodes, putting them back one at a time (union-find, :func:`_block_rows`).
+    costs the betweenness, not a copy of the network. The component sizes after each removal,
+    of either mode, come from one count on the network without all the removed nodes, putting
+    them back one at a time (union-find, :func:`_block_rows`).
     """
     total = len(names)
     parts = base.connected_components().sizes() if total else []
@@ -991,21 +991,20 @@ def _disruption(
             "largest_share_of_initial": round(largest / initial, _DECIMALS) if initial else 0.0,
         }
 
-    def counted(mode: str, step: int, removed: Hashable | str, h: Any) -> dict[str, Any]:
-        sizes = h.connected_components().sizes() if h.vcount() else []
-        return row(mode, step, removed, len(sizes), max(sizes, default=0))
-
     # Block: rank everybody once on the intact network, then take the top ones out together.
     order = _initial_order(names, base, strength, strategy, seed, n, k, betweenness)
-    rows = [row("sequential", 0, "", len(parts), initial)]
     h = base.copy()
     alive = list(range(total))  # the vertex of base at each position of h
+    taken: list[int] = []
     for step in range(1, n + 1):
         # The first choice is made on the intact network: the block ranking's first.
         at = alive.index(order[0]) if step == 1 else _top_vertex(h, alive, names, strategy, k_step, seed)
-        target = alive.pop(at)
-        h.delete_vertices(at)
-        rows.append(counted("sequential", step, names[target], h))
+        taken.append(alive.pop(at))
+        if step < n:  # the last removal needs no ranking after it
+            h.delete_vertices(at)
+    rows = [row("sequential", 0, "", len(parts), initial)]
+    for step, (components, largest) in enumerate(_block_rows(base, taken), start=1):
+        rows.append(row("sequential", step, names[taken[step - 1]], components, largest))
     rows.append(row("block", 0, "", len(parts), initial))
     for step, (components, largest) in enumerate(_block_rows(base, order), start=1):
         rows.append(row("block", step, names[order[step - 1]], components, largest))
