@@ -56,8 +56,9 @@ LARGE_BETWEENNESS_K = 32
 LARGE_CLOSENESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: betweenness sources at each sequential disruption step.
 LARGE_DISRUPTION_K = 4
-#: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it.
-STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 3
+#: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it (two: a Leiden run on 100,000
+#: nodes costs 2-3 CPU s; a member is in the core when it stays with its group in both).
+STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 2
 #: Leiden passes above :data:`SAMPLE_ABOVE` (igraph's default; -1, until nothing changes, below).
 LARGE_LEIDEN_ITERATIONS = 2
 
@@ -469,7 +470,7 @@ def analyse_network(
     Pich 2007), closeness from :data:`LARGE_CLOSENESS_K` (32) sampled pivots per component
     (Eppstein & Wang 2004), each sequential disruption step ranks by betweenness from
     :data:`LARGE_DISRUPTION_K` (4) sources, Leiden stops after two passes and stability uses
-    :data:`LARGE_STABILITY_RUNS` (3) re-runs. ``summary`` records what was used;
+    :data:`LARGE_STABILITY_RUNS` (2) re-runs. ``summary`` records what was used;
     docs/analyse.md has the measured error.
 
     Parameters
@@ -487,7 +488,7 @@ def analyse_network(
     seed : int
         Seed of group finding, stability re-runs and of the sampled sources and pivots.
     stability_runs : int, optional
-        Re-runs for group stability; None: 20, or 3 above ``sample_above`` nodes.
+        Re-runs for group stability; None: 20, or 2 above ``sample_above`` nodes.
     strategy : {"betweenness", "degree", "weighted_degree"}
         Who is removed first in the disruption simulation.
     steps : int
