@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import lru_cache
 
 from loaders import reference
 from loaders.normalise.text import fold_place
@@ -70,9 +70,6 @@ class Geography:
     towns: dict[str, list[str]]
     known: set[str] = field(default_factory=set)
     _known_list: list[str] = field(default_factory=list)
-    # Made-up name -> whether it is far from every known name: 480 names, each asked thousands
-    # of times at a million rows, and the fuzzy search over all known names is the costly part.
-    _far: dict[str, bool] = field(default_factory=dict)
 
     def write(self, rng: random.Random, code: str) -> str:
         """A written form of the municipality: CBS name (most often), alias, or town name."""
@@ -118,20 +115,15 @@ class Geography:
         for _ in range(50):
             cand = f"{rng.choice(heads)}{rng.choice(stems)}{rng.choice(tails)}"
             # Far from every real name, so that a tolerant reader cannot match it to one.
-            far = self._far.get(cand)
-            if far is None:
-                folded = fold_place(cand)
-                far = self._far[cand] = (
-                    folded not in self.known
-                    and process.extractOne(folded, self._known_list, scorer=fuzz.ratio, score_cutoff=75)
-                    is None
-                )
-            if far:
+            if (
+                fold_place(cand) not in self.known
+                and process.extractOne(fold_place(cand), self._known_list, scorer=fuzz.ratio, score_cutoff=75)
+                is None
+            ):
                 return cand
         return "Plaats Onbekend-" + str(rng.randrange(100, 999))
 
 
-@cache  # the same typos come back thousands of times at a million rows
 def _reads_as(text: str, code: str) -> bool:
     """Whether the loader reads ``text`` as the municipality ``code`` (a typo of a short name can
     be as close to another place, and is then refused as ambiguous: not the typo meant here)."""

@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import random
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
@@ -353,19 +352,16 @@ def mapping() -> dict[str, Any]:
     }
 
 
-@cache  # some 25,000 days in all, each written many times at a million rows
 def _dmy(day: int, sep: str = "-") -> str:
     d = date.fromordinal(day)
     return f"{d.day:02d}{sep}{d.month:02d}{sep}{d.year}"
 
 
-@cache  # some 25,000 days in all, each written many times at a million rows
 def _ymd(day: int) -> str:
     d = date.fromordinal(day)
     return f"{d.year:04d}{d.month:02d}{d.day:02d}"
 
 
-@cache  # some 25,000 days in all, each written many times at a million rows
 def _dmy2(day: int) -> str:
     d = date.fromordinal(day)
     return f"{d.day:02d}/{d.month:02d}/{d.year % 100:02d}"
