@@ -608,6 +608,7 @@ def test_planted_addresses_and_agencies_hold_what_the_truth_says() -> None:
             assert officers == suspects
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_progress_counts_the_rows_and_changes_nothing(tmp_path: Path) -> None:
     calls: list[tuple[str, int, int | None]] = []
     with_bar = generate(tmp_path / "a", seed=4, rows=5000, progress=lambda *c: calls.append(c))
@@ -619,6 +620,7 @@ def test_progress_counts_the_rows_and_changes_nothing(tmp_path: Path) -> None:
     assert calls[-1] == ("plant", with_bar.total_rows, with_bar.total_rows)
 
 
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_cli_bar_in_a_terminal_only_and_not_with_quiet(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
