@@ -1,18 +1,22 @@
 """Time of the Rapporteur's report on a loaded store, step by step (wall and CPU seconds).
 
 Steps: read the graph from the store, detect, build the report (tables, disclosure control,
-figures, HTML) and write it (CSV, Parquet, PNG/SVG and the PDF through WeasyPrint).
+figures, HTML) and write it (CSV, Parquet, PNG/SVG and the PDF through WeasyPrint). With
+``--compare``, the count tables are also made by the code before issue 21 (tests/report_before.py)
+in the same run: both timings side by side, their ratio, and a check that every table is equal.
 
     .venv/bin/netanalysis synth --out set --seed 7 --rows 100000
     .venv/bin/netanalysis load set/sources --mapping set/sources.yaml --store graph.sqlite
     .venv/bin/python benchmarks/bench_report.py --store graph.sqlite --from-year 2021 --to-year 2025 \\
-        [--level police_unit] [--out report-bench]
+        [--level police_unit] [--out report-bench] [--compare]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -33,6 +37,7 @@ def main() -> None:
     parser.add_argument("--to-year", type=int, required=True)
     parser.add_argument("--level", default="police_unit")
     parser.add_argument("--out", default=None)
+    parser.add_argument("--compare", action="store_true", help="also time the tables before issue 21")
     args = parser.parse_args()
 
     from graphstore import open_store
@@ -47,6 +52,33 @@ def main() -> None:
     settings = DetectionSettings(level=args.level)
     result = _timed("detect", rows, lambda: detect(graph, settings))
     years = list(range(args.from_year, args.to_year + 1))
+    if args.compare:
+        import pandas as pd
+
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+        import report_before  # type: ignore[import-not-found]
+
+        from netanalysis.report.tables import build_tables
+
+        frames = result.frames()
+        window = Period.year(years[-1])
+        old = _timed(
+            "tables before issue 21",
+            rows,
+            lambda: report_before.build_tables(
+                dict(frames), graph, report_before.Period(window.start, window.end), args.level, years=years
+            ),
+        )
+        new = _timed(
+            "tables now", rows, lambda: build_tables(dict(frames), graph, window, args.level, years=years)
+        )
+        for name in ("headline", "quarterly", "flows", "group_sizes", "exploitation", "signals_by_source",
+                     "signal_spread", "data_quality", "reject_reasons", "corridors"):  # fmt: skip
+            pd.testing.assert_frame_equal(getattr(old, name), getattr(new, name))
+        for group in ("breakdowns", "yearly"):
+            for name, table in getattr(old, group).items():
+                pd.testing.assert_frame_equal(table, getattr(new, group)[name])
+        print(f"tables equal; before / now: {rows[-2][2] / rows[-1][2]:.1f}x CPU")
     report = _timed(
         "build report (tables, figures, HTML)",
         rows,
@@ -70,6 +102,7 @@ def main() -> None:
     for label, wall, cpu in rows:
         print(f"| {label} | {wall:.1f} | {cpu:.1f} |")
     print(f"| total | {sum(r[1] for r in rows):.1f} | {sum(r[2] for r in rows):.1f} |")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
 
 
 if __name__ == "__main__":

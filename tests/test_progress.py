@@ -42,3 +42,19 @@ def test_a_stage_without_a_total_shows_its_count_and_no_time_left() -> None:
     shown = out.getvalue()
     assert "read + normalise" in shown and "10,000" in shown
     assert "left" not in shown
+
+
+def test_a_step_told_only_its_start_and_end_shows_its_average_rate() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=160, color_system=None)
+    bar, progress = stage_bar(console, {"read": "read the graph", "write": "write"}, units={"write": "files"})
+    with bar:
+        progress("read", 0, None)
+        time.sleep(0.2)
+        progress("read", 50_000, 50_000)
+        progress("write", 0, 3)
+        bar.refresh()
+    shown = out.getvalue()
+    rate = shown.rsplit(" rows/s", 1)[0].rsplit(" ", 1)[-1]
+    assert 10_000 < int(rate.replace(",", "")) < 250_001  # 50,000 rows in at least 0.2 s
+    assert "files/s" not in shown  # the files have not started: no rate yet

@@ -606,3 +606,32 @@ def test_planted_addresses_and_agencies_hold_what_the_truth_says() -> None:
                 p for p, tie in staff[g["target_id"]] if tie in ("directeur", "eigenaar", "bestuurder")
             }
             assert officers == suspects
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_progress_counts_the_rows_and_changes_nothing(tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int | None]] = []
+    with_bar = generate(tmp_path / "a", seed=4, rows=5000, progress=lambda *c: calls.append(c))
+    generate(tmp_path / "b", seed=4, rows=5000)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    planted = [done for stage, done, _total in calls if stage == "plant"]
+    assert len(planted) >= 3 and planted == sorted(planted)
+    assert all(total == 5000 for _s, _d, total in calls[:-1])
+    assert calls[-1] == ("plant", with_bar.total_rows, with_bar.total_rows)
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_cli_bar_in_a_terminal_only_and_not_with_quiet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["synth", "--seed", "3", "--rows", "5000"]
+    assert main([*args, "--out", str(tmp_path / "pipe")]) == 0
+    captured = capsys.readouterr()
+    assert "rows/s" not in captured.err and "plant groups" not in captured.err
+    assert "wrote" in captured.out
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: standard error counts as a terminal
+    assert main([*args, "--out", str(tmp_path / "tty")]) == 0
+    shown = capsys.readouterr().err
+    assert "plant groups + write rows" in shown and "rows/s" in shown
+    assert main([*args, "--out", str(tmp_path / "quiet"), "--quiet"]) == 0
+    assert "rows/s" not in capsys.readouterr().err

@@ -16,11 +16,12 @@ from rich.progress import (
 )
 from rich.text import Text
 
-__all__ = ["LeftColumn", "RateColumn", "stage_bar"]
+__all__ = ["LeftColumn", "RateColumn", "progress_console", "stage_bar"]
 
 
 class RateColumn(ProgressColumn):
-    """Rows per second over rich's recent window (blank until two updates have been seen)."""
+    """Rows per second over rich's recent window (blank until two updates have been seen), or
+    over the whole step once it is done."""
 
     def __init__(self, unit: str = "rows") -> None:
         super().__init__()
@@ -28,9 +29,13 @@ class RateColumn(ProgressColumn):
 
     def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
+        if speed is None and task.finished and task.finished_time:
+            # A step told only its start and its end (reading the graph): its average rate.
+            speed = task.completed / task.finished_time
         if speed is None:
             return Text("", style="progress.data.speed")
-        return Text(f"{speed:,.0f} {self.unit}/s", style="progress.data.speed")
+        unit = task.fields.get("unit", self.unit)
+        return Text(f"{speed:,.0f} {unit}/s", style="progress.data.speed")
 
 
 class LeftColumn(ProgressColumn):
@@ -46,12 +51,16 @@ class LeftColumn(ProgressColumn):
 
 
 def stage_bar(
-    console: Console, stages: Mapping[str, str], unit: str = "rows"
+    console: Console,
+    stages: Mapping[str, str],
+    unit: str = "rows",
+    units: Mapping[str, str] | None = None,
 ) -> tuple[Progress, Callable[[str, int, int | None], None]]:
     """A bar with one line per stage and the callback ``progress(stage, done, total)`` that feeds it.
 
     The time left is shown once a stage knows its total; a stage without one shows its count,
-    its rate and the time it has taken.
+    its rate and the time it has taken. ``units`` names what a stage counts when it is not
+    ``unit`` (the report counts rows, then figures, then files).
     """
     bar = Progress(
         TextColumn("{task.description}"),
@@ -67,7 +76,18 @@ def stage_bar(
 
     def progress(stage: str, done: int, total: int | None) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(stages.get(stage, stage), total=total)
+            tasks[stage] = bar.add_task(
+                stages.get(stage, stage), total=total, unit=(units or {}).get(stage, unit)
+            )
         bar.update(tasks[stage], completed=done, total=total)
 
     return bar, progress
+
+
+def progress_console(quiet: bool = False) -> Console:
+    """The console of a command's bar: standard error, silent with ``--quiet`` or when standard
+    error is not a terminal (a log file or a pipe gets no bar lines, the command's output stays)."""
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        console.quiet = True
+    return console

@@ -16,6 +16,7 @@ from netanalysis.commands.options import (
     open_read_store,
     printable,
 )
+from netanalysis.commands.progress import progress_console, stage_bar
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import read_analysis_graph
@@ -94,6 +95,14 @@ def read_load_summary(path: Path | None) -> dict[str, dict[str, object]] | None:
 
 
 _R = defaults(ReportSettings)
+_STAGES = {
+    "read": "read the graph",
+    "detect": "detect groups",
+    "tables": "count the tables",
+    "figures": "draw the figures",
+    "write": "write the files",
+}
+_UNITS = {"tables": "tables", "figures": "figures", "write": "files"}
 
 
 def register(app: typer.Typer) -> None:
@@ -133,6 +142,9 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="How many of the largest nationalities are shown by name.")
         ] = _R.nationalities,
         allow_incomplete: AllowIncomplete = False,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", help="No progress bar (there is none when not in a terminal).")
+        ] = False,
     ) -> None:
         """Write the aggregate report for the National Rapporteur, with small counts suppressed."""
         series, last_year = parse_years(from_year, to_year, years)
@@ -161,23 +173,32 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"cannot read the rejects file {rejects}: {exc}") from None
         settings = DetectionSettings(level=level).validate()
-        graph_store = open_read_store(store, allow_incomplete)
-        try:
-            graph = read_analysis_graph(graph_store)
-        finally:
-            graph_store.close()
-        result = detect(graph, settings)
-        report = build_report(
-            result.frames(),
-            graph,
-            window,
-            report_settings,
-            load_summary=summary,
-            rejects=rejects_frame,
-            parameters=settings.to_dict(),
-            years=series,
-        )
-        written = report.write(out, pdf=pdf)
+        bar, progress = stage_bar(progress_console(quiet), _STAGES, units=_UNITS)
+        with bar:
+            graph_store = open_read_store(store, allow_incomplete)
+            try:
+                progress("read", 0, None)
+                graph = read_analysis_graph(graph_store)
+            finally:
+                graph_store.close()
+            # Nodes and relationships: the rows of the store, read and then analysed.
+            size = graph.number_of_nodes() + graph.number_of_edges()
+            progress("read", size, size)
+            progress("detect", 0, None)
+            result = detect(graph, settings)
+            progress("detect", size, size)
+            report = build_report(
+                result.frames(),
+                graph,
+                window,
+                report_settings,
+                load_summary=summary,
+                rejects=rejects_frame,
+                parameters=settings.to_dict(),
+                years=series,
+                progress=progress,
+            )
+            written = report.write(out, pdf=pdf, progress=progress)
         shown = printable(out, markup=False)
         typer.echo(f"report for {window.start} .. {window.end} written to {shown}:")
         for name in ("report.html", "report.pdf"):

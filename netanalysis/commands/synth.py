@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 from netanalysis.commands.options import defaults
+from netanalysis.commands.progress import progress_console, stage_bar
 from synth import generate
 
 __all__ = ["register"]
+
+_STAGES = {"plant": "plant groups + write rows", "deliveries": "split into deliveries"}
 
 _SYNTH = defaults(generate)
 
@@ -42,9 +45,22 @@ def register(app: typer.Typer) -> None:
                 "(each row in the delivery of its observation month; some re-sent corrected later).",
             ),
         ] = None,
+        quiet: Annotated[
+            bool, typer.Option("--quiet", help="No progress bar (there is none when not in a terminal).")
+        ] = False,
     ) -> None:
         """Generate synthetic case and signal records with planted cross-regional groups."""
-        s = generate(out, seed=seed, groups=groups, noise=noise, rows=rows, deliveries=deliveries)
+        bar, progress = stage_bar(progress_console(quiet), _STAGES)
+        with bar:
+            s = generate(
+                out,
+                seed=seed,
+                groups=groups,
+                noise=noise,
+                rows=rows,
+                deliveries=deliveries,
+                progress=progress,
+            )
         typer.echo(f"wrote {s.total_rows} rows ({s.person_rows} describe a person) to {out}")
         for source, n in s.rows.items():
             typer.echo(f"  {source:<24}{n:>10}")

@@ -14,7 +14,7 @@ import base64
 import hashlib
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -70,6 +70,14 @@ class ReportSettings:
 #: The smallest suppression threshold the report accepts.
 MIN_THRESHOLD = 3
 
+#: ``progress(stage, done, total)`` of the report's steps: ``tables`` (0 of 1, then 1 of 1),
+#: ``figures`` (figures drawn of the figures to draw) and ``write`` (files written of all files).
+Progress = Callable[[str, int, "int | None"], None]
+
+
+def _no_progress(stage: str, done: int, total: int | None) -> None:
+    """The progress callback of a call that did not ask for one."""
+
 
 @lru_cache(maxsize=1)
 def _strings() -> dict[str, Any]:
@@ -112,9 +120,17 @@ class Report:
         return bytes(_weasyprint().HTML(string=self.html).write_pdf())
 
     @audited("report", after=record_written)
-    def write(self, out_dir: str | Path, pdf: bool = True) -> dict[str, Path]:
-        """Write every output file; returns name -> path."""
+    def write(
+        self, out_dir: str | Path, pdf: bool = True, progress: Progress | None = None
+    ) -> dict[str, Path]:
+        """Write every output file; returns name -> path.
+
+        ``progress(stage, done, total)`` is called with stage ``write`` after each file.
+        """
         require_report_extras(pdf)
+        tell = progress or _no_progress
+        files = 2 * len(self.tables) + 2 * len(self.figures) + 1 + int(pdf)
+        tell("write", 0, files)
         out = Path(out_dir)
         (out / "tables").mkdir(parents=True, exist_ok=True)
         (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -129,16 +145,19 @@ class Report:
             flat.to_parquet(parquet_path, index=False)
             written[f"tables/{name}.csv"] = csv_path
             written[f"tables/{name}.parquet"] = parquet_path
+            tell("write", len(written), files)
         for figure in self.figures:
             for ext, data in (("png", figure.png), ("svg", figure.svg.encode("utf-8"))):
                 path = out / "figures" / f"{figure.name}.{ext}"
                 path.write_bytes(data)
                 written[f"figures/{figure.name}.{ext}"] = path
+            tell("write", len(written), files)
         (out / "report.html").write_text(self.html, encoding="utf-8")
         written["report.html"] = out / "report.html"
         if pdf:
             (out / "report.pdf").write_bytes(self.pdf())
             written["report.pdf"] = out / "report.pdf"
+        tell("write", len(written), files)
         return written
 
 
@@ -360,6 +379,7 @@ def build_report(
     rejects: pd.DataFrame | None = None,
     parameters: Mapping[str, Any] | None = None,
     years: list[int] | None = None,
+    progress: Progress | None = None,
 ) -> Report:
     """Build the Rapporteur's report for ``period``.
 
@@ -374,6 +394,8 @@ def build_report(
     rejects : the rejects table (``source``, ``reason``) for reasons per source.
     parameters : detection parameters to record in the reproducibility stamp.
     years : calendar years for the series per year (``trend_per_year``, ``*_per_year``).
+    progress : called as ``progress(stage, done, total)`` for the stages ``tables`` and
+        ``figures`` (the command's progress bar).
 
     Returns
     -------
@@ -397,6 +419,8 @@ def build_report(
         )
     t = strings[settings.lang]
     k = settings.threshold
+    tell = progress or _no_progress
+    tell("tables", 0, 1)
     raw: ReportTables = build_tables(
         dict(frames),
         graph,
@@ -409,6 +433,7 @@ def build_report(
         nationalities=settings.nationalities,
     )
     published = publish(raw, k, t)
+    tell("tables", 1, 1)
     empty = int(raw.headline["period"].sum()) == 0 and not any(
         int(table.to_numpy().sum()) for table in raw.yearly.values()
     )
@@ -418,7 +443,11 @@ def build_report(
     figures: list[Figure] = []
     chapters = []
     number = 0
-    for chapter, specs in [] if empty else _specs(t, published):
+    drawn = 0
+    plan = [] if empty else _specs(t, published)
+    to_draw = sum(1 for _c, specs in plan for sp in specs if sp.table in published and sp.kind != "none")
+    tell("figures", 0, to_draw)
+    for chapter, specs in plan:
         sections = []
         for spec in specs:
             if spec.table not in published:
@@ -438,6 +467,8 @@ def build_report(
                     entry["caption"] = t["caption"].format(
                         n=number, title=spec.title, unit=spec.unit, period=period_text
                     )
+                drawn += 1
+                tell("figures", drawn, to_draw)
             entry["table"] = Markup(_html_table(_display(table, t), {}))
             sections.append(entry)
         chapters.append({"title": chapter, "sections": sections})

@@ -12,6 +12,7 @@ mensenhandel 2017-2021* (the breakdowns, age bands and five-year series they pub
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ __all__ = [
     "DEFAULT_AGE_BANDS",
     "EXPLOITATION_FORMS",
     "GENDERS",
+    "GroupPersons",
     "PersonFacts",
     "age_band",
     "age_band_labels",
@@ -159,44 +161,93 @@ def person_facts(
     -------
     One PersonFacts per (person, role); a person who is suspect and victim counts in both roles.
     """
-    forms = forms if forms is not None else _person_forms(graph)
-    cross = {}
-    group_form = {}
-    for _, g in summary.iterrows():
-        cross[str(g["group_id"])] = bool(g["cross_regional"])
-        types = [t for t in str(g.get("exploitation_types") or "").split("|") if t and t != "nan"]
-        group_form[str(g["group_id"])] = types[0] if types else UNKNOWN
-    out: list[PersonFacts] = []
-    roles = groups[groups["role"].isin(["suspect", "victim"])]
-    seen: dict[tuple[str, str], list[str]] = {}
-    for person, role, group in zip(roles["person_id"], roles["role"], roles["group_id"], strict=True):
-        seen.setdefault((str(person), str(role)), []).append(str(group))
-    for (person, role), its_groups in sorted(seen.items()):
-        days = sorted(d for d in observations.get(person, []) if start <= d <= end)
-        if not days:
-            continue
-        node = graph.nodes.get(f"Person:{person}", {})
-        birth = node.get("birth_year")
-        try:
-            age = int(days[0][:4]) - int(birth) if birth not in (None, "") else None
-        except (TypeError, ValueError):
-            age = None
-        nationality = str(node.get("nationality") or "").upper() or UNKNOWN
-        form = _main_form(forms.get(person, {}), start, end)
-        if form == UNKNOWN:
-            form = next((group_form[g] for g in its_groups if group_form.get(g, UNKNOWN) != UNKNOWN), UNKNOWN)
-            form = form if form in EXPLOITATION_FORMS else UNKNOWN
-        out.append(
-            PersonFacts(
-                role=role,
-                gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
-                age_band=age_band(age, bands),
-                nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
-                exploitation=form,
-                cross_regional=any(cross.get(g, False) for g in its_groups),
-            )
+    return GroupPersons(groups, summary, graph, observations, forms).facts(start, end, bands)
+
+
+class GroupPersons:
+    """The suspects and victims of the detected groups, prepared once for many windows.
+
+    The report asks for the same persons' facts in the period and in every year of its series;
+    the frames are read, the observation dates sorted and the Person nodes looked up once here,
+    so that :meth:`facts` costs one binary search per person and window.
+    """
+
+    def __init__(
+        self,
+        groups: pd.DataFrame,
+        summary: pd.DataFrame,
+        graph: nx.MultiDiGraph,
+        observations: Mapping[str, list[str]],
+        forms: Mapping[str, Mapping[str, list[str]]] | None = None,
+    ) -> None:
+        self.forms = forms if forms is not None else _person_forms(graph)
+        types_column = (
+            summary["exploitation_types"].tolist()
+            if "exploitation_types" in summary.columns
+            else [None] * len(summary)
         )
-    return out
+        self.cross: dict[str, bool] = {}
+        self.group_form: dict[str, str] = {}
+        for group, crossing, types_value in zip(
+            summary["group_id"].tolist(), summary["cross_regional"].tolist(), types_column, strict=True
+        ):
+            self.cross[str(group)] = bool(crossing)
+            types = [t for t in str(types_value or "").split("|") if t and t != "nan"]
+            self.group_form[str(group)] = types[0] if types else UNKNOWN
+        roles = groups[groups["role"].isin(["suspect", "victim"])]
+        seen: dict[tuple[str, str], list[str]] = {}
+        for person, role, group in zip(
+            roles["person_id"].tolist(), roles["role"].tolist(), roles["group_id"].tolist(), strict=True
+        ):
+            seen.setdefault((str(person), str(role)), []).append(str(group))
+        nodes = graph.nodes
+        self.persons: list[tuple[str, str, list[str], list[str], Mapping[str, object]]] = [
+            (
+                person,
+                role,
+                its_groups,
+                sorted(observations.get(person, [])),
+                nodes.get(f"Person:{person}", {}),
+            )
+            for (person, role), its_groups in sorted(seen.items())
+        ]
+
+    def facts(self, start: str, end: str, bands: Sequence[int] = DEFAULT_AGE_BANDS) -> list[PersonFacts]:
+        """:func:`person_facts` of the window ``start`` .. ``end`` (inclusive ISO dates)."""
+        out: list[PersonFacts] = []
+        group_form = self.group_form
+        bands_of: dict[int | None, str] = {}  # age -> band: the same few dozen ages over and over
+        for person, role, its_groups, all_days, node in self.persons:
+            # The first observation in the window: the age is counted at that day.
+            i = bisect_left(all_days, start)
+            if i == len(all_days) or all_days[i] > end:
+                continue
+            first_day = all_days[i]
+            birth = node.get("birth_year")
+            try:
+                age = int(first_day[:4]) - int(birth) if birth not in (None, "") else None  # type: ignore[call-overload]
+            except (TypeError, ValueError):
+                age = None
+            nationality = str(node.get("nationality") or "").upper() or UNKNOWN
+            form = _main_form(self.forms.get(person, {}), start, end)
+            if form == UNKNOWN:
+                form = next(
+                    (group_form[g] for g in its_groups if group_form.get(g, UNKNOWN) != UNKNOWN), UNKNOWN
+                )
+                form = form if form in EXPLOITATION_FORMS else UNKNOWN
+            out.append(
+                PersonFacts(
+                    role=role,
+                    gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
+                    age_band=bands_of[age]
+                    if age in bands_of
+                    else bands_of.setdefault(age, age_band(age, bands)),
+                    nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
+                    exploitation=form,
+                    cross_regional=any(self.cross.get(g, False) for g in its_groups),
+                )
+            )
+        return out
 
 
 def top_nationalities(facts: Iterable[PersonFacts], n: int = 6) -> list[str]:
