@@ -53,9 +53,11 @@ def _cpu() -> float:
 
 def _against(folder: Path, rev: str) -> dict[str, object]:
     """CPU s of ``changes`` at commit ``rev`` and in this tree, alternately, in this process."""
+    import importlib
     import importlib.util
 
-    import netanalysis.changes as now
+    # The module, not the function ``na.changes`` that the package exports under the same name.
+    now = importlib.import_module("netanalysis.changes")
 
     text = subprocess.run(
         ["git", "show", f"{rev}:netanalysis/changes.py"], capture_output=True, text=True, check=True
