@@ -9,6 +9,12 @@ continues the previous group ids (``follow_groups``) and writes ``DIR/current``.
 command ``netanalysis changes --previous DIR/previous --current DIR/current`` in a child process
 and prints its wall and CPU seconds (only the command is timed; ``--reuse`` skips the detections
 when both folders exist).
+
+    .venv/bin/python benchmarks/bench_changes.py DIR --reuse --against 9bbcf43
+
+also times ``na.changes`` of that commit (``git show REV:netanalysis/changes.py``) against this
+tree's, alternately twice each in this process, on the same folders, and checks they find the
+same changed groups.
 """
 
 from __future__ import annotations
@@ -20,8 +26,10 @@ import resource
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from types import ModuleType
 
 from bench_detect import build_graph
 
@@ -38,11 +46,48 @@ def _detect(persons: int, out: Path, previous: Path | None) -> dict[str, object]
     return {"persons": sum(1 for _n, a in graph.nodes(data=True) if a.get("label") == "Person")}
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _against(folder: Path, rev: str) -> dict[str, object]:
+    """CPU s of ``changes`` at commit ``rev`` and in this tree, alternately, in this process."""
+    import importlib
+    import importlib.util
+
+    # The module, not the function ``na.changes`` that the package exports under the same name.
+    now = importlib.import_module("netanalysis.changes")
+
+    text = subprocess.run(
+        ["git", "show", f"{rev}:netanalysis/changes.py"], capture_output=True, text=True, check=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "changes_before.py"
+        path.write_text(text, encoding="utf-8")
+        spec = importlib.util.spec_from_file_location("changes_before", path)
+        assert spec is not None and spec.loader is not None
+        before: ModuleType = importlib.util.module_from_spec(spec)
+        sys.modules["changes_before"] = before  # a dataclass looks its module up there
+        spec.loader.exec_module(before)
+    out: dict[str, object] = {}
+    found = {}
+    for name, module in (("old", before), ("new", now), ("old_again", before), ("new_again", now)):
+        cpu, load = _cpu(), os.getloadavg()[0]
+        result = module.changes(folder / "previous", folder / "current")
+        out[f"{name}_cpu_s"] = round(_cpu() - cpu, 1)
+        out[f"{name}_load_average"] = round(load, 2)
+        found[name] = result.changed_groups.to_csv(index=False)
+    out["same_result"] = len(set(found.values())) == 1
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("dir", type=Path)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--against", metavar="REV", help="also time na.changes of this commit, in-process")
     args = parser.parse_args()
     previous, current, out = args.dir / "previous", args.dir / "current", args.dir / "changes"
     figures: dict[str, object] = {}
@@ -76,6 +121,8 @@ def main() -> None:
             "summary": done.stdout.splitlines()[:12],
         }
     )
+    if args.against:
+        figures["against"] = {"rev": args.against, **_against(args.dir, args.against)}
     print(json.dumps(figures))
 
 

@@ -14,8 +14,10 @@ the memory of one does not count in the next (run them niced):
 are the delivery, the rest the base. ``build`` loads the base into STORE (an embedded file or a
 ``bolt://`` URI with ``NEO4J_PASSWORD`` set) and writes what it cost to ``DIR/build-<name>.json``.
 ``delivery`` loads the delivery into STORE: ``--mode old`` reads the comparison data of every
-stored record (what a load did before the blocking-key index), ``--mode new`` reads only the
-records that share a blocking key with the delivery's (``loaders.crossload``). For an embedded
+stored record (what a load did before the blocking-key index), ``--mode new`` reads through the
+index only the records that the delivery's records can pair with (``loaders.crossload``); both
+give the same result (``tests/test_block_index.py``). A store indexed by an earlier version is
+migrated first in ``new`` mode, timed apart (``migration_*``). For an embedded
 STORE it works on a copy (``--copy``), so old and new start from the same store. Each step prints
 one JSON line: CPU s of the process, wall s, peak RSS and the load average.
 """

@@ -160,6 +160,11 @@ class GraphStore(Protocol):
         in Neo4j), that describe one of ``persons``, or whose id is in ``records``; sorted, each
         row once. ``comparison`` is None for a record without comparison data."""
 
+    def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
+        """How many stored records hold each of the keyed blocking keys ``blocks`` (through the
+        index of ``person_records``); a key that no record holds is left out. Resolution across
+        loads skips a block that a load of everything would skip as too large (``MAX_BLOCK``)."""
+
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
 

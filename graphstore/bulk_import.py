@@ -369,6 +369,10 @@ class BulkImportWriter:
         """None: an initial import goes into an empty store (its indexes are made after it)."""
         return []
 
+    def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
+        """None: an initial import goes into an empty store."""
+        return {}
+
     def counts(self) -> dict[str, int]:
         """The live store's counts."""
         return self.live.counts()

@@ -39,6 +39,7 @@ __all__ = [
     "record_load_end",
     "record_load_start",
     "records_in_blocks",
+    "block_sizes",
     "records_of_persons",
     "records_by_key",
     "region_persons",
@@ -300,6 +301,16 @@ def records_in_blocks() -> str:
         "CALL db.index.fulltext.queryNodes('record_blocks', q) YIELD node\n"
         "MATCH (node)-[:DESCRIBES]->(p:Person)\n"
         "RETURN DISTINCT node.record_id AS record, p.person_id AS person, node.comparison AS comparison"
+    )
+
+
+def block_sizes() -> str:
+    """The number of records holding each blocking key of ``$keys`` (maps of ``key`` and its
+    quoted Lucene ``query``), through the full-text index ``record_blocks``."""
+    return (
+        "UNWIND $keys AS k\n"
+        "CALL db.index.fulltext.queryNodes('record_blocks', k.query) YIELD node\n"
+        "RETURN k.key AS key, count(node) AS n"
     )
 
 

@@ -201,6 +201,10 @@ CROSS JOIN rels AS r ON r.start_label = 'Record' AND r.start_key = b.record
 CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = b.record
 WHERE b.block IN (SELECT value FROM json_each(:keys))
 """
+_BLOCK_SIZES = """
+SELECT block, count(*) FROM record_blocks
+WHERE block IN (SELECT value FROM json_each(:keys)) GROUP BY block
+"""
 _RECORDS_OF_PERSONS = """
 SELECT r.start_key, r.end_key, json_extract(n.props, '$.comparison')
 FROM rels AS r
@@ -631,6 +635,16 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return sorted(out, key=lambda row: (row[0], row[1]))
+
+    def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
+        """Stored records per blocking key (see ``GraphStore.block_sizes``)."""
+        out: dict[str, int] = {}
+        try:
+            for part in batched(sorted(set(blocks)), 50_000):
+                out.update(self._conn.execute(_BLOCK_SIZES, {"keys": json.dumps(part)}))
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return out
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

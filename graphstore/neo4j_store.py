@@ -64,7 +64,7 @@ T = TypeVar("T")
 # Deletions run in chunks so that retention on a large graph never builds one huge transaction.
 _DELETE_CHUNK = 10_000
 # A keyed blocking key (loaders.crossload): only such text goes into a Lucene query.
-_BLOCK_KEY = re.compile(r"^[0-9]+u?:[0-9a-f]+$")
+_BLOCK_KEY = re.compile(r"^[0-9]+(?:u|ud)?:[0-9a-f]+$")
 
 
 def _run_statement(tx: ManagedTransaction, statement: str) -> None:
@@ -433,6 +433,24 @@ class Neo4jStore(RetentionDeletes):
 
             out.update(self._read("reading person records", work))
         return sorted(out, key=lambda row: (row[0], row[1]))
+
+    def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
+        """Stored records per blocking key (see ``GraphStore.block_sizes``), one full-text query
+        per key."""
+        keys = sorted(set(blocks))
+        for key in keys:
+            if not _BLOCK_KEY.match(key):
+                raise StoreError(f"not a keyed blocking key: {key[:40]!r}")
+        out: dict[str, int] = {}
+        for part in batched(keys, 5_000):
+            pairs = [{"key": k, "query": f'"{k}"'} for k in part]
+
+            def work(tx: ManagedTransaction, pairs: list[dict[str, str]] = pairs) -> dict[str, int]:
+                rows = tx.run(cypher.block_sizes(), {"keys": pairs})
+                return {str(row["key"]): int(row["n"]) for row in rows}
+
+            out.update(self._read("counting blocking keys", work))
+        return {k: n for k, n in out.items() if n}
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

@@ -46,7 +46,7 @@ from typing import NamedTuple
 from graphstore.base import GraphSlice, GraphStore
 from loaders.encode import EncodingSchema, _Encoder, encode_record
 from loaders.hub import _features
-from loaders.linkage import DEFAULT_THRESHOLD
+from loaders.linkage import DEFAULT_THRESHOLD, MAX_BLOCK
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve import describes_person
@@ -60,6 +60,8 @@ __all__ = [
     "ensure_block_index",
     "stored_candidates",
     "StoredMatch",
+    "StoredRecords",
+    "lookup_keys",
     "check_comparison_data",
     "comparison_value",
     "links_across_loads",
@@ -100,30 +102,116 @@ def comparison_value(record: Record, encoder: _Encoder) -> str | None:
 
 
 #: Written on each Source node (``block_index``) once its records' blocking keys are indexed.
-BLOCK_INDEX_VERSION = 1
+#: Version 2 keeps the undated-only keys of dated records apart (``blocking_keys``).
+BLOCK_INDEX_VERSION = 2
 
 _KEY = re.compile(r"^[0-9]+u?:[0-9a-f]+$")
+
+
+def _keys_and_dated(value: str | None) -> tuple[list[str], bool]:
+    """The blocking keys of a comparison value (``"<rule>:<hash>"``) and whether it has a birth date."""
+    if not value:
+        return [], False
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return [], False
+    if not isinstance(data, dict):
+        return [], False
+    keys = [k for k in str(data.get("blocks") or "").split() if _KEY.match(k)]
+    return keys, bool(data.get("birth"))
+
+
+def _index_key(key: str, dated: bool) -> str:
+    rule, _sep, digest = key.partition(":")
+    return f"{rule}d:{digest}" if dated and rule.endswith("u") else key
+
+
+def _index_keys_of(key: str) -> tuple[str, ...]:
+    """The index keys under which the stored members of the block ``key`` are found."""
+    rule, _sep, digest = key.partition(":")
+    return (key, f"{rule}d:{digest}") if rule.endswith("u") else (key,)
 
 
 def blocking_keys(value: str | None) -> str:
     """The keyed blocking keys of a comparison value, space-separated: the Record's ``blocks``.
 
     Each key is ``"<rule>:<hash>"`` (``"<rule>u:<hash>"`` for a rule that pairs only records
-    without a birth date), as in ``loaders.encode``; anything else is left out.
+    without a birth date), as in ``loaders.encode``; anything else is left out. The undated-only
+    keys of a record *with* a birth date are indexed apart, as ``"<rule>ud:<hash>"``: a pair of
+    two dated records never comes from such a rule (``loaders.linkage.candidate_pairs``), so a
+    dated record of a later load looks up only the undated records under those keys, and the
+    common names that such rules key on do not make it read every dated namesake.
 
     >>> blocking_keys('{"blocks":"0:1a2b 6u:ff00","s":"x"}')
     '0:1a2b 6u:ff00'
+    >>> blocking_keys('{"birth":"9f","blocks":"0:1a2b 6u:ff00","s":"x"}')
+    '0:1a2b 6ud:ff00'
     >>> blocking_keys(None), blocking_keys("not json")
     ('', '')
     """
-    if not value:
-        return ""
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return ""
-    keys = str(data.get("blocks") or "") if isinstance(data, dict) else ""
-    return " ".join(k for k in keys.split() if _KEY.match(k))
+    keys, dated = _keys_and_dated(value)
+    return " ".join(_index_key(k, dated) for k in keys)
+
+
+class StoredRecords(dict[str, tuple[str, str]]):
+    """record id -> (person id, comparison value) of stored person records read through the
+    index, with ``block_sizes``: index key -> stored records that hold it, for the blocking keys
+    of this load (what a read of everything would count)."""
+
+    block_sizes: dict[str, int]
+
+
+def _load_blocks(
+    comparisons: Mapping[str, str], stored: Mapping[str, tuple[str, str]], block_sizes: Mapping[str, int]
+) -> tuple[dict[str, int], dict[str, tuple[list[str], bool]]]:
+    """The size of each block of this load's records in a load of everything (stored records
+    under its key, with this load's records instead of their stored copies), and each record's
+    keys and whether it is dated."""
+    of_load = {rid: _keys_and_dated(value) for rid, value in comparisons.items()}
+    sizes: dict[str, int] = {}
+    for keys, _dated in of_load.values():
+        for key in keys:
+            if key not in sizes:
+                sizes[key] = sum(block_sizes.get(k, 0) for k in _index_keys_of(key))
+            sizes[key] += 1
+    for rid in of_load.keys() & stored.keys():
+        for key in _keys_and_dated(stored[rid][1])[0]:
+            if key in sizes:
+                sizes[key] -= 1
+    return sizes, of_load
+
+
+def lookup_keys(
+    comparisons: Mapping[str, str],
+    new_ids: Iterable[str],
+    stored: Mapping[str, tuple[str, str]],
+    block_sizes: Mapping[str, int],
+) -> tuple[set[str], set[str]]:
+    """The index keys whose stored records this load's new records ``new_ids`` can pair with, and
+    the blocking keys of this load that a load of everything skips (``MAX_BLOCK``).
+
+    A block that a load of everything would skip pairs nobody; a key of an undated-only rule pairs
+    a dated new record only with the undated stored records under it (``blocking_keys``).
+    """
+    sizes, of_load = _load_blocks(comparisons, stored, block_sizes)
+    oversized = {key for key, size in sizes.items() if size > MAX_BLOCK}
+    wanted: set[str] = set()
+    for rid in new_ids:
+        keys, dated = of_load.get(rid, ([], False))
+        for key in keys:
+            if key in oversized:
+                continue
+            wanted.update((key,) if dated else _index_keys_of(key))
+    return wanted, oversized
+
+
+def _count_blocks(stored: Mapping[str, tuple[str, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for _pid, value in stored.values():
+        for key in blocking_keys(value).split():
+            counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def _decode(value: str, where: str) -> EncodedFeatures | None:
@@ -181,18 +269,26 @@ def stored_comparisons(
 
 def stored_candidates(
     store: GraphStore, records: Sequence[Record], comparisons: Mapping[str, str]
-) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+) -> tuple[StoredRecords, dict[str, str]]:
     """What a load needs of the stored person records, read through the blocking-key index.
 
     The same two mappings as the first two of ``stored_comparisons``, restricted to the records
-    that matter to this load: those that share a blocking key with one of ``comparisons``, those
-    with the id of one of ``records``, and every record of the persons these describe (with all
-    the persons each such record describes, so that its person is the smallest, as there).
-    ``matches_across_loads`` and ``loaders.merges`` give the same result on these as on a read of
-    everything: they only look at these records.
+    that matter to this load: those with the id of one of ``records``, those that share a
+    blocking key with one of this load's new records that can pair them (``lookup_keys``: not a
+    block a load of everything skips, not a dated record under an undated-only key of a dated
+    one), and every record of the persons these describe (with all the persons each such record
+    describes, so that its person is the smallest, as there). ``matches_across_loads`` and
+    ``loaders.merges`` give the same result on these as on a read of everything: they only look
+    at these records, and the first mapping carries the sizes of this load's blocks in the store.
     """
-    wanted = sorted({key for value in comparisons.values() for key in blocking_keys(value).split()})
-    rows = store.person_records(blocks=wanted, records=[r.record_id for r in records])
+    rows = store.person_records(records=[r.record_id for r in records])
+    mine = {rid: value for rid, _pid, value in rows if value}
+    new_ids = [rid for rid in comparisons if rid not in mine]
+    keys = {key for value in comparisons.values() for key in _keys_and_dated(value)[0]}
+    sizes = store.block_sizes(sorted({k for key in keys for k in _index_keys_of(key)}))
+    as_stored = {rid: ("", str(value)) for rid, value in mine.items()}
+    wanted, _oversized = lookup_keys(comparisons, new_ids, as_stored, sizes)
+    rows = [*rows, *store.person_records(blocks=sorted(wanted))]
     persons = sorted({pid for _rid, pid, _value in rows})
     seen = {rid for rid, _pid, _value in rows}
     more = store.person_records(persons=persons)
@@ -200,7 +296,8 @@ def stored_candidates(
     # all its persons, to give it the smallest as a read of everything does.
     extra = sorted({rid for rid, _pid, _value in more} - seen)
     rows = [*rows, *more, *store.person_records(records=extra)]
-    out: dict[str, tuple[str, str]] = {}
+    out = StoredRecords()
+    out.block_sizes = sizes
     person_of: dict[str, str] = {}
     values: dict[str, str] = {}
     for rid, pid, value in rows:
@@ -208,7 +305,7 @@ def stored_candidates(
             person_of[rid] = pid
         if value:
             values[rid] = str(value)
-    for rid, value in values.items():
+    for rid, value in sorted(values.items()):
         out[rid] = (person_of[rid], value)
     return out, person_of
 
@@ -302,7 +399,9 @@ def matches_across_loads(
     comparisons : mapping
         record id -> comparison value of this load's person records (``Comparer.value``).
     stored : mapping
-        record id -> (person id, comparison value) from ``stored_comparisons``.
+        record id -> (person id, comparison value): every stored person record
+        (``stored_comparisons``) or those ``stored_candidates`` reads through the index, which
+        carry the sizes of this load's blocks in the store (``StoredRecords``).
 
     Returns
     -------
@@ -315,14 +414,18 @@ def matches_across_loads(
     if not new_ids or not stored:
         return {}
     new_feats = {rid: f for rid in new_ids if (f := _decode(comparisons[rid], rid)) is not None}
-    wanted = {key for f in new_feats.values() for key in f.blocks}
+    # The blocks of a load of everything: their sizes from the store (read through the index with
+    # the records) or, given every stored record, counted here.
+    block_sizes = stored.block_sizes if isinstance(stored, StoredRecords) else _count_blocks(stored)
+    wanted, oversized = lookup_keys(comparisons, new_feats, stored, block_sizes)
+    rules = {key.replace("ud:", "u:", 1) for key in wanted}
     old_feats: dict[str, EncodedFeatures] = {}
     for rid, (_pid, value) in stored.items():
         # Cheap pre-filter on the stored text: only records that share a blocking key are decoded.
-        if rid in new_feats or not _shares_block(value, wanted):
+        if rid in new_feats or not _shares_block(value, rules):
             continue
         f = _decode(value, rid)
-        if f is not None and wanted.intersection(f.blocks):
+        if f is not None and not wanted.isdisjoint(blocking_keys(value).split()):
             old_feats[rid] = f
     if not old_feats:
         return {}
@@ -335,6 +438,12 @@ def matches_across_loads(
             f = _decode(value, rid)
             if f is not None:
                 old_feats[rid] = f
+    if oversized:
+        # A block that a load of everything skips pairs nobody here either.
+        for group in (new_feats, old_feats):
+            for rid, f in group.items():
+                if not oversized.isdisjoint(f.blocks):
+                    group[rid] = f._replace(blocks=tuple(k for k in f.blocks if k not in oversized))
     ids = [*new_feats, *old_feats]
     feats = [*new_feats.values(), *old_feats.values()]
     resolution = resolve_encoded(feats, ids, threshold=threshold)

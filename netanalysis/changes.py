@@ -240,15 +240,17 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     new_leads = leads[_mask(fresh, leads)][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
 
     # 2. Changed groups.
-    old = before["group_summary"].set_index("group_id")
+    # Plain dicts, not iterrows and .loc: a row as a Series costs a Series per group, which made
+    # this loop most of the command's time on 100k persons (benchmarks/RESULTS.md).
+    old = {str(row["group_id"]): row for row in before["group_summary"].to_dict("records")}
     rows = []
     events = dict(zip(this_run["group_id"], this_run["event"], strict=True))
-    for _, group in now["group_summary"].iterrows():
+    for group in now["group_summary"].to_dict("records"):
         gid = group["group_id"]
         found: list[str] = []
         event = events.get(gid, "")
-        if gid in old.index:
-            was = old.loc[gid]
+        if gid in old:
+            was = old[gid]
             new_regions = sorted(set(_split(group["regions"])) - set(_split(was["regions"])))
             grew = int(group["members"]) > int(was["members"]) or int(group["victims"]) > int(was["victims"])
             if str(group["cross_regional"]) == "True" and str(was["cross_regional"]) != "True":
@@ -277,9 +279,9 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
                     "priority": float(group["priority"] or 0),
                 }
             )
-    for _, event in this_run.iterrows():
+    for event in this_run.to_dict("records"):
         if event["event"] in ("dissolved", "merged_into", "split_up"):
-            was_members = int(old.loc[event["group_id"], "members"]) if event["group_id"] in old.index else 0
+            was_members = int(old[event["group_id"]]["members"]) if event["group_id"] in old else 0
             rows.append(
                 {
                     "group_id": event["group_id"],

@@ -51,6 +51,11 @@ def check_each_read(monkeypatch: pytest.MonkeyPatch, reads: list[tuple[int, int]
         stored, person_of = real(store, records, comparisons)
         every, every_person_of, _missing = crossload.stored_comparisons(store)
         assert all(every[rid] == value for rid, value in stored.items())
+        # The index counts the records under each key as a read of everything does.
+        counted = crossload._count_blocks(every)
+        asked = {k for v in comparisons.values() for k in crossload.blocking_keys(v).split()}
+        assert all(counted[key] == n for key, n in stored.block_sizes.items())
+        assert all(key in stored.block_sizes for key in asked if key in counted)
         assert all(every_person_of[rid] == pid for rid, pid in person_of.items())
         assert crossload.matches_across_loads(records, comparisons, stored) == (
             crossload.matches_across_loads(records, comparisons, every)
@@ -59,6 +64,31 @@ def check_each_read(monkeypatch: pytest.MonkeyPatch, reads: list[tuple[int, int]
         return stored, person_of
 
     monkeypatch.setattr(pipeline, "stored_candidates", checked)
+
+
+def _value(blocks: str, dated: bool) -> str:
+    return '{"birth":"9f",' * dated + "{" * (not dated) + f'"blocks":"{blocks}","s":"x"}}'
+
+
+def test_a_dated_record_looks_up_only_undated_records_under_an_undated_only_key() -> None:
+    dated, undated = _value("0:aa 6u:bb", True), _value("6u:bb", False)
+    assert crossload.blocking_keys(dated) == "0:aa 6ud:bb"  # a dated record's undated-only key
+    assert crossload.blocking_keys(undated) == "6u:bb"
+    wanted, oversized = crossload.lookup_keys({"new:1": dated}, ["new:1"], {}, {})
+    assert wanted == {"0:aa", "6u:bb"} and not oversized
+    wanted, _ = crossload.lookup_keys({"new:2": undated}, ["new:2"], {}, {})
+    assert wanted == {"6u:bb", "6ud:bb"}
+
+
+def test_a_block_that_a_load_of_everything_skips_is_not_looked_up() -> None:
+    new = {"new:1": _value("0:aa 6u:bb", False), "old:1": _value("6u:bb", False)}
+    # 399 stored records under the key (dated or not) and two of this load: 401, too many.
+    wanted, oversized = crossload.lookup_keys(new, ["new:1"], {}, {"6u:bb": 300, "6ud:bb": 99})
+    assert "6u:bb" in oversized and wanted == {"0:aa"}
+    # One of this load's records is a stored one delivered again: it counts once, 400 are compared.
+    stored = {"old:1": ("p", new["old:1"])}
+    wanted, oversized = crossload.lookup_keys(new, ["new:1"], stored, {"6u:bb": 300, "6ud:bb": 99})
+    assert not oversized and wanted == {"0:aa", "6u:bb", "6ud:bb"}
 
 
 def as_data(store: GraphStore) -> tuple[list[Any], list[Any]]:
