@@ -19,6 +19,7 @@ __all__ = [
     "GraphSlice",
     "GraphStore",
     "RelRow",
+    "is_server_uri",
     "load_schema",
     "node_id",
     "open_store",
@@ -31,6 +32,12 @@ ENV_NEO4J_PASSWORD = "NEO4J_PASSWORD"
 _NEO4J_SCHEMES = {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}
 
 
+def is_server_uri(uri: str) -> bool:
+    """True for a Neo4j URI (``neo4j://``, ``bolt://`` and their ``+s``/``+ssc`` forms), False for
+    the path of an embedded store."""
+    return uri.split("://", 1)[0] in _NEO4J_SCHEMES
+
+
 def open_store(uri: str, *, read_only: bool = False, **kwargs: object) -> GraphStore:
     """Open a store: a ``neo4j://``, ``neo4j+s://``, ``bolt://`` URI, or a path to an embedded file.
 
@@ -38,7 +45,7 @@ def open_store(uri: str, *, read_only: bool = False, **kwargs: object) -> GraphS
     never reads the environment (``store_from_env`` does). ``read_only`` opens an existing
     embedded file without writing to it, so reading never waits for a load that writes.
     """
-    if uri.split("://", 1)[0] in _NEO4J_SCHEMES:
+    if is_server_uri(uri):
         from graphstore.neo4j_store import Neo4jStore
 
         return Neo4jStore(uri, **kwargs)  # type: ignore[arg-type]
@@ -88,7 +95,7 @@ def store_from_env(
     if target is None or not str(target):
         raise ConfigError(f"no graph store given; pass a store or set {ENV_STORE}")
     text = str(Path(target)) if not isinstance(target, str) else target
-    if text.split("://", 1)[0] in _NEO4J_SCHEMES:
+    if is_server_uri(text):
         if env.get(ENV_NEO4J_USERNAME):
             kwargs.setdefault("user", env[ENV_NEO4J_USERNAME])
         if env.get(ENV_NEO4J_PASSWORD) is not None:

@@ -16,9 +16,11 @@ Layout (created on open, harmless to repeat):
 Writes are ``INSERT ... ON CONFLICT DO UPDATE SET props = json_patch(old, new)``: the same
 shallow merge as Cypher's ``SET n += props`` (properties are normalised by ``graphstore.props`` so
 there are no nulls or nested maps for the two to disagree on). Each batch is one transaction
-(``executemany``); the file runs in WAL mode with ``synchronous=NORMAL``: a committed batch
-survives a crash of the process, a power cut may lose the last committed batches, never corrupt
-the file.
+(``executemany``), and inside a load (``begin_load`` ... ``end_load``) a savepoint of the load's
+one transaction: a load that fails (a full disk, Ctrl-C, a killed process) leaves the store as it
+was before it, and readers see the store before the load until it commits. The file runs in WAL
+mode with ``synchronous=NORMAL``: a committed load survives a crash of the process, a power cut
+may lose the last committed one, never corrupt the file.
 
 Write speed (``benchmarks/bench_store.py``): random-key inserts dirty about one index page per row
 and index, and the cost is in writing those pages at commit and checkpoint. So a relationship batch
@@ -367,6 +369,8 @@ class EmbeddedStore(RetentionDeletes):
         self.read_only = read_only
         self._lock = FileLock(lock_path(self.path))
         self._load_id: int | None = None
+        # True while a load's transaction is open (begin_load ... end_load): see begin_load.
+        self._load_tx = False
         if read_only:
             self._open_read_only()
             return
@@ -383,7 +387,12 @@ class EmbeddedStore(RetentionDeletes):
             # A batch dirties thousands of index pages; checkpointing every 4 MB (the default)
             # rewrites the same pages into the file after nearly every batch.
             self._conn.execute("PRAGMA wal_autocheckpoint=16384")
-            self._create_tables()
+            if self._lock.taken_by_other() is None:
+                self._create_tables()
+            else:
+                # A load holds the file's write transaction until it ends; it made the tables,
+                # and begin_load tells the user who writes.
+                self._check_format()
         except sqlite3.Error as exc:
             raise StoreUnavailable(self._open_failed(exc)) from None
 
@@ -408,9 +417,12 @@ class EmbeddedStore(RetentionDeletes):
             )
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.execute("PRAGMA cache_size=-262144")
-            row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
+            self._check_format()
         except sqlite3.Error as exc:
             raise StoreUnavailable(self._open_failed(exc)) from None
+
+    def _check_format(self) -> None:
+        row = self._conn.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
         if row is None or row[0] != _FORMAT:
             raise StoreUnavailable(
                 f"the embedded store {self.uri} has format {row[0] if row else None!r}, this version "
@@ -431,8 +443,13 @@ class EmbeddedStore(RetentionDeletes):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
+        """One transaction; inside a load, a savepoint of the load's transaction."""
         if self.read_only:
             raise StoreError(f"the embedded store {self.uri} was opened for reading only")
+        if self._load_tx:
+            with self._savepoint() as cur:
+                yield cur
+            return
         cur = self._conn.cursor()
         try:
             cur.execute("BEGIN IMMEDIATE")
@@ -445,13 +462,52 @@ class EmbeddedStore(RetentionDeletes):
         finally:
             cur.close()
 
+    @contextmanager
+    def _savepoint(self) -> Iterator[sqlite3.Cursor]:
+        if not self._conn.in_transaction:
+            # SQLite rolls a transaction back by itself on some errors (a full disk among them):
+            # the load cannot go on, and what it wrote is gone.
+            raise StoreError(self._load_lost())
+        cur = self._conn.cursor()
+        try:
+            cur.execute("SAVEPOINT write")
+            yield cur
+            cur.execute("RELEASE write")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK TO write")
+                self._conn.execute("RELEASE write")
+            raise
+        finally:
+            cur.close()
+
+    def _load_lost(self) -> str:
+        return (
+            f"the load into the embedded store {self.uri} was rolled back by SQLite after an "
+            "earlier error; the store is as it was before the load"
+        )
+
+    def _failed(self, doing: str, exc: sqlite3.Error) -> str:
+        """One sentence for a failed write; a full disk says what to do and what was kept."""
+        if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+            kept = (
+                "the load was rolled back and the store is as it was before it"
+                if self._load_tx
+                else "nothing of this step was written"
+            )
+            return (
+                f"{doing} the embedded store {self.uri} failed: the disk is full ({exc}); {kept}. "
+                f"Free space on the disk of {self.path.parent} and run it again"
+            )
+        return f"{doing} the embedded store {self.uri} failed: {exc}"
+
     def _write(self, statements: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
         try:
             with self._transaction() as cur:
                 for sql, rows in statements:
                     cur.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise StoreError(f"writing to the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("writing to", exc)) from None
 
     # -- protocol -----------------------------------------------------------------------------
 
@@ -460,7 +516,7 @@ class EmbeddedStore(RetentionDeletes):
         try:
             self._create_tables()
         except sqlite3.Error as exc:
-            raise StoreError(f"creating tables in the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("creating tables in", exc)) from None
 
     def upsert_nodes(self, label: str, rows: Iterable[Props], batch_size: int = 5000) -> int:
         """Merge nodes of ``label`` by their key property, one transaction per batch; returns rows
@@ -561,7 +617,7 @@ class EmbeddedStore(RetentionDeletes):
         try:
             self._conn.execute("PRAGMA secure_delete=ON")
         except sqlite3.Error as exc:
-            raise StoreError(f"erasing from the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("erasing from", exc)) from None
         self._write(
             [
                 (_REPLACE_NODE, node_props),
@@ -577,12 +633,21 @@ class EmbeddedStore(RetentionDeletes):
         the write-ahead log before and after, so no deleted value stays readable in the store's
         files. Returns one sentence saying so."""
         try:
-            self._conn.execute("PRAGMA secure_delete=ON")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            self._conn.execute("VACUUM")
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # VACUUM cannot run inside a transaction: the deletes of the run that holds the write
+            # lock (retention, erase) are committed first; the lock stays held.
+            reopen = self._load_tx and self._conn.in_transaction
+            if reopen:
+                self._conn.execute("COMMIT")
+            try:
+                self._conn.execute("PRAGMA secure_delete=ON")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.execute("VACUUM")
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                if reopen:
+                    self._conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"compacting the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("compacting", exc)) from None
         return (
             f"the embedded store {self.uri} was rewritten without free pages (VACUUM) and its "
             "write-ahead log emptied: deleted values are gone from its files (copies and backups "
@@ -681,7 +746,7 @@ class EmbeddedStore(RetentionDeletes):
                     cur.execute(_UPSERT_NODE, ("Merge", fact_key, _dumps(fact)))
                     done += 1
         except sqlite3.Error as exc:
-            raise StoreError(f"merging persons in the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("merging persons in", exc)) from None
         return done
 
     def begin_load(self, batch: str, wait: float = 0.0) -> None:
@@ -705,27 +770,60 @@ class EmbeddedStore(RetentionDeletes):
                 )
             time.sleep(0.2)
         try:
-            with self._transaction() as cur:
-                cur.execute("INSERT INTO loads (batch, started) VALUES (?, ?)", (batch, started))
-                self._load_id = cur.lastrowid
-        except BaseException:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._load_tx = True
+            cur = self._conn.execute("INSERT INTO loads (batch, started) VALUES (?, ?)", (batch, started))
+            self._load_id = cur.lastrowid
+        except BaseException as exc:
+            self._end_load_tx(commit=False)
             self._lock.release()
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(self._failed("starting a load in", exc)) from None
             raise
 
     def end_load(self, batch: str, completed: bool = True) -> None:
-        """Record that the load ``batch`` wrote everything (when ``completed``) and release the
-        write lock. A load that did not complete stays recorded without an end."""
+        """Commit the load ``batch`` (when ``completed``) or roll all of it back, and release the
+        write lock.
+
+        The whole load is one SQLite transaction, from ``begin_load`` on: a load that fails (a
+        full disk, a broken input, Ctrl-C) or whose process is killed leaves the store as it was
+        before it, and readers see the store before the load until it commits. The write-ahead
+        log holds the load's pages until then (about the size of what the load adds).
+        """
         try:
-            if completed and self._load_id is not None:
-                with self._transaction() as cur:
-                    cur.execute("UPDATE loads SET finished = ? WHERE id = ?", (now_iso(), self._load_id))
+            if completed and self._load_tx and self._load_id is not None:
+                try:
+                    finished = (now_iso(), self._load_id)
+                    self._conn.execute("UPDATE loads SET finished = ? WHERE id = ?", finished)
+                    self._end_load_tx(commit=True)
+                except sqlite3.Error as exc:
+                    raise StoreError(self._failed("committing the load to", exc)) from None
         finally:
+            self._end_load_tx(commit=False)
             self._load_id = None
             self._lock.release()
 
+    def _end_load_tx(self, commit: bool) -> None:
+        if not self._load_tx:
+            return
+        if self._conn.in_transaction:
+            if commit:
+                self._conn.execute("COMMIT")
+            else:
+                self._conn.execute("ROLLBACK")
+        elif commit:
+            self._load_tx = False
+            raise StoreError(self._load_lost())
+        self._load_tx = False
+
     def last_load(self) -> LoadRecord | None:
         """The most recent load recorded in the store, or None (no load, or a store written before
-        loads were recorded)."""
+        loads were recorded). A load that another process is writing is only visible through its
+        write lock (its rows commit together at its end), so that is where it is read from."""
+        writer = None if self._lock.held else self._lock.taken_by_other()
+        if writer is not None:
+            started, batch = ([*writer.split(), "", ""])[:2]
+            return LoadRecord(batch=batch or "unknown", started=started, finished=None, running=True)
         try:
             row = self._conn.execute(
                 "SELECT batch, started, finished FROM loads ORDER BY id DESC LIMIT 1"
@@ -736,14 +834,16 @@ class EmbeddedStore(RetentionDeletes):
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         if row is None:
             return None
-        running = self._lock.held or self._lock.taken_by_other() is not None
-        return LoadRecord(batch=row[0], started=row[1], finished=row[2], running=running)
+        return LoadRecord(batch=row[0], started=row[1], finished=row[2], running=self._lock.held)
 
     def close(self) -> None:
         """Close the file (a checkpoint folds the WAL back into it); a write lock still held (a
-        load that stopped on an error) is released, its load stays recorded as not completed."""
-        self._lock.release()
-        self._conn.close()
+        load that stopped on an error) is released and what the load wrote is rolled back."""
+        try:
+            self._end_load_tx(commit=False)
+        finally:
+            self._lock.release()
+            self._conn.close()
 
     def __enter__(self) -> EmbeddedStore:
         return self
@@ -770,5 +870,5 @@ class EmbeddedStore(RetentionDeletes):
                 for sql in _DELETE_STEPS:
                     deleted += max(cur.execute(sql, {"keep": json.dumps(REFERENCE_LABELS)}).rowcount, 0)
         except sqlite3.Error as exc:
-            raise StoreError(f"deleting from the embedded store {self.uri} failed: {exc}") from None
+            raise StoreError(self._failed("deleting from", exc)) from None
         return deleted

@@ -346,9 +346,9 @@ def load_encoded(
 
     keyed = _KeyedValues(read[0].key_fingerprint)
     builder = _HubRowBuilder(keyed, summary.batch)
-    store.apply_schema()
     # One load writes to a store at a time: the persons' roles are merged with what it holds.
     with writing(store, summary.batch, wait), StoreWriter(store, batch_size) as writer:
+        store.apply_schema()  # under the write lock: another load may hold the file
         for item in reference_rows():
             writer.add(item)
         for info in infos.values():

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from netanalysis.errors import AccessRefused, AuditWriteError
+from netanalysis.errors import AccessRefused, AuditWriteError, NetanalysisError
 
 __all__ = [
     "AuditLog",
@@ -272,9 +272,19 @@ class AuditLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
         except OSError as exc:
-            raise AuditWriteError(
-                f"cannot write the audit log {self.path} ({exc.strerror}); nothing was released"
-            ) from None
+            raise self._cannot_write(exc) from None
+        try:
+            return self._append(fd, entry)
+        except OSError as exc:
+            # Also when closing the file flushes, a second time, what a full disk refused.
+            raise self._cannot_write(exc) from None
+
+    def _cannot_write(self, exc: OSError) -> AuditWriteError:
+        return AuditWriteError(
+            f"cannot write the audit log {self.path} ({exc.strerror}); nothing was released"
+        )
+
+    def _append(self, fd: int, entry: Mapping[str, Any]) -> dict[str, Any]:
         with os.fdopen(fd, "r+b") as fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX)
@@ -290,10 +300,6 @@ class AuditLog:
                 fh.flush()
                 os.fsync(fh.fileno())
                 self._write_head(written["seq"], written["hash"])
-            except OSError as exc:
-                raise AuditWriteError(
-                    f"cannot write the audit log {self.path} ({exc.strerror}); nothing was released"
-                ) from None
             finally:
                 with contextlib.suppress(OSError):
                     fcntl.flock(fh, fcntl.LOCK_UN)
@@ -400,7 +406,13 @@ class AuditLog:
             raise
         except BaseException as exc:
             outcome = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
-            self.append(proc.entry("ERROR", outcome, type(exc).__name__))
+            try:
+                self.append(proc.entry("ERROR", outcome, type(exc).__name__))
+            except AuditWriteError as unlogged:
+                # A full disk stops the command and then its log entry: the user needs both.
+                if isinstance(exc, NetanalysisError) and not isinstance(exc, AuditWriteError):
+                    raise AuditWriteError(f"{exc}; {unlogged}") from exc
+                raise
             raise
         try:
             self.append(proc.entry("OK", "ok", None))

@@ -7,6 +7,7 @@ exit code 2, never a traceback.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import sys
 
@@ -85,6 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         return 130
+    except OSError as exc:
+        # A full disk can hit any file a command writes (rejects, outputs, logs); the store's
+        # own writes say more (graphstore), this is for the rest.
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            raise
+        where = f" while writing {exc.filename}" if exc.filename else ""
+        typer.echo(
+            f"error: the disk is full ({exc.strerror}){where}. Free space and run the command "
+            "again: it ends as an uninterrupted run would",
+            err=True,
+        )
+        return 2
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     return 0

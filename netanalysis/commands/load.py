@@ -128,11 +128,19 @@ def register(app: typer.Typer) -> None:
                 )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
-            typer.echo(
-                "load interrupted: the store may hold part of this load; re-running the same command "
-                "is safe and finishes it",
-                err=True,
-            )
+            from graphstore import is_server_uri
+
+            if is_server_uri(store):
+                said = (
+                    "load interrupted: the store may hold part of this load; re-running the same "
+                    "command is safe and finishes it"
+                )
+            else:  # the embedded store rolls the whole load back (graphstore.embedded)
+                said = (
+                    "load interrupted: nothing of it was kept, the store is as it was before it; "
+                    "run the same command again to load it"
+                )
+            typer.echo(said, err=True)
             raise typer.Exit(130) from None
         Console().print(_table(summary))
         if summary.rejects_path:
