@@ -16,8 +16,8 @@ Layout (created on open, harmless to repeat):
 Writes are ``INSERT ... ON CONFLICT DO UPDATE SET props = json_patch(old, new)``: the same
 shallow merge as Cypher's ``SET n += props`` (properties are normalised by ``graphstore.props`` so
 there are no nulls or nested maps for the two to disagree on). Each batch is one transaction
-(``executemany``), and inside a load (``begin_load`` ... ``end_load``) a savepoint of the load's
-one transaction: a load that fails (a full disk, Ctrl-C, a killed process) leaves the store as it
+(``executemany``), and inside a load (``begin_load`` ... ``end_load``) part of the load's one
+transaction: a load that fails (a full disk, Ctrl-C, a killed process) leaves the store as it
 was before it, and readers see the store before the load until it commits. The file runs in WAL
 mode with ``synchronous=NORMAL``: a committed load survives a crash of the process, a power cut
 may lose the last committed one, never corrupt the file.
@@ -443,11 +443,11 @@ class EmbeddedStore(RetentionDeletes):
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        """One transaction; inside a load, a savepoint of the load's transaction."""
+        """One transaction; inside a load, part of the load's transaction (see ``_in_load``)."""
         if self.read_only:
             raise StoreError(f"the embedded store {self.uri} was opened for reading only")
         if self._load_tx:
-            with self._savepoint() as cur:
+            with self._in_load() as cur:
                 yield cur
             return
         cur = self._conn.cursor()
@@ -463,21 +463,17 @@ class EmbeddedStore(RetentionDeletes):
             cur.close()
 
     @contextmanager
-    def _savepoint(self) -> Iterator[sqlite3.Cursor]:
+    def _in_load(self) -> Iterator[sqlite3.Cursor]:
+        """A write inside a load joins the load's transaction. No savepoint per batch: a write
+        that fails fails the load, and end_load rolls all of it back (a savepoint per batch
+        doubled the CPU time of a load: benchmarks/bench_load_transaction.py)."""
         if not self._conn.in_transaction:
             # SQLite rolls a transaction back by itself on some errors (a full disk among them):
             # the load cannot go on, and what it wrote is gone.
             raise StoreError(self._load_lost())
         cur = self._conn.cursor()
         try:
-            cur.execute("SAVEPOINT write")
             yield cur
-            cur.execute("RELEASE write")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK TO write")
-                self._conn.execute("RELEASE write")
-            raise
         finally:
             cur.close()
 
