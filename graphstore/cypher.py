@@ -221,6 +221,68 @@ def region_persons(
     return query, params
 
 
+def _windowed_match(
+    rel_type: str, start_label: str, end_label: str, observed_from: str | None, observed_to: str | None,
+    schema: GraphSchema | None,
+) -> tuple[str, list[str], str, str]:  # fmt: skip
+    """``MATCH`` of one relationship combo with the window on it and both its ends (what
+    ``read_graph`` keeps), the predicates, and the start and end key names."""
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    preds = [*_window("r", observed_from, observed_to), *_window("a", observed_from, observed_to)]
+    preds += _window("b", observed_from, observed_to)
+    return f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n", preds, skey, ekey
+
+
+def latest_observed(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The latest ``observed_on`` of one relationship combo inside the window (its ends too):
+    column ``latest`` (null when none has one)."""
+    match, preds, _, _ = _windowed_match(rel_type, start_label, end_label, observed_from, observed_to, schema)
+    preds += ["r.observed_on IS NOT NULL", "r.observed_on <> ''"]
+    query = match + _where(preds) + "RETURN max(r.observed_on) AS latest"
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def person_record_rows(
+    observed_from: str | None = None, observed_to: str | None = None, schema: GraphSchema | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Every DESCRIBES inside the window (its ends too): columns ``person, record, source,
+    row_id`` (the last two of the Record, null when it has none)."""
+    match, preds, skey, ekey = _windowed_match(
+        "DESCRIBES", "Record", "Person", observed_from, observed_to, schema
+    )
+    query = (
+        match
+        + _where(preds)
+        + f"RETURN b.{ekey} AS person, a.{skey} AS record, a.source AS source, a.row_id AS row_id"
+    )
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def signal_row_rows(
+    rel_type: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The source rows of the relationships of one type from Signals inside the window (its ends
+    too) that carry them: columns ``signal, source, row_id``."""
+    match, preds, skey, _ = _windowed_match(rel_type, "Signal", end_label, observed_from, observed_to, schema)
+    preds += ["r.source IS NOT NULL", "r.source <> ''", "r.row_id IS NOT NULL"]
+    query = match + _where(preds) + f"RETURN a.{skey} AS signal, r.source AS source, r.row_id AS row_id"
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
 def _orphans(schema: GraphSchema | None) -> str:
     """Sub-query deleting the nodes (by elementId, in list ``ends``) left without relationships."""
     keep = " AND ".join(f"NOT n:{_label(lab, schema)[0]}" for lab in REFERENCE_LABELS)

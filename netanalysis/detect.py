@@ -26,6 +26,7 @@ from typing import Any, cast
 import networkx as nx
 import pandas as pd
 
+from graphstore.base import ProvenanceRows
 from netanalysis import keyplayers
 from netanalysis.addresses import (
     CROWDED_COLUMNS,
@@ -36,7 +37,7 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
+from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -416,26 +417,35 @@ def priority(
 
 
 def _persons_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFrame:
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    if provenance is not None:  # a detection graph: the store read the records for us
+        described = provenance.person_rows
+    else:
+        described = []
+        for u, v, _ in index.of("DESCRIBES"):
+            record = graph.nodes[u]
+            described.append((bare_key(v), bare_key(u), record.get("source"), record.get("row_id")))
     rows = []
-    for u, v, _ in index.of("DESCRIBES"):
-        record = graph.nodes[u]
-        source = record.get("source")
-        row_id = record.get("row_id")
+    for person, record_key, source, row_id in described:
         if source is None or row_id is None:
-            source, _, row_id = bare_key(u).partition(":")
-        rows.append({"person_id": bare_key(v), "source": str(source), "row_id": str(row_id)})
+            source, _, row_id = record_key.partition(":")
+        rows.append({"person_id": person, "source": str(source), "row_id": str(row_id)})
     frame = _frame("persons", rows)
     return frame.drop_duplicates().sort_values(["person_id", "source", "row_id"]).reset_index(drop=True)
 
 
-def _signal_rows_frame(index: GraphIndex) -> pd.DataFrame:
+def _signal_rows_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFrame:
     # A signal can come from several source rows (an inspection with several workers found); its
     # facts (CONCERNS, AT) carry the rows they came from.
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
     rows = set()
-    for edges in index.all_edges():
-        for u, _, data in edges:
-            if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
-                rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
+    if provenance is not None:  # a detection graph: the store read the rows for us
+        rows.update(provenance.signal_rows)
+    else:
+        for edges in index.all_edges():
+            for u, _, data in edges:
+                if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
+                    rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
     frame = _frame("signal_rows", [dict(zip(COLUMNS["signal_rows"], r, strict=True)) for r in sorted(rows)])
     return frame
 
@@ -481,6 +491,10 @@ def detect(
         clock = now
 
     index = index_graph(graph)
+    # A detection graph (read_detection_graph) leaves the records out: its latest observation,
+    # which perpetrator_network would take from all facts, comes from the store.
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    as_of_used = settings.as_of or (provenance.latest_observed if provenance is not None else None)
     in_database: dict[str, float] | None = None
     if settings.engine == "gds":
         from netanalysis.indatabase import gds_network
@@ -498,14 +512,14 @@ def detect(
             seed=settings.seed,
             resolution=settings.resolution,
             level=level,
-            as_of=settings.as_of,
+            as_of=as_of_used,
             date_from=settings.date_from,
             date_to=settings.date_to,
             index=index,
         )
         lap("network_and_groups_in_database")
     else:
-        network = perpetrator_network(graph, settings.weights, settings.as_of, level, index)
+        network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
         lap("network")
         partition = find_groups(network, settings.method, settings.seed, settings.resolution)
         lap("groups")
@@ -710,7 +724,7 @@ def detect(
         }
     )
     persons = _persons_frame(graph, index)
-    signal_rows = _signal_rows_frame(index)
+    signal_rows = _signal_rows_frame(graph, index)
     lap("persons")
     return DetectionResult(
         groups=groups,
