@@ -18,7 +18,7 @@ import time
 import types
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -52,7 +52,15 @@ from netanalysis.movement import (
 )
 from netanalysis.projection import EvidenceWeights, perpetrator_network
 
-__all__ = ["COLUMNS", "DetectionResult", "DetectionSettings", "PriorityWeights", "detect", "priority"]
+__all__ = [
+    "COLUMNS",
+    "STAGES",
+    "DetectionResult",
+    "DetectionSettings",
+    "PriorityWeights",
+    "detect",
+    "priority",
+]
 
 # Keys that ``detect`` adds to the settings it records in settings.json: facts about the run, not
 # settings, so ``DetectionSettings.from_dict`` accepts and ignores them.
@@ -450,9 +458,27 @@ def _signal_rows_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFram
     return frame
 
 
+#: The stages of a detection, in order, as ``detect`` reports them to ``progress`` (the in-database
+#: engine replaces the first two with ``network_and_groups_in_database``).
+STAGES: tuple[str, ...] = (
+    "network",
+    "groups",
+    "stability",
+    "movements_and_summary",
+    "key_players",
+    "disruption",
+    "leads",
+    "addresses",
+    "persons",
+)
+
+
 @audited("detect", store="graph", only_from_store=True, after=record_detection)
 def detect(
-    graph: nx.MultiDiGraph, settings: DetectionSettings | None = None, store: object = None
+    graph: nx.MultiDiGraph,
+    settings: DetectionSettings | None = None,
+    store: object = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> DetectionResult:
     """Detect perpetrator groups, their victims' moves, key players and leads.
 
@@ -465,6 +491,9 @@ def detect(
     store : graphstore.neo4j_store.Neo4jStore, optional
         The store ``graph`` was read from (with the settings' window); needed, and only used, with
         ``engine="gds"``.
+    progress : callable, optional
+        Called as ``progress("detect", stages done, stages in all)`` after each stage (``STAGES``),
+        e.g. to feed a progress bar; the time of each stage is in ``DetectionResult.timings``.
 
     Returns
     -------
@@ -484,11 +513,15 @@ def detect(
     clock = time.perf_counter()
     timings: dict[str, float] = {}
 
+    n_stages = len(STAGES) - (1 if settings.engine == "gds" else 0)
+
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         timings[stage] = round(now - clock, 3)
         clock = now
+        if progress is not None:
+            progress("detect", len(timings), n_stages)
 
     index = index_graph(graph)
     # A detection graph (read_detection_graph) leaves the records out: its latest observation,
