@@ -147,15 +147,27 @@ def read_nodes(
     observed_to: str | None = None,
     schema: GraphSchema | None = None,
     keys: list[str] | None = None,
+    properties: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Nodes of ``label`` (optionally within an observation window, optionally only those with
-    one of ``keys``, looked up through the key's index): columns ``key, props``."""
+    one of ``keys``, looked up through the key's index): columns ``key, props`` (with
+    ``properties``: only those, as a list of ``[name, value]`` pairs)."""
     lab, key = _label(label, schema)
     preds = _window("n", observed_from, observed_to)
     if keys is not None:
         preds.insert(0, f"n.{key} IN $keys")
-    query = f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key, properties(n) AS props"
-    return query, {"observed_from": observed_from, "observed_to": observed_to, "keys": keys}
+    query = (
+        f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key, {_props('n', properties)} AS props"
+    )
+    params = {"observed_from": observed_from, "observed_to": observed_to, "keys": keys}
+    return query, {**params, "properties": properties}
+
+
+def _props(var: str, properties: list[str] | None) -> str:
+    # Only the properties asked for leave the server (a cluster sends less over the network).
+    if properties is None:
+        return f"properties({var})"
+    return f"[name IN $properties WHERE {var}[name] IS NOT NULL | [name, {var}[name]]]"
 
 
 def read_relationships(
@@ -167,9 +179,11 @@ def read_relationships(
     schema: GraphSchema | None = None,
     starts: list[str] | None = None,
     ends: list[str] | None = None,
+    properties: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Relationships of one type between two labels (optionally only from one of ``starts`` or
-    to one of ``ends``, looked up through the keys' indexes): columns ``start, end, props``."""
+    to one of ``ends``, looked up through the keys' indexes): columns ``start, end, props`` (with
+    ``properties``: only those, as a list of ``[name, value]`` pairs)."""
     (schema or load_schema()).check_rel(rel_type, start_label, end_label)
     typ = _rel(rel_type, schema)
     slab, skey = _label(start_label, schema)
@@ -182,10 +196,10 @@ def read_relationships(
     query = (
         f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n"
         + _where(preds)
-        + f"RETURN a.{skey} AS start, b.{ekey} AS end, properties(r) AS props"
+        + f"RETURN a.{skey} AS start, b.{ekey} AS end, {_props('r', properties)} AS props"
     )
     params = {"observed_from": observed_from, "observed_to": observed_to, "starts": starts, "ends": ends}
-    return query, params
+    return query, {**params, "properties": properties}
 
 
 def region_persons(

@@ -303,16 +303,20 @@ class Neo4jStore(RetentionDeletes):
         if spec.person_ids is not None:
             return self._read_around_persons(spec)
 
-        trim = trimmer(spec)
+        # The server returns only the properties asked for, as [name, value] pairs.
+        wanted = None if spec.properties is None else sorted(spec.properties | {"rel_key"})
+        trim = trimmer(spec) if wanted is None else dict
 
         def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], set[str] | None]:
             nodes: list[Any] = []
             for label in spec.labels:
-                query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema)
+                query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema, properties=wanted)
                 nodes.extend((label, r["key"], trim(r["props"])) for r in tx.run(query, params))
             rels: list[Any] = []
             for typ, sl, el in spec.combos:
-                query, params = cypher.read_relationships(typ, sl, el, obs_from, obs_to, self.schema)
+                query, params = cypher.read_relationships(
+                    typ, sl, el, obs_from, obs_to, self.schema, properties=wanted
+                )
                 rels.extend(
                     (typ, sl, r["start"], el, r["end"], trim(r["props"])) for r in tx.run(query, params)
                 )
