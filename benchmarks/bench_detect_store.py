@@ -8,7 +8,9 @@ its own peak memory), and a check that both give the same frames.
     nice -n 10 .venv/bin/python benchmarks/bench_detect_store.py --store g.sqlite [--stability-runs 10]
 
 Prints per way: read and detect wall and CPU seconds, peak RSS, nodes and edges read; then the
-ratios new/old. Exits 1 when a frame differs.
+ratios new/old. Exits 1 when a frame differs. On a busy machine the two ways can run at the
+same time (``--way old --out old.pickle`` and ``--way new --out new.pickle``, then
+``--compare old.pickle new.pickle``); CPU seconds and peak memory are per process either way.
 """
 
 from __future__ import annotations
@@ -58,16 +60,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", required=True)
     parser.add_argument("--stability-runs", type=int, default=10)
-    parser.add_argument("--way", choices=("old", "new"), help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--way", choices=("old", "new"), help="Run one way only, into --out.")
+    parser.add_argument("--out", type=Path, help="With --way: the file of its results.")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="Compare two --way results."
+    )
     args = parser.parse_args()
     if args.way:
         _child(args.store, args.way, args.stability_runs, args.out)
         return
 
-    import pandas as pd
-
     results: dict[str, Any] = {}
+    if args.compare:
+        for way, path in zip(("old", "new"), args.compare, strict=True):
+            with path.open("rb") as handle:
+                results[way] = pickle.load(handle)  # our own child's file
+        _report(results)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         for way in ("old", "new"):
             out = Path(tmp) / f"{way}.pickle"
@@ -76,6 +85,12 @@ def main() -> None:
             subprocess.run(command, check=True)
             with out.open("rb") as handle:
                 results[way] = pickle.load(handle)  # our own child's file
+    _report(results)
+
+
+def _report(results: dict[str, Any]) -> None:
+    import pandas as pd
+
     same = True
     for name, old in results["old"]["frames"].items():
         try:
