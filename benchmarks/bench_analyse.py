@@ -12,7 +12,8 @@ Each argument is ``NODES:EDGES``. The network: groups of 20-200 nodes (uniform),
 a group with probability 0.8, else between two random nodes; seed 1. ``--old-src`` runs the same
 command a second time from another checkout's source folder (e.g. ``git archive main netanalysis
 | tar -x -C /tmp/old``), for an old-vs-new ratio. The per-step times come from the DEBUG log of
-``netanalysis.analyse``.
+``netanalysis.analyse``. With ``--old-src`` the last line also names the output tables whose
+bytes differ between the two runs.
 """
 
 from __future__ import annotations
@@ -88,7 +89,12 @@ def run(src: Path | None, edges_csv: Path, nodes_csv: Path, out: Path, extra: li
     args += ["--group-attr", "region", "--out", str(out), *extra]
     load_before = os.getloadavg()[0]
     wall = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RUNNER, *args], env=env, capture_output=True, text=True)
+    # The network's folder as working directory: ``python -c`` puts the working directory first on
+    # the path, so started from the checkout it would import the checkout's code even with
+    # --old-src (the runs before this fix compared the new code with itself).
+    done = subprocess.run(
+        [sys.executable, "-c", _RUNNER, *args], env=env, capture_output=True, text=True, cwd=edges_csv.parent
+    )
     wall = time.perf_counter() - wall
     if done.returncode != 0:
         raise SystemExit(f"netanalysis analyse failed:\n{done.stderr[-2000:]}")
@@ -103,6 +109,18 @@ def run(src: Path | None, edges_csv: Path, nodes_csv: Path, out: Path, extra: li
         "steps_cpu_s": steps,
         "summary": done.stdout.strip(),
     }
+
+
+def _differing(old: Path, new: Path) -> list[str]:
+    """The output tables whose bytes differ between the two runs (empty: the same answers)."""
+    names = sorted({p.name for p in old.glob("*.csv")} | {p.name for p in new.glob("*.csv")})
+    return [
+        n
+        for n in names
+        if not (old / n).exists()
+        or not (new / n).exists()
+        or (old / n).read_bytes() != (new / n).read_bytes()
+    ]
 
 
 def main(argv: list[str]) -> None:
@@ -128,6 +146,7 @@ def main(argv: list[str]) -> None:
                             "nodes": nodes,
                             "old_over_new_cpu": round(float(old["cpu_s"]) / float(new["cpu_s"]), 1),  # type: ignore[arg-type]
                             "old_over_new_wall": round(float(old["wall_s"]) / float(new["wall_s"]), 1),  # type: ignore[arg-type]
+                            "tables_differing": _differing(folder / "old", folder / "new"),
                         }
                     ),
                     flush=True,

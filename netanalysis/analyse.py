@@ -24,7 +24,7 @@ import math
 import numbers
 import random
 import time
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,10 +38,9 @@ from netanalysis.errors import ConfigError, InputFileError
 from netanalysis.groups import METHODS, find_groups, group_stability
 from netanalysis.keyplayers import (
     ROLES,
-    _betweenness,
     _betweenness_igraph,
+    _brokerage_counts,
     _igraph_with_distances,
-    brokerage_roles,
 )
 
 __all__ = ["NetworkAnalysis", "analyse_network", "read_network"]
@@ -57,8 +56,9 @@ LARGE_BETWEENNESS_K = 32
 LARGE_CLOSENESS_K = 32
 #: Above :data:`SAMPLE_ABOVE`: betweenness sources at each sequential disruption step.
 LARGE_DISRUPTION_K = 4
-#: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it.
-STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 3
+#: Stability re-runs: up to :data:`SAMPLE_ABOVE` nodes, and above it (two: a Leiden run on 100,000
+#: nodes costs 2-3 CPU s; a member is in the core when it stays with its group in both).
+STABILITY_RUNS, LARGE_STABILITY_RUNS = 20, 2
 #: Leiden passes above :data:`SAMPLE_ABOVE` (igraph's default; -1, until nothing changes, below).
 LARGE_LEIDEN_ITERATIONS = 2
 
@@ -175,57 +175,81 @@ def read_network(
         match the edges (the message names the file, row and column, never a value).
     """
     with _step("read"):
-        return _read_network(edges, nodes, directed, weight, source, target, node_id)
+        edges_path = Path(edges)
+        us, vs, ws = _read_edges(edges_path, weight, source, target)
+        graph: nx.MultiGraph | nx.MultiDiGraph = nx.MultiDiGraph() if directed else nx.MultiGraph()
+        graph.add_edges_from((u, v, {"weight": w}) for u, v, w in zip(us, vs, ws, strict=True))
+        if nodes is not None:
+            for node, attrs in _read_nodes(Path(nodes), node_id, edges_path, graph).items():
+                graph.add_node(node, **attrs)
+        return graph
 
 
-def _read_network(
-    edges: str | Path,
-    nodes: str | Path | None,
-    directed: bool,
-    weight: str | None,
-    source: str,
-    target: str,
-    node_id: str,
-) -> nx.MultiGraph | nx.MultiDiGraph:
-    edges_path = Path(edges)
-    rows = _read_csv(edges_path)
+def _read_edges(
+    path: Path, weight: str | None, source: str, target: str
+) -> tuple[list[str], list[str], list[float]]:
+    """Sources, targets and weights of every row of the edge file, checked.
+
+    The checks run over whole columns; when one fails, :func:`_refuse_row` walks the rows to name
+    the first bad one, so the sentence is the one a row-by-row reading gives.
+    """
+    rows = _read_csv(path)
     header = rows[0] if rows else []
     needed = [source, target] + ([weight] if weight else [])
     missing = [c for c in needed if c not in header]
     if missing:
         raise InputFileError(
-            f"The edge list {edges_path} has no column {missing[0]!r}; it needs {', '.join(needed)}."
+            f"The edge list {path} has no column {missing[0]!r}; it needs {', '.join(needed)}."
         )
-    graph: nx.MultiGraph | nx.MultiDiGraph = nx.MultiDiGraph() if directed else nx.MultiGraph()
+    body = rows[1:]
     si, ti = header.index(source), header.index(target)
     wi = header.index(weight) if weight else None
-    rows_read: list[tuple[str, str, dict[str, float]]] = []
-    for line, row in enumerate(rows[1:], start=2):
+    try:
+        if any(len(row) != len(header) for row in body):
+            raise ValueError
+        us = [row[si].strip() for row in body]
+        vs = [row[ti].strip() for row in body]
+        if not (all(us) and all(vs)):
+            raise ValueError
+        ws = [1.0] * len(body) if wi is None else [float(row[wi]) for row in body]
+        values = np.array(ws, dtype=np.float64)
+        if not bool(np.all(np.isfinite(values) & (values > 0))):
+            raise ValueError
+    except ValueError:
+        _refuse_row(path, header, body, si, ti, wi, source, target, weight)
+        raise InputFileError(f"The edge list {path} cannot be read as an edge list.") from None
+    return us, vs, ws
+
+
+def _refuse_row(
+    path: Path,
+    header: list[str],
+    body: list[list[str]],
+    si: int,
+    ti: int,
+    wi: int | None,
+    source: str,
+    target: str,
+    weight: str | None,
+) -> None:
+    """Raise the sentence for the first row of the edge file that fails a check."""
+    for line, row in enumerate(body, start=2):
         if len(row) != len(header):
-            raise InputFileError(
-                f"Row {line} of {edges_path} has {len(row)} fields, the header {len(header)}."
-            )
-        u, v = row[si].strip(), row[ti].strip()
-        if not u or not v:
-            raise InputFileError(f"Row {line} of {edges_path} has an empty {source!r} or {target!r}.")
-        w = 1.0
+            raise InputFileError(f"Row {line} of {path} has {len(row)} fields, the header {len(header)}.")
+        if not row[si].strip() or not row[ti].strip():
+            raise InputFileError(f"Row {line} of {path} has an empty {source!r} or {target!r}.")
         if wi is not None:
             try:
                 w = float(row[wi])
             except ValueError:
                 raise InputFileError(
-                    f"Row {line} of {edges_path} has a non-numeric weight in column {weight!r}."
+                    f"Row {line} of {path} has a non-numeric weight in column {weight!r}."
                 ) from None
             if not math.isfinite(w) or w <= 0:
                 raise InputFileError(
-                    f"Row {line} of {edges_path} has a zero, negative or infinite weight in column "
+                    f"Row {line} of {path} has a zero, negative or infinite weight in column "
                     f"{weight!r}; weights must be above 0."
                 )
-        rows_read.append((u, v, {"weight": w}))
-    graph.add_edges_from(rows_read)  # one call: a tenth faster than an add_edge per row
-    if nodes is not None:
-        _add_node_file(graph, Path(nodes), node_id, edges_path)
-    return graph
 
 
 def _read_csv(path: Path) -> list[list[str]]:
@@ -238,7 +262,10 @@ def _read_csv(path: Path) -> list[list[str]]:
         raise InputFileError(f"The file {path} cannot be read as UTF-8 CSV ({type(exc).__name__}).") from None
 
 
-def _add_node_file(graph: nx.Graph, path: Path, node_id: str, edges_path: Path) -> None:
+def _read_nodes(
+    path: Path, node_id: str, edges_path: Path, edge_nodes: Iterable[Hashable]
+) -> dict[str, dict[str, str]]:
+    """Node id -> attributes of the node file, checked against the nodes of the edges."""
     rows = _read_csv(path)
     header = rows[0] if rows else []
     if node_id not in header:
@@ -254,55 +281,161 @@ def _add_node_file(graph: nx.Graph, path: Path, node_id: str, edges_path: Path) 
         listed[node] = {
             c: value for c, value in zip(header, row, strict=True) if c != node_id and value != ""
         }
-    unlisted = sum(1 for n in graph if n not in listed)
+    unlisted = sum(1 for n in edge_nodes if n not in listed)
     if unlisted:
         raise InputFileError(
             f"The node file {path} does not match the edge list {edges_path}: "
             f"{unlisted} node(s) of the edges are not in it."
         )
-    for node, attrs in listed.items():
-        graph.add_node(node, **attrs)
+    return listed
+
+
+@dataclass(frozen=True)
+class _Network:
+    """A cleaned network as arrays: what :func:`_clean` makes of a graph, without networkx.
+
+    ``names`` and ``attrs`` are the nodes in networkx's order (first seen in the edges, then the
+    node file's others); ``src``, ``dst`` and ``weight`` the ties, self-loops dropped and
+    duplicates summed, in the order their first row was seen (so ``networkx``'s edge order
+    follows from them, :func:`_nx_edge_order`).
+    """
+
+    names: list[Hashable]
+    attrs: list[dict[str, Any]]
+    src: np.ndarray
+    dst: np.ndarray
+    weight: np.ndarray
+    directed: bool
+    self_loops: int
+    duplicates: int
+
+
+def _read_tables(
+    edges: str | Path,
+    nodes: str | Path | None = None,
+    directed: bool = False,
+    weight: str | None = None,
+    source: str = "source",
+    target: str = "target",
+    node_id: str = "id",
+) -> _Network:
+    """:func:`read_network` and :func:`_clean` in one pass over arrays (what ``analyse`` runs)."""
+    with _step("read"):
+        edges_path = Path(edges)
+        us, vs, ws = _read_edges(edges_path, weight, source, target)
+        ends = np.empty(2 * len(us), dtype=object)
+        ends[0::2], ends[1::2] = us, vs
+        # Codes in order of first appearance, u before v: the order networkx adds the nodes in.
+        codes, uniques = pd.factorize(ends)
+        names: list[Hashable] = list(uniques)
+        attrs: list[dict[str, Any]] = [{} for _ in names]
+        if nodes is not None:
+            listed = _read_nodes(Path(nodes), node_id, edges_path, names)
+            position = {name: i for i, name in enumerate(names)}
+            for node, values in listed.items():
+                at = position.get(node)
+                if at is None:
+                    names.append(node)
+                    attrs.append(dict(values))
+                else:
+                    attrs[at].update(values)
+    with _step("clean"):
+        return _combine(names, attrs, codes[0::2], codes[1::2], np.array(ws, dtype=np.float64), directed)
+
+
+def _network_of(graph: nx.Graph, weight: str) -> _Network:
+    """The :class:`_Network` of any networkx graph (its weights checked as :func:`_clean` does)."""
+    names = list(graph)
+    index = {v: i for i, v in enumerate(names)}
+    triples = list(graph.edges(data=weight, default=1.0))
+    for _u, _v, w in triples:
+        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and float(w) > 0):
+            raise ConfigError(f"Every edge needs a positive numeric {weight!r} attribute; one has not.")
+    src = np.fromiter((index[u] for u, _, _ in triples), dtype=np.int64, count=len(triples))
+    dst = np.fromiter((index[v] for _, v, _ in triples), dtype=np.int64, count=len(triples))
+    ws = np.fromiter((float(w) for _, _, w in triples), dtype=np.float64, count=len(triples))
+    attrs = [dict(data) for _, data in graph.nodes(data=True)]
+    return _combine(names, attrs, src, dst, ws, graph.is_directed())
+
+
+def _combine(
+    names: list[Hashable],
+    attrs: list[dict[str, Any]],
+    src: np.ndarray,
+    dst: np.ndarray,
+    weight: np.ndarray,
+    directed: bool,
+) -> _Network:
+    """Drop self-loops and sum duplicate ties (see the module's docstring) on arrays."""
+    loop = src == dst
+    src, dst, weight = _summed(src[~loop], dst[~loop], weight[~loop], len(names), directed)
+    duplicates = int(len(loop) - int(loop.sum()) - len(src))
+    return _Network(names, attrs, src, dst, weight, directed, int(loop.sum()), duplicates)
+
+
+def _summed(
+    src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, directed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One tie per pair (ordered when directed), weights summed, in the order first seen.
+
+    The tie keeps the direction of its first row; the sums run in row order, as a loop would
+    add them, so the floats are the same to the last bit.
+    """
+    if len(src) == 0:
+        return src.astype(np.int64), dst.astype(np.int64), weight.astype(np.float64)
+    key = src * n + dst if directed else np.minimum(src, dst) * n + np.maximum(src, dst)
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.concatenate([[True], ordered[1:] != ordered[:-1]])
+    tie = np.empty(len(key), dtype=np.int64)
+    tie[order] = np.cumsum(starts) - 1
+    first = order[starts]  # stable sort: the first row of each tie
+    sums = np.bincount(tie, weights=weight, minlength=len(first))
+    seen = np.argsort(first, kind="stable")
+    return src[first[seen]].astype(np.int64), dst[first[seen]].astype(np.int64), sums[seen]
+
+
+def _nx_edge_order(
+    src: np.ndarray, dst: np.ndarray, directed: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order (and ends) in which networkx lists the edges of a graph built from these ties.
+
+    networkx walks the nodes in order and, for each, its neighbours in the order their ties were
+    added, listing a tie of an undirected graph once, from its earlier node. igraph graphs and
+    sums built in this order are the ones the networkx-based code built.
+    """
+    position = np.arange(len(src))
+    if directed:
+        order = np.lexsort((position, src))
+        return order, src[order], dst[order]
+    low, high = np.minimum(src, dst), np.maximum(src, dst)
+    order = np.lexsort((position, low))
+    return order, low[order], high[order]
+
+
+def _igraph_of(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, directed: bool) -> Any:
+    """igraph graph of the ties in networkx's edge order: edge attributes ``d`` (1/weight) and ``w``."""
+    import igraph as ig  # imported here: it costs half a second of every command's start
+
+    order, a, b = _nx_edge_order(src, dst, directed)
+    h = ig.Graph(n=n, edges=list(zip(a.tolist(), b.tolist(), strict=True)), directed=directed)
+    w = weight[order]
+    h.es["d"] = (1.0 / w).tolist()
+    h.es["w"] = w.tolist()
+    return h
 
 
 def _clean(graph: nx.Graph, weight: str) -> tuple[nx.Graph, int, int]:
     """A simple graph of the same direction: self-loops dropped, duplicate edges' weights summed."""
-    directed = graph.is_directed()
-    simple: nx.Graph = nx.DiGraph() if directed else nx.Graph()
+    net = _network_of(graph, weight)
+    simple: nx.Graph = nx.DiGraph() if net.directed else nx.Graph()
     simple.add_nodes_from(graph.nodes(data=True))
-    loops = duplicates = 0
-    summed: dict[tuple[Hashable, Hashable], float] = {}
-    for u, v, w in graph.edges(data=weight, default=1.0):
-        if isinstance(w, bool) or not isinstance(w, numbers.Real) or not (math.isfinite(w) and float(w) > 0):
-            raise ConfigError(f"Every edge needs a positive numeric {weight!r} attribute; one has not.")
-        if u == v:
-            loops += 1
-            continue
-        key = (u, v)
-        if not directed and key not in summed and (v, u) in summed:
-            key = (v, u)  # the tie as first seen, so the edge order follows the file
-        if key in summed:
-            duplicates += 1
-            summed[key] += float(w)
-        else:
-            summed[key] = float(w)
-    simple.add_edges_from((u, v, {weight: w, _DISTANCE: 1.0 / w}) for (u, v), w in summed.items())
-    return simple, loops, duplicates
-
-
-def _undirected(g: nx.Graph, weight: str) -> nx.Graph:
-    """The undirected network of ``g``: ``a->b`` and ``b->a`` become one tie with summed weight."""
-    if not g.is_directed():
-        return g
-    u: nx.Graph = nx.Graph()
-    u.add_nodes_from(g.nodes(data=True))
-    for a, b, w in g.edges(data=weight):
-        if u.has_edge(a, b):
-            u[a][b][weight] += w
-        else:
-            u.add_edge(a, b, **{weight: w})
-    for _a, _b, data in u.edges(data=True):
-        data[_DISTANCE] = 1.0 / data[weight]
-    return u
+    names = net.names
+    simple.add_edges_from(
+        (names[u], names[v], {weight: w, _DISTANCE: 1.0 / w})
+        for u, v, w in zip(net.src.tolist(), net.dst.tolist(), net.weight.tolist(), strict=True)
+    )
+    return simple, net.self_loops, net.duplicates
 
 
 def analyse_network(
@@ -337,7 +470,7 @@ def analyse_network(
     Pich 2007), closeness from :data:`LARGE_CLOSENESS_K` (32) sampled pivots per component
     (Eppstein & Wang 2004), each sequential disruption step ranks by betweenness from
     :data:`LARGE_DISRUPTION_K` (4) sources, Leiden stops after two passes and stability uses
-    :data:`LARGE_STABILITY_RUNS` (3) re-runs. ``summary`` records what was used;
+    :data:`LARGE_STABILITY_RUNS` (2) re-runs. ``summary`` records what was used;
     docs/analyse.md has the measured error.
 
     Parameters
@@ -355,7 +488,7 @@ def analyse_network(
     seed : int
         Seed of group finding, stability re-runs and of the sampled sources and pivots.
     stability_runs : int, optional
-        Re-runs for group stability; None: 20, or 3 above ``sample_above`` nodes.
+        Re-runs for group stability; None: 20, or 2 above ``sample_above`` nodes.
     strategy : {"betweenness", "degree", "weighted_degree"}
         Who is removed first in the disruption simulation.
     steps : int
@@ -383,9 +516,9 @@ def analyse_network(
     >>> result = analyse_network(g, stability_runs=0, steps=1)
     >>> result.disruption[["mode", "step", "removed", "largest_share"]]
              mode  step removed  largest_share
-    0  sequential     0              1.0
+    0  sequential     0                    1.0
     1  sequential     1       0            0.2
-    2       block     0              1.0
+    2       block     0                    1.0
     3       block     1       0            0.2
 
     References
@@ -399,6 +532,40 @@ def analyse_network(
     Duijn, Kashirin & Sloot (2014), "The relative ineffectiveness of criminal network
     disruption", Scientific Reports 4, 4238.
     """
+    _check_settings(
+        method, strategy, betweenness_k, closeness_k, disruption_k, steps, stability_runs, sample_above
+    )
+    if graph.number_of_nodes() == 0:
+        raise ConfigError("The network has no nodes; there is nothing to analyse.")
+    with _step("clean"):
+        net = _network_of(graph, weight)
+    return _analyse(
+        net,
+        weight=weight,
+        group_attr=group_attr,
+        method=method,
+        resolution=resolution,
+        seed=seed,
+        stability_runs=stability_runs,
+        strategy=strategy,
+        steps=steps,
+        betweenness_k=betweenness_k,
+        sample_above=sample_above,
+        closeness_k=closeness_k,
+        disruption_k=disruption_k,
+    )
+
+
+def _check_settings(
+    method: str,
+    strategy: str,
+    betweenness_k: int | None,
+    closeness_k: int | None,
+    disruption_k: int | None,
+    steps: int,
+    stability_runs: int | None,
+    sample_above: int | None,
+) -> None:
     if method not in METHODS:
         raise ConfigError(f"unknown group method {method!r}; use one of {', '.join(METHODS)}.")
     if strategy not in ("betweenness", "degree", "weighted_degree"):
@@ -416,17 +583,62 @@ def analyse_network(
         raise ConfigError("steps and stability_runs must be 0 or more.")
     if sample_above is not None and sample_above < 0:
         raise ConfigError(f"sample_above must be 0 or more (got {sample_above}); None never samples.")
-    if graph.number_of_nodes() == 0:
+
+
+def _analyse_files(
+    edges: str | Path,
+    nodes: str | Path | None = None,
+    directed: bool = False,
+    weight: str | None = None,
+    group_attr: str | None = None,
+    **settings: Any,
+) -> NetworkAnalysis:
+    """``analyse_network(read_network(...))`` without building the multigraph: what the CLI runs.
+
+    The tables are equal to that call's (tests/test_analyse_vectorised.py); reading the edges into
+    arrays and cleaning them there saves most of the time networkx spends adding and walking
+    half a million edges.
+    """
+    _check_settings(
+        settings.get("method", "leiden"),
+        settings.get("strategy", "betweenness"),
+        settings.get("betweenness_k"),
+        settings.get("closeness_k"),
+        settings.get("disruption_k"),
+        settings.get("steps", 10),
+        settings.get("stability_runs"),
+        settings.get("sample_above", SAMPLE_ABOVE),
+    )
+    net = _read_tables(edges, nodes, directed=directed, weight=weight)
+    if group_attr is not None and not any(group_attr in a for a in net.attrs):
+        raise ConfigError(f"no node has the attribute {group_attr!r}; give it as a column of --nodes")
+    if not net.names:
         raise ConfigError("The network has no nodes; there is nothing to analyse.")
-    with _step("clean"):
-        g, loops, duplicates = _clean(graph, weight)
-        und = _undirected(g, weight)
+    return _analyse(net, weight="weight", group_attr=group_attr, **settings)
+
+
+def _analyse(
+    net: _Network,
+    weight: str,
+    group_attr: str | None,
+    method: str = "leiden",
+    resolution: float | Sequence[float] = 1.0,
+    seed: int = 0,
+    stability_runs: int | None = None,
+    strategy: str = "betweenness",
+    steps: int = 10,
+    betweenness_k: int | None = None,
+    sample_above: int | None = SAMPLE_ABOVE,
+    closeness_k: int | None = None,
+    disruption_k: int | None = None,
+) -> NetworkAnalysis:
     resolutions = (
         [float(resolution)] if isinstance(resolution, (int, float)) else [float(r) for r in resolution]
     )
     if not resolutions:
         raise ConfigError("Give at least one resolution.")
-    n = len(g)
+    names, directed = net.names, net.directed
+    n = len(names)
     large = sample_above is not None and n > sample_above
     runs = stability_runs if stability_runs is not None else LARGE_STABILITY_RUNS if large else STABILITY_RUNS
     iterations = LARGE_LEIDEN_ITERATIONS if large else -1
@@ -438,6 +650,25 @@ def analyse_network(
     k = sampled(betweenness_k, LARGE_BETWEENNESS_K)
     k_closeness = sampled(closeness_k, LARGE_CLOSENESS_K)
     k_disruption = sampled(disruption_k if disruption_k is not None else betweenness_k, LARGE_DISRUPTION_K)
+    with _step("undirected graph"):
+        # The undirected network (a->b and b->a summed, in the order networkx's loop met them)
+        # for groups and disruption; networkx only for find_groups, which takes a networkx graph.
+        if directed:
+            order, a, b = _nx_edge_order(net.src, net.dst, True)
+            u_src, u_dst, u_w = _summed(a, b, net.weight[order], n, False)
+        else:
+            u_src, u_dst, u_w = net.src, net.dst, net.weight
+        und: nx.Graph = nx.Graph()
+        und.add_nodes_from(names)
+        und.add_weighted_edges_from(
+            zip(
+                [names[i] for i in u_src.tolist()],
+                [names[i] for i in u_dst.tolist()],
+                u_w.tolist(),
+                strict=True,
+            ),
+            weight=weight,
+        )
     with _step("groups and stability"):
         partition, stability, chosen = _most_stable_groups(
             und, method, resolutions, seed, runs, weight, iterations
@@ -456,32 +687,34 @@ def analyse_network(
         ],
         columns=["group_id", "size", "stability", "core_size"],
     )
+    by_text = sorted(range(n), key=lambda i: str(names[i]))  # as sorted(g, key=str)
     brokerage = None
     if group_attr is not None:
         with _step("brokerage"):
-            roles = brokerage_roles(g, group_attr)
-        brokerage = pd.DataFrame(
-            [
-                {"node": v, group_attr: g.nodes[v].get(group_attr), **roles[v], "brokerage": _total(roles[v])}
-                for v in sorted(g, key=str)
-            ],
-            columns=["node", group_attr, *ROLES, "brokerage"],
-        )
-    directed = g.is_directed()
-    nodes = list(g)
+            code: dict[Hashable, int] = {}
+            values = [a.get(group_attr) for a in net.attrs]
+            codes = np.array(
+                [-1 if v is None else code.setdefault(v, len(code)) for v in values], dtype=np.int64
+            )
+            roles = _brokerage_counts(net.src, net.dst, codes, directed)
+            brokerage = pd.DataFrame(roles[by_text], columns=list(ROLES))
+            brokerage.insert(0, group_attr, [values[i] for i in by_text])
+            brokerage.insert(0, "node", [names[i] for i in by_text])
+            # As keyplayers.key_players: coordinators broker inside their own group only.
+            brokerage["brokerage"] = roles[by_text][:, 1:].sum(axis=1)
     with _step("betweenness"):
-        h = _igraph_with_distances(g, nodes, weight)  # one conversion for every path-based measure
+        h = _igraph_of(n, net.src, net.dst, net.weight, directed)  # one graph for every path measure
         # igraph's Brandes, exact or from k sources (keyplayers._betweenness does it per group)
-        betweenness = dict(zip(nodes, _betweenness_igraph(h, k, seed), strict=True))
+        betweenness = np.array(_betweenness_igraph(h, k, seed), dtype=np.float64)
     summary = {
         "betweenness_sampled_sources": k if k is not None else "exact",
         "closeness_sampled_pivots": k_closeness if k_closeness is not None else "exact",
         "disruption_sampled_sources": k_disruption if k_disruption is not None else "exact",
-        "nodes": g.number_of_nodes(),
-        "edges": g.number_of_edges(),
-        "directed": g.is_directed(),
-        "self_loops_dropped": loops,
-        "duplicate_edges_summed": duplicates,
+        "nodes": n,
+        "edges": len(net.src),
+        "directed": directed,
+        "self_loops_dropped": net.self_loops,
+        "duplicate_edges_summed": net.duplicates,
         "group_method": method,
         "leiden_iterations": "until stable" if iterations < 0 else iterations,
         "stability_runs": runs,
@@ -489,16 +722,15 @@ def analyse_network(
         "groups": len(stability),
         "disruption_strategy": strategy,
     }
-    # The block ranking and the first sequential choice rank by the key players' betweenness
-    # (from k sources): on an undirected network it is the same network, so it is reused.
-    key_players = _key_players(g, h, partition, weight, betweenness, k_closeness, seed)
+    key_players = _key_players(net, h, partition, betweenness, by_text, k_closeness, seed)
     with _step("disruption"):
+        und_h = h if not directed else _igraph_of(n, u_src, u_dst, u_w, False)
         disruption = _disruption(
-            und,
-            None if directed else h,
+            names,
+            und_h,
+            _strength(u_src, u_dst, u_w, n, False),
             strategy,
             steps,
-            weight,
             seed,
             k,
             k_disruption,
@@ -514,9 +746,12 @@ def analyse_network(
     )
 
 
-def _total(roles: Mapping[str, int]) -> int:
-    # As keyplayers.key_players: coordinators broker inside their own group only, so not counted.
-    return roles["gatekeeper"] + roles["representative"] + roles["liaison"] + roles["itinerant"]
+def _strength(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, n: int, directed: bool) -> np.ndarray:
+    """Weighted degree summed in networkx's order (each node's ties in the order added): same floats."""
+    if directed:  # networkx: the out-ties' sum plus the in-ties' sum
+        return np.bincount(src, weights=weight, minlength=n) + np.bincount(dst, weights=weight, minlength=n)
+    ends = np.column_stack([src, dst]).ravel()
+    return np.bincount(ends, weights=np.repeat(weight, 2), minlength=n)
 
 
 def _most_stable_groups(
@@ -548,34 +783,37 @@ def _most_stable_groups(
 
 
 def _key_players(
-    g: nx.Graph,
+    net: _Network,
     h: Any,
     partition: Mapping[Hashable, str],
-    weight: str,
-    betweenness: Mapping[Hashable, float],
+    betweenness: np.ndarray,
+    by_text: list[int],
     closeness_k: int | None,
     seed: int,
 ) -> pd.DataFrame:
-    directed = g.is_directed()
     # Betweenness: igraph's shortest paths treat lengths equal within float rounding as ties
     # (1/3 + 1/6 = 1/2), which networkx on float distances does not; the tests compare with
     # networkx on exact fractions.
-    nodes = list(g)
+    names, directed, n = net.names, net.directed, len(net.names)
     with _step("closeness"):
-        closeness = dict(zip(nodes, _closeness_igraph(h, closeness_k, seed), strict=True))
+        closeness = _closeness_igraph(h, closeness_k, seed)
     with _step("eigenvector"):
-        eigenvector = dict(zip(nodes, _eigenvector_igraph(h), strict=True))
-    nodes = sorted(g, key=str)
-    frame = pd.DataFrame({"node": nodes, "group_id": [partition[v] for v in nodes]})
-    frame["degree"] = [g.degree(v) for v in nodes]
+        eigenvector = _eigenvector_igraph(h)
+    at = np.array(by_text, dtype=np.int64)
+    out_degree = np.bincount(net.src, minlength=n)
+    in_degree = np.bincount(net.dst, minlength=n)
+    strength = _strength(net.src, net.dst, net.weight, n, directed)
+    frame = pd.DataFrame(
+        {"node": [names[i] for i in by_text], "group_id": [partition[names[i]] for i in by_text]}
+    )
+    frame["degree"] = (out_degree + in_degree)[at]
     if directed:
-        frame["in_degree"] = [g.in_degree(v) for v in nodes]
-        frame["out_degree"] = [g.out_degree(v) for v in nodes]
-    strength = dict(g.degree(weight=weight))
-    frame["weighted_degree"] = [round(float(strength[v]), _DECIMALS) for v in nodes]
-    frame["betweenness"] = [round(float(betweenness[v]), _DECIMALS) for v in nodes]
-    frame["closeness"] = [round(float(closeness[v]), _DECIMALS) for v in nodes]
-    frame["eigenvector"] = [round(abs(float(eigenvector[v])), _DECIMALS) for v in nodes]
+        frame["in_degree"] = in_degree[at]
+        frame["out_degree"] = out_degree[at]
+    frame["weighted_degree"] = [round(float(strength[i]), _DECIMALS) for i in by_text]
+    frame["betweenness"] = [round(float(betweenness[i]), _DECIMALS) for i in by_text]
+    frame["closeness"] = [round(float(closeness[i]), _DECIMALS) for i in by_text]
+    frame["eigenvector"] = [round(abs(float(eigenvector[i])), _DECIMALS) for i in by_text]
     return frame.sort_values(["betweenness", "degree"], ascending=False, kind="stable").reset_index(drop=True)
 
 
@@ -717,106 +955,157 @@ def _exact_closeness(h: Any, vertices: list[int], mode: str, weights: str | None
 
 
 def _disruption(
-    und: nx.Graph,
-    und_igraph: Any,
+    names: list[Hashable],
+    base: Any,
+    strength: np.ndarray,
     strategy: str,
     steps: int,
-    weight: str,
     seed: int,
     k: int | None,
     k_step: int | None,
-    betweenness: Mapping[Hashable, float] | None,
+    betweenness: np.ndarray | None,
 ) -> pd.DataFrame:
     """Sequential removal (recompute after each removal) and block removal (initial ranking).
 
-    Who goes is chosen as in :func:`netanalysis.keyplayers.disruption`: the strategy's measure,
-    ties broken by betweenness, weighted degree, degree, then node id. The initial ranking
-    (block removal, and the first sequential choice) uses betweenness from ``k`` sources, each
-    later sequential step from ``k_step`` sources (None: exact). The removals run on one igraph
-    graph, so a step costs the betweenness and a component count, not a copy of the network.
+    ``base`` is the undirected network as an igraph graph on the vertex order ``names``, with
+    ``strength`` its weighted degrees. Who goes is chosen as in
+    :func:`netanalysis.keyplayers.disruption`: the strategy's measure, ties broken by betweenness,
+    weighted degree, degree, then node id. The initial ranking (block removal, and the first
+    sequential choice) uses betweenness from ``k`` sources, each later sequential step from
+    ``k_step`` sources (None: exact). The sequential removals run on one igraph graph, so a step
+    costs the betweenness, not a copy of the network. The component sizes after each removal,
+    of either mode, come from one count on the network without all the removed nodes, putting
+    them back one at a time (union-find, :func:`_block_rows`).
     """
-    total = und.number_of_nodes()
-    nodes = list(und)
-    base = und_igraph if und_igraph is not None else _igraph_with_distances(und, nodes, weight)
-    initial = max(base.connected_components().sizes(), default=0)
-    rows: list[dict[str, Any]] = []
+    total = len(names)
+    parts = base.connected_components().sizes() if total else []
+    initial = max(parts, default=0)
+    n = min(steps, total)
 
-    def row(mode: str, step: int, removed: Hashable | str, h: Any) -> dict[str, Any]:
-        parts = h.connected_components().sizes() if h.vcount() else []
-        largest = max(parts, default=0)
+    def row(mode: str, step: int, removed: Hashable | str, components: int, largest: int) -> dict[str, Any]:
         return {
             "mode": mode,
             "step": step,
             "removed": removed,
-            "components": len(parts),
+            "components": components,
             "largest_share": round(largest / total, _DECIMALS),
             "largest_share_of_initial": round(largest / initial, _DECIMALS) if initial else 0.0,
         }
 
-    n = min(steps, total)
     # Block: rank everybody once on the intact network, then take the top ones out together.
-    order = _initial_order(und, strategy, weight, seed, n, k, betweenness)
+    order = _initial_order(names, base, strength, strategy, seed, n, k, betweenness)
     h = base.copy()
-    names = list(nodes)
-    rows.append(row("sequential", 0, "", h))
+    alive = list(range(total))  # the vertex of base at each position of h
+    taken: list[int] = []
     for step in range(1, n + 1):
         # The first choice is made on the intact network: the block ranking's first.
-        at = names.index(order[0]) if step == 1 else _top_vertex(h, names, strategy, k_step, seed)
-        target = names.pop(at)
-        h.delete_vertices(at)
-        rows.append(row("sequential", step, target, h))
-    block, names = base.copy(), list(nodes)
-    rows.append(row("block", 0, "", block))
-    for step, target in enumerate(order, start=1):
-        at = names.index(target)
-        names.pop(at)
-        block.delete_vertices(at)
-        rows.append(row("block", step, target, block))
+        at = alive.index(order[0]) if step == 1 else _top_vertex(h, alive, names, strategy, k_step, seed)
+        taken.append(alive.pop(at))
+        if step < n:  # the last removal needs no ranking after it
+            h.delete_vertices(at)
+    rows = [row("sequential", 0, "", len(parts), initial)]
+    for step, (components, largest) in enumerate(_block_rows(base, taken), start=1):
+        rows.append(row("sequential", step, names[taken[step - 1]], components, largest))
+    rows.append(row("block", 0, "", len(parts), initial))
+    for step, (components, largest) in enumerate(_block_rows(base, order), start=1):
+        rows.append(row("block", step, names[order[step - 1]], components, largest))
     return pd.DataFrame(
         rows,
         columns=["mode", "step", "removed", "components", "largest_share", "largest_share_of_initial"],
     )
 
 
-def _top_vertex(h: Any, names: list[Hashable], strategy: str, k: int | None, seed: int) -> int:
-    """Position of the node :func:`netanalysis.keyplayers._top_actor` would remove from ``h``."""
+def _block_rows(base: Any, order: list[int]) -> list[tuple[int, int]]:
+    """Components and largest component size after removing ``order[:1]``, ``order[:2]``, ...
 
-    def measure(name: str) -> list[float]:
+    One component count on the network without all of ``order``; then the removed nodes are put
+    back last first, each joining the components of its neighbours (union-find over component
+    labels), so every row costs the removed node's ties instead of a pass over the network.
+    """
+    if not order:
+        return []
+    rest = base.copy()
+    rest.delete_vertices(order)
+    gone = set(order)
+    kept = [v for v in range(base.vcount()) if v not in gone]  # rest's vertex i is base's kept[i]
+    label = np.full(base.vcount(), -1, dtype=np.int64)
+    membership = rest.connected_components().membership if rest.vcount() else []
+    label[kept] = membership
+    size = list(np.bincount(np.array(membership, dtype=np.int64)).tolist()) if membership else []
+    parent = list(range(len(size)))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    components, largest = len(size), max(size, default=0)
+    rows = []
+    for node in reversed(order):
+        rows.append((components, largest))
+        mine = len(parent)
+        parent.append(mine)
+        size.append(1)
+        components += 1
+        for other in base.neighbors(node):
+            if label[other] < 0:
+                continue
+            a, b = find(int(label[other])), find(mine)
+            if a != b:
+                parent[a] = b
+                size[b] += size[a]
+                components -= 1
+        label[node] = mine
+        largest = max(largest, size[find(mine)])
+    return rows[::-1]
+
+
+def _top_vertex(
+    h: Any, alive: list[int], names: list[Hashable], strategy: str, k: int | None, seed: int
+) -> int:
+    """Position in ``h`` of the node :func:`netanalysis.keyplayers._top_actor` would remove."""
+
+    def measure(name: str) -> np.ndarray:
         if name == "betweenness":
-            return _betweenness_igraph(h, k if k is not None and k < h.vcount() else None, seed)
+            return np.array(_betweenness_igraph(h, k if k is not None and k < h.vcount() else None, seed))
         if name == "weighted_degree":
-            return [round(float(s), _DECIMALS) for s in h.strength(weights="w" if h.ecount() else None)]
-        return [float(d) for d in h.degree()]
+            return np.array(
+                [round(float(s), _DECIMALS) for s in h.strength(weights="w" if h.ecount() else None)]
+            )
+        return np.array(h.degree(), dtype=np.float64)
 
     order = [strategy] + [m for m in ("betweenness", "weighted_degree", "degree") if m != strategy]
-    candidates = list(range(h.vcount()))
+    candidates = np.arange(h.vcount())
     # Later measures only break ties, so they are computed only when a tie is left.
     for name in order:
         if len(candidates) == 1:
             break
-        values = measure(name)
-        best = max(values[i] for i in candidates)
-        candidates = [i for i in candidates if values[i] == best]
-    return min(candidates, key=lambda i: str(names[i]))
+        values = measure(name)[candidates]
+        candidates = candidates[values == values.max()]
+    return int(min(candidates.tolist(), key=lambda i: str(names[alive[i]])))
 
 
 def _initial_order(
-    und: nx.Graph,
+    names: list[Hashable],
+    base: Any,
+    strength: np.ndarray,
     strategy: str,
-    weight: str,
     seed: int,
     n: int,
     k: int | None,
-    betweenness: Mapping[Hashable, float] | None,
-) -> list[Hashable]:
-    """The ``n`` first nodes by the strategy's measure on the intact network (ties as _top_actor)."""
+    betweenness: np.ndarray | None,
+) -> list[int]:
+    """The ``n`` first vertices by the strategy's measure on the intact network (ties as _top_actor)."""
     if n == 0:
         return []
     if betweenness is None:
-        betweenness = _betweenness(und, k=k, seed=seed)
-    wdeg = {v: round(float(d), _DECIMALS) for v, d in und.degree(weight=weight)}
-    deg = {v: float(d) for v, d in und.degree()}
+        betweenness = np.array(_betweenness_igraph(base, k, seed), dtype=np.float64)
+    wdeg = np.array([round(float(d), _DECIMALS) for d in strength.tolist()], dtype=np.float64)
+    deg = np.array(base.degree(), dtype=np.float64)
     measures = {"betweenness": betweenness, "weighted_degree": wdeg, "degree": deg}
     order = [strategy] + [m for m in ("betweenness", "weighted_degree", "degree") if m != strategy]
-    ranked = sorted(und, key=lambda v: (*(-measures[m][v] for m in order), str(v)))
-    return ranked[:n]
+    text_rank = np.unique(np.array([str(v) for v in names], dtype=object), return_inverse=True)[1]
+    # lexsort is stable and sorts by its last key first: the strategy, the tie-breakers, the id.
+    ranked = np.lexsort((text_rank, *(-measures[m] for m in reversed(order))))
+    return [int(i) for i in ranked[:n]]

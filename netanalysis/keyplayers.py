@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import numbers
 import random
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from netanalysis.errors import ConfigError
@@ -126,65 +127,115 @@ def brokerage_roles(graph: nx.DiGraph | nx.Graph, attr: str) -> dict[Hashable, d
     in transaction networks. Sociological Methodology 19, 89–126.
     """
     directed = graph.is_directed()
-    group = {node: data.get(attr) for node, data in graph.nodes(data=True)}
-    succ: Mapping[Hashable, Mapping[Hashable, Any]] = graph.succ if directed else graph.adj
-    pred: Mapping[Hashable, Mapping[Hashable, Any]] = graph.pred if directed else graph.adj
-    result: dict[Hashable, dict[str, int]] = {}
-    for b in graph:
-        counts = dict.fromkeys(ROLES, 0)
-        result[b] = counts
-        gb = group[b]
-        if gb is None:
-            continue
-        senders = [a for a in pred[b] if a != b and group[a] is not None]
-        receivers = [c for c in succ[b] if c != b and group[c] is not None] if directed else senders
-        if not senders or not receivers:
-            continue
-        # Count every ordered pair (a, c), a != c, by the groups of a and c, then take away the
-        # pairs that are closed by a direct tie a -> c. This costs the number of ties among the
-        # neighbours instead of the square of the degree.
-        n_a, n_c = len(senders), len(receivers)
-        by_group_a = _count_groups(senders, group)
-        by_group_c = by_group_a if receivers is senders else _count_groups(receivers, group)
-        # a == c pairs: in the undirected case every neighbour is both sender and receiver.
-        both = (
-            by_group_a if receivers is senders else _count_groups(set(senders).intersection(receivers), group)
-        )
-        a_in, c_in = by_group_a.get(gb, 0), by_group_c.get(gb, 0)
-        same_elsewhere = sum(k * by_group_c.get(g, 0) for g, k in by_group_a.items() if g != gb)
-        counts["coordinator"] = a_in * c_in - both.get(gb, 0)
-        counts["itinerant"] = same_elsewhere - sum(k for g, k in both.items() if g != gb)
-        counts["representative"] = a_in * (n_c - c_in)
-        counts["gatekeeper"] = (n_a - a_in) * c_in
-        counts["liaison"] = (n_a - a_in) * (n_c - c_in) - same_elsewhere
-        receiver_set = set(receivers)
-        for a in senders:
-            out_a = succ[a]
-            closed: Iterable[Hashable]
-            if len(out_a) <= n_c:
-                closed = (c for c in out_a if c in receiver_set)
-            else:
-                closed = (c for c in receivers if c in out_a)
-            for c in closed:
-                if c != a:
-                    counts[_role(group[a], gb, group[c])] -= 1
+    nodes = list(graph)
+    index = {node: i for i, node in enumerate(nodes)}
+    code: dict[Hashable, int] = {}
+    codes = np.array(
+        [
+            -1 if (g := data.get(attr)) is None else code.setdefault(g, len(code))
+            for _, data in graph.nodes(data=True)
+        ],
+        dtype=np.int64,
+    )
+    pairs = np.array([(index[u], index[v]) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
+    counts = _brokerage_counts(pairs[:, 0], pairs[:, 1], codes, directed)
+    return {node: dict(zip(ROLES, map(int, counts[i]), strict=True)) for i, node in enumerate(nodes)}
+
+
+def _brokerage_counts(src: np.ndarray, dst: np.ndarray, codes: np.ndarray, directed: bool) -> np.ndarray:
+    """:func:`brokerage_roles` on arrays: ties ``src[i] -> dst[i]`` between nodes ``0 .. n-1``.
+
+    ``codes[v]`` is node ``v``'s group as an integer 0, 1, ... (-1: none). Returns an ``n x 5``
+    array of role counts in the order of :data:`ROLES`. Undirected ties count both ways; repeated
+    ties and self-loops are ignored.
+
+    Every ordered pair (a, c), a != c, of a broker's grouped senders and receivers is counted by
+    the groups of a and c with sums over group counts (no loop over pairs); the pairs closed by a
+    direct tie a -> c lie on a triangle of the network, so igraph lists the triangles (in C) and
+    each one's orderings a, b, c whose three ties exist are taken away.
+
+    Examples
+    --------
+    >>> _brokerage_counts(np.array([0, 1]), np.array([1, 2]), np.array([0, 1, 2]), True)[1].tolist()
+    [0, 0, 0, 0, 1]
+    """
+    n = len(codes)
+    result = np.zeros((n, len(ROLES)), dtype=np.int64)
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    if not directed:
+        src, dst = np.concatenate([src, dst]), np.concatenate([dst, src])
+    # Only ties between grouped nodes can be classified; a tie to a node without group takes no part.
+    keep = (src != dst) & (codes[src] >= 0) & (codes[dst] >= 0)
+    keys = _distinct(src[keep] * n + dst[keep])  # sorted, one per tie
+    if len(keys) == 0:
+        return result
+    src, dst = keys // n, keys % n
+    n_groups = int(codes.max()) + 1
+
+    def has_tie(a: np.ndarray, c: np.ndarray) -> np.ndarray:
+        wanted = a * n + c
+        where = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.asarray(keys[where] == wanted)
+
+    def lookup(table: tuple[np.ndarray, np.ndarray], wanted: np.ndarray) -> np.ndarray:
+        if len(table[0]) == 0:
+            return np.zeros(len(wanted), dtype=np.int64)
+        where = np.minimum(np.searchsorted(table[0], wanted), len(table[0]) - 1)
+        return np.where(table[0][where] == wanted, table[1][where], 0)
+
+    senders = _tally(dst * n_groups + codes[src])  # per broker b = dst and group: its senders
+    receivers = _tally(src * n_groups + codes[dst]) if directed else senders
+    if directed:
+        mutual = has_tie(dst, src)
+        both = _tally(dst[mutual] * n_groups + codes[src[mutual]])  # neighbours sending and receiving
+    else:
+        both = senders
+    own = np.where(codes >= 0, np.arange(n, dtype=np.int64) * n_groups + codes, -1)  # -1 matches no key
+    n_a = np.bincount(dst, minlength=n)
+    n_c = np.bincount(src, minlength=n)
+    a_in, c_in, both_in = lookup(senders, own), lookup(receivers, own), lookup(both, own)
+    both_all = np.bincount(both[0] // n_groups, weights=both[1], minlength=n).astype(np.int64)
+    at_r = np.minimum(np.searchsorted(receivers[0], senders[0]), len(receivers[0]) - 1)
+    shared = receivers[0][at_r] == senders[0]
+    same_group = np.bincount(
+        senders[0][shared] // n_groups, weights=senders[1][shared] * receivers[1][at_r[shared]], minlength=n
+    ).astype(np.int64)
+    same_elsewhere = same_group - a_in * c_in
+    result[:, 0] = a_in * c_in - both_in
+    result[:, 1] = same_elsewhere - (both_all - both_in)
+    result[:, 2] = a_in * (n_c - c_in)
+    result[:, 3] = (n_a - a_in) * c_in
+    result[:, 4] = (n_a - a_in) * (n_c - c_in) - same_elsewhere
+    import igraph as ig  # imported here: it costs half a second of every command's start
+
+    # Each tie once, either way round (a list of pairs from Python ints: igraph reads it fastest).
+    pairs = _distinct(np.minimum(src, dst) * n + np.maximum(src, dst))
+    edges = list(zip((pairs // n).tolist(), (pairs % n).tolist(), strict=True))
+    triangles = np.array(ig.Graph(n=n, edges=edges).list_triangles(), dtype=np.int64).reshape(-1, 3)
+    for i, j, k in ((0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)):
+        a, b, c = triangles[:, i], triangles[:, j], triangles[:, k]
+        if directed:  # a -> b -> c closed by a -> c
+            closed = has_tie(a, b) & has_tie(b, c) & has_tie(a, c)
+            a, b, c = a[closed], b[closed], c[closed]
+        ga, gb, gc = codes[a], codes[b], codes[c]
+        role = np.where(ga == gb, np.where(gb == gc, 0, 2), np.where(gb == gc, 3, np.where(ga == gc, 1, 4)))
+        result -= np.bincount(b * len(ROLES) + role, minlength=n * len(ROLES)).reshape(n, len(ROLES))
     return result
 
 
-def _count_groups(nodes: Iterable[Hashable], group: Mapping[Hashable, Hashable]) -> dict[Hashable, int]:
-    counts: dict[Hashable, int] = {}
-    for node in nodes:
-        g = group[node]
-        counts[g] = counts.get(g, 0) + 1
-    return counts
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (a sort and a comparison: faster than numpy.unique's hashing)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate([[True], ordered[1:] != ordered[:-1]])] if len(ordered) else ordered
 
 
-def _role(ga: Hashable, gb: Hashable, gc: Hashable) -> str:
-    if ga == gb:
-        return "coordinator" if gb == gc else "representative"
-    if gb == gc:
-        return "gatekeeper"
-    return "itinerant" if ga == gc else "liaison"
+def _tally(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values, sorted, and how often each occurs."""
+    ordered = np.sort(values)
+    starts = (
+        np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]])) if len(ordered) else ordered
+    )
+    return ordered[starts], np.diff(np.concatenate([starts, [len(ordered)]]))
 
 
 # ---------------------------------------------------------------------------------------------

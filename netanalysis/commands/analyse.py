@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from netanalysis.analyse import analyse_network, read_network
+from netanalysis.analyse import _analyse_files, analyse_network
 from netanalysis.commands.options import check_out_folder, defaults, printable
 
 __all__ = ["register"]
@@ -65,13 +65,12 @@ def register(app: typer.Typer) -> None:
         Self-loops are dropped and duplicate edges summed into one edge (counts in summary.csv).
         """
         check_out_folder(out)
-        graph = read_network(edges, nodes, directed=directed, weight=weight)
-        if group_attr is not None and not any(group_attr in d for _, d in graph.nodes(data=True)):
-            from netanalysis.errors import ConfigError
-
-            raise ConfigError(f"no node has the attribute {group_attr!r}; give it as a column of --nodes")
-        result = analyse_network(
-            graph,
+        # analyse_network(read_network(...)) on arrays: the same tables without building a multigraph
+        result = _analyse_files(
+            edges,
+            nodes,
+            directed=directed,
+            weight=weight,
             group_attr=group_attr,
             resolution=resolution or _A.resolution,
             seed=seed,
