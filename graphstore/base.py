@@ -28,7 +28,15 @@ import networkx as nx
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 
-__all__ = ["GraphSlice", "GraphStore", "PersonMerge", "RelRow", "RetentionDeletes", "node_id"]
+__all__ = [
+    "GraphSlice",
+    "GraphStore",
+    "PersonMerge",
+    "ProvenanceRows",
+    "RelRow",
+    "RetentionDeletes",
+    "node_id",
+]
 
 Props = Mapping[str, Any]
 
@@ -92,6 +100,11 @@ class GraphSlice:
         default: the adjacent nodes; 2: also what those are adjacent to, ...), walking only
         through the slice's labels and relationship types, and the relationships among them.
         What a search for the paths between persons needs (``netanalysis.connect``).
+    properties
+        Property names to read onto nodes and relationships (None: all). The node attribute
+        ``label``, the relationship attribute ``type`` and the edge key ``rel_key`` are always
+        there. What a step that needs a few properties of many facts asks for: the detection
+        reads a graph without provenance (``netanalysis.graphs.read_detection_graph``).
     """
 
     labels: frozenset[str] | None = None
@@ -101,6 +114,27 @@ class GraphSlice:
     region_ids: frozenset[str] | None = None
     person_ids: frozenset[str] | None = None
     person_hops: int = 1
+    properties: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class ProvenanceRows:
+    """What ``GraphStore.provenance_rows`` reads about a window of the graph.
+
+    latest_observed
+        The latest ``observed_on`` of the relationships that ``read_graph`` returns for these
+        labels and window (None when none has one): the reference date a detection counts back from.
+    person_rows
+        ``(person key, record key, record source, record row_id)`` for every DESCRIBES that
+        ``read_graph`` returns for the window (source and row_id None when the Record lacks them).
+    signal_rows
+        ``(signal key, source, row_id)`` for every relationship from a Signal that carries a
+        ``source`` and a ``row_id`` and that ``read_graph`` returns for these labels and window.
+    """
+
+    latest_observed: str | None
+    person_rows: list[tuple[str, str, str | None, str | None]]
+    signal_rows: list[tuple[str, str, str]]
 
 
 @runtime_checkable
@@ -131,6 +165,13 @@ class GraphStore(Protocol):
     def delete_by_source(self, source: str) -> int:
         """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
         then nodes left without relationships (except reference nodes); returns items deleted."""
+
+    def provenance_rows(
+        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+    ) -> ProvenanceRows:
+        """The provenance a detection reports without reading it into a graph (``ProvenanceRows``),
+        computed by the store over ``GraphSlice(labels=labels, observed_from=..., observed_to=...)``:
+        the latest observation date, the records of every person and the rows of every signal."""
 
     def delete_observed_before(self, date: str) -> int:
         """Retention: delete facts with ``observed_on`` before the ISO date, then orphans."""

@@ -53,7 +53,7 @@ from typing import IO, Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, GraphStore, PersonMerge, Props, RelRow
+from graphstore.base import GraphSlice, GraphStore, PersonMerge, Props, ProvenanceRows, RelRow
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 from graphstore.props import prepare_node, prepare_rel
@@ -358,6 +358,12 @@ class BulkImportWriter:
     def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
         """The live store's graph (empty: this load's rows are not in it until the import)."""
         return self.live.read_graph(graph_slice)
+
+    def provenance_rows(
+        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+    ) -> ProvenanceRows:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.provenance_rows(labels, observed_from, observed_to)
 
     def person_records(
         self,

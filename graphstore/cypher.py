@@ -148,15 +148,27 @@ def read_nodes(
     observed_to: str | None = None,
     schema: GraphSchema | None = None,
     keys: list[str] | None = None,
+    properties: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Nodes of ``label`` (optionally within an observation window, optionally only those with
-    one of ``keys``, looked up through the key's index): columns ``key, props``."""
+    one of ``keys``, looked up through the key's index): columns ``key, props`` (with
+    ``properties``: only those, as a list of ``[name, value]`` pairs)."""
     lab, key = _label(label, schema)
     preds = _window("n", observed_from, observed_to)
     if keys is not None:
         preds.insert(0, f"n.{key} IN $keys")
-    query = f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key, properties(n) AS props"
-    return query, {"observed_from": observed_from, "observed_to": observed_to, "keys": keys}
+    query = (
+        f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key, {_props('n', properties)} AS props"
+    )
+    params = {"observed_from": observed_from, "observed_to": observed_to, "keys": keys}
+    return query, {**params, "properties": properties}
+
+
+def _props(var: str, properties: list[str] | None) -> str:
+    # Only the properties asked for leave the server (a cluster sends less over the network).
+    if properties is None:
+        return f"properties({var})"
+    return f"[name IN $properties WHERE {var}[name] IS NOT NULL | [name, {var}[name]]]"
 
 
 def read_relationships(
@@ -168,9 +180,11 @@ def read_relationships(
     schema: GraphSchema | None = None,
     starts: list[str] | None = None,
     ends: list[str] | None = None,
+    properties: list[str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Relationships of one type between two labels (optionally only from one of ``starts`` or
-    to one of ``ends``, looked up through the keys' indexes): columns ``start, end, props``."""
+    to one of ``ends``, looked up through the keys' indexes): columns ``start, end, props`` (with
+    ``properties``: only those, as a list of ``[name, value]`` pairs)."""
     (schema or load_schema()).check_rel(rel_type, start_label, end_label)
     typ = _rel(rel_type, schema)
     slab, skey = _label(start_label, schema)
@@ -183,10 +197,10 @@ def read_relationships(
     query = (
         f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n"
         + _where(preds)
-        + f"RETURN a.{skey} AS start, b.{ekey} AS end, properties(r) AS props"
+        + f"RETURN a.{skey} AS start, b.{ekey} AS end, {_props('r', properties)} AS props"
     )
     params = {"observed_from": observed_from, "observed_to": observed_to, "starts": starts, "ends": ends}
-    return query, params
+    return query, {**params, "properties": properties}
 
 
 def region_persons(
@@ -220,6 +234,68 @@ def region_persons(
     )
     params = {"region_ids": region_ids, "observed_from": observed_from, "observed_to": observed_to}
     return query, params
+
+
+def _windowed_match(
+    rel_type: str, start_label: str, end_label: str, observed_from: str | None, observed_to: str | None,
+    schema: GraphSchema | None,
+) -> tuple[str, list[str], str, str]:  # fmt: skip
+    """``MATCH`` of one relationship combo with the window on it and both its ends (what
+    ``read_graph`` keeps), the predicates, and the start and end key names."""
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    preds = [*_window("r", observed_from, observed_to), *_window("a", observed_from, observed_to)]
+    preds += _window("b", observed_from, observed_to)
+    return f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n", preds, skey, ekey
+
+
+def latest_observed(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The latest ``observed_on`` of one relationship combo inside the window (its ends too):
+    column ``latest`` (null when none has one)."""
+    match, preds, _, _ = _windowed_match(rel_type, start_label, end_label, observed_from, observed_to, schema)
+    preds += ["r.observed_on IS NOT NULL", "r.observed_on <> ''"]
+    query = match + _where(preds) + "RETURN max(r.observed_on) AS latest"
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def person_record_rows(
+    observed_from: str | None = None, observed_to: str | None = None, schema: GraphSchema | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Every DESCRIBES inside the window (its ends too): columns ``person, record, source,
+    row_id`` (the last two of the Record, null when it has none)."""
+    match, preds, skey, ekey = _windowed_match(
+        "DESCRIBES", "Record", "Person", observed_from, observed_to, schema
+    )
+    query = (
+        match
+        + _where(preds)
+        + f"RETURN b.{ekey} AS person, a.{skey} AS record, a.source AS source, a.row_id AS row_id"
+    )
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
+def signal_row_rows(
+    rel_type: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """The source rows of the relationships of one type from Signals inside the window (its ends
+    too) that carry them: columns ``signal, source, row_id``."""
+    match, preds, skey, _ = _windowed_match(rel_type, "Signal", end_label, observed_from, observed_to, schema)
+    preds += ["r.source IS NOT NULL", "r.source <> ''", "r.row_id IS NOT NULL"]
+    query = match + _where(preds) + f"RETURN a.{skey} AS signal, r.source AS source, r.row_id AS row_id"
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
 
 
 def _orphans(schema: GraphSchema | None) -> str:

@@ -44,6 +44,7 @@ from graphstore.base import (
     GraphSlice,
     PersonMerge,
     Props,
+    ProvenanceRows,
     RelRow,
     RetentionDeletes,
     batched,
@@ -62,6 +63,7 @@ from graphstore.slicing import (
     around_persons,
     assemble,
     resolve_slice,
+    trimmer,
 )
 from netanalysis.errors import ConfigError, StoreError, StoreUnavailable
 
@@ -234,6 +236,33 @@ WHERE start_label = :sl AND start_key IN (SELECT value FROM json_each(:starts))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 """
+# Provenance for a detection (GraphStore.provenance_rows): what read_graph would return of these
+# labels and window, without reading it. A relationship counts when it and both its ends pass.
+_WINDOWED_RELS = """
+FROM rels AS r
+CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
+CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
+WHERE r.start_label IN (SELECT value FROM json_each(:labels))
+  AND r.end_label IN (SELECT value FROM json_each(:labels))
+  AND (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
+  AND (:to IS NULL OR r.observed_on IS NULL OR r.observed_on <= :to)
+  AND (:from IS NULL OR s.observed_on IS NULL OR s.observed_on >= :from)
+  AND (:to IS NULL OR s.observed_on IS NULL OR s.observed_on <= :to)
+  AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
+  AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
+"""
+_LATEST_OBSERVED = "SELECT max(r.observed_on)" + _WINDOWED_RELS + "  AND r.observed_on <> ''"
+_PERSON_ROWS = (
+    "SELECT r.end_key, r.start_key, json_extract(s.props, '$.source'), json_extract(s.props, '$.row_id')"
+    + _WINDOWED_RELS
+    + "  AND r.type = 'DESCRIBES' AND r.start_label = 'Record' AND r.end_label = 'Person'"
+)
+_SIGNAL_ROWS = (
+    "SELECT r.start_key, r.source, json_extract(r.props, '$.row_id')"
+    + _WINDOWED_RELS
+    + "  AND r.start_label = 'Signal' AND r.source IS NOT NULL AND r.source <> ''"
+    + " AND json_extract(r.props, '$.row_id') IS NOT NULL"
+)
 _REGION_PERSONS = """
 WITH munis AS (
   SELECT start_key AS code FROM rels
@@ -570,9 +599,10 @@ class EmbeddedStore(RetentionDeletes):
         combos = set(spec.combos)
         if spec.person_ids is not None:
             return self._read_around_persons(spec, window)
+        trim = trimmer(spec)
         try:
             nodes = [
-                (label, key, json.loads(props))
+                (label, key, trim(json.loads(props)))
                 for label, key, props in self._conn.execute(
                     _READ_NODES, {"labels": json.dumps(spec.labels), **window}
                 )
@@ -580,7 +610,7 @@ class EmbeddedStore(RetentionDeletes):
             types = sorted({c[0] for c in combos})
             # No relationship wanted (merges, sources ...): no scan of every relationship either.
             rels = [
-                (typ, sl, sk, el, ek, json.loads(props))
+                (typ, sl, sk, el, ek, trim(json.loads(props)))
                 for typ, sl, sk, el, ek, props in (
                     self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
                 )
@@ -597,6 +627,28 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return assemble(nodes, rels, seeds)
+
+    def provenance_rows(
+        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+    ) -> ProvenanceRows:
+        """The latest observation, the records of the persons and the rows of the signals that
+        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in SQL."""
+        spec = resolve_slice(
+            GraphSlice(labels=labels, observed_from=observed_from, observed_to=observed_to), self.schema
+        )
+        params = {"labels": json.dumps(spec.labels), "from": spec.observed_from, "to": spec.observed_to}
+        try:
+            (latest,) = self._conn.execute(_LATEST_OBSERVED, params).fetchone()
+            persons = [
+                (str(p), str(r), None if src is None else str(src), None if row is None else str(row))
+                for p, r, src, row in self._conn.execute(_PERSON_ROWS, params)
+            ]
+            signals = [
+                (str(k), str(src), str(row)) for k, src, row in self._conn.execute(_SIGNAL_ROWS, params)
+            ]
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return ProvenanceRows(None if latest is None else str(latest), persons, signals)
 
     def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
         """Apply an erasure plan in one transaction (all of it or, cut off, none of it), with

@@ -37,6 +37,7 @@ from graphstore.base import (
     GraphSlice,
     PersonMerge,
     Props,
+    ProvenanceRows,
     RelRow,
     RetentionDeletes,
     batched,
@@ -54,6 +55,7 @@ from graphstore.slicing import (
     around_persons,
     assemble,
     resolve_slice,
+    trimmer,
 )
 from netanalysis.errors import ConfigError, SchemaError, StoreError, StoreUnavailable
 
@@ -301,15 +303,23 @@ class Neo4jStore(RetentionDeletes):
         if spec.person_ids is not None:
             return self._read_around_persons(spec)
 
+        # The server returns only the properties asked for, as [name, value] pairs.
+        wanted = None if spec.properties is None else sorted(spec.properties | {"rel_key"})
+        trim = trimmer(spec) if wanted is None else dict
+
         def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], set[str] | None]:
             nodes: list[Any] = []
             for label in spec.labels:
-                query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema)
-                nodes.extend((label, r["key"], r["props"]) for r in tx.run(query, params))
+                query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema, properties=wanted)
+                nodes.extend((label, r["key"], trim(r["props"])) for r in tx.run(query, params))
             rels: list[Any] = []
             for typ, sl, el in spec.combos:
-                query, params = cypher.read_relationships(typ, sl, el, obs_from, obs_to, self.schema)
-                rels.extend((typ, sl, r["start"], el, r["end"], r["props"]) for r in tx.run(query, params))
+                query, params = cypher.read_relationships(
+                    typ, sl, el, obs_from, obs_to, self.schema, properties=wanted
+                )
+                rels.extend(
+                    (typ, sl, r["start"], el, r["end"], trim(r["props"])) for r in tx.run(query, params)
+                )
             seeds = None
             if spec.region_ids is not None:
                 query, params = cypher.region_persons(list(spec.region_ids), obs_from, obs_to, self.schema)
@@ -318,6 +328,46 @@ class Neo4jStore(RetentionDeletes):
 
         nodes, rels, seeds = self._read("reading the graph", work)
         return assemble(nodes, rels, seeds)
+
+    def provenance_rows(
+        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+    ) -> ProvenanceRows:
+        """The latest observation, the records of the persons and the rows of the signals that
+        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in Cypher."""
+        spec = resolve_slice(
+            GraphSlice(labels=labels, observed_from=observed_from, observed_to=observed_to), self.schema
+        )
+        obs_from, obs_to = spec.observed_from, spec.observed_to
+
+        def work(tx: ManagedTransaction) -> ProvenanceRows:
+            latest: str | None = None
+            signals: list[tuple[str, str, str]] = []
+            for typ, sl, el in spec.combos:
+                query, params = cypher.latest_observed(typ, sl, el, obs_from, obs_to, self.schema)
+                row = tx.run(query, params).single()
+                if row is not None and row["latest"] is not None:
+                    value = str(row["latest"])
+                    latest = value if latest is None else max(latest, value)
+                if sl == "Signal":
+                    query, params = cypher.signal_row_rows(typ, el, obs_from, obs_to, self.schema)
+                    signals.extend(
+                        (str(r["signal"]), str(r["source"]), str(r["row_id"])) for r in tx.run(query, params)
+                    )
+            persons: list[tuple[str, str, str | None, str | None]] = []
+            if ("DESCRIBES", "Record", "Person") in spec.combos:
+                query, params = cypher.person_record_rows(obs_from, obs_to, self.schema)
+                persons = [
+                    (
+                        str(r["person"]),
+                        str(r["record"]),
+                        None if r["source"] is None else str(r["source"]),
+                        None if r["row_id"] is None else str(r["row_id"]),
+                    )
+                    for r in tx.run(query, params)
+                ]
+            return ProvenanceRows(latest, persons, signals)
+
+        return self._read("reading the provenance", work)
 
     def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
         """Apply an erasure plan in batches of ``batch_size``, one transaction each: property

@@ -40,7 +40,7 @@ from graphstore.props import check_iso_date
 from graphstore.schema import GraphSchema
 from netanalysis.errors import SchemaError, StoreError
 
-__all__ = ["RelCombo", "SliceSpec", "around_persons", "assemble", "rel_combos", "resolve_slice"]
+__all__ = ["RelCombo", "SliceSpec", "around_persons", "assemble", "rel_combos", "resolve_slice", "trimmer"]
 
 RelCombo = tuple[str, str, str]  # (type, start label, end label)
 
@@ -56,6 +56,7 @@ class SliceSpec:
     region_ids: tuple[str, ...] | None
     person_ids: tuple[str, ...] | None = None
     person_hops: int = 1
+    properties: frozenset[str] | None = None
 
 
 def rel_combos(schema: GraphSchema) -> list[RelCombo]:
@@ -72,9 +73,12 @@ def rel_combos(schema: GraphSchema) -> list[RelCombo]:
 def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceSpec:
     """Check a slice against the schema and expand it; raise SchemaError/StoreError when bad."""
     gs = graph_slice or GraphSlice()
-    if any(isinstance(v, str) for v in (gs.labels, gs.rel_types, gs.region_ids, gs.person_ids)):
+    if any(
+        isinstance(v, str) for v in (gs.labels, gs.rel_types, gs.region_ids, gs.person_ids, gs.properties)
+    ):
         raise SchemaError(
-            "GraphSlice labels, rel_types, region_ids and person_ids are sets of names, not one string"
+            "GraphSlice labels, rel_types, region_ids, person_ids and properties are sets of names, "
+            "not one string"
         )
     if gs.region_ids is not None and gs.person_ids is not None:
         raise SchemaError("a GraphSlice reads the persons of regions or given persons, not both")
@@ -102,7 +106,10 @@ def resolve_slice(graph_slice: GraphSlice | None, schema: GraphSchema) -> SliceS
         )
     if gs.person_hops != 1 and persons is None:
         raise SchemaError("GraphSlice person_hops needs person_ids (the persons to walk out from)")
-    return SliceSpec(labels, combos, gs.observed_from, gs.observed_to, regions, persons, gs.person_hops)
+    properties = None if gs.properties is None else frozenset(gs.properties)
+    return SliceSpec(
+        labels, combos, gs.observed_from, gs.observed_to, regions, persons, gs.person_hops, properties
+    )
 
 
 NodeRow = tuple[str, str, Mapping[str, Any]]  # label, key, props
@@ -110,7 +117,11 @@ RelRowOut = tuple[str, str, str, str, str, Mapping[str, Any]]  # type, sl, sk, e
 
 
 def assemble(
-    nodes: Iterable[NodeRow], rels: Iterable[RelRowOut], seeds: set[str] | None = None, hops: int = 1
+    nodes: Iterable[NodeRow],
+    rels: Iterable[RelRowOut],
+    seeds: set[str] | None = None,
+    hops: int = 1,
+    properties: frozenset[str] | None = None,
 ) -> nx.MultiDiGraph:
     """Build the read graph from filtered rows.
 
@@ -125,6 +136,8 @@ def assemble(
         Person keys of a region or person slice, or None for no such restriction.
     hops
         With ``seeds``: keep the nodes within this many of the relationships given of a seed.
+    properties
+        Keep only these properties (``rel_key`` always), or all when None.
 
     Returns
     -------
@@ -132,6 +145,10 @@ def assemble(
         Node ids ``"Label:key"`` with attribute ``label`` and the properties; edges keyed by
         ``rel_key`` with attribute ``type`` and the properties.
     """
+    if properties is not None:
+        keep = properties | {"rel_key"}
+        nodes = [(label, key, _only(props, keep)) for label, key, props in nodes]
+        rels = [(typ, sl, sk, el, ek, _only(props, keep)) for typ, sl, sk, el, ek, props in rels]
     node_attrs = {node_id(label, key): {"label": label, **props} for label, key, props in nodes}
     edges = [
         (node_id(sl, sk), node_id(el, ek), typ, props)
@@ -162,6 +179,19 @@ def assemble(
             )
         graph.add_edge(u, v, key=key, type=typ, **props)
     return graph
+
+
+def _only(props: Mapping[str, Any], keep: frozenset[str]) -> dict[str, Any]:
+    return {name: value for name, value in props.items() if name in keep}
+
+
+def trimmer(spec: SliceSpec) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]:
+    """A function keeping the properties ``spec`` asks for (all when it names none): backends
+    apply it to each row as they read it, so the left-out properties are never all held at once."""
+    if spec.properties is None:
+        return lambda props: props
+    keep = spec.properties | {"rel_key"}
+    return lambda props: _only(props, keep)
 
 
 def around_persons(
@@ -211,4 +241,4 @@ def around_persons(
         if near.get(combo[1]) and near.get(combo[2])
         for row in rels_between(combo, sorted(near[combo[1]]), sorted(near[combo[2]]))
     ]
-    return assemble(nodes, rels, persons, spec.person_hops)
+    return assemble(nodes, rels, persons, spec.person_hops, spec.properties)

@@ -114,6 +114,7 @@ _LAZY: dict[str, str] = {
     "perpetrator_network": "netanalysis.projection",
     "person_moves": "netanalysis.movement",
     "read_analysis_graph": "netanalysis.graphs",
+    "read_detection_graph": "netanalysis.graphs",
     "reliability_factor": "netanalysis.projection",
     "suspects": "netanalysis.projection",
     # investigation: a known person, the network that connects persons

@@ -18,7 +18,7 @@ import time
 import types
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -26,6 +26,7 @@ from typing import Any, cast
 import networkx as nx
 import pandas as pd
 
+from graphstore.base import ProvenanceRows
 from netanalysis import keyplayers
 from netanalysis.addresses import (
     CROWDED_COLUMNS,
@@ -36,7 +37,7 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
+from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -51,7 +52,15 @@ from netanalysis.movement import (
 )
 from netanalysis.projection import EvidenceWeights, perpetrator_network
 
-__all__ = ["COLUMNS", "DetectionResult", "DetectionSettings", "PriorityWeights", "detect", "priority"]
+__all__ = [
+    "COLUMNS",
+    "STAGES",
+    "DetectionResult",
+    "DetectionSettings",
+    "PriorityWeights",
+    "detect",
+    "priority",
+]
 
 # Keys that ``detect`` adds to the settings it records in settings.json: facts about the run, not
 # settings, so ``DetectionSettings.from_dict`` accepts and ignores them.
@@ -416,33 +425,60 @@ def priority(
 
 
 def _persons_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFrame:
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    if provenance is not None:  # a detection graph: the store read the records for us
+        described = provenance.person_rows
+    else:
+        described = []
+        for u, v, _ in index.of("DESCRIBES"):
+            record = graph.nodes[u]
+            described.append((bare_key(v), bare_key(u), record.get("source"), record.get("row_id")))
     rows = []
-    for u, v, _ in index.of("DESCRIBES"):
-        record = graph.nodes[u]
-        source = record.get("source")
-        row_id = record.get("row_id")
+    for person, record_key, source, row_id in described:
         if source is None or row_id is None:
-            source, _, row_id = bare_key(u).partition(":")
-        rows.append({"person_id": bare_key(v), "source": str(source), "row_id": str(row_id)})
+            source, _, row_id = record_key.partition(":")
+        rows.append({"person_id": person, "source": str(source), "row_id": str(row_id)})
     frame = _frame("persons", rows)
     return frame.drop_duplicates().sort_values(["person_id", "source", "row_id"]).reset_index(drop=True)
 
 
-def _signal_rows_frame(index: GraphIndex) -> pd.DataFrame:
+def _signal_rows_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFrame:
     # A signal can come from several source rows (an inspection with several workers found); its
     # facts (CONCERNS, AT) carry the rows they came from.
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
     rows = set()
-    for edges in index.all_edges():
-        for u, _, data in edges:
-            if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
-                rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
+    if provenance is not None:  # a detection graph: the store read the rows for us
+        rows.update(provenance.signal_rows)
+    else:
+        for edges in index.all_edges():
+            for u, _, data in edges:
+                if u.startswith("Signal:") and data.get("row_id") is not None and data.get("source"):
+                    rows.add((bare_key(u), str(data["source"]), str(data["row_id"])))
     frame = _frame("signal_rows", [dict(zip(COLUMNS["signal_rows"], r, strict=True)) for r in sorted(rows)])
     return frame
 
 
+#: The stages of a detection, in order, as ``detect`` reports them to ``progress`` (the in-database
+#: engine replaces the first two with ``network_and_groups_in_database``).
+STAGES: tuple[str, ...] = (
+    "network",
+    "groups",
+    "stability",
+    "movements_and_summary",
+    "key_players",
+    "disruption",
+    "leads",
+    "addresses",
+    "persons",
+)
+
+
 @audited("detect", store="graph", only_from_store=True, after=record_detection)
 def detect(
-    graph: nx.MultiDiGraph, settings: DetectionSettings | None = None, store: object = None
+    graph: nx.MultiDiGraph,
+    settings: DetectionSettings | None = None,
+    store: object = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
 ) -> DetectionResult:
     """Detect perpetrator groups, their victims' moves, key players and leads.
 
@@ -455,6 +491,9 @@ def detect(
     store : graphstore.neo4j_store.Neo4jStore, optional
         The store ``graph`` was read from (with the settings' window); needed, and only used, with
         ``engine="gds"``.
+    progress : callable, optional
+        Called as ``progress("detect", stages done, stages in all)`` after each stage (``STAGES``),
+        e.g. to feed a progress bar; the time of each stage is in ``DetectionResult.timings``.
 
     Returns
     -------
@@ -474,13 +513,21 @@ def detect(
     clock = time.perf_counter()
     timings: dict[str, float] = {}
 
+    n_stages = len(STAGES) - (1 if settings.engine == "gds" else 0)
+
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         timings[stage] = round(now - clock, 3)
         clock = now
+        if progress is not None:
+            progress("detect", len(timings), n_stages)
 
     index = index_graph(graph)
+    # A detection graph (read_detection_graph) leaves the records out: its latest observation,
+    # which perpetrator_network would take from all facts, comes from the store.
+    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    as_of_used = settings.as_of or (provenance.latest_observed if provenance is not None else None)
     in_database: dict[str, float] | None = None
     if settings.engine == "gds":
         from netanalysis.indatabase import gds_network
@@ -498,14 +545,14 @@ def detect(
             seed=settings.seed,
             resolution=settings.resolution,
             level=level,
-            as_of=settings.as_of,
+            as_of=as_of_used,
             date_from=settings.date_from,
             date_to=settings.date_to,
             index=index,
         )
         lap("network_and_groups_in_database")
     else:
-        network = perpetrator_network(graph, settings.weights, settings.as_of, level, index)
+        network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
         lap("network")
         partition = find_groups(network, settings.method, settings.seed, settings.resolution)
         lap("groups")
@@ -710,7 +757,7 @@ def detect(
         }
     )
     persons = _persons_frame(graph, index)
-    signal_rows = _signal_rows_frame(index)
+    signal_rows = _signal_rows_frame(graph, index)
     lap("persons")
     return DetectionResult(
         groups=groups,

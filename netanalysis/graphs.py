@@ -16,16 +16,19 @@ from typing import Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, GraphStore
+from graphstore.base import GraphSlice, GraphStore, ProvenanceRows
 from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
 __all__ = [
+    "DETECTION_PROPERTIES",
+    "PROVENANCE_ATTR",
     "GraphIndex",
     "TrackedGroups",
     "check_iso_date",
     "index_graph",
     "read_analysis_graph",
+    "read_detection_graph",
     "read_tracked_groups",
     "write_tracked_groups",
 ]
@@ -115,6 +118,14 @@ def check_iso_date(value: str | None, name: str) -> str | None:
         ) from None
 
 
+def _check_window(date_from: str | None, date_to: str | None) -> tuple[str | None, str | None]:
+    date_from = check_iso_date(date_from, "--from")
+    date_to = check_iso_date(date_to, "--to")
+    if date_from and date_to and date_from > date_to:
+        raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
+    return date_from, date_to
+
+
 @audited("read", store="store", after=record_graph)
 def read_analysis_graph(
     store: GraphStore, date_from: str | None = None, date_to: str | None = None
@@ -139,10 +150,7 @@ def read_analysis_graph(
     ConfigError
         When a date is not ISO or ``date_from`` is after ``date_to``.
     """
-    date_from = check_iso_date(date_from, "--from")
-    date_to = check_iso_date(date_to, "--to")
-    if date_from and date_to and date_from > date_to:
-        raise ConfigError(f"--from {date_from} is after --to {date_to}; swap them.")
+    date_from, date_to = _check_window(date_from, date_to)
     # The tracked groups are the analysis' own output, and merges the store's own history: neither
     # is a fact to analyse.
     labels = frozenset(store_labels(store)) - {"Group", "Merge"}
@@ -153,6 +161,85 @@ def read_analysis_graph(
         attrs.pop("comparison", None)
         attrs.pop("blocks", None)
     # Where the graph came from: what is made of it later (a detection, a map) is logged there.
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
+
+
+#: Graph attribute of a detection graph: the ``graphstore.base.ProvenanceRows`` of what it left out.
+PROVENANCE_ATTR = "provenance"
+
+#: The properties the detection reads (projection, groups, moves, regions, leads, addresses):
+#: everything else (provenance, batches, legal bases, display names) stays in the store.
+DETECTION_PROPERTIES = frozenset(
+    {
+        # persons, cases, signals, places, addresses, organisations
+        "person_id",
+        "roles",
+        "birth_year",
+        "exploitation_type",
+        "signal_id",
+        "case_linked",
+        "code",
+        "level",
+        "municipality",
+        "address_id",
+        "pc4",
+        "kind",
+        # facts (and the grade of a signal)
+        "observed_on",
+        "reliability",
+        "from_date",
+        "to_date",
+    }
+)
+
+# Left out of a detection graph: the records and sources (their provenance comes as rows, see
+# ProvenanceRows), besides what read_analysis_graph leaves out.
+_PROVENANCE_LABELS = frozenset({"Record", "Source"})
+
+
+@audited("read", store="store", after=record_graph)
+def read_detection_graph(
+    store: GraphStore, date_from: str | None = None, date_to: str | None = None
+) -> nx.MultiDiGraph:
+    """The part of the graph a detection needs, read from a store: what ``read_analysis_graph``
+    gives without the Record and Source nodes and with only the ``DETECTION_PROPERTIES``.
+
+    ``detect`` gives the same result from it as from ``read_analysis_graph(store, date_from,
+    date_to)``: the store computes what the left-out part contributes (the latest observation,
+    the records of every person, the rows of every signal) and the graph carries it as
+    ``graph.graph[PROVENANCE_ATTR]`` (``graphstore.base.ProvenanceRows``). The records are most of
+    a store (one per source row) and the provenance properties most of each fact, so this graph
+    takes a fraction of the memory of the whole (``benchmarks/RESULTS.md``).
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+    date_from, date_to : str, optional
+        ISO dates, inclusive, as for ``read_analysis_graph``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+
+    Raises
+    ------
+    ConfigError
+        When a date is not ISO or ``date_from`` is after ``date_to``.
+    """
+    date_from, date_to = _check_window(date_from, date_to)
+    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+    graph = store.read_graph(
+        GraphSlice(
+            labels=labels - _PROVENANCE_LABELS,
+            observed_from=date_from,
+            observed_to=date_to,
+            properties=DETECTION_PROPERTIES,
+        )
+    )
+    provenance: ProvenanceRows = store.provenance_rows(labels, date_from, date_to)
+    graph.graph[PROVENANCE_ATTR] = provenance
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from graphstore import open_store
 from netanalysis.cli import main
-from netanalysis.detect import COLUMNS, DetectionSettings, PriorityWeights, detect, priority
+from netanalysis.detect import COLUMNS, STAGES, DetectionSettings, PriorityWeights, detect, priority
 from netanalysis.errors import ConfigError
 
 
@@ -148,7 +148,10 @@ def test_date_window_through_the_store_and_the_command(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["detect", "--store", str(store_path), "--out", str(out), "--seed", "1"])
     assert code == 0
-    assert "2 groups and 1 lone offenders, 1 cross-regional" in capsys.readouterr().out
+    shown = capsys.readouterr()
+    assert "2 groups and 1 lone offenders, 1 cross-regional" in shown.out
+    # The progress bar, on stderr: the read, then the stages of the detection.
+    assert "read the detection graph" in shown.err and f"{len(STAGES):,}" in shown.err
     from_store = pd.read_csv(out / "group_summary.csv")
     in_memory = detect(three_groups(), DetectionSettings(seed=1)).group_summary
     assert from_store["cross_regional"].tolist() == in_memory["cross_regional"].tolist()
@@ -160,6 +163,12 @@ def test_date_window_through_the_store_and_the_command(tmp_path, capsys):
     assert code == 0
     groups = pd.read_csv(tmp_path / "o24" / "groups.csv", dtype=str)
     assert set(groups.loc[groups.role == "victim", "person_id"]) == {"vl"}
+
+
+def test_progress_reports_every_stage():
+    calls = []
+    detect(three_groups(), DetectionSettings(seed=1, stability_runs=1), progress=lambda *a: calls.append(a))
+    assert calls == [("detect", done, len(STAGES)) for done in range(1, len(STAGES) + 1)]
 
 
 def test_command_errors_are_one_sentence(tmp_path, capsys):

@@ -30,7 +30,7 @@ from netanalysis import keyplayers
 from netanalysis.detect import COLUMNS, DetectionSettings, detect
 from netanalysis.errors import ConfigError, StoreUnavailable
 from netanalysis.evaluate import adjusted_rand_index
-from netanalysis.graphs import read_analysis_graph
+from netanalysis.graphs import read_analysis_graph, read_detection_graph
 from netanalysis.groups import find_groups
 from netanalysis.indatabase import check_engine, gds_network
 from netanalysis.projection import EvidenceWeights, perpetrator_network
@@ -161,6 +161,12 @@ def test_detect_with_engine_gds_writes_the_local_outputs(samples_in_gds: Neo4jSt
         pd.testing.assert_frame_equal(
             getattr(local, name), getattr(in_db, name), check_exact=False, rtol=1e-9, obj=f"{name}.csv"
         )
+    # The detection graph (what `netanalysis detect` reads) gives the same in the database too.
+    from_lean = detect(
+        read_detection_graph(samples_in_gds), dataclasses.replace(base, engine="gds"), store=samples_in_gds
+    )
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(in_db, name), getattr(from_lean, name), obj=f"{name}.csv")
     assert in_db.settings["engine"] == "gds"
     assert "network_and_groups_in_database" in in_db.timings
     written = {p.name for p in in_db.write(tmp_path)}

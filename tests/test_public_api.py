@@ -98,6 +98,7 @@ EXPECTED = {
     "perpetrator_network",
     "person_moves",
     "read_analysis_graph",
+    "read_detection_graph",
     "reliability_factor",
     "suspects",
     # groups over time

@@ -525,6 +525,53 @@ def test_slice_around_persons_refuses_regions_too(world_store: GraphStore) -> No
         world_store.read_graph(GraphSlice(person_ids=frozenset({"p1"}), person_hops=0))
 
 
+@pytest.mark.parametrize("window", [(None, None), ("2022-01-01", "2022-12-31"), ("2021-06-30", None)])
+def test_slice_of_some_properties_is_the_full_slice_trimmed(
+    world_store: GraphStore, window: tuple[str | None, str | None]
+) -> None:
+    keep = frozenset({"observed_on", "reliability", "code"})
+    lo, hi = window
+    got = world_store.read_graph(GraphSlice(observed_from=lo, observed_to=hi, properties=keep))
+    full = world_store.read_graph(GraphSlice(observed_from=lo, observed_to=hi))
+    nodes, edges = as_data(full)
+    want_nodes = {n: {k: v for k, v in a.items() if k in keep | {"label"}} for n, a in nodes.items()}
+    want_edges = {
+        e: {k: v for k, v in a.items() if k in keep | {"type", "rel_key"}} for e, a in edges.items()
+    }
+    assert as_data(got) == (want_nodes, want_edges)
+    assert any("reliability" in a for a in want_edges.values())  # not an empty comparison
+    with pytest.raises(SchemaError, match="sets of names"):
+        world_store.read_graph(GraphSlice(properties="observed_on"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("window", [(None, None), ("2022-01-01", "2022-12-31"), ("2021-06-30", None)])
+def test_provenance_rows_are_those_of_the_graph_read(
+    world_store: GraphStore, window: tuple[str | None, str | None]
+) -> None:
+    lo, hi = window
+    labels = frozenset(load_schema().node_keys) - {"Group", "Merge"}
+    got = world_store.provenance_rows(labels, lo, hi)
+    # The oracle: the same facts taken from the whole slice read into networkx.
+    full = world_store.read_graph(GraphSlice(labels=labels, observed_from=lo, observed_to=hi))
+    dates = [d for _, _, d in full.edges(data="observed_on") if d]
+    assert got.latest_observed == (max(dates) if dates else None)
+    persons = sorted(
+        (v.split(":", 1)[1], u.split(":", 1)[1], full.nodes[u].get("source"), full.nodes[u].get("row_id"))
+        for u, v, t in full.edges(data="type")
+        if t == "DESCRIBES"
+    )
+    assert sorted(got.person_rows) == persons
+    signals = sorted(
+        (u.split(":", 1)[1], str(a["source"]), str(a["row_id"]))
+        for u, _, a in full.edges(data=True)
+        if u.startswith("Signal:") and a.get("source") and a.get("row_id") is not None
+    )
+    assert sorted(got.signal_rows) == signals
+    assert persons and (signals or lo == "2022-01-01")  # the world has both (its signal is of 2021)
+    # Labels left out leave their facts out.
+    assert world_store.provenance_rows(labels - {"Record"}, lo, hi).person_rows == []
+
+
 def test_delete_by_source(world_store: GraphStore) -> None:
     before = world_store.read_graph()
     deleted = world_store.delete_by_source("src_b")

@@ -26,13 +26,14 @@ from netanalysis.commands.options import (
     open_cli_store,
     open_read_store,
     printable,
-    read_store_graph,
 )
 from netanalysis.detect import DetectionSettings
 
 __all__ = ["register"]
 
 _D = defaults(DetectionSettings)
+
+_STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
 
 
 def register(app: typer.Typer) -> None:
@@ -86,19 +87,27 @@ def register(app: typer.Typer) -> None:
 
         # Checked before the work starts.
         earlier: PreviousDetection | None = read_previous(previous) if previous is not None else None
-        if settings.engine == "gds":
-            from netanalysis.graphs import read_analysis_graph
+        from rich.console import Console
 
-            # The server computes the network and groups: the store stays open for it.
+        from netanalysis.commands.progress import stage_bar
+        from netanalysis.graphs import read_detection_graph
+
+        bar, progress = stage_bar(Console(stderr=True), _STAGES, unit="stages")
+        with bar:
+            progress("read", 0, None)
+            # Only what the detection needs: no records, no provenance (the store hands those over
+            # as rows); the same result as from the whole graph (tests/test_projection_store.py).
             graph_store = open_read_store(store, allow_incomplete)
             try:
-                graph = read_analysis_graph(graph_store, settings.date_from, settings.date_to)
-                result = detect(graph, settings, store=graph_store)
+                graph = read_detection_graph(graph_store, settings.date_from, settings.date_to)
+                progress("read", 1, 1)
+                if settings.engine == "gds":
+                    # The server computes the network and groups: the store stays open for it.
+                    result = detect(graph, settings, store=graph_store, progress=progress)
             finally:
                 graph_store.close()
-        else:
-            graph = read_store_graph(store, settings.date_from, settings.date_to, allow_incomplete)
-            result = detect(graph, settings)
+            if settings.engine != "gds":
+                result = detect(graph, settings, progress=progress)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 

@@ -1,0 +1,125 @@
+"""Detection on a loaded store: the whole graph (``read_analysis_graph``) against the detection
+graph (``read_detection_graph``), side by side in one run, each in its own process (so each has
+its own peak memory), and a check that both give the same frames.
+
+    .venv/bin/netanalysis synth --out set --seed 7 --rows 100000
+    .venv/bin/netanalysis keygen --out k.key
+    .venv/bin/netanalysis load set/sources --mapping set/sources.yaml --store g.sqlite --key-file k.key
+    nice -n 10 .venv/bin/python benchmarks/bench_detect_store.py --store g.sqlite [--stability-runs 10]
+
+Prints per way: read and detect wall and CPU seconds, peak RSS, nodes and edges read; then the
+ratios new/old. Exits 1 when a frame differs. On a busy machine the two ways can run at the
+same time (``--way old --out old.pickle`` and ``--way new --out new.pickle``, then
+``--compare old.pickle new.pickle``); CPU seconds and peak memory are per process either way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pickle
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _child(store_uri: str, way: str, stability_runs: int, out: Path) -> None:
+    from graphstore import open_store
+    from netanalysis.detect import COLUMNS, DetectionSettings, detect
+    from netanalysis.graphs import read_analysis_graph, read_detection_graph
+
+    reader = read_detection_graph if way == "new" else read_analysis_graph
+    figures: dict[str, Any] = {"way": way}
+    wall, cpu = time.perf_counter(), time.process_time()
+    store = open_store(store_uri)
+    try:
+        graph = reader(store)
+    finally:
+        store.close()
+    figures["read_wall"] = time.perf_counter() - wall
+    figures["read_cpu"] = time.process_time() - cpu
+    figures["read_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    figures["nodes"], figures["edges"] = graph.number_of_nodes(), graph.number_of_edges()
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = detect(graph, DetectionSettings(stability_runs=stability_runs))
+    figures["detect_wall"] = time.perf_counter() - wall
+    figures["detect_cpu"] = time.process_time() - cpu
+    figures["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    figures["stages"] = result.timings
+    frames = {name: getattr(result, name) for name in COLUMNS}
+    with out.open("wb") as handle:
+        pickle.dump({"frames": frames, "settings": result.settings, "figures": figures}, handle)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", required=True)
+    parser.add_argument("--stability-runs", type=int, default=10)
+    parser.add_argument("--way", choices=("old", "new"), help="Run one way only, into --out.")
+    parser.add_argument("--out", type=Path, help="With --way: the file of its results.")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("OLD", "NEW"), help="Compare two --way results."
+    )
+    args = parser.parse_args()
+    if args.way:
+        _child(args.store, args.way, args.stability_runs, args.out)
+        return
+
+    results: dict[str, Any] = {}
+    if args.compare:
+        for way, path in zip(("old", "new"), args.compare, strict=True):
+            with path.open("rb") as handle:
+                results[way] = pickle.load(handle)  # our own child's file
+        _report(results)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        for way in ("old", "new"):
+            out = Path(tmp) / f"{way}.pickle"
+            command = [sys.executable, __file__, "--store", args.store, "--way", way, "--out", str(out)]
+            command += ["--stability-runs", str(args.stability_runs)]
+            subprocess.run(command, check=True)
+            with out.open("rb") as handle:
+                results[way] = pickle.load(handle)  # our own child's file
+    _report(results)
+
+
+def _report(results: dict[str, Any]) -> None:
+    import pandas as pd
+
+    same = True
+    for name, old in results["old"]["frames"].items():
+        try:
+            pd.testing.assert_frame_equal(old, results["new"]["frames"][name], obj=name)
+        except AssertionError as exc:
+            same = False
+            print(f"DIFFERENT {name}: {exc}")
+    same = same and results["old"]["settings"] == results["new"]["settings"]
+    print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
+    keys = (
+        "nodes",
+        "edges",
+        "read_wall",
+        "read_cpu",
+        "read_rss_gb",
+        "detect_wall",
+        "detect_cpu",
+        "peak_rss_gb",
+    )
+    print(f"{'':14}{'old':>12}{'new':>12}{'new/old':>10}")
+    for key in keys:
+        a, b = results["old"]["figures"][key], results["new"]["figures"][key]
+        print(f"{key:14}{a:12.2f}{b:12.2f}{(b / a if a else float('nan')):10.2f}")
+    for way in ("old", "new"):
+        print(way, "stages", json.dumps(results[way]["figures"]["stages"]))
+    print("identical frames and settings:", same)
+    if not same:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
