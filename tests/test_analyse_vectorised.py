@@ -91,22 +91,6 @@ def _old_role(ga: Hashable, gb: Hashable, gc: Hashable) -> str:
     return "itinerant" if ga == gc else "liaison"
 
 
-def _old_tally(nodes: Iterable[Hashable], group: Mapping[Hashable, Hashable]) -> dict[Hashable, int]:
-    counts: dict[Hashable, int] = {}
-    for node in nodes:
-        g = group[node]
-        counts[g] = counts.get(g, 0) + 1
-    return counts
-
-
-def _old_role(ga: Hashable, gb: Hashable, gc: Hashable) -> str:
-    if ga == gb:
-        return "coordinator" if gb == gc else "representative"
-    if gb == gc:
-        return "gatekeeper"
-    return "itinerant" if ga == gc else "liaison"
-
-
 def _with_groups(graph: nx.Graph, groups: int, seed: int, missing: float = 0.1) -> nx.Graph:
     rng = random.Random(seed)
     for v in graph:
