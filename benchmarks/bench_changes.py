@@ -15,6 +15,13 @@ when both folders exist).
 also times ``na.changes`` of that commit (``git show REV:netanalysis/changes.py``) against this
 tree's, alternately twice each in this process, on the same folders, and checks they find the
 same changed groups.
+
+    .venv/bin/python benchmarks/bench_changes.py DIR --tile FROM_DIR 10
+
+makes DIR/previous and DIR/current from the two detections in FROM_DIR (of this script) as 10
+copies side by side, every group, person and signal id suffixed with its copy's number (the
+groups of a 100k-person pair become those of a 1M-person pair without two 1M detections; the
+lineage is tiled too, so every copy changes as the original did), then times the command.
 """
 
 from __future__ import annotations
@@ -82,16 +89,56 @@ def _against(folder: Path, rev: str) -> dict[str, object]:
     return out
 
 
+def _tile(source: Path, folder: Path, copies: int) -> None:
+    """``copies`` copies of the detection pair in ``source``, ids suffixed ``-<copy>``."""
+    import pandas as pd
+
+    ids = {
+        "groups": ["group_id", "person_id"],
+        "group_summary": ["group_id"],
+        "movements": ["group_id", "person_id"],
+        "leads": ["signal_id", "group_id"],
+        "lineage": ["group_id", "related"],
+    }
+    for run in ("previous", "current"):
+        out = folder / run
+        out.mkdir(parents=True, exist_ok=True)
+        for name, columns in ids.items():
+            path = source / run / f"{name}.csv"
+            if not path.is_file():
+                continue
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+            parts = []
+            for k in range(copies):
+                part = frame.copy()
+                for column in columns:
+                    part[column] = [
+                        "|".join(f"{v}-{k}" for v in value.split("|")) if value else value
+                        for value in part[column].tolist()
+                    ]
+                parts.append(part)
+            pd.concat(parts, ignore_index=True).to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
+        settings = json.loads((source / run / "settings.json").read_text(encoding="utf-8"))
+        if settings.get("lineage"):
+            settings["lineage"]["events"] = int(settings["lineage"]["events"]) * copies
+        (out / "settings.json").write_text(json.dumps(settings, indent=1) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("dir", type=Path)
     parser.add_argument("--persons", type=int, default=100_000)
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--against", metavar="REV", help="also time na.changes of this commit, in-process")
+    parser.add_argument("--tile", nargs=2, metavar=("FROM_DIR", "COPIES"), help="copies of another pair")
     args = parser.parse_args()
     previous, current, out = args.dir / "previous", args.dir / "current", args.dir / "changes"
     figures: dict[str, object] = {}
-    if not (args.reuse and previous.is_dir() and current.is_dir()):
+    if args.tile:
+        if not (args.reuse and previous.is_dir() and current.is_dir()):
+            _tile(Path(args.tile[0]), args.dir, int(args.tile[1]))
+        figures["tiled"] = {"from": args.tile[0], "copies": int(args.tile[1])}
+    elif not (args.reuse and previous.is_dir() and current.is_dir()):
         figures["previous"] = _detect(args.persons, previous, None)
         figures["current"] = _detect(args.persons + args.persons // 100, current, previous)
     command = [

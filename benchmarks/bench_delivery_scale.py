@@ -7,7 +7,7 @@ the memory of one does not count in the next (run them niced):
     .venv/bin/python benchmarks/bench_delivery_scale.py prepare DIR --rows 1000000
     .venv/bin/python benchmarks/bench_delivery_scale.py build DIR STORE
     .venv/bin/python benchmarks/bench_delivery_scale.py delivery DIR STORE --mode old|new
-    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME   # build, old, new
+    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME [--initial-import]
 
 ``prepare`` generates a synthetic set of ``--rows`` + ``--delivery-rows`` rows (``synth``, seed
 3) and splits it by observation date: the latest ``--delivery-rows`` rows (of the CSV sources)
@@ -163,7 +163,20 @@ def _read_everything(pipeline: Any, crossload: Any) -> None:
     pipeline._existing_persons = persons
 
 
-def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
+def _timed(function: Any, name: str, stages: dict[str, float]) -> Any:
+    """``function``, adding its CPU seconds to ``stages[name]``."""
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = _cpu()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            stages[name] = round(stages.get(name, 0.0) + _cpu() - started, 1)
+
+    return timed
+
+
+def delivery(folder: Path, uri: str, mode: str, copy: bool, profile: Path | None = None) -> None:
     """Load delivery/ into the store, reading the stored records the old or the new way."""
     import loaders.pipeline as pipeline
     from loaders import crossload
@@ -195,10 +208,24 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
         return stored, person_of
 
     pipeline.stored_candidates = counted
+    # Where the resolution's time goes: the resolution across loads (and in it the encoded
+    # resolution of the delivery with the records read) and the clear resolution of the delivery.
+    for module, name in (
+        (pipeline, "matches_across_loads"),
+        (crossload, "resolve_encoded"),
+        (pipeline, "resolve_persons"),
+    ):
+        setattr(module, name, _timed(getattr(module, name), f"{name}_cpu_s", stages))
 
     def progress(stage: str, done: int, total: int | None) -> None:
         stages.setdefault(f"{stage}_started_cpu", round(_cpu() - cpu, 1))
 
+    profiler = None
+    if profile is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     wall, cpu, before = time.time(), _cpu(), _loadavg()
     summary = pipeline.load(
         [folder / "delivery"],
@@ -208,6 +235,9 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
         rejects_path=folder / f"delivery-rejects-{mode}.csv",
         progress=progress,
     )
+    if profiler is not None and profile is not None:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
     figures = {
         "step": "delivery",
         "mode": mode,
@@ -227,23 +257,70 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool) -> None:
     print(json.dumps(figures))
 
 
-def neo4j(folder: Path, home: Path) -> None:
-    """The same on the toolkit's Neo4j server in ``home``: build once (kept as a copy of the data
-    folder), then for old and new restore that copy, start the server and load the delivery in a
-    child process (its CPU seconds are the load's; the server's are not counted)."""
+def build_initial_import(folder: Path, home: Path) -> None:
+    """Load base/ into the empty database of the toolkit's server in ``home`` by bulk import
+    (``loaders.initial_import``) and write what it cost: CPU s of this process (the import tool
+    and the server run as other processes), wall s including the import and the restart."""
+    from loaders.initial_import import initial_import
+
+    wall, cpu, before = time.time(), _cpu(), _loadavg()
+    summary = initial_import(
+        [folder / "base"],
+        folder / "set" / "sources.yaml",
+        KEY,
+        home=home,
+        rejects_path=folder / "base-rejects-neo4j.csv",
+    )
+    from graphstore import neo4j_server
+
+    info = neo4j_server.status(home)
+    assert info is not None
+    store = open_store(info.uri, password=info.password)
+    figures = {
+        "step": "build",
+        "store": "neo4j-initial-import",
+        "rows_loaded": summary.loaded,
+        "rows_read": summary.read,
+        "person_records": summary.records,
+        "cpu_s": round(_cpu() - cpu, 1),
+        "wall_s": round(time.time() - wall, 1),
+        "peak_rss_mb": _rss_mb(),
+        "load_average_before": before,
+        "load_average_after": _loadavg(),
+        "counts": store.counts(),
+    }
+    store.close()
+    (folder / "build-neo4j.json").write_text(json.dumps(figures, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(figures))
+
+
+def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str]) -> None:
+    """The same on the toolkit's Neo4j server in ``home``: build once into an emptied database
+    (online, or by bulk import with ``--initial-import``) and keep a copy of the data folder per
+    set (``data.built-<DIR name>``), then for each mode restore that copy, start the server and
+    load the delivery in a child process (its CPU seconds are the load's; the server's are not
+    counted)."""
     import subprocess
 
     from graphstore import neo4j_server
 
-    data, saved = home / "data", home / "data.built"
+    data, saved = home / "data", home / f"data.built-{folder.name}"
     script = [sys.executable, __file__]
     if not saved.is_dir():
+        neo4j_server.stop(home)
+        # An empty neo4j database (the system database, with the password, is kept).
+        for sub in ("databases", "transactions"):
+            shutil.rmtree(data / sub / "neo4j", ignore_errors=True)
         info = neo4j_server.start(home)
         env = {**os.environ, "NEO4J_PASSWORD": info.password}
-        subprocess.run([*script, "build", str(folder), info.uri, "--name", "neo4j"], env=env, check=True)
+        if initial_import:
+            step = [*script, "build-initial-import", str(folder), str(home)]
+        else:
+            step = [*script, "build", str(folder), info.uri, "--name", "neo4j"]
+        subprocess.run(step, env=env, check=True)
         neo4j_server.stop(home)
         shutil.copytree(data, saved)
-    for mode in ("old", "new"):
+    for mode in modes:
         neo4j_server.stop(home)
         shutil.rmtree(data)
         shutil.copytree(saved, data)
@@ -270,18 +347,26 @@ def main() -> None:
     d.add_argument("store")
     d.add_argument("--mode", choices=("old", "new"), required=True)
     d.add_argument("--copy", action="store_true")
+    d.add_argument("--profile", type=Path, help="write cProfile stats of the load to this file")
     n = sub.add_parser("neo4j")
     n.add_argument("dir", type=Path)
     n.add_argument("home", type=Path)
+    n.add_argument("--initial-import", action="store_true")
+    n.add_argument("--modes", nargs="+", choices=("old", "new"), default=["old", "new"])
+    i = sub.add_parser("build-initial-import")
+    i.add_argument("dir", type=Path)
+    i.add_argument("home", type=Path)
     args = parser.parse_args()
     if args.step == "neo4j":
-        neo4j(args.dir, args.home)
+        neo4j(args.dir, args.home, args.initial_import, args.modes)
+    elif args.step == "build-initial-import":
+        build_initial_import(args.dir, args.home)
     elif args.step == "prepare":
         prepare(args.dir, args.rows, args.delivery_rows, args.seed)
     elif args.step == "build":
         build(args.dir, args.store, args.name)
     else:
-        delivery(args.dir, args.store, args.mode, args.copy)
+        delivery(args.dir, args.store, args.mode, args.copy, args.profile)
     sys.stdout.flush()
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["FORMULA_START", "guard_cell", "guard_frame", "unguard_cell", "write_frames"]
+__all__ = ["FORMULA_START", "guard_cell", "guard_frame", "unguard_cell", "unguard_frame", "write_frames"]
 
 #: First characters that make a spreadsheet read a cell as a formula.
 FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
@@ -52,6 +52,35 @@ def unguard_cell(value: str) -> str:
     if value.startswith("'") and value[1:].startswith(FORMULA_START):
         return value[1:]
     return value
+
+
+def unguard_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (text read back from a guarded CSV) with :func:`unguard_cell` applied to every
+    cell, changed in place and returned.
+
+    Column-wise with pandas' string methods, not a Python call per cell: a detection of 1M
+    persons has millions of cells and almost none is guarded (benchmarks/RESULTS.md).
+
+    >>> import pandas as pd
+    >>> unguard_frame(pd.DataFrame({"a": ["'=1", "'t Hart", "x", ""]}))["a"].tolist()
+    ['=1', "'t Hart", 'x', '']
+    """
+    from pandas.api.types import is_string_dtype
+
+    for column in frame.columns:
+        values = frame[column]
+        if not is_string_dtype(values):
+            # Numbers and mixed cells: only text can have been guarded.
+            frame[column] = values.map(lambda v: unguard_cell(v) if isinstance(v, str) else v)
+            continue
+        quoted = values.str.startswith("'")
+        if not quoted.any():
+            continue
+        rest = values[quoted].str.slice(1)
+        guarded = rest[rest.str.startswith(FORMULA_START)]
+        if len(guarded):
+            frame.loc[guarded.index, column] = guarded
+    return frame
 
 
 def guard_frame(frame: pd.DataFrame) -> pd.DataFrame:

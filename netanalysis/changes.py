@@ -182,14 +182,14 @@ def _read(where: DetectionResult | str | Path, flag: str) -> tuple[dict[str, pd.
         lineage = where.lineage.astype(str) if where.lineage is not None else None
         settings = dict(where.settings)
     else:
-        from loaders.csv_safety import unguard_cell
+        from loaders.csv_safety import unguard_frame
 
         folder = Path(where)
         files = [folder / f"{name}.csv" for name in _NEEDED] + [folder / "settings.json"]
         if not all(f.is_file() for f in files):
             raise ConfigError(f"{flag} {folder} is not a detection folder (netanalysis detect --out)")
         frames = {
-            name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False).map(unguard_cell)
+            name: unguard_frame(pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False))
             for name in _NEEDED
         }
         settings = json.loads((folder / "settings.json").read_text(encoding="utf-8"))
@@ -197,7 +197,7 @@ def _read(where: DetectionResult | str | Path, flag: str) -> tuple[dict[str, pd.
         lineage = pd.read_csv(path, dtype=str, keep_default_na=False) if path.is_file() else None
         path = folder / "merges.csv"
         if path.is_file():
-            frames["merges"] = pd.read_csv(path, dtype=str, keep_default_na=False).map(unguard_cell)
+            frames["merges"] = unguard_frame(pd.read_csv(path, dtype=str, keep_default_na=False))
     if lineage is not None:
         frames["lineage"] = lineage
     return frames, settings
@@ -234,18 +234,18 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     this_run = lineage.tail(int(settings["lineage"].get("events", len(lineage))))
 
     # 1. New leads: a (signal, group) pair the previous run did not have.
-    old_leads = set(zip(before["leads"]["signal_id"], before["leads"]["group_id"], strict=True))
+    old_leads = set(_tuples(before["leads"], ["signal_id", "group_id"]))
     leads = now["leads"]
-    fresh = [(s, g) not in old_leads for s, g in zip(leads["signal_id"], leads["group_id"], strict=True)]
+    fresh = [pair not in old_leads for pair in _tuples(leads, ["signal_id", "group_id"])]
     new_leads = leads[_mask(fresh, leads)][CHANGE_COLUMNS["new_leads"]].reset_index(drop=True)
 
     # 2. Changed groups.
     # Plain dicts, not iterrows and .loc: a row as a Series costs a Series per group, which made
     # this loop most of the command's time on 100k persons (benchmarks/RESULTS.md).
-    old = {str(row["group_id"]): row for row in before["group_summary"].to_dict("records")}
+    old = {str(row["group_id"]): row for row in _records(before["group_summary"])}
     rows = []
-    events = dict(zip(this_run["group_id"], this_run["event"], strict=True))
-    for group in now["group_summary"].to_dict("records"):
+    events = dict(_tuples(this_run, ["group_id", "event"]))
+    for group in _records(now["group_summary"]):
         gid = group["group_id"]
         found: list[str] = []
         event = events.get(gid, "")
@@ -279,7 +279,7 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
                     "priority": float(group["priority"] or 0),
                 }
             )
-    for event in this_run.to_dict("records"):
+    for event in _records(this_run):
         if event["event"] in ("dissolved", "merged_into", "split_up"):
             was_members = int(old[event["group_id"]]["members"]) if event["group_id"] in old else 0
             rows.append(
@@ -308,9 +308,9 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
 
     # 3. New victim moves: a move (victim, from, to, date) the previous run did not have.
     key = ["person_id", "from_code", "to_code", "date"]
-    old_moves = set(before["movements"][key].itertuples(index=False, name=None))
+    old_moves = set(_tuples(before["movements"], key))
     moves = now["movements"]
-    fresh = [tuple(m) not in old_moves for m in moves[key].itertuples(index=False, name=None)]
+    fresh = [m not in old_moves for m in _tuples(moves, key)]
     new_moves = moves[_mask(fresh, moves)][CHANGE_COLUMNS["new_moves"]].copy()
     new_moves["cross_region"] = new_moves["cross_region"].astype(str) == "True"
     new_moves = new_moves.sort_values(
@@ -319,8 +319,8 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
     # 4. Persons merged: merges recorded since the previous detection (its merges.csv; a folder
     # without one, or a result in memory, has none to compare with).
     merged = now.get("merges", pd.DataFrame(columns=CHANGE_COLUMNS["merged_persons"] + ["merge_id"]))
-    seen = set(before["merges"]["merge_id"]) if "merges" in before else set()
-    unseen = [m not in seen for m in merged["merge_id"]]
+    seen = set(before["merges"]["merge_id"].tolist()) if "merges" in before else set()
+    unseen = [m not in seen for m in merged["merge_id"].tolist()]
     merged_persons = merged[_mask(unseen, merged)][CHANGE_COLUMNS["merged_persons"]]
     return Changes(
         new_leads=new_leads,
@@ -330,6 +330,19 @@ def changes(previous: DetectionResult | str | Path, current: DetectionResult | s
         as_of=str(settings.get("as_of") or ""),
         merged_persons=merged_persons.reset_index(drop=True),
     )
+
+
+def _tuples(frame: pd.DataFrame, columns: list[str]) -> list[tuple[Any, ...]]:
+    """The rows of ``columns`` as tuples, through ``tolist`` of each column: iterating a column of
+    pandas' Arrow-backed text (``itertuples``, ``zip`` over Series) goes through a Python call
+    per cell, most of ``changes`` at 1M persons (benchmarks/RESULTS.md)."""
+    return list(zip(*(frame[c].tolist() for c in columns), strict=True)) if len(frame) else []
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """``frame.to_dict("records")`` through ``_tuples``."""
+    columns = [str(c) for c in frame.columns]
+    return [dict(zip(columns, row, strict=True)) for row in _tuples(frame, columns)]
 
 
 def _mask(keep: list[bool], frame: pd.DataFrame) -> pd.Series:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from detect_graphs import three_groups
 
-from loaders.csv_safety import FORMULA_START, guard_cell, guard_frame, unguard_cell
+from loaders.csv_safety import FORMULA_START, guard_cell, guard_frame, unguard_cell, unguard_frame
 from loaders.rejects import guard_cell as rejects_guard
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.report.disclosure import defuse_formula
@@ -67,3 +67,21 @@ def test_plain_text_is_unchanged() -> None:
     for value in ["Jansen", "'t Hart", "<5", "x", ""]:
         assert guard_cell(value) == value
         assert unguard_cell(value) == value
+
+
+def test_unguard_frame_gives_back_what_guard_frame_was_given(tmp_path: Path) -> None:
+    plain = ["Jansen", "'t Hart", "'", "''=x", "<5", "", "x'", "'a'"]
+    values = [*EVIL[:-1], *plain]  # a bare CR inside a cell is not quoted by to_csv with "\n" lines
+    frame = pd.DataFrame({"text": values, "other": list(reversed(values)), "plain": plain + plain[:6]})
+    path = tmp_path / "guarded.csv"
+    guard_frame(frame).to_csv(path, index=False, lineterminator="\n")
+    read = pd.read_csv(path, dtype=str, keep_default_na=False)
+    by_cell = read.map(unguard_cell)
+    back = unguard_frame(read)
+    assert back.to_dict("list") == frame.to_dict("list") == by_cell.to_dict("list")
+    # Text that looks guarded comes back as unguard_cell gives it (the guard cannot tell it apart).
+    odd = pd.DataFrame({"text": ["'@", "'=1", "'", "a"]})
+    assert unguard_frame(odd.copy()).to_dict("list") == odd.map(unguard_cell).to_dict("list")
+    # Read without dtype=str: numbers stay numbers, the text of a mixed column is unguarded.
+    mixed = unguard_frame(pd.DataFrame({"n": [1, -2], "m": [1, "'=x"]}))
+    assert mixed.to_dict("list") == {"n": [1, -2], "m": [1, "=x"]}
