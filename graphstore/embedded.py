@@ -295,6 +295,18 @@ WHERE r.start_label = 'Person' AND r.start_key IN (SELECT value FROM json_each(:
   AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
   AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
 """
+# Without a window every relationship between two read labels is read (its ends exist): its
+# latest observed_on is the first the rels_observed index gives from the top, no join of both ends
+# (the unary + keeps the planner off the rels_end index, which would read every relationship).
+_LATEST_OBSERVED_UNWINDOWED = """
+SELECT max(observed_on) FROM (
+  SELECT observed_on FROM rels
+  WHERE observed_on <> ''
+    AND +start_label IN (SELECT value FROM json_each(:labels))
+    AND +end_label IN (SELECT value FROM json_each(:labels))
+  ORDER BY observed_on DESC LIMIT 1
+)
+"""
 _SUSPECT_PERSONS = """
 SELECT key FROM nodes
 WHERE label = 'Person'
@@ -697,7 +709,9 @@ class EmbeddedStore(RetentionDeletes):
         try:
             graph = evidence_slice(spec, windowed_rels, suspect_persons, nodes_by_key)
             params = {"labels": json.dumps(spec.labels), **window}
-            (latest,) = self._conn.execute(_LATEST_OBSERVED, params).fetchone()
+            unwindowed = spec.observed_from is None and spec.observed_to is None
+            query = _LATEST_OBSERVED_UNWINDOWED if unwindowed else _LATEST_OBSERVED
+            (latest,) = self._conn.execute(query, params).fetchone()
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         graph.graph[LATEST_OBSERVED_ATTR] = None if latest is None else str(latest)
