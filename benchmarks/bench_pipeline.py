@@ -124,25 +124,33 @@ def plot(paths: list[Path], png: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines = [json.loads(x) for p in paths for x in p.read_text().splitlines() if x.strip()]
-    ok = [x for x in lines if x.get("exit") == 0]
     fig, (ax_t, ax_m) = plt.subplots(1, 2, figsize=(11, 4.5))
-    sizes = sorted({x["rows"] for x in ok})
-    for step in STEPS:
-        pts = sorted((x["rows"], x["wall_s"] / 60, x["peak_mb"] / 1024) for x in ok if x["step"] == step)
-        if pts:
-            ax_t.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=step)
-            ax_m.plot([p[0] for p in pts], [p[2] for p in pts], marker="o", label=step)
-    # Load, detect and report: what the 10-minute and 60-minute targets count.
-    totals = []
-    for n in sizes:
-        steps = {x["step"]: x for x in ok if x["rows"] == n}
-        if all(s in steps for s in ("load", "detect", "report")):
-            totals.append((n, sum(steps[s]["wall_s"] for s in ("load", "detect", "report")) / 60))
-    if totals:
-        ax_t.plot(
-            [t[0] for t in totals], [t[1] for t in totals], "k--", marker="s", label="load+detect+report"
-        )
+    for n_file, path in enumerate(paths):
+        # The latest line of each size and step counts (a size re-run with --reuse replaces it).
+        latest: dict[tuple[int, str], dict[str, Any]] = {}
+        for text in path.read_text().splitlines():
+            x = json.loads(text) if text.strip() else {}
+            if x.get("exit") == 0:
+                latest[x["rows"], x["step"]] = x
+        tag = f" ({path.stem})" if len(paths) > 1 else ""
+        style = ("-", ":", "-.")[n_file % 3]
+        for step in STEPS:
+            pts = sorted(
+                (n, x["wall_s"] / 60, x["peak_mb"] / 1024) for (n, st), x in latest.items() if st == step
+            )
+            if pts:
+                xs = [p[0] for p in pts]
+                ax_t.plot(xs, [p[1] for p in pts], style, marker="o", label=step + tag)
+                ax_m.plot(xs, [p[2] for p in pts], style, marker="o", label=step + tag)
+        # Load, detect and report: what the 10-minute and 60-minute targets count.
+        totals = [
+            (n, sum(latest[n, s]["wall_s"] for s in ("load", "detect", "report")) / 60)
+            for n in sorted({n for n, _ in latest})
+            if all((n, s) in latest for s in ("load", "detect", "report"))
+        ]
+        if totals:
+            xs, ys = [t[0] for t in totals], [t[1] for t in totals]
+            ax_t.plot(xs, ys, "k" + style, marker="s", label="load+detect+report" + tag)
     ax_t.scatter([1e6, 1e7], [10, 60], marker="*", s=150, color="red", zorder=5, label="target")
     ax_m.scatter([1e6, 1e7], [8, 16], marker="*", s=150, color="red", zorder=5, label="target")
     for ax, what in ((ax_t, "wall time (minutes)"), (ax_m, "peak memory (GB)")):
