@@ -205,6 +205,10 @@ CROSS JOIN rels AS r ON r.start_label = 'Record' AND r.start_key = b.record
 CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = b.record
 WHERE b.block IN (SELECT value FROM json_each(:keys))
 """
+_NODE_PROPERTIES = """
+SELECT key, (SELECT json_group_array(nodes.props -> p.value) FROM json_each(:paths) AS p)
+FROM nodes WHERE label = :label ORDER BY key
+"""
 _DISTINCT_VALUES = """
 SELECT DISTINCT props -> :path FROM nodes
 WHERE label = :label AND props -> :path IS NOT NULL AND props -> :path <> 'null'
@@ -768,15 +772,13 @@ class EmbeddedStore(RetentionDeletes):
         one SQL query (see ``GraphStore.node_properties``)."""
         self.schema.key_of(label)  # a label outside the schema: SchemaError naming it
         names = check_property_names(properties)
-        # ``->`` gives each value as JSON (null when absent), so it reads back as read_graph reads it.
-        columns = "".join(f", props -> :p{i}" for i in range(len(names)))
-        params: dict[str, Any] = {f"p{i}": f'$."{name}"' for i, name in enumerate(names)}
-        params["label"] = label
-        query = f"SELECT key{columns} FROM nodes WHERE label = :label ORDER BY key"
+        # One JSON array of the values per node (null where absent), so that each reads back as
+        # read_graph reads it: text, numbers, booleans and lists alike.
+        paths = json.dumps([f'$."{name}"' for name in names])
         try:
             return [
-                (key, *(None if v is None else json.loads(v) for v in values))
-                for key, *values in self._conn.execute(query, params)
+                (key, *json.loads(values))
+                for key, values in self._conn.execute(_NODE_PROPERTIES, {"label": label, "paths": paths})
             ]
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
