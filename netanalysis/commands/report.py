@@ -19,7 +19,7 @@ from netanalysis.commands.options import (
 from netanalysis.commands.progress import progress_console, stage_bar
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import read_analysis_graph
+from netanalysis.graphs import read_report_graph
 from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
 
 
@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
             graph_store = open_read_store(store, allow_incomplete)
             try:
                 progress("read", 0, None)
-                graph = read_analysis_graph(graph_store)
+                graph = read_report_graph(graph_store)
             finally:
                 graph_store.close()
             # Nodes and relationships: the rows of the store, read and then analysed.
