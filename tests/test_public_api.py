@@ -99,6 +99,7 @@ EXPECTED = {
     "person_moves",
     "read_analysis_graph",
     "read_detection_graph",
+    "read_report_graph",
     "reliability_factor",
     "suspects",
     # groups over time
@@ -135,6 +136,8 @@ EXPECTED = {
     "Report",
     "ReportSettings",
     "build_report",
+    # how much memory a run may take
+    "MemorySettings",
     # retention and erasure
     "ErasureResult",
     "apply_retention",
