@@ -34,11 +34,7 @@ __all__ = ["register"]
 
 _D = defaults(DetectionSettings)
 
-_STAGES = {
-    "evidence": "perpetrator network from the store's evidence",
-    "read": "read the detection graph",
-    "detect": "detect (stages)",
-}
+_STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
 
 
 def register(app: typer.Typer) -> None:
@@ -96,9 +92,8 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from netanalysis.commands.progress import stage_bar
-        from netanalysis.graphs import read_detection_graph, read_evidence_graph
+        from netanalysis.graphs import read_detection_graph
         from netanalysis.memory import MemoryLimit, MemorySettings
-        from netanalysis.projection import perpetrator_network
 
         limit = MemoryLimit(
             MemorySettings.from_text(max_memory), "detect", ", or detect on a window with --from and --to"
@@ -106,21 +101,11 @@ def register(app: typer.Typer) -> None:
         bar, shown = stage_bar(Console(stderr=True), _STAGES, unit="stages")
         progress = limit.tracking(shown, _STAGES)
         with bar, limit:
+            progress("read", 0, None)
+            # Only what the detection needs: no records, no provenance (the store hands those over
+            # as rows); the same result as from the whole graph (tests/test_projection_store.py).
             graph_store = open_read_store(store, allow_incomplete)
-            network = None
             try:
-                if settings.engine != "gds":
-                    # The store selects the facts the perpetrator network is made of, Python
-                    # weighs them: the same network as from the whole graph
-                    # (tests/test_projection_store.py), without holding every person's facts.
-                    progress("evidence", 0, None)
-                    evidence = read_evidence_graph(graph_store, settings.date_from, settings.date_to)
-                    network = perpetrator_network(evidence, settings.weights, settings.as_of, settings.level)
-                    del evidence
-                    progress("evidence", 1, 1)
-                progress("read", 0, None)
-                # Only what the rest of the detection needs: no records, no provenance (the store
-                # hands those over as rows); the same result as from the whole graph.
                 graph = read_detection_graph(graph_store, settings.date_from, settings.date_to)
                 progress("read", 1, 1)
                 if settings.engine == "gds":
@@ -129,7 +114,7 @@ def register(app: typer.Typer) -> None:
             finally:
                 graph_store.close()
             if settings.engine != "gds":
-                result = detect(graph, settings, progress=progress, network=network)
+                result = detect(graph, settings, progress=progress)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 
