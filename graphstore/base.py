@@ -222,6 +222,17 @@ class GraphStore(Protocol):
         index of ``person_records``); a key that no record holds is left out. Resolution across
         loads skips a block that a load of everything would skip as too large (``MAX_BLOCK``)."""
 
+    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``(key, value, ...)`` of ``properties`` for every node of ``label``, sorted by key (None
+        where a node lacks a property). What a step that needs a few properties of every node of
+        one label reads without a graph: the report reads the gender and nationality of the
+        persons, the names of the regions and the sources of the signals this way."""
+
+    def distinct_values(self, label: str, prop: str) -> list[str]:
+        """The distinct values of ``prop`` on the nodes of ``label``, as text, sorted; nodes
+        without it are left out. Counted by the store, so the answer costs what it holds, not a
+        row per node: the report's stamp lists the load batches of the records this way."""
+
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
 

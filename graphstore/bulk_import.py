@@ -387,6 +387,14 @@ class BulkImportWriter:
         """The live store's counts."""
         return self.live.counts()
 
+    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.node_properties(label, properties)
+
+    def distinct_values(self, label: str, prop: str) -> list[str]:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.distinct_values(label, prop)
+
     def delete_by_source(self, source: str) -> int:
         raise StoreError("an initial import only adds data; delete after the import, from the server")
 

@@ -26,11 +26,13 @@ __all__ = [
     "count_relationships",
     "delete_nodes",
     "delete_relationships",
+    "distinct_values",
     "erase_nodes",
     "erase_relationships",
     "last_load",
     "load_lease_held",
     "move_person_relationships",
+    "node_properties",
     "person_exists",
     "delete_person",
     "ping",
@@ -554,6 +556,20 @@ def count_nodes(label: str, schema: GraphSchema | None = None) -> str:
 def count_relationships(rel_type: str, schema: GraphSchema | None = None) -> str:
     """Number of relationships of ``rel_type`` (count store). Column ``n``."""
     return f"MATCH ()-[r:{_rel(rel_type, schema)}]->() RETURN count(r) AS n"
+
+
+def node_properties(label: str, schema: GraphSchema | None = None) -> str:
+    """The key and the values of the properties ``$properties`` (a list of names) of every node
+    of ``label``, by key. Columns ``key`` and ``values`` (a list, null where a node lacks one)."""
+    lab, key = _label(label, schema)
+    return f"MATCH (n:{lab}) RETURN n.{key} AS key, [p IN $properties | n[p]] AS values ORDER BY key"
+
+
+def distinct_values(label: str, schema: GraphSchema | None = None) -> str:
+    """The distinct values of the property ``$property`` on the nodes of ``label``, nulls left
+    out. Column ``value``."""
+    lab, _ = _label(label, schema)
+    return f"MATCH (n:{lab}) WHERE n[$property] IS NOT NULL RETURN DISTINCT n[$property] AS value"
 
 
 # -- loads (graphstore.loads) ----------------------------------------------------------------------

@@ -54,7 +54,7 @@ from graphstore.base import (
 from graphstore.cypher import REFERENCE_LABELS
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import FileLock, LoadRecord, busy_message, lock_path, now_iso
-from graphstore.props import prepare_node, prepare_rel
+from graphstore.props import check_property_names, prepare_node, prepare_rel
 from graphstore.schema import GraphSchema, load_schema
 from graphstore.slicing import (
     NodeRow,
@@ -206,6 +206,14 @@ CROSS JOIN rels AS r ON r.start_label = 'Record' AND r.start_key = b.record
     AND r.type = 'DESCRIBES' AND r.end_label = 'Person'
 CROSS JOIN nodes AS n ON n.label = 'Record' AND n.key = b.record
 WHERE b.block IN (SELECT value FROM json_each(:keys))
+"""
+_NODE_PROPERTIES = """
+SELECT key, (SELECT json_group_array(nodes.props -> p.value) FROM json_each(:paths) AS p)
+FROM nodes WHERE label = :label ORDER BY key
+"""
+_DISTINCT_VALUES = """
+SELECT DISTINCT props -> :path FROM nodes
+WHERE label = :label AND props -> :path IS NOT NULL AND props -> :path <> 'null'
 """
 _BLOCK_SIZES = """
 SELECT block, count(*) FROM record_blocks
@@ -847,6 +855,34 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return out
+
+    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+        """``(key, value, ...)`` of ``properties`` for every node of ``label``, sorted by key, in
+        one SQL query (see ``GraphStore.node_properties``)."""
+        self.schema.key_of(label)  # a label outside the schema: SchemaError naming it
+        names = check_property_names(properties)
+        # One JSON array of the values per node (null where absent), so that each reads back as
+        # read_graph reads it: text, numbers, booleans and lists alike.
+        paths = json.dumps([f'$."{name}"' for name in names])
+        try:
+            return [
+                (key, *json.loads(values))
+                for key, values in self._conn.execute(_NODE_PROPERTIES, {"label": label, "paths": paths})
+            ]
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+
+    def distinct_values(self, label: str, prop: str) -> list[str]:
+        """The distinct values of ``prop`` on the nodes of ``label`` as text, sorted, in one SQL
+        query (see ``GraphStore.distinct_values``)."""
+        self.schema.key_of(label)
+        (name,) = check_property_names([prop])
+        params = {"label": label, "path": f'$."{name}"'}
+        try:
+            rows = self._conn.execute(_DISTINCT_VALUES, params).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return sorted({str(json.loads(value)) for (value,) in rows})
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

@@ -18,12 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netanalysis.errors import StoreError
 
-__all__ = ["OBSERVED_ON", "SOURCE", "check_iso_date", "clean_props", "prepare_node", "prepare_rel"]
+__all__ = [
+    "OBSERVED_ON",
+    "SOURCE",
+    "check_iso_date",
+    "check_property_names",
+    "clean_props",
+    "prepare_node",
+    "prepare_rel",
+]
 
 SOURCE = "source"
 OBSERVED_ON = "observed_on"
@@ -39,6 +48,26 @@ def check_iso_date(value: str, what: str) -> str:
     if not ok:
         raise StoreError(f"{what} must be an ISO date written YYYY-MM-DD")
     return value
+
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_property_names(names: Sequence[str]) -> list[str]:
+    """The property names as a list, or StoreError when one is not a plain name (letters, digits,
+    underscores): a read that names its properties may put them in a JSON path or a query.
+
+    Examples
+    --------
+    >>> check_property_names(("gender", "nationality"))
+    ['gender', 'nationality']
+    """
+    if isinstance(names, str):
+        raise StoreError("property names are given as a list of names, not as one string")
+    for name in names:
+        if not isinstance(name, str) or not _PLAIN_NAME.match(name):
+            raise StoreError(f"{str(name)[:40]!r} is not a plain property name (letters, digits, _)")
+    return list(names)
 
 
 def _scalar(value: Any, where: str) -> Any:

@@ -116,6 +116,7 @@ _LAZY: dict[str, str] = {
     "read_analysis_graph": "netanalysis.graphs",
     "read_detection_graph": "netanalysis.graphs",
     "read_evidence_graph": "netanalysis.graphs",
+    "read_report_graph": "netanalysis.graphs",
     "reliability_factor": "netanalysis.projection",
     "suspects": "netanalysis.projection",
     # investigation: a known person, the network that connects persons
@@ -145,6 +146,8 @@ _LAZY: dict[str, str] = {
     "Report": "netanalysis.report",
     "ReportSettings": "netanalysis.report",
     "build_report": "netanalysis.report",
+    # how much memory a run may take
+    "MemorySettings": "netanalysis.memory",
     # the audit log and the processing register
     "audit_session": "netanalysis.audit:session",
     "load_register": "netanalysis.purposes",

@@ -24,6 +24,9 @@ __all__ = [
     "DETECTION_PROPERTIES",
     "LATEST_OBSERVED_ATTR",
     "PROVENANCE_ATTR",
+    "REPORT_ATTR",
+    "REPORT_PROPERTIES",
+    "ReportFacts",
     "GraphIndex",
     "TrackedGroups",
     "check_iso_date",
@@ -31,6 +34,7 @@ __all__ = [
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
+    "read_report_graph",
     "read_tracked_groups",
     "write_tracked_groups",
 ]
@@ -286,6 +290,70 @@ def read_evidence_graph(
         )
     )
     graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
+
+
+#: Graph attribute of a report graph: the ``ReportFacts`` of the records and sources it left out.
+REPORT_ATTR = "report_facts"
+
+#: The properties the report reads besides the ``DETECTION_PROPERTIES``, label by label: the
+#: persons' coarse facts for its breakdowns, the regions' names and the signals' sources.
+REPORT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
+    "Person": ("gender", "nationality"),
+    "Region": ("name",),
+    "Signal": ("source",),
+}
+
+
+@dataclass(frozen=True)
+class ReportFacts:
+    """What the report shows of the nodes a report graph leaves out (``read_report_graph``).
+
+    batches
+        The distinct load batches of the records, sorted (the report's stamp).
+    sources
+        Source name -> kind, by name (the report's list of sources).
+    """
+
+    batches: list[str]
+    sources: dict[str, str]
+
+
+@audited("read", store="store", after=record_graph)
+def read_report_graph(store: GraphStore) -> nx.MultiDiGraph:
+    """The part of the graph the Rapporteur's report needs, read from a store: the detection
+    graph (``read_detection_graph``) with the properties of ``REPORT_PROPERTIES`` on its nodes,
+    and the batches of the records and the kinds of the sources as ``graph.graph[REPORT_ATTR]``
+    (``ReportFacts``).
+
+    ``netanalysis.report.build_report`` makes the same report from it as from
+    ``read_analysis_graph(store)``, without the records (one per source row, most of a store) and
+    the provenance on every fact: the store counts what the report shows of them.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+    """
+    graph = read_detection_graph(store)
+    nodes = graph.nodes
+    for label, names in REPORT_PROPERTIES.items():
+        for key, *values in store.node_properties(label, names):
+            attrs = nodes.get(f"{label}:{key}")
+            if attrs is None:
+                continue
+            for name, value in zip(names, values, strict=True):
+                if value is not None:
+                    attrs[name] = value
+    labels = set(store_labels(store))
+    batches = store.distinct_values("Record", "batch") if "Record" in labels else []
+    kinds = store.node_properties("Source", ["kind"]) if "Source" in labels else []
+    sources = {str(key): "" if kind is None else str(kind) for key, kind in kinds}
+    graph.graph[REPORT_ATTR] = ReportFacts(batches, sources)
     return graph
 
 

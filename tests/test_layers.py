@@ -4,10 +4,11 @@ Data flows one way (files -> ``loaders`` -> graph store -> analysis -> outputs),
 follow it. The ranks, lowest first, and why each sits where it does:
 
 0. foundation (``netanalysis.errors``, ``netanalysis.extras``, ``netanalysis.audit``,
-   ``netanalysis.purposes``): the root exception and its subclasses, the optional parts and the
-   extras that install them, the audit log and the register of purposes. Every layer raises the
-   errors and may need an optional part, and whatever reads or writes person-level data, at any
-   layer, logs it with its purpose, so they import nothing of the toolkit but each other.
+   ``netanalysis.purposes``, ``netanalysis.memory``): the root exception and its subclasses, the
+   optional parts and the extras that install them, the audit log, the register of purposes and
+   the memory limit of a run. Every layer raises the errors and may need an optional part, and
+   whatever reads or writes person-level data, at any layer, logs it with its purpose, so they
+   import nothing of the toolkit but each other.
 1. ``graphstore`` (with ``graphstore.neo4j_server``): the store protocol, its backends, all
    Cypher and the server the Neo4j backend runs on. It knows the schema, not the loaders that
    fill it nor the analysis that reads it.
@@ -72,7 +73,7 @@ APPLICATION = ("demo", "cli", "commands", "__main__")
 LAYER_NAMES = ("foundation", "graphstore", "loaders", "synth", "analysis", "outputs", "application")
 # Names of the root package that are part of its own body, not of its lazy table: rank 0.
 ROOT_CONSTANTS = frozenset({"__version__"})
-FOUNDATION = ("errors", "extras", "audit", "purposes")
+FOUNDATION = ("errors", "extras", "audit", "purposes", "memory")
 
 
 def rank(module: str) -> int | None:

@@ -100,6 +100,7 @@ EXPECTED = {
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
+    "read_report_graph",
     "reliability_factor",
     "suspects",
     # groups over time
@@ -136,6 +137,8 @@ EXPECTED = {
     "Report",
     "ReportSettings",
     "build_report",
+    # how much memory a run may take
+    "MemorySettings",
     # retention and erasure
     "ErasureResult",
     "apply_retention",

@@ -572,6 +572,37 @@ def test_provenance_rows_are_those_of_the_graph_read(
     assert world_store.provenance_rows(labels - {"Record"}, lo, hi).person_rows == []
 
 
+def test_node_properties_and_distinct_values_are_those_of_the_graph_read(world_store: GraphStore) -> None:
+    full = world_store.read_graph()
+    nodes, _edges = as_data(full)
+    checked = 0
+    for label in sorted({a["label"] for a in nodes.values()}):
+        of_label = {n.split(":", 1)[1]: a for n, a in nodes.items() if a["label"] == label}
+        names = sorted({k for a in of_label.values() for k in a} - {"label"}) + ["not_there"]
+        want = [(key, *(of_label[key].get(p) for p in names)) for key in sorted(of_label)]
+        assert world_store.node_properties(label, names) == want, label
+        for name in names:
+            values = {str(a[name]) for a in of_label.values() if a.get(name) is not None}
+            assert world_store.distinct_values(label, name) == sorted(values), (label, name)
+            checked += bool(values)
+    # Text, numbers, booleans and lists are all compared (the world has each).
+    kinds = {type(v) for a in nodes.values() for v in a.values()}
+    assert {str, int, bool, list} <= kinds and checked > 10
+    assert world_store.node_properties("Person", []) == [(k.split(":", 1)[1],) for k in sorted(
+        n for n, a in nodes.items() if a["label"] == "Person")]  # fmt: skip
+    with pytest.raises(SchemaError, match="Vessel"):
+        world_store.node_properties("Vessel", ["name"])
+    with pytest.raises(SchemaError, match="Vessel"):
+        world_store.distinct_values("Vessel", "name")
+    for bad in ("name') OR 1=1 --", "a.b", ""):
+        with pytest.raises(StoreError, match="plain property name"):
+            world_store.node_properties("Person", [bad])
+        with pytest.raises(StoreError, match="plain property name"):
+            world_store.distinct_values("Person", bad)
+    with pytest.raises(StoreError, match="not as one string"):
+        world_store.node_properties("Person", "gender")
+
+
 def test_delete_by_source(world_store: GraphStore) -> None:
     before = world_store.read_graph()
     deleted = world_store.delete_by_source("src_b")

@@ -14,6 +14,7 @@ from netanalysis.commands.options import (
     DateTo,
     Engine,
     Level,
+    MaxMemory,
     Method,
     Resolution,
     Seed,
@@ -54,6 +55,7 @@ def register(app: typer.Typer) -> None:
         resolution: Resolution = _D.resolution,
         stability_runs: StabilityRuns = _D.stability_runs,
         engine: Engine = _D.engine,
+        max_memory: MaxMemory = None,
         crowded_min_persons: CrowdedMinPersons = _D.crowded.min_persons,
         previous: Annotated[
             Path | None,
@@ -91,9 +93,14 @@ def register(app: typer.Typer) -> None:
 
         from netanalysis.commands.progress import stage_bar
         from netanalysis.graphs import read_detection_graph
+        from netanalysis.memory import MemoryLimit, MemorySettings
 
-        bar, progress = stage_bar(Console(stderr=True), _STAGES, unit="stages")
-        with bar:
+        limit = MemoryLimit(
+            MemorySettings.from_text(max_memory), "detect", ", or detect on a window with --from and --to"
+        )
+        bar, shown = stage_bar(Console(stderr=True), _STAGES, unit="stages")
+        progress = limit.tracking(shown, _STAGES)
+        with bar, limit:
             progress("read", 0, None)
             # Only what the detection needs: no records, no provenance (the store hands those over
             # as rows); the same result as from the whole graph (tests/test_projection_store.py).

@@ -11,9 +11,10 @@ from rich.table import Table
 
 from loaders.mapping import load_mapping
 from loaders.pipeline import LoadSummary, check_match_threshold, load
-from netanalysis.commands.options import check_out_file, open_cli_store, printable
+from netanalysis.commands.options import MaxMemory, check_out_file, open_cli_store, printable
 from netanalysis.commands.progress import stage_bar
 from netanalysis.errors import ConfigError
+from netanalysis.memory import MemoryLimit, MemorySettings
 
 _STAGES = {"read": "read + normalise", "resolve": "resolve persons", "write": "write to store"}
 
@@ -80,6 +81,7 @@ def register(app: typer.Typer) -> None:
                 min=0,
             ),
         ] = 0.0,
+        max_memory: MaxMemory = None,
         match_threshold: Annotated[
             float | None,
             typer.Option(
@@ -117,6 +119,12 @@ def register(app: typer.Typer) -> None:
         console = Console(stderr=True)
         if neo4j_home is not None and not initial_import:
             raise ConfigError("--neo4j-home is only used with --initial-import; add it or leave both out")
+        memory = MemorySettings.from_text(max_memory)
+        if initial_import and memory.max_memory is not None:
+            raise ConfigError(
+                "--max-memory is not for --initial-import (the server's own import tool takes the "
+                "memory it is given with the server's settings); leave it out"
+            )
         try:
             if initial_import:
                 summary = _initial_import(
@@ -124,7 +132,7 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 summary = _online(
-                    paths, store, mapping, key, rejects, console, wait, match_threshold, estimate_m
+                    paths, store, mapping, key, rejects, console, wait, match_threshold, estimate_m, memory
                 )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
@@ -225,11 +233,20 @@ def _online(
     wait: float,
     match_threshold: float | None = None,
     estimate_m: bool | None = None,
+    memory: MemorySettings | None = None,
 ) -> LoadSummary:
+    # Cut off by the limit, a load ends as any cut-off load does: the embedded store rolls it
+    # back, a Neo4j store keeps what was written and the same command finishes it.
+    limit = MemoryLimit(
+        memory or MemorySettings(),
+        "the load",
+        ", or load the files in parts (loading files again is safe: it ends as one load would)",
+    )
     graph_store = open_cli_store(store)
     try:
-        bar, progress = stage_bar(console, _STAGES)
-        with bar:
+        bar, shown = stage_bar(console, _STAGES)
+        progress = limit.tracking(shown, _STAGES)
+        with bar, limit:
             return load(
                 paths,
                 graph_store,

@@ -40,6 +40,7 @@ __all__ = [
     "DateTo",
     "Engine",
     "Level",
+    "MaxMemory",
     "Method",
     "Resolution",
     "Seed",
@@ -111,6 +112,14 @@ DateFrom = Annotated[
     str | None, typer.Option("--from", help="Only facts observed on or after this ISO date.")
 ]
 DateTo = Annotated[str | None, typer.Option("--to", help="Only facts observed on or before this ISO date.")]
+MaxMemory = Annotated[
+    str | None,
+    typer.Option(
+        "--max-memory",
+        help="Most memory the command may reserve (its address space), e.g. 8G or 512M (else "
+        "$NETANALYSIS_MAX_MEMORY): a step that needs more stops with one sentence naming it.",
+    ),
+]
 Level = Annotated[str, typer.Option("--level", help="Region level: police_unit, safety_region or province.")]
 Method = Annotated[str, typer.Option("--method", help="Group detection: leiden or louvain.")]
 Seed = Annotated[int, typer.Option("--seed", help=describe(DetectionSettings, "seed"))]

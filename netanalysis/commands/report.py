@@ -11,6 +11,7 @@ import typer
 
 from netanalysis.commands.options import (
     AllowIncomplete,
+    MaxMemory,
     check_out_folder,
     defaults,
     open_read_store,
@@ -19,7 +20,8 @@ from netanalysis.commands.options import (
 from netanalysis.commands.progress import progress_console, stage_bar
 from netanalysis.detect import DetectionSettings, detect
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import read_analysis_graph
+from netanalysis.graphs import read_report_graph
+from netanalysis.memory import MemoryLimit, MemorySettings
 from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
 
 
@@ -142,6 +144,7 @@ def register(app: typer.Typer) -> None:
             int, typer.Option(help="How many of the largest nationalities are shown by name.")
         ] = _R.nationalities,
         allow_incomplete: AllowIncomplete = False,
+        max_memory: MaxMemory = None,
         quiet: Annotated[
             bool, typer.Option("--quiet", help="No progress bar (there is none when not in a terminal).")
         ] = False,
@@ -173,12 +176,18 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"cannot read the rejects file {rejects}: {exc}") from None
         settings = DetectionSettings(level=level).validate()
-        bar, progress = stage_bar(progress_console(quiet), _STAGES, units=_UNITS)
-        with bar:
+        limit = MemoryLimit(
+            MemorySettings.from_text(max_memory),
+            "the report",
+            ", or report on a shorter period of the store (a store of one region or fewer years)",
+        )
+        bar, tell = stage_bar(progress_console(quiet), _STAGES, units=_UNITS)
+        progress = limit.tracking(tell, _STAGES)
+        with bar, limit:
             graph_store = open_read_store(store, allow_incomplete)
             try:
                 progress("read", 0, None)
-                graph = read_analysis_graph(graph_store)
+                graph = read_report_graph(graph_store)
             finally:
                 graph_store.close()
             # Nodes and relationships: the rows of the store, read and then analysed.

@@ -31,6 +31,7 @@ from loaders.csv_safety import guard_frame
 from netanalysis.audit import audited, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.extras import require
+from netanalysis.graphs import REPORT_ATTR, ReportFacts
 from netanalysis.report.breakdowns import DEFAULT_AGE_BANDS
 from netanalysis.report.disclosure import suppress_matrix, suppress_series
 from netanalysis.report.figures import Figure, bar_figure, flow_figure, mostly_hidden, trend_figure
@@ -178,9 +179,17 @@ def _html_table(table: pd.DataFrame, columns: Mapping[str, str], index_name: str
 def _stamp(graph: nx.MultiDiGraph, settings: ReportSettings, params: Mapping[str, Any]) -> dict[str, str]:
     from netanalysis import __version__
 
-    batches = sorted(
-        {str(d["batch"]) for _n, d in graph.nodes(data=True) if d.get("label") == "Record" and d.get("batch")}
-    )
+    facts = graph.graph.get(REPORT_ATTR)
+    if isinstance(facts, ReportFacts):  # a report graph: the store listed the records' batches
+        batches = [b for b in facts.batches if b]
+    else:
+        batches = sorted(
+            {
+                str(d["batch"])
+                for _n, d in graph.nodes(data=True)
+                if d.get("label") == "Record" and d.get("batch")
+            }
+        )
     schema = hashlib.sha256(schema_path().read_bytes()).hexdigest()[:16]
     return {
         "toolkit": f"netanalysis {__version__}",
@@ -387,7 +396,8 @@ def build_report(
     ----------
     frames : detection frames (``groups``, ``group_summary``, ``movements``, ``leads``) as in
         netanalysis.detect's output contract.
-    graph : the analysis graph as read from the store.
+    graph : the graph as read from the store: ``read_report_graph`` (what the report needs) or
+        ``read_analysis_graph`` (everything); both give the same report.
     period : reporting window.
     settings : language, threshold (at least 3), region level, age bands, nationalities shown.
     load_summary : per-source read/loaded/rejected counts of the load, for the quality section.
@@ -479,9 +489,12 @@ def build_report(
         params["years"] = ",".join(str(y) for y in years)
     params["age_bands"] = ",".join(str(b) for b in sorted(set(settings.age_bands)))
     stamp = _stamp(graph, settings, params)
+    facts = graph.graph.get(REPORT_ATTR)
     source_table = pd.DataFrame(
         {
-            "kind": {
+            "kind": dict(facts.sources)
+            if isinstance(facts, ReportFacts)
+            else {
                 str(d.get("name")): str(d.get("kind", ""))
                 for _n, d in graph.nodes(data=True)
                 if d.get("label") == "Source"
