@@ -32,6 +32,12 @@ person's identity is not found. A person a later load merged into another (``net
 merges``) is found under the survivor when the search is given a store; in a graph (which holds
 no merges) only under the survivor's own identity.
 
+In a store the spellings are not looked up one by one (some 130,000 with a birth date): the
+persons of the records that share the query's first or last name are read through the store's
+blocking-key index (``_name_blocks``), and only those whose pseudonym is one of the spellings are
+read with their records; every spelling keeps one of the query's names, so this finds what the
+look-up by pseudonym finds. A store not indexed throughout is searched by pseudonym.
+
 No clear query value leaves this module: errors name the field, not its value, and the returned
 candidates hold only pseudonyms and provenance.
 """
@@ -320,7 +326,7 @@ def _persons_by_name(store: GraphStore, key: Pseudonymiser, q: Features) -> set[
     marks = [attrs.get("block_index") for _node, attrs in sources.nodes(data=True)]
     if not marks or any(mark != BLOCK_INDEX_VERSION for mark in marks):
         return None
-    return {pid for _rid, pid, _value in store.person_records(blocks=_name_blocks(key, q))}
+    return set(store.persons_in_blocks(_name_blocks(key, q)))
 
 
 def _person_rows(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
@@ -356,8 +362,8 @@ def find_person(
     graph : networkx.MultiDiGraph or GraphStore
         The graph as read from the store (``read_analysis_graph``): ``Person:<pseudonym>`` nodes
         and the ``Record`` nodes that ``DESCRIBES`` them. Or an open store: then only the
-        persons that may match and their records are read, looked up by pseudonym, so the
-        search takes about as long in a national store as in a small one.
+        persons that may match and their records are read, found through the blocking-key
+        index, so the search costs what the query's names have in the store, not its size.
     key : Pseudonymiser
         The key the graph was loaded with (``load_key``); with another key nothing is found.
     first_name, last_name : str
