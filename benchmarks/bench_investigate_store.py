@@ -5,11 +5,19 @@ plus ``--targets`` persons with real keyed pseudonyms, synthetic names and a thr
 a store: an embedded file or a Neo4j URI (password from ``NEO4J_PASSWORD``). It also writes
 ``STORE.pairs.json`` beside an embedded file (or ``--pairs``): the pseudonymous node ids of two
 connect queries (two suspects of one case, and suspects of two groups joined by a shared
-vehicle, 4 hops). ``run`` opens the store and times, per query, in CPU and wall seconds:
+vehicle, 4 hops). Every other person gets one Record with a synthetic name (``FIRST_NAMES``,
+``SURNAMES``, common names often), a birth date and the keyed blocking keys a load indexes, and
+the ``bench`` Source node is marked as indexed, so ``find`` reads the blocking-key index as in a
+loaded store. ``--bulk-home HOME`` builds into the empty database of the toolkit's server in
+``HOME`` by the initial import (``neo4j-admin database import``, as ``load --initial-import``).
+``run`` opens the store and times, per query, in CPU and wall seconds:
 
 - ``na.find_person(store, ...)`` for every target: with the birth date, with day and month
   swapped, and without a birth date; ``--old`` also times ``find_person`` as it was at commit
-  ``--old-from`` (before the spellings were hashed in one pass) on the same store, side by side;
+  ``--old-from`` on the same store, side by side, and says for how many queries the two list
+  the same matches (``--old-from main``: the look-up of every spelling by pseudonym, before find
+  read the blocking-key index). Half the targets have a name nobody else has, half the most
+  common first names and surnames (their index blocks are the largest);
 - ``na.connecting_network(store, pair, max_hops=4)`` for both pairs; ``--whole-graph`` also
   times the previous way (read the whole graph, then search it in memory).
 
@@ -260,11 +268,12 @@ def _timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
 
 
 def _queries(n: int) -> Iterator[tuple[str, str, str, str | None, str]]:
-    for first, last, birth, pid in targets(n):
+    for t, (first, last, birth, pid) in enumerate(targets(n)):
         y, m, d = birth.split("-")
-        yield "birth date", last, first, f"{d}-{m}-{y}", pid
-        yield "day and month swapped", last, first, f"{m}-{d}-{y}", pid
-        yield "no birth date", last, first, None, pid
+        names = "common name" if t % 2 else "rare name"
+        yield f"{names}, birth date", last, first, f"{d}-{m}-{y}", pid
+        yield f"{names}, day and month swapped", last, first, f"{m}-{d}-{y}", pid
+        yield f"{names}, no birth date", last, first, None, pid
 
 
 def _old_find(commit: str) -> Callable[..., Any]:
@@ -297,6 +306,7 @@ def run(args: argparse.Namespace) -> None:
     if args.old:
         ways.append(("old", _old_find(args.old_from)))
     queries = list(_queries(args.targets))
+    answers: dict[str, list[list[dict[str, Any]]]] = {}
     for way, fn in ways:
         cpu: dict[str, list[float]] = {}
         wall: dict[str, list[float]] = {}
@@ -306,6 +316,7 @@ def run(args: argparse.Namespace) -> None:
             cpu.setdefault(kind, []).append(c)
             wall.setdefault(kind, []).append(w)
             found[kind] = found.get(kind, 0) + any(m.person_id == pid for m in matches)
+            answers.setdefault(way, []).append([m.to_dict() for m in matches])
         for kind in cpu:
             print(
                 f"find {way}, {kind}: CPU s per query median {statistics.median(cpu[kind]):.3f} "
@@ -313,6 +324,9 @@ def run(args: argparse.Namespace) -> None:
                 f"found {found[kind]}/{len(cpu[kind])}",
                 flush=True,
             )
+    if args.old:
+        same = sum(a == b for a, b in zip(answers["new"], answers["old"], strict=True))
+        print(f"find new and old list the same matches for {same}/{len(queries)} queries", flush=True)
     pairs = json.loads(_pairs_file(args).read_text())
     for name, pair in pairs.items():
         result, c, w = _timed(lambda: na.connecting_network(store, pair, max_hops=4))  # noqa: B023
