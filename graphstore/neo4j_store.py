@@ -496,7 +496,8 @@ class Neo4jStore(RetentionDeletes):
         for part in batched(queries, 40):
 
             def work(tx: ManagedTransaction, part: list[str] = part) -> list[str]:
-                return [str(row["person"]) for row in tx.run(cypher.persons_in_blocks(), {"queries": part})]
+                rows = tx.run(cypher.persons_in_blocks(), {"queries": part})
+                return [str(pid) for row in rows for pid in row["persons"]]
 
             out.update(self._read("reading the persons of blocking keys", work))
         return sorted(out)
