@@ -29,6 +29,7 @@ from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 
 __all__ = [
+    "LATEST_OBSERVED_ATTR",
     "GraphSlice",
     "GraphStore",
     "PersonMerge",
@@ -117,6 +118,11 @@ class GraphSlice:
     properties: frozenset[str] | None = None
 
 
+#: Graph attribute of ``GraphStore.read_evidence_graph``: the latest ``observed_on`` of the whole
+#: slice (not only of the facts read), the date a detection counts back from.
+LATEST_OBSERVED_ATTR = "latest_observed"
+
+
 @dataclass(frozen=True)
 class ProvenanceRows:
     """What ``GraphStore.provenance_rows`` reads about a window of the graph.
@@ -172,6 +178,16 @@ class GraphStore(Protocol):
         """The provenance a detection reports without reading it into a graph (``ProvenanceRows``),
         computed by the store over ``GraphSlice(labels=labels, observed_from=..., observed_to=...)``:
         the latest observation date, the records of every person and the rows of every signal."""
+
+    def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """The part of a slice that the perpetrator network reads, selected in the store, as the
+        graph ``read_graph`` would give of those facts: every SUSPECT_IN, VICTIM_IN and IN; the
+        USES, SEEN_AT, REGISTERED_AT, EMPLOYED_BY, DIRECTOR_OF, OWNS and person-to-person roles of
+        the suspects; the REGISTERED_AT and EMPLOYED_BY of the persons tied to a suspect (victims
+        of his cases, persons of his roles); the suspects and the ends of these facts (rules in
+        ``graphstore.slicing.evidence_slice``). Graph attribute ``LATEST_OBSERVED_ATTR``: the
+        latest ``observed_on`` of the whole slice. Its cost follows the suspects' facts plus
+        one pass over the case and place facts, not the records and signals of the store."""
 
     def delete_observed_before(self, date: str) -> int:
         """Retention: delete facts with ``observed_on`` before the ISO date, then orphans."""

@@ -359,6 +359,10 @@ class BulkImportWriter:
         """The live store's graph (empty: this load's rows are not in it until the import)."""
         return self.live.read_graph(graph_slice)
 
+    def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.read_evidence_graph(graph_slice)
+
     def provenance_rows(
         self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
     ) -> ProvenanceRows:

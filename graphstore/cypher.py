@@ -267,6 +267,44 @@ def latest_observed(
     return query, {"observed_from": observed_from, "observed_to": observed_to}
 
 
+def evidence_relationships(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+    starts: list[str] | None = None,
+    properties: list[str] | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Relationships of one combo inside the window with both their ends (what ``read_graph``
+    keeps), optionally only from one of ``starts`` (looked up through the key's index): columns
+    ``start, end, props`` (with ``properties``: only those, as ``[name, value]`` pairs). What the
+    perpetrator network reads (``GraphStore.read_evidence_graph``)."""
+    match, preds, skey, ekey = _windowed_match(
+        rel_type, start_label, end_label, observed_from, observed_to, schema
+    )
+    if starts is not None:
+        preds.insert(0, f"a.{skey} IN $starts")
+    query = (
+        match
+        + _where(preds)
+        + f"RETURN a.{skey} AS start, b.{ekey} AS end, {_props('r', properties)} AS props"
+    )
+    params = {"observed_from": observed_from, "observed_to": observed_to, "starts": starts}
+    return query, {**params, "properties": properties}
+
+
+def suspect_persons(
+    observed_from: str | None = None, observed_to: str | None = None, schema: GraphSchema | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Keys of the persons inside the window whose ``roles`` hold ``"suspect"``: column ``key``."""
+    lab, key = _label("Person", schema)
+    preds = ["'suspect' IN coalesce(n.roles, [])", *_window("n", observed_from, observed_to)]
+    query = f"MATCH (n:{lab})\n" + _where(preds) + f"RETURN n.{key} AS key"
+    return query, {"observed_from": observed_from, "observed_to": observed_to}
+
+
 def person_record_rows(
     observed_from: str | None = None, observed_to: str | None = None, schema: GraphSchema | None = None
 ) -> tuple[str, dict[str, Any]]:

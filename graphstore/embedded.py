@@ -41,6 +41,7 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import (
+    LATEST_OBSERVED_ATTR,
     GraphSlice,
     PersonMerge,
     Props,
@@ -62,6 +63,7 @@ from graphstore.slicing import (
     SliceSpec,
     around_persons,
     assemble,
+    evidence_slice,
     resolve_slice,
     trimmer,
 )
@@ -270,6 +272,55 @@ _SIGNAL_ROWS = (
     + "  AND r.start_label = 'Signal' AND r.source IS NOT NULL AND r.source <> ''"
     + " AND json_extract(r.props, '$.row_id') IS NOT NULL"
 )
+# The facts the perpetrator network reads (GraphStore.read_evidence_graph, graphstore.slicing
+# evidence_slice): relationships of some types inside the window with both ends, all of them or
+# those of given start persons (through the UNIQUE (start_label, start_key, type ...) index).
+_EVIDENCE_FROM = """
+FROM rels AS r
+CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
+CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
+WHERE r.type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
+  AND (:to IS NULL OR r.observed_on IS NULL OR r.observed_on <= :to)
+  AND (:from IS NULL OR s.observed_on IS NULL OR s.observed_on >= :from)
+  AND (:to IS NULL OR s.observed_on IS NULL OR s.observed_on <= :to)
+  AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
+  AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
+"""
+_EVIDENCE_RELS = "SELECT r.type, r.start_label, r.start_key, r.end_label, r.end_key, r.props" + _EVIDENCE_FROM
+_EVIDENCE_RELS_OF = """
+SELECT r.type, r.start_label, r.start_key, r.end_label, r.end_key, r.props
+FROM rels AS r
+CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
+CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
+WHERE r.start_label = 'Person' AND r.start_key IN (SELECT value FROM json_each(:starts))
+  AND r.type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
+  AND (:to IS NULL OR r.observed_on IS NULL OR r.observed_on <= :to)
+  AND (:from IS NULL OR s.observed_on IS NULL OR s.observed_on >= :from)
+  AND (:to IS NULL OR s.observed_on IS NULL OR s.observed_on <= :to)
+  AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
+  AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
+"""
+# Without a window every relationship between two read labels is read (its ends exist): its
+# latest observed_on is the first the rels_observed index gives from the top, no join of both ends
+# (the unary + keeps the planner off the rels_end index, which would read every relationship).
+_LATEST_OBSERVED_UNWINDOWED = """
+SELECT max(observed_on) FROM (
+  SELECT observed_on FROM rels
+  WHERE observed_on <> ''
+    AND +start_label IN (SELECT value FROM json_each(:labels))
+    AND +end_label IN (SELECT value FROM json_each(:labels))
+  ORDER BY observed_on DESC LIMIT 1
+)
+"""
+_SUSPECT_PERSONS = """
+SELECT key FROM nodes
+WHERE label = 'Person'
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+  AND EXISTS (SELECT 1 FROM json_each(props, '$.roles') WHERE value = 'suspect')
+"""
 _REGION_PERSONS = """
 WITH munis AS (
   SELECT start_key AS code FROM rels
@@ -634,6 +685,44 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return assemble(nodes, rels, seeds)
+
+    def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """The facts of a slice that the perpetrator network reads (``GraphStore.read_evidence_graph``),
+        selected in SQL: the suspects, their evidence and the facts of the persons tied to them."""
+        spec = resolve_slice(graph_slice, self.schema)
+        window = {"from": spec.observed_from, "to": spec.observed_to}
+        trim = trimmer(spec)
+
+        def windowed_rels(combos: tuple[RelCombo, ...], starts: list[str] | None) -> list[RelRowOut]:
+            wanted = set(combos)
+            params: dict[str, Any] = {"types": json.dumps(sorted({c[0] for c in combos})), **window}
+            if starts is None:
+                cursor = self._conn.execute(_EVIDENCE_RELS, params)
+            else:
+                cursor = self._conn.execute(_EVIDENCE_RELS_OF, {**params, "starts": json.dumps(starts)})
+            return [
+                (t, sl, sk, el, ek, trim(json.loads(props)))
+                for t, sl, sk, el, ek, props in cursor
+                if (t, sl, el) in wanted
+            ]
+
+        def suspect_persons() -> list[str]:
+            return [str(key) for (key,) in self._conn.execute(_SUSPECT_PERSONS, window)]
+
+        def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+            cursor = self._conn.execute(_NODES_BY_KEY, {"label": label, "keys": json.dumps(keys), **window})
+            return [(lab, key, trim(json.loads(props))) for lab, key, props in cursor]
+
+        try:
+            graph = evidence_slice(spec, windowed_rels, suspect_persons, nodes_by_key)
+            params = {"labels": json.dumps(spec.labels), **window}
+            unwindowed = spec.observed_from is None and spec.observed_to is None
+            query = _LATEST_OBSERVED_UNWINDOWED if unwindowed else _LATEST_OBSERVED
+            (latest,) = self._conn.execute(query, params).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        graph.graph[LATEST_OBSERVED_ATTR] = None if latest is None else str(latest)
+        return graph
 
     def provenance_rows(
         self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None

@@ -34,6 +34,7 @@ from neo4j import exceptions as neo4j_errors
 
 from graphstore import cypher
 from graphstore.base import (
+    LATEST_OBSERVED_ATTR,
     GraphSlice,
     PersonMerge,
     Props,
@@ -54,6 +55,7 @@ from graphstore.slicing import (
     SliceSpec,
     around_persons,
     assemble,
+    evidence_slice,
     resolve_slice,
     trimmer,
 )
@@ -328,6 +330,49 @@ class Neo4jStore(RetentionDeletes):
 
         nodes, rels, seeds = self._read("reading the graph", work)
         return assemble(nodes, rels, seeds)
+
+    def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+        """The facts of a slice that the perpetrator network reads (``GraphStore.read_evidence_graph``),
+        selected in Cypher: the suspects, their evidence and the facts of the persons tied to them."""
+        spec = resolve_slice(graph_slice, self.schema)
+        obs_from, obs_to = spec.observed_from, spec.observed_to
+        wanted = None if spec.properties is None else sorted(spec.properties | {"rel_key"})
+        trim = trimmer(spec) if wanted is None else dict
+
+        def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
+            def windowed_rels(combos: tuple[RelCombo, ...], starts: list[str] | None) -> list[RelRowOut]:
+                out: list[RelRowOut] = []
+                for typ, sl, el in combos:
+                    query, params = cypher.evidence_relationships(
+                        typ, sl, el, obs_from, obs_to, self.schema, starts=starts, properties=wanted
+                    )
+                    out.extend(
+                        (typ, sl, r["start"], el, r["end"], trim(r["props"])) for r in tx.run(query, params)
+                    )
+                return out
+
+            def suspect_persons() -> list[str]:
+                query, params = cypher.suspect_persons(obs_from, obs_to, self.schema)
+                return [str(r["key"]) for r in tx.run(query, params)]
+
+            def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+                query, params = cypher.read_nodes(
+                    label, obs_from, obs_to, self.schema, keys=keys, properties=wanted
+                )
+                return [(label, r["key"], trim(r["props"])) for r in tx.run(query, params)]
+
+            graph = evidence_slice(spec, windowed_rels, suspect_persons, nodes_by_key)
+            latest: str | None = None
+            for typ, sl, el in spec.combos:
+                query, params = cypher.latest_observed(typ, sl, el, obs_from, obs_to, self.schema)
+                row = tx.run(query, params).single()
+                if row is not None and row["latest"] is not None:
+                    value = str(row["latest"])
+                    latest = value if latest is None else max(latest, value)
+            graph.graph[LATEST_OBSERVED_ATTR] = latest
+            return graph
+
+        return self._read("reading the evidence", work)
 
     def provenance_rows(
         self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None

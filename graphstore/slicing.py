@@ -40,7 +40,20 @@ from graphstore.props import check_iso_date
 from graphstore.schema import GraphSchema
 from netanalysis.errors import SchemaError, StoreError
 
-__all__ = ["RelCombo", "SliceSpec", "around_persons", "assemble", "rel_combos", "resolve_slice", "trimmer"]
+__all__ = [
+    "EVIDENCE_EVERY",
+    "EVIDENCE_OF_SUSPECTS",
+    "EVIDENCE_OF_TIED",
+    "EVIDENCE_ROLES",
+    "RelCombo",
+    "SliceSpec",
+    "around_persons",
+    "assemble",
+    "evidence_slice",
+    "rel_combos",
+    "resolve_slice",
+    "trimmer",
+]
 
 RelCombo = tuple[str, str, str]  # (type, start label, end label)
 
@@ -242,3 +255,82 @@ def around_persons(
         for row in rels_between(combo, sorted(near[combo[1]]), sorted(near[combo[2]]))
     ]
     return assemble(nodes, rels, persons, spec.person_hops, spec.properties)
+
+
+#: What ``GraphStore.read_evidence_graph`` reads: every relationship of these types in the slice
+#: (who is a suspect, which victims their cases have, where municipalities and premises lie) ...
+EVIDENCE_EVERY: tuple[str, ...] = ("SUSPECT_IN", "VICTIM_IN", "IN")
+#: ... the person-to-person roles of a case file (the start person is a suspect of the end one) ...
+EVIDENCE_ROLES: tuple[str, ...] = ("EXPLOITED", "RECRUITED", "TRANSPORTED", "CONTROLLED")
+#: ... these relationships of the suspects ...
+EVIDENCE_OF_SUSPECTS: tuple[str, ...] = (
+    "USES",
+    "SEEN_AT",
+    "REGISTERED_AT",
+    "EMPLOYED_BY",
+    "DIRECTOR_OF",
+    "OWNS",
+    *EVIDENCE_ROLES,
+)
+#: ... and these of the persons tied to a suspect: the other persons of a suspect's case who are
+#: victims in it, and the end persons of a suspect's roles.
+EVIDENCE_OF_TIED: tuple[str, ...] = ("REGISTERED_AT", "EMPLOYED_BY")
+
+
+def evidence_slice(
+    spec: SliceSpec,
+    windowed_rels: Callable[[tuple[RelCombo, ...], list[str] | None], Iterable[RelRowOut]],
+    suspect_persons: Callable[[], Iterable[str]],
+    nodes_by_key: Callable[[str, list[str]], Iterable[NodeRow]],
+) -> nx.MultiDiGraph:
+    """The part of a slice that the perpetrator network reads, with three look-ups a backend provides.
+
+    ``windowed_rels(combos, starts)`` gives the relationships of these combos whose start key is
+    one of ``starts`` (None: every one), each inside the window with both its ends;
+    ``suspect_persons()`` the keys of the Person nodes inside the window whose ``roles`` hold
+    ``"suspect"``; ``nodes_by_key(label, keys)`` the nodes of one label with these keys inside the
+    window. The suspects are those persons and the start persons of ``SUSPECT_IN``; read are the
+    relationships named by ``EVIDENCE_EVERY``, ``EVIDENCE_OF_SUSPECTS`` (of the suspects) and
+    ``EVIDENCE_OF_TIED`` (of the persons tied to them), the suspects and the ends of those
+    relationships. ``netanalysis.projection.perpetrator_network`` makes the same network of it as
+    of the whole slice (``tests/test_projection_store.py``): it weighs, the store only selects.
+    """
+    if "Person" not in spec.labels:
+        return assemble([], [])
+
+    def combos(types: tuple[str, ...], persons_only: bool) -> tuple[RelCombo, ...]:
+        return tuple(c for c in spec.combos if c[0] in types and (not persons_only or c[1] == "Person"))
+
+    rels = list(windowed_rels(combos(EVIDENCE_EVERY, False), None)) if combos(EVIDENCE_EVERY, False) else []
+    suspects = set(suspect_persons())
+    suspects.update(sk for typ, sl, sk, *_ in rels if typ == "SUSPECT_IN" and sl == "Person")
+    own_combos = combos(EVIDENCE_OF_SUSPECTS, True)
+    own = list(windowed_rels(own_combos, sorted(suspects))) if suspects and own_combos else []
+    # The persons through whom a suspect may reach an address or an employer (netanalysis.projection
+    # _timed_items): the victims of his cases and the persons of his roles.
+    case_suspects: dict[tuple[str, str], set[str]] = {}
+    for typ, sl, sk, el, ek, _ in rels:
+        if typ == "SUSPECT_IN" and sl == "Person":
+            case_suspects.setdefault((el, ek), set()).add(sk)
+    tied = {
+        sk
+        for typ, sl, sk, el, ek, _ in rels
+        if typ == "VICTIM_IN" and sl == "Person" and case_suspects.get((el, ek), set()) - {sk}
+    }
+    tied.update(ek for typ, _, sk, el, ek, _ in own if typ in EVIDENCE_ROLES and el == "Person" and ek != sk)
+    tied -= suspects  # their own facts are read already
+    tied_combos = combos(EVIDENCE_OF_TIED, True)
+    if tied and tied_combos:
+        rels.extend(windowed_rels(tied_combos, sorted(tied)))
+    rels.extend(own)
+    wanted: dict[str, set[str]] = {"Person": set(suspects)}
+    for _typ, sl, sk, el, ek, _ in rels:
+        wanted.setdefault(sl, set()).add(sk)
+        wanted.setdefault(el, set()).add(ek)
+    nodes = [
+        row
+        for label in spec.labels
+        if wanted.get(label)
+        for row in nodes_by_key(label, sorted(wanted[label]))
+    ]
+    return assemble(nodes, rels, properties=spec.properties)

@@ -115,6 +115,7 @@ _LAZY: dict[str, str] = {
     "person_moves": "netanalysis.movement",
     "read_analysis_graph": "netanalysis.graphs",
     "read_detection_graph": "netanalysis.graphs",
+    "read_evidence_graph": "netanalysis.graphs",
     "reliability_factor": "netanalysis.projection",
     "suspects": "netanalysis.projection",
     # investigation: a known person, the network that connects persons

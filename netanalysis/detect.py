@@ -473,12 +473,29 @@ STAGES: tuple[str, ...] = (
 )
 
 
+def _check_network(network: nx.Graph, settings: DetectionSettings, as_of: str | None) -> None:
+    """A network given to ``detect`` must be the one its settings would make."""
+    if settings.engine == "gds":
+        raise ConfigError("--engine gds makes the perpetrator network in the database: do not pass network=.")
+    if network.graph.get("level") != settings.level:
+        raise ConfigError(
+            f"the perpetrator network given was made at level {network.graph.get('level')!r}, the "
+            f"settings ask for {settings.level!r}: make it at that level."
+        )
+    if as_of is not None and network.graph.get("as_of") != as_of:
+        raise ConfigError(
+            f"the perpetrator network given counts back from {network.graph.get('as_of')!r}, the "
+            f"detection from {as_of!r}: make it with perpetrator_network(..., as_of=...) of that date."
+        )
+
+
 @audited("detect", store="graph", only_from_store=True, after=record_detection)
 def detect(
     graph: nx.MultiDiGraph,
     settings: DetectionSettings | None = None,
     store: object = None,
     progress: Callable[[str, int, int | None], None] | None = None,
+    network: nx.Graph | None = None,
 ) -> DetectionResult:
     """Detect perpetrator groups, their victims' moves, key players and leads.
 
@@ -494,6 +511,11 @@ def detect(
     progress : callable, optional
         Called as ``progress("detect", stages done, stages in all)`` after each stage (``STAGES``),
         e.g. to feed a progress bar; the time of each stage is in ``DetectionResult.timings``.
+    network : networkx.Graph, optional
+        The perpetrator network, made already by ``perpetrator_network`` with the settings'
+        weights, level and reference date, e.g. from the evidence the store selected
+        (``netanalysis.graphs.read_evidence_graph``, what ``netanalysis detect`` does): used
+        instead of making it again from ``graph``. Not with ``engine="gds"``.
 
     Returns
     -------
@@ -529,6 +551,8 @@ def detect(
     provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
     as_of_used = settings.as_of or (provenance.latest_observed if provenance is not None else None)
     in_database: dict[str, float] | None = None
+    if network is not None:
+        _check_network(network, settings, as_of_used)
     if settings.engine == "gds":
         from netanalysis.indatabase import gds_network
 
@@ -552,7 +576,8 @@ def detect(
         )
         lap("network_and_groups_in_database")
     else:
-        network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
+        if network is None:
+            network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
         lap("network")
         partition = find_groups(network, settings.method, settings.seed, settings.resolution)
         lap("groups")

@@ -16,12 +16,13 @@ from typing import Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, GraphStore, ProvenanceRows
+from graphstore.base import LATEST_OBSERVED_ATTR, GraphSlice, GraphStore, ProvenanceRows
 from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
 __all__ = [
     "DETECTION_PROPERTIES",
+    "LATEST_OBSERVED_ATTR",
     "PROVENANCE_ATTR",
     "GraphIndex",
     "TrackedGroups",
@@ -29,6 +30,7 @@ __all__ = [
     "index_graph",
     "read_analysis_graph",
     "read_detection_graph",
+    "read_evidence_graph",
     "read_tracked_groups",
     "write_tracked_groups",
 ]
@@ -240,6 +242,49 @@ def read_detection_graph(
     )
     provenance: ProvenanceRows = store.provenance_rows(labels, date_from, date_to)
     graph.graph[PROVENANCE_ATTR] = provenance
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
+
+
+@audited("read", store="store", after=record_graph)
+def read_evidence_graph(
+    store: GraphStore, date_from: str | None = None, date_to: str | None = None
+) -> nx.MultiDiGraph:
+    """The facts the perpetrator network is made of, selected in the store.
+
+    ``netanalysis.projection.perpetrator_network`` gives the same network from it as from
+    ``read_analysis_graph(store, date_from, date_to)`` or ``read_detection_graph``: the store
+    selects the suspects, their evidence (cases, victims, identifiers, premises, places seen,
+    addresses, employers, directorships, roles), the addresses and employers of the persons tied
+    to them and the regions of the places (``GraphStore.read_evidence_graph``), and the projection
+    weighs them. The graph carries the latest observation of the whole window as
+    ``graph.graph[LATEST_OBSERVED_ATTR]``, the date the recency counts back from.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+    date_from, date_to : str, optional
+        ISO dates, inclusive, as for ``read_analysis_graph``.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Only ``DETECTION_PROPERTIES`` on its nodes and facts.
+
+    Raises
+    ------
+    ConfigError
+        When a date is not ISO or ``date_from`` is after ``date_to``.
+    """
+    date_from, date_to = _check_window(date_from, date_to)
+    # The labels of read_analysis_graph: the latest observation is that of the same facts.
+    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+    graph = store.read_evidence_graph(
+        GraphSlice(
+            labels=labels, observed_from=date_from, observed_to=date_to, properties=DETECTION_PROPERTIES
+        )
+    )
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
 

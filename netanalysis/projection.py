@@ -47,7 +47,7 @@ from typing import Any
 import networkx as nx
 
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import GraphIndex, check_iso_date, index_graph
+from netanalysis.graphs import LATEST_OBSERVED_ATTR, GraphIndex, check_iso_date, index_graph
 from netanalysis.movement import bare_key, main_region, municipality_regions, node_label, observations
 
 __all__ = [
@@ -330,12 +330,15 @@ def perpetrator_network(
     Parameters
     ----------
     graph : networkx.MultiDiGraph
-        The graph as read from the store (``netanalysis.graphs.read_analysis_graph``).
+        The graph as read from the store (``netanalysis.graphs.read_analysis_graph``), or only
+        the facts the network is made of (``netanalysis.graphs.read_evidence_graph``, selected by
+        the store: the same network).
     weights : EvidenceWeights, optional
         Weights per evidence kind, reliability factors, recency half-life.
     as_of : str, optional
         ISO date the recency decay counts back from; default the latest ``observed_on`` in the
-        graph, so the same graph always gives the same network (not "today").
+        graph (of an evidence graph: ``graph.graph[LATEST_OBSERVED_ATTR]``, that of the whole
+        window), so the same graph always gives the same network (not "today").
     level : str
         Region level for the node attribute ``region``.
     index : GraphIndex, optional
@@ -383,6 +386,10 @@ def perpetrator_network(
     # The same bad date gives the same ConfigError here as in DetectionSettings.validate.
     as_of = check_iso_date(as_of, "as_of")
     index = index_graph(graph, index)
+    if not as_of and LATEST_OBSERVED_ATTR in graph.graph:
+        # Only the evidence was read (read_evidence_graph): the store gave the latest observation
+        # of everything else as well.
+        as_of = graph.graph[LATEST_OBSERVED_ATTR]
     as_of = as_of or _latest_date(index)
     as_of_day = dt.date.fromisoformat(as_of) if as_of else None
     suspect_nodes = suspects(graph, index)

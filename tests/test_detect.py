@@ -206,3 +206,26 @@ def test_graph_index_must_belong_to_its_graph_and_sampling_settings_are_checked(
         detect(g, DetectionSettings(betweenness_k=1))
     with pytest.raises(ConfigError, match="betweenness_exact_max"):
         detect(g, DetectionSettings(betweenness_exact_max=0))
+
+
+def test_a_network_given_to_detect_is_used_and_must_match_the_settings():
+    from netanalysis.projection import perpetrator_network
+
+    g = three_groups()
+    settings = DetectionSettings(seed=1, stability_runs=1)
+    made = detect(g, settings)
+    network = perpetrator_network(g, settings.weights, made.settings["as_of"], settings.level)
+    given = detect(g, settings, network=network)
+    assert given.network is network
+    for name in COLUMNS:
+        pd.testing.assert_frame_equal(getattr(made, name), getattr(given, name), obj=name)
+    # A network with one link less is used as given: its links are what links.csv lists.
+    fewer = network.copy()
+    fewer.remove_edge(*next(iter(fewer.edges)))
+    assert len(detect(g, settings, network=fewer).links) == len(made.links) - 1
+    with pytest.raises(ConfigError, match="level 'police_unit'"):
+        detect(g, DetectionSettings(level="province"), network=network)
+    with pytest.raises(ConfigError, match="counts back from"):
+        detect(g, DetectionSettings(as_of="2020-01-01"), network=network)
+    with pytest.raises(ConfigError, match="engine gds"):
+        detect(g, DetectionSettings(engine="gds"), network=network)

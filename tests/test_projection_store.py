@@ -18,11 +18,26 @@ from graphstore.base import GraphStore
 from loaders.pipeline import load
 from loaders.pseudonymise import keygen
 from netanalysis.detect import COLUMNS, DetectionResult, DetectionSettings, detect
-from netanalysis.graphs import PROVENANCE_ATTR, read_analysis_graph, read_detection_graph
+from netanalysis.graphs import (
+    LATEST_OBSERVED_ATTR,
+    PROVENANCE_ATTR,
+    read_analysis_graph,
+    read_detection_graph,
+    read_evidence_graph,
+)
+from netanalysis.projection import EvidenceWeights, perpetrator_network
 
 DATA = Path(__file__).resolve().parents[1] / "data_samples"
 
 pytestmark = pytest.mark.slow
+
+
+def assert_same_network(a: nx.Graph, b: nx.Graph) -> None:
+    """Every node, edge and attribute (weights to the last bit, kinds, evidence counts, regions,
+    roles, as_of, skipped items), and the same order of nodes and edges (the groups depend on it)."""
+    assert list(a.nodes(data=True)) == list(b.nodes(data=True))
+    assert list(a.edges(data=True)) == list(b.edges(data=True))
+    assert a.graph == b.graph
 
 
 def assert_same(a: DetectionResult, b: DetectionResult) -> None:
@@ -35,6 +50,28 @@ def assert_same(a: DetectionResult, b: DetectionResult) -> None:
         frozenset((u, v)): d for u, v, d in b.network.edges(data=True)
     }
     assert a.network.graph == b.network.graph
+
+
+def compare_networks(
+    store: GraphStore,
+    date_from: str | None,
+    date_to: str | None,
+    weights: EvidenceWeights | None = None,
+    level: str = "police_unit",
+    smaller: bool = True,
+) -> nx.Graph:
+    """The perpetrator network of the evidence the store selects is that of the whole graph."""
+    whole = read_analysis_graph(store, date_from, date_to)
+    evidence = read_evidence_graph(store, date_from, date_to)
+    # Fewer facts: no records, signals, organisations' addresses; only the suspects' own facts.
+    assert not smaller or evidence.number_of_edges() < whole.number_of_edges() / 2
+    assert set(evidence.nodes) <= set(whole.nodes)
+    assert not any(label in ("Record", "Source", "Signal") for _, label in evidence.nodes(data="label"))
+    expected = perpetrator_network(whole, weights, level=level)
+    assert evidence.graph[LATEST_OBSERVED_ATTR] == expected.graph["as_of"]
+    got = perpetrator_network(evidence, weights, level=level)
+    assert_same_network(expected, got)
+    return got
 
 
 def compare(
@@ -77,6 +114,22 @@ def test_samples_detect_the_same_from_the_detection_graph(store: GraphStore, tmp
     assert fixed.settings["as_of"] == "2023-01-01"
 
 
+def test_samples_network_the_same_from_the_evidence_the_store_selects(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    key = keygen(tmp_path / "throwaway.key")
+    load([DATA / "sources"], store, DATA / "sources.yaml", key, rejects_path=tmp_path / "rejects.csv")
+    network = compare_networks(store, None, None)
+    kinds = set("|".join(kind for _, _, kind in network.edges(data="kinds")).split("|"))
+    assert {"case", "victim", "phone", "address", "employer", "director"} <= kinds
+    assert {region for _, region in network.nodes(data="region")} - {"unknown"}
+    compare_networks(store, "2022-01-01", "2024-06-30", level="safety_region")
+    # The rules before 2026-12-07 (no victim window, no split) and a low item cap.
+    old_rules = EvidenceWeights(victim_tie_days=None, split_victim_facts=False, max_item_persons=3)
+    capped = compare_networks(store, None, None, old_rules)
+    assert capped.graph["skipped_items"]
+
+
 def test_synthetic_set_detects_the_same_from_the_detection_graph(store: GraphStore, tmp_path: Path) -> None:
     from synth import generate
 
@@ -92,3 +145,41 @@ def test_synthetic_set_detects_the_same_from_the_detection_graph(store: GraphSto
     result = compare(store, DetectionSettings(seed=5, stability_runs=2), None, None)
     assert result.group_summary["members"].gt(1).any()
     assert isinstance(result.network, nx.Graph) and result.network.number_of_edges() > 0
+    network = compare_networks(store, None, None)
+    assert network.number_of_edges() == result.network.number_of_edges()
+    kinds = set("|".join(kind for _, _, kind in network.edges(data="kinds")).split("|"))
+    assert {"case", "victim", "address", "employer"} <= kinds
+    compare_networks(store, "2021-01-01", None, EvidenceWeights(victim_tie_days=30))
+
+
+def test_detect_from_the_store_evidence_writes_the_same_files_as_the_command(
+    store: GraphStore, tmp_path: Path
+) -> None:
+    from netanalysis.cli import main
+
+    key = keygen(tmp_path / "throwaway.key")
+    load([DATA / "sources"], store, DATA / "sources.yaml", key, rejects_path=tmp_path / "rejects.csv")
+    settings = DetectionSettings(seed=3, stability_runs=2)
+    evidence = read_evidence_graph(store)
+    network = perpetrator_network(evidence, settings.weights, settings.as_of, settings.level)
+    from_evidence = detect(read_detection_graph(store), settings, network=network)
+    from_evidence.write(tmp_path / "api")
+    argv = ["detect", "--store", store.uri, "--out", str(tmp_path / "cli"), "--seed", "3"]
+    assert main([*argv, "--stability-runs", "2"]) == 0
+    written = sorted(p.name for p in (tmp_path / "api").iterdir())
+    assert "links.csv" in written and "groups.csv" in written
+    for name in written:
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "api" / name).read_bytes(), name
+
+
+def test_hand_made_groups_in_windows_give_the_same_network_from_the_evidence(store: GraphStore) -> None:
+    from detect_graphs import three_groups, write_to_store
+
+    store.apply_schema()
+    write_to_store(three_groups(), store)
+    sizes = set()
+    for date_from, date_to in ((None, None), ("2024-01-01", None), (None, "2023-06-30")):
+        network = compare_networks(store, date_from, date_to, smaller=False)
+        sizes.add((network.number_of_nodes(), network.number_of_edges()))
+    # The windows change who is linked: not three comparisons of one network.
+    assert len(sizes) > 1

@@ -99,6 +99,7 @@ EXPECTED = {
     "person_moves",
     "read_analysis_graph",
     "read_detection_graph",
+    "read_evidence_graph",
     "reliability_factor",
     "suspects",
     # groups over time
