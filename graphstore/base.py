@@ -217,6 +217,11 @@ class GraphStore(Protocol):
         in Neo4j), that describe one of ``persons``, or whose id is in ``records``; sorted, each
         row once. ``comparison`` is None for a record without comparison data."""
 
+    def persons_in_blocks(self, blocks: Sequence[str]) -> list[str]:
+        """The persons described by the records that hold one of the keyed blocking keys
+        ``blocks`` (the person ids of ``person_records(blocks=...)``, sorted, each once), through
+        the same index, without reading the records' comparison data: what ``find`` needs."""
+
     def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
         """How many stored records hold each of the keyed blocking keys ``blocks`` (through the
         index of ``person_records``); a key that no record holds is left out. Resolution across

@@ -379,6 +379,10 @@ class BulkImportWriter:
         """None: an initial import goes into an empty store (its indexes are made after it)."""
         return []
 
+    def persons_in_blocks(self, blocks: Sequence[str]) -> list[str]:
+        """None: an initial import goes into an empty store."""
+        return []
+
     def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
         """None: an initial import goes into an empty store."""
         return {}

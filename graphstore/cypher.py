@@ -420,6 +420,19 @@ def records_in_blocks() -> str:
     )
 
 
+def persons_in_blocks() -> str:
+    """The persons described by the records holding one of the blocking keys in the Lucene
+    queries ``$queries``, through the full-text index ``record_blocks`` (the records' comparison
+    data is not read)."""
+    return (
+        "UNWIND $queries AS q\n"
+        "CALL db.index.fulltext.queryNodes('record_blocks', q) YIELD node\n"
+        "MATCH (node)-[:DESCRIBES]->(p:Person)\n"
+        # One row holding the list: a row per person costs the client more than the server's work.
+        "RETURN collect(DISTINCT p.person_id) AS persons"
+    )
+
+
 def block_sizes() -> str:
     """The number of records holding each blocking key of ``$keys`` (maps of ``key`` and its
     quoted Lucene ``query``), through the full-text index ``record_blocks``."""

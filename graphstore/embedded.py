@@ -215,6 +215,13 @@ _DISTINCT_VALUES = """
 SELECT DISTINCT props -> :path FROM nodes
 WHERE label = :label AND props -> :path IS NOT NULL AND props -> :path <> 'null'
 """
+_PERSONS_IN_BLOCKS = """
+SELECT DISTINCT r.end_key
+FROM record_blocks AS b
+CROSS JOIN rels AS r ON r.start_label = 'Record' AND r.start_key = b.record
+    AND r.type = 'DESCRIBES' AND r.end_label = 'Person'
+WHERE b.block IN (SELECT value FROM json_each(:keys))
+"""
 _BLOCK_SIZES = """
 SELECT block, count(*) FROM record_blocks
 WHERE block IN (SELECT value FROM json_each(:keys)) GROUP BY block
@@ -845,6 +852,18 @@ class EmbeddedStore(RetentionDeletes):
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return sorted(out, key=lambda row: (row[0], row[1]))
+
+    def persons_in_blocks(self, blocks: Sequence[str]) -> list[str]:
+        """Persons of the records holding one of ``blocks`` (see ``GraphStore.persons_in_blocks``)."""
+        out: set[str] = set()
+        try:
+            for part in batched(sorted(set(blocks)), 50_000):
+                out.update(
+                    row[0] for row in self._conn.execute(_PERSONS_IN_BLOCKS, {"keys": json.dumps(part)})
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+        return sorted(out)
 
     def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
         """Stored records per blocking key (see ``GraphStore.block_sizes``)."""

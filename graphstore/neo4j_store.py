@@ -529,6 +529,24 @@ class Neo4jStore(RetentionDeletes):
             out.update(self._read("reading person records", work))
         return sorted(out, key=lambda row: (row[0], row[1]))
 
+    def persons_in_blocks(self, blocks: Sequence[str]) -> list[str]:
+        """Persons of the records holding one of ``blocks`` (see ``GraphStore.persons_in_blocks``)."""
+        keys = sorted(set(blocks))
+        for key in keys:
+            if not _BLOCK_KEY.match(key):
+                raise StoreError(f"not a keyed blocking key: {key[:40]!r}")
+        # Lucene allows 1,024 clauses in a query; the keys are quoted so that ':' stays inside.
+        queries = [" ".join(f'"{k}"' for k in part) for part in batched(keys, 500)]
+        out: set[str] = set()
+        for part in batched(queries, 40):
+
+            def work(tx: ManagedTransaction, part: list[str] = part) -> list[str]:
+                rows = tx.run(cypher.persons_in_blocks(), {"queries": part})
+                return [str(pid) for row in rows for pid in row["persons"]]
+
+            out.update(self._read("reading the persons of blocking keys", work))
+        return sorted(out)
+
     def block_sizes(self, blocks: Sequence[str]) -> dict[str, int]:
         """Stored records per blocking key (see ``GraphStore.block_sizes``), one full-text query
         per key."""

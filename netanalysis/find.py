@@ -32,6 +32,12 @@ person's identity is not found. A person a later load merged into another (``net
 merges``) is found under the survivor when the search is given a store; in a graph (which holds
 no merges) only under the survivor's own identity.
 
+In a store the spellings are not looked up one by one (some 130,000 with a birth date): the
+persons of the records that share the query's first or last name are read through the store's
+blocking-key index (``_name_blocks``), and only those whose pseudonym is one of the spellings are
+read with their records; every spelling keeps one of the query's names, so this finds what the
+look-up by pseudonym finds. A store not indexed throughout is searched by pseudonym.
+
 No clear query value leaves this module: errors name the field, not its value, and the returned
 candidates hold only pseudonyms and provenance.
 """
@@ -46,12 +52,21 @@ from typing import Any
 
 import networkx as nx
 
-from graphstore.base import GraphStore
+from graphstore.base import GraphSlice, GraphStore
+from loaders.crossload import BLOCK_INDEX_VERSION, _index_keys_of
+from loaders.encode import _blocks, _ShortHasher
 from loaders.linkage import DEFAULT_THRESHOLD, probability
 from loaders.mapping import DEFAULT_EARLIEST_DATES, SourceMapping
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import RawRow, Record
-from loaders.resolve import DAYS_OFF, Features, features, identity_string, score_pair
+from loaders.resolve import (
+    DAYS_OFF,
+    Features,
+    blocking_rules,
+    features,
+    identity_string,
+    score_pair,
+)
 from loaders.validate import validate
 from netanalysis.audit import audited
 from netanalysis.errors import ConfigError
@@ -269,6 +284,51 @@ def _hashed(
     return [key.hash_many("person", [prefix + d for d in dates]) for prefix in prefixes]
 
 
+def _name_blocks(key: Pseudonymiser, q: Features) -> list[str]:
+    """The index keys of the blocks on one name alone (first name; surname without particles)
+    under which a record of every identity the search tries is stored.
+
+    Every spelling tried keeps the query's first name or its last name as written (at most one
+    name differs, ``_variants``), and the identity's names come from one record of the person,
+    in either order (``loaders.resolve``). So that record holds the query's first or last name as
+    its first name (rule ``first_alone``), or as its surname: its surname without particles
+    (rule ``surname_alone``) is then the query's ``last_core`` or, when the record wrote the
+    particles otherwise ("Vanderberg", "Van Derberg"), an ending of the glued name. Both rules
+    pair only undated records, so a dated record keeps their keys as ``<rule>ud:`` and both forms
+    are looked up (``loaders.crossload.blocking_keys``).
+    """
+    rules = blocking_rules()
+    wanted = {
+        i for i, (rule, _undated) in enumerate(rules) if rule.__name__ in ("first_alone", "surname_alone")
+    }
+    if len(wanted) != 2:
+        raise RuntimeError("the blocking rules first_alone and surname_alone are needed by find")
+    cores = {q.last_core} | {name[i:] for name in (q.first, q.last) for i in range(len(name))}
+    blank = Features("", "", "", "", "", "", "", "", frozenset())
+    names = [blank._replace(first=first) for first in (q.first, q.last)]
+    names += [blank._replace(last=core, last_core=core) for core in sorted(cores)]
+    hasher = _ShortHasher(key)
+    keys = {
+        index_key
+        for f in names
+        for block in _blocks(hasher, f, rules).split()
+        if int(block.split(":", 1)[0].rstrip("u")) in wanted
+        for index_key in _index_keys_of(block)
+    }
+    return sorted(keys)
+
+
+def _persons_by_name(store: GraphStore, key: Pseudonymiser, q: Features) -> set[str] | None:
+    """The persons of the records in the query's name blocks (``_name_blocks``), read through the
+    store's blocking-key index; None when the store's records are not all indexed (a store loaded
+    before the index, or with an encoded source), which are then looked up by pseudonym."""
+    sources = store.read_graph(GraphSlice(labels=frozenset({"Source"}), rel_types=frozenset()))
+    marks = [attrs.get("block_index") for _node, attrs in sources.nodes(data=True)]
+    if not marks or any(mark != BLOCK_INDEX_VERSION for mark in marks):
+        return None
+    return set(store.persons_in_blocks(_name_blocks(key, q)))
+
+
 def _person_rows(graph: nx.MultiDiGraph, node: str) -> list[tuple[str, str]]:
     rows = set()
     for record, _, data in graph.in_edges(node, data=True):
@@ -302,8 +362,8 @@ def find_person(
     graph : networkx.MultiDiGraph or GraphStore
         The graph as read from the store (``read_analysis_graph``): ``Person:<pseudonym>`` nodes
         and the ``Record`` nodes that ``DESCRIBES`` them. Or an open store: then only the
-        persons that may match and their records are read, looked up by pseudonym, so the
-        search takes about as long in a national store as in a small one.
+        persons that may match and their records are read, found through the blocking-key
+        index, so the search costs what the query's names have in the store, not its size.
     key : Pseudonymiser
         The key the graph was loaded with (``load_key``); with another key nothing is found.
     first_name, last_name : str
@@ -374,7 +434,12 @@ def find_person(
 
         now = merged_persons(graph)
         spelled: set[str] = set().union(*hashed)
-        graph = read_around_persons(graph, spelled | {now[pid] for pid in spelled & now.keys()})
+        indexed = _persons_by_name(graph, key, query)
+        if indexed is None:
+            wanted = spelled | {now[pid] for pid in spelled & now.keys()}
+        else:
+            wanted = (spelled & indexed) | {now[pid] for pid in spelled & now.keys() if now[pid] in indexed}
+        graph = read_around_persons(graph, wanted)
         there = {str(n).removeprefix("Person:") for n in graph if str(n).startswith("Person:")}
         present = (there & spelled) | {pid for pid in spelled & now.keys() if now[pid] in there}
     # Only the spellings of persons that are there are scored, in the order they were tried.

@@ -416,6 +416,37 @@ def test_same_endpoints_other_rel_key_is_another_fact(store: GraphStore) -> None
     assert sorted(g["Person:p1"]["Municipality:GM0001"]) == ["a", "b"]
 
 
+def test_persons_in_blocks_are_the_persons_of_the_records_holding_the_keys(store: GraphStore) -> None:
+    """The persons of ``person_records(blocks=...)``, each once, sorted; a record describing two
+    persons gives both; a key nobody holds gives nobody; and the comparison data is not needed."""
+    key = "12ud:" + "a" * 16
+    other, alone, nobody = "13u:" + "b" * 16, "7u:" + "c" * 16, "0:" + "d" * 16
+    store.upsert_nodes(
+        "Record",
+        [
+            {"record_id": "s:1", "blocks": f"{key} {other}", "comparison": '{"s":"x"}'},
+            {"record_id": "s:2", "blocks": key},
+            {"record_id": "s:3", "blocks": other},
+            {"record_id": "s:4", "blocks": alone},
+            {"record_id": "s:5", "blocks": key},  # describes nobody
+        ],
+    )
+    store.upsert_relationships(
+        "DESCRIBES",
+        "Record",
+        "Person",
+        [RelRow("s:1", "p2", "a", {}), RelRow("s:2", "p1", "b", {}), RelRow("s:2", "p3", "c", {})]
+        + [RelRow("s:3", "p4", "d", {}), RelRow("s:4", "p5", "e", {})],
+    )
+    assert store.persons_in_blocks([key]) == ["p1", "p2", "p3"]
+    assert store.persons_in_blocks([other, key, key]) == ["p1", "p2", "p3", "p4"]
+    for blocks in ([key], [key, other], [alone, other]):
+        assert store.persons_in_blocks(blocks) == sorted(
+            {p for _r, p, _v in store.person_records(blocks=blocks)}
+        )
+    assert store.persons_in_blocks([nobody]) == [] and store.persons_in_blocks([]) == []
+
+
 def test_slice_by_labels(world_store: GraphStore) -> None:
     got = world_store.read_graph(GraphSlice(labels=frozenset({"Person", "Case"})))
     want = sliced(oracle(*small_world()), lambda n, a: a["label"] in {"Person", "Case"})
