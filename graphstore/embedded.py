@@ -255,19 +255,23 @@ WHERE start_label = :sl AND start_key IN (SELECT value FROM json_each(:starts))
 """
 # Provenance for a detection (GraphStore.provenance_rows): what read_graph would return of these
 # labels and window, without reading it. A relationship counts when it and both its ends pass.
-_WINDOWED_RELS = """
+# A relationship and both its ends inside the window: the FROM and WHERE that provenance_rows and
+# read_evidence_graph share (each adds its own filter with AND).
+_WINDOWED_FROM = """
 FROM rels AS r
 CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
 CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
-WHERE r.start_label IN (SELECT value FROM json_each(:labels))
-  AND r.end_label IN (SELECT value FROM json_each(:labels))
-  AND (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
+WHERE (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
   AND (:to IS NULL OR r.observed_on IS NULL OR r.observed_on <= :to)
   AND (:from IS NULL OR s.observed_on IS NULL OR s.observed_on >= :from)
   AND (:to IS NULL OR s.observed_on IS NULL OR s.observed_on <= :to)
   AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
   AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
 """
+_OF_LABELS = """  AND r.start_label IN (SELECT value FROM json_each(:labels))
+  AND r.end_label IN (SELECT value FROM json_each(:labels))
+"""
+_WINDOWED_RELS = _WINDOWED_FROM + _OF_LABELS
 _LATEST_OBSERVED = "SELECT max(r.observed_on)" + _WINDOWED_RELS + "  AND r.observed_on <> ''"
 _PERSON_ROWS = (
     "SELECT r.end_key, r.start_key, json_extract(s.props, '$.source'), json_extract(s.props, '$.row_id')"
@@ -283,18 +287,9 @@ _SIGNAL_ROWS = (
 # The facts the perpetrator network reads (GraphStore.read_evidence_graph, graphstore.slicing
 # evidence_slice): relationships of some types inside the window with both ends, all of them or
 # those of given start persons (through the UNIQUE (start_label, start_key, type ...) index).
-_EVIDENCE_FROM = """
-FROM rels AS r
-CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
-CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
-WHERE r.type IN (SELECT value FROM json_each(:types))
-  AND (:from IS NULL OR r.observed_on IS NULL OR r.observed_on >= :from)
-  AND (:to IS NULL OR r.observed_on IS NULL OR r.observed_on <= :to)
-  AND (:from IS NULL OR s.observed_on IS NULL OR s.observed_on >= :from)
-  AND (:to IS NULL OR s.observed_on IS NULL OR s.observed_on <= :to)
-  AND (:from IS NULL OR e.observed_on IS NULL OR e.observed_on >= :from)
-  AND (:to IS NULL OR e.observed_on IS NULL OR e.observed_on <= :to)
+_OF_TYPES = """  AND r.type IN (SELECT value FROM json_each(:types))
 """
+_EVIDENCE_FROM = _WINDOWED_FROM + _OF_TYPES
 _EVIDENCE_RELS = "SELECT r.type, r.start_label, r.start_key, r.end_label, r.end_key, r.props" + _EVIDENCE_FROM
 _EVIDENCE_RELS_OF = """
 SELECT r.type, r.start_label, r.start_key, r.end_label, r.end_key, r.props

@@ -362,17 +362,28 @@ class Neo4jStore(RetentionDeletes):
                 return [(label, r["key"], trim(r["props"])) for r in tx.run(query, params)]
 
             graph = evidence_slice(spec, windowed_rels, suspect_persons, nodes_by_key)
-            latest: str | None = None
-            for typ, sl, el in spec.combos:
-                query, params = cypher.latest_observed(typ, sl, el, obs_from, obs_to, self.schema)
-                row = tx.run(query, params).single()
-                if row is not None and row["latest"] is not None:
-                    value = str(row["latest"])
-                    latest = value if latest is None else max(latest, value)
-            graph.graph[LATEST_OBSERVED_ATTR] = latest
+            graph.graph[LATEST_OBSERVED_ATTR] = self._latest_observed(tx, spec.combos, obs_from, obs_to)
             return graph
 
         return self._read("reading the evidence", work)
+
+    def _latest_observed(
+        self,
+        tx: ManagedTransaction,
+        combos: Iterable[tuple[str, str, str]],
+        obs_from: str | None,
+        obs_to: str | None,
+    ) -> str | None:
+        """The latest ``observed_on`` of these relationship combos inside the window (None when
+        none has one): one query per combo, each through its relationship index."""
+        latest: str | None = None
+        for typ, sl, el in combos:
+            query, params = cypher.latest_observed(typ, sl, el, obs_from, obs_to, self.schema)
+            row = tx.run(query, params).single()
+            if row is not None and row["latest"] is not None:
+                value = str(row["latest"])
+                latest = value if latest is None else max(latest, value)
+        return latest
 
     def provenance_rows(
         self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
@@ -385,14 +396,9 @@ class Neo4jStore(RetentionDeletes):
         obs_from, obs_to = spec.observed_from, spec.observed_to
 
         def work(tx: ManagedTransaction) -> ProvenanceRows:
-            latest: str | None = None
+            latest = self._latest_observed(tx, spec.combos, obs_from, obs_to)
             signals: list[tuple[str, str, str]] = []
             for typ, sl, el in spec.combos:
-                query, params = cypher.latest_observed(typ, sl, el, obs_from, obs_to, self.schema)
-                row = tx.run(query, params).single()
-                if row is not None and row["latest"] is not None:
-                    value = str(row["latest"])
-                    latest = value if latest is None else max(latest, value)
                 if sl == "Signal":
                     query, params = cypher.signal_row_rows(typ, el, obs_from, obs_to, self.schema)
                     signals.extend(
