@@ -60,11 +60,12 @@ __all__ = [
     "PriorityWeights",
     "detect",
     "priority",
+    "read_detection",
 ]
 
 # Keys that ``detect`` adds to the settings it records in settings.json: facts about the run, not
 # settings, so ``DetectionSettings.from_dict`` accepts and ignores them.
-RECORDED_KEYS = frozenset({"netanalysis_version", "network"})
+RECORDED_KEYS = frozenset({"netanalysis_version", "network", "lineage", "store"})
 
 # The fixed output contract: file stem -> columns, in order.
 COLUMNS: dict[str, list[str]] = {
@@ -214,8 +215,9 @@ class DetectionSettings:
         """Settings from a dict as written by ``to_dict`` or in a detection's ``settings.json``.
 
         Keys left out keep their defaults; the run facts ``detect`` records beside the settings
-        (``netanalysis_version``, ``network``) are ignored. ``as_of`` in a ``settings.json`` is the
-        reference date the run used, so the same graph gives the same result again.
+        (``netanalysis_version``, ``network``, ``lineage``, ``store``) are ignored. ``as_of`` in a
+        ``settings.json`` is the reference date the run used, so the same graph gives the same
+        result again.
 
         Parameters
         ----------
@@ -360,6 +362,106 @@ class DetectionResult:
         path.write_text(json.dumps(self.settings, indent=2, sort_keys=True) + "\n", encoding="utf-8")
         paths.append(path)
         return paths
+
+
+# The columns that are not text, by frame: a CSV holds text, and ``read_detection`` gives these
+# their types back (tests/test_report_detection.py checks them against a fresh detection).
+_TYPED: dict[str, dict[str, str]] = {
+    "groups": {"core": "bool", "stability": "float64"},
+    "movements": {"cross_region": "bool"},
+    "group_summary": {
+        **dict.fromkeys(("members", "victims", "n_regions", "moves", "cross_region_moves"), "int64"),
+        "cross_regional": "bool",
+        "stability": "float64",
+        "priority": "float64",
+    },
+    "key_players": {
+        **dict.fromkeys(("degree", "coordinator", "gatekeeper", "representative"), "int64"),
+        **dict.fromkeys(("liaison", "itinerant", "brokerage", "rank"), "int64"),
+        **dict.fromkeys(("weighted_degree", "betweenness", "fragmentation_if_removed"), "float64"),
+    },
+    "disruption": {"removed": "int64", "components": "int64", "largest_share": "float64"},
+    "leads": {"score": "float64", "rank": "int64", "via": "int64"},
+    "links": {"weight": "float64", "evidence_items": "int64"},
+    "crowded_addresses": dict.fromkeys(("persons", "registered", "group_persons"), "int64"),
+    "hubs": {"n_groups": "int64", "persons": "int64"},
+}
+
+
+def read_detection(folder: str | Path, flag: str = "--detection") -> DetectionResult:
+    """A detection as ``netanalysis detect`` (``DetectionResult.write``) wrote it to ``folder``.
+
+    Every frame gets its columns' types back (counts as integers, scores as floats, flags as
+    booleans) and its cells their text (``loaders.csv_safety.unguard_frame``), so the frames equal
+    those of the run that wrote them; ``settings`` is its ``settings.json`` (the settings used and
+    what the run recorded: reference date, network size, lineage, the store's state).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The detection folder.
+    flag : str
+        How the caller names the folder in error messages (``--detection``, ``--previous``).
+
+    Returns
+    -------
+    DetectionResult
+        Without the network and the timings, which a folder does not hold.
+
+    Raises
+    ------
+    ConfigError
+        The folder is not a detection folder, or one of another version of netanalysis (one
+        sentence, no cell values).
+
+    Examples
+    --------
+    >>> result = read_detection("out/")          # doctest: +SKIP
+    >>> result.group_summary["members"].sum()    # doctest: +SKIP
+    """
+    from loaders.csv_safety import unguard_frame
+
+    path = Path(folder)
+    missing = [f"{name}.csv" for name in COLUMNS if not (path / f"{name}.csv").is_file()]
+    if not (path / "settings.json").is_file():
+        missing.append("settings.json")
+    if missing:
+        raise ConfigError(
+            f"{flag} {path} is not a detection folder of netanalysis detect --out "
+            f"(it lacks {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''})"
+        )
+    frames: dict[str, pd.DataFrame] = {}
+    try:
+        settings = json.loads((path / "settings.json").read_text(encoding="utf-8"))
+        for name, columns in COLUMNS.items():
+            frame = unguard_frame(pd.read_csv(path / f"{name}.csv", dtype=str, keep_default_na=False))
+            if list(frame.columns) != columns:
+                raise ConfigError(
+                    f"{flag} {path} was written by another version of netanalysis ({name}.csv has "
+                    "other columns); run netanalysis detect again"
+                )
+            for column, kind in _TYPED.get(name, {}).items():
+                if kind == "bool":
+                    values = frame[column].map({"True": True, "False": False})
+                    if values.isna().any():
+                        raise ValueError(f"{name}.csv: {column} is not True or False")
+                    frame[column] = values.astype(bool)
+                else:
+                    frame[column] = frame[column].astype(kind)
+            frames[name] = frame
+        lineage = None
+        if (path / "lineage.csv").is_file():
+            lineage = pd.read_csv(path / "lineage.csv", dtype=str, keep_default_na=False)
+    except ConfigError:
+        raise
+    except (OSError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{flag} {path} cannot be read as a detection ({type(exc).__name__}); run netanalysis "
+            "detect again"
+        ) from None
+    if not isinstance(settings, dict) or not isinstance(settings.get("level"), str):
+        raise ConfigError(f"{flag} {path} has a settings.json of another version of netanalysis")
+    return DetectionResult(**frames, settings=settings, level=settings["level"], lineage=lineage)
 
 
 def _frame(name: str, rows: list[dict[str, Any]] | pd.DataFrame | None) -> pd.DataFrame:

@@ -30,12 +30,14 @@ __all__ = [
     "GraphIndex",
     "TrackedGroups",
     "check_iso_date",
+    "check_store_state",
     "index_graph",
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
     "read_report_graph",
     "read_tracked_groups",
+    "store_state",
     "write_tracked_groups",
 ]
 
@@ -444,3 +446,46 @@ def write_tracked_groups(
             }
         )
     return store.upsert_nodes("Group", rows)
+
+
+#: Written by detections themselves (``detect --track``), so not part of the state they record.
+_OWN_LABELS = frozenset({"Group"})
+
+
+def store_state(store: GraphStore) -> dict[str, Any]:
+    """What a detection records of the store it read (``settings.json``, key ``store``), so that a
+    later step can tell whether the store changed since: its last load (batch and end) and its
+    number of nodes per label and relationships per type. A load, a retention delete, an erasure
+    or a merge of persons changes one of them; the tracked groups a detection writes do not count.
+    """
+    last = store.last_load()
+    return {
+        "last_load": last.batch if last is not None else None,
+        "finished": last.finished if last is not None else None,
+        "counts": {name: n for name, n in store.counts().items() if name not in _OWN_LABELS},
+    }
+
+
+def check_store_state(recorded: Any, store: GraphStore, folder: str) -> None:
+    """Refuse, in one sentence, a detection made on another state of ``store`` than its present one.
+
+    ``recorded`` is the ``store`` entry of the detection's settings (``store_state``); ``folder``
+    names the detection in the message.
+
+    Raises
+    ------
+    ConfigError
+        The detection recorded no state (an older version), or the store changed since.
+    """
+    if not isinstance(recorded, dict):
+        raise ConfigError(
+            f"the detection in {folder} does not record the state of the store it was made on (an "
+            "older version, or a detection written from Python, does not); run netanalysis detect again"
+        )
+    now = store_state(store)
+    if recorded != now:
+        what = "a load" if recorded.get("last_load") != now["last_load"] else "a change of its contents"
+        raise ConfigError(
+            f"the store changed after the detection in {folder} was made ({what}); run netanalysis "
+            "detect again, or leave out --detection"
+        )

@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
         from rich.console import Console
 
         from netanalysis.commands.progress import stage_bar
-        from netanalysis.graphs import read_detection_graph
+        from netanalysis.graphs import read_detection_graph, store_state
         from netanalysis.memory import MemoryLimit, MemorySettings
 
         limit = MemoryLimit(
@@ -107,6 +107,8 @@ def register(app: typer.Typer) -> None:
             graph_store = open_read_store(store, allow_incomplete)
             try:
                 graph = read_detection_graph(graph_store, settings.date_from, settings.date_to)
+                # So that `report --detection` can tell whether the store changed since.
+                state = store_state(graph_store)
                 progress("read", 1, 1)
                 if settings.engine == "gds":
                     # The server computes the network and groups: the store stays open for it.
@@ -128,6 +130,7 @@ def register(app: typer.Typer) -> None:
             finally:
                 if with_store is not None:
                     with_store.close()
+        result.settings["store"] = state
         result.write(out)
         _write_merges(store, out, allow_incomplete)
         summary = result.group_summary

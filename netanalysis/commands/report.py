@@ -18,9 +18,9 @@ from netanalysis.commands.options import (
     printable,
 )
 from netanalysis.commands.progress import progress_console, stage_bar
-from netanalysis.detect import DetectionSettings, detect
+from netanalysis.detect import DetectionResult, DetectionSettings, detect, read_detection
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import read_report_graph
+from netanalysis.graphs import check_store_state, read_report_graph
 from netanalysis.memory import MemoryLimit, MemorySettings
 from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
 
@@ -148,6 +148,15 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[
             bool, typer.Option("--quiet", help="No progress bar (there is none when not in a terminal).")
         ] = False,
+        detection: Annotated[
+            Path | None,
+            typer.Option(
+                "--detection",
+                help="A detection folder of this store (netanalysis detect --out) to report on, "
+                "instead of detecting again; refused when the store changed since.",
+                file_okay=False,
+            ),
+        ] = None,
     ) -> None:
         """Write the aggregate report for the National Rapporteur, with small counts suppressed."""
         series, last_year = parse_years(from_year, to_year, years)
@@ -176,6 +185,14 @@ def register(app: typer.Typer) -> None:
             except (OSError, ValueError) as exc:
                 raise ConfigError(f"cannot read the rejects file {rejects}: {exc}") from None
         settings = DetectionSettings(level=level).validate()
+        made: DetectionResult | None = None
+        if detection is not None:
+            made = read_detection(detection)
+            if made.level != level:
+                raise ConfigError(
+                    f"the detection in {detection} was made at level {made.level}, the report is at "
+                    f"{level}: give --level {made.level}, or detect again with --level {level}"
+                )
         limit = MemoryLimit(
             MemorySettings.from_text(max_memory),
             "the report",
@@ -186,6 +203,8 @@ def register(app: typer.Typer) -> None:
         with bar, limit:
             graph_store = open_read_store(store, allow_incomplete)
             try:
+                if made is not None:
+                    check_store_state(made.settings.get("store"), graph_store, str(detection))
                 progress("read", 0, None)
                 graph = read_report_graph(graph_store)
             finally:
@@ -194,7 +213,8 @@ def register(app: typer.Typer) -> None:
             size = graph.number_of_nodes() + graph.number_of_edges()
             progress("read", size, size)
             progress("detect", 0, None)
-            result = detect(graph, settings)
+            # A detection of this store as it is gives the groups the analysts already have.
+            result = made if made is not None else detect(graph, settings)
             progress("detect", size, size)
             report = build_report(
                 result.frames(),
@@ -203,7 +223,8 @@ def register(app: typer.Typer) -> None:
                 report_settings,
                 load_summary=summary,
                 rejects=rejects_frame,
-                parameters=settings.to_dict(),
+                # The settings the detection used, its reference date included.
+                parameters=DetectionSettings.from_dict(result.settings).to_dict(),
                 years=series,
                 progress=progress,
             )
