@@ -16,6 +16,9 @@ Each step appends one JSON line to ``--out``: rows asked for, step, wall and CPU
 fails stops that size (its line has ``"exit"`` != 0 and the last lines of its error output).
 ``--keep`` keeps each size's folder (the synthetic set, the store, the outputs) for reuse;
 ``--reuse`` skips synth and load when the folder already has a complete store.
+The report reports on the detection step's folder (``report --detection``, the routine of
+docs/report.md); ``--report-alone`` makes it detect again, as it did before that option existed
+(and as a checkout without it does).
 ``--plot`` draws wall time and peak memory per step (and the total) against rows, log-log, with
 the issue's targets: 10 minutes and 8 GB at 1M rows, 60 minutes and 16 GB at 10M rows.
 """
@@ -61,12 +64,14 @@ def _size_mb(path: Path) -> float:
     return round(sum(p.stat().st_size for p in files) / 2**20, 1)
 
 
-def run_size(exe: str, rows: int, folder: Path, seed: int, reuse: bool, out: Path) -> None:
+def run_size(
+    exe: str, rows: int, folder: Path, seed: int, reuse: bool, out: Path, report_alone: bool = False
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     log = folder / "pipeline.log"
     data, store, key = folder / "set", folder / "graph.sqlite", folder / "k.key"
     done = folder / "loaded.ok"
-    env_note = {"rows": rows, "seed": seed, "netanalysis": exe}
+    env_note = {"rows": rows, "seed": seed, "netanalysis": exe, "report_alone": report_alone}
     commands = {
         "synth": [exe, "synth", "--out", str(data), "--seed", str(seed), "--rows", str(rows), "--quiet"],
         "load": [
@@ -87,6 +92,7 @@ def run_size(exe: str, rows: int, folder: Path, seed: int, reuse: bool, out: Pat
         "report": [
             *(exe, "report", "--store", str(store), "--out", str(folder / "report")),
             *("--from-year", "2021", "--to-year", "2025", "--quiet"),
+            *(() if report_alone else ("--detection", str(folder / "detect"))),
         ],
     }
     steps = list(STEPS)
@@ -178,6 +184,9 @@ def main() -> None:
     parser.add_argument("--netanalysis", default=str(Path(sys.executable).with_name("netanalysis")))
     parser.add_argument("--keep", action="store_true", help="keep each size's folder")
     parser.add_argument("--reuse", action="store_true", help="skip synth and load when a store is there")
+    parser.add_argument(
+        "--report-alone", action="store_true", help="the report detects again (no --detection)"
+    )
     parser.add_argument("--plot", type=Path, nargs="*", help="JSON-lines files to draw (no run)")
     parser.add_argument("--png", type=Path, default=Path("pipeline-scaling.png"))
     args = parser.parse_args()
@@ -186,7 +195,7 @@ def main() -> None:
         return
     for rows in args.rows:
         folder = args.dir / f"r{rows}"
-        run_size(args.netanalysis, rows, folder, args.seed, args.reuse, args.out)
+        run_size(args.netanalysis, rows, folder, args.seed, args.reuse, args.out, args.report_alone)
         if not args.keep and not args.reuse:
             shutil.rmtree(folder, ignore_errors=True)
 
