@@ -35,6 +35,18 @@ def load_samples(store: GraphStore, tmp_path: Path) -> Path:
     return key
 
 
+def embedded_samples(tmp_path: Path) -> str:
+    """An embedded store of the samples; returns its path."""
+    from graphstore import open_store
+
+    store = open_store(str(tmp_path / "graph.db"))
+    try:
+        load_samples(store, tmp_path)
+    finally:
+        store.close()
+    return str(tmp_path / "graph.db")
+
+
 def test_read_detection_gives_back_the_frames_detect_wrote(tmp_path: Path) -> None:
     from graphstore import open_store
 
@@ -105,14 +117,7 @@ def test_a_detection_of_another_state_of_the_store_is_refused(
 def test_a_folder_that_is_not_a_detection_of_this_version_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from graphstore import open_store
-
-    store = open_store(str(tmp_path / "graph.db"))
-    try:
-        load_samples(store, tmp_path)
-    finally:
-        store.close()
-    uri = str(tmp_path / "graph.db")
+    uri = embedded_samples(tmp_path)
     assert main(["detect", "--store", uri, "--out", str(tmp_path / "detection")]) == 0
     args = ["report", "--store", uri, "--period", "2024", "--no-pdf", "--out", str(tmp_path / "r")]
 
@@ -148,14 +153,7 @@ def test_a_folder_that_is_not_a_detection_of_this_version_is_refused(
 
 
 def test_settings_of_a_tracked_detection_can_start_the_next_run(tmp_path: Path) -> None:
-    from graphstore import open_store
-
-    store = open_store(str(tmp_path / "graph.db"))
-    try:
-        load_samples(store, tmp_path)
-    finally:
-        store.close()
-    uri = str(tmp_path / "graph.db")
+    uri = embedded_samples(tmp_path)
     assert main(["detect", "--store", uri, "--out", str(tmp_path / "first"), "--track"]) == 0
     recorded = json.loads((tmp_path / "first" / "settings.json").read_text())
     assert "lineage" in recorded and "store" in recorded
