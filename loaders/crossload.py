@@ -40,16 +40,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from graphstore.base import GraphSlice, GraphStore
-from loaders.encode import EncodingSchema, _Encoder, encode_record
+from loaders.encode import EncodingSchema, _blocks, _Encoder, _ShortHasher, encode_record
 from loaders.hub import _features
 from loaders.linkage import DEFAULT_THRESHOLD, MAX_BLOCK
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
-from loaders.resolve import describes_person
+from loaders.resolve import Features, blocking_rules, describes_person
 from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
 from netanalysis.errors import ConfigError
 
@@ -58,6 +58,7 @@ __all__ = [
     "COMPARISON_FIELDS",
     "blocking_keys",
     "ensure_block_index",
+    "index_keys_of_names",
     "stored_candidates",
     "StoredMatch",
     "StoredRecords",
@@ -152,6 +153,33 @@ def blocking_keys(value: str | None) -> str:
     """
     keys, dated = _keys_and_dated(value)
     return " ".join(_index_key(k, dated) for k in keys)
+
+
+def index_keys_of_names(key: Pseudonymiser, names: Iterable[Features], rules: Collection[str]) -> list[str]:
+    """The index keys under which stored records with these name features are found, for the
+    blocking rules named ``rules`` only (e.g. ``first_alone``): the keys ``loaders.encode`` gives
+    such a record, keyed with ``key``, in every form the index keeps them (``blocking_keys``).
+
+    ``netanalysis.find`` looks persons up by name through this, so its keys are the loader's.
+
+    Raises
+    ------
+    ValueError
+        A rule name that is not one of ``loaders.resolve.blocking_rules()``.
+    """
+    numbered = blocking_rules()
+    wanted = {i for i, (rule, _undated) in enumerate(numbered) if rule.__name__ in rules}
+    if len(wanted) != len(set(rules)):
+        raise ValueError(f"unknown blocking rules among {sorted(rules)}")
+    hasher = _ShortHasher(key)
+    found = {
+        index_key
+        for f in names
+        for block in _blocks(hasher, f, numbered).split()
+        if int(block.split(":", 1)[0].rstrip("u")) in wanted
+        for index_key in _index_keys_of(block)
+    }
+    return sorted(found)
 
 
 class StoredRecords(dict[str, tuple[str, str]]):

@@ -53,8 +53,7 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import GraphSlice, GraphStore
-from loaders.crossload import BLOCK_INDEX_VERSION, _index_keys_of
-from loaders.encode import _blocks, _ShortHasher
+from loaders.crossload import BLOCK_INDEX_VERSION, index_keys_of_names
 from loaders.linkage import DEFAULT_THRESHOLD, probability
 from loaders.mapping import DEFAULT_EARLIEST_DATES, SourceMapping
 from loaders.pseudonymise import Pseudonymiser
@@ -62,7 +61,6 @@ from loaders.records import RawRow, Record
 from loaders.resolve import (
     DAYS_OFF,
     Features,
-    blocking_rules,
     features,
     identity_string,
     score_pair,
@@ -297,25 +295,11 @@ def _name_blocks(key: Pseudonymiser, q: Features) -> list[str]:
     pair only undated records, so a dated record keeps their keys as ``<rule>ud:`` and both forms
     are looked up (``loaders.crossload.blocking_keys``).
     """
-    rules = blocking_rules()
-    wanted = {
-        i for i, (rule, _undated) in enumerate(rules) if rule.__name__ in ("first_alone", "surname_alone")
-    }
-    if len(wanted) != 2:
-        raise RuntimeError("the blocking rules first_alone and surname_alone are needed by find")
     cores = {q.last_core} | {name[i:] for name in (q.first, q.last) for i in range(len(name))}
     blank = Features("", "", "", "", "", "", "", "", frozenset())
     names = [blank._replace(first=first) for first in (q.first, q.last)]
     names += [blank._replace(last=core, last_core=core) for core in sorted(cores)]
-    hasher = _ShortHasher(key)
-    keys = {
-        index_key
-        for f in names
-        for block in _blocks(hasher, f, rules).split()
-        if int(block.split(":", 1)[0].rstrip("u")) in wanted
-        for index_key in _index_keys_of(block)
-    }
-    return sorted(keys)
+    return index_keys_of_names(key, names, ("first_alone", "surname_alone"))
 
 
 def _persons_by_name(store: GraphStore, key: Pseudonymiser, q: Features) -> set[str] | None:
