@@ -95,6 +95,8 @@ COMPARISON_FIELDS: tuple[str, ...] = (
 #: scores only the pairs that hold a new record; "whole" resolves the new records with the stored
 #: ones read, stored-stored pairs included (the method before, whose cost grows with the store).
 METHOD = "pairs"
+#: Whether the "pairs" method estimates m by EM on the pairs that hold a new record.
+ESTIMATE_M_ACROSS = ESTIMATE_M
 
 SCHEMA = EncodingSchema()
 _SCHEMA_TAG = "s"  # the schema id travels with the value: a later schema is not compared with it
@@ -519,7 +521,6 @@ def _resolve_new_pairs(
     stored: Mapping[str, tuple[str, str]],
     records_of: Mapping[str, set[str]],
     threshold: float,
-    estimate: bool = ESTIMATE_M,
 ) -> tuple[dict[str, str], list[tuple[str, str, float]]]:
     """Method ``"pairs"``: score only the candidate pairs that hold a new record (new-new and
     new-stored), with u and the term frequencies of the records read and m estimated by EM on
@@ -537,7 +538,7 @@ def _resolve_new_pairs(
     stats: Counter[str] = Counter()
     weights = MatchModel(feats, ENCODED)
     codes = array("q", (i * n + j for i, j in candidate_pairs(feats, exported_rules(feats), stats, focus)))
-    if estimate:
+    if ESTIMATE_M_ACROSS:
         weights = fit_m(weights, feats, codes, ENCODED, stats)
     accepted: list[tuple[float, int, int]] = []
     for code in codes:
