@@ -71,6 +71,7 @@ __all__ = [
     "BLOCK_INDEX_VERSION",
     "COMPARISON_FIELDS",
     "METHOD",
+    "METHODS",
     "blocking_keys",
     "ensure_block_index",
     "stored_candidates",
@@ -91,10 +92,13 @@ COMPARISON_FIELDS: tuple[str, ...] = (
     "premises", "blocks", "identity", "document_identity",
 )  # fmt: skip
 
-#: How a delivery is resolved against the stored persons (``matches_across_loads``): "pairs"
-#: scores only the pairs that hold a new record; "whole" resolves the new records with the stored
-#: ones read, stored-stored pairs included (the method before, whose cost grows with the store).
-METHOD = "pairs"
+#: How a delivery is resolved against the stored persons (``matches_across_loads``): "whole"
+#: resolves the new records with the stored ones read, stored-stored pairs included (its cost
+#: grows with the store); "pairs" scores only the pairs that hold a new record (a third cheaper
+#: at 100k rows, but 0.3-0.6 points lower ER precision and mostly lower group ARI in the replay of
+#: 12 deliveries on held-out seeds: benchmarks/RESULTS.md, "A delivery scores only its own pairs").
+METHOD = "whole"
+METHODS = ("whole", "pairs")
 #: Whether the "pairs" method estimates m by EM on the pairs that hold a new record.
 ESTIMATE_M_ACROSS = ESTIMATE_M
 
@@ -425,12 +429,12 @@ def matches_across_loads(
         record id -> (person id, comparison value): every stored person record
         (``stored_comparisons``) or those ``stored_candidates`` reads through the index, which
         carry the sizes of this load's blocks in the store (``StoredRecords``).
-    method : {"pairs", "whole"}, optional
-        ``"pairs"`` (the default, ``METHOD``) scores only the pairs that hold a record of this
-        load, with the model estimated on them, and clusters this load's records with the stored
-        persons they reach; ``"whole"`` resolves this load's records together with the stored
-        records read, stored-stored pairs included, as one load of them would (what a delivery did
-        before; its cost grows with the store).
+    method : {"whole", "pairs"}, optional
+        ``METHOD`` when None. ``"whole"`` resolves this load's records together with the stored
+        records read, stored-stored pairs included, as one load of them would (its cost grows with
+        the store); ``"pairs"`` scores only the pairs that hold a record of this load, with the
+        model estimated on them, and clusters this load's records with the stored persons they
+        reach, each taken whole.
 
     Returns
     -------
@@ -439,6 +443,9 @@ def matches_across_loads(
         encoded resolution, persons it leaves whole), highest score first, then smallest person
         id. Records that the store already holds under the same id are left out.
     """
+    method = method or METHOD
+    if method not in METHODS:
+        raise ConfigError(f"resolution across loads is one of {', '.join(METHODS)}, not {method!r}")
     new_ids = [r.record_id for r in records if r.record_id in comparisons and r.record_id not in stored]
     if not new_ids or not stored:
         return {}
@@ -454,7 +461,8 @@ def matches_across_loads(
         if rid in new_feats or not _shares_block(value, rules):
             continue
         f = _decode(value, rid)
-        if f is not None and not wanted.isdisjoint(blocking_keys(value).split()):
+        # Its index keys (``blocking_keys``), from the decoded value rather than parsed again.
+        if f is not None and not wanted.isdisjoint(_index_key(k, bool(f.birth)) for k in f.blocks):
             old_feats[rid] = f
     if not old_feats:
         return {}
@@ -476,7 +484,7 @@ def matches_across_loads(
     records_of: dict[str, set[str]] = {}
     for rid in old_feats:
         records_of.setdefault(stored[rid][0], set()).add(rid)
-    if (method or METHOD) == "whole":
+    if method == "whole":
         cluster_of, pairs = _resolve_whole(new_feats, old_feats, threshold)
     else:
         cluster_of, pairs = _resolve_new_pairs(new_feats, old_feats, stored, records_of, threshold)

@@ -6,11 +6,10 @@ data of every stored record; it must end with the same persons and merges as the
 everything. A store loaded before the index is migrated once by the next load; erasure takes
 the keys with their record.
 
-A delivery scores only the pairs that hold one of its records (``crossload.METHOD`` "pairs"), so
-it is no longer bound to end exactly as one load of everything: what holds is checked here (the
-same persons as the method that resolves the stored records again, on the samples delivered in
-order) and in tests/test_living.py and tests/test_merges.py (one load within a tolerance, the
-same delivery twice, out of order, cut off and run again, merges recorded).
+With ``crossload.METHOD = "pairs"`` a delivery scores only the pairs that hold one of its
+records, so it is not bound to end exactly as one load of everything: what holds is checked here
+(the same persons and merges as the method "whole" on the samples delivered in order, and index
+against a read of everything with either method).
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from loaders.pipeline import load, read_records
 from loaders.pseudonymise import Pseudonymiser
 from loaders.read import assign_files
 from loaders.resolve_encoded import exported_rules
+from netanalysis.errors import ConfigError
 from synth import generate
 
 KEY = Pseudonymiser(bytes(range(32)))
@@ -187,12 +187,14 @@ def noisy_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+@pytest.mark.parametrize("method", crossload.METHODS)
 def test_noisy_deliveries_give_the_same_persons_and_merges_as_reading_everything(
-    store: GraphStore, noisy_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    method: str, store: GraphStore, noisy_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deliveries = sorted(p for p in (noisy_set / "deliveries").iterdir() if p.is_dir())
     assert len(deliveries) == 6
     mapping = noisy_set / "sources.yaml"
+    monkeypatch.setattr(crossload, "METHOD", method)
     replay_both_ways(store, deliveries, mapping, tmp_path, monkeypatch)
 
 
@@ -203,7 +205,9 @@ def test_scoring_only_the_new_pairs_gives_the_persons_of_resolving_the_stored_re
     deliveries = split_deliveries(tmp_path / "deliveries", months_per_delivery=6)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    replay(store, deliveries, MAPPING, tmp_path / "a")
+    with monkeypatch.context() as patch:
+        patch.setattr(crossload, "METHOD", "pairs")
+        replay(store, deliveries, MAPPING, tmp_path / "a")
     reference = open_store(str(tmp_path / "whole.db"))
     try:
         with monkeypatch.context() as patch:
@@ -213,6 +217,11 @@ def test_scoring_only_the_new_pairs_gives_the_persons_of_resolving_the_stored_re
         assert store.counts()["Merge"] == reference.counts()["Merge"]
     finally:
         reference.close()
+
+
+def test_an_unknown_method_across_loads_is_refused_in_one_sentence() -> None:
+    with pytest.raises(ConfigError, match="resolution across loads is one of whole, pairs, not 'all'"):
+        crossload.matches_across_loads([], {}, {}, method="all")
 
 
 def _as_before_the_index(monkeypatch: pytest.MonkeyPatch) -> None:
