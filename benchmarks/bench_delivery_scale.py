@@ -16,7 +16,10 @@ are the delivery, the rest the base. ``build`` loads the base into STORE (an emb
 ``delivery`` loads the delivery into STORE: ``--mode old`` reads the comparison data of every
 stored record (what a load did before the blocking-key index), ``--mode new`` reads through the
 index only the records that the delivery's records can pair with (``loaders.crossload``); both
-give the same result (``tests/test_block_index.py``). A store indexed by an earlier version is
+give the same result (``tests/test_block_index.py``). ``--across pairs`` (the default here)
+scores only the pairs that hold a delivery record (``loaders.crossload.METHOD``), ``--across
+whole`` resolves the delivery with the stored records read, as a load did before. A store
+indexed by an earlier version is
 migrated first in ``new`` mode, timed apart (``migration_*``). For an embedded
 STORE it works on a copy (``--copy``), so old and new start from the same store. Each step prints
 one JSON line: CPU s of the process, wall s, peak RSS and the load average.
@@ -176,11 +179,15 @@ def _timed(function: Any, name: str, stages: dict[str, float]) -> Any:
     return timed
 
 
-def delivery(folder: Path, uri: str, mode: str, copy: bool, profile: Path | None = None) -> None:
-    """Load delivery/ into the store, reading the stored records the old or the new way."""
+def delivery(
+    folder: Path, uri: str, mode: str, copy: bool, profile: Path | None = None, across: str = "pairs"
+) -> None:
+    """Load delivery/ into the store, reading the stored records the old or the new way, and
+    resolving them with the delivery by ``across`` (``loaders.crossload.METHOD``)."""
     import loaders.pipeline as pipeline
     from loaders import crossload
 
+    crossload.METHOD = across
     if copy and "://" not in uri:
         target = Path(f"{uri}.{mode}.db")
         for suffix in ("", "-wal", "-shm"):
@@ -241,6 +248,7 @@ def delivery(folder: Path, uri: str, mode: str, copy: bool, profile: Path | None
     figures = {
         "step": "delivery",
         "mode": mode,
+        "across": across,
         "store": uri,
         "rows_loaded": summary.loaded,
         "person_records": summary.records,
@@ -348,6 +356,12 @@ def main() -> None:
     d.add_argument("--mode", choices=("old", "new"), required=True)
     d.add_argument("--copy", action="store_true")
     d.add_argument("--profile", type=Path, help="write cProfile stats of the load to this file")
+    d.add_argument(
+        "--across",
+        choices=("pairs", "whole"),
+        default="pairs",
+        help="resolution across loads: score only the new pairs, or the new and stored records whole",
+    )
     n = sub.add_parser("neo4j")
     n.add_argument("dir", type=Path)
     n.add_argument("home", type=Path)
@@ -366,7 +380,7 @@ def main() -> None:
     elif args.step == "build":
         build(args.dir, args.store, args.name)
     else:
-        delivery(args.dir, args.store, args.mode, args.copy, args.profile)
+        delivery(args.dir, args.store, args.mode, args.copy, args.profile, args.across)
     sys.stdout.flush()
 
 

@@ -1,6 +1,6 @@
 """Replay a synthetic set as monthly deliveries and compare with one load of everything (issue 13).
 
-    .venv/bin/python benchmarks/eval_deliveries.py --seed 11 --groups 40 --noise 0.1 [--deliveries 12]
+    .venv/bin/python benchmarks/eval_deliveries.py --seed 11 --groups 40 --noise 0.1 [--across pairs]
 
 Generates the set (``netanalysis synth``), splits every CSV source into ``--deliveries``
 chronological deliveries by the observation month of its rows (consecutive months, about equal
@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from graphstore import open_store
+from loaders.crossload import METHOD, METHODS
 from loaders.mapping import load_mapping
 from loaders.pipeline import load, read_records
 from loaders.pseudonymise import Pseudonymiser
@@ -133,12 +134,24 @@ def main() -> None:
     parser.add_argument("--groups", type=int, default=40)
     parser.add_argument("--noise", type=float, default=0.1)
     parser.add_argument("--deliveries", type=int, default=12)
+    parser.add_argument(
+        "--across",
+        choices=METHODS,
+        default=METHOD,
+        help="resolution across loads (loaders.crossload.METHOD): the delivery with the stored "
+        "records read, or only the pairs that hold a delivery record",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="deliveries-"))
     set_dir = work / "set"
     generate(set_dir, seed=args.seed, groups=args.groups, noise=args.noise)
     deliveries = split(set_dir, work / "deliveries", args.deliveries)
-    result: dict[str, Any] = {"seed": args.seed, "groups": args.groups, "noise": args.noise}
+    result: dict[str, Any] = {
+        "seed": args.seed,
+        "groups": args.groups,
+        "noise": args.noise,
+        "across": args.across,
+    }
 
     one = open_store(str(work / "one.db"))
     cpu = _cpu()
@@ -154,7 +167,14 @@ def main() -> None:
     cpu_loads = []
     for number, folder in enumerate(deliveries):
         cpu = _cpu()
-        load([folder], many, set_dir / "sources.yaml", KEY, rejects_path=work / f"r{number}.csv")
+        load(
+            [folder],
+            many,
+            set_dir / "sources.yaml",
+            KEY,
+            rejects_path=work / f"r{number}.csv",
+            across_loads=args.across,
+        )
         cpu_loads.append(round(_cpu() - cpu, 2))
         run = follow_groups(detect(read_analysis_graph(many)), many)
         keep_groups(many, run)

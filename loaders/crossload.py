@@ -38,24 +38,40 @@ keys and marks each Source node with ``block_index``.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import re
+from array import array
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from graphstore.base import GraphSlice, GraphStore
 from loaders.encode import EncodingSchema, _blocks, _Encoder, _ShortHasher, encode_record
 from loaders.hub import _features
-from loaders.linkage import DEFAULT_THRESHOLD, MAX_BLOCK
+from loaders.linkage import (
+    DEFAULT_THRESHOLD,
+    ESTIMATE_M,
+    MAX_BLOCK,
+    MatchModel,
+    candidate_pairs,
+    fit_m,
+    is_exact,
+    probability,
+    score,
+)
 from loaders.pseudonymise import Pseudonymiser
 from loaders.records import Record
 from loaders.resolve import Features, blocking_rules, describes_person
-from loaders.resolve_encoded import EncodedFeatures, resolve_encoded
+from loaders.resolve_encoded import ENCODED, EncodedFeatures, exported_rules, resolve_encoded
 from netanalysis.errors import ConfigError
 
 __all__ = [
     "BLOCK_INDEX_VERSION",
     "COMPARISON_FIELDS",
+    "METHOD",
+    "METHODS",
     "blocking_keys",
     "ensure_block_index",
     "index_keys_of_names",
@@ -76,6 +92,16 @@ COMPARISON_FIELDS: tuple[str, ...] = (
     "birth_swap", "birth_week", "nationality", "gender", "document", "phone", "plate", "iban",
     "premises", "blocks", "identity", "document_identity",
 )  # fmt: skip
+
+#: How a delivery is resolved against the stored persons (``matches_across_loads``): "whole"
+#: resolves the new records with the stored ones read, stored-stored pairs included (its cost
+#: grows with the store); "pairs" scores only the pairs that hold a new record (a third cheaper
+#: at 100k rows, but 0.3-0.6 points lower ER precision and mostly lower group ARI in the replay of
+#: 12 deliveries on held-out seeds: benchmarks/RESULTS.md, "A delivery scores only its own pairs").
+METHOD = "whole"
+METHODS = ("whole", "pairs")
+#: Whether the "pairs" method estimates m by EM on the pairs that hold a new record.
+ESTIMATE_M_ACROSS = ESTIMATE_M
 
 SCHEMA = EncodingSchema()
 _SCHEMA_TAG = "s"  # the schema id travels with the value: a later schema is not compared with it
@@ -414,6 +440,7 @@ def matches_across_loads(
     comparisons: Mapping[str, str],
     stored: Mapping[str, tuple[str, str]],
     threshold: float = DEFAULT_THRESHOLD,
+    method: str | None = None,
 ) -> dict[str, list[StoredMatch]]:
     """Every stored person that each of this load's records describes too, best match first.
 
@@ -430,6 +457,12 @@ def matches_across_loads(
         record id -> (person id, comparison value): every stored person record
         (``stored_comparisons``) or those ``stored_candidates`` reads through the index, which
         carry the sizes of this load's blocks in the store (``StoredRecords``).
+    method : {"whole", "pairs"}, optional
+        ``METHOD`` when None. ``"whole"`` resolves this load's records together with the stored
+        records read, stored-stored pairs included, as one load of them would (its cost grows with
+        the store); ``"pairs"`` scores only the pairs that hold a record of this load, with the
+        model estimated on them, and clusters this load's records with the stored persons they
+        reach, each taken whole.
 
     Returns
     -------
@@ -438,6 +471,9 @@ def matches_across_loads(
         encoded resolution, persons it leaves whole), highest score first, then smallest person
         id. Records that the store already holds under the same id are left out.
     """
+    method = method or METHOD
+    if method not in METHODS:
+        raise ConfigError(f"resolution across loads is one of {', '.join(METHODS)}, not {method!r}")
     new_ids = [r.record_id for r in records if r.record_id in comparisons and r.record_id not in stored]
     if not new_ids or not stored:
         return {}
@@ -453,7 +489,8 @@ def matches_across_loads(
         if rid in new_feats or not _shares_block(value, rules):
             continue
         f = _decode(value, rid)
-        if f is not None and not wanted.isdisjoint(blocking_keys(value).split()):
+        # Its index keys (``blocking_keys``), from the decoded value rather than parsed again.
+        if f is not None and not wanted.isdisjoint(_index_key(k, bool(f.birth)) for k in f.blocks):
             old_feats[rid] = f
     if not old_feats:
         return {}
@@ -472,26 +509,26 @@ def matches_across_loads(
             for rid, f in group.items():
                 if not oversized.isdisjoint(f.blocks):
                     group[rid] = f._replace(blocks=tuple(k for k in f.blocks if k not in oversized))
-    ids = [*new_feats, *old_feats]
-    feats = [*new_feats.values(), *old_feats.values()]
-    resolution = resolve_encoded(feats, ids, threshold=threshold)
-    cluster_of = {rid: cid for cid, members in resolution.clusters.items() for rid in members}
     records_of: dict[str, set[str]] = {}
     for rid in old_feats:
         records_of.setdefault(stored[rid][0], set()).add(rid)
+    if method == "whole":
+        cluster_of, pairs = _resolve_whole(new_feats, old_feats, threshold)
+    else:
+        cluster_of, pairs = _resolve_new_pairs(new_feats, old_feats, stored, records_of, threshold)
     best: dict[str, dict[str, tuple[float, str]]] = {}
-    for pair in resolution.pairs:
-        for a, b in ((pair.record_a, pair.record_b), (pair.record_b, pair.record_a)):
-            person = stored[b][0] if b in old_feats else None
+    for a, b, pair_score in pairs:
+        for x, y in ((a, b), (b, a)):
+            person = stored[y][0] if y in old_feats else None
             # Only a person the guard left whole: when the new record contradicts some of the
             # person's records (they end up in another cluster), it does not join the rest.
             if (
-                a in new_feats
+                x in new_feats
                 and person is not None
-                and all(cluster_of.get(r) == cluster_of.get(a) for r in records_of[person])
+                and all(cluster_of.get(r) == cluster_of.get(x) for r in records_of[person])
             ):
-                candidate = (-pair.score, b)
-                of_record = best.setdefault(a, {})
+                candidate = (-pair_score, y)
+                of_record = best.setdefault(x, {})
                 if person not in of_record or candidate < of_record[person]:
                     of_record[person] = candidate
     return {
@@ -501,6 +538,127 @@ def matches_across_loads(
         )
         for rid, persons in sorted(best.items())
     }
+
+
+def _resolve_whole(
+    new_feats: Mapping[str, EncodedFeatures], old_feats: Mapping[str, EncodedFeatures], threshold: float
+) -> tuple[dict[str, str], list[tuple[str, str, float]]]:
+    """Method ``"whole"``: the encoded resolution of the new and the stored records together.
+    Returns each record's cluster and the accepted pairs (record, record, score) it kept."""
+    ids = [*new_feats, *old_feats]
+    resolution = resolve_encoded([*new_feats.values(), *old_feats.values()], ids, threshold=threshold)
+    cluster_of = {rid: cid for cid, members in resolution.clusters.items() for rid in members}
+    return cluster_of, [(p.record_a, p.record_b, p.score) for p in resolution.pairs]
+
+
+def _resolve_new_pairs(
+    new_feats: Mapping[str, EncodedFeatures],
+    old_feats: Mapping[str, EncodedFeatures],
+    stored: Mapping[str, tuple[str, str]],
+    records_of: Mapping[str, set[str]],
+    threshold: float,
+) -> tuple[dict[str, str], list[tuple[str, str, float]]]:
+    """Method ``"pairs"``: score only the candidate pairs that hold a new record (new-new and
+    new-stored), with u and the term frequencies of the records read and m estimated by EM on
+    those pairs; then cluster the new records with the stored persons they reach.
+
+    A stored person enters the clustering whole (its records joined up front, as the store holds
+    them) and its records are never compared with each other; a new record that contradicts one
+    of its records is kept apart from it by the guard against chaining (``_split_guarded``).
+    Returns each record's cluster (an index) and the accepted pairs (record, record, score).
+    """
+    ids = [*new_feats, *old_feats]
+    feats = [*new_feats.values(), *old_feats.values()]
+    n, fresh = len(ids), len(new_feats)
+    focus = [i < fresh for i in range(n)]
+    stats: Counter[str] = Counter()
+    weights = MatchModel(feats, ENCODED)
+    codes = array("q", (i * n + j for i, j in candidate_pairs(feats, exported_rules(feats), stats, focus)))
+    if ESTIMATE_M_ACROSS:
+        weights = fit_m(weights, feats, codes, ENCODED, stats)
+    accepted: list[tuple[float, int, int]] = []
+    for code in codes:
+        i, j = divmod(code, n)
+        a, b = feats[i], feats[j]
+        if is_exact(a, b):
+            accepted.append((math.inf, i, j))
+            continue
+        weight, allowed, _contradiction = score(a, b, ENCODED, weights)
+        if allowed and weight >= threshold:
+            accepted.append((weight, i, j))
+    index = {rid: i for i, rid in enumerate(ids)}
+    joined = [
+        (math.inf, index[a], index[b])
+        for members in records_of.values()
+        for a, b in itertools.pairwise(sorted(members))
+    ]
+    person = [""] * fresh + [stored[rid][0] for rid in old_feats]
+    cluster = _split_guarded(person, [*joined, *accepted], feats, weights, ids)
+    cluster_of = {rid: str(cluster[i]) for i, rid in enumerate(ids)}
+    pairs = [
+        (ids[i], ids[j], 1.0 if w == math.inf else round(probability(w), 4))
+        for w, i, j in accepted
+        if cluster[i] == cluster[j]
+    ]
+    return cluster_of, pairs
+
+
+def _split_guarded(
+    person: Sequence[str],
+    edges: Sequence[tuple[float, int, int]],
+    feats: Sequence[EncodedFeatures],
+    weights: MatchModel,
+    ids: Sequence[str],
+) -> list[int]:
+    """Clusters of the records: the edges joined strongest first (equal ones in the order of
+    their records' ids), skipping an edge that would put two records that contradict each other
+    (``loaders.linkage.score``) in one cluster, as ``loaders.linkage.link`` does. ``person`` is
+    each record's stored person ("" for a new record): two records of one stored person never
+    contradict here (the store keeps them as it holds them), so only the components that hold a
+    new record are compared, and in them every pair but those."""
+    n = len(person)
+    component = list(range(n))
+
+    def find(x: int) -> int:
+        while component[x] != x:
+            component[x] = component[component[x]]
+            x = component[x]
+        return x
+
+    for _w, i, j in edges:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            component[max(ri, rj)] = min(ri, rj)
+    members: dict[int, list[int]] = {}
+    for i in range(n):
+        members.setdefault(find(i), []).append(i)
+    conflicts: set[tuple[int, int]] = set()
+    for group in members.values():
+        if len(group) < 3 or person[group[0]]:
+            continue  # two records joined by an accepted pair, or a stored person alone
+        for x, i in enumerate(group):
+            for j in group[x + 1 :]:
+                if person[i] and person[i] == person[j]:
+                    continue
+                a, b = feats[i], feats[j]
+                if not is_exact(a, b) and score(a, b, ENCODED, weights).contradiction:
+                    conflicts.add((i, j))
+    if not conflicts:
+        return [find(i) for i in range(n)]
+    group_of: dict[int, set[int]] = {i: {i} for i in range(n)}
+
+    def order(edge: tuple[float, int, int]) -> tuple[float, str, str]:
+        a, b = sorted((ids[edge[1]], ids[edge[2]]))
+        return (-edge[0], a, b)
+
+    for _w, i, j in sorted(edges, key=order):
+        gi, gj = group_of[i], group_of[j]
+        if gi is gj or any((min(a, b), max(a, b)) in conflicts for a in gi for b in gj):
+            continue
+        merged = gi | gj
+        for m in merged:
+            group_of[m] = merged
+    return [min(group_of[i]) for i in range(n)]
 
 
 def _shares_block(value: str, wanted: set[str]) -> bool:

@@ -85,6 +85,7 @@ __all__ = [
     "EMResult",
     "candidate_pairs",
     "estimate_m",
+    "fit_m",
     "is_exact",
     "levels",
     "link",
@@ -619,7 +620,10 @@ def is_exact(a: LinkFeatures, b: LinkFeatures) -> bool:
 
 
 def candidate_pairs(
-    feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats: Counter[str]
+    feats: Sequence[F],
+    rules: Sequence[BlockingRule[F]],
+    stats: Counter[str],
+    focus: Sequence[bool] | None = None,
 ) -> Iterable[tuple[int, int]]:
     """Each candidate pair ``(i, j)``, ``i < j``, once, from the union of the rules' blocks.
 
@@ -631,6 +635,11 @@ def candidate_pairs(
         Blocking rules; blocks are built one rule at a time so that memory holds one rule's blocks.
     stats : Counter
         Incremented: ``candidate_pairs`` (with repeats across rules), ``oversized_blocks``.
+    focus : sequence of bool, optional
+        When given (one per record), only the pairs that hold at least one record marked True:
+        the resolution across loads pairs a delivery's records with each other and with the
+        stored ones, never two stored records (``loaders.crossload``). A block is still skipped
+        when it holds more than ``MAX_BLOCK`` records, focused or not.
     """
     n = len(feats)
     seen: set[int] = set()
@@ -649,7 +658,9 @@ def candidate_pairs(
                 stats["oversized_blocks"] += 1
                 continue
             pairs: Iterable[tuple[int, int]]
-            if undated_only:
+            if focus is not None:
+                pairs = _focused_pairs(members, feats, focus, undated_only)
+            elif undated_only:
                 undated = [i for i in members if not feats[i].birth]
                 if not undated:
                     continue
@@ -665,6 +676,22 @@ def candidate_pairs(
                 if code not in seen:
                     seen.add(code)
                     yield a, b
+
+
+def _focused_pairs(
+    members: list[int], feats: Sequence[F], focus: Sequence[bool], undated_only: bool
+) -> list[tuple[int, int]]:
+    """The pairs of one block that hold a focused record (and, for an undated-only rule, an
+    undated one): each focused member with every member after it and every unfocused one."""
+    mine = [i for i in members if focus[i]]
+    if not mine:
+        return []
+    others = [i for i in members if not focus[i]]
+    pairs = [(a, mine[y]) for x, a in enumerate(mine) for y in range(x + 1, len(mine))]
+    pairs += [(a, b) for a in mine for b in others]
+    if undated_only:
+        pairs = [(a, b) for a, b in pairs if not feats[a].birth or not feats[b].birth]
+    return pairs
 
 
 class _UnionFind:
@@ -728,7 +755,7 @@ def _split_incoherent(
     return [sorted(g) for g in unique.values()]
 
 
-def _fit_m(
+def fit_m(
     weights: MatchModel,
     feats: Sequence[F],
     codes: array[int],
@@ -834,7 +861,7 @@ def link(
     if estimate_m and model is None:
         # The pairs are kept (8 bytes each) so that EM sees them before any is decided.
         codes = array("q", (i * n + j for i, j in pairs_of))
-        weights = _fit_m(weights, feats, codes, comparison, stats)
+        weights = fit_m(weights, feats, codes, comparison, stats)
         pairs_of = ((code // n, code % n) for code in codes)
     stats["m_estimated"] = int(weights.m_estimated)
     # The model in the summary: the prior in hundredths of a bit (stats are counts).

@@ -304,6 +304,7 @@ def load(
     wait: float = 0.0,
     match_threshold: float | None = None,
     estimate_m: bool | None = None,
+    across_loads: str | None = None,
 ) -> LoadSummary:
     """Load source files into a graph store.
 
@@ -343,6 +344,12 @@ def load(
         the documented ones (False); ``loaders.linkage.ESTIMATE_M`` (True) when None. The
         measured effect is in docs/loading.md. When EM cannot give a sensible m, a warning is logged and the
         documented m is used.
+    across_loads : {"whole", "pairs"}, optional
+        How this load's records are resolved against the stored persons
+        (``loaders.crossload.matches_across_loads``; ``loaders.crossload.METHOD`` when None):
+        "whole" with the stored records it reads, their pairs among themselves included;
+        "pairs" scoring only the pairs that hold one of its records (cheaper in a big store,
+        measured in benchmarks/RESULTS.md, "A delivery scores only its own pairs").
 
     Returns
     -------
@@ -439,6 +446,7 @@ def load(
             threshold,
             origins,
             estimate_m,
+            across_loads,
         )
     return summary
 
@@ -474,6 +482,7 @@ def _resolve_and_write(
     threshold: float = DEFAULT_THRESHOLD,
     origins: dict[str, str] | None = None,
     estimate_m: bool | None = None,
+    across_loads: str | None = None,
 ) -> None:
     builder = RowBuilder(pseudonymiser, summary.batch)
     stored, stored_person_of = earlier
@@ -485,7 +494,7 @@ def _resolve_and_write(
     known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
-    matches = matches_across_loads(records, comparisons, stored, threshold)
+    matches = matches_across_loads(records, comparisons, stored, threshold, across_loads)
     known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
     resolution = resolve_persons(records, pseudonymiser, threshold, known=known, estimate_m=estimate_m)
     # A reload of part of a person (merged by an earlier load) does not split it.

@@ -5,11 +5,17 @@ A delivery reads only the stored person records that share a keyed blocking key 
 data of every stored record; it must end with the same persons and merges as the read of
 everything. A store loaded before the index is migrated once by the next load; erasure takes
 the keys with their record.
+
+With ``crossload.METHOD = "pairs"`` a delivery scores only the pairs that hold one of its
+records, so it is not bound to end exactly as one load of everything: what holds is checked here
+(the same persons and merges as the method "whole" on the samples delivered in order, and index
+against a read of everything with either method).
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +27,13 @@ import loaders.pipeline as pipeline
 from graphstore import open_store
 from graphstore.base import GraphSlice, GraphStore
 from loaders import crossload
-from loaders.pipeline import load
+from loaders.linkage import candidate_pairs
+from loaders.mapping import load_mapping
+from loaders.pipeline import load, read_records
 from loaders.pseudonymise import Pseudonymiser
+from loaders.read import assign_files
+from loaders.resolve_encoded import exported_rules
+from netanalysis.errors import ConfigError
 from synth import generate
 
 KEY = Pseudonymiser(bytes(range(32)))
@@ -91,6 +102,27 @@ def test_a_block_that_a_load_of_everything_skips_is_not_looked_up() -> None:
     assert not oversized and wanted == {"0:aa", "6u:bb", "6ud:bb"}
 
 
+def test_a_delivery_pairs_only_what_holds_one_of_its_records() -> None:
+    mapping = load_mapping(MAPPING)
+    records = read_records(mapping, assign_files(mapping, [DATA_SAMPLES / "sources"]), lambda _i: None, {})
+    comparer = crossload.Comparer(KEY)
+    feats = [
+        f
+        for r in records
+        if (value := comparer.value(r)) is not None
+        and (f := crossload._decode(value, r.record_id)) is not None
+    ]
+    assert len(feats) > 500
+    focus = [i % 7 == 0 for i in range(len(feats))]  # the "new" records
+    rules = exported_rules(feats)
+    every = set(candidate_pairs(feats, rules, Counter()))
+    focused = list(candidate_pairs(feats, rules, Counter(), focus))
+    assert len(focused) == len(set(focused))  # each pair once
+    assert set(focused) == {(i, j) for i, j in every if focus[i] or focus[j]}
+    assert any(not focus[i] and not focus[j] for i, j in every)  # stored-stored pairs exist
+    assert all(i < j for i, j in focused)
+
+
 def as_data(store: GraphStore) -> tuple[list[Any], list[Any]]:
     """The whole graph as plain data, without the time a merge was made."""
     graph = store.read_graph()
@@ -155,13 +187,41 @@ def noisy_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+@pytest.mark.parametrize("method", crossload.METHODS)
 def test_noisy_deliveries_give_the_same_persons_and_merges_as_reading_everything(
-    store: GraphStore, noisy_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    method: str, store: GraphStore, noisy_set: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     deliveries = sorted(p for p in (noisy_set / "deliveries").iterdir() if p.is_dir())
     assert len(deliveries) == 6
     mapping = noisy_set / "sources.yaml"
+    monkeypatch.setattr(crossload, "METHOD", method)
     replay_both_ways(store, deliveries, mapping, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_scoring_only_the_new_pairs_gives_the_persons_of_resolving_the_stored_records_again(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deliveries = split_deliveries(tmp_path / "deliveries", months_per_delivery=6)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(crossload, "METHOD", "pairs")
+        replay(store, deliveries, MAPPING, tmp_path / "a")
+    reference = open_store(str(tmp_path / "whole.db"))
+    try:
+        with monkeypatch.context() as patch:
+            patch.setattr(crossload, "METHOD", "whole")
+            replay(reference, deliveries, MAPPING, tmp_path / "b")
+        assert persons_as_records(store) == persons_as_records(reference)
+        assert store.counts()["Merge"] == reference.counts()["Merge"]
+    finally:
+        reference.close()
+
+
+def test_an_unknown_method_across_loads_is_refused_in_one_sentence() -> None:
+    with pytest.raises(ConfigError, match="resolution across loads is one of whole, pairs, not 'all'"):
+        crossload.matches_across_loads([], {}, {}, method="all")
 
 
 def _as_before_the_index(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -455,9 +455,17 @@ def _group_record_pairs(store: GraphStore) -> set[frozenset[str]]:
 TOLERANCE = 0.97
 
 
+@pytest.fixture(params=crossload.METHODS)
+def across(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each method of resolution across loads (``loaders.crossload.METHOD``) in turn."""
+    method = str(request.param)
+    monkeypatch.setattr(crossload, "METHOD", method)
+    return method
+
+
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
 def test_monthly_deliveries_give_the_persons_and_groups_of_one_load(
-    store: GraphStore, tmp_path: Path
+    across: str, store: GraphStore, tmp_path: Path
 ) -> None:
     deliveries = split_deliveries(tmp_path / "deliveries")
     assert len(deliveries) > 24  # month by month

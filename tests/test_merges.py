@@ -18,7 +18,7 @@ from conftest import DATA_SAMPLES
 
 from graphstore import open_store
 from graphstore.base import GraphSlice, GraphStore, PersonMerge, RelRow
-from loaders import store_writer
+from loaders import crossload, store_writer
 from loaders.crossload import StoredMatch
 from loaders.linkage import PairMatch, Resolution
 from loaders.merges import PlannedMerge, plan_merges
@@ -82,7 +82,17 @@ def load_into(store: GraphStore, folder: Path, tmp_path: Path, name: str) -> Loa
     return load([folder], store, MAPPING, KEY, rejects_path=tmp_path / f"{name}.rejects.csv")
 
 
-def test_a_later_record_that_bridges_two_persons_merges_them(store: GraphStore, tmp_path: Path) -> None:
+@pytest.fixture(params=crossload.METHODS)
+def across(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each method of resolution across loads (``loaders.crossload.METHOD``) in turn."""
+    method = str(request.param)
+    monkeypatch.setattr(crossload, "METHOD", method)
+    return method
+
+
+def test_a_later_record_that_bridges_two_persons_merges_them(
+    across: str, store: GraphStore, tmp_path: Path
+) -> None:
     d = deliveries(tmp_path / "d")
     first = load_into(store, d["first"], tmp_path, "1")
     assert first.merges == 0
@@ -145,7 +155,7 @@ def test_a_later_record_that_bridges_two_persons_merges_them(store: GraphStore, 
 
 
 def test_a_cut_off_load_run_again_ends_with_the_same_graph_and_merges(
-    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    across: str, store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     d = deliveries(tmp_path / "d")
     uncut = open_store(str(tmp_path / "uncut.db"))
