@@ -73,6 +73,29 @@ __all__ = ["EmbeddedStore"]
 
 _FORMAT = "netanalysis-graphstore-1"
 
+_BLOCKS_INSERT_TRIGGER = """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AFTER INSERT ON nodes
+    WHEN new.label = 'Record' AND json_extract(new.props, '$.blocks') IS NOT NULL
+    BEGIN
+        INSERT OR IGNORE INTO record_blocks (block, record)
+        SELECT value, new.key FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)) WHERE value != '';
+    END"""
+# What the insert trigger does, for every Record at once, in the order of the index: a load into
+# an empty store drops the trigger and fills the index with this (see begin_load).
+_FILL_BLOCKS = """
+INSERT OR IGNORE INTO record_blocks (block, record)
+SELECT j.value, n.key FROM nodes AS n, json_each(
+    (CASE
+    WHEN json_valid('["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]')
+    THEN '["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]'
+    ELSE '[]' END)) AS j
+WHERE n.label = 'Record' AND json_extract(n.props, '$.blocks') IS NOT NULL AND j.value != ''
+ORDER BY 1, 2
+"""
+
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # One row per load (graphstore.loads): finished stays NULL until its last write is committed.
@@ -115,16 +138,7 @@ _DDL = (
         record TEXT NOT NULL,
         PRIMARY KEY (block, record)
     ) WITHOUT ROWID""",
-    """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AFTER INSERT ON nodes
-    WHEN new.label = 'Record' AND json_extract(new.props, '$.blocks') IS NOT NULL
-    BEGIN
-        INSERT OR IGNORE INTO record_blocks (block, record)
-        SELECT value, new.key FROM json_each(
-            (CASE
-            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
-            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
-            ELSE '[]' END)) WHERE value != '';
-    END""",
+    _BLOCKS_INSERT_TRIGGER,
     """CREATE TRIGGER IF NOT EXISTS record_blocks_update AFTER UPDATE OF props ON nodes
     WHEN new.label = 'Record'
         AND json_extract(old.props, '$.blocks') IS NOT json_extract(new.props, '$.blocks')
@@ -421,8 +435,13 @@ _REPLACE_REL = (
 )
 
 
+# One encoder for every row: json.dumps with options builds a new encoder per call, which cost
+# a third of the time of encoding a load's rows (the same text comes out).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def _dumps(props: dict[str, Any]) -> str:
-    return json.dumps(props, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(props)
 
 
 class EmbeddedStore(RetentionDeletes):
@@ -461,6 +480,8 @@ class EmbeddedStore(RetentionDeletes):
         self._load_id: int | None = None
         # True while a load's transaction is open (begin_load ... end_load): see begin_load.
         self._load_tx = False
+        # True while a load into an empty store leaves the blocking-key index to its end.
+        self._blocks_deferred = False
         if read_only:
             self._open_read_only()
             return
@@ -522,7 +543,8 @@ class EmbeddedStore(RetentionDeletes):
     def _create_tables(self) -> None:
         with self._transaction() as cur:
             for ddl in _DDL:
-                cur.execute(ddl)
+                if not (self._blocks_deferred and ddl is _BLOCKS_INSERT_TRIGGER):
+                    cur.execute(ddl)
             row = cur.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
             if row is None:
                 cur.execute("INSERT INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
@@ -837,6 +859,8 @@ class EmbeddedStore(RetentionDeletes):
         ``GraphStore.person_records``); repeats are left out."""
         out: set[tuple[str, str, str | None]] = set()
         try:
+            if blocks:
+                self._fill_blocks()
             for sql, keys in (
                 (_RECORDS_IN_BLOCKS, blocks),
                 (_RECORDS_OF_PERSONS, persons),
@@ -852,6 +876,7 @@ class EmbeddedStore(RetentionDeletes):
         """Persons of the records holding one of ``blocks`` (see ``GraphStore.persons_in_blocks``)."""
         out: set[str] = set()
         try:
+            self._fill_blocks()
             for part in batched(sorted(set(blocks)), 50_000):
                 out.update(
                     row[0] for row in self._conn.execute(_PERSONS_IN_BLOCKS, {"keys": json.dumps(part)})
@@ -864,6 +889,7 @@ class EmbeddedStore(RetentionDeletes):
         """Stored records per blocking key (see ``GraphStore.block_sizes``)."""
         out: dict[str, int] = {}
         try:
+            self._fill_blocks()
             for part in batched(sorted(set(blocks)), 50_000):
                 out.update(self._conn.execute(_BLOCK_SIZES, {"keys": json.dumps(part)}))
         except sqlite3.Error as exc:
@@ -961,6 +987,13 @@ class EmbeddedStore(RetentionDeletes):
             self._load_tx = True
             cur = self._conn.execute("INSERT INTO loads (batch, started) VALUES (?, ?)", (batch, started))
             self._load_id = cur.lastrowid
+            if self._conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None:
+                # A first load fills the blocking-key index at its end, in the index's order,
+                # instead of one trigger run per Record (the trigger was two fifths of the
+                # store's CPU time at 100k rows: benchmarks/bench_load_replay.py). Dropped
+                # inside the load's transaction, the trigger comes back with a rollback.
+                self._conn.execute("DROP TRIGGER IF EXISTS record_blocks_insert")
+                self._blocks_deferred = True
         except BaseException as exc:
             self._end_load_tx(commit=False)
             self._lock.release()
@@ -980,6 +1013,10 @@ class EmbeddedStore(RetentionDeletes):
         try:
             if completed and self._load_tx and self._load_id is not None:
                 try:
+                    self._fill_blocks()
+                    if self._blocks_deferred:
+                        self._conn.execute(_BLOCKS_INSERT_TRIGGER)
+                        self._blocks_deferred = False
                     finished = (now_iso(), self._load_id)
                     self._conn.execute("UPDATE loads SET finished = ? WHERE id = ?", finished)
                     self._end_load_tx(commit=True)
@@ -990,7 +1027,17 @@ class EmbeddedStore(RetentionDeletes):
             self._load_id = None
             self._lock.release()
 
+    def _fill_blocks(self) -> None:
+        """Bring the blocking-key index up to date during a first load (see begin_load): every
+        Record gets the rows the insert trigger would have given it (the update and delete
+        triggers keep working meanwhile, so the rows already there stay right)."""
+        if self._blocks_deferred:
+            if not self._conn.in_transaction:
+                raise StoreError(self._load_lost())
+            self._conn.execute(_FILL_BLOCKS)
+
     def _end_load_tx(self, commit: bool) -> None:
+        self._blocks_deferred = False
         if not self._load_tx:
             return
         if self._conn.in_transaction:
