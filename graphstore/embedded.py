@@ -35,6 +35,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -656,7 +657,7 @@ class EmbeddedStore(RetentionDeletes):
             for row in batch:
                 key, props = prepare_node(label, key_prop, row)
                 values.append((label, key, _dumps(props)))
-            values.sort(key=lambda v: v[1])  # stable: of repeated rows the last still wins
+            values.sort(key=itemgetter(1))  # stable: of repeated rows the last still wins
             self._write([(_UPSERT_NODE, values)], [(label, v[1]) for v in values])
             written += len(values)
         return written
@@ -684,7 +685,7 @@ class EmbeddedStore(RetentionDeletes):
                 ends.add(end)
                 values.append((start_label, start, rel_type, end_label, end, rel_key, _dumps(props)))
             # Sorting keeps the order of repeated rows (stable), so the last one still wins.
-            values.sort(key=lambda v: (v[1], v[4]))
+            values.sort(key=itemgetter(1, 4))
             # An endpoint this load wrote or made sure of already exists: at 100k rows, two
             # thirds of the endpoint statements were such repeats.
             known = self._ensured
