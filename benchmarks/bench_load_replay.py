@@ -10,6 +10,10 @@ Run the replay with two checkouts' interpreters to compare their write paths sid
     .venv/bin/python benchmarks/bench_load_replay.py --capture calls.pkl --set /tmp/s100k --key k.key
     OLD/.venv/bin/python benchmarks/bench_load_replay.py calls.pkl --store /tmp/old.sqlite
     NEW/.venv/bin/python benchmarks/bench_load_replay.py calls.pkl --store /tmp/new.sqlite
+    .venv/bin/python benchmarks/bench_load_replay.py --stages --set /tmp/s100k --key k.key
+
+``--stages`` loads ``--set`` into a fresh store and prints the CPU seconds of each step of the
+load (read and normalise, resolve, write; the store writer's thread included) instead.
 
 ``--dump FILE`` writes the store's nodes and relationships (sorted, properties parsed) after the
 replay, to check that two versions write the same graph.
@@ -55,6 +59,32 @@ def capture(out: Path, data: Path, key: Path, store_path: Path) -> None:
     with open(out, "wb") as handle:
         pickle.dump(calls, handle, protocol=pickle.HIGHEST_PROTOCOL)
     print(json.dumps({"calls": len(calls), "rows": sum(len(c[2]) for c in calls)}))
+
+
+def stages(data: Path, key: Path, store_path: Path) -> dict[str, Any]:
+    """Load ``data`` into a fresh store; CPU and wall seconds of each step of the load."""
+    from loaders.pipeline import load
+
+    marks: dict[str, tuple[float, float]] = {}
+
+    def progress(stage: str, done: int, total: int | None) -> None:
+        if total is not None and done == total:
+            marks[stage] = (time.process_time(), time.perf_counter())
+
+    _fresh(store_path)
+    load_before = os.getloadavg()[0]
+    previous = (time.process_time(), time.perf_counter())
+    with EmbeddedStore(store_path) as store:
+        rejects = Path(f"{store_path}.rej.csv")
+        load([data / "sources"], store, data / "sources.yaml", key, rejects_path=rejects, progress=progress)
+    out: dict[str, Any] = {}
+    for stage, (cpu, wall) in marks.items():
+        out[f"{stage}_cpu_s"] = round(cpu - previous[0], 2)
+        out[f"{stage}_wall_s"] = round(wall - previous[1], 2)
+        previous = (cpu, wall)
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    out["load_average"] = [round(load_before, 2), round(os.getloadavg()[0], 2)]
+    return out
 
 
 def dump(store_path: Path, out: Path) -> None:
@@ -107,17 +137,23 @@ def replay(calls_path: Path, store_path: Path, batch_size: int) -> dict[str, Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("calls", type=Path, help="the pickle file of captured calls")
+    parser.add_argument("calls", type=Path, nargs="?", help="the pickle file of captured calls")
     parser.add_argument("--capture", action="store_true", help="load --set and save its calls")
+    parser.add_argument("--stages", action="store_true", help="load --set, CPU s of each step")
     parser.add_argument("--set", type=Path, help="a synthetic set (netanalysis synth --out)")
     parser.add_argument("--key", type=Path, help="key file for --capture")
     parser.add_argument("--store", type=Path, default=Path("/tmp/replay.sqlite"))
     parser.add_argument("--batch-size", type=int, default=5000)
     parser.add_argument("--dump", type=Path, help="write the store's contents here after the replay")
     args = parser.parse_args()
-    if args.capture:
+    if args.capture or args.stages:
         if args.set is None or args.key is None:
-            parser.error("--capture needs --set and --key")
+            parser.error("--capture and --stages need --set and --key")
+    if not args.stages and args.calls is None:
+        parser.error("give the file of captured calls")
+    if args.stages:
+        print(json.dumps(stages(args.set, args.key, args.store)), flush=True)
+    elif args.capture:
         capture(args.calls, args.set, args.key, args.store)
     else:
         print(json.dumps(replay(args.calls, args.store, args.batch_size)), flush=True)
