@@ -25,7 +25,10 @@ may lose the last committed one, never corrupt the file.
 Write speed (``benchmarks/bench_store.py``): random-key inserts dirty about one index page per row
 and index, and the cost is in writing those pages at commit and checkpoint. So a relationship batch
 creates each distinct endpoint once, inserts its rows sorted by endpoint (neighbouring keys share
-pages), and the WAL is checkpointed every 64 MB instead of every 4 MB.
+pages), and the WAL is checkpointed every 64 MB instead of every 4 MB. Within a load, an endpoint
+the load already wrote gets no statement again, and a first load (into an empty store) fills the
+blocking-key index at its end in the index's order instead of through the insert trigger
+(``benchmarks/bench_load_replay.py``).
 """
 
 from __future__ import annotations
