@@ -25,7 +25,10 @@ may lose the last committed one, never corrupt the file.
 Write speed (``benchmarks/bench_store.py``): random-key inserts dirty about one index page per row
 and index, and the cost is in writing those pages at commit and checkpoint. So a relationship batch
 creates each distinct endpoint once, inserts its rows sorted by endpoint (neighbouring keys share
-pages), and the WAL is checkpointed every 64 MB instead of every 4 MB.
+pages), and the WAL is checkpointed every 64 MB instead of every 4 MB. Within a load, an endpoint
+the load already wrote gets no statement again, and a first load (into an empty store) fills the
+blocking-key index at its end in the index's order instead of through the insert trigger
+(``benchmarks/bench_load_replay.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +76,29 @@ from netanalysis.errors import ConfigError, StoreError, StoreUnavailable
 __all__ = ["EmbeddedStore"]
 
 _FORMAT = "netanalysis-graphstore-1"
+
+_BLOCKS_INSERT_TRIGGER = """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AFTER INSERT ON nodes
+    WHEN new.label = 'Record' AND json_extract(new.props, '$.blocks') IS NOT NULL
+    BEGIN
+        INSERT OR IGNORE INTO record_blocks (block, record)
+        SELECT value, new.key FROM json_each(
+            (CASE
+            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
+            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
+            ELSE '[]' END)) WHERE value != '';
+    END"""
+# What the insert trigger does, for every Record at once, in the order of the index: a load into
+# an empty store drops the trigger and fills the index with this (see begin_load).
+_FILL_BLOCKS = """
+INSERT OR IGNORE INTO record_blocks (block, record)
+SELECT j.value, n.key FROM nodes AS n, json_each(
+    (CASE
+    WHEN json_valid('["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]')
+    THEN '["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]'
+    ELSE '[]' END)) AS j
+WHERE n.label = 'Record' AND json_extract(n.props, '$.blocks') IS NOT NULL AND j.value != ''
+ORDER BY 1, 2
+"""
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -115,16 +142,7 @@ _DDL = (
         record TEXT NOT NULL,
         PRIMARY KEY (block, record)
     ) WITHOUT ROWID""",
-    """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AFTER INSERT ON nodes
-    WHEN new.label = 'Record' AND json_extract(new.props, '$.blocks') IS NOT NULL
-    BEGIN
-        INSERT OR IGNORE INTO record_blocks (block, record)
-        SELECT value, new.key FROM json_each(
-            (CASE
-            WHEN json_valid('["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]')
-            THEN '["' || replace(json_extract(new.props, '$.blocks'), ' ', '","') || '"]'
-            ELSE '[]' END)) WHERE value != '';
-    END""",
+    _BLOCKS_INSERT_TRIGGER,
     """CREATE TRIGGER IF NOT EXISTS record_blocks_update AFTER UPDATE OF props ON nodes
     WHEN new.label = 'Record'
         AND json_extract(old.props, '$.blocks') IS NOT json_extract(new.props, '$.blocks')
@@ -416,8 +434,17 @@ _REPLACE_REL = (
 )
 
 
+# One encoder for every row: json.dumps with options builds a new encoder per call, which cost
+# a third of the time of encoding a load's rows (the same text comes out).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+# Endpoints a load remembers as written (about 150 bytes each) before it stops adding more.
+_MAX_ENSURED = 2_000_000
+
+
 def _dumps(props: dict[str, Any]) -> str:
-    return json.dumps(props, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(props)
 
 
 class EmbeddedStore(RetentionDeletes):
@@ -456,6 +483,11 @@ class EmbeddedStore(RetentionDeletes):
         self._load_id: int | None = None
         # True while a load's transaction is open (begin_load ... end_load): see begin_load.
         self._load_tx = False
+        # True while a load into an empty store leaves the blocking-key index to its end.
+        self._blocks_deferred = False
+        # Nodes this load has written or made sure of: a relationship's endpoint among them needs
+        # no statement of its own (see upsert_relationships).
+        self._ensured: set[tuple[str, str]] = set()
         if read_only:
             self._open_read_only()
             return
@@ -517,7 +549,8 @@ class EmbeddedStore(RetentionDeletes):
     def _create_tables(self) -> None:
         with self._transaction() as cur:
             for ddl in _DDL:
-                cur.execute(ddl)
+                if not (self._blocks_deferred and ddl is _BLOCKS_INSERT_TRIGGER):
+                    cur.execute(ddl)
             row = cur.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
             if row is None:
                 cur.execute("INSERT INTO meta (name, value) VALUES ('format', ?)", (_FORMAT,))
@@ -527,10 +560,13 @@ class EmbeddedStore(RetentionDeletes):
                 )
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Cursor]:
-        """One transaction; inside a load, part of the load's transaction (see ``_in_load``)."""
+    def _transaction(self, upsert: bool = False) -> Iterator[sqlite3.Cursor]:
+        """One transaction; inside a load, part of the load's transaction (see ``_in_load``).
+        Any write but an ``upsert`` may delete nodes: the endpoints known to exist are forgotten."""
         if self.read_only:
             raise StoreError(f"the embedded store {self.uri} was opened for reading only")
+        if not upsert:
+            self._ensured.clear()
         if self._load_tx:
             with self._in_load() as cur:
                 yield cur
@@ -582,13 +618,23 @@ class EmbeddedStore(RetentionDeletes):
             )
         return f"{doing} the embedded store {self.uri} failed: {exc}"
 
-    def _write(self, statements: Sequence[tuple[str, list[tuple[Any, ...]]]]) -> None:
+    def _write(
+        self,
+        statements: Sequence[tuple[str, list[tuple[Any, ...]]]],
+        ensured: Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Run ``statements`` in one transaction. ``ensured``: the nodes that exist after them
+        (an upsert); None for any other write, which may delete nodes, so nothing is assumed."""
         try:
-            with self._transaction() as cur:
+            with self._transaction(upsert=ensured is not None) as cur:
                 for sql, rows in statements:
                     cur.executemany(sql, rows)
         except sqlite3.Error as exc:
             raise StoreError(self._failed("writing to", exc)) from None
+        # Only within a load: it holds the write transaction, so no other process deletes a
+        # node meanwhile. Bounded, so that a very big load does not keep every key.
+        if ensured is not None and self._load_tx and len(self._ensured) < _MAX_ENSURED:
+            self._ensured.update(ensured)
 
     # -- protocol -----------------------------------------------------------------------------
 
@@ -609,8 +655,8 @@ class EmbeddedStore(RetentionDeletes):
             for row in batch:
                 key, props = prepare_node(label, key_prop, row)
                 values.append((label, key, _dumps(props)))
-            values.sort(key=lambda v: v[1])  # stable: of repeated rows the last still wins
-            self._write([(_UPSERT_NODE, values)])
+            values.sort(key=itemgetter(1))  # stable: of repeated rows the last still wins
+            self._write([(_UPSERT_NODE, values)], [(label, v[1]) for v in values])
             written += len(values)
         return written
 
@@ -637,13 +683,19 @@ class EmbeddedStore(RetentionDeletes):
                 ends.add(end)
                 values.append((start_label, start, rel_type, end_label, end, rel_key, _dumps(props)))
             # Sorting keeps the order of repeated rows (stable), so the last one still wins.
-            values.sort(key=lambda v: (v[1], v[4]))
+            values.sort(key=itemgetter(1, 4))
+            # An endpoint this load wrote or made sure of already exists: at 100k rows, two
+            # thirds of the endpoint statements were such repeats.
+            known = self._ensured
+            new_starts = sorted(k for k in starts if (start_label, k) not in known)
+            new_ends = sorted(k for k in ends if (end_label, k) not in known)
             self._write(
                 [
-                    (_ENSURE_NODE, [(start_label, k, skey, k) for k in sorted(starts)]),
-                    (_ENSURE_NODE, [(end_label, k, ekey, k) for k in sorted(ends)]),
+                    (_ENSURE_NODE, [(start_label, k, skey, k) for k in new_starts]),
+                    (_ENSURE_NODE, [(end_label, k, ekey, k) for k in new_ends]),
                     (_UPSERT_REL, values),
-                ]
+                ],
+                [*((start_label, k) for k in new_starts), *((end_label, k) for k in new_ends)],
             )
             written += len(values)
         return written
@@ -777,6 +829,7 @@ class EmbeddedStore(RetentionDeletes):
             # lock (retention, erase) are committed first; the lock stays held.
             reopen = self._load_tx and self._conn.in_transaction
             if reopen:
+                self._settle_blocks()  # what is committed here has its index and trigger
                 self._conn.execute("COMMIT")
             try:
                 self._conn.execute("PRAGMA secure_delete=ON")
@@ -830,6 +883,8 @@ class EmbeddedStore(RetentionDeletes):
         ``GraphStore.person_records``); repeats are left out."""
         out: set[tuple[str, str, str | None]] = set()
         try:
+            if blocks:
+                self._fill_blocks()
             for sql, keys in (
                 (_RECORDS_IN_BLOCKS, blocks),
                 (_RECORDS_OF_PERSONS, persons),
@@ -845,6 +900,7 @@ class EmbeddedStore(RetentionDeletes):
         """Persons of the records holding one of ``blocks`` (see ``GraphStore.persons_in_blocks``)."""
         out: set[str] = set()
         try:
+            self._fill_blocks()
             for part in batched(sorted(set(blocks)), 50_000):
                 out.update(
                     row[0] for row in self._conn.execute(_PERSONS_IN_BLOCKS, {"keys": json.dumps(part)})
@@ -857,6 +913,7 @@ class EmbeddedStore(RetentionDeletes):
         """Stored records per blocking key (see ``GraphStore.block_sizes``)."""
         out: dict[str, int] = {}
         try:
+            self._fill_blocks()
             for part in batched(sorted(set(blocks)), 50_000):
                 out.update(self._conn.execute(_BLOCK_SIZES, {"keys": json.dumps(part)}))
         except sqlite3.Error as exc:
@@ -954,6 +1011,13 @@ class EmbeddedStore(RetentionDeletes):
             self._load_tx = True
             cur = self._conn.execute("INSERT INTO loads (batch, started) VALUES (?, ?)", (batch, started))
             self._load_id = cur.lastrowid
+            if self._conn.execute("SELECT 1 FROM nodes LIMIT 1").fetchone() is None:
+                # A first load fills the blocking-key index at its end, in the index's order,
+                # instead of one trigger run per Record (the trigger was two fifths of the
+                # store's CPU time at 100k rows: benchmarks/bench_load_replay.py). Dropped
+                # inside the load's transaction, the trigger comes back with a rollback.
+                self._conn.execute("DROP TRIGGER IF EXISTS record_blocks_insert")
+                self._blocks_deferred = True
         except BaseException as exc:
             self._end_load_tx(commit=False)
             self._lock.release()
@@ -973,6 +1037,7 @@ class EmbeddedStore(RetentionDeletes):
         try:
             if completed and self._load_tx and self._load_id is not None:
                 try:
+                    self._settle_blocks()
                     finished = (now_iso(), self._load_id)
                     self._conn.execute("UPDATE loads SET finished = ? WHERE id = ?", finished)
                     self._end_load_tx(commit=True)
@@ -983,7 +1048,26 @@ class EmbeddedStore(RetentionDeletes):
             self._load_id = None
             self._lock.release()
 
+    def _fill_blocks(self) -> None:
+        """Bring the blocking-key index up to date during a first load (see begin_load): every
+        Record gets the rows the insert trigger would have given it (the update and delete
+        triggers keep working meanwhile, so the rows already there stay right)."""
+        if self._blocks_deferred:
+            if not self._conn.in_transaction:
+                raise StoreError(self._load_lost())
+            self._conn.execute(_FILL_BLOCKS)
+
+    def _settle_blocks(self) -> None:
+        """End the deferral of the blocking-key index (see begin_load): fill it, bring the
+        trigger back."""
+        if self._blocks_deferred:
+            self._fill_blocks()
+            self._conn.execute(_BLOCKS_INSERT_TRIGGER)
+            self._blocks_deferred = False
+
     def _end_load_tx(self, commit: bool) -> None:
+        self._blocks_deferred = False
+        self._ensured.clear()
         if not self._load_tx:
             return
         if self._conn.in_transaction:

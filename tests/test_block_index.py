@@ -307,3 +307,50 @@ def test_erasing_a_record_deletes_its_keys(tmp_path: Path) -> None:
         assert indexed() == {r for r, k in _blocks_of_records(store).items() if k}
     finally:
         store.close()
+
+
+def _record_row(rid: str, blocks: str) -> dict[str, Any]:
+    return {"record_id": rid, "source": "s", "row_id": rid, "blocks": blocks}
+
+
+def _index_rows(path: Path) -> set[tuple[str, str]]:
+    with sqlite3.connect(path) as conn:
+        return set(conn.execute("SELECT block, record FROM record_blocks"))
+
+
+def _has_insert_trigger(path: Path) -> bool:
+    with sqlite3.connect(path) as conn:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'record_blocks_insert'"
+        return conn.execute(query).fetchone() is not None
+
+
+def test_a_first_load_fills_the_index_at_its_end_with_what_the_trigger_gives(tmp_path: Path) -> None:
+    # A load into an empty store leaves the keys of its Records to its end (one sorted insert
+    # instead of a trigger run per Record): the index must end as the trigger would leave it,
+    # reads during the load must see the Records written so far, and a load that fails must
+    # leave the trigger in place.
+    first, later = tmp_path / "first.db", tmp_path / "later.db"
+    rows = [_record_row("r1", "1:aa 2:bb"), _record_row("r2", "1:aa"), _record_row("r3", 'bad"key 3:cc')]
+    with open_store(str(later)) as store:  # the trigger's way: the store is not empty
+        store.upsert_nodes("Source", [{"name": "s"}])
+        store.begin_load("b")
+        store.upsert_nodes("Record", rows)
+        store.upsert_nodes("Record", [_record_row("r2", "4:dd")])  # an update in the load
+        store.end_load("b")
+    with open_store(str(first)) as store:
+        store.begin_load("b")
+        store.upsert_nodes("Source", [{"name": "s"}])
+        store.upsert_nodes("Record", rows)
+        assert store.block_sizes(["1:aa", "2:bb"]) == {"1:aa": 2, "2:bb": 1}
+        store.upsert_nodes("Record", [_record_row("r2", "4:dd")])
+        store.end_load("b")
+        assert _has_insert_trigger(first)
+        assert _index_rows(first) == _index_rows(later) == {("1:aa", "r1"), ("2:bb", "r1"), ("4:dd", "r2")}
+    failed = tmp_path / "failed.db"
+    with open_store(str(failed)) as store:
+        store.begin_load("b")
+        store.upsert_nodes("Record", rows)
+        store.end_load("b", completed=False)
+        assert _has_insert_trigger(failed)
+        store.upsert_nodes("Record", rows[:1])  # outside a load: the trigger's way
+    assert _index_rows(failed) == {("1:aa", "r1"), ("2:bb", "r1")}

@@ -407,6 +407,24 @@ def test_missing_endpoints_are_created_with_their_key(store: GraphStore) -> None
     assert store.counts()["USES"] == 1
 
 
+def test_an_endpoint_deleted_within_a_load_is_created_again(store: GraphStore) -> None:
+    """Within a load the embedded store remembers which endpoints exist; a merge that deletes
+    one must make a later relationship to it create it again, as outside a load."""
+    from graphstore.base import PersonMerge
+
+    store.begin_load("b")
+    try:
+        store.upsert_relationships("USES", "Person", "Phone", [RelRow("p1", "ph1", "k1", {"source": "s"})])
+        store.upsert_nodes("Person", [{"person_id": "p2"}])
+        store.merge_persons([PersonMerge("p1", "p2", {"merge_id": "p1@b", "batch": "b"}, {})])
+        store.upsert_relationships("USES", "Person", "Phone", [RelRow("p1", "ph1", "k2", {"source": "s"})])
+    finally:
+        store.end_load("b")
+    g = store.read_graph()
+    assert g.nodes["Person:p1"] == {"label": "Person", "person_id": "p1"}
+    assert set(g["Person:p1"]["Phone:ph1"]) == {"k2"} and set(g["Person:p2"]["Phone:ph1"]) == {"k1"}
+
+
 def test_same_endpoints_other_rel_key_is_another_fact(store: GraphStore) -> None:
     rows = [
         RelRow("p1", "GM0001", k, {"observed_on": d}) for k, d in (("a", "2020-01-01"), ("b", "2021-01-01"))
