@@ -354,3 +354,48 @@ def test_a_first_load_fills_the_index_at_its_end_with_what_the_trigger_gives(tmp
         assert _has_insert_trigger(failed)
         store.upsert_nodes("Record", rows[:1])  # outside a load: the trigger's way
     assert _index_rows(failed) == {("1:aa", "r1"), ("2:bb", "r1")}
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_the_load_command_takes_the_method_across_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loaders.pseudonymise import keygen, load_key
+    from netanalysis.cli import main
+
+    deliveries = split_deliveries(tmp_path / "deliveries", months_per_delivery=24)
+    assert len(deliveries) >= 2
+    key = keygen(tmp_path / "k.key")
+    by_command, by_api = tmp_path / "command.db", tmp_path / "api.db"
+    bad = ["load", str(deliveries[0]), "--mapping", str(MAPPING), "--key-file", str(key)]
+    assert main([*bad, "--store", str(tmp_path / "never.db"), "--across-loads", "fast"]) == 2
+    assert "--across-loads is one of whole, pairs" in capsys.readouterr().err
+    assert not (tmp_path / "never.db").exists()
+    # The method the command was given is the one the resolution across loads runs.
+    methods: list[str | None] = []
+    real = pipeline.matches_across_loads
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        methods.append(args[4] if len(args) > 4 else kwargs.get("method"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "matches_across_loads", spy)
+    for n, delivery in enumerate(deliveries):
+        args = ["load", str(delivery), "--mapping", str(MAPPING), "--key-file", str(key)]
+        rejects = ["--rejects", str(tmp_path / f"rejects-{n}.csv")]
+        assert main([*args, *rejects, "--store", str(by_command), "--across-loads", "pairs"]) == 0
+    assert methods == ["pairs"] * len(deliveries)
+    monkeypatch.setattr(pipeline, "matches_across_loads", real)
+    api = open_store(str(by_api))
+    try:
+        for n, delivery in enumerate(deliveries):
+            rejects_csv = tmp_path / f"r{n}.csv"
+            load([delivery], api, MAPPING, load_key(key), rejects_path=rejects_csv, across_loads="pairs")
+        expected = persons_as_records(api)
+    finally:
+        api.close()
+    command = open_store(str(by_command))
+    try:
+        assert persons_as_records(command) == expected and len(expected) > 100
+    finally:
+        command.close()

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from loaders.crossload import METHODS as ACROSS_LOADS
 from loaders.mapping import load_mapping
 from loaders.pipeline import LoadSummary, check_match_threshold, load
 from netanalysis.commands.options import MaxMemory, check_out_file, open_cli_store, printable
@@ -99,6 +100,15 @@ def register(app: typer.Typer) -> None:
                 "(default), or the documented ones (measured in docs/loading.md).",
             ),
         ] = None,
+        across_loads: Annotated[
+            str | None,
+            typer.Option(
+                "--across-loads",
+                help="How records are linked to the persons already stored: whole (default; "
+                "re-resolves the stored records it reads) or pairs (scores only pairs with a new "
+                "record: cheaper in a big store, less precise; docs/living-graph.md).",
+            ),
+        ] = None,
     ) -> None:
         """Read, validate, pseudonymise and resolve the source exports and merge them into the store.
 
@@ -110,6 +120,12 @@ def register(app: typer.Typer) -> None:
 
         # Before any work: a load of an hour must not fail on where its summary goes.
         check_match_threshold(match_threshold)
+        if across_loads is not None and across_loads not in ACROSS_LOADS:
+            raise ConfigError(f"--across-loads is one of {', '.join(ACROSS_LOADS)}, not {across_loads!r}")
+        if across_loads is not None and initial_import:
+            raise ConfigError(
+                "--across-loads is not for --initial-import (a first load links to no stored person)"
+            )
         if mapping is not None:
             load_mapping(mapping)  # a mistake in it is one sentence before a store file is made
         if summary_json is not None:
@@ -132,7 +148,17 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 summary = _online(
-                    paths, store, mapping, key, rejects, console, wait, match_threshold, estimate_m, memory
+                    paths,
+                    store,
+                    mapping,
+                    key,
+                    rejects,
+                    console,
+                    wait,
+                    match_threshold,
+                    estimate_m,
+                    memory,
+                    across_loads,
                 )
         except KeyboardInterrupt:
             # typer turns Ctrl-C into a silent exit 130; the user needs to know what state it left.
@@ -234,6 +260,7 @@ def _online(
     match_threshold: float | None = None,
     estimate_m: bool | None = None,
     memory: MemorySettings | None = None,
+    across_loads: str | None = None,
 ) -> LoadSummary:
     # Cut off by the limit, a load ends as any cut-off load does: the embedded store rolls it
     # back, a Neo4j store keeps what was written and the same command finishes it.
@@ -257,6 +284,7 @@ def _online(
                 wait=wait,
                 match_threshold=match_threshold,
                 estimate_m=estimate_m,
+                across_loads=across_loads,
             )
     finally:
         graph_store.close()
