@@ -106,11 +106,12 @@ def test_store_reads_tell_increasing_counts_ending_at_the_rows_returned(
     assert calls == [around.number_of_nodes() + around.number_of_edges()]
 
 
-def test_detection_and_report_reads_count_up_to_the_stores_counts(
+def test_analysis_detection_and_report_reads_count_up_to_the_stores_counts(
     loaded: GraphStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(graphstore.base, "PROGRESS_EVERY", 50)
-    for read, args in ((na.read_detection_graph, ()), (na.read_report_graph, ())):
+    reads = ((na.read_detection_graph, ()), (na.read_report_graph, ()), (na.read_analysis_graph, ()))
+    for read, args in reads:
         calls: list[tuple[int, int]] = []
         graph = read(loaded, *args, progress=recorder(calls))
         plain = read(loaded, *args)

@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
                     check_store_state(made.settings.get("store"), graph_store, str(detection))
                 progress("read", 0, None)
                 read = RowsRead(progress, "read")
-                graph = read_report_graph(graph_store, read)
+                graph = read_report_graph(graph_store, progress=read)
             finally:
                 graph_store.close()
             # Nodes and relationships: the rows the detection analyses.
