@@ -19,9 +19,10 @@ Graph read back
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from itertools import islice
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
@@ -36,10 +37,22 @@ __all__ = [
     "ProvenanceRows",
     "RelRow",
     "RetentionDeletes",
+    "RowCounter",
+    "RowProgress",
     "node_id",
 ]
 
 Props = Mapping[str, Any]
+
+#: What a store read calls as it goes: ``progress(rows read so far)``, every ``PROGRESS_EVERY``
+#: rows and once at the end (``RowCounter``).
+RowProgress = Callable[[int], None]
+
+#: Rows between two calls of a read's progress: few enough calls to cost nothing measurable
+#: (benchmarks/RESULTS.md), often enough for a bar that moves every fraction of a second.
+PROGRESS_EVERY = 5000
+
+_T = TypeVar("_T")
 
 
 def node_id(label: str, key: str) -> str:
@@ -165,19 +178,29 @@ class GraphStore(Protocol):
     ) -> int:
         """Merge relationships; endpoints that do not exist yet are created with only their key."""
 
-    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
-        """Read the whole graph, or a slice, into networkx."""
+    def read_graph(
+        self, graph_slice: GraphSlice | None = None, progress: RowProgress | None = None
+    ) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice, into networkx. ``progress`` is called with the node
+        and relationship rows read from the store so far (``RowCounter``): increasing, the last
+        call at the rows read in all, which is the graph's nodes plus relationships when the
+        slice is the whole graph."""
 
     def delete_by_source(self, source: str) -> int:
         """Delete every relationship and Record/Signal/Case node whose ``source`` is ``source``,
         then nodes left without relationships (except reference nodes); returns items deleted."""
 
     def provenance_rows(
-        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+        self,
+        labels: frozenset[str],
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+        progress: RowProgress | None = None,
     ) -> ProvenanceRows:
         """The provenance a detection reports without reading it into a graph (``ProvenanceRows``),
         computed by the store over ``GraphSlice(labels=labels, observed_from=..., observed_to=...)``:
-        the latest observation date, the records of every person and the rows of every signal."""
+        the latest observation date, the records of every person and the rows of every signal.
+        ``progress``: as for ``read_graph``, ending at the person and signal rows returned."""
 
     def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
         """The part of a slice that the perpetrator network reads, selected in the store, as the
@@ -227,11 +250,14 @@ class GraphStore(Protocol):
         index of ``person_records``); a key that no record holds is left out. Resolution across
         loads skips a block that a load of everything would skip as too large (``MAX_BLOCK``)."""
 
-    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+    def node_properties(
+        self, label: str, properties: Sequence[str], progress: RowProgress | None = None
+    ) -> list[tuple[Any, ...]]:
         """``(key, value, ...)`` of ``properties`` for every node of ``label``, sorted by key (None
         where a node lacks a property). What a step that needs a few properties of every node of
         one label reads without a graph: the report reads the gender and nationality of the
-        persons, the names of the regions and the sources of the signals this way."""
+        persons, the names of the regions and the sources of the signals this way.
+        ``progress``: as for ``read_graph``, ending at the rows returned."""
 
     def distinct_values(self, label: str, prop: str) -> list[str]:
         """The distinct values of ``prop`` on the nodes of ``label``, as text, sorted; nodes
@@ -261,6 +287,52 @@ class GraphStore(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+class RowCounter:
+    """Counts the rows a read takes from the store's cursors and tells ``progress`` after every
+    ``every`` rows or more, and at the end; nothing at all when ``progress`` is None.
+
+    The rows are passed on in chunks (``itertools.islice``), so the count costs a call per
+    chunk, not per row. A read retried by the driver starts counting again; ``progress`` only
+    ever hears a count larger than the last, so the calls stay increasing.
+    """
+
+    def __init__(self, progress: RowProgress | None, every: int | None = None) -> None:
+        self.progress = progress
+        # Looked up now, not at import: a test reads a small store in chunks of a few rows.
+        self.every = PROGRESS_EVERY if every is None else every
+        self.done = 0
+        self._told = -1
+
+    def rows(self, rows: Iterable[_T]) -> Iterable[_T]:
+        """``rows`` as they are, counted as they are taken."""
+        if self.progress is None:
+            return rows
+        return self._counted(rows)
+
+    def _counted(self, rows: Iterable[_T]) -> Iterator[_T]:
+        it = iter(rows)
+        while chunk := list(islice(it, self.every)):
+            yield from chunk
+            self.done += len(chunk)
+            # The short last chunk of one cursor waits for the next: a read of many queries
+            # (one per label on Neo4j) still tells once per ``every`` rows.
+            if self.done - max(self._told, 0) >= self.every:
+                self._tell()
+
+    def restart(self) -> None:
+        """Count from zero again (a transaction the driver retries reads everything again)."""
+        self.done = 0
+
+    def finish(self) -> None:
+        """Tell the final count (once, when it was not told yet)."""
+        self._tell()
+
+    def _tell(self) -> None:
+        if self.progress is not None and self.done > self._told:
+            self._told = self.done
+            self.progress(self.done)
 
 
 def batched(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:

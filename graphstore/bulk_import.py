@@ -53,7 +53,15 @@ from typing import IO, Any
 
 import networkx as nx
 
-from graphstore.base import GraphSlice, GraphStore, PersonMerge, Props, ProvenanceRows, RelRow
+from graphstore.base import (
+    GraphSlice,
+    GraphStore,
+    PersonMerge,
+    Props,
+    ProvenanceRows,
+    RelRow,
+    RowProgress,
+)
 from graphstore.erasure import ErasurePlan
 from graphstore.loads import LoadRecord
 from graphstore.props import prepare_node, prepare_rel
@@ -355,19 +363,25 @@ class BulkImportWriter:
 
     # -- the read half goes to the live store --------------------------------------------------
 
-    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
+    def read_graph(
+        self, graph_slice: GraphSlice | None = None, progress: RowProgress | None = None
+    ) -> nx.MultiDiGraph:
         """The live store's graph (empty: this load's rows are not in it until the import)."""
-        return self.live.read_graph(graph_slice)
+        return self.live.read_graph(graph_slice, progress)
 
     def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
         """The live store's (empty, as for ``read_graph``)."""
         return self.live.read_evidence_graph(graph_slice)
 
     def provenance_rows(
-        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+        self,
+        labels: frozenset[str],
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+        progress: RowProgress | None = None,
     ) -> ProvenanceRows:
         """The live store's (empty, as for ``read_graph``)."""
-        return self.live.provenance_rows(labels, observed_from, observed_to)
+        return self.live.provenance_rows(labels, observed_from, observed_to, progress)
 
     def person_records(
         self,
@@ -391,9 +405,11 @@ class BulkImportWriter:
         """The live store's counts."""
         return self.live.counts()
 
-    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+    def node_properties(
+        self, label: str, properties: Sequence[str], progress: RowProgress | None = None
+    ) -> list[tuple[Any, ...]]:
         """The live store's (empty, as for ``read_graph``)."""
-        return self.live.node_properties(label, properties)
+        return self.live.node_properties(label, properties, progress)
 
     def distinct_values(self, label: str, prop: str) -> list[str]:
         """The live store's (empty, as for ``read_graph``)."""

@@ -52,6 +52,8 @@ from graphstore.base import (
     ProvenanceRows,
     RelRow,
     RetentionDeletes,
+    RowCounter,
+    RowProgress,
     batched,
     sorted_counts,
 )
@@ -700,30 +702,38 @@ class EmbeddedStore(RetentionDeletes):
             written += len(values)
         return written
 
-    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
-        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx."""
+    def read_graph(
+        self, graph_slice: GraphSlice | None = None, progress: RowProgress | None = None
+    ) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx;
+        ``progress`` hears the rows read so far (``GraphStore.read_graph``)."""
         spec = resolve_slice(graph_slice, self.schema)
         window = {"from": spec.observed_from, "to": spec.observed_to}
         combos = set(spec.combos)
+        counter = RowCounter(progress)
         if spec.person_ids is not None:
-            return self._read_around_persons(spec, window)
+            graph = self._read_around_persons(spec, window)
+            counter.done = graph.number_of_nodes() + graph.number_of_edges()
+            counter.finish()
+            return graph
         trim = trimmer(spec)
         try:
             nodes = [
                 (label, key, trim(json.loads(props)))
-                for label, key, props in self._conn.execute(
-                    _READ_NODES, {"labels": json.dumps(spec.labels), **window}
+                for label, key, props in counter.rows(
+                    self._conn.execute(_READ_NODES, {"labels": json.dumps(spec.labels), **window})
                 )
             ]
             types = sorted({c[0] for c in combos})
             # No relationship wanted (merges, sources ...): no scan of every relationship either.
             rels = [
                 (typ, sl, sk, el, ek, trim(json.loads(props)))
-                for typ, sl, sk, el, ek, props in (
+                for typ, sl, sk, el, ek, props in counter.rows(
                     self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
                 )
                 if (typ, sl, el) in combos
             ]
+            counter.finish()
             seeds = None
             if spec.region_ids is not None:
                 seeds = {
@@ -773,10 +783,16 @@ class EmbeddedStore(RetentionDeletes):
         return graph
 
     def provenance_rows(
-        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+        self,
+        labels: frozenset[str],
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+        progress: RowProgress | None = None,
     ) -> ProvenanceRows:
         """The latest observation, the records of the persons and the rows of the signals that
-        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in SQL."""
+        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in SQL;
+        ``progress`` hears the rows read so far."""
+        counter = RowCounter(progress)
         spec = resolve_slice(
             GraphSlice(labels=labels, observed_from=observed_from, observed_to=observed_to), self.schema
         )
@@ -785,11 +801,13 @@ class EmbeddedStore(RetentionDeletes):
             (latest,) = self._conn.execute(_LATEST_OBSERVED, params).fetchone() or (None,)
             persons = [
                 (str(p), str(r), None if src is None else str(src), None if row is None else str(row))
-                for p, r, src, row in self._conn.execute(_PERSON_ROWS, params)
+                for p, r, src, row in counter.rows(self._conn.execute(_PERSON_ROWS, params))
             ]
             signals = [
-                (str(k), str(src), str(row)) for k, src, row in self._conn.execute(_SIGNAL_ROWS, params)
+                (str(k), str(src), str(row))
+                for k, src, row in counter.rows(self._conn.execute(_SIGNAL_ROWS, params))
             ]
+            counter.finish()
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return ProvenanceRows(None if latest is None else str(latest), persons, signals)
@@ -920,19 +938,26 @@ class EmbeddedStore(RetentionDeletes):
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         return out
 
-    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+    def node_properties(
+        self, label: str, properties: Sequence[str], progress: RowProgress | None = None
+    ) -> list[tuple[Any, ...]]:
         """``(key, value, ...)`` of ``properties`` for every node of ``label``, sorted by key, in
-        one SQL query (see ``GraphStore.node_properties``)."""
+        one SQL query (see ``GraphStore.node_properties``); ``progress`` hears the rows read."""
+        counter = RowCounter(progress)
         self.schema.key_of(label)  # a label outside the schema: SchemaError naming it
         names = check_property_names(properties)
         # One JSON array of the values per node (null where absent), so that each reads back as
         # read_graph reads it: text, numbers, booleans and lists alike.
         paths = json.dumps([f'$."{name}"' for name in names])
         try:
-            return [
+            out = [
                 (key, *json.loads(values))
-                for key, values in self._conn.execute(_NODE_PROPERTIES, {"label": label, "paths": paths})
+                for key, values in counter.rows(
+                    self._conn.execute(_NODE_PROPERTIES, {"label": label, "paths": paths})
+                )
             ]
+            counter.finish()
+            return out
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
 

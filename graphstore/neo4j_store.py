@@ -41,6 +41,8 @@ from graphstore.base import (
     ProvenanceRows,
     RelRow,
     RetentionDeletes,
+    RowCounter,
+    RowProgress,
     batched,
     sorted_counts,
 )
@@ -298,29 +300,38 @@ class Neo4jStore(RetentionDeletes):
 
         return self._write_batches(f"writing {rel_type} relationships", query, batches())
 
-    def read_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
-        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx."""
+    def read_graph(
+        self, graph_slice: GraphSlice | None = None, progress: RowProgress | None = None
+    ) -> nx.MultiDiGraph:
+        """Read the whole graph, or a slice (see ``graphstore.slicing``), into networkx;
+        ``progress`` hears the rows read so far (``GraphStore.read_graph``)."""
         spec = resolve_slice(graph_slice, self.schema)
         obs_from, obs_to = spec.observed_from, spec.observed_to
+        counter = RowCounter(progress)
         if spec.person_ids is not None:
-            return self._read_around_persons(spec)
+            graph = self._read_around_persons(spec)
+            counter.done = graph.number_of_nodes() + graph.number_of_edges()
+            counter.finish()
+            return graph
 
         # The server returns only the properties asked for, as [name, value] pairs.
         wanted = None if spec.properties is None else sorted(spec.properties | {"rel_key"})
         trim = trimmer(spec) if wanted is None else dict
 
         def work(tx: ManagedTransaction) -> tuple[list[Any], list[Any], set[str] | None]:
+            counter.restart()
             nodes: list[Any] = []
             for label in spec.labels:
                 query, params = cypher.read_nodes(label, obs_from, obs_to, self.schema, properties=wanted)
-                nodes.extend((label, r["key"], trim(r["props"])) for r in tx.run(query, params))
+                nodes.extend((label, r["key"], trim(r["props"])) for r in counter.rows(tx.run(query, params)))
             rels: list[Any] = []
             for typ, sl, el in spec.combos:
                 query, params = cypher.read_relationships(
                     typ, sl, el, obs_from, obs_to, self.schema, properties=wanted
                 )
                 rels.extend(
-                    (typ, sl, r["start"], el, r["end"], trim(r["props"])) for r in tx.run(query, params)
+                    (typ, sl, r["start"], el, r["end"], trim(r["props"]))
+                    for r in counter.rows(tx.run(query, params))
                 )
             seeds = None
             if spec.region_ids is not None:
@@ -329,6 +340,7 @@ class Neo4jStore(RetentionDeletes):
             return nodes, rels, seeds
 
         nodes, rels, seeds = self._read("reading the graph", work)
+        counter.finish()
         return assemble(nodes, rels, seeds)
 
     def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
@@ -386,23 +398,31 @@ class Neo4jStore(RetentionDeletes):
         return latest
 
     def provenance_rows(
-        self, labels: frozenset[str], observed_from: str | None = None, observed_to: str | None = None
+        self,
+        labels: frozenset[str],
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+        progress: RowProgress | None = None,
     ) -> ProvenanceRows:
         """The latest observation, the records of the persons and the rows of the signals that
-        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in Cypher."""
+        ``read_graph`` would return for these labels and window (``ProvenanceRows``), in Cypher;
+        ``progress`` hears the rows read so far."""
+        counter = RowCounter(progress)
         spec = resolve_slice(
             GraphSlice(labels=labels, observed_from=observed_from, observed_to=observed_to), self.schema
         )
         obs_from, obs_to = spec.observed_from, spec.observed_to
 
         def work(tx: ManagedTransaction) -> ProvenanceRows:
+            counter.restart()
             latest = self._latest_observed(tx, spec.combos, obs_from, obs_to)
             signals: list[tuple[str, str, str]] = []
             for typ, sl, el in spec.combos:
                 if sl == "Signal":
                     query, params = cypher.signal_row_rows(typ, el, obs_from, obs_to, self.schema)
                     signals.extend(
-                        (str(r["signal"]), str(r["source"]), str(r["row_id"])) for r in tx.run(query, params)
+                        (str(r["signal"]), str(r["source"]), str(r["row_id"]))
+                        for r in counter.rows(tx.run(query, params))
                     )
             persons: list[tuple[str, str, str | None, str | None]] = []
             if ("DESCRIBES", "Record", "Person") in spec.combos:
@@ -414,11 +434,13 @@ class Neo4jStore(RetentionDeletes):
                         None if r["source"] is None else str(r["source"]),
                         None if r["row_id"] is None else str(r["row_id"]),
                     )
-                    for r in tx.run(query, params)
+                    for r in counter.rows(tx.run(query, params))
                 ]
             return ProvenanceRows(latest, persons, signals)
 
-        return self._read("reading the provenance", work)
+        rows = self._read("reading the provenance", work)
+        counter.finish()
+        return rows
 
     def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:
         """Apply an erasure plan in batches of ``batch_size``, one transaction each: property
@@ -571,16 +593,22 @@ class Neo4jStore(RetentionDeletes):
             out.update(self._read("counting blocking keys", work))
         return {k: n for k, n in out.items() if n}
 
-    def node_properties(self, label: str, properties: Sequence[str]) -> list[tuple[Any, ...]]:
+    def node_properties(
+        self, label: str, properties: Sequence[str], progress: RowProgress | None = None
+    ) -> list[tuple[Any, ...]]:
         """``(key, value, ...)`` of ``properties`` for every node of ``label``, sorted by key, in
-        one query (see ``GraphStore.node_properties``)."""
+        one query (see ``GraphStore.node_properties``); ``progress`` hears the rows read."""
         query = cypher.node_properties(label, self.schema)
         names = check_property_names(properties)
+        counter = RowCounter(progress)
 
         def work(tx: ManagedTransaction) -> list[tuple[Any, ...]]:
-            return [(r["key"], *r["values"]) for r in tx.run(query, {"properties": names})]
+            counter.restart()
+            return [(r["key"], *r["values"]) for r in counter.rows(tx.run(query, {"properties": names}))]
 
-        return self._read("reading node properties", work)
+        out = self._read("reading node properties", work)
+        counter.finish()
+        return out
 
     def distinct_values(self, label: str, prop: str) -> list[str]:
         """The distinct values of ``prop`` on the nodes of ``label`` as text, sorted, counted by

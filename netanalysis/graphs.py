@@ -10,13 +10,14 @@ the same answers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
-from graphstore.base import LATEST_OBSERVED_ATTR, GraphSlice, GraphStore, ProvenanceRows
+from graphstore.base import LATEST_OBSERVED_ATTR, GraphSlice, GraphStore, ProvenanceRows, RowProgress
+from graphstore.slicing import rel_combos
 from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
@@ -26,6 +27,7 @@ __all__ = [
     "PROVENANCE_ATTR",
     "REPORT_ATTR",
     "REPORT_PROPERTIES",
+    "ReadProgress",
     "ReportFacts",
     "GraphIndex",
     "TrackedGroups",
@@ -136,7 +138,10 @@ def _check_window(date_from: str | None, date_to: str | None) -> tuple[str | Non
 
 @audited("read", store="store", after=record_graph)
 def read_analysis_graph(
-    store: GraphStore, date_from: str | None = None, date_to: str | None = None
+    store: GraphStore,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    progress: ReadProgress | None = None,
 ) -> nx.MultiDiGraph:
     """Read the whole graph, or the facts observed in a date window, from a store.
 
@@ -147,6 +152,10 @@ def read_analysis_graph(
     date_from, date_to : str, optional
         ISO dates, inclusive. Facts with an ``observed_on`` outside the window are left out;
         reference facts (municipality in region, premises in municipality) are always kept.
+
+    progress : callable, optional
+        ``progress(rows read, rows in all)`` every few thousand rows, as for
+        ``read_detection_graph``.
 
     Returns
     -------
@@ -162,7 +171,10 @@ def read_analysis_graph(
     # The tracked groups are the analysis' own output, and merges the store's own history: neither
     # is a fact to analyse.
     labels = frozenset(store_labels(store)) - {"Group", "Merge"}
-    graph = store.read_graph(GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to))
+    rows = _RowsRead(progress, 0 if progress is None else _rows_of(store, labels, store.counts()))
+    graph = store.read_graph(
+        GraphSlice(labels=labels, observed_from=date_from, observed_to=date_to), rows.part()
+    )
     # The keyed comparison data of records (loaders.crossload) is for later loads only: it never
     # reaches an analysis result, a map or a report.
     for _node, attrs in graph.nodes(data=True):
@@ -201,6 +213,60 @@ DETECTION_PROPERTIES = frozenset(
     }
 )
 
+#: What ``read_detection_graph`` and ``read_report_graph`` call as they read:
+#: ``progress(rows read so far, rows in all)``. The rows in all come from the store's counts of
+#: the labels and relationship types read (``GraphStore.counts``), so they cost nothing to know;
+#: they are an upper bound, reached when nothing is left out: a date window, or relationships
+#: of a type between labels that are not read, make the rows read end below it.
+ReadProgress = Callable[[int, int], None]
+
+
+class _RowsRead:
+    """The rows of several store reads counted as one, against one total (``ReadProgress``)."""
+
+    def __init__(self, progress: ReadProgress | None, total: int) -> None:
+        self.progress = progress
+        self.total = total
+        self.done = 0
+
+    def part(self) -> RowProgress | None:
+        """The progress of the next read: its rows come after those of the reads before it."""
+        if self.progress is None:
+            return None
+        base = self.done
+        progress = self.progress
+
+        def tell(rows: int) -> None:
+            self.done = base + rows
+            progress(self.done, self.total)
+
+        return tell
+
+
+def _rows_of(store: GraphStore, labels: Collection[str], counts: Mapping[str, int]) -> int:
+    """The nodes of ``labels`` plus the relationships of every type that joins two of them."""
+    schema = getattr(store, "schema", None)
+    if schema is None:
+        from graphstore import load_schema
+
+        schema = load_schema()
+    types = {typ for typ, start, end in rel_combos(schema) if start in labels and end in labels}
+    return sum(counts.get(label, 0) for label in labels) + sum(counts.get(typ, 0) for typ in types)
+
+
+def _detection_rows(store: GraphStore, labels: Collection[str], counts: Mapping[str, int]) -> int:
+    """What ``read_detection_graph`` reads at most: the graph without the records and sources,
+    the DESCRIBES of the records and the relationships from the signals (their provenance)."""
+    schema = getattr(store, "schema", None)
+    if schema is None:
+        from graphstore import load_schema
+
+        schema = load_schema()
+    from_signals = {typ for typ, start, end in rel_combos(schema) if start == "Signal" and end in labels}
+    provenance = counts.get("DESCRIBES", 0) + sum(counts.get(typ, 0) for typ in from_signals)
+    return _rows_of(store, frozenset(labels) - _PROVENANCE_LABELS, counts) + provenance
+
+
 # Left out of a detection graph: the records and sources (their provenance comes as rows, see
 # ProvenanceRows), besides what read_analysis_graph leaves out.
 _PROVENANCE_LABELS = frozenset({"Record", "Source"})
@@ -208,7 +274,10 @@ _PROVENANCE_LABELS = frozenset({"Record", "Source"})
 
 @audited("read", store="store", after=record_graph)
 def read_detection_graph(
-    store: GraphStore, date_from: str | None = None, date_to: str | None = None
+    store: GraphStore,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    progress: ReadProgress | None = None,
 ) -> nx.MultiDiGraph:
     """The part of the graph a detection needs, read from a store: what ``read_analysis_graph``
     gives without the Record and Source nodes and with only the ``DETECTION_PROPERTIES``.
@@ -226,6 +295,9 @@ def read_detection_graph(
         An open store.
     date_from, date_to : str, optional
         ISO dates, inclusive, as for ``read_analysis_graph``.
+    progress : callable, optional
+        ``progress(rows read, rows in all)`` every few thousand rows (``ReadProgress``); the rows
+        in all are an upper bound, reached when no date window leaves rows out.
 
     Returns
     -------
@@ -238,15 +310,23 @@ def read_detection_graph(
     """
     date_from, date_to = _check_window(date_from, date_to)
     labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+    rows = _RowsRead(progress, 0 if progress is None else _detection_rows(store, labels, store.counts()))
+    return _detection_graph(store, labels, date_from, date_to, rows)
+
+
+def _detection_graph(
+    store: GraphStore, labels: frozenset[str], date_from: str | None, date_to: str | None, rows: _RowsRead
+) -> nx.MultiDiGraph:
     graph = store.read_graph(
         GraphSlice(
             labels=labels - _PROVENANCE_LABELS,
             observed_from=date_from,
             observed_to=date_to,
             properties=DETECTION_PROPERTIES,
-        )
+        ),
+        rows.part(),
     )
-    provenance: ProvenanceRows = store.provenance_rows(labels, date_from, date_to)
+    provenance: ProvenanceRows = store.provenance_rows(labels, date_from, date_to, rows.part())
     graph.graph[PROVENANCE_ATTR] = provenance
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
@@ -322,7 +402,7 @@ class ReportFacts:
 
 
 @audited("read", store="store", after=record_graph)
-def read_report_graph(store: GraphStore) -> nx.MultiDiGraph:
+def read_report_graph(store: GraphStore, progress: ReadProgress | None = None) -> nx.MultiDiGraph:
     """The part of the graph the Rapporteur's report needs, read from a store: the detection
     graph (``read_detection_graph``) with the properties of ``REPORT_PROPERTIES`` on its nodes,
     and the batches of the records and the kinds of the sources as ``graph.graph[REPORT_ATTR]``
@@ -336,15 +416,25 @@ def read_report_graph(store: GraphStore) -> nx.MultiDiGraph:
     ----------
     store : GraphStore
         An open store.
+    progress : callable, optional
+        ``progress(rows read, rows in all)`` as for ``read_detection_graph``, over the detection
+        graph and the properties read after it.
 
     Returns
     -------
     networkx.MultiDiGraph
     """
-    graph = read_detection_graph(store)
+    rows = _RowsRead(progress, 0)
+    read = frozenset(store_labels(store)) - {"Group", "Merge"}
+    if progress is not None:
+        # One count for the whole read (a count of a store of 200k rows costs 0.1-0.2 CPU s).
+        counts = store.counts()
+        read_after = [label for label in (*REPORT_PROPERTIES, "Source") if label in read]
+        rows.total = _detection_rows(store, read, counts) + sum(counts.get(x, 0) for x in read_after)
+    graph = _detection_graph(store, read, None, None, rows)
     nodes = graph.nodes
     for label, names in REPORT_PROPERTIES.items():
-        for key, *values in store.node_properties(label, names):
+        for key, *values in store.node_properties(label, names, rows.part()):
             attrs = nodes.get(f"{label}:{key}")
             if attrs is None:
                 continue
@@ -353,7 +443,7 @@ def read_report_graph(store: GraphStore) -> nx.MultiDiGraph:
                     attrs[name] = value
     labels = set(store_labels(store))
     batches = store.distinct_values("Record", "batch") if "Record" in labels else []
-    kinds = store.node_properties("Source", ["kind"]) if "Source" in labels else []
+    kinds = store.node_properties("Source", ["kind"], rows.part()) if "Source" in labels else []
     sources = {str(key): "" if kind is None else str(kind) for key, kind in kinds}
     graph.graph[REPORT_ATTR] = ReportFacts(batches, sources)
     return graph

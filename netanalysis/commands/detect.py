@@ -35,6 +35,7 @@ __all__ = ["register"]
 _D = defaults(DetectionSettings)
 
 _STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
+_UNITS = {"read": "rows"}
 
 
 def register(app: typer.Typer) -> None:
@@ -91,14 +92,14 @@ def register(app: typer.Typer) -> None:
         earlier: PreviousDetection | None = read_previous(previous) if previous is not None else None
         from rich.console import Console
 
-        from netanalysis.commands.progress import stage_bar
+        from netanalysis.commands.progress import RowsRead, stage_bar
         from netanalysis.graphs import read_detection_graph, store_state
         from netanalysis.memory import MemoryLimit, MemorySettings
 
         limit = MemoryLimit(
             MemorySettings.from_text(max_memory), "detect", ", or detect on a window with --from and --to"
         )
-        bar, shown = stage_bar(Console(stderr=True), _STAGES, unit="stages")
+        bar, shown = stage_bar(Console(stderr=True), _STAGES, unit="stages", units=_UNITS)
         progress = limit.tracking(shown, _STAGES)
         with bar, limit:
             progress("read", 0, None)
@@ -106,10 +107,11 @@ def register(app: typer.Typer) -> None:
             # as rows); the same result as from the whole graph (tests/test_projection_store.py).
             graph_store = open_read_store(store, allow_incomplete)
             try:
-                graph = read_detection_graph(graph_store, settings.date_from, settings.date_to)
+                read = RowsRead(progress, "read")
+                graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
                 # So that `report --detection` can tell whether the store changed since.
                 state = store_state(graph_store)
-                progress("read", 1, 1)
+                progress("read", read.done, read.done)
                 if settings.engine == "gds":
                     # The server computes the network and groups: the store stays open for it.
                     result = detect(graph, settings, store=graph_store, progress=progress)

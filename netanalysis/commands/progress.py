@@ -16,7 +16,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-__all__ = ["LeftColumn", "RateColumn", "progress_console", "stage_bar"]
+__all__ = ["LeftColumn", "RateColumn", "RowsRead", "progress_console", "stage_bar"]
 
 
 class RateColumn(ProgressColumn):
@@ -82,6 +82,22 @@ def stage_bar(
         bar.update(tasks[stage], completed=done, total=total)
 
     return bar, progress
+
+
+class RowsRead:
+    """The ``progress(rows read, rows in all)`` of a store read (``netanalysis.graphs.ReadProgress``)
+    shown as one stage of a ``stage_bar``: its rows, rows per second and the time left against
+    the store's count. ``done`` keeps the rows read, which end the stage once the read is over
+    (the count is an upper bound when a date window leaves rows out)."""
+
+    def __init__(self, progress: Callable[[str, int, int | None], None], stage: str) -> None:
+        self.progress = progress
+        self.stage = stage
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.done = done
+        self.progress(self.stage, done, total)
 
 
 def progress_console(quiet: bool = False) -> Console:

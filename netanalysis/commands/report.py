@@ -17,7 +17,7 @@ from netanalysis.commands.options import (
     open_read_store,
     printable,
 )
-from netanalysis.commands.progress import progress_console, stage_bar
+from netanalysis.commands.progress import RowsRead, progress_console, stage_bar
 from netanalysis.detect import DetectionResult, DetectionSettings, detect, read_detection
 from netanalysis.errors import ConfigError
 from netanalysis.graphs import check_store_state, read_report_graph
@@ -206,12 +206,13 @@ def register(app: typer.Typer) -> None:
                 if made is not None:
                     check_store_state(made.settings.get("store"), graph_store, str(detection))
                 progress("read", 0, None)
-                graph = read_report_graph(graph_store)
+                read = RowsRead(progress, "read")
+                graph = read_report_graph(graph_store, progress=read)
             finally:
                 graph_store.close()
-            # Nodes and relationships: the rows of the store, read and then analysed.
+            # Nodes and relationships: the rows the detection analyses.
             size = graph.number_of_nodes() + graph.number_of_edges()
-            progress("read", size, size)
+            progress("read", read.done, read.done)
             progress("detect", 0, None)
             # A detection of this store as it is gives the groups the analysts already have.
             result = made if made is not None else detect(graph, settings)
