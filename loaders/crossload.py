@@ -55,6 +55,8 @@ from loaders.linkage import (
     ESTIMATE_M,
     MAX_BLOCK,
     MatchModel,
+    _join_without_conflicts,
+    _UnionFind,
     candidate_pairs,
     fit_m,
     is_exact,
@@ -621,18 +623,10 @@ def _split_guarded(
     contradict here (the store keeps them as it holds them), so only the components that hold a
     new record are compared, and in them every pair but those."""
     n = len(person)
-    component = list(range(n))
-
-    def find(x: int) -> int:
-        while component[x] != x:
-            component[x] = component[component[x]]
-            x = component[x]
-        return x
-
+    components = _UnionFind(n)
+    find = components.find
     for _w, i, j in edges:
-        ri, rj = find(i), find(j)
-        if ri != rj:
-            component[max(ri, rj)] = min(ri, rj)
+        components.union(i, j)
     members: dict[int, list[int]] = {}
     for i in range(n):
         members.setdefault(find(i), []).append(i)
@@ -649,19 +643,7 @@ def _split_guarded(
                     conflicts.add((i, j))
     if not conflicts:
         return [find(i) for i in range(n)]
-    group_of: dict[int, set[int]] = {i: {i} for i in range(n)}
-
-    def order(edge: tuple[float, int, int]) -> tuple[float, str, str]:
-        a, b = sorted((ids[edge[1]], ids[edge[2]]))
-        return (-edge[0], a, b)
-
-    for _w, i, j in sorted(edges, key=order):
-        gi, gj = group_of[i], group_of[j]
-        if gi is gj or any((min(a, b), max(a, b)) in conflicts for a in gi for b in gj):
-            continue
-        merged = gi | gj
-        for m in merged:
-            group_of[m] = merged
+    group_of = _join_without_conflicts(range(n), edges, conflicts, ids)
     return [min(group_of[i]) for i in range(n)]
 
 

@@ -736,6 +736,20 @@ def _split_incoherent(
     if not conflicts:
         return [members]
     stats["split_components"] += 1
+    group = _join_without_conflicts(members, edges, conflicts, record_ids)
+    unique = {id(g): g for g in group.values()}
+    return [sorted(g) for g in unique.values()]
+
+
+def _join_without_conflicts(
+    members: Iterable[int],
+    edges: Iterable[tuple[float, int, int]],
+    conflicts: set[tuple[int, int]],
+    record_ids: Sequence[str],
+) -> dict[int, set[int]]:
+    """Each member's group: the edges ``(weight, i, j)`` joined strongest first, equal ones in the
+    order of their records' ids, skipping an edge that would put a conflicting pair ``(low,
+    high)`` in one group (also ``loaders.crossload``'s guard across loads)."""
     group: dict[int, set[int]] = {m: {m} for m in members}
 
     def order(edge: tuple[float, int, int]) -> tuple[float, str, str]:
@@ -751,8 +765,7 @@ def _split_incoherent(
         merged = gi | gj
         for m in merged:
             group[m] = merged
-    unique = {id(g): g for g in group.values()}
-    return [sorted(g) for g in unique.values()]
+    return group
 
 
 def fit_m(
