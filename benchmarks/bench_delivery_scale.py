@@ -7,7 +7,7 @@ the memory of one does not count in the next (run them niced):
     .venv/bin/python benchmarks/bench_delivery_scale.py prepare DIR --rows 1000000
     .venv/bin/python benchmarks/bench_delivery_scale.py build DIR STORE
     .venv/bin/python benchmarks/bench_delivery_scale.py delivery DIR STORE --mode old|new
-    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME [--initial-import]
+    .venv/bin/python benchmarks/bench_delivery_scale.py neo4j DIR NEO4J_HOME [--initial-import] [--modes new]
 
 ``prepare`` generates a synthetic set of ``--rows`` + ``--delivery-rows`` rows (``synth``, seed
 3) and splits it by observation date: the latest ``--delivery-rows`` rows (of the CSV sources)
@@ -302,18 +302,63 @@ def build_initial_import(folder: Path, home: Path) -> None:
     print(json.dumps(figures))
 
 
-def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str]) -> None:
-    """The same on the toolkit's Neo4j server in ``home``: build once into an emptied database
-    (online, or by bulk import with ``--initial-import``) and keep a copy of the data folder per
-    set (``data.built-<DIR name>``), then for each mode restore that copy, start the server and
-    load the delivery in a child process (its CPU seconds are the load's; the server's are not
-    counted)."""
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) the server process ``pid`` has used so far, from /proc."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed_child(step: list[str], env: dict[str, str], home: Path, out: Path) -> None:
+    """Run ``step`` as a child process and append to ``out`` what it and the server cost.
+
+    The child's CPU seconds come from ``os.wait4`` (its own and its waited-for children's: the
+    bulk import tool of an initial import is one), the server's from /proc: the part it used
+    during the step, or all of it when the step restarted the server (an initial import)."""
     import subprocess
 
     from graphstore import neo4j_server
 
+    running = neo4j_server.status(home)
+    pid_before = running.pid if running is not None else None
+    server_before = _server_cpu(pid_before)
+    started, before = time.time(), _loadavg()
+    proc = subprocess.Popen(step, env=env, stdout=subprocess.PIPE, text=True)
+    output = proc.stdout.read() if proc.stdout is not None else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(step[2:4])} failed (exit {os.waitstatus_to_exitcode(status)})")
+    after = neo4j_server.status(home)
+    pid_after = after.pid if after is not None else None
+    server = _server_cpu(pid_after) - (server_before if pid_after == pid_before else 0.0)
+    child = usage.ru_utime + usage.ru_stime
+    figures = {
+        **json.loads(output.strip().splitlines()[-1]),
+        "child_cpu_s": round(child, 1),
+        "server_cpu_s": round(server, 1),
+        "client_and_server_cpu_s": round(child + server, 1),
+        "step_wall_s": round(time.time() - started, 1),
+        "step_load_average_before": before,
+        "step_load_average_after": _loadavg(),
+    }
+    with open(out, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(figures) + "\n")
+    print(json.dumps(figures), flush=True)
+
+
+def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str], across: str = "pairs") -> None:
+    """The same on the toolkit's Neo4j server in ``home``: build once into an emptied database
+    (online, or by bulk import with ``--initial-import``) and keep a copy of the data folder per
+    set (``data.built-<DIR name>``), then for each mode restore that copy, start the server and
+    load the delivery in a child process. Each step's line (also appended to
+    ``DIR/neo4j.jsonl``) has the child's CPU seconds and the server's (``_timed_child``): on
+    Neo4j the server does much of a load's work, so the share of a delivery is counted on both."""
+    from graphstore import neo4j_server
+
     data, saved = home / "data", home / f"data.built-{folder.name}"
     script = [sys.executable, __file__]
+    out = folder / "neo4j.jsonl"
     if not saved.is_dir():
         neo4j_server.stop(home)
         # An empty neo4j database (the system database, with the password, is kept).
@@ -325,7 +370,7 @@ def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str]) -> N
             step = [*script, "build-initial-import", str(folder), str(home)]
         else:
             step = [*script, "build", str(folder), info.uri, "--name", "neo4j"]
-        subprocess.run(step, env=env, check=True)
+        _timed_child(step, env, home, out)
         neo4j_server.stop(home)
         shutil.copytree(data, saved)
     for mode in modes:
@@ -334,7 +379,8 @@ def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str]) -> N
         shutil.copytree(saved, data)
         info = neo4j_server.start(home)
         env = {**os.environ, "NEO4J_PASSWORD": info.password}
-        subprocess.run([*script, "delivery", str(folder), info.uri, "--mode", mode], env=env, check=True)
+        step = [*script, "delivery", str(folder), info.uri, "--mode", mode, "--across", across]
+        _timed_child(step, env, home, out)
     neo4j_server.stop(home)
 
 
@@ -367,12 +413,13 @@ def main() -> None:
     n.add_argument("home", type=Path)
     n.add_argument("--initial-import", action="store_true")
     n.add_argument("--modes", nargs="+", choices=("old", "new"), default=["old", "new"])
+    n.add_argument("--across", choices=("pairs", "whole"), default="pairs")
     i = sub.add_parser("build-initial-import")
     i.add_argument("dir", type=Path)
     i.add_argument("home", type=Path)
     args = parser.parse_args()
     if args.step == "neo4j":
-        neo4j(args.dir, args.home, args.initial_import, args.modes)
+        neo4j(args.dir, args.home, args.initial_import, args.modes, args.across)
     elif args.step == "build-initial-import":
         build_initial_import(args.dir, args.home)
     elif args.step == "prepare":
