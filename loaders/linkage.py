@@ -724,33 +724,53 @@ def _split_incoherent(
 
     Equally strong edges are taken in the order of their records' ids, not of the records'
     positions, so that the same records give the same persons in any order (an undated record
-    that matches two contradicting ones equally well joins the one with the smaller id)."""
-    conflicts: set[tuple[int, int]] = set()
-    for x in range(len(members)):
-        for y in range(x + 1, len(members)):
-            i, j = members[x], members[y]
-            if is_exact(feats[i], feats[j]):
-                continue
-            if score(feats[i], feats[j], comparison, weights).contradiction:
-                conflicts.add((i, j) if i < j else (j, i))
-    if not conflicts:
+    that matches two contradicting ones equally well joins the one with the smaller id).
+
+    A pair is compared only when the join of its two groups is tried: listing every contradicting
+    pair of the component first costs the square of its size, and chained namesakes make
+    components of tens of thousands of records at a million rows. The groups are the same,
+    since every pair of a joined group is compared when its two parts join, and a component
+    splits exactly when some pair in it contradicts."""
+    checked: dict[tuple[int, int], bool] = {}
+
+    def contradicts(i: int, j: int) -> bool:
+        pair = (i, j) if i < j else (j, i)
+        found = checked.get(pair)
+        if found is None:
+            # In the order of the records' positions, as a listing of every pair compares them.
+            a, b = feats[pair[0]], feats[pair[1]]
+            found = not is_exact(a, b) and score(a, b, comparison, weights).contradiction
+            checked[pair] = found
+        return found
+
+    group = _join_without_conflicts(members, edges, contradicts, record_ids)
+    unique = {id(g): g for g in group.values()}
+    if len(unique) == 1:
         return [members]
     stats["split_components"] += 1
-    group = _join_without_conflicts(members, edges, conflicts, record_ids)
-    unique = {id(g): g for g in group.values()}
     return [sorted(g) for g in unique.values()]
 
 
 def _join_without_conflicts(
     members: Iterable[int],
     edges: Iterable[tuple[float, int, int]],
-    conflicts: set[tuple[int, int]],
+    conflicts: set[tuple[int, int]] | Callable[[int, int], bool],
     record_ids: Sequence[str],
 ) -> dict[int, set[int]]:
     """Each member's group: the edges ``(weight, i, j)`` joined strongest first, equal ones in the
-    order of their records' ids, skipping an edge that would put a conflicting pair ``(low,
-    high)`` in one group (also ``loaders.crossload``'s guard across loads)."""
+    order of their records' ids, skipping an edge that would put a conflicting pair in one group
+    (also ``loaders.crossload``'s guard across loads). ``conflicts`` is the set of conflicting
+    pairs ``(low, high)``, or a function that tells whether two members conflict."""
     group: dict[int, set[int]] = {m: {m} for m in members}
+    conflict: Callable[[int, int], bool]
+    if isinstance(conflicts, set):
+        pairs = conflicts
+
+        def conflict(a: int, b: int) -> bool:
+            return ((a, b) if a < b else (b, a)) in pairs
+
+    else:
+        conflict = conflicts
 
     def order(edge: tuple[float, int, int]) -> tuple[float, str, str]:
         a, b = sorted((record_ids[edge[1]], record_ids[edge[2]]))
@@ -760,7 +780,7 @@ def _join_without_conflicts(
         gi, gj = group[i], group[j]
         if gi is gj:
             continue
-        if any((min(a, b), max(a, b)) in conflicts for a in gi for b in gj):
+        if any(conflict(a, b) for a in gi for b in gj):
             continue
         merged = gi | gj
         for m in merged:

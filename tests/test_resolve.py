@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -300,3 +301,71 @@ def test_summary_counts_records_without_birth_date_left_unlinked() -> None:
     )
     assert same(res, "1", "2")
     assert (res.stats["undated_records"], res.stats["undated_unlinked"]) == (2, 1)
+
+
+def _split_listing_every_pair(
+    members: list[int],
+    edges: list[tuple[float, int, int]],
+    feats: list[Any],
+    comparison: Any,
+    weights: Any,
+    record_ids: list[str],
+) -> list[list[int]]:
+    """The guard as it was before it compared pairs lazily: every contradicting pair listed first."""
+    from loaders.linkage import _join_without_conflicts, is_exact, score
+
+    conflicts = {
+        (i, j)
+        for x, i in enumerate(members)
+        for j in members[x + 1 :]
+        if not is_exact(feats[i], feats[j]) and score(feats[i], feats[j], comparison, weights).contradiction
+    }
+    if not conflicts:
+        return [members]
+    group = _join_without_conflicts(members, edges, conflicts, record_ids)
+    return [sorted(g) for g in {id(g): g for g in group.values()}.values()]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_guard_compares_pairs_only_when_joining_and_splits_as_listing_every_pair(seed: int) -> None:
+    """Chained namesakes make one big component (tens of thousands of records at a million rows);
+    the guard must split it as a listing of every contradicting pair does, without that listing."""
+    from collections import Counter
+
+    import loaders.linkage as linkage
+    from loaders.resolve import CLEAR
+
+    rng = random.Random(seed)
+    births = ["1980-02-03", "1980-02-08", "1991-07-01", "1975-11-30", ""]
+    firsts, lasts = ["jan", "jans", "johan"], ["smit", "smits", "smid"]
+    records = [
+        rec(str(n), rng.choice(firsts), rng.choice(lasts), rng.choice(births), gender=rng.choice(["m", ""]))
+        for n in range(80)
+    ]
+    feats = [features(r, ()) for r in records]
+    ids = [r.record_id for r in records]
+    members = list(range(len(records)))
+    # A chain through every record, with random strengths (ties included), plus random extra links.
+    order = rng.sample(members, len(members))
+    edges = [(float(rng.choice([2, 3, 5])), a, b) for a, b in zip(order, order[1:], strict=False)]
+    for _ in range(60):
+        a, b = sorted(rng.sample(members, 2))
+        edges.append((float(rng.choice([2, 3, 5, math.inf])), a, b))
+    weights = linkage.NEUTRAL_WEIGHTS
+    expected = _split_listing_every_pair(members, edges, feats, CLEAR, weights, ids)
+    calls = Counter[str]()
+    real_score = linkage.score
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls["score"] += 1
+        return real_score(*args, **kwargs)
+
+    stats = Counter[str]()
+    linkage.score = counted
+    try:
+        got = linkage._split_incoherent(members, edges, feats, CLEAR, weights, stats, ids)
+    finally:
+        linkage.score = real_score
+    assert sorted(map(sorted, got)) == sorted(map(sorted, expected))
+    assert len(got) > 1 and stats["split_components"] == 1
+    assert calls["score"] < len(members) * (len(members) - 1) // 2
