@@ -26,7 +26,7 @@ from typing import Any, cast
 import networkx as nx
 import pandas as pd
 
-from graphstore.base import ProvenanceRows
+from graphstore.base import LATEST_OBSERVED_ATTR, GraphStore, ProvenanceRows
 from netanalysis import keyplayers
 from netanalysis.addresses import (
     CROWDED_COLUMNS,
@@ -59,6 +59,7 @@ __all__ = [
     "DetectionSettings",
     "PriorityWeights",
     "detect",
+    "detect_store",
     "priority",
     "read_detection",
 ]
@@ -630,9 +631,86 @@ def detect(
     ConfigError
         When a setting is invalid.
     """
-    from netanalysis import __version__
+    return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
+
+
+@audited("detect", store="store", after=record_detection)
+def detect_store(
+    store: GraphStore,
+    settings: DetectionSettings | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> DetectionResult:
+    """``detect`` on a store, reading only what it needs: what ``netanalysis detect`` runs.
+
+    The same frames and settings as ``detect(read_detection_graph(store, date_from, date_to),
+    settings)`` (``tests/test_projection_store.py``, both stores), read in two parts, so that
+    Python never holds the whole graph: the evidence the store selects for the perpetrator network
+    (``netanalysis.graphs.read_evidence_graph``), let go once the network is made, then, once the
+    groups are found, the facts around their suspects and victims (``read_group_graph``).
+    ``docs/detection.md`` ("What the detection reads") lists what each step reads.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store; the settings' ``date_from`` and ``date_to`` are the window read.
+    settings : DetectionSettings, optional
+        Default settings when not given.
+    progress : callable, optional
+        As for ``detect``.
+
+    Returns
+    -------
+    DetectionResult
+
+    Raises
+    ------
+    ConfigError
+        When a setting is invalid, or with ``engine="gds"``, which works on the detection graph
+        (``detect(read_detection_graph(store), settings, store=store)``).
+    """
+    from netanalysis.graphs import read_evidence_graph, read_group_graph
 
     settings = (settings or DetectionSettings()).validate()
+    if settings.engine == "gds":
+        raise ConfigError(
+            "--engine gds works on the detection graph: call detect(read_detection_graph(store), "
+            "settings, store=store)."
+        )
+    evidence = read_evidence_graph(store, settings.date_from, settings.date_to)
+    as_of = settings.as_of or evidence.graph.get(LATEST_OBSERVED_ATTR)
+    network = perpetrator_network(evidence, settings.weights, as_of, settings.level)
+    del evidence  # the network is all that is kept of it
+
+    def graph_for(groups: Mapping[str, str]) -> nx.MultiDiGraph:
+        return read_group_graph(
+            store,
+            [bare_key(node) for node in groups],
+            lambda around: attach_victims(around, groups),
+            settings.date_from,
+            settings.date_to,
+            settings.crowded.min_persons,
+        )
+
+    return _detect(None, settings, None, progress, network, graph_for)
+
+
+#: Given the suspects' groups (``"Person:<key>"`` -> group id), the graph the detection after the
+#: groups works on (``netanalysis.graphs.read_group_graph`` in ``detect_store``).
+GraphForGroups = Callable[[Mapping[str, str]], nx.MultiDiGraph]
+
+
+def _detect(
+    graph: nx.MultiDiGraph | None,
+    settings: DetectionSettings,
+    store: object,
+    progress: Callable[[str, int, int | None], None] | None,
+    network: nx.Graph | None,
+    graph_for: GraphForGroups | None = None,
+) -> DetectionResult:
+    """``detect`` on ``graph``, or, when ``graph`` is None, on ``network`` (made already) and the
+    graph ``graph_for`` reads once the groups are known."""
+    from netanalysis import __version__
+
     level = settings.level
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -647,10 +725,10 @@ def detect(
         if progress is not None:
             progress("detect", len(timings), n_stages)
 
-    index = index_graph(graph)
+    index = None if graph is None else index_graph(graph)
     # A detection graph (read_detection_graph) leaves the records out: its latest observation,
     # which perpetrator_network would take from all facts, comes from the store.
-    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    provenance: ProvenanceRows | None = None if graph is None else graph.graph.get(PROVENANCE_ATTR)
     as_of_used = settings.as_of or (provenance.latest_observed if provenance is not None else None)
     in_database: dict[str, float] | None = None
     if network is not None:
@@ -659,6 +737,8 @@ def detect(
         from netanalysis.indatabase import gds_network
 
         check_engine(settings.engine, settings.weights, settings.method, settings.resolution)
+        if graph is None or index is None:
+            raise ConfigError("--engine gds reads the detection graph: use detect, not detect_store.")
         if store is None:
             raise ConfigError(
                 "--engine gds needs the Neo4j store the graph was read from: pass store= to detect."
@@ -679,6 +759,8 @@ def detect(
         lap("network_and_groups_in_database")
     else:
         if network is None:
+            if graph is None:
+                raise ConfigError("detect needs a graph or a perpetrator network.")
             network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
         lap("network")
         partition = find_groups(network, settings.method, settings.seed, settings.resolution)
@@ -695,6 +777,12 @@ def detect(
     )
     suspect_groups = {f"Person:{p}": g for p, g in partition.items()}
     lap("stability")
+    if graph is None or index is None:
+        if graph_for is None:
+            raise ConfigError("detect needs a graph or a way to read it.")
+        # Read now, around the groups: its time counts in the next stage.
+        graph = graph_for(suspect_groups)
+        index = index_graph(graph)
     victim_groups = attach_victims(graph, suspect_groups, index)
 
     group_rows = []

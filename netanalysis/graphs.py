@@ -17,12 +17,14 @@ from typing import Any
 import networkx as nx
 
 from graphstore.base import LATEST_OBSERVED_ATTR, GraphSlice, GraphStore, ProvenanceRows, RowProgress
+from graphstore.base import node_id as node_id_of
 from graphstore.slicing import rel_combos
 from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
 
 __all__ = [
     "DETECTION_PROPERTIES",
+    "GROUP_RINGS",
     "LATEST_OBSERVED_ATTR",
     "PROVENANCE_ATTR",
     "REPORT_ATTR",
@@ -37,6 +39,7 @@ __all__ = [
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
+    "read_group_graph",
     "read_report_graph",
     "read_tracked_groups",
     "store_state",
@@ -373,6 +376,179 @@ def read_evidence_graph(
     )
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
+
+
+#: What ``read_group_graph`` reads around the groups, ring by ring (``GraphStore.read_around``):
+#: the relationships through which the detection after the groups (victims, moves, dates, types,
+#: leads, crowded addresses, hubs) looks beyond the group members themselves.
+GROUP_RINGS: Mapping[str, tuple[str, ...]] = {
+    # attach_victims: the other persons of the suspects' cases, signals and premises (the
+    # premises' visitors all, for its cap of 200), and whether those persons are victims
+    "cases": ("SUSPECT_IN", "VICTIM_IN"),
+    "signals": ("CONCERNS", "AT"),
+    "premises_seen": ("SEEN_AT", "IN", "AT"),
+    "victim_of": ("VICTIM_IN",),
+    # observations (a premises' municipality) and leads (the signals at a premises)
+    "premises": ("IN", "AT"),
+    # find_leads: every user of an identifier a member uses, and the signals about those users
+    "identifiers": ("USES",),
+    "concerned": ("CONCERNS",),
+    # crowded_address_leads: every registration at an address that may be crowded
+    "addresses": ("REGISTERED_AT", "AT"),
+}
+
+
+class _Rings:
+    """The rings read around the groups, gathered into one graph in ``assemble``'s order (nodes
+    sorted, edges by start, end and rel_key), so that every step meets nodes and edges in the
+    order the detection graph has them: the same graph, less of it."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Any, dict[str, Any]] = {}
+        self.edges: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+
+    def add(self, ring: nx.MultiDiGraph) -> None:
+        for node, attrs in ring.nodes(data=True):
+            self.nodes.setdefault(node, attrs)
+        for u, v, key, data in ring.edges(keys=True, data=True):
+            self.edges.setdefault((u, v, key), data)
+
+    def ends(self, starts: Collection[str], rel_type: str, prefix: str = "") -> set[str]:
+        """Keys of the ends of ``rel_type`` from ``starts`` (node ids) whose id starts with ``prefix``."""
+        return {
+            str(v).split(":", 1)[1]
+            for u, v, _ in self.edges
+            if u in starts and self.edges[(u, v, _)].get("type") == rel_type and str(v).startswith(prefix)
+        }
+
+    def starts(self, ends: Collection[str], rel_type: str, prefix: str = "") -> set[str]:
+        """Keys of the starts of ``rel_type`` into ``ends`` (node ids) whose id starts with ``prefix``."""
+        return {
+            str(u).split(":", 1)[1]
+            for u, v, _ in self.edges
+            if v in ends and self.edges[(u, v, _)].get("type") == rel_type and str(u).startswith(prefix)
+        }
+
+    def graph(self) -> nx.MultiDiGraph:
+        graph = nx.MultiDiGraph()
+        for node in sorted(self.nodes):
+            graph.add_node(node, **self.nodes[node])
+        for u, v, key in sorted(self.edges, key=lambda e: (e[0], e[1], e[2], self.edges[e].get("type"))):
+            graph.add_edge(u, v, key=key, **self.edges[(u, v, key)])
+        return graph
+
+
+@audited("read", store="store", after=record_graph)
+def read_group_graph(
+    store: GraphStore,
+    suspects: Collection[str],
+    victims_of: Callable[[nx.MultiDiGraph], Collection[str]],
+    date_from: str | None = None,
+    date_to: str | None = None,
+    crowded_min_persons: int = 6,
+) -> nx.MultiDiGraph:
+    """The part of the detection graph (``read_detection_graph``) that the detection reads after
+    the groups are found, read from the store around the groups' persons.
+
+    Every step of ``netanalysis.detect.detect`` after the groups gives the same answer on it as on
+    the detection graph (``docs/detection.md``, "What the detection reads"): the store looks up,
+    by key, the facts of the suspects and of their victims, the persons and signals around their
+    cases, premises and identifiers (``GROUP_RINGS``), the registrations at the addresses where
+    enough persons were ever registered to be crowded (``GraphStore.busy_ends``), the regions of
+    the municipalities, and the provenance rows (``GraphStore.provenance_rows``). What no group
+    touches (most persons, signals and facts of a store) is never read.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+    suspects : collection of str
+        Person keys (bare) of the perpetrator network.
+    victims_of : callable
+        Given the graph around the suspects, the node ids of the victims attached to their groups
+        (``lambda g: netanalysis.groups.attach_victims(g, groups)``): their facts are read next.
+    date_from, date_to : str, optional
+        ISO dates, inclusive, as for ``read_detection_graph``.
+    crowded_min_persons : int
+        ``CrowdedAddressRule.min_persons`` of the detection: the addresses with at least this many
+        persons ever registered are read whole.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        With ``graph.graph[PROVENANCE_ATTR]`` as the detection graph has it.
+    """
+    date_from, date_to = _check_window(date_from, date_to)
+    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+    graph_slice = GraphSlice(
+        labels=labels - _PROVENANCE_LABELS,
+        observed_from=date_from,
+        observed_to=date_to,
+        properties=DETECTION_PROPERTIES,
+    )
+    rings = _Rings()
+    # Seeds already read with these relationship types (None: all): a node is looked up once.
+    done: dict[tuple[str, tuple[str, ...] | None], set[str]] = {}
+
+    def ring(seeds: Mapping[str, Collection[str]], name: str | None = None) -> None:
+        types = None if name is None else GROUP_RINGS[name]
+        wanted = {}
+        for label, keys in seeds.items():
+            new = set(keys) - done.get((label, None), set()) - done.get((label, types), set())
+            if new:
+                wanted[label] = new
+                done.setdefault((label, types), set()).update(new)
+        if wanted:
+            rings.add(store.read_around(graph_slice, wanted, types))
+
+    suspect_ids = {node_id_of("Person", key) for key in suspects}
+    ring({"Person": set(suspects)})  # every fact of the suspects
+    ring({"Case": rings.ends(suspect_ids, "SUSPECT_IN")}, "cases")
+    ring({"Signal": rings.starts(suspect_ids, "CONCERNS", "Signal:")}, "signals")
+    seen = rings.ends(suspect_ids, "SEEN_AT", "Premises:")
+    ring({"Premises": seen}, "premises_seen")
+    around = {str(n).split(":", 1)[1] for n in rings.nodes if str(n).startswith("Person:")} - set(suspects)
+    ring({"Person": around}, "victim_of")
+    victims = {str(n).split(":", 1)[1] for n in victims_of(rings.graph())}
+    ring({"Person": victims})  # every fact of the victims
+    members = suspect_ids | {node_id_of("Person", key) for key in victims}
+    ring({"Premises": rings.ends(members, "SEEN_AT", "Premises:") - seen}, "premises")
+    items: dict[str, set[str]] = {}
+    for key_node in _ends_nodes(rings, members, "USES"):
+        label, key = str(key_node).split(":", 1)
+        items.setdefault(label, set()).add(key)
+    ring(items, "identifiers")
+    item_ids = {f"{label}:{key}" for label, keys in items.items() for key in keys}
+    users = rings.starts(item_ids, "USES", "Person:")
+    ring({"Person": users}, "concerned")
+    person_ids = members | {node_id_of("Person", key) for key in users}
+    signals = rings.starts(person_ids, "CONCERNS", "Signal:")
+    premises = {node for node in rings.nodes if str(node).startswith("Premises:")}
+    signals |= rings.starts(premises, "AT", "Signal:")
+    ring({"Signal": signals}, "signals")
+    if "Address" in labels and "Person" in labels:
+        busy = store.busy_ends("REGISTERED_AT", "Person", "Address", crowded_min_persons, date_from, date_to)
+        ring({"Address": busy}, "addresses")
+    places = labels & {"Municipality", "Region"}
+    rings.add(
+        store.read_graph(
+            GraphSlice(
+                labels=places,
+                rel_types=frozenset({"IN"}),
+                observed_from=date_from,
+                observed_to=date_to,
+                properties=DETECTION_PROPERTIES,
+            )
+        )
+    )
+    graph = rings.graph()
+    graph.graph[PROVENANCE_ATTR] = store.provenance_rows(labels, date_from, date_to)
+    graph.graph[GRAPH_STORE_ATTR] = store.uri
+    return graph
+
+
+def _ends_nodes(rings: _Rings, starts: Collection[str], rel_type: str) -> set[Any]:
+    return {v for u, v, _ in rings.edges if u in starts and rings.edges[(u, v, _)].get("type") == rel_type}
 
 
 #: Graph attribute of a report graph: the ``ReportFacts`` of the records and sources it left out.
