@@ -228,6 +228,23 @@ WHERE type = :type AND start_label = :sl AND end_label = :el
 GROUP BY end_key HAVING COUNT(DISTINCT start_key) >= :n
 ORDER BY end_key
 """
+# One ring around given nodes (GraphStore.read_around): _RELS_TOUCHING of some types only, so
+# that the facts of other types are never returned (nor their JSON parsed); UNION ALL, not
+# UNION: slicing.around_nodes keeps a relationship met from both ends once, without SQLite
+# sorting every row's JSON to find it.
+_RELS_TOUCHING_TYPES = """
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
+  AND type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+UNION ALL
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
+  AND type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
 # Person records for resolution across loads (GraphStore.person_records): by blocking key (the
 # record_blocks primary key), by person (rels_end) or by record (the UNIQUE start index).
 _RECORDS_IN_BLOCKS = """
@@ -807,10 +824,11 @@ class EmbeddedStore(RetentionDeletes):
 
         def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
             wanted = set(combos)
-            cursor = self._conn.execute(_RELS_TOUCHING, {"label": label, "keys": json.dumps(keys), **window})
+            types = json.dumps(sorted({c[0] for c in combos}))
+            params = {"label": label, "keys": json.dumps(keys), "types": types, **window}
             return [
                 (t, sl, sk, el, ek, trim(json.loads(props)))
-                for t, sl, sk, el, ek, props in cursor
+                for t, sl, sk, el, ek, props in self._conn.execute(_RELS_TOUCHING_TYPES, params)
                 if (t, sl, el) in wanted
             ]
 
@@ -834,6 +852,7 @@ class EmbeddedStore(RetentionDeletes):
     ) -> list[str]:
         """The ends reached from at least ``min_starts`` distinct starts (``GraphStore.busy_ends``),
         grouped and counted in SQL."""
+        self.schema.check_rel(rel_type, start_label, end_label)
         params = {
             "type": rel_type,
             "sl": start_label,

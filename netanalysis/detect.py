@@ -18,7 +18,7 @@ import time
 import types
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -37,7 +37,7 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, check_iso_date, index_graph
+from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, GroupReader, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -561,6 +561,138 @@ def _signal_rows_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFram
     return frame
 
 
+@dataclass
+class _MemberFacts:
+    """What the moves, dates, exploitation types and minors of the groups read of their persons."""
+
+    #: Person node id -> dated municipality codes (``movement.observations``).
+    obs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: Group id -> first and last ``observed_on`` of its persons' facts.
+    first: dict[str, str] = field(default_factory=dict)
+    last: dict[str, str] = field(default_factory=dict)
+    #: Group id -> exploitation types of the cases its persons are in.
+    types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: Victim node id -> birth year.
+    births: dict[str, Any] = field(default_factory=dict)
+
+    def add(
+        self,
+        graph: nx.MultiDiGraph,
+        index: GraphIndex,
+        persons: Collection[str],
+        node_group: Mapping[str, str],
+        victims: Collection[str],
+    ) -> None:
+        """Fold in what ``graph`` says of ``persons``: it holds all their facts (it may hold
+        those of other persons too: the dates and types are a minimum, a maximum and a union, so
+        a fact met twice changes nothing)."""
+        self.obs.update(observations(graph, persons, index))
+        first, last, types = self.first, self.last, self.types
+        for rel, edges in index.edges.items():
+            case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
+            for u, v, data in edges:
+                owner = node_group.get(u)
+                if owner is None:
+                    continue
+                date = str(data.get("observed_on") or "")
+                if date:
+                    old = first.get(owner)
+                    if old is None:
+                        first[owner] = last[owner] = date
+                    elif date < old:
+                        first[owner] = date
+                    elif date > last[owner]:
+                        last[owner] = date
+                if case_rel or node_label(graph, v) == "Case":
+                    kind = graph.nodes[v].get("exploitation_type")
+                    if kind:
+                        types[owner].add(str(kind))
+        nodes = graph.nodes
+        for victim in victims:
+            if victim in nodes:
+                self.births[victim] = nodes[victim].get("birth_year")
+
+
+class _Steps(typing.Protocol):
+    """Where the steps after the groups get their graph: one graph for all (``detect``) or a
+    graph read for each step around the groups (``detect_store``)."""
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]: ...
+    def regions(self, level: str) -> dict[str, str]: ...
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts: ...
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame: ...
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]: ...
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]: ...
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+
+@dataclass
+class _GraphSteps:
+    """Every step on the one graph ``detect`` was given."""
+
+    graph: nx.MultiDiGraph
+    index: GraphIndex
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]:
+        return attach_victims(self.graph, suspect_groups, self.index)
+
+    def regions(self, level: str) -> dict[str, str]:
+        return municipality_regions(self.graph, level, self.index)
+
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts:
+        facts = _MemberFacts()
+        facts.add(self.graph, self.index, set(node_group), node_group, victims)
+        return facts
+
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame:
+        return find_leads(self.graph, groups)
+
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]:
+        return crowded_address_leads(self.graph, groups, rule, self.index)
+
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]:
+        return shared_hubs(self.graph, groups, index=self.index)
+
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return _persons_frame(self.graph, self.index), _signal_rows_frame(self.graph, self.index)
+
+
+@dataclass
+class _StoreSteps:
+    """Every step on a graph read for it around the groups (``graphs.GroupReader``), let go
+    after the step: the same answers as on the detection graph, without holding it."""
+
+    reader: GroupReader
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]:
+        graph = self.reader.victims_graph([bare_key(node) for node in suspect_groups])
+        return attach_victims(graph, suspect_groups)
+
+    def regions(self, level: str) -> dict[str, str]:
+        return municipality_regions(self.reader.places(), level)
+
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts:
+        facts = _MemberFacts()
+        for keys, graph in self.reader.member_graphs([bare_key(node) for node in node_group]):
+            persons = [f"Person:{key}" for key in keys]
+            facts.add(graph, index_graph(graph), persons, node_group, victims)
+        return facts
+
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame:
+        return find_leads(self.reader.leads_graph(list(groups)), groups)
+
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]:
+        return crowded_address_leads(self.reader.crowded_graph(rule.validate().min_persons), groups, rule)
+
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]:
+        return shared_hubs(self.reader.hubs_graph(list(groups)), groups)
+
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        graph = self.reader.provenance()
+        index = index_graph(graph)
+        return _persons_frame(graph, index), _signal_rows_frame(graph, index)
+
+
 #: The stages of a detection, in order, as ``detect`` reports them to ``progress`` (the in-database
 #: engine replaces the first two with ``network_and_groups_in_database``).
 STAGES: tuple[str, ...] = (
@@ -668,7 +800,7 @@ def detect_store(
         When a setting is invalid, or with ``engine="gds"``, which works on the detection graph
         (``detect(read_detection_graph(store), settings, store=store)``).
     """
-    from netanalysis.graphs import read_evidence_graph, read_group_graph
+    from netanalysis.graphs import read_evidence_graph
 
     settings = (settings or DetectionSettings()).validate()
     if settings.engine == "gds":
@@ -681,22 +813,8 @@ def detect_store(
     network = perpetrator_network(evidence, settings.weights, as_of, settings.level)
     del evidence  # the network is all that is kept of it
 
-    def graph_for(groups: Mapping[str, str]) -> nx.MultiDiGraph:
-        return read_group_graph(
-            store,
-            [bare_key(node) for node in groups],
-            lambda around: attach_victims(around, groups),
-            settings.date_from,
-            settings.date_to,
-            settings.crowded.min_persons,
-        )
-
-    return _detect(None, settings, None, progress, network, graph_for)
-
-
-#: Given the suspects' groups (``"Person:<key>"`` -> group id), the graph the detection after the
-#: groups works on (``netanalysis.graphs.read_group_graph`` in ``detect_store``).
-GraphForGroups = Callable[[Mapping[str, str]], nx.MultiDiGraph]
+    steps = _StoreSteps(GroupReader(store, settings.date_from, settings.date_to))
+    return _detect(None, settings, None, progress, network, steps)
 
 
 def _detect(
@@ -705,10 +823,10 @@ def _detect(
     store: object,
     progress: Callable[[str, int, int | None], None] | None,
     network: nx.Graph | None,
-    graph_for: GraphForGroups | None = None,
+    graph_for: _Steps | None = None,
 ) -> DetectionResult:
-    """``detect`` on ``graph``, or, when ``graph`` is None, on ``network`` (made already) and the
-    graph ``graph_for`` reads once the groups are known."""
+    """``detect`` on ``graph``, or, when ``graph`` is None, on ``network`` (made already) with
+    the steps after the groups reading their graphs through ``graph_for``."""
     from netanalysis import __version__
 
     level = settings.level
@@ -777,13 +895,14 @@ def _detect(
     )
     suspect_groups = {f"Person:{p}": g for p, g in partition.items()}
     lap("stability")
-    if graph is None or index is None:
-        if graph_for is None:
-            raise ConfigError("detect needs a graph or a way to read it.")
-        # Read now, around the groups: its time counts in the next stage.
-        graph = graph_for(suspect_groups)
-        index = index_graph(graph)
-    victim_groups = attach_victims(graph, suspect_groups, index)
+    steps: _Steps
+    if graph is not None and index is not None:
+        steps = _GraphSteps(graph, index)
+    elif graph_for is not None:
+        steps = graph_for  # each step reads its own graph around the groups, in the next stages
+    else:
+        raise ConfigError("detect needs a graph or a store to read it from.")
+    victim_groups = steps.victims(suspect_groups)
 
     group_rows = []
     for person, group in partition.items():
@@ -811,15 +930,17 @@ def _detect(
     if len(groups):
         groups = groups.sort_values(["group_id", "role", "person_id"]).reset_index(drop=True)
 
-    regions = municipality_regions(graph, level, index)
+    regions = steps.regions(level)
     members_of: dict[str, list[str]] = defaultdict(list)
     for node, group in suspect_groups.items():
         members_of[group].append(node)
     victims_of: dict[str, list[str]] = defaultdict(list)
     for node, group in victim_groups.items():
         victims_of[group].append(node)
-    everyone = set(suspect_groups) | set(victim_groups)
-    obs = observations(graph, everyone, index)
+    node_group = {**suspect_groups, **victim_groups}
+    # Observations, dates, exploitation types and birth years of the groups' persons.
+    facts = steps.member_facts(node_group, victim_groups)
+    obs = facts.obs
 
     move_rows = []
     for victim, group in victim_groups.items():
@@ -843,33 +964,10 @@ def _detect(
             drop=True
         )
 
-    # Dates, exploitation types and minors per group, from the facts of its members.
-    first: dict[str, str] = {}
-    last: dict[str, str] = {}
-    types: dict[str, set[str]] = defaultdict(set)
-    node_group = {**suspect_groups, **victim_groups}
-    for rel, edges in index.edges.items():
-        case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
-        for u, v, data in edges:
-            owner = node_group.get(u)
-            if owner is None:
-                continue
-            date = str(data.get("observed_on") or "")
-            if date:
-                old = first.get(owner)
-                if old is None:
-                    first[owner] = last[owner] = date
-                elif date < old:
-                    first[owner] = date
-                elif date > last[owner]:
-                    last[owner] = date
-            if case_rel or node_label(graph, v) == "Case":
-                kind = graph.nodes[v].get("exploitation_type")
-                if kind:
-                    types[owner].add(str(kind))
+    first, last, types = facts.first, facts.last, facts.types
     minors: Counter[str] = Counter()
     for victim, group in victim_groups.items():
-        birth = graph.nodes[victim].get("birth_year")
+        birth = facts.births.get(victim)
         seen = obs.get(victim)
         if birth and seen and int(seen[0][0][:4]) - int(birth) < 18:
             minors[group] += 1
@@ -953,10 +1051,10 @@ def _detect(
         ),
     )
     lap("disruption")
-    leads = _frame("leads", find_leads(graph, bare_groups))
+    leads = _frame("leads", steps.leads(bare_groups))
     lap("leads")
-    crowded = _frame("crowded_addresses", crowded_address_leads(graph, bare_groups, settings.crowded, index))
-    hubs = _frame("hubs", shared_hubs(graph, bare_groups, index=index))
+    crowded = _frame("crowded_addresses", steps.crowded(bare_groups, settings.crowded))
+    hubs = _frame("hubs", steps.hubs(bare_groups))
     lap("addresses")
 
     used = settings.to_dict()
@@ -971,8 +1069,7 @@ def _detect(
             },
         }
     )
-    persons = _persons_frame(graph, index)
-    signal_rows = _signal_rows_frame(graph, index)
+    persons, signal_rows = steps.provenance_frames()
     lap("persons")
     return DetectionResult(
         groups=groups,

@@ -10,7 +10,7 @@ the same answers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,6 @@ from netanalysis.errors import ConfigError
 
 __all__ = [
     "DETECTION_PROPERTIES",
-    "GROUP_RINGS",
     "LATEST_OBSERVED_ATTR",
     "PROVENANCE_ATTR",
     "REPORT_ATTR",
@@ -39,7 +38,7 @@ __all__ = [
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
-    "read_group_graph",
+    "GroupReader",
     "read_report_graph",
     "read_tracked_groups",
     "store_state",
@@ -378,177 +377,193 @@ def read_evidence_graph(
     return graph
 
 
-#: What ``read_group_graph`` reads around the groups, ring by ring (``GraphStore.read_around``):
-#: the relationships through which the detection after the groups (victims, moves, dates, types,
-#: leads, crowded addresses, hubs) looks beyond the group members themselves.
-GROUP_RINGS: Mapping[str, tuple[str, ...]] = {
-    # attach_victims: the other persons of the suspects' cases, signals and premises (the
-    # premises' visitors all, for its cap of 200), and whether those persons are victims
-    "cases": ("SUSPECT_IN", "VICTIM_IN"),
-    "signals": ("CONCERNS", "AT"),
-    "premises_seen": ("SEEN_AT", "IN", "AT"),
-    "victim_of": ("VICTIM_IN",),
-    # observations (a premises' municipality) and leads (the signals at a premises)
-    "premises": ("IN", "AT"),
-    # find_leads: every user of an identifier a member uses, and the signals about those users
-    "identifiers": ("USES",),
-    "concerned": ("CONCERNS",),
-    # crowded_address_leads: every registration at an address that may be crowded
-    "addresses": ("REGISTERED_AT", "AT"),
-}
+class GroupReader:
+    """What the detection reads of a store after the groups are found, step by step, each step's
+    graph read around the groups' persons, used and let go (``netanalysis.detect.detect_store``).
 
-
-class _Rings:
-    """The rings read around the groups, gathered into one graph in ``assemble``'s order (nodes
-    sorted, edges by start, end and rel_key), so that every step meets nodes and edges in the
-    order the detection graph has them: the same graph, less of it."""
-
-    def __init__(self) -> None:
-        self.nodes: dict[Any, dict[str, Any]] = {}
-        self.edges: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
-
-    def add(self, ring: nx.MultiDiGraph) -> None:
-        for node, attrs in ring.nodes(data=True):
-            self.nodes.setdefault(node, attrs)
-        for u, v, key, data in ring.edges(keys=True, data=True):
-            self.edges.setdefault((u, v, key), data)
-
-    def ends(self, starts: Collection[str], rel_type: str, prefix: str = "") -> set[str]:
-        """Keys of the ends of ``rel_type`` from ``starts`` (node ids) whose id starts with ``prefix``."""
-        return {
-            str(v).split(":", 1)[1]
-            for u, v, _ in self.edges
-            if u in starts and self.edges[(u, v, _)].get("type") == rel_type and str(v).startswith(prefix)
-        }
-
-    def starts(self, ends: Collection[str], rel_type: str, prefix: str = "") -> set[str]:
-        """Keys of the starts of ``rel_type`` into ``ends`` (node ids) whose id starts with ``prefix``."""
-        return {
-            str(u).split(":", 1)[1]
-            for u, v, _ in self.edges
-            if v in ends and self.edges[(u, v, _)].get("type") == rel_type and str(u).startswith(prefix)
-        }
-
-    def graph(self) -> nx.MultiDiGraph:
-        graph = nx.MultiDiGraph()
-        for node in sorted(self.nodes):
-            graph.add_node(node, **self.nodes[node])
-        for u, v, key in sorted(self.edges, key=lambda e: (e[0], e[1], e[2], self.edges[e].get("type"))):
-            graph.add_edge(u, v, key=key, **self.edges[(u, v, key)])
-        return graph
-
-
-@audited("read", store="store", after=record_graph)
-def read_group_graph(
-    store: GraphStore,
-    suspects: Collection[str],
-    victims_of: Callable[[nx.MultiDiGraph], Collection[str]],
-    date_from: str | None = None,
-    date_to: str | None = None,
-    crowded_min_persons: int = 6,
-) -> nx.MultiDiGraph:
-    """The part of the detection graph (``read_detection_graph``) that the detection reads after
-    the groups are found, read from the store around the groups' persons.
-
-    Every step of ``netanalysis.detect.detect`` after the groups gives the same answer on it as on
-    the detection graph (``docs/detection.md``, "What the detection reads"): the store looks up,
-    by key, the facts of the suspects and of their victims, the persons and signals around their
-    cases, premises and identifiers (``GROUP_RINGS``), the registrations at the addresses where
-    enough persons were ever registered to be crowded (``GraphStore.busy_ends``), the regions of
-    the municipalities, and the provenance rows (``GraphStore.provenance_rows``). What no group
-    touches (most persons, signals and facts of a store) is never read.
+    Every step of ``netanalysis.detect.detect`` after the groups gives the same answer on the
+    graph read for it as on the detection graph (``read_detection_graph``), because the graph
+    holds every fact the step looks at (``docs/detection.md``, "What the detection reads"): the
+    store looks the facts up by key (``GraphStore.read_around``), ring by ring, so what no group
+    touches is never read, and no two steps' graphs are held at once.
 
     Parameters
     ----------
     store : GraphStore
         An open store.
-    suspects : collection of str
-        Person keys (bare) of the perpetrator network.
-    victims_of : callable
-        Given the graph around the suspects, the node ids of the victims attached to their groups
-        (``lambda g: netanalysis.groups.attach_victims(g, groups)``): their facts are read next.
     date_from, date_to : str, optional
         ISO dates, inclusive, as for ``read_detection_graph``.
-    crowded_min_persons : int
-        ``CrowdedAddressRule.min_persons`` of the detection: the addresses with at least this many
-        persons ever registered are read whole.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        With ``graph.graph[PROVENANCE_ATTR]`` as the detection graph has it.
+    chunk : int
+        Persons per read of the members' facts (``member_graphs``): a bound on what one read holds.
     """
-    date_from, date_to = _check_window(date_from, date_to)
-    labels = frozenset(store_labels(store)) - {"Group", "Merge"}
-    graph_slice = GraphSlice(
-        labels=labels - _PROVENANCE_LABELS,
-        observed_from=date_from,
-        observed_to=date_to,
-        properties=DETECTION_PROPERTIES,
-    )
-    rings = _Rings()
-    # Seeds already read with these relationship types (None: all): a node is looked up once.
-    done: dict[tuple[str, tuple[str, ...] | None], set[str]] = {}
 
-    def ring(seeds: Mapping[str, Collection[str]], name: str | None = None) -> None:
-        types = None if name is None else GROUP_RINGS[name]
-        wanted = {}
-        for label, keys in seeds.items():
-            new = set(keys) - done.get((label, None), set()) - done.get((label, types), set())
-            if new:
-                wanted[label] = new
-                done.setdefault((label, types), set()).update(new)
-        if wanted:
-            rings.add(store.read_around(graph_slice, wanted, types))
+    def __init__(
+        self, store: GraphStore, date_from: str | None = None, date_to: str | None = None, chunk: int = 5000
+    ) -> None:
+        self.store = store
+        self.date_from, self.date_to = _check_window(date_from, date_to)
+        self.chunk = chunk
+        self.labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+        self._places: nx.MultiDiGraph | None = None
 
-    suspect_ids = {node_id_of("Person", key) for key in suspects}
-    ring({"Person": set(suspects)})  # every fact of the suspects
-    ring({"Case": rings.ends(suspect_ids, "SUSPECT_IN")}, "cases")
-    ring({"Signal": rings.starts(suspect_ids, "CONCERNS", "Signal:")}, "signals")
-    seen = rings.ends(suspect_ids, "SEEN_AT", "Premises:")
-    ring({"Premises": seen}, "premises_seen")
-    around = {str(n).split(":", 1)[1] for n in rings.nodes if str(n).startswith("Person:")} - set(suspects)
-    ring({"Person": around}, "victim_of")
-    victims = {str(n).split(":", 1)[1] for n in victims_of(rings.graph())}
-    ring({"Person": victims})  # every fact of the victims
-    members = suspect_ids | {node_id_of("Person", key) for key in victims}
-    ring({"Premises": rings.ends(members, "SEEN_AT", "Premises:") - seen}, "premises")
-    items: dict[str, set[str]] = {}
-    for key_node in _ends_nodes(rings, members, "USES"):
-        label, key = str(key_node).split(":", 1)
-        items.setdefault(label, set()).add(key)
-    ring(items, "identifiers")
-    item_ids = {f"{label}:{key}" for label, keys in items.items() for key in keys}
-    users = rings.starts(item_ids, "USES", "Person:")
-    ring({"Person": users}, "concerned")
-    person_ids = members | {node_id_of("Person", key) for key in users}
-    signals = rings.starts(person_ids, "CONCERNS", "Signal:")
-    premises = {node for node in rings.nodes if str(node).startswith("Premises:")}
-    signals |= rings.starts(premises, "AT", "Signal:")
-    ring({"Signal": signals}, "signals")
-    if "Address" in labels and "Person" in labels:
-        busy = store.busy_ends("REGISTERED_AT", "Person", "Address", crowded_min_persons, date_from, date_to)
-        ring({"Address": busy}, "addresses")
-    places = labels & {"Municipality", "Region"}
-    rings.add(
-        store.read_graph(
-            GraphSlice(
-                labels=places,
-                rel_types=frozenset({"IN"}),
-                observed_from=date_from,
-                observed_to=date_to,
-                properties=DETECTION_PROPERTIES,
-            )
+    def _slice(self, labels: Collection[str] | None = None) -> GraphSlice:
+        read = self.labels - _PROVENANCE_LABELS
+        return GraphSlice(
+            labels=read if labels is None else read & frozenset(labels),
+            observed_from=self.date_from,
+            observed_to=self.date_to,
+            properties=DETECTION_PROPERTIES,
         )
-    )
-    graph = rings.graph()
-    graph.graph[PROVENANCE_ATTR] = store.provenance_rows(labels, date_from, date_to)
-    graph.graph[GRAPH_STORE_ATTR] = store.uri
-    return graph
+
+    def _around(
+        self,
+        seeds: Mapping[str, Collection[str]],
+        types: Collection[str] | None,
+        labels: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        wanted = {label: keys for label, keys in seeds.items() if keys}
+        if not wanted:
+            return nx.MultiDiGraph()
+        return self.store.read_around(self._slice(labels), wanted, types)
+
+    def places(self) -> nx.MultiDiGraph:
+        """The municipalities, regions and premises and the IN between them (where a premises
+        lies, which region a municipality is in): what ``municipality_regions`` and
+        ``observations`` look up beyond a person's own facts. Read once, kept (it is small)."""
+        if self._places is None:
+            wanted = self.labels & {"Municipality", "Region", "Premises"}
+            self._places = self.store.read_graph(
+                GraphSlice(
+                    labels=wanted,
+                    rel_types=frozenset({"IN"}),
+                    observed_from=self.date_from,
+                    observed_to=self.date_to,
+                    properties=DETECTION_PROPERTIES,
+                )
+            )
+        return self._places
+
+    def victims_graph(self, suspects: Collection[str]) -> nx.MultiDiGraph:
+        """What ``attach_victims`` reads: the suspects' cases, signals and premises, every person
+        in those cases, concerned by those signals or seen at those premises (all of them, for its
+        cap of 200 persons a premises), and whether those persons are victims (roles, VICTIM_IN)."""
+        rings = _Rings()
+        ids = {node_id_of("Person", key) for key in suspects}
+        own = ("SUSPECT_IN", "VICTIM_IN", "CONCERNS", "SEEN_AT")
+        rings.add(self._around({"Person": suspects}, own, self.labels - {"Municipality"}))
+        rings.add(self._around({"Case": rings.ends(ids, "SUSPECT_IN", "Case:")}, ("SUSPECT_IN", "VICTIM_IN")))
+        rings.add(self._around({"Signal": rings.starts(ids, "CONCERNS", "Signal:")}, ("CONCERNS",)))
+        rings.add(self._around({"Premises": rings.ends(ids, "SEEN_AT", "Premises:")}, ("SEEN_AT",)))
+        around = {str(n).split(":", 1)[1] for n in rings.nodes if str(n).startswith("Person:")}
+        rings.add(self._around({"Person": around - set(suspects)}, ("VICTIM_IN",)))
+        return rings.graph()
+
+    def member_graphs(self, persons: Collection[str]) -> Iterator[tuple[list[str], nx.MultiDiGraph]]:
+        """``chunk`` persons at a time: their keys, and every fact they have with its other end,
+        plus ``places``: what the moves, dates, exploitation types and minors of a group read."""
+        ordered = sorted(set(persons))
+        places = self.places()
+        for at in range(0, len(ordered), self.chunk):
+            part = ordered[at : at + self.chunk]
+            graph = self._around({"Person": part}, None)
+            graph.add_nodes_from((n, a) for n, a in places.nodes(data=True) if n not in graph)
+            graph.add_edges_from(places.edges(keys=True, data=True))
+            yield part, graph
+
+    def leads_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
+        """What ``find_leads`` reads: the identifiers and premises of the members, every user of
+        those identifiers, and every signal about a member or such a user or at such a premises,
+        with all it concerns and where it was."""
+        rings = _Rings()
+        ids = {node_id_of("Person", key) for key in members}
+        rings.add(
+            self._around({"Person": members}, ("USES", "SEEN_AT", "CONCERNS"), self.labels - {"Municipality"})
+        )
+        items: dict[str, set[str]] = {}
+        for node in rings.end_nodes(ids, "USES"):
+            label, key = str(node).split(":", 1)
+            items.setdefault(label, set()).add(key)
+        rings.add(self._around(items, ("USES",)))
+        item_ids = {f"{label}:{key}" for label, keys in items.items() for key in keys}
+        users = rings.starts(item_ids, "USES", "Person:") - set(members)
+        rings.add(self._around({"Person": users}, ("CONCERNS",)))
+        premises = rings.ends(ids, "SEEN_AT", "Premises:")
+        rings.add(self._around({"Premises": premises}, ("AT",)))
+        concerned = ids | {node_id_of("Person", key) for key in users}
+        signals = rings.starts(concerned, "CONCERNS", "Signal:")
+        signals |= rings.starts({node_id_of("Premises", key) for key in premises}, "AT", "Signal:")
+        rings.add(self._around({"Signal": signals}, ("CONCERNS", "AT")))
+        return rings.graph()
+
+    def crowded_graph(self, min_persons: int) -> nx.MultiDiGraph:
+        """What ``crowded_address_leads`` reads: every registration at, and every AT to, the
+        addresses where at least ``min_persons`` persons were ever registered (counted by the
+        store, ``GraphStore.busy_ends``); no other address can be crowded."""
+        if not {"Address", "Person"} <= self.labels:
+            return nx.MultiDiGraph()
+        busy = self.store.busy_ends(
+            "REGISTERED_AT", "Person", "Address", min_persons, self.date_from, self.date_to
+        )
+        return self._around({"Address": busy}, ("REGISTERED_AT", "AT"))
+
+    def hubs_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
+        """What ``shared_hubs`` reads: the members' addresses and organisations."""
+        return self._around({"Person": members}, ("REGISTERED_AT", "EMPLOYED_BY", "DIRECTOR_OF", "OWNS"))
+
+    def provenance(self) -> nx.MultiDiGraph:
+        """An empty graph carrying the ``ProvenanceRows`` of the window (``PROVENANCE_ATTR``): the
+        rows of ``persons.csv`` and ``signal_rows.csv``."""
+        graph = nx.MultiDiGraph()
+        graph.graph[PROVENANCE_ATTR] = self.store.provenance_rows(self.labels, self.date_from, self.date_to)
+        graph.graph[GRAPH_STORE_ATTR] = self.store.uri
+        return graph
 
 
-def _ends_nodes(rings: _Rings, starts: Collection[str], rel_type: str) -> set[Any]:
-    return {v for u, v, _ in rings.edges if u in starts and rings.edges[(u, v, _)].get("type") == rel_type}
+class _Rings:
+    """Rings read around some nodes, gathered into one graph in ``assemble``'s order (nodes
+    sorted, edges by start, end and rel_key), so that a step meets nodes and edges in the order
+    the detection graph has them: the same graph, less of it."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Any, dict[str, Any]] = {}
+        self.edges: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+        self.by_type: dict[Any, list[tuple[Any, Any]]] = {}
+
+    def add(self, ring: nx.MultiDiGraph) -> None:
+        for node, attrs in ring.nodes(data=True):
+            self.nodes.setdefault(node, attrs)
+        for u, v, key, data in ring.edges(keys=True, data=True):
+            if (u, v, key) not in self.edges:
+                self.edges[(u, v, key)] = data
+                self.by_type.setdefault(data.get("type"), []).append((u, v))
+
+    def end_nodes(self, starts: Collection[Any], rel_type: str) -> set[Any]:
+        """The ends of ``rel_type`` from ``starts`` (node ids)."""
+        return {v for u, v in self.by_type.get(rel_type, ()) if u in starts}
+
+    def ends(self, starts: Collection[Any], rel_type: str, prefix: str) -> set[str]:
+        """Keys of the ends of ``rel_type`` from ``starts`` whose node id starts with ``prefix``."""
+        return {
+            str(v).split(":", 1)[1] for v in self.end_nodes(starts, rel_type) if str(v).startswith(prefix)
+        }
+
+    def starts(self, ends: Collection[Any], rel_type: str, prefix: str) -> set[str]:
+        """Keys of the starts of ``rel_type`` into ``ends`` whose node id starts with ``prefix``."""
+        return {
+            str(u).split(":", 1)[1]
+            for u, v in self.by_type.get(rel_type, ())
+            if v in ends and str(u).startswith(prefix)
+        }
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph of every ring added; the rings are let go as it is built."""
+        graph = nx.MultiDiGraph()
+        for node in sorted(self.nodes):
+            graph.add_node(node, **self.nodes.pop(node))
+        self.by_type.clear()
+        for u, v, key in sorted(self.edges, key=lambda e: (e[0], e[1], e[2], self.edges[e].get("type"))):
+            graph.add_edge(u, v, key=key, **self.edges.pop((u, v, key)))
+        return graph
 
 
 #: Graph attribute of a report graph: the ``ReportFacts`` of the records and sources it left out.

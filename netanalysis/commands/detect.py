@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         fixes the reference date), so the same store gives the same files again; options given on
         the command line change only what they name.
         """
-        from netanalysis.detect import detect
+        from netanalysis.detect import detect, detect_store
 
         settings = detection_settings(ctx, settings_file)
         check_out_folder(out)
@@ -107,18 +107,21 @@ def register(app: typer.Typer) -> None:
             # as rows); the same result as from the whole graph (tests/test_projection_store.py).
             graph_store = open_read_store(store, allow_incomplete)
             try:
-                read = RowsRead(progress, "read")
-                graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
                 # So that `report --detection` can tell whether the store changed since.
                 state = store_state(graph_store)
-                progress("read", read.done, read.done)
                 if settings.engine == "gds":
-                    # The server computes the network and groups: the store stays open for it.
+                    # The server computes the network and groups from the detection graph.
+                    read = RowsRead(progress, "read")
+                    graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
+                    progress("read", read.done, read.done)
                     result = detect(graph, settings, store=graph_store, progress=progress)
+                else:
+                    # The evidence for the network, then each step's facts around the groups,
+                    # read as the detection goes (docs/detection.md, "What the detection reads").
+                    progress("read", 1, 1)
+                    result = detect_store(graph_store, settings, progress=progress)
             finally:
                 graph_store.close()
-            if settings.engine != "gds":
-                result = detect(graph, settings, progress=progress)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 
