@@ -377,6 +377,12 @@ def read_evidence_graph(
     return graph
 
 
+#: The members' own facts the leads read (identifiers, premises seen, signals about them) ...
+_LEADS_OWN = ("USES", "SEEN_AT", "CONCERNS")
+#: ... and those the hubs read (addresses and organisations).
+_HUB_TIES = ("REGISTERED_AT", "EMPLOYED_BY", "DIRECTOR_OF", "OWNS")
+
+
 class GroupReader:
     """What the detection reads of a store after the groups are found, step by step, each step's
     graph read around the groups' persons, used and let go (``netanalysis.detect.detect_store``).
@@ -405,6 +411,7 @@ class GroupReader:
         self.chunk = chunk
         self.labels = frozenset(store_labels(store)) - {"Group", "Merge"}
         self._places: nx.MultiDiGraph | None = None
+        self._kept: tuple[frozenset[str], dict[int, _Rings]] | None = None
 
     def _slice(self, labels: Collection[str] | None = None) -> GraphSlice:
         read = self.labels - _PROVENANCE_LABELS
@@ -463,22 +470,46 @@ class GroupReader:
         plus ``places``: what the moves, dates, exploitation types and minors of a group read."""
         ordered = sorted(set(persons))
         places = self.places()
+        # The members' own facts that the leads and the hubs read are kept as they pass, so those
+        # steps do not read them again (_LEADS_OWN, _HUB_TIES).
+        leads, hubs = _Rings(), _Rings()
+        self._kept = (frozenset(ordered), {1: leads, 2: hubs})
         for at in range(0, len(ordered), self.chunk):
             part = ordered[at : at + self.chunk]
             graph = self._around({"Person": part}, None)
+            ids = {node_id_of("Person", key) for key in part}
+            for u, v, key, data in graph.edges(keys=True, data=True):
+                typ = data.get("type")
+                if u in ids and typ in _HUB_TIES:
+                    hubs.add_edge(graph, u, v, key, data)
+                if (
+                    u in ids and (typ == "USES" or (typ == "SEEN_AT" and str(v).startswith("Premises:")))
+                ) or (v in ids and typ == "CONCERNS"):
+                    leads.add_edge(graph, u, v, key, data)
+            for node in ids & set(graph):
+                leads.nodes.setdefault(node, graph.nodes[node])
+                hubs.nodes.setdefault(node, graph.nodes[node])
             graph.add_nodes_from((n, a) for n, a in places.nodes(data=True) if n not in graph)
             graph.add_edges_from(places.edges(keys=True, data=True))
             yield part, graph
+
+    def _kept_rings(self, members: Collection[str], which: int) -> _Rings | None:
+        """The rings ``member_graphs`` kept of these members (1: leads, 2: hubs), once."""
+        if self._kept is None or self._kept[0] != frozenset(members):
+            return None
+        return self._kept[1].pop(which, None)
 
     def leads_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
         """What ``find_leads`` reads: the identifiers and premises of the members, every user of
         those identifiers, and every signal about a member or such a user or at such a premises,
         with all it concerns and where it was."""
-        rings = _Rings()
         ids = {node_id_of("Person", key) for key in members}
-        rings.add(
-            self._around({"Person": members}, ("USES", "SEEN_AT", "CONCERNS"), self.labels - {"Municipality"})
-        )
+        kept = self._kept_rings(members, 1)
+        if kept is None:
+            rings = _Rings()
+            rings.add(self._around({"Person": members}, _LEADS_OWN, self.labels - {"Municipality"}))
+        else:
+            rings = kept
         items: dict[str, set[str]] = {}
         for node in rings.end_nodes(ids, "USES"):
             label, key = str(node).split(":", 1)
@@ -508,7 +539,10 @@ class GroupReader:
 
     def hubs_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
         """What ``shared_hubs`` reads: the members' addresses and organisations."""
-        return self._around({"Person": members}, ("REGISTERED_AT", "EMPLOYED_BY", "DIRECTOR_OF", "OWNS"))
+        kept = self._kept_rings(members, 2)
+        if kept is not None:
+            return kept.graph()
+        return self._around({"Person": members}, _HUB_TIES)
 
     def provenance(self) -> nx.MultiDiGraph:
         """An empty graph carrying the ``ProvenanceRows`` of the window (``PROVENANCE_ATTR``): the
@@ -536,6 +570,14 @@ class _Rings:
             if (u, v, key) not in self.edges:
                 self.edges[(u, v, key)] = data
                 self.by_type.setdefault(data.get("type"), []).append((u, v))
+
+    def add_edge(self, graph: nx.MultiDiGraph, u: Any, v: Any, key: Any, data: dict[str, Any]) -> None:
+        """One edge of ``graph`` with its two ends."""
+        self.nodes.setdefault(u, graph.nodes[u])
+        self.nodes.setdefault(v, graph.nodes[v])
+        if (u, v, key) not in self.edges:
+            self.edges[(u, v, key)] = data
+            self.by_type.setdefault(data.get("type"), []).append((u, v))
 
     def end_nodes(self, starts: Collection[Any], rel_type: str) -> set[Any]:
         """The ends of ``rel_type`` from ``starts`` (node ids)."""
