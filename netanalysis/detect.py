@@ -788,7 +788,8 @@ def detect_store(
     settings : DetectionSettings, optional
         Default settings when not given.
     progress : callable, optional
-        As for ``detect``.
+        As for ``detect``, and ``progress("read", rows, rows)`` once the evidence is read (its
+        nodes and relationships); the steps' own reads count in their stages.
 
     Returns
     -------
@@ -808,7 +809,12 @@ def detect_store(
             "--engine gds works on the detection graph: call detect(read_detection_graph(store), "
             "settings, store=store)."
         )
+    if progress is not None:
+        progress("read", 0, None)
     evidence = read_evidence_graph(store, settings.date_from, settings.date_to)
+    if progress is not None:  # the rows of the evidence: the rest is read stage by stage
+        rows = evidence.number_of_nodes() + evidence.number_of_edges()
+        progress("read", rows, rows)
     as_of = settings.as_of or evidence.graph.get(LATEST_OBSERVED_ATTR)
     network = perpetrator_network(evidence, settings.weights, as_of, settings.level)
     del evidence  # the network is all that is kept of it

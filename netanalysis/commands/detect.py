@@ -34,7 +34,8 @@ __all__ = ["register"]
 
 _D = defaults(DetectionSettings)
 
-_STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
+# The read stage is the evidence (--engine gds: the detection graph); the steps read as they go.
+_STAGES = {"read": "read the evidence", "detect": "detect (stages)"}
 _UNITS = {"read": "rows"}
 
 
@@ -118,7 +119,6 @@ def register(app: typer.Typer) -> None:
                 else:
                     # The evidence for the network, then each step's facts around the groups,
                     # read as the detection goes (docs/detection.md, "What the detection reads").
-                    progress("read", 1, 1)
                     result = detect_store(graph_store, settings, progress=progress)
             finally:
                 graph_store.close()
