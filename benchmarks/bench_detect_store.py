@@ -2,9 +2,9 @@
 graph (``read_detection_graph``), side by side in one run, each in its own process (so each has
 its own peak memory), and a check that both give the same frames.
 
-``--way store`` is what ``netanalysis detect`` does since the perpetrator network comes from the
-evidence the store selects (``read_evidence_graph``, then ``read_detection_graph`` for the rest);
-compare it with ``--way new`` run by an older checkout's own interpreter. ``--way network-old``
+``--way store`` is what ``netanalysis detect`` does since 2026-12-07 evening: ``detect_store``,
+the evidence for the network, then each step's facts read around the groups (its read is inside
+its detect figures); compare it with ``--way new`` (the detection graph). ``--way network-old``
 and ``--way network-new`` time the perpetrator network alone, from the detection graph and from
 the store's evidence, and ``--compare-networks`` checks that the two are identical (every node,
 edge and attribute, weights to the last bit).
@@ -113,29 +113,27 @@ def _child(store_uri: str, way: str, stability_runs: int, out: Path) -> None:
     figures: dict[str, Any] = {"way": way}
     wall, cpu = time.perf_counter(), time.process_time()
     store = open_store(store_uri)
-    network = None
     try:
-        if way == "store":  # as netanalysis detect does it
-            from netanalysis.graphs import read_evidence_graph
-            from netanalysis.projection import perpetrator_network
+        if way == "store":  # as netanalysis detect does it: reads as it goes, never the whole graph
+            from netanalysis.detect import detect_store
 
-            evidence = read_evidence_graph(store)
-            figures["evidence_nodes"] = evidence.number_of_nodes()
-            figures["evidence_edges"] = evidence.number_of_edges()
-            network = perpetrator_network(evidence, settings.weights, settings.as_of, settings.level)
-            del evidence
-        graph = reader(store)
+            result = detect_store(store, settings)
+            figures["read_wall"] = figures["read_cpu"] = 0.0
+            figures["read_rss_gb"] = figures["nodes"] = figures["edges"] = 0
+        else:
+            graph = reader(store)
     finally:
-        store.close()
-    figures["read_wall"] = time.perf_counter() - wall
-    figures["read_cpu"] = time.process_time() - cpu
-    figures["read_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    figures["nodes"], figures["edges"] = graph.number_of_nodes(), graph.number_of_edges()
-    wall, cpu = time.perf_counter(), time.process_time()
-    if network is not None:
-        result = detect(graph, settings, network=network)
-    else:
+        if way != "store":
+            store.close()
+    if way != "store":
+        figures["read_wall"] = time.perf_counter() - wall
+        figures["read_cpu"] = time.process_time() - cpu
+        figures["read_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+        figures["nodes"], figures["edges"] = graph.number_of_nodes(), graph.number_of_edges()
+        wall, cpu = time.perf_counter(), time.process_time()
         result = detect(graph, settings)
+    else:
+        store.close()
     figures["detect_wall"] = time.perf_counter() - wall
     figures["detect_cpu"] = time.process_time() - cpu
     figures["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -19,7 +19,7 @@ Graph read back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -211,6 +211,34 @@ class GraphStore(Protocol):
         ``graphstore.slicing.evidence_slice``). Graph attribute ``LATEST_OBSERVED_ATTR``: the
         latest ``observed_on`` of the whole slice. Its cost follows the suspects' facts plus
         one pass over the case and place facts, not the records and signals of the store."""
+
+    def read_around(
+        self,
+        graph_slice: GraphSlice,
+        seeds: Mapping[str, Collection[str]],
+        rel_types: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        """One ring of a slice around given nodes, looked up by key: the relationships of the
+        slice (of ``rel_types`` only, when given) with one of the ``seeds`` (label -> keys) at
+        either end, the seeds and the other ends of those relationships, each inside the window,
+        as ``read_graph`` gives them (same node ids, attributes and properties). Its cost follows
+        the relationships of the seeds, not the size of the store: what the detection reads of
+        the neighbourhood of its groups (``netanalysis.graphs.read_group_graph``)."""
+
+    def busy_ends(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        min_starts: int,
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+    ) -> list[str]:
+        """The keys of the ``end_label`` nodes reached by ``rel_type`` relationships from at least
+        ``min_starts`` distinct ``start_label`` nodes, counting the relationships whose own
+        ``observed_on`` is inside the window (or absent), sorted. Counted by the store: the
+        addresses where enough persons were ever registered to be crowded, without reading every
+        registration (``netanalysis.graphs.read_group_graph``)."""
 
     def delete_observed_before(self, date: str) -> int:
         """Retention: delete facts with ``observed_on`` before the ISO date, then orphans."""

@@ -46,7 +46,7 @@ import re
 import shutil
 from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -372,6 +372,27 @@ class BulkImportWriter:
     def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
         """The live store's (empty, as for ``read_graph``)."""
         return self.live.read_evidence_graph(graph_slice)
+
+    def read_around(
+        self,
+        graph_slice: GraphSlice,
+        seeds: Mapping[str, Collection[str]],
+        rel_types: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.read_around(graph_slice, seeds, rel_types)
+
+    def busy_ends(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        min_starts: int,
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+    ) -> list[str]:
+        """The live store's (none, as for ``read_graph``)."""
+        return self.live.busy_ends(rel_type, start_label, end_label, min_starts, observed_from, observed_to)
 
     def provenance_rows(
         self,

@@ -205,6 +205,33 @@ def read_relationships(
     return query, {**params, "properties": properties}
 
 
+def busy_ends(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    min_starts: int,
+    observed_from: str | None = None,
+    observed_to: str | None = None,
+    schema: GraphSchema | None = None,
+) -> tuple[str, dict[str, Any]]:
+    """Keys of the ``end_label`` nodes reached by ``rel_type`` from at least ``$min_starts``
+    distinct ``start_label`` nodes, through relationships inside the window (the ends' own dates
+    not checked): column ``key`` (``GraphStore.busy_ends``)."""
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, _ = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    query = (
+        f"MATCH (a:{slab})-[r:{typ}]->(b:{elab})\n"
+        + _where(_window("r", observed_from, observed_to))
+        + f"WITH b.{ekey} AS key, count(DISTINCT a) AS n\n"
+        + "WHERE n >= $min_starts\n"
+        + "RETURN key ORDER BY key"
+    )
+    params = {"observed_from": observed_from, "observed_to": observed_to, "min_starts": int(min_starts)}
+    return query, params
+
+
 def region_persons(
     region_ids: list[str],
     observed_from: str | None = None,

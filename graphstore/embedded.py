@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -67,6 +67,7 @@ from graphstore.slicing import (
     RelCombo,
     RelRowOut,
     SliceSpec,
+    around_nodes,
     around_persons,
     assemble,
     evidence_slice,
@@ -214,6 +215,33 @@ WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
 UNION
 SELECT type, start_label, start_key, end_label, end_key, props FROM rels
 WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+"""
+# The ends a relationship type reaches from many distinct starts (GraphStore.busy_ends): one
+# pass over the type, counted by SQLite; only the keys come back.
+_BUSY_ENDS = """
+SELECT end_key FROM rels
+WHERE type = :type AND start_label = :sl AND end_label = :el
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+GROUP BY end_key HAVING COUNT(DISTINCT start_key) >= :n
+ORDER BY end_key
+"""
+# One ring around given nodes (GraphStore.read_around): _RELS_TOUCHING of some types only, so
+# that the facts of other types are never returned (nor their JSON parsed); UNION ALL, not
+# UNION: slicing.around_nodes keeps a relationship met from both ends once, without SQLite
+# sorting every row's JSON to find it.
+_RELS_TOUCHING_TYPES = """
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
+  AND type IN (SELECT value FROM json_each(:types))
+  AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
+  AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
+UNION ALL
+SELECT type, start_label, start_key, end_label, end_key, props FROM rels
+WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
+  AND type IN (SELECT value FROM json_each(:types))
   AND (:from IS NULL OR observed_on IS NULL OR observed_on >= :from)
   AND (:to IS NULL OR observed_on IS NULL OR observed_on <= :to)
 """
@@ -781,6 +809,62 @@ class EmbeddedStore(RetentionDeletes):
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         graph.graph[LATEST_OBSERVED_ATTR] = None if latest is None else str(latest)
         return graph
+
+    def read_around(
+        self,
+        graph_slice: GraphSlice,
+        seeds: Mapping[str, Collection[str]],
+        rel_types: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        """One ring of a slice around ``seeds`` (``GraphStore.read_around``), looked up through the
+        primary key and the start and end indexes of the relationships."""
+        spec = resolve_slice(graph_slice, self.schema)
+        window = {"from": spec.observed_from, "to": spec.observed_to}
+        trim = trimmer(spec)
+
+        def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
+            wanted = set(combos)
+            types = json.dumps(sorted({c[0] for c in combos}))
+            params = {"label": label, "keys": json.dumps(keys), "types": types, **window}
+            return [
+                (t, sl, sk, el, ek, trim(json.loads(props)))
+                for t, sl, sk, el, ek, props in self._conn.execute(_RELS_TOUCHING_TYPES, params)
+                if (t, sl, el) in wanted
+            ]
+
+        def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+            cursor = self._conn.execute(_NODES_BY_KEY, {"label": label, "keys": json.dumps(keys), **window})
+            return [(lab, key, trim(json.loads(props))) for lab, key, props in cursor]
+
+        try:
+            return around_nodes(spec, seeds, rel_types, touching, nodes_by_key)
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
+
+    def busy_ends(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        min_starts: int,
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+    ) -> list[str]:
+        """The ends reached from at least ``min_starts`` distinct starts (``GraphStore.busy_ends``),
+        grouped and counted in SQL."""
+        self.schema.check_rel(rel_type, start_label, end_label)
+        params = {
+            "type": rel_type,
+            "sl": start_label,
+            "el": end_label,
+            "n": int(min_starts),
+            "from": observed_from,
+            "to": observed_to,
+        }
+        try:
+            return [str(key) for (key,) in self._conn.execute(_BUSY_ENDS, params)]
+        except sqlite3.Error as exc:
+            raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
 
     def provenance_rows(
         self,

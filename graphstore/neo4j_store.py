@@ -23,7 +23,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -55,6 +55,7 @@ from graphstore.slicing import (
     RelCombo,
     RelRowOut,
     SliceSpec,
+    around_nodes,
     around_persons,
     assemble,
     evidence_slice,
@@ -488,6 +489,66 @@ class Neo4jStore(RetentionDeletes):
             "deleted records until their space is reused and its transaction logs keep them until "
             "they are rotated out; see docs/retention.md for compacting the database offline"
         )
+
+    def read_around(
+        self,
+        graph_slice: GraphSlice,
+        seeds: Mapping[str, Collection[str]],
+        rel_types: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        """One ring of a slice around ``seeds`` (``GraphStore.read_around``), looked up through the
+        key indexes, one parameterised query per relationship combo and end."""
+        spec = resolve_slice(graph_slice, self.schema)
+        obs_from, obs_to = spec.observed_from, spec.observed_to
+        wanted = None if spec.properties is None else sorted(spec.properties | {"rel_key"})
+        trim = trimmer(spec) if wanted is None else dict
+
+        def work(tx: ManagedTransaction) -> nx.MultiDiGraph:
+            def rels(combo: RelCombo, starts: list[str] | None, ends: list[str] | None) -> list[RelRowOut]:
+                typ, sl, el = combo
+                query, params = cypher.read_relationships(
+                    typ, sl, el, obs_from, obs_to, self.schema, starts=starts, ends=ends, properties=wanted
+                )
+                return [(typ, sl, r["start"], el, r["end"], trim(r["props"])) for r in tx.run(query, params)]
+
+            def touching(label: str, keys: list[str], combos: tuple[RelCombo, ...]) -> list[RelRowOut]:
+                out = []
+                for combo in combos:
+                    if combo[1] == label:
+                        out.extend(rels(combo, keys, None))
+                    if combo[2] == label:
+                        out.extend(rels(combo, None, keys))
+                return out
+
+            def nodes_by_key(label: str, keys: list[str]) -> list[NodeRow]:
+                query, params = cypher.read_nodes(
+                    label, obs_from, obs_to, self.schema, keys=keys, properties=wanted
+                )
+                return [(label, r["key"], trim(r["props"])) for r in tx.run(query, params)]
+
+            return around_nodes(spec, seeds, rel_types, touching, nodes_by_key)
+
+        return self._read("reading the graph", work)
+
+    def busy_ends(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        min_starts: int,
+        observed_from: str | None = None,
+        observed_to: str | None = None,
+    ) -> list[str]:
+        """The ends reached from at least ``min_starts`` distinct starts (``GraphStore.busy_ends``),
+        counted by the server."""
+        query, params = cypher.busy_ends(
+            rel_type, start_label, end_label, min_starts, observed_from, observed_to, self.schema
+        )
+
+        def work(tx: ManagedTransaction) -> list[str]:
+            return [str(r["key"]) for r in tx.run(query, params)]
+
+        return sorted(self._read("counting the busiest ends", work))
 
     def _read_around_persons(self, spec: SliceSpec) -> nx.MultiDiGraph:
         window = (spec.observed_from, spec.observed_to)

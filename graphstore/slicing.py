@@ -29,7 +29,7 @@ person_ids, person_hops
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -334,3 +334,46 @@ def evidence_slice(
         for row in nodes_by_key(label, sorted(wanted[label]))
     ]
     return assemble(nodes, rels, properties=spec.properties)
+
+
+def around_nodes(
+    spec: SliceSpec,
+    seeds: Mapping[str, Collection[str]],
+    rel_types: Collection[str] | None,
+    rels_touching: Callable[[str, list[str], tuple[RelCombo, ...]], Iterable[RelRowOut]],
+    nodes_by_key: Callable[[str, list[str]], Iterable[NodeRow]],
+) -> nx.MultiDiGraph:
+    """One ring around ``seeds`` (label -> keys) with the two keyed look-ups of ``around_persons``
+    (``GraphStore.read_around``): the relationships of the slice's combos (of ``rel_types`` only,
+    when given) with a seed at either end, the seeds and the other ends, each inside the window
+    (``nodes_by_key`` applies it to the nodes, ``assemble`` drops a relationship whose end is
+    outside), trimmed to the slice's properties."""
+    wanted_types = None if rel_types is None else frozenset(rel_types)
+    # A relationship between two seeds is met from both ends: kept once.
+    rels: dict[tuple[str, str, str, str, str, Any], RelRowOut] = {}
+    near: dict[str, set[str]] = {}
+    for label, keys in sorted(seeds.items()):
+        if label not in spec.labels or not keys:
+            continue
+        ordered = sorted({str(key) for key in keys})
+        near.setdefault(label, set()).update(ordered)
+        touching = tuple(
+            c for c in spec.combos if label in (c[1], c[2]) and (wanted_types is None or c[0] in wanted_types)
+        )
+        if not touching:
+            continue
+        for row in rels_touching(label, ordered, touching):
+            typ, sl, sk, el, ek, _props = row
+            if (sl == label and sk in near[label]) or (el == label and ek in near[label]):
+                rels[(typ, sl, sk, el, ek, _props.get("rel_key"))] = row
+    for _typ, sl, sk, el, ek, _props in rels.values():
+        near.setdefault(sl, set()).add(sk)
+        near.setdefault(el, set()).add(ek)
+    nodes = [
+        row
+        for label in sorted(near)
+        if label in spec.labels
+        for row in nodes_by_key(label, sorted(near[label]))
+    ]
+    # The backends trimmed the properties as they read them.
+    return assemble(nodes, rels.values())

@@ -18,7 +18,7 @@ import time
 import types
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -26,7 +26,7 @@ from typing import Any, cast
 import networkx as nx
 import pandas as pd
 
-from graphstore.base import ProvenanceRows
+from graphstore.base import LATEST_OBSERVED_ATTR, GraphStore, ProvenanceRows
 from netanalysis import keyplayers
 from netanalysis.addresses import (
     CROWDED_COLUMNS,
@@ -37,7 +37,7 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, check_iso_date, index_graph
+from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, GroupReader, check_iso_date, index_graph
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -59,6 +59,7 @@ __all__ = [
     "DetectionSettings",
     "PriorityWeights",
     "detect",
+    "detect_store",
     "priority",
     "read_detection",
 ]
@@ -560,6 +561,138 @@ def _signal_rows_frame(graph: nx.MultiDiGraph, index: GraphIndex) -> pd.DataFram
     return frame
 
 
+@dataclass
+class _MemberFacts:
+    """What the moves, dates, exploitation types and minors of the groups read of their persons."""
+
+    #: Person node id -> dated municipality codes (``movement.observations``).
+    obs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    #: Group id -> first and last ``observed_on`` of its persons' facts.
+    first: dict[str, str] = field(default_factory=dict)
+    last: dict[str, str] = field(default_factory=dict)
+    #: Group id -> exploitation types of the cases its persons are in.
+    types: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    #: Victim node id -> birth year.
+    births: dict[str, Any] = field(default_factory=dict)
+
+    def add(
+        self,
+        graph: nx.MultiDiGraph,
+        index: GraphIndex,
+        persons: Collection[str],
+        node_group: Mapping[str, str],
+        victims: Collection[str],
+    ) -> None:
+        """Fold in what ``graph`` says of ``persons``: it holds all their facts (it may hold
+        those of other persons too: the dates and types are a minimum, a maximum and a union, so
+        a fact met twice changes nothing)."""
+        self.obs.update(observations(graph, persons, index))
+        first, last, types = self.first, self.last, self.types
+        for rel, edges in index.edges.items():
+            case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
+            for u, v, data in edges:
+                owner = node_group.get(u)
+                if owner is None:
+                    continue
+                date = str(data.get("observed_on") or "")
+                if date:
+                    old = first.get(owner)
+                    if old is None:
+                        first[owner] = last[owner] = date
+                    elif date < old:
+                        first[owner] = date
+                    elif date > last[owner]:
+                        last[owner] = date
+                if case_rel or node_label(graph, v) == "Case":
+                    kind = graph.nodes[v].get("exploitation_type")
+                    if kind:
+                        types[owner].add(str(kind))
+        nodes = graph.nodes
+        for victim in victims:
+            if victim in nodes:
+                self.births[victim] = nodes[victim].get("birth_year")
+
+
+class _Steps(typing.Protocol):
+    """Where the steps after the groups get their graph: one graph for all (``detect``) or a
+    graph read for each step around the groups (``detect_store``)."""
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]: ...
+    def regions(self, level: str) -> dict[str, str]: ...
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts: ...
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame: ...
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]: ...
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]: ...
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+
+@dataclass
+class _GraphSteps:
+    """Every step on the one graph ``detect`` was given."""
+
+    graph: nx.MultiDiGraph
+    index: GraphIndex
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]:
+        return attach_victims(self.graph, suspect_groups, self.index)
+
+    def regions(self, level: str) -> dict[str, str]:
+        return municipality_regions(self.graph, level, self.index)
+
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts:
+        facts = _MemberFacts()
+        facts.add(self.graph, self.index, set(node_group), node_group, victims)
+        return facts
+
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame:
+        return find_leads(self.graph, groups)
+
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]:
+        return crowded_address_leads(self.graph, groups, rule, self.index)
+
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]:
+        return shared_hubs(self.graph, groups, index=self.index)
+
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return _persons_frame(self.graph, self.index), _signal_rows_frame(self.graph, self.index)
+
+
+@dataclass
+class _StoreSteps:
+    """Every step on a graph read for it around the groups (``graphs.GroupReader``), let go
+    after the step: the same answers as on the detection graph, without holding it."""
+
+    reader: GroupReader
+
+    def victims(self, suspect_groups: Mapping[str, str]) -> dict[str, str]:
+        graph = self.reader.victims_graph([bare_key(node) for node in suspect_groups])
+        return attach_victims(graph, suspect_groups)
+
+    def regions(self, level: str) -> dict[str, str]:
+        return municipality_regions(self.reader.places(), level)
+
+    def member_facts(self, node_group: Mapping[str, str], victims: Collection[str]) -> _MemberFacts:
+        facts = _MemberFacts()
+        for keys, graph in self.reader.member_graphs([bare_key(node) for node in node_group]):
+            persons = [f"Person:{key}" for key in keys]
+            facts.add(graph, index_graph(graph), persons, node_group, victims)
+        return facts
+
+    def leads(self, groups: Mapping[str, str]) -> pd.DataFrame:
+        return find_leads(self.reader.leads_graph(list(groups)), groups)
+
+    def crowded(self, groups: Mapping[str, str], rule: CrowdedAddressRule) -> list[dict[str, Any]]:
+        return crowded_address_leads(self.reader.crowded_graph(rule.validate().min_persons), groups, rule)
+
+    def hubs(self, groups: Mapping[str, str]) -> list[dict[str, Any]]:
+        return shared_hubs(self.reader.hubs_graph(list(groups)), groups)
+
+    def provenance_frames(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        graph = self.reader.provenance()
+        index = index_graph(graph)
+        return _persons_frame(graph, index), _signal_rows_frame(graph, index)
+
+
 #: The stages of a detection, in order, as ``detect`` reports them to ``progress`` (the in-database
 #: engine replaces the first two with ``network_and_groups_in_database``).
 STAGES: tuple[str, ...] = (
@@ -630,9 +763,78 @@ def detect(
     ConfigError
         When a setting is invalid.
     """
-    from netanalysis import __version__
+    return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
+
+
+@audited("detect", store="store", after=record_detection)
+def detect_store(
+    store: GraphStore,
+    settings: DetectionSettings | None = None,
+    progress: Callable[[str, int, int | None], None] | None = None,
+) -> DetectionResult:
+    """``detect`` on a store, reading only what it needs: what ``netanalysis detect`` runs.
+
+    The same frames and settings as ``detect(read_detection_graph(store, date_from, date_to),
+    settings)`` (``tests/test_projection_store.py``, both stores), read in two parts, so that
+    Python never holds the whole graph: the evidence the store selects for the perpetrator network
+    (``netanalysis.graphs.read_evidence_graph``), let go once the network is made, then, once the
+    groups are found, the facts around their suspects and victims (``read_group_graph``).
+    ``docs/detection.md`` ("What the detection reads") lists what each step reads.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store; the settings' ``date_from`` and ``date_to`` are the window read.
+    settings : DetectionSettings, optional
+        Default settings when not given.
+    progress : callable, optional
+        As for ``detect``, and ``progress("read", rows, rows)`` once the evidence is read (its
+        nodes and relationships); the steps' own reads count in their stages.
+
+    Returns
+    -------
+    DetectionResult
+
+    Raises
+    ------
+    ConfigError
+        When a setting is invalid, or with ``engine="gds"``, which works on the detection graph
+        (``detect(read_detection_graph(store), settings, store=store)``).
+    """
+    from netanalysis.graphs import read_evidence_graph
 
     settings = (settings or DetectionSettings()).validate()
+    if settings.engine == "gds":
+        raise ConfigError(
+            "--engine gds works on the detection graph: call detect(read_detection_graph(store), "
+            "settings, store=store)."
+        )
+    if progress is not None:
+        progress("read", 0, None)
+    evidence = read_evidence_graph(store, settings.date_from, settings.date_to)
+    if progress is not None:  # the rows of the evidence: the rest is read stage by stage
+        rows = evidence.number_of_nodes() + evidence.number_of_edges()
+        progress("read", rows, rows)
+    as_of = settings.as_of or evidence.graph.get(LATEST_OBSERVED_ATTR)
+    network = perpetrator_network(evidence, settings.weights, as_of, settings.level)
+    del evidence  # the network is all that is kept of it
+
+    steps = _StoreSteps(GroupReader(store, settings.date_from, settings.date_to))
+    return _detect(None, settings, None, progress, network, steps)
+
+
+def _detect(
+    graph: nx.MultiDiGraph | None,
+    settings: DetectionSettings,
+    store: object,
+    progress: Callable[[str, int, int | None], None] | None,
+    network: nx.Graph | None,
+    graph_for: _Steps | None = None,
+) -> DetectionResult:
+    """``detect`` on ``graph``, or, when ``graph`` is None, on ``network`` (made already) with
+    the steps after the groups reading their graphs through ``graph_for``."""
+    from netanalysis import __version__
+
     level = settings.level
     clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -647,10 +849,10 @@ def detect(
         if progress is not None:
             progress("detect", len(timings), n_stages)
 
-    index = index_graph(graph)
+    index = None if graph is None else index_graph(graph)
     # A detection graph (read_detection_graph) leaves the records out: its latest observation,
     # which perpetrator_network would take from all facts, comes from the store.
-    provenance: ProvenanceRows | None = graph.graph.get(PROVENANCE_ATTR)
+    provenance: ProvenanceRows | None = None if graph is None else graph.graph.get(PROVENANCE_ATTR)
     as_of_used = settings.as_of or (provenance.latest_observed if provenance is not None else None)
     in_database: dict[str, float] | None = None
     if network is not None:
@@ -659,6 +861,8 @@ def detect(
         from netanalysis.indatabase import gds_network
 
         check_engine(settings.engine, settings.weights, settings.method, settings.resolution)
+        if graph is None or index is None:
+            raise ConfigError("--engine gds reads the detection graph: use detect, not detect_store.")
         if store is None:
             raise ConfigError(
                 "--engine gds needs the Neo4j store the graph was read from: pass store= to detect."
@@ -679,6 +883,8 @@ def detect(
         lap("network_and_groups_in_database")
     else:
         if network is None:
+            if graph is None:
+                raise ConfigError("detect needs a graph or a perpetrator network.")
             network = perpetrator_network(graph, settings.weights, as_of_used, level, index)
         lap("network")
         partition = find_groups(network, settings.method, settings.seed, settings.resolution)
@@ -695,7 +901,14 @@ def detect(
     )
     suspect_groups = {f"Person:{p}": g for p, g in partition.items()}
     lap("stability")
-    victim_groups = attach_victims(graph, suspect_groups, index)
+    steps: _Steps
+    if graph is not None and index is not None:
+        steps = _GraphSteps(graph, index)
+    elif graph_for is not None:
+        steps = graph_for  # each step reads its own graph around the groups, in the next stages
+    else:
+        raise ConfigError("detect needs a graph or a store to read it from.")
+    victim_groups = steps.victims(suspect_groups)
 
     group_rows = []
     for person, group in partition.items():
@@ -723,15 +936,17 @@ def detect(
     if len(groups):
         groups = groups.sort_values(["group_id", "role", "person_id"]).reset_index(drop=True)
 
-    regions = municipality_regions(graph, level, index)
+    regions = steps.regions(level)
     members_of: dict[str, list[str]] = defaultdict(list)
     for node, group in suspect_groups.items():
         members_of[group].append(node)
     victims_of: dict[str, list[str]] = defaultdict(list)
     for node, group in victim_groups.items():
         victims_of[group].append(node)
-    everyone = set(suspect_groups) | set(victim_groups)
-    obs = observations(graph, everyone, index)
+    node_group = {**suspect_groups, **victim_groups}
+    # Observations, dates, exploitation types and birth years of the groups' persons.
+    facts = steps.member_facts(node_group, victim_groups)
+    obs = facts.obs
 
     move_rows = []
     for victim, group in victim_groups.items():
@@ -755,33 +970,10 @@ def detect(
             drop=True
         )
 
-    # Dates, exploitation types and minors per group, from the facts of its members.
-    first: dict[str, str] = {}
-    last: dict[str, str] = {}
-    types: dict[str, set[str]] = defaultdict(set)
-    node_group = {**suspect_groups, **victim_groups}
-    for rel, edges in index.edges.items():
-        case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
-        for u, v, data in edges:
-            owner = node_group.get(u)
-            if owner is None:
-                continue
-            date = str(data.get("observed_on") or "")
-            if date:
-                old = first.get(owner)
-                if old is None:
-                    first[owner] = last[owner] = date
-                elif date < old:
-                    first[owner] = date
-                elif date > last[owner]:
-                    last[owner] = date
-            if case_rel or node_label(graph, v) == "Case":
-                kind = graph.nodes[v].get("exploitation_type")
-                if kind:
-                    types[owner].add(str(kind))
+    first, last, types = facts.first, facts.last, facts.types
     minors: Counter[str] = Counter()
     for victim, group in victim_groups.items():
-        birth = graph.nodes[victim].get("birth_year")
+        birth = facts.births.get(victim)
         seen = obs.get(victim)
         if birth and seen and int(seen[0][0][:4]) - int(birth) < 18:
             minors[group] += 1
@@ -865,10 +1057,10 @@ def detect(
         ),
     )
     lap("disruption")
-    leads = _frame("leads", find_leads(graph, bare_groups))
+    leads = _frame("leads", steps.leads(bare_groups))
     lap("leads")
-    crowded = _frame("crowded_addresses", crowded_address_leads(graph, bare_groups, settings.crowded, index))
-    hubs = _frame("hubs", shared_hubs(graph, bare_groups, index=index))
+    crowded = _frame("crowded_addresses", steps.crowded(bare_groups, settings.crowded))
+    hubs = _frame("hubs", steps.hubs(bare_groups))
     lap("addresses")
 
     used = settings.to_dict()
@@ -883,8 +1075,7 @@ def detect(
             },
         }
     )
-    persons = _persons_frame(graph, index)
-    signal_rows = _signal_rows_frame(graph, index)
+    persons, signal_rows = steps.provenance_frames()
     lap("persons")
     return DetectionResult(
         groups=groups,

@@ -10,13 +10,14 @@ the same answers.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
 
 from graphstore.base import LATEST_OBSERVED_ATTR, GraphSlice, GraphStore, ProvenanceRows, RowProgress
+from graphstore.base import node_id as node_id_of
 from graphstore.slicing import rel_combos
 from netanalysis.audit import GRAPH_STORE_ATTR, audited, record_graph
 from netanalysis.errors import ConfigError
@@ -37,6 +38,7 @@ __all__ = [
     "read_analysis_graph",
     "read_detection_graph",
     "read_evidence_graph",
+    "GroupReader",
     "read_report_graph",
     "read_tracked_groups",
     "store_state",
@@ -373,6 +375,237 @@ def read_evidence_graph(
     )
     graph.graph[GRAPH_STORE_ATTR] = store.uri
     return graph
+
+
+#: The members' own facts the leads read (identifiers, premises seen, signals about them) ...
+_LEADS_OWN = ("USES", "SEEN_AT", "CONCERNS")
+#: ... and those the hubs read (addresses and organisations).
+_HUB_TIES = ("REGISTERED_AT", "EMPLOYED_BY", "DIRECTOR_OF", "OWNS")
+
+
+class GroupReader:
+    """What the detection reads of a store after the groups are found, step by step, each step's
+    graph read around the groups' persons, used and let go (``netanalysis.detect.detect_store``).
+
+    Every step of ``netanalysis.detect.detect`` after the groups gives the same answer on the
+    graph read for it as on the detection graph (``read_detection_graph``), because the graph
+    holds every fact the step looks at (``docs/detection.md``, "What the detection reads"): the
+    store looks the facts up by key (``GraphStore.read_around``), ring by ring, so what no group
+    touches is never read, and no two steps' graphs are held at once.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store.
+    date_from, date_to : str, optional
+        ISO dates, inclusive, as for ``read_detection_graph``.
+    chunk : int
+        Persons per read of the members' facts (``member_graphs``): a bound on what one read holds.
+    """
+
+    def __init__(
+        self, store: GraphStore, date_from: str | None = None, date_to: str | None = None, chunk: int = 5000
+    ) -> None:
+        self.store = store
+        self.date_from, self.date_to = _check_window(date_from, date_to)
+        self.chunk = chunk
+        self.labels = frozenset(store_labels(store)) - {"Group", "Merge"}
+        self._places: nx.MultiDiGraph | None = None
+        self._kept: tuple[frozenset[str], dict[int, _Rings]] | None = None
+
+    def _slice(self, labels: Collection[str] | None = None) -> GraphSlice:
+        read = self.labels - _PROVENANCE_LABELS
+        return GraphSlice(
+            labels=read if labels is None else read & frozenset(labels),
+            observed_from=self.date_from,
+            observed_to=self.date_to,
+            properties=DETECTION_PROPERTIES,
+        )
+
+    def _around(
+        self,
+        seeds: Mapping[str, Collection[str]],
+        types: Collection[str] | None,
+        labels: Collection[str] | None = None,
+    ) -> nx.MultiDiGraph:
+        wanted = {label: keys for label, keys in seeds.items() if keys}
+        if not wanted:
+            return nx.MultiDiGraph()
+        return self.store.read_around(self._slice(labels), wanted, types)
+
+    def places(self) -> nx.MultiDiGraph:
+        """The municipalities, regions and premises and the IN between them (where a premises
+        lies, which region a municipality is in): what ``municipality_regions`` and
+        ``observations`` look up beyond a person's own facts. Read once, kept (it is small)."""
+        if self._places is None:
+            wanted = self.labels & {"Municipality", "Region", "Premises"}
+            self._places = self.store.read_graph(
+                GraphSlice(
+                    labels=wanted,
+                    rel_types=frozenset({"IN"}),
+                    observed_from=self.date_from,
+                    observed_to=self.date_to,
+                    properties=DETECTION_PROPERTIES,
+                )
+            )
+        return self._places
+
+    def victims_graph(self, suspects: Collection[str]) -> nx.MultiDiGraph:
+        """What ``attach_victims`` reads: the suspects' cases, signals and premises, every person
+        in those cases, concerned by those signals or seen at those premises (all of them, for its
+        cap of 200 persons a premises), and whether those persons are victims (roles, VICTIM_IN)."""
+        rings = _Rings()
+        ids = {node_id_of("Person", key) for key in suspects}
+        own = ("SUSPECT_IN", "VICTIM_IN", "CONCERNS", "SEEN_AT")
+        rings.add(self._around({"Person": suspects}, own, self.labels - {"Municipality"}))
+        rings.add(self._around({"Case": rings.ends(ids, "SUSPECT_IN", "Case:")}, ("SUSPECT_IN", "VICTIM_IN")))
+        rings.add(self._around({"Signal": rings.starts(ids, "CONCERNS", "Signal:")}, ("CONCERNS",)))
+        rings.add(self._around({"Premises": rings.ends(ids, "SEEN_AT", "Premises:")}, ("SEEN_AT",)))
+        around = {str(n).split(":", 1)[1] for n in rings.nodes if str(n).startswith("Person:")}
+        rings.add(self._around({"Person": around - set(suspects)}, ("VICTIM_IN",)))
+        return rings.graph()
+
+    def member_graphs(self, persons: Collection[str]) -> Iterator[tuple[list[str], nx.MultiDiGraph]]:
+        """``chunk`` persons at a time: their keys, and every fact they have with its other end,
+        plus ``places``: what the moves, dates, exploitation types and minors of a group read."""
+        ordered = sorted(set(persons))
+        places = self.places()
+        # The members' own facts that the leads and the hubs read are kept as they pass, so those
+        # steps do not read them again (_LEADS_OWN, _HUB_TIES).
+        leads, hubs = _Rings(), _Rings()
+        self._kept = (frozenset(ordered), {1: leads, 2: hubs})
+        for at in range(0, len(ordered), self.chunk):
+            part = ordered[at : at + self.chunk]
+            graph = self._around({"Person": part}, None)
+            ids = {node_id_of("Person", key) for key in part}
+            for u, v, key, data in graph.edges(keys=True, data=True):
+                typ = data.get("type")
+                if u in ids and typ in _HUB_TIES:
+                    hubs.add_edge(graph, u, v, key, data)
+                if (
+                    u in ids and (typ == "USES" or (typ == "SEEN_AT" and str(v).startswith("Premises:")))
+                ) or (v in ids and typ == "CONCERNS"):
+                    leads.add_edge(graph, u, v, key, data)
+            for node in ids & set(graph):
+                leads.nodes.setdefault(node, graph.nodes[node])
+                hubs.nodes.setdefault(node, graph.nodes[node])
+            graph.add_nodes_from((n, a) for n, a in places.nodes(data=True) if n not in graph)
+            graph.add_edges_from(places.edges(keys=True, data=True))
+            yield part, graph
+
+    def _kept_rings(self, members: Collection[str], which: int) -> _Rings | None:
+        """The rings ``member_graphs`` kept of these members (1: leads, 2: hubs), once."""
+        if self._kept is None or self._kept[0] != frozenset(members):
+            return None
+        return self._kept[1].pop(which, None)
+
+    def leads_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
+        """What ``find_leads`` reads: the identifiers and premises of the members, every user of
+        those identifiers, and every signal about a member or such a user or at such a premises,
+        with all it concerns and where it was."""
+        ids = {node_id_of("Person", key) for key in members}
+        kept = self._kept_rings(members, 1)
+        if kept is None:
+            rings = _Rings()
+            rings.add(self._around({"Person": members}, _LEADS_OWN, self.labels - {"Municipality"}))
+        else:
+            rings = kept
+        items: dict[str, set[str]] = {}
+        for node in rings.end_nodes(ids, "USES"):
+            label, key = str(node).split(":", 1)
+            items.setdefault(label, set()).add(key)
+        rings.add(self._around(items, ("USES",)))
+        item_ids = {f"{label}:{key}" for label, keys in items.items() for key in keys}
+        users = rings.starts(item_ids, "USES", "Person:") - set(members)
+        rings.add(self._around({"Person": users}, ("CONCERNS",)))
+        premises = rings.ends(ids, "SEEN_AT", "Premises:")
+        rings.add(self._around({"Premises": premises}, ("AT",)))
+        concerned = ids | {node_id_of("Person", key) for key in users}
+        signals = rings.starts(concerned, "CONCERNS", "Signal:")
+        signals |= rings.starts({node_id_of("Premises", key) for key in premises}, "AT", "Signal:")
+        rings.add(self._around({"Signal": signals}, ("CONCERNS", "AT")))
+        return rings.graph()
+
+    def crowded_graph(self, min_persons: int) -> nx.MultiDiGraph:
+        """What ``crowded_address_leads`` reads: every registration at, and every AT to, the
+        addresses where at least ``min_persons`` persons were ever registered (counted by the
+        store, ``GraphStore.busy_ends``); no other address can be crowded."""
+        if not {"Address", "Person"} <= self.labels:
+            return nx.MultiDiGraph()
+        busy = self.store.busy_ends(
+            "REGISTERED_AT", "Person", "Address", min_persons, self.date_from, self.date_to
+        )
+        return self._around({"Address": busy}, ("REGISTERED_AT", "AT"))
+
+    def hubs_graph(self, members: Collection[str]) -> nx.MultiDiGraph:
+        """What ``shared_hubs`` reads: the members' addresses and organisations."""
+        kept = self._kept_rings(members, 2)
+        if kept is not None:
+            return kept.graph()
+        return self._around({"Person": members}, _HUB_TIES)
+
+    def provenance(self) -> nx.MultiDiGraph:
+        """An empty graph carrying the ``ProvenanceRows`` of the window (``PROVENANCE_ATTR``): the
+        rows of ``persons.csv`` and ``signal_rows.csv``."""
+        graph = nx.MultiDiGraph()
+        graph.graph[PROVENANCE_ATTR] = self.store.provenance_rows(self.labels, self.date_from, self.date_to)
+        graph.graph[GRAPH_STORE_ATTR] = self.store.uri
+        return graph
+
+
+class _Rings:
+    """Rings read around some nodes, gathered into one graph in ``assemble``'s order (nodes
+    sorted, edges by start, end and rel_key), so that a step meets nodes and edges in the order
+    the detection graph has them: the same graph, less of it."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[Any, dict[str, Any]] = {}
+        self.edges: dict[tuple[Any, Any, Any], dict[str, Any]] = {}
+        self.by_type: dict[Any, list[tuple[Any, Any]]] = {}
+
+    def add(self, ring: nx.MultiDiGraph) -> None:
+        for node, attrs in ring.nodes(data=True):
+            self.nodes.setdefault(node, attrs)
+        for u, v, key, data in ring.edges(keys=True, data=True):
+            if (u, v, key) not in self.edges:
+                self.edges[(u, v, key)] = data
+                self.by_type.setdefault(data.get("type"), []).append((u, v))
+
+    def add_edge(self, graph: nx.MultiDiGraph, u: Any, v: Any, key: Any, data: dict[str, Any]) -> None:
+        """One edge of ``graph`` with its two ends."""
+        self.nodes.setdefault(u, graph.nodes[u])
+        self.nodes.setdefault(v, graph.nodes[v])
+        if (u, v, key) not in self.edges:
+            self.edges[(u, v, key)] = data
+            self.by_type.setdefault(data.get("type"), []).append((u, v))
+
+    def end_nodes(self, starts: Collection[Any], rel_type: str) -> set[Any]:
+        """The ends of ``rel_type`` from ``starts`` (node ids)."""
+        return {v for u, v in self.by_type.get(rel_type, ()) if u in starts}
+
+    def ends(self, starts: Collection[Any], rel_type: str, prefix: str) -> set[str]:
+        """Keys of the ends of ``rel_type`` from ``starts`` whose node id starts with ``prefix``."""
+        return {
+            str(v).split(":", 1)[1] for v in self.end_nodes(starts, rel_type) if str(v).startswith(prefix)
+        }
+
+    def starts(self, ends: Collection[Any], rel_type: str, prefix: str) -> set[str]:
+        """Keys of the starts of ``rel_type`` into ``ends`` whose node id starts with ``prefix``."""
+        return {
+            str(u).split(":", 1)[1]
+            for u, v in self.by_type.get(rel_type, ())
+            if v in ends and str(u).startswith(prefix)
+        }
+
+    def graph(self) -> nx.MultiDiGraph:
+        """The graph of every ring added; the rings are let go as it is built."""
+        graph = nx.MultiDiGraph()
+        for node in sorted(self.nodes):
+            graph.add_node(node, **self.nodes.pop(node))
+        self.by_type.clear()
+        for u, v, key in sorted(self.edges, key=lambda e: (e[0], e[1], e[2], self.edges[e].get("type"))):
+            graph.add_edge(u, v, key=key, **self.edges.pop((u, v, key)))
+        return graph
 
 
 #: Graph attribute of a report graph: the ``ReportFacts`` of the records and sources it left out.

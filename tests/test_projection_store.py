@@ -8,6 +8,7 @@ with addresses, organisations and noise (``synth.generate``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from graphstore.base import GraphStore
 from loaders.pipeline import load
 from loaders.pseudonymise import keygen
-from netanalysis.detect import COLUMNS, DetectionResult, DetectionSettings, detect
+from netanalysis.detect import COLUMNS, DetectionResult, DetectionSettings, detect, detect_store
 from netanalysis.graphs import (
     LATEST_OBSERVED_ATTR,
     PROVENANCE_ATTR,
@@ -88,6 +89,13 @@ def compare(
     a = detect(whole, settings)
     b = detect(lean, settings)
     assert_same(a, b)
+    # What netanalysis detect runs: the evidence, then each step's facts around the groups.
+    windowed = dataclasses.replace(settings, date_from=date_from, date_to=date_to)
+    c = detect_store(store, windowed)
+    assert {**c.settings, "date_from": None, "date_to": None} == a.settings
+    assert c.settings["date_from"] == date_from and c.settings["date_to"] == date_to
+    c.settings = a.settings
+    assert_same(a, c)
     return a
 
 

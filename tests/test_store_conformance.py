@@ -562,6 +562,70 @@ def test_slice_around_persons_is_the_rule_applied_to_the_whole_graph(
     assert as_data(by_id) == as_data(around(full, {"p2"}))
 
 
+def ring_around(
+    full: nx.MultiDiGraph, seeds: dict[str, set[str]], types: frozenset[str] | None
+) -> nx.MultiDiGraph:
+    """The rule of ``GraphStore.read_around`` applied to a graph read whole: the relationships (of
+    ``types``) with a seed at one end, the seeds that exist and the other ends."""
+    ids = {f"{label}:{key}" for label, keys in seeds.items() for key in keys} & set(full)
+    edges = [
+        (u, v, k)
+        for u, v, k, typ in full.edges(keys=True, data="type")
+        if (u in ids or v in ids) and (types is None or typ in types)
+    ]
+    ends = ids | {u for u, _, _ in edges} | {v for _, v, _ in edges}
+    ring = nx.MultiDiGraph()
+    ring.add_nodes_from((n, full.nodes[n]) for n in sorted(ends))
+    ring.add_edges_from((u, v, k, full.edges[u, v, k]) for u, v, k in sorted(edges))
+    return ring
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        GraphSlice(),
+        GraphSlice(observed_from="2023-01-01"),
+        GraphSlice(labels=frozenset({"Person", "Case", "Phone", "Premises"}), observed_to="2022-12-31"),
+        GraphSlice(properties=frozenset({"roles", "observed_on", "code"})),
+    ],
+)
+def test_ring_around_nodes_is_the_rule_applied_to_the_whole_graph(
+    world_store: GraphStore, base: GraphSlice
+) -> None:
+    full = world_store.read_graph(base)
+    cases: list[tuple[dict[str, set[str]], frozenset[str] | None]] = [
+        ({"Person": {"p1"}}, None),
+        ({"Person": {"p1", "p2", "nobody"}}, frozenset({"USES", "SEEN_AT"})),
+        ({"Case": {"c1"}, "Premises": {"X1"}}, frozenset({"SUSPECT_IN", "VICTIM_IN", "SEEN_AT", "IN"})),
+        ({"Phone": {"ph1"}, "Person": {"p4"}}, frozenset({"USES"})),
+        ({"Person": {"p1", "p2", "p3", "p4"}}, frozenset({"DESCRIBES"})),
+        ({"Person": set()}, None),
+    ]
+    for seeds, types in cases:
+        got = world_store.read_around(base, seeds, types)
+        want = ring_around(full, seeds, types)
+        assert as_data(got) == as_data(want), (seeds, types)
+        # In the order read_graph gives (nodes sorted, edges by start, end, key): the detection's
+        # steps meet them in that order.
+        assert list(got.nodes) == [n for n in full.nodes if n in got]
+        assert list(got.edges(keys=True)) == [e for e in full.edges(keys=True) if got.has_edge(*e)]
+
+
+def test_busy_ends_counts_distinct_starts_in_the_window(store: GraphStore) -> None:
+    nodes, rels = org_world()
+    load(store, nodes, rels)
+    # a2: p2 and p3 registered (2022-01-01); a1: nobody.
+    assert store.busy_ends("REGISTERED_AT", "Person", "Address", 2) == ["a2"]
+    assert store.busy_ends("REGISTERED_AT", "Person", "Address", 3) == []
+    assert store.busy_ends("REGISTERED_AT", "Person", "Address", 1, "2022-01-02") == []
+    assert store.busy_ends("REGISTERED_AT", "Person", "Address", 2, None, "2022-01-01") == ["a2"]
+    # o1: p2 and p3 employed, p1 directs it; distinct persons, not relationships.
+    assert store.busy_ends("EMPLOYED_BY", "Person", "Organisation", 2) == ["o1"]
+    assert store.busy_ends("EMPLOYED_BY", "Person", "Organisation", 1) == ["o1", "o2"]
+    with pytest.raises(SchemaError):
+        store.busy_ends("REGISTERED_AT", "Person", "Case", 2)
+
+
 def test_slice_around_persons_refuses_regions_too(world_store: GraphStore) -> None:
     both = GraphSlice(region_ids=frozenset({"police_unit:RE01"}), person_ids=frozenset({"p1"}))
     with pytest.raises(SchemaError, match="not both"):

@@ -34,7 +34,8 @@ __all__ = ["register"]
 
 _D = defaults(DetectionSettings)
 
-_STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
+# The read stage is the evidence (--engine gds: the detection graph); the steps read as they go.
+_STAGES = {"read": "read the evidence", "detect": "detect (stages)"}
 _UNITS = {"read": "rows"}
 
 
@@ -82,7 +83,7 @@ def register(app: typer.Typer) -> None:
         fixes the reference date), so the same store gives the same files again; options given on
         the command line change only what they name.
         """
-        from netanalysis.detect import detect
+        from netanalysis.detect import detect, detect_store
 
         settings = detection_settings(ctx, settings_file)
         check_out_folder(out)
@@ -107,18 +108,20 @@ def register(app: typer.Typer) -> None:
             # as rows); the same result as from the whole graph (tests/test_projection_store.py).
             graph_store = open_read_store(store, allow_incomplete)
             try:
-                read = RowsRead(progress, "read")
-                graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
                 # So that `report --detection` can tell whether the store changed since.
                 state = store_state(graph_store)
-                progress("read", read.done, read.done)
                 if settings.engine == "gds":
-                    # The server computes the network and groups: the store stays open for it.
+                    # The server computes the network and groups from the detection graph.
+                    read = RowsRead(progress, "read")
+                    graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
+                    progress("read", read.done, read.done)
                     result = detect(graph, settings, store=graph_store, progress=progress)
+                else:
+                    # The evidence for the network, then each step's facts around the groups,
+                    # read as the detection goes (docs/detection.md, "What the detection reads").
+                    result = detect_store(graph_store, settings, progress=progress)
             finally:
                 graph_store.close()
-            if settings.engine != "gds":
-                result = detect(graph, settings, progress=progress)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 
