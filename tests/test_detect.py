@@ -151,7 +151,7 @@ def test_date_window_through_the_store_and_the_command(tmp_path, capsys):
     shown = capsys.readouterr()
     assert "2 groups and 1 lone offenders, 1 cross-regional" in shown.out
     # The progress bar, on stderr: the read, then the stages of the detection.
-    assert "read the evidence" in shown.err and f"{len(STAGES):,}" in shown.err
+    assert "read the detection graph" in shown.err and f"{len(STAGES):,}" in shown.err
     from_store = pd.read_csv(out / "group_summary.csv")
     in_memory = detect(three_groups(), DetectionSettings(seed=1)).group_summary
     assert from_store["cross_regional"].tolist() == in_memory["cross_regional"].tolist()

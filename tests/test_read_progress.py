@@ -136,17 +136,27 @@ def test_detect_and_report_show_the_read_with_its_rate_in_a_terminal(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    evidence = na.read_evidence_graph(loaded)
-    rows = evidence.number_of_nodes() + evidence.number_of_edges()
+    calls: list[int] = []
+    na.read_detection_graph(loaded, progress=lambda done, total: calls.append(done))
     uri = str(getattr(loaded, "uri", ""))
     monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: standard error counts as a terminal
     assert main(["detect", "--store", uri, "--out", str(tmp_path / "d"), "--seed", "1"]) == 0
     shown = capsys.readouterr().err
-    # The read of the evidence ends at the rows it read, with its rate in rows (the detection,
-    # which reads the rest step by step, counts stages).
+    # The read ends at the rows it read, with its rate in rows (the detection counts stages).
+    line = next(x for x in shown.splitlines()[::-1] if "read the detection graph" in x)
+    assert f" {calls[-1]:,} " in line and re.search(r"[\d,]+ rows/s", line), line
+    assert "stages/s" in shown or "detect (stages)" in shown
+
+    # Under a memory ceiling the read is the evidence; the steps read around the groups as they go.
+    evidence = na.read_evidence_graph(loaded)
+    rows = evidence.number_of_nodes() + evidence.number_of_edges()
+    around = ["detect", "--store", uri, "--out", str(tmp_path / "m"), "--seed", "1", "--max-memory", "8G"]
+    assert main(around) == 0
+    shown = capsys.readouterr().err
     line = next(x for x in shown.splitlines()[::-1] if "read the evidence" in x)
     assert f" {rows:,} " in line and re.search(r"[\d,]+ rows/s", line), line
-    assert "stages/s" in shown or "detect (stages)" in shown
+    assert "read the detection graph" not in shown
+    assert (tmp_path / "m" / "groups.csv").read_bytes() == (tmp_path / "d" / "groups.csv").read_bytes()
 
     args = ["report", "--store", uri, "--period", "2024", "--lang", "en", "--no-pdf"]
     assert main([*args, "--out", str(tmp_path / "r")]) == 0

@@ -34,8 +34,9 @@ __all__ = ["register"]
 
 _D = defaults(DetectionSettings)
 
-# The read stage is the evidence (--engine gds: the detection graph); the steps read as they go.
-_STAGES = {"read": "read the evidence", "detect": "detect (stages)"}
+_STAGES = {"read": "read the detection graph", "detect": "detect (stages)"}
+# Under --max-memory the read stage is the evidence; the steps read around the groups as they go.
+_STAGES_AROUND = {"read": "read the evidence", "detect": "detect (stages)"}
 _UNITS = {"read": "rows"}
 
 
@@ -97,11 +98,15 @@ def register(app: typer.Typer) -> None:
         from netanalysis.graphs import read_detection_graph, store_state
         from netanalysis.memory import MemoryLimit, MemorySettings
 
-        limit = MemoryLimit(
-            MemorySettings.from_text(max_memory), "detect", ", or detect on a window with --from and --to"
-        )
-        bar, shown = stage_bar(Console(stderr=True), _STAGES, unit="stages", units=_UNITS)
-        progress = limit.tracking(shown, _STAGES)
+        memory = MemorySettings.from_text(max_memory)
+        limit = MemoryLimit(memory, "detect", ", or detect on a window with --from and --to")
+        # Reading around the groups holds less (0.75x the peak at 100k rows) but costs about 1.8x
+        # the CPU of one read of the detection graph (benchmarks/RESULTS.md): it is the way of a
+        # run with a memory ceiling, the one read that of a run without.
+        around = settings.engine != "gds" and memory.max_memory is not None
+        stages = _STAGES_AROUND if around else _STAGES
+        bar, shown = stage_bar(Console(stderr=True), stages, unit="stages", units=_UNITS)
+        progress = limit.tracking(shown, stages)
         with bar, limit:
             progress("read", 0, None)
             # Only what the detection needs: no records, no provenance (the store hands those over
@@ -110,18 +115,21 @@ def register(app: typer.Typer) -> None:
             try:
                 # So that `report --detection` can tell whether the store changed since.
                 state = store_state(graph_store)
-                if settings.engine == "gds":
-                    # The server computes the network and groups from the detection graph.
+                if around:
+                    # The evidence for the network, then each step's facts around the groups,
+                    # read as the detection goes (docs/detection.md, "What each step reads").
+                    result = detect_store(graph_store, settings, progress=progress)
+                else:
                     read = RowsRead(progress, "read")
                     graph = read_detection_graph(graph_store, settings.date_from, settings.date_to, read)
                     progress("read", read.done, read.done)
-                    result = detect(graph, settings, store=graph_store, progress=progress)
-                else:
-                    # The evidence for the network, then each step's facts around the groups,
-                    # read as the detection goes (docs/detection.md, "What the detection reads").
-                    result = detect_store(graph_store, settings, progress=progress)
+                    if settings.engine == "gds":
+                        # The server computes the network and groups: the store stays open for it.
+                        result = detect(graph, settings, store=graph_store, progress=progress)
             finally:
                 graph_store.close()
+            if not around and settings.engine != "gds":
+                result = detect(graph, settings, progress=progress)
         if earlier is not None or track:
             from netanalysis.lineage import follow_groups, keep_groups
 
