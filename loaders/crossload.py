@@ -463,6 +463,8 @@ def matches_across_loads(
         record id -> (person id, comparison value): every stored person record
         (``stored_comparisons``) or those ``stored_candidates`` reads through the index, which
         carry the sizes of this load's blocks in the store (``StoredRecords``).
+    threshold : float
+        The load's threshold; the resolution across loads demands ``ACROSS_MARGIN`` bits more.
     method : {"whole", "pairs"}, optional
         ``METHOD`` when None. ``"whole"`` resolves this load's records together with the stored
         records read, stored-stored pairs included, as one load of them would (its cost grows with
@@ -474,8 +476,8 @@ def matches_across_loads(
     -------
     dict
         New record id -> the persons of the stored records it matches (pairs accepted by the
-        encoded resolution, persons it leaves whole), highest score first, then smallest person
-        id. Records that the store already holds under the same id are left out.
+        encoded resolution, persons it may join: ``_joins``), highest score first, then smallest
+        person id. Records that the store already holds under the same id are left out.
     """
     method = method or METHOD
     threshold += ACROSS_MARGIN
