@@ -29,6 +29,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import loaders.crossload as crossload
 from graphstore import open_store
 from loaders.crossload import METHOD, METHODS
 from loaders.mapping import load_mapping
@@ -141,7 +142,23 @@ def main() -> None:
         help="resolution across loads (loaders.crossload.METHOD): the delivery with the stored "
         "records read, or only the pairs that hold a delivery record",
     )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=crossload.ACROSS_MARGIN,
+        help="bits added to the threshold across loads (loaders.crossload.ACROSS_MARGIN)",
+    )
+    parser.add_argument(
+        "--join",
+        choices=["whole", "matched"],
+        default="whole" if crossload.WHOLE_PERSONS_ONLY else "matched",
+        help="a new record joins a stored person whose records the encoded resolution keeps whole "
+        "with it, or whose matched record shares its cluster and none contradicts it "
+        "(loaders.crossload.WHOLE_PERSONS_ONLY)",
+    )
     args = parser.parse_args()
+    crossload.ACROSS_MARGIN = args.margin
+    crossload.WHOLE_PERSONS_ONLY = args.join == "whole"
     work = Path(tempfile.mkdtemp(prefix="deliveries-"))
     set_dir = work / "set"
     generate(set_dir, seed=args.seed, groups=args.groups, noise=args.noise)
@@ -151,6 +168,8 @@ def main() -> None:
         "groups": args.groups,
         "noise": args.noise,
         "across": args.across,
+        "margin": args.margin,
+        "join": args.join,
     }
 
     one = open_store(str(work / "one.db"))
