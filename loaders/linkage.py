@@ -540,6 +540,33 @@ def _ids(values: Iterable[Hashable], table: dict[Hashable, int]) -> Indices:
     return np.fromiter((table.setdefault(v, len(table) + 1) if v else 0 for v in values), dtype=np.int64)
 
 
+def _value_ids(values: Iterable[Hashable], table: dict[Hashable, int]) -> Indices:
+    """The id of each value in ``table`` (added when new): its position among the distinct values."""
+    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64)
+
+
+def _distinct_pairs(
+    levels: Callable[[Sequence[Any], Sequence[Any]], Levels], values: Sequence[Any]
+) -> Callable[[Indices, Indices], Levels]:
+    """``levels`` over pairs of value ids, each distinct pair of values computed once."""
+    size = max(len(values), 1)
+
+    def of_ids(a: Indices, b: Indices) -> Levels:
+        if not len(a):
+            return np.zeros(0, dtype=np.int8)
+        distinct, inverse = np.unique(a * size + b, return_inverse=True)
+        va, vb = np.divmod(distinct, size)
+        found = np.empty(0, dtype=np.int8)
+        for start in range(0, len(distinct), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            chunk = levels([values[i] for i in va[part].tolist()], [values[j] for j in vb[part].tolist()])
+            found = np.concatenate([found, np.asarray(chunk, dtype=np.int8)])
+        out: Levels = found[inverse.reshape(-1)]
+        return out
+
+    return of_ids
+
+
 class _Pairs:
     """The model-free part of the comparison of the pairs ``(left[k], right[k])``: the name levels
     of both orders, the birth, nationality and gender levels, the exact rules, a document that
@@ -548,44 +575,30 @@ class _Pairs:
     def __init__(self, feats: Sequence[F], left: Indices, right: Indices, comparison: Comparison[F]) -> None:
         self.left, self.right = left, right
         count = len(left)
-        first = [f.first for f in feats]
-        last = [f.last for f in feats]
-        core = [f.last_core for f in feats]
-        core_present = np.fromiter((bool(c) for c in core), dtype=bool, count=len(feats))
-        self.first = np.empty(count, dtype=np.int8)
-        self.last = np.empty(count, dtype=np.int8)
+        # Each distinct name value once (first names, last names and their cores share the ids),
+        # and each distinct pair of values compared once: a block's pairs repeat its names.
+        table: dict[Hashable, int] = {}
+        first = _value_ids((f.first for f in feats), table)
+        last = _value_ids((f.last for f in feats), table)
+        core = _value_ids((f.last_core for f in feats), table)
+        values = list(table)
+        present = np.array([bool(v) for v in values], dtype=bool)
+        names = _distinct_pairs(comparison.names, values)
+        lf = names(first[left], first[right])
+        ll = names(last[left], last[right])
+        # The same surname with and without its particle: the cores, where ``_names`` looks.
+        ca, cb = core[left], core[right]
+        cores = np.flatnonzero(((ll == 0) | (ll == 1)) & present[ca] & present[cb])
+        ll[cores] = np.maximum(ll[cores], np.minimum(names(ca[cores], cb[cores]), 2))
+        self.first, self.last = lf, ll
+        # The swapped order, where ``_names`` tries it (not when the direct order is exact).
+        self.swap_tried = ~((lf == 3) & (ll == 3))
+        swap = np.flatnonzero(self.swap_tried)
+        sa, sb = left[swap], right[swap]
         self.swapped_first = np.full(count, -1, dtype=np.int8)
         self.swapped_last = np.full(count, -1, dtype=np.int8)
-        names = comparison.names
-        for start in range(0, count, _CHUNK):
-            part = slice(start, start + _CHUNK)
-            li, ri = left[part].tolist(), right[part].tolist()
-            fa, fb = [first[i] for i in li], [first[j] for j in ri]
-            ll = names([last[i] for i in li], [last[j] for j in ri])
-            # The same surname with and without its particle: the cores, where ``_names`` looks.
-            cores = np.flatnonzero(
-                ((ll == 0) | (ll == 1)) & core_present[left[part]] & core_present[right[part]]
-            )
-            if len(cores):
-                ci = [li[k] for k in cores.tolist()]
-                cj = [ri[k] for k in cores.tolist()]
-                by_core = names([core[i] for i in ci], [core[j] for j in cj])
-                ll[cores] = np.maximum(ll[cores], np.minimum(by_core, 2))
-            lf = names(fa, fb)
-            self.first[part], self.last[part] = lf, ll
-            # The swapped order, where ``_names`` tries it (not when the direct order is exact).
-            swap = np.flatnonzero(~((lf == 3) & (ll == 3)))
-            if len(swap):
-                si = [li[k] for k in swap.tolist()]
-                sj = [ri[k] for k in swap.tolist()]
-                s_first = names([core[i] for i in si], [first[j] for j in sj])
-                a_first = [first[i] for i in si]
-                s_last = np.maximum(
-                    names(a_first, [core[j] for j in sj]), names(a_first, [last[j] for j in sj])
-                )
-                self.swapped_first[start + swap] = s_first
-                self.swapped_last[start + swap] = s_last
-        self.swap_tried = ~((self.first == 3) & (self.last == 3))
+        self.swapped_first[swap] = names(core[sa], first[sb])
+        self.swapped_last[swap] = np.maximum(names(first[sa], core[sb]), names(first[sa], last[sb]))
         self.birth = comparison.births(feats, left, right)
         self.nationality = self._agree([f.nationality for f in feats])
         self.gender = self._agree([f.gender for f in feats])
