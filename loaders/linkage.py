@@ -86,6 +86,7 @@ __all__ = [
     "Resolution",
     "TermWeights",
     "EMResult",
+    "candidate_codes",
     "candidate_pairs",
     "estimate_m",
     "fit_m",
@@ -894,6 +895,105 @@ def candidate_pairs(
                     yield a, b
 
 
+def candidate_codes(feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats: Counter[str]) -> Indices:
+    """The pairs of ``candidate_pairs`` (without ``focus``), in the same order, as codes
+    ``i * len(feats) + j``: each rule's blocks found and paired with numpy instead of one pair at
+    a time. ``stats`` is incremented as there."""
+    n = len(feats)
+    dated = np.fromiter((bool(f.birth) for f in feats), dtype=bool, count=n)
+    parts: list[Indices] = []
+    for rule, undated_only in rules:
+        table: dict[str, int] = {}
+        keys = np.fromiter(
+            (-1 if (key := rule(f)) is None else table.setdefault(key, len(table)) for f in feats),
+            dtype=np.int64,
+            count=n,
+        )
+        # The blocks in the order their keys first appear (as a dict of lists fills), each block's
+        # members in record order.
+        members = np.flatnonzero(keys >= 0)
+        order = members[np.argsort(keys[members], kind="stable")]
+        if not len(order):
+            continue
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        oversized = int(np.count_nonzero(sizes > MAX_BLOCK))
+        if oversized:  # (a Counter keeps no key that was never counted)
+            stats["oversized_blocks"] += oversized
+        kept = (sizes >= 2) & (sizes <= MAX_BLOCK)
+        starts, sizes = starts[kept], sizes[kept]
+        if not len(starts):
+            continue
+        if undated_only:
+            # Undated members first (each kept in record order): the pairs among them, then each
+            # undated member with every dated one.
+            block_starts = np.r_[0, np.cumsum(sizes)[:-1]]
+            rank = np.repeat(np.arange(len(starts)), sizes)
+            within = order[
+                np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(block_starts, sizes)
+            ]
+            regrouped = within[np.lexsort((dated[within], rank))]
+            undated = np.add.reduceat((~dated[within]).astype(np.int64), block_starts)
+            codes, places = _undated_pairs(regrouped, block_starts, sizes, undated, n)
+        else:
+            codes, places = _block_pairs(order, starts, sizes, n)
+        if len(codes):
+            stats["candidate_pairs"] += len(codes)
+        parts.append(codes[np.argsort(places, kind="stable")])
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    every = np.concatenate(parts)
+    _distinct, first_seen = np.unique(every, return_index=True)
+    found: Indices = every[np.sort(first_seen)]
+    return found
+
+
+def _block_pairs(order: Indices, starts: Indices, sizes: Indices, n: int) -> tuple[Indices, Indices]:
+    """Every pair of each block (``order[start:start + size]``) as codes, and where each comes in
+    ``candidate_pairs``' order (block by block, ``(x, y)`` with ``x < y`` row by row)."""
+    codes: list[Indices] = []
+    places: list[Indices] = []
+    offsets = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
+    for size in np.unique(sizes).tolist():
+        which = np.flatnonzero(sizes == size)
+        matrix = order[starts[which][:, None] + np.arange(size)]
+        x, y = np.triu_indices(size, 1)
+        a, b = matrix[:, x], matrix[:, y]
+        codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
+        places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
+    if not codes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(codes), np.concatenate(places)
+
+
+def _undated_pairs(
+    regrouped: Indices, block_starts: Indices, sizes: Indices, undated: Indices, n: int
+) -> tuple[Indices, Indices]:
+    """The pairs of an undated-only rule's blocks (``regrouped``: each block's undated members
+    first): among the undated, then each undated with each dated, block by block."""
+    dated = sizes - undated
+    counts = undated * (undated - 1) // 2 + undated * dated
+    offsets = np.r_[0, np.cumsum(counts)]
+    codes: list[Indices] = []
+    places: list[Indices] = []
+    shapes = np.unique(np.stack([undated, dated], axis=1), axis=0)
+    for nu, nd in shapes.tolist():
+        if nu == 0:
+            continue
+        which = np.flatnonzero((undated == nu) & (dated == nd))
+        matrix = regrouped[block_starts[which][:, None] + np.arange(nu + nd)]
+        x, y = np.triu_indices(nu, 1)
+        u, d = np.repeat(np.arange(nu), nd), np.tile(np.arange(nu, nu + nd), nu)
+        x, y = np.r_[x, u], np.r_[y, d]
+        a, b = matrix[:, x], matrix[:, y]
+        codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
+        places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
+    if not codes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(codes), np.concatenate(places)
+
+
 def _focused_pairs(
     members: list[int], feats: Sequence[F], focus: Sequence[bool], undated_only: bool
 ) -> list[tuple[int, int]]:
@@ -1086,10 +1186,9 @@ def link(
     """
     weights = model if model is not None else MatchModel(feats, comparison)
     stats: Counter[str] = Counter(records=len(feats))
-    n = len(feats)
     # The pairs are kept (8 bytes each) and compared all at once, as arrays (``_Pairs``); EM sees
     # them before any is decided.
-    codes = array("q", (i * n + j for i, j in candidate_pairs(feats, rules, stats)))
+    codes = array("q", candidate_codes(feats, rules, stats).tobytes())
     compared = _pairs_of(feats, codes, comparison)
     if estimate_m and model is None:
         weights = fit_m(weights, feats, codes, comparison, stats, compared)
