@@ -64,6 +64,9 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
+import numpy as np
+import numpy.typing as npt
+
 __all__ = [
     "CANNOT_LINK",
     "DEFAULT_M",
@@ -83,6 +86,7 @@ __all__ = [
     "Resolution",
     "TermWeights",
     "EMResult",
+    "candidate_codes",
     "candidate_pairs",
     "estimate_m",
     "fit_m",
@@ -181,6 +185,9 @@ F = TypeVar("F", bound=LinkFeatures)
 # only pairs records without a birth date with the other members of a block.
 BlockingRule = tuple[Callable[[F], "str | None"], bool]
 
+Levels = npt.NDArray[np.int8]
+Indices = npt.NDArray[np.int64]
+
 
 @dataclass(frozen=True)
 class Comparison(Generic[F]):
@@ -192,10 +199,33 @@ class Comparison(Generic[F]):
     birth_level
         ``birth_level(a, b)`` for two records: 3 equal, 2 a typical error (one part off, day and
         month swapped, within a week), 1 same year otherwise, 0 different, -1 missing.
+    name_levels : optional
+        ``name_levels(a, b)``: ``name_level`` of each pair ``(a[k], b[k])`` at once, as an array
+        (the same levels; the engine scores many pairs in one go). One by one when None.
+    birth_levels : optional
+        ``birth_levels(feats, i, j)``: ``birth_level(feats[i[k]], feats[j[k]])`` of each pair, as
+        an array. One by one when None.
     """
 
     name_level: Callable[[Any, Any], int]
     birth_level: Callable[[F, F], int]
+    name_levels: Callable[[Sequence[Any], Sequence[Any]], Levels] | None = None
+    birth_levels: Callable[[Sequence[F], Indices, Indices], Levels] | None = None
+
+    def names(self, a: Sequence[Any], b: Sequence[Any]) -> Levels:
+        """``name_level`` of each pair ``(a[k], b[k])``, as an array."""
+        if self.name_levels is not None:
+            return self.name_levels(a, b)
+        level = self.name_level
+        return np.fromiter((level(x, y) for x, y in zip(a, b, strict=True)), dtype=np.int8, count=len(a))
+
+    def births(self, feats: Sequence[F], i: Indices, j: Indices) -> Levels:
+        """``birth_level`` of the records ``feats[i[k]]`` and ``feats[j[k]]``, as an array."""
+        if self.birth_levels is not None:
+            return self.birth_levels(feats, i, j)
+        level = self.birth_level
+        pairs = zip(i.tolist(), j.tolist(), strict=True)
+        return np.fromiter((level(feats[x], feats[y]) for x, y in pairs), dtype=np.int8, count=len(i))
 
 
 @dataclass(frozen=True)
@@ -342,15 +372,22 @@ class MatchModel:
     ) -> dict[str, dict[int, float]]:
         n = len(feats)
         rng = random.Random(n)
-        counts: dict[str, Counter[int]] = {"first": Counter(), "last": Counter(), "birth": Counter()}
+        left: list[int] = []
+        right: list[int] = []
         for _ in range(RANDOM_PAIRS):
             i, j = rng.randrange(n), rng.randrange(n)
-            if i == j:
-                continue
-            a, b = feats[i], feats[j]
-            counts["first"][comparison.name_level(a.first, b.first)] += 1
-            counts["last"][comparison.name_level(a.last, b.last)] += 1
-            counts["birth"][comparison.birth_level(a, b)] += 1
+            if i != j:
+                left.append(i)
+                right.append(j)
+        # The levels of all pairs at once (the same pairs and levels as one pair at a time).
+        found = {
+            "first": comparison.names([feats[i].first for i in left], [feats[j].first for j in right]),
+            "last": comparison.names([feats[i].last for i in left], [feats[j].last for j in right]),
+            "birth": comparison.births(
+                feats, np.array(left, dtype=np.int64), np.array(right, dtype=np.int64)
+            ),
+        }
+        counts = {name: Counter(levels.tolist()) for name, levels in found.items()}
         for name, c in counts.items():
             present = sum(v for level, v in c.items() if level >= 0)
             if present < RANDOM_PAIRS // 10:
@@ -490,6 +527,186 @@ def levels(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = N
     nat = -1 if not (a.nationality and b.nationality) else int(a.nationality == b.nationality)
     gen = -1 if not (a.gender and b.gender) else int(a.gender == b.gender)
     return (lf, ll, bl, nat, gen)
+
+
+# --- many pairs at once: the same levels, weights and decisions as ``levels``, ``score`` and
+# ``is_exact`` one pair at a time, as numpy arrays over the candidate pairs (``link``). The
+# weights are summed in the same order as ``score`` sums them, so every float is the same.
+
+_CHUNK = 1 << 18  # pairs whose values are gathered at once for the name levels
+
+
+def _ids(values: Iterable[Hashable], table: dict[Hashable, int]) -> Indices:
+    """An id per value (equal values, equal ids; ``table`` shared across calls), 0 when missing."""
+    return np.fromiter((table.setdefault(v, len(table) + 1) if v else 0 for v in values), dtype=np.int64)
+
+
+def _value_ids(values: Iterable[Hashable], table: dict[Hashable, int]) -> Indices:
+    """The id of each value in ``table`` (added when new): its position among the distinct values."""
+    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64)
+
+
+def _distinct_pairs(
+    levels: Callable[[Sequence[Any], Sequence[Any]], Levels], values: Sequence[Any]
+) -> Callable[[Indices, Indices], Levels]:
+    """``levels`` over pairs of value ids, each distinct pair of values computed once."""
+    size = max(len(values), 1)
+
+    def of_ids(a: Indices, b: Indices) -> Levels:
+        if not len(a):
+            return np.zeros(0, dtype=np.int8)
+        distinct, inverse = np.unique(a * size + b, return_inverse=True)
+        va, vb = np.divmod(distinct, size)
+        found = np.empty(0, dtype=np.int8)
+        for start in range(0, len(distinct), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            chunk = levels([values[i] for i in va[part].tolist()], [values[j] for j in vb[part].tolist()])
+            found = np.concatenate([found, np.asarray(chunk, dtype=np.int8)])
+        out: Levels = found[inverse.reshape(-1)]
+        return out
+
+    return of_ids
+
+
+class _Pairs:
+    """The model-free part of the comparison of the pairs ``(left[k], right[k])``: the name levels
+    of both orders, the birth, nationality and gender levels, the exact rules, a document that
+    differs and the capped bonus of shared identifiers."""
+
+    def __init__(self, feats: Sequence[F], left: Indices, right: Indices, comparison: Comparison[F]) -> None:
+        self.left, self.right = left, right
+        count = len(left)
+        # Each distinct name value once (first names, last names and their cores share the ids),
+        # and each distinct pair of values compared once: a block's pairs repeat its names.
+        table: dict[Hashable, int] = {}
+        first = _value_ids((f.first for f in feats), table)
+        last = _value_ids((f.last for f in feats), table)
+        core = _value_ids((f.last_core for f in feats), table)
+        values = list(table)
+        present = np.array([bool(v) for v in values], dtype=bool)
+        names = _distinct_pairs(comparison.names, values)
+        lf = names(first[left], first[right])
+        ll = names(last[left], last[right])
+        # The same surname with and without its particle: the cores, where ``_names`` looks.
+        ca, cb = core[left], core[right]
+        cores = np.flatnonzero(((ll == 0) | (ll == 1)) & present[ca] & present[cb])
+        ll[cores] = np.maximum(ll[cores], np.minimum(names(ca[cores], cb[cores]), 2))
+        self.first, self.last = lf, ll
+        # The swapped order, where ``_names`` tries it (not when the direct order is exact).
+        self.swap_tried = ~((lf == 3) & (ll == 3))
+        swap = np.flatnonzero(self.swap_tried)
+        sa, sb = left[swap], right[swap]
+        self.swapped_first = np.full(count, -1, dtype=np.int8)
+        self.swapped_last = np.full(count, -1, dtype=np.int8)
+        self.swapped_first[swap] = names(core[sa], first[sb])
+        self.swapped_last[swap] = np.maximum(names(first[sa], core[sb]), names(first[sa], last[sb]))
+        self.birth = comparison.births(feats, left, right)
+        self.nationality = self._agree([f.nationality for f in feats])
+        self.gender = self._agree([f.gender for f in feats])
+        self.exact = self._exact(feats)
+        documents = _ids((f.document for f in feats), {})
+        da, db = documents[left], documents[right]
+        self.document_differs = (da != 0) & (db != 0) & (da != db)
+        self.evidence = self._evidence([f.evidence for f in feats])
+
+    def _agree(self, values: Sequence[Hashable]) -> Levels:
+        """1 equal, 0 different, -1 when either is missing (``levels``' nationality and gender)."""
+        ids = _ids(values, {})
+        a, b = ids[self.left], ids[self.right]
+        return np.where((a == 0) | (b == 0), -1, (a == b).astype(np.int8)).astype(np.int8)
+
+    def _exact(self, feats: Sequence[F]) -> npt.NDArray[np.bool_]:
+        """``is_exact`` of each pair."""
+        a, b = self.left, self.right
+        documents = _ids((f.document for f in feats), {})
+        births = _ids((f.birth for f in feats), {})
+        table: dict[Hashable, int] = {}  # first and last names share ids: the swapped rule
+        first, last = _ids((f.first for f in feats), table), _ids((f.last for f in feats), table)
+        same_document = (documents[a] != 0) & (documents[a] == documents[b])
+        dated = (births[a] != 0) & (births[a] == births[b]) & (first[a] != 0) & (last[a] != 0)
+        in_order = (first[a] == first[b]) & (last[a] == last[b])
+        swapped = (first[a] == last[b]) & (last[a] == first[b])
+        exact: npt.NDArray[np.bool_] = same_document | (dated & (in_order | swapped))
+        return exact
+
+    def _evidence(self, tokens: Sequence[frozenset[str]]) -> npt.NDArray[np.float64]:
+        """What shared identifiers add to each pair (``score``: at most ``EVIDENCE_CAP``)."""
+        bonus = np.zeros(len(self.left), dtype=np.float64)
+        has = np.fromiter((bool(t) for t in tokens), dtype=bool, count=len(tokens))
+        both = np.flatnonzero(has[self.left] & has[self.right])
+        for k, i, j in zip(both.tolist(), self.left[both].tolist(), self.right[both].tolist(), strict=True):
+            shared = len(tokens[i] & tokens[j])
+            if shared:
+                bonus[k] = min(EVIDENCE_CAP, 1.0 * shared)
+        return bonus
+
+    def names_as_scored(
+        self, feats: Sequence[F], w: MatchModel
+    ) -> tuple[npt.NDArray[np.float64], Levels, Levels]:
+        """The name weight and the first and last name levels of the order ``_names`` takes."""
+        right = self.right
+        first_exact = np.array([w.exact_weight("first", f.first) for f in feats], dtype=np.float64)[right]
+        last_exact = np.array([w.exact_weight("last", f.last) for f in feats], dtype=np.float64)[right]
+
+        def weight(name: str, level: Levels, exact: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+            table = np.array([w.level_weight(name, lv) for lv in (-1, 0, 1, 2, 2)], dtype=np.float64)
+            out: npt.NDArray[np.float64] = np.where(level == 3, exact, table[level.astype(np.intp) + 1])
+            return out
+
+        direct = weight("first", self.first, first_exact) + weight("last", self.last, last_exact)
+        swapped = weight("first", self.swapped_first, first_exact) + weight(
+            "last", self.swapped_last, last_exact
+        )
+        swapped = swapped - SWAP_PENALTY
+        take = self.swap_tried & (swapped > direct)
+        return (
+            np.where(take, swapped, direct),
+            np.where(take, self.swapped_first, self.first),
+            np.where(take, self.swapped_last, self.last),
+        )
+
+    def scores(
+        self, feats: Sequence[F], w: MatchModel
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+        """``score`` of each pair: its weight (prior included) and whether it is allowed."""
+        evidence, lf, ll = self.names_as_scored(feats, w)
+        left = self.left
+        birth_exact = np.array([w.exact_weight("birth", f.birth) for f in feats], dtype=np.float64)[left]
+        birth_table = np.array([w.level_weight("birth", lv) for lv in (-1, 0, 1, 2, 2)], dtype=np.float64)
+        evidence = evidence + np.where(
+            self.birth == 3, birth_exact, birth_table[self.birth.astype(np.intp) + 1]
+        )
+        for name, agree in (("nationality", self.nationality), ("gender", self.gender)):
+            same = np.array([w.exact_weight(name, getattr(f, name)) for f in feats], dtype=np.float64)[left]
+            evidence = evidence + np.where(
+                agree == 1, same, np.where(agree == 0, w.level_weight(name, 0), 0.0)
+            )
+        evidence = evidence - np.where(self.document_differs, 3.0, 0.0)
+        evidence = evidence + self.evidence
+        allowed: npt.NDArray[np.bool_] = (lf >= 1) | (ll >= 1)
+        return evidence + w.prior, allowed
+
+    def patterns(self, feats: Sequence[F], w: MatchModel, chosen: Iterable[int]) -> Counter[tuple[int, ...]]:
+        """The pairs ``chosen`` counted by ``levels``, in the order they are chosen."""
+        _weight, lf, ll = self.names_as_scored(feats, w)
+        columns = [
+            lf.tolist(),
+            ll.tolist(),
+            self.birth.tolist(),
+            self.nationality.tolist(),
+            self.gender.tolist(),
+        ]
+        patterns: Counter[tuple[int, ...]] = Counter()
+        for k in chosen:
+            patterns[tuple(column[k] for column in columns)] += 1
+        return patterns
+
+
+def _pairs_of(feats: Sequence[F], codes: array[int], comparison: Comparison[F]) -> _Pairs:
+    n = max(len(feats), 1)
+    flat = np.array(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    left, right = np.divmod(flat, n)
+    return _Pairs(feats, left, right, comparison)
 
 
 class EMResult(NamedTuple):
@@ -678,6 +895,105 @@ def candidate_pairs(
                     yield a, b
 
 
+def candidate_codes(feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats: Counter[str]) -> Indices:
+    """The pairs of ``candidate_pairs`` (without ``focus``), in the same order, as codes
+    ``i * len(feats) + j``: each rule's blocks found and paired with numpy instead of one pair at
+    a time. ``stats`` is incremented as there."""
+    n = len(feats)
+    dated = np.fromiter((bool(f.birth) for f in feats), dtype=bool, count=n)
+    parts: list[Indices] = []
+    for rule, undated_only in rules:
+        table: dict[str, int] = {}
+        keys = np.fromiter(
+            (-1 if (key := rule(f)) is None else table.setdefault(key, len(table)) for f in feats),
+            dtype=np.int64,
+            count=n,
+        )
+        # The blocks in the order their keys first appear (as a dict of lists fills), each block's
+        # members in record order.
+        members = np.flatnonzero(keys >= 0)
+        order = members[np.argsort(keys[members], kind="stable")]
+        if not len(order):
+            continue
+        sorted_keys = keys[order]
+        starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+        sizes = np.diff(np.r_[starts, len(order)])
+        oversized = int(np.count_nonzero(sizes > MAX_BLOCK))
+        if oversized:  # (a Counter keeps no key that was never counted)
+            stats["oversized_blocks"] += oversized
+        kept = (sizes >= 2) & (sizes <= MAX_BLOCK)
+        starts, sizes = starts[kept], sizes[kept]
+        if not len(starts):
+            continue
+        if undated_only:
+            # Undated members first (each kept in record order): the pairs among them, then each
+            # undated member with every dated one.
+            block_starts = np.r_[0, np.cumsum(sizes)[:-1]]
+            rank = np.repeat(np.arange(len(starts)), sizes)
+            within = order[
+                np.repeat(starts, sizes) + np.arange(int(sizes.sum())) - np.repeat(block_starts, sizes)
+            ]
+            regrouped = within[np.lexsort((dated[within], rank))]
+            undated = np.add.reduceat((~dated[within]).astype(np.int64), block_starts)
+            codes, places = _undated_pairs(regrouped, block_starts, sizes, undated, n)
+        else:
+            codes, places = _block_pairs(order, starts, sizes, n)
+        if len(codes):
+            stats["candidate_pairs"] += len(codes)
+        parts.append(codes[np.argsort(places, kind="stable")])
+    if not parts:
+        return np.zeros(0, dtype=np.int64)
+    every = np.concatenate(parts)
+    _distinct, first_seen = np.unique(every, return_index=True)
+    found: Indices = every[np.sort(first_seen)]
+    return found
+
+
+def _block_pairs(order: Indices, starts: Indices, sizes: Indices, n: int) -> tuple[Indices, Indices]:
+    """Every pair of each block (``order[start:start + size]``) as codes, and where each comes in
+    ``candidate_pairs``' order (block by block, ``(x, y)`` with ``x < y`` row by row)."""
+    codes: list[Indices] = []
+    places: list[Indices] = []
+    offsets = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
+    for size in np.unique(sizes).tolist():
+        which = np.flatnonzero(sizes == size)
+        matrix = order[starts[which][:, None] + np.arange(size)]
+        x, y = np.triu_indices(size, 1)
+        a, b = matrix[:, x], matrix[:, y]
+        codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
+        places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
+    if not codes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(codes), np.concatenate(places)
+
+
+def _undated_pairs(
+    regrouped: Indices, block_starts: Indices, sizes: Indices, undated: Indices, n: int
+) -> tuple[Indices, Indices]:
+    """The pairs of an undated-only rule's blocks (``regrouped``: each block's undated members
+    first): among the undated, then each undated with each dated, block by block."""
+    dated = sizes - undated
+    counts = undated * (undated - 1) // 2 + undated * dated
+    offsets = np.r_[0, np.cumsum(counts)]
+    codes: list[Indices] = []
+    places: list[Indices] = []
+    shapes = np.unique(np.stack([undated, dated], axis=1), axis=0)
+    for nu, nd in shapes.tolist():
+        if nu == 0:
+            continue
+        which = np.flatnonzero((undated == nu) & (dated == nd))
+        matrix = regrouped[block_starts[which][:, None] + np.arange(nu + nd)]
+        x, y = np.triu_indices(nu, 1)
+        u, d = np.repeat(np.arange(nu), nd), np.tile(np.arange(nu, nu + nd), nu)
+        x, y = np.r_[x, u], np.r_[y, d]
+        a, b = matrix[:, x], matrix[:, y]
+        codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
+        places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
+    if not codes:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate(codes), np.concatenate(places)
+
+
 def _focused_pairs(
     members: list[int], feats: Sequence[F], focus: Sequence[bool], undated_only: bool
 ) -> list[tuple[int, int]]:
@@ -794,9 +1110,11 @@ def fit_m(
     codes: array[int],
     comparison: Comparison[F],
     stats: Counter[str],
+    pairs: _Pairs | None = None,
 ) -> MatchModel:
     """The model with m estimated by EM on (a sample of) the candidate pairs, or ``weights``
-    unchanged, with a warning, when EM cannot give a sensible m."""
+    unchanged, with a warning, when EM cannot give a sensible m. ``pairs``: the comparison of
+    the pairs ``codes`` when made already (``link``)."""
     if not weights.estimated:
         return weights  # a small load: the documented defaults, by design (U_MIN_RECORDS)
     n = len(feats)
@@ -810,10 +1128,9 @@ def fit_m(
         return weights
     rng = random.Random(n)
     chosen = range(len(codes)) if len(codes) <= EM_PAIRS else rng.sample(range(len(codes)), EM_PAIRS)
-    patterns: Counter[tuple[int, ...]] = Counter()
-    for index in chosen:
-        i, j = divmod(codes[index], n)
-        patterns[levels(feats[i], feats[j], comparison, weights)] += 1
+    if pairs is None:
+        pairs = _pairs_of(feats, codes, comparison)
+    patterns = pairs.patterns(feats, weights, chosen)
     # Two sessions, as Splink trains: the names (and nationality, gender) on the pairs that agree
     # exactly on the birth date, the birth date on the pairs that agree exactly on both names. On
     # all pairs at once EM may take "same surname" for "same person" (the pairs of a surname block).
@@ -889,30 +1206,32 @@ def link(
     """
     weights = model if model is not None else MatchModel(feats, comparison)
     stats: Counter[str] = Counter(records=len(feats))
-    n = len(feats)
-    pairs_of: Iterable[tuple[int, int]] = candidate_pairs(feats, rules, stats)
+    # The pairs are kept (8 bytes each) and compared all at once, as arrays (``_Pairs``); EM sees
+    # them before any is decided.
+    codes = array("q", candidate_codes(feats, rules, stats).tobytes())
+    compared = _pairs_of(feats, codes, comparison)
     if estimate_m and model is None:
-        # The pairs are kept (8 bytes each) so that EM sees them before any is decided.
-        codes = array("q", (i * n + j for i, j in pairs_of))
-        weights = fit_m(weights, feats, codes, comparison, stats)
-        pairs_of = ((code // n, code % n) for code in codes)
+        weights = fit_m(weights, feats, codes, comparison, stats, compared)
     stats["m_estimated"] = int(weights.m_estimated)
     # The model in the summary: the prior in hundredths of a bit (stats are counts).
     stats["model_estimated"] = int(weights.estimated)
     stats["prior_log2_centibits"] = round(100 * weights.prior)
     uf = _UnionFind(len(feats))
     accepted: dict[tuple[int, int], tuple[str, float]] = {}
-    for i, j in pairs_of:
-        stats["scored_pairs"] += 1
-        a, b = feats[i], feats[j]
-        if is_exact(a, b):
-            accepted[(i, j)] = ("exact", 1.0)
-            uf.union(i, j)
-            continue
-        weight, allowed, _contradiction = score(a, b, comparison, weights)
-        if allowed and weight >= threshold:
-            accepted[(i, j)] = ("probabilistic", weight)
-            uf.union(i, j)
+    weight, allowed = compared.scores(feats, weights)
+    # Each pair as ``is_exact`` and ``score`` decide it one at a time, in the order of the pairs.
+    taken = np.flatnonzero(compared.exact | (allowed & (weight >= threshold)))
+    if len(codes):
+        stats["scored_pairs"] += len(codes)  # (a Counter keeps no key that was never counted)
+    for i, j, exact, w in zip(
+        compared.left[taken].tolist(),
+        compared.right[taken].tolist(),
+        compared.exact[taken].tolist(),
+        weight[taken].tolist(),
+        strict=True,
+    ):
+        accepted[(i, j)] = ("exact", 1.0) if exact else ("probabilistic", w)
+        uf.union(i, j)
     stats["accepted_pairs"] = len(accepted)
 
     components: dict[int, list[int]] = defaultdict(list)

@@ -40,6 +40,7 @@ from graphstore.loads import now_iso, writing
 from loaders.crossload import (
     BLOCK_INDEX_VERSION,
     Comparer,
+    StoredRecords,
     blocking_keys,
     ensure_block_index,
     matches_across_loads,
@@ -260,6 +261,19 @@ def resolve_persons(
     )
 
 
+def _stored_candidates(
+    store: GraphStore, records: Sequence[Record], comparisons: dict[str, str]
+) -> tuple[StoredRecords, dict[str, str]]:
+    """``crossload.stored_candidates``, or nothing without a read when the store holds no person
+    record (no ``DESCRIBES``): then every read it makes finds nothing, and the keys of this load
+    it would look up (about 4 CPU s at 100k rows) change nothing."""
+    if store.counts().get("DESCRIBES", 0) == 0:
+        nothing = StoredRecords()
+        nothing.block_sizes = {}
+        return nothing, {}
+    return stored_candidates(store, records, comparisons)
+
+
 def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dict[str, Any]]:
     if not wanted:
         return {}
@@ -426,7 +440,7 @@ def load(
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
         store.apply_schema()  # the blocking-key index is read next
         ensure_block_index(store, comparisons, batch_size)
-        earlier = stored_candidates(store, records, comparisons)
+        earlier = _stored_candidates(store, records, comparisons)
         # Nothing to report writes no file (a header alone says nothing), unless the file is
         # there already: then the rows of an earlier run of this batch are replaced.
         if target is not None and (issues or target.exists()):

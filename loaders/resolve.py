@@ -51,7 +51,9 @@ from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
 
+import numpy as np
 from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.process import cpdist
 
 from loaders.linkage import (
     CANNOT_LINK,
@@ -60,6 +62,8 @@ from loaders.linkage import (
     MAX_BLOCK,
     BlockingRule,
     Comparison,
+    Indices,
+    Levels,
     PairMatch,
     PairScore,
     Resolution,
@@ -248,8 +252,71 @@ def _birth_of_features(a: Features, b: Features) -> int:
     return birth_level(a.birth, b.birth)
 
 
+def name_levels(a: Sequence[str], b: Sequence[str]) -> Levels:
+    """``name_level`` of each pair ``(a[k], b[k])``, with rapidfuzz's ``process.cpdist``.
+
+    >>> name_levels(["jan", "jan", "", "jansen"], ["jon", "piet", "jan", "janssen"]).tolist()
+    [2, 0, -1, 2]
+    """
+    count = len(a)
+    if not count:
+        return np.zeros(0, dtype=np.int8)
+    len_a = np.fromiter(map(len, a), dtype=np.int64, count=count)
+    len_b = np.fromiter(map(len, b), dtype=np.int64, count=count)
+    # float64: the very similarity JaroWinkler.similarity gives, compared with the same bounds.
+    similarity = cpdist(a, b, scorer=JaroWinkler.similarity, dtype=np.float64)
+    typo = cpdist(a, b, scorer=OSA.distance, score_cutoff=1) <= 1
+    out = np.zeros(count, dtype=np.int8)
+    out[similarity >= 0.84] = 1
+    out[similarity >= 0.92] = 2
+    out[typo & (np.minimum(len_a, len_b) >= 3)] = 2
+    out[np.fromiter(map(str.__eq__, a, b), dtype=bool, count=count)] = 3
+    out[(len_a == 0) | (len_b == 0)] = -1
+    return out
+
+
+def _birth_levels(feats: Sequence[Features], i: Indices, j: Indices) -> Levels:
+    """``birth_level`` of the birth dates of ``feats[i[k]]`` and ``feats[j[k]]``, as arrays: each
+    record's date, year, month, day and day number once, then compared pair by pair."""
+    births = [f.birth for f in feats]
+    whole = _value_ids(births, {})
+    years = _value_ids([b[:4] for b in births], {})
+    parts: dict[str, int] = {}  # months and days share ids: the swapped day and month
+    months = _value_ids([b[5:7] for b in births], parts)
+    days = _value_ids([b[8:10] for b in births], parts)
+    ordinals = np.array([_ordinal(b) for b in births], dtype=np.int64)
+    same_year = years[i] == years[j]
+    same = same_year.astype(np.int8) + (months[i] == months[j]) + (days[i] == days[j])
+    dated = (ordinals[i] >= 0) & (ordinals[j] >= 0)
+    close = dated & (np.abs(ordinals[i] - ordinals[j]) <= DAYS_OFF)
+    swapped = same_year & (months[i] == days[j]) & (days[i] == months[j])
+    out: Levels = same_year.astype(np.int8)
+    out[(same == 2) | swapped | close] = 2
+    out[whole[i] == whole[j]] = 3
+    out[(whole[i] == 0) | (whole[j] == 0)] = -1
+    return out
+
+
+def _value_ids(values: Sequence[str], table: dict[str, int]) -> Indices:
+    """An id per value, equal for equal values (``table`` may be shared), 0 for the empty one."""
+    return np.fromiter((table.setdefault(v, len(table) + 1) if v else 0 for v in values), dtype=np.int64)
+
+
+def _ordinal(text: str) -> int:
+    """The day number of an ISO date, -1 when it is none (``birth_level`` then skips the test)."""
+    try:
+        return date.fromisoformat(text).toordinal() if text else -1
+    except ValueError:
+        return -1
+
+
 # How clear records compare; the encoded counterpart is loaders.resolve_encoded.ENCODED.
-CLEAR: Comparison[Features] = Comparison(name_level=name_level, birth_level=_birth_of_features)
+CLEAR: Comparison[Features] = Comparison(
+    name_level=name_level,
+    birth_level=_birth_of_features,
+    name_levels=name_levels,
+    birth_levels=_birth_levels,
+)
 
 
 def score_pair(a: Features, b: Features, weights: TermWeights | None = None) -> PairScore:

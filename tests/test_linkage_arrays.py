@@ -1,0 +1,99 @@
+"""The engine's array path (``candidate_codes``, the pairs compared all at once in ``link``) gives
+what the one-pair-at-a-time functions give: the same pairs in the same order, the same levels,
+weights, guards and exact rules, bit for bit (issue 21: the load's CPU, same results)."""
+
+from __future__ import annotations
+
+import random
+from array import array
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from loaders.linkage import (
+    MAX_BLOCK,
+    MatchModel,
+    _pairs_of,
+    candidate_codes,
+    candidate_pairs,
+    is_exact,
+    levels,
+    score,
+)
+from loaders.resolve import CLEAR, Features, blocking_rules
+
+FIRST = ["jan", "jon", "piet", "pieter", "anna", "ana", "mohamed", "mohammed", "", "kees"]
+LAST = ["jansen", "janssen", "vandenberg", "berg", "dejong", "jong", "bakker", "", "visser", "smit"]
+
+
+def _features(count: int, seed: int) -> list[Features]:
+    """Records with common names (some blocks larger than MAX_BLOCK), typos, swaps, missing
+    values, undated records, documents and shared identifiers."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        core = last.replace("vanden", "").replace("de", "", 1) if last else ""
+        if rng.random() < 0.1:
+            first, last = last, first
+        birth = (
+            ""
+            if rng.random() < 0.25
+            else f"19{rng.randint(60, 62)}-0{rng.randint(1, 3)}-1{rng.randint(0, 3)}"
+        )
+        out.append(
+            Features(
+                first=first,
+                last=last,
+                last_core=core,
+                name_key=" ".join(sorted(t for t in (first, core) if t)),
+                birth=birth,
+                nationality=rng.choice(["", "NLD", "MAR"]),
+                gender=rng.choice(["", "M", "V"]),
+                document=rng.choice([""] * 20 + ["D1", "D2"]),
+                evidence=frozenset(rng.sample(["phone:1", "phone:2", "plate:x"], rng.randint(0, 2))),
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_candidate_codes_are_the_candidate_pairs_in_order(seed: int) -> None:
+    feats = _features(3000, seed)
+    one, many = Counter[str](), Counter[str]()
+    n = len(feats)
+    expected = [i * n + j for i, j in candidate_pairs(feats, blocking_rules(), one)]
+    found = candidate_codes(feats, blocking_rules(), many)
+    assert found.tolist() == expected
+    assert many == one
+    assert one["oversized_blocks"] > 0  # the data has blocks larger than MAX_BLOCK
+    assert MAX_BLOCK < n
+
+
+def test_candidate_codes_of_rules_without_blocks() -> None:
+    feats = _features(50, 3)
+    stats = Counter[str]()
+    no_blocks = [(lambda f: None, False), (lambda f: f.first + f.last + f.birth + str(id(f)), True)]
+    assert candidate_codes(feats, no_blocks, stats).tolist() == []
+    assert candidate_codes([], blocking_rules(), stats).tolist() == []
+    assert stats == Counter()
+
+
+def test_pairs_compared_at_once_as_one_at_a_time() -> None:
+    feats = _features(700, 4)
+    n = len(feats)
+    model = MatchModel(feats, CLEAR)
+    codes = array("q", candidate_codes(feats, blocking_rules(), Counter()).tobytes())
+    pairs = _pairs_of(feats, codes, CLEAR)
+    weight, allowed = pairs.scores(feats, model)
+    _weight, lf, ll = pairs.names_as_scored(feats, model)
+    assert len(codes) > 3_000
+    for k, code in enumerate(codes):
+        i, j = divmod(code, n)
+        a, b = feats[i], feats[j]
+        expected = score(a, b, CLEAR, model)
+        assert (float(weight[k]), bool(allowed[k])) == (expected.weight, expected.allowed)
+        assert bool(pairs.exact[k]) == is_exact(a, b)
+        found = (lf[k], ll[k], pairs.birth[k], pairs.nationality[k], pairs.gender[k])
+        assert tuple(np.array(found).tolist()) == levels(a, b, CLEAR, model)
