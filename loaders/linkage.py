@@ -935,9 +935,9 @@ def candidate_codes(feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats:
             ]
             regrouped = within[np.lexsort((dated[within], rank))]
             undated = np.add.reduceat((~dated[within]).astype(np.int64), block_starts)
-            codes, places = _undated_pairs(regrouped, block_starts, sizes, undated, n)
+            codes, places = _block_pairs(regrouped, block_starts, sizes, undated, n)
         else:
-            codes, places = _block_pairs(order, starts, sizes, n)
+            codes, places = _block_pairs(order, starts, sizes, sizes, n)
         if len(codes):
             stats["candidate_pairs"] += len(codes)
         parts.append(codes[np.argsort(places, kind="stable")])
@@ -949,43 +949,27 @@ def candidate_codes(feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats:
     return found
 
 
-def _block_pairs(order: Indices, starts: Indices, sizes: Indices, n: int) -> tuple[Indices, Indices]:
-    """Every pair of each block (``order[start:start + size]``) as codes, and where each comes in
-    ``candidate_pairs``' order (block by block, ``(x, y)`` with ``x < y`` row by row)."""
-    codes: list[Indices] = []
-    places: list[Indices] = []
-    offsets = np.r_[0, np.cumsum(sizes * (sizes - 1) // 2)]
-    for size in np.unique(sizes).tolist():
-        which = np.flatnonzero(sizes == size)
-        matrix = order[starts[which][:, None] + np.arange(size)]
-        x, y = np.triu_indices(size, 1)
-        a, b = matrix[:, x], matrix[:, y]
-        codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
-        places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
-    if not codes:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    return np.concatenate(codes), np.concatenate(places)
-
-
-def _undated_pairs(
-    regrouped: Indices, block_starts: Indices, sizes: Indices, undated: Indices, n: int
+def _block_pairs(
+    order: Indices, block_starts: Indices, sizes: Indices, first: Indices, n: int
 ) -> tuple[Indices, Indices]:
-    """The pairs of an undated-only rule's blocks (``regrouped``: each block's undated members
-    first): among the undated, then each undated with each dated, block by block."""
-    dated = sizes - undated
-    counts = undated * (undated - 1) // 2 + undated * dated
+    """The pairs of each block (``order[start:start + size]``) as codes, and where each comes in
+    ``candidate_pairs``' order: the pairs among a block's ``first`` members (row by row), then
+    each of those with every later member. ``first`` is each block's size for a rule that pairs
+    everyone, and its undated members (put first) for an undated-only rule."""
+    later = sizes - first
+    counts = first * (first - 1) // 2 + first * later
     offsets = np.r_[0, np.cumsum(counts)]
     codes: list[Indices] = []
     places: list[Indices] = []
-    shapes = np.unique(np.stack([undated, dated], axis=1), axis=0)
-    for nu, nd in shapes.tolist():
-        if nu == 0:
+    shapes = np.unique(np.stack([first, later], axis=1), axis=0)
+    for nf, nl in shapes.tolist():
+        if nf == 0:
             continue
-        which = np.flatnonzero((undated == nu) & (dated == nd))
-        matrix = regrouped[block_starts[which][:, None] + np.arange(nu + nd)]
-        x, y = np.triu_indices(nu, 1)
-        u, d = np.repeat(np.arange(nu), nd), np.tile(np.arange(nu, nu + nd), nu)
-        x, y = np.r_[x, u], np.r_[y, d]
+        which = np.flatnonzero((first == nf) & (later == nl))
+        matrix = order[block_starts[which][:, None] + np.arange(nf + nl)]
+        x, y = np.triu_indices(nf, 1)
+        head, tail = np.repeat(np.arange(nf), nl), np.tile(np.arange(nf, nf + nl), nf)
+        x, y = np.r_[x, head], np.r_[y, tail]
         a, b = matrix[:, x], matrix[:, y]
         codes.append((np.minimum(a, b) * n + np.maximum(a, b)).reshape(-1))
         places.append((offsets[which][:, None] + np.arange(len(x))).reshape(-1))
