@@ -465,6 +465,24 @@ def test_persons_in_blocks_are_the_persons_of_the_records_holding_the_keys(store
     assert store.persons_in_blocks([nobody]) == [] and store.persons_in_blocks([]) == []
 
 
+def test_block_sizes_count_the_records_holding_each_key(store: GraphStore) -> None:
+    """Every record holding a key counts once, whether or not it describes anyone; keys nobody
+    holds are left out; more keys than one index query takes, and records holding keys of
+    several such queries, count as with few."""
+    keys = [f"{n}:{n:016x}" for n in range(1, 1_201)]
+    holds = {f"s:{i}": keys[i % 7 :: 97] + [keys[(i * 13) % len(keys)]] for i in range(300)}
+    store.upsert_nodes("Record", [{"record_id": rid, "blocks": " ".join(ks)} for rid, ks in holds.items()])
+    store.upsert_relationships("DESCRIBES", "Record", "Person", [RelRow("s:1", "p1", "a", {})])
+    want: dict[str, int] = {}
+    for ks in holds.values():
+        for k in set(ks):
+            want[k] = want.get(k, 0) + 1
+    nobody = "9u:" + "f" * 16
+    assert store.block_sizes([*keys, nobody, keys[0]]) == want
+    assert store.block_sizes([keys[0], nobody]) == {keys[0]: want[keys[0]]}
+    assert store.block_sizes([]) == {}
+
+
 def test_slice_by_labels(world_store: GraphStore) -> None:
     got = world_store.read_graph(GraphSlice(labels=frozenset({"Person", "Case"})))
     want = sliced(oracle(*small_world()), lambda n, a: a["label"] in {"Person", "Case"})
