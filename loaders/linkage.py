@@ -66,6 +66,7 @@ from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 __all__ = [
     "CANNOT_LINK",
@@ -903,12 +904,10 @@ def candidate_codes(feats: Sequence[F], rules: Sequence[BlockingRule[F]], stats:
     dated = np.fromiter((bool(f.birth) for f in feats), dtype=bool, count=n)
     parts: list[Indices] = []
     for rule, undated_only in rules:
-        table: dict[str, int] = {}
-        keys = np.fromiter(
-            (-1 if (key := rule(f)) is None else table.setdefault(key, len(table)) for f in feats),
-            dtype=np.int64,
-            count=n,
-        )
+        # Ids in the order the keys first appear (-1: none), as a dict filled record by record.
+        keys_of = getattr(rule, "keys_of", None)
+        raw = keys_of(feats) if keys_of is not None else [rule(f) for f in feats]
+        keys = pd.factorize(pd.Series(raw, dtype=object))[0].astype(np.int64, copy=False)
         # The blocks in the order their keys first appear (as a dict of lists fills), each block's
         # members in record order.
         members = np.flatnonzero(keys >= 0)

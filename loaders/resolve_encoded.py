@@ -133,14 +133,45 @@ def score_encoded(a: EncodedFeatures, b: EncodedFeatures, weights: TermWeights |
 class _ExportedKey:
     """Blocking rule of one exported key prefix: the record's key with that prefix, if any."""
 
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, table: _ExportedKeys | None = None) -> None:
         self._prefix = prefix + ":"
+        self._table = table
 
     def __call__(self, f: EncodedFeatures) -> str | None:
         for key in f.blocks:
             if key.startswith(self._prefix):
                 return key
         return None
+
+    def keys_of(self, feats: Sequence[EncodedFeatures]) -> list[str | None]:
+        """The rule's key of each record, from one pass over all the rules' keys when ``feats``
+        are the records the rules were made for (what ``linkage.candidate_codes`` asks)."""
+        if self._table is not None and self._table.feats is feats:
+            return self._table.of(self._prefix)
+        return [self(f) for f in feats]
+
+
+class _ExportedKeys:
+    """Each record's first key of each prefix, found in one pass over the records' keys."""
+
+    def __init__(self, feats: Sequence[EncodedFeatures]) -> None:
+        self.feats = feats
+        self._of: dict[str, list[str | None]] | None = None
+
+    def of(self, prefix: str) -> list[str | None]:
+        if self._of is None:
+            n = len(self.feats)
+            found: dict[str, list[str | None]] = {}
+            for row, f in enumerate(self.feats):
+                for key in f.blocks:
+                    head = key[: key.index(":") + 1]
+                    column = found.get(head)
+                    if column is None:
+                        column = found[head] = [None] * n
+                    if column[row] is None:
+                        column[row] = key
+            self._of = found
+        return self._of.get(prefix) or [None] * len(self.feats)
 
 
 def exported_rules(feats: Sequence[EncodedFeatures]) -> list[BlockingRule[EncodedFeatures]]:
@@ -150,7 +181,8 @@ def exported_rules(feats: Sequence[EncodedFeatures]) -> list[BlockingRule[Encode
     ``"<rule>u:<hash>"`` belongs to a rule that pairs only records without a birth date.
     """
     prefixes = sorted({key.split(":", 1)[0] for f in feats for key in f.blocks})
-    return [(_ExportedKey(prefix), prefix.endswith("u")) for prefix in prefixes]
+    table = _ExportedKeys(feats)
+    return [(_ExportedKey(prefix, table), prefix.endswith("u")) for prefix in prefixes]
 
 
 def local_person_id(record_id: str) -> str:

@@ -22,6 +22,7 @@ from loaders.linkage import (
     score,
 )
 from loaders.resolve import CLEAR, Features, blocking_rules
+from loaders.resolve_encoded import EncodedFeatures, _ExportedKey, exported_rules
 
 FIRST = ["jan", "jon", "piet", "pieter", "anna", "ana", "mohamed", "mohammed", "", "kees"]
 LAST = ["jansen", "janssen", "vandenberg", "berg", "dejong", "jong", "bakker", "", "visser", "smit"]
@@ -69,6 +70,41 @@ def test_candidate_codes_are_the_candidate_pairs_in_order(seed: int) -> None:
     assert many == one
     assert one["oversized_blocks"] > 0  # the data has blocks larger than MAX_BLOCK
     assert MAX_BLOCK < n
+
+
+def _exported(feats: list[Features]) -> list[EncodedFeatures]:
+    """Records with the keys the clear rules give them, as an export holds them ("<rule>:<key>",
+    "u" for an undated-only rule), one rule's key given twice now and then (the first counts)."""
+    out = []
+    for f in feats:
+        blocks = [
+            f"{n}{'u' if undated else ''}:{key}"
+            for n, (rule, undated) in enumerate(blocking_rules())
+            if (key := rule(f)) is not None
+        ]
+        if blocks and len(f.first) % 3 == 0:
+            blocks.append(blocks[0] + "x")
+        out.append(
+            EncodedFeatures(
+                0, 0, 0, f.birth[:4], f.birth, "", "", "", "", frozenset(), "", "", "", frozenset(),
+                tuple(blocks), "", "",
+            )
+        )  # fmt: skip
+    return out
+
+
+def test_exported_rules_find_each_records_keys_in_one_pass() -> None:
+    """The rules of an export give the blocks of its keys read record by record, and the pairs
+    that the same rules called one record at a time give."""
+    feats = _exported(_features(3000, 4))
+    rules = exported_rules(feats)
+    one_by_one = [(_ExportedKey(rule._prefix[:-1]), undated) for rule, undated in rules]  # type: ignore[attr-defined]
+    for (rule, _u), (plain, _v) in zip(rules, one_by_one, strict=True):
+        assert rule.keys_of(feats) == [plain(f) for f in feats]  # type: ignore[attr-defined]
+    n, stats = len(feats), Counter[str]()
+    expected = [i * n + j for i, j in candidate_pairs(feats, one_by_one, stats)]
+    assert candidate_codes(feats, rules, Counter[str]()).tolist() == expected
+    assert stats["candidate_pairs"] > 1000
 
 
 def test_candidate_codes_of_rules_without_blocks() -> None:
