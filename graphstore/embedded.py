@@ -247,9 +247,10 @@ WHERE end_label = :label AND end_key IN (SELECT value FROM json_each(:keys))
 """
 # Person records for resolution across loads (GraphStore.person_records): the DESCRIBES of the
 # records by blocking key (the record_blocks primary key, each record once), by person (rels_end)
-# or by record (the UNIQUE start index); then the records' comparison data by key, or by one scan
-# of the Records when most are wanted (a lookup in the WITHOUT ROWID table of wide rows costs
-# about six rows of a scan: 5.2 against 0.9 CPU s for 80k of 96k records).
+# or by record (the UNIQUE start index); then the records' comparison data by key, in key order:
+# looked up in the order the blocks give them, each record's wide row cost five times as much
+# (5.2 against 0.9 CPU s for 80k of 96k records), and a record held under several keys was
+# parsed once per key.
 _DESCRIBED_IN_BLOCKS = """
 SELECT r.start_key, r.end_key
 FROM (SELECT DISTINCT record FROM record_blocks WHERE block IN (SELECT value FROM json_each(:keys))) AS b
@@ -272,9 +273,6 @@ _COMPARISONS = """
 SELECT key, json_extract(props, '$.comparison') FROM nodes
 WHERE label = 'Record' AND key IN (SELECT value FROM json_each(:keys))
 """
-_EVERY_COMPARISON = "SELECT key, json_extract(props, '$.comparison') FROM nodes WHERE label = 'Record'"
-_DESCRIBES_COUNT = "SELECT count(*) FROM rels WHERE start_label = 'Record' AND type = 'DESCRIBES'"
-_SCAN_SHARE = 6  # scan the Records when more than one in _SCAN_SHARE is wanted
 _NODE_PROPERTIES = """
 SELECT key, (SELECT json_group_array(nodes.props -> p.value) FROM json_each(:paths) AS p)
 FROM nodes WHERE label = :label ORDER BY key
@@ -1001,11 +999,8 @@ class EmbeddedStore(RetentionDeletes):
                     described.update(self._conn.execute(sql, {"keys": json.dumps(part)}))
             wanted = {rid for rid, _pid in described}
             comparison: dict[str, str | None] = {}
-            if wanted and len(wanted) * _SCAN_SHARE > self._conn.execute(_DESCRIBES_COUNT).fetchone()[0]:
-                comparison.update(row for row in self._conn.execute(_EVERY_COMPARISON) if row[0] in wanted)
-            else:
-                for part in batched(sorted(wanted), 50_000):
-                    comparison.update(self._conn.execute(_COMPARISONS, {"keys": json.dumps(part)}))
+            for part in batched(sorted(wanted), 50_000):
+                comparison.update(self._conn.execute(_COMPARISONS, {"keys": json.dumps(part)}))
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
         out = [(rid, pid, comparison[rid]) for rid, pid in described if rid in comparison]
