@@ -176,11 +176,19 @@ class GroupPersons:
         self,
         groups: pd.DataFrame,
         summary: pd.DataFrame,
-        graph: nx.MultiDiGraph,
+        graph: nx.MultiDiGraph | Mapping[str, Mapping[str, object]],
         observations: Mapping[str, list[str]],
         forms: Mapping[str, Mapping[str, list[str]]] | None = None,
     ) -> None:
-        self.forms = forms if forms is not None else _person_forms(graph)
+        # The Person nodes' attributes: the graph's, or ``"Person:<id>"`` -> attributes as read
+        # of the store (netanalysis.report.data).
+        nodes: Mapping[str, Mapping[str, object]]
+        if isinstance(graph, nx.Graph):
+            nodes = graph.nodes
+            self.forms = forms if forms is not None else _person_forms(graph)
+        else:
+            nodes = graph
+            self.forms = forms if forms is not None else {}
         types_column = (
             summary["exploitation_types"].tolist()
             if "exploitation_types" in summary.columns
@@ -200,7 +208,6 @@ class GroupPersons:
             roles["person_id"].tolist(), roles["role"].tolist(), roles["group_id"].tolist(), strict=True
         ):
             seen.setdefault((str(person), str(role)), []).append(str(group))
-        nodes = graph.nodes
         self.persons: list[tuple[str, str, list[str], list[str], Mapping[str, object]]] = [
             (
                 person,
