@@ -19,7 +19,6 @@ Graph read back
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -409,9 +408,9 @@ def batched(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
 
 
 def sort_fact_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """``GraphStore.fact_rows`` in their order: by start and end key, then by the values (as JSON
-    text, so that None, numbers and lists sort too), the same on every backend."""
-    return sorted(rows, key=lambda row: (row[0], row[1], json.dumps(row[2:], sort_keys=True, default=str)))
+    """``GraphStore.fact_rows`` in their order: by start and end key, then by the values (as their
+    ``repr``, so that None, numbers and lists sort too), the same on every backend."""
+    return sorted(rows, key=lambda row: (row[0], row[1], repr(row[2:])))
 
 
 def sorted_counts(counts: Mapping[str, int], names: Sequence[str]) -> dict[str, int]:
