@@ -401,22 +401,33 @@ WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
   AND type || '>' || end_label IN (SELECT value FROM json_each(:combos))
 """
 # A few values of the facts of one kind and of their ends (GraphStore.fact_rows): one JSON array
-# per row and side (null where absent), as _NODE_PROPERTIES; all of them, or those of given start
-# keys (the UNIQUE start index) or end keys (rels_end).
-_FACT_ROWS = """
+# per row and side (null where absent), as _NODE_PROPERTIES, and no JSON work for a side that asks
+# for nothing (CASE evaluates lazily).
+_FACT_VALUES = """
 SELECT r.start_key, r.end_key,
-  (SELECT json_group_array(r.props -> p.value) FROM json_each(:rel_paths) AS p),
-  (SELECT json_group_array(s.props -> p.value) FROM json_each(:start_paths) AS p),
-  (SELECT json_group_array(e.props -> p.value) FROM json_each(:end_paths) AS p)
+  CASE WHEN :rel_paths = '[]' THEN '[]'
+    ELSE (SELECT json_group_array(r.props -> p.value) FROM json_each(:rel_paths) AS p) END,
+  CASE WHEN :start_paths = '[]' THEN '[]'
+    ELSE (SELECT json_group_array(s.props -> p.value) FROM json_each(:start_paths) AS p) END,
+  CASE WHEN :end_paths = '[]' THEN '[]'
+    ELSE (SELECT json_group_array(e.props -> p.value) FROM json_each(:end_paths) AS p) END
 FROM rels AS r
 CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
 CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
-WHERE r.type = :type AND r.start_label = :sl AND r.end_label = :el
 """
+# All of them, or those of given start keys, through the UNIQUE (start_label, start_key, type ...)
+# index: the unary plus keeps the planner off rels_end, which would read every relationship that
+# ends at a node of the end label (0.48 against 0.08 CPU s for the AT of the signals at 100k rows).
+_BY_START = "WHERE r.start_label = :sl AND r.type = :type AND +r.end_label = :el\n"
 _OF_START_KEYS = "  AND r.start_key IN (SELECT value FROM json_each(:keys))\n"
-_OF_END_KEYS = "  AND r.end_key IN (SELECT value FROM json_each(:keys))\n"
-_FACT_ROWS_FROM = _FACT_ROWS + _OF_START_KEYS
-_FACT_ROWS_TO = _FACT_ROWS + _OF_END_KEYS
+# Those of given end keys, through rels_end.
+_BY_END_KEYS = (
+    "WHERE r.end_label = :el AND r.end_key IN (SELECT value FROM json_each(:keys))\n"
+    "  AND r.type = :type AND +r.start_label = :sl\n"
+)
+_FACT_ROWS = _FACT_VALUES + _BY_START
+_FACT_ROWS_FROM = _FACT_VALUES + _BY_START + _OF_START_KEYS
+_FACT_ROWS_TO = _FACT_VALUES + _BY_END_KEYS
 #: Keys per query of a keyed look-up: one JSON parameter each, a bounded one.
 _KEYS_PER_QUERY = 20_000
 
