@@ -217,40 +217,8 @@ def read_report_data(store: GraphStore, level: str, persons: Collection[str]) ->
                     "label": "Person",
                     **{n: v for n, v in zip(names, values, strict=True) if v is not None},
                 }
-    forms: dict[str, dict[str, list[str]]] = {}
-    signals: list[dict[str, Any]] = []
-    signal_place: dict[str, str] = {}
-    if {"Person", "Case"} <= read:
-        for rel_type in ("SUSPECT_IN", "VICTIM_IN"):
-            rows = store.fact_rows(
-                rel_type, "Person", "Case", start_keys=keys, rel_properties=["observed_on"],
-                end_properties=["exploitation_type"],
-            )  # fmt: skip
-            for person, _case, day, kind in rows:
-                _add_form(forms, person, day, kind)
-    if "Signal" in read:
-        names = ("observed_on", "source", "case_linked")
-        for key, *values in store.node_properties("Signal", names):
-            signal = {"signal_id": key}
-            signal.update((n, v) for n, v in zip(names, values, strict=True) if v is not None)
-            signals.append(signal)
-        if "Person" in read:
-            rows = store.fact_rows(
-                "CONCERNS", "Signal", "Person", end_keys=keys, rel_properties=["observed_on"],
-                start_properties=["exploitation_type"],
-            )  # fmt: skip
-            for _signal, person, day, kind in rows:
-                _add_form(forms, person, day, kind)
-        if "Premises" in read:
-            for signal_id, _premises, code in store.fact_rows(
-                "AT", "Signal", "Premises", end_properties=["municipality"]
-            ):
-                if code:
-                    signal_place.setdefault(signal_id, f"Municipality:{code}")
-        if "Municipality" in read:
-            # A municipality the signal is AT comes before the municipality of its premises.
-            for signal_id, code in store.fact_rows("AT", "Signal", "Municipality"):
-                signal_place[signal_id] = f"Municipality:{code}"
+    forms = _forms(store, keys, read)
+    signals, signal_place = _store_signals(store, read)
     regions: dict[str, str] = {}
     if "Region" in read:
         for _key, region_level, code, name in store.node_properties("Region", ["level", "code", "name"]):
@@ -271,6 +239,52 @@ def read_report_data(store: GraphStore, level: str, persons: Collection[str]) ->
         sources={str(key): "" if kind is None else str(kind) for key, kind in kinds},
         uri=store.uri,
     )
+
+
+def _forms(store: GraphStore, keys: list[str], read: frozenset[str]) -> dict[str, dict[str, list[str]]]:
+    """``_person_forms`` of these persons, asked of the store: the forms of their cases (by their
+    keys) and of the signals that concern them."""
+    forms: dict[str, dict[str, list[str]]] = {}
+    if {"Person", "Case"} <= read:
+        for rel_type in ("SUSPECT_IN", "VICTIM_IN"):
+            rows = store.fact_rows(
+                rel_type, "Person", "Case", start_keys=keys, rel_properties=["observed_on"],
+                end_properties=["exploitation_type"],
+            )  # fmt: skip
+            for person, _case, day, kind in rows:
+                _add_form(forms, person, day, kind)
+    if {"Person", "Signal"} <= read:
+        rows = store.fact_rows(
+            "CONCERNS", "Signal", "Person", end_keys=keys, rel_properties=["observed_on"],
+            start_properties=["exploitation_type"],
+        )  # fmt: skip
+        for _signal, person, day, kind in rows:
+            _add_form(forms, person, day, kind)
+    return forms
+
+
+def _store_signals(store: GraphStore, read: frozenset[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """``_signals`` asked of the store: every signal, and the municipality each is AT."""
+    signals: list[dict[str, Any]] = []
+    signal_place: dict[str, str] = {}
+    if "Signal" not in read:
+        return signals, signal_place
+    names = ("observed_on", "source", "case_linked")
+    for key, *values in store.node_properties("Signal", names):
+        signal = {"signal_id": key}
+        signal.update((n, v) for n, v in zip(names, values, strict=True) if v is not None)
+        signals.append(signal)
+    if "Premises" in read:
+        for signal_id, _premises, code in store.fact_rows(
+            "AT", "Signal", "Premises", end_properties=["municipality"]
+        ):
+            if code:
+                signal_place.setdefault(signal_id, f"Municipality:{code}")
+    if "Municipality" in read:
+        # A municipality the signal is AT comes before the municipality of its premises.
+        for signal_id, code in store.fact_rows("AT", "Signal", "Municipality"):
+            signal_place[signal_id] = f"Municipality:{code}"
+    return signals, signal_place
 
 
 def _add_form(forms: dict[str, dict[str, list[str]]], person: str, day: object, kind: object) -> None:
