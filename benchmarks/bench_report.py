@@ -12,6 +12,13 @@ in the same run: both timings side by side, their ratio, and a check that every 
 
 ``--read report`` (the default) reads what ``netanalysis report`` reads (``read_report_graph``);
 ``--read whole`` reads the whole graph (``read_analysis_graph``), as the report did before.
+
+``--detection DIR`` times ``netanalysis report --detection DIR`` instead, step by step: the
+detection folder read, the facts the tables count read of the store (``read_report_data``), the
+tables, the figures and page, the SVGs, the tables' and figures' files, the PDF:
+
+    .venv/bin/python benchmarks/bench_report.py --store graph.sqlite --from-year 2021 --to-year 2025 \\
+        --detection detect
 """
 
 from __future__ import annotations
@@ -42,7 +49,11 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--compare", action="store_true", help="also time the tables before issue 21")
     parser.add_argument("--read", choices=("report", "whole"), default="report", help="what to read")
+    parser.add_argument("--detection", default=None, help="time the report on this detection folder")
     args = parser.parse_args()
+    if args.detection:
+        _on_detection(args)
+        return
 
     from graphstore import open_store
     from netanalysis.detect import DetectionSettings, detect
@@ -107,6 +118,59 @@ def main() -> None:
     for label, wall, cpu in rows:
         print(f"| {label} | {wall:.1f} | {cpu:.1f} |")
     print(f"| total | {sum(r[1] for r in rows):.1f} | {sum(r[2] for r in rows):.1f} |")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+
+
+def _on_detection(args: argparse.Namespace) -> None:
+    """The steps of ``netanalysis report --detection``, each timed on its own."""
+    from graphstore import open_store
+    from netanalysis.detect import DetectionSettings, read_detection
+    from netanalysis.graphs import check_store_state
+    from netanalysis.report import Period, ReportSettings, build_report
+    from netanalysis.report.data import read_report_data, report_persons
+    from netanalysis.report.tables import build_tables
+
+    rows: list[tuple[str, float, float]] = []
+    made = _timed("read the detection folder", rows, lambda: read_detection(args.detection))
+    store = open_store(args.store)
+    _timed("check the store's state", rows, lambda: check_store_state(made.settings.get("store"), store, "d"))
+    data = _timed(
+        "read the facts (read_report_data)",
+        rows,
+        lambda: read_report_data(store, args.level, report_persons(made.groups)),
+    )
+    store.close()
+    years = list(range(args.from_year, args.to_year + 1))
+    window = Period.year(years[-1])
+    frames = made.frames()
+    settings = ReportSettings(level=args.level)
+    _timed("count the tables (build_tables, also inside the next step)", rows,
+           lambda: build_tables(dict(frames), data, window, args.level, years=years))  # fmt: skip
+    report = _timed(
+        "build report (tables, PNG figures, HTML)",
+        rows,
+        lambda: build_report(
+            frames,
+            data,
+            window,
+            settings,
+            parameters=DetectionSettings.from_dict(made.settings).to_dict(),
+            years=years,
+        ),
+    )
+    _timed("draw the SVGs", rows, lambda: [f.svg for f in report.figures])
+    out = args.out or tempfile.mkdtemp(prefix="bench-report-")
+    _timed("write CSV, Parquet, PNG, SVG, HTML", rows, lambda: report.write(out, pdf=False))
+    _timed("PDF (WeasyPrint)", rows, report.pdf)
+    print(
+        f"{len(data.persons)} persons, {len(data.signals)} signals; {len(report.tables)} tables, "
+        f"{len(report.figures)} figures; load {os.getloadavg()}"
+    )
+    print("| step | wall s | CPU s |\n| --- | ---: | ---: |")
+    for label, wall, cpu in rows:
+        print(f"| {label} | {wall:.1f} | {cpu:.1f} |")
+    counted = [r for r in rows if not r[0].startswith("count the tables")]
+    print(f"| total (tables once) | {sum(r[1] for r in counted):.1f} | {sum(r[2] for r in counted):.1f} |")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
 
 

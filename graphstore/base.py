@@ -40,6 +40,7 @@ __all__ = [
     "RowCounter",
     "RowProgress",
     "node_id",
+    "sort_fact_rows",
 ]
 
 Props = Mapping[str, Any]
@@ -292,6 +293,37 @@ class GraphStore(Protocol):
         without it are left out. Counted by the store, so the answer costs what it holds, not a
         row per node: the report's stamp lists the load batches of the records this way."""
 
+    def observation_days(
+        self, label: str, keys: Sequence[str], end_labels: Collection[str]
+    ) -> list[tuple[str, str]]:
+        """``(key, day)`` for every day on which a node of ``label`` with one of ``keys`` was
+        observed: the first ten characters (the ISO date) of the ``observed_on`` of a relationship
+        that starts at the node and ends at a node of ``end_labels``, among the relationships
+        ``read_graph`` returns (the schema's combinations only); each pair once, sorted. Looked up
+        by key, so the read costs what these nodes have: the report dates the persons of the
+        groups this way (``netanalysis.report.data``)."""
+
+    def fact_rows(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        *,
+        start_keys: Sequence[str] | None = None,
+        end_keys: Sequence[str] | None = None,
+        rel_properties: Sequence[str] = (),
+        start_properties: Sequence[str] = (),
+        end_properties: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """``(start key, end key, *rel values, *start values, *end values)`` for every
+        ``(start_label)-[rel_type]->(end_label)`` relationship, the values of the properties named
+        (None where absent) of the relationship and of its two ends, as ``read_graph`` reads them;
+        only those starting (``start_keys``) or ending (``end_keys``) at the given keys when given,
+        looked up by key. Sorted (``sort_fact_rows``). What a step that needs a few values of
+        the facts of one kind reads without a graph: the report reads the exploitation forms of
+        the persons' cases and signals and the places of the signals this way. ``SchemaError``
+        for a combination outside graph_schema.cypher."""
+
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type (keys as in the schema)."""
 
@@ -373,6 +405,12 @@ def batched(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def sort_fact_rows(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """``GraphStore.fact_rows`` in their order: by start and end key, then by the values (as their
+    ``repr``, so that None, numbers and lists sort too), the same on every backend."""
+    return sorted(rows, key=lambda row: (row[0], row[1], repr(row[2:])))
 
 
 def sorted_counts(counts: Mapping[str, int], names: Sequence[str]) -> dict[str, int]:

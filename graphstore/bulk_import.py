@@ -436,6 +436,30 @@ class BulkImportWriter:
         """The live store's (empty, as for ``read_graph``)."""
         return self.live.distinct_values(label, prop)
 
+    def observation_days(
+        self, label: str, keys: Sequence[str], end_labels: Collection[str]
+    ) -> list[tuple[str, str]]:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.observation_days(label, keys, end_labels)
+
+    def fact_rows(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        *,
+        start_keys: Sequence[str] | None = None,
+        end_keys: Sequence[str] | None = None,
+        rel_properties: Sequence[str] = (),
+        start_properties: Sequence[str] = (),
+        end_properties: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """The live store's (empty, as for ``read_graph``)."""
+        return self.live.fact_rows(
+            rel_type, start_label, end_label, start_keys=start_keys, end_keys=end_keys,
+            rel_properties=rel_properties, start_properties=start_properties, end_properties=end_properties,
+        )  # fmt: skip
+
     def delete_by_source(self, source: str) -> int:
         raise StoreError("an initial import only adds data; delete after the import, from the server")
 

@@ -612,6 +612,44 @@ def distinct_values(label: str, schema: GraphSchema | None = None) -> str:
     return f"MATCH (n:{lab}) WHERE n[$property] IS NOT NULL RETURN DISTINCT n[$property] AS value"
 
 
+def observation_days(label: str, schema: GraphSchema | None = None) -> str:
+    """The distinct days (``left(observed_on, 10)``) of the relationships from the nodes of
+    ``label`` with the keys ``$keys`` to an end whose label makes ``type + '>' + label`` one of
+    ``$combos``. Columns ``key`` and ``day``."""
+    lab, key = _label(label, schema)
+    return (
+        "UNWIND $keys AS k\n"
+        f"MATCH (s:{lab} {{{key}: k}})-[r]->(e)\n"
+        "WHERE r.observed_on IS NOT NULL AND any(l IN labels(e) WHERE type(r) + '>' + l IN $combos)\n"
+        "RETURN DISTINCT k AS key, left(r.observed_on, 10) AS day"
+    )
+
+
+def fact_rows(
+    rel_type: str,
+    start_label: str,
+    end_label: str,
+    keys_at: Literal["start", "end"] | None = None,
+    schema: GraphSchema | None = None,
+) -> str:
+    """The facts ``(start_label)-[rel_type]->(end_label)``, all of them or those whose start
+    (``keys_at="start"``) or end (``"end"``) key is one of ``$keys``, with the values of the
+    properties ``$rel_properties``, ``$start_properties`` and ``$end_properties`` (lists of names).
+    Columns ``start``, ``end``, ``rel``, ``start_values``, ``end_values``."""
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    slab, skey = _label(start_label, schema)
+    elab, ekey = _label(end_label, schema)
+    start = f"(s:{slab} {{{skey}: k}})" if keys_at == "start" else f"(s:{slab})"
+    end = f"(e:{elab} {{{ekey}: k}})" if keys_at == "end" else f"(e:{elab})"
+    return (
+        ("UNWIND $keys AS k\n" if keys_at else "")
+        + f"MATCH {start}-[r:{typ}]->{end}\n"
+        + f"RETURN s.{skey} AS start, e.{ekey} AS end, [p IN $rel_properties | r[p]] AS rel, "
+        + "[p IN $start_properties | s[p]] AS start_values, [p IN $end_properties | e[p]] AS end_values"
+    )
+
+
 # -- loads (graphstore.loads) ----------------------------------------------------------------------
 # Bookkeeping nodes outside graph_schema.cypher: no read, count or retention delete of the graph
 # sees their labels.

@@ -26,7 +26,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import networkx as nx
 from neo4j import Driver, GraphDatabase, ManagedTransaction
@@ -44,6 +44,7 @@ from graphstore.base import (
     RowCounter,
     RowProgress,
     batched,
+    sort_fact_rows,
     sorted_counts,
 )
 from graphstore.erasure import ErasurePlan, RelRef
@@ -59,6 +60,7 @@ from graphstore.slicing import (
     around_persons,
     assemble,
     evidence_slice,
+    rel_combos,
     resolve_slice,
     trimmer,
 )
@@ -70,6 +72,8 @@ T = TypeVar("T")
 
 # Deletions run in chunks so that retention on a large graph never builds one huge transaction.
 _DELETE_CHUNK = 10_000
+#: Keys per query of a keyed look-up (observation_days, fact_rows): a bounded list parameter.
+_KEYS_PER_QUERY = 20_000
 # A keyed blocking key (loaders.crossload): only such text goes into a Lucene query.
 _BLOCK_KEY = re.compile(r"^[0-9]+(?:u|ud)?:[0-9a-f]+$")
 
@@ -681,6 +685,65 @@ class Neo4jStore(RetentionDeletes):
             return [str(r["value"]) for r in tx.run(query, {"property": name})]
 
         return sorted(set(self._read("reading distinct values", work)))
+
+    def observation_days(
+        self, label: str, keys: Sequence[str], end_labels: Collection[str]
+    ) -> list[tuple[str, str]]:
+        """Distinct ``(key, day)`` of the relationships from these nodes, looked up by key in
+        the server (see ``GraphStore.observation_days``)."""
+        query = cypher.observation_days(label, self.schema)
+        ends = set(end_labels)
+        combos = sorted({f"{t}>{e}" for t, s, e in rel_combos(self.schema) if s == label and e in ends})
+        parts = list(batched(sorted(set(keys)), _KEYS_PER_QUERY))
+
+        def work(tx: ManagedTransaction) -> set[tuple[str, str]]:
+            found: set[tuple[str, str]] = set()
+            for part in parts:
+                found.update((r["key"], r["day"]) for r in tx.run(query, {"keys": part, "combos": combos}))
+            return found
+
+        return sorted(self._read("reading observation days", work))
+
+    def fact_rows(
+        self,
+        rel_type: str,
+        start_label: str,
+        end_label: str,
+        *,
+        start_keys: Sequence[str] | None = None,
+        end_keys: Sequence[str] | None = None,
+        rel_properties: Sequence[str] = (),
+        start_properties: Sequence[str] = (),
+        end_properties: Sequence[str] = (),
+    ) -> list[tuple[Any, ...]]:
+        """The values of the facts of one kind and of their ends, read in the server (see
+        ``GraphStore.fact_rows``)."""
+        if start_keys is not None and end_keys is not None:
+            raise StoreError("fact_rows looks facts up by their start keys or by their end keys, not both")
+        keys = start_keys if start_keys is not None else end_keys
+        keys_at: Literal["start", "end"] | None = (
+            None if keys is None else ("start" if start_keys is not None else "end")
+        )
+        query = cypher.fact_rows(rel_type, start_label, end_label, keys_at, self.schema)
+        params: dict[str, Any] = {
+            "rel_properties": check_property_names(rel_properties),
+            "start_properties": check_property_names(start_properties),
+            "end_properties": check_property_names(end_properties),
+        }
+        parts: list[list[str] | None] = (
+            [None] if keys is None else list(batched(sorted(set(keys)), _KEYS_PER_QUERY))
+        )
+
+        def work(tx: ManagedTransaction) -> list[tuple[Any, ...]]:
+            out: list[tuple[Any, ...]] = []
+            for part in parts:
+                run = tx.run(query, params if part is None else {**params, "keys": part})
+                out.extend(
+                    (r["start"], r["end"], *r["rel"], *r["start_values"], *r["end_values"]) for r in run
+                )
+            return out
+
+        return sort_fact_rows(self._read("reading facts", work))
 
     def counts(self) -> dict[str, int]:
         """Number of nodes per label and relationships per type, every schema name present."""

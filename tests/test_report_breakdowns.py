@@ -18,9 +18,9 @@ from netanalysis.cli import main
 from netanalysis.errors import ConfigError
 from netanalysis.report import Period, ReportSettings, build_report
 from netanalysis.report.breakdowns import age_band, breakdown, person_facts, top_nationalities
+from netanalysis.report.data import _person_observations
 from netanalysis.report.disclosure import SECONDARY_MARK
 from netanalysis.report.figures import flow_figure, mostly_hidden
-from netanalysis.report.tables import _person_observations
 
 NATIONS = ["NLD"] * 14 + ["ROU"] * 9 + ["BGR"] * 6 + ["POL"] * 2 + ["NGA"] + [None] * 3
 

@@ -163,3 +163,45 @@ def test_settings_of_a_tracked_detection_can_start_the_next_run(tmp_path: Path) 
     # Tracked groups (Group nodes) are not a change of the store's contents.
     args = ["report", "--store", uri, "--period", "2024", "--no-pdf", "--out", str(tmp_path / "r")]
     assert main([*args, "--detection", str(tmp_path / "first")]) == 0
+
+
+def test_the_facts_read_of_the_store_are_those_of_the_report_graph(store: GraphStore, tmp_path: Path) -> None:
+    """``read_report_data`` asks the store for what ``report_data`` takes of the report graph: the
+    same facts of the detection's persons, every signal, region, municipality, batch and source."""
+    from netanalysis.graphs import read_report_graph
+    from netanalysis.report.data import read_report_data, report_data, report_persons
+
+    load_samples(store, tmp_path)
+    graph = read_report_graph(store)
+    groups = detect(graph, DetectionSettings(stability_runs=0)).groups
+    keys = report_persons(groups)
+    assert keys
+    for level in ("police_unit", "safety_region"):
+        want, got = report_data(graph, level), read_report_data(store, level, keys)
+        assert got.regions == want.regions and got.regions, level
+    assert got.municipalities == want.municipalities > 0
+    assert got.batches == want.batches and got.batches and got.sources == want.sources
+    # The observation days of a person, each once (the graph lists a day once per fact).
+    assert {p: sorted(got.observations.get(p, [])) for p in keys} == {
+        p: sorted(set(want.observations.get(p, []))) for p in keys
+    }
+    assert got.persons == {f"Person:{p}": want_facts(want.persons, p) for p in keys}
+    assert _sorted_forms(got.forms) == _sorted_forms({p: want.forms[p] for p in keys if p in want.forms})
+    # Not a comparison of nothing: the samples' persons have forms, genders and birth years.
+    assert got.forms and all(any(k in f for f in got.persons.values()) for k in ("gender", "birth_year"))
+    fields = ("signal_id", "observed_on", "source", "case_linked")
+    assert sorted(tuple(s.get(f) for f in fields) for s in got.signals) == sorted(
+        tuple(s.get(f) for f in fields) for s in want.signals
+    )
+    assert got.signal_place == want.signal_place and got.signal_place
+    assert got.uri == store.uri
+
+
+def want_facts(persons: dict[str, dict[str, object]], person: str) -> dict[str, object]:
+    """A person's coarse facts as the report graph holds them (label and the three the report reads)."""
+    attrs = persons.get(f"Person:{person}", {})
+    return {k: v for k, v in attrs.items() if k in ("label", "gender", "nationality", "birth_year")}
+
+
+def _sorted_forms(forms: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[str]]]:
+    return {p: {day: sorted(kinds) for day, kinds in dated.items()} for p, dated in forms.items()}

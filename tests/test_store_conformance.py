@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from graphstore import GraphSlice, RelRow, node_id
-from graphstore.base import GraphStore
+from graphstore.base import GraphStore, sort_fact_rows
 from graphstore.embedded import EmbeddedStore
 from graphstore.schema import load_schema, parse_schema
 from netanalysis.errors import SchemaError, StoreError, StoreUnavailable
@@ -732,6 +732,91 @@ def test_node_properties_and_distinct_values_are_those_of_the_graph_read(world_s
             world_store.distinct_values("Person", bad)
     with pytest.raises(StoreError, match="not as one string"):
         world_store.node_properties("Person", "gender")
+
+
+def observation_days_of(
+    full: nx.MultiDiGraph, label: str, keys: set[str], ends: set[str]
+) -> list[tuple[str, str]]:
+    """The rule of ``observation_days`` applied to the whole graph read."""
+    return sorted(
+        {
+            (u.split(":", 1)[1], str(a["observed_on"])[:10])
+            for u, v, a in full.edges(data=True)
+            if full.nodes[u]["label"] == label
+            and u.split(":", 1)[1] in keys
+            and full.nodes[v]["label"] in ends
+            and a.get("observed_on") is not None
+        }
+    )
+
+
+def fact_rows_of(
+    full: nx.MultiDiGraph, combo: tuple[str, str, str], props: tuple[list[str], list[str], list[str]]
+) -> list[tuple[Any, ...]]:
+    """The rule of ``fact_rows`` applied to the whole graph read (all facts, no keys)."""
+    typ, sl, el = combo
+    rel, start, end = props
+    rows = [
+        (
+            u.split(":", 1)[1],
+            v.split(":", 1)[1],
+            *(a.get(p) for p in rel),
+            *(full.nodes[u].get(p) for p in start),
+            *(full.nodes[v].get(p) for p in end),
+        )
+        for u, v, a in full.edges(data=True)
+        if a["type"] == typ and full.nodes[u]["label"] == sl and full.nodes[v]["label"] == el
+    ]
+    return sort_fact_rows(rows)
+
+
+@pytest.mark.parametrize("world", ["small_world", "org_world"])
+def test_observation_days_and_fact_rows_are_those_of_the_graph_read(store: GraphStore, world: str) -> None:
+    nodes, rels = {"small_world": small_world, "org_world": org_world}[world]()
+    load(store, nodes, rels)
+    full = store.read_graph()
+    persons = {n.split(":", 1)[1] for n, a in full.nodes(data=True) if a["label"] == "Person"}
+    every = {a["label"] for _n, a in full.nodes(data=True)}
+    for keys in (persons, set(sorted(persons)[:2]), set()):
+        for ends in (every, every - {"Case", "Municipality"}):
+            want = observation_days_of(full, "Person", keys, ends)
+            assert store.observation_days("Person", sorted(keys) + ["nobody"], ends) == want, (keys, ends)
+    assert store.observation_days("Person", sorted(persons), every)  # not a comparison of nothing
+    checked = 0
+    combos = sorted(
+        {(a["type"], full.nodes[u]["label"], full.nodes[v]["label"]) for u, v, a in full.edges(data=True)}
+    )
+    for combo in combos:
+        typ, sl, el = combo
+        rel = sorted({k for u, v, a in full.edges(data=True) if a["type"] == typ for k in a} - {"type"})
+        start = sorted({k for n, a in full.nodes(data=True) if a["label"] == sl for k in a} - {"label"})
+        end = sorted({k for n, a in full.nodes(data=True) if a["label"] == el for k in a} - {"label"})
+        props = (rel + ["not_there"], start[:3], end[-3:])
+        want = fact_rows_of(full, combo, props)
+        got = store.fact_rows(
+            typ, sl, el, rel_properties=props[0], start_properties=props[1], end_properties=props[2]
+        )
+        assert got == want, combo
+        checked += len(want)
+        # By key: the facts of some start keys, then of some end keys, are those of the whole.
+        starts = sorted({r[0] for r in want})[::2] + ["nobody"]
+        ends_ = sorted({r[1] for r in want})[1::2] + ["nobody"]
+        by_start = store.fact_rows(typ, sl, el, start_keys=starts, rel_properties=props[0])
+        assert by_start == sort_fact_rows([r[: 2 + len(props[0])] for r in want if r[0] in starts]), combo
+        by_end = store.fact_rows(typ, sl, el, end_keys=ends_, end_properties=props[2])
+        assert by_end == sort_fact_rows(
+            [(*r[:2], *r[len(r) - len(props[2]) :]) for r in want if r[1] in ends_]
+        )
+        assert store.fact_rows(typ, sl, el, start_keys=[]) == []
+    assert checked > 5
+    with pytest.raises(SchemaError, match="does not allow"):
+        store.fact_rows("SUSPECT_IN", "Case", "Person")
+    with pytest.raises(SchemaError, match="Vessel"):
+        store.observation_days("Vessel", ["x"], every)
+    with pytest.raises(StoreError, match="plain property name"):
+        store.fact_rows("AT", "Signal", "Premises", end_properties=["a') OR 1=1 --"])
+    with pytest.raises(StoreError, match="not both"):
+        store.fact_rows("AT", "Signal", "Premises", start_keys=["a"], end_keys=["b"])
 
 
 def test_delete_by_source(world_store: GraphStore) -> None:

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Annotated
 
+import networkx as nx
 import pandas as pd
 import typer
 
@@ -23,6 +24,7 @@ from netanalysis.errors import ConfigError
 from netanalysis.graphs import check_store_state, read_report_graph
 from netanalysis.memory import MemoryLimit, MemorySettings
 from netanalysis.report import MIN_THRESHOLD, Period, ReportSettings, build_report, require_report_extras
+from netanalysis.report.data import ReportData, read_report_data, report_persons
 
 
 def parse_period(period: str | None, date_from: str | None, date_to: str | None) -> Period:
@@ -202,20 +204,28 @@ def register(app: typer.Typer) -> None:
         progress = limit.tracking(tell, _STAGES)
         with bar, limit:
             graph_store = open_read_store(store, allow_incomplete)
+            graph: nx.MultiDiGraph | ReportData
             try:
-                if made is not None:
-                    check_store_state(made.settings.get("store"), graph_store, str(detection))
                 progress("read", 0, None)
                 read = RowsRead(progress, "read")
-                graph = read_report_graph(graph_store, progress=read)
+                if made is not None:
+                    check_store_state(made.settings.get("store"), graph_store, str(detection))
+                    # The groups are known: the store gives the few facts the tables count of
+                    # their persons, signals and regions, and no graph is read (issue 21).
+                    data = read_report_data(graph_store, level, report_persons(made.groups))
+                    read.done = size = len(data.persons) + len(data.signals)
+                    graph = data
+                else:
+                    whole = read_report_graph(graph_store, progress=read)
+                    # Nodes and relationships: the rows the detection analyses.
+                    size = whole.number_of_nodes() + whole.number_of_edges()
+                    graph = whole
             finally:
                 graph_store.close()
-            # Nodes and relationships: the rows the detection analyses.
-            size = graph.number_of_nodes() + graph.number_of_edges()
             progress("read", read.done, read.done)
             progress("detect", 0, None)
             # A detection of this store as it is gives the groups the analysts already have.
-            result = made if made is not None else detect(graph, settings)
+            result = made if made is not None else detect(whole, settings)
             progress("detect", size, size)
             report = build_report(
                 result.frames(),

@@ -31,8 +31,8 @@ from loaders.csv_safety import guard_frame
 from netanalysis.audit import audited, record_written
 from netanalysis.errors import ConfigError
 from netanalysis.extras import require
-from netanalysis.graphs import REPORT_ATTR, ReportFacts
 from netanalysis.report.breakdowns import DEFAULT_AGE_BANDS
+from netanalysis.report.data import ReportData, report_data
 from netanalysis.report.disclosure import suppress_matrix, suppress_series
 from netanalysis.report.figures import Figure, bar_figure, flow_figure, mostly_hidden, trend_figure
 from netanalysis.report.summary import summary_sentences
@@ -176,25 +176,14 @@ def _html_table(table: pd.DataFrame, columns: Mapping[str, str], index_name: str
     return str(shown.to_html(escape=True, border=0, classes="wide" if len(shown.columns) > 6 else None))
 
 
-def _stamp(graph: nx.MultiDiGraph, settings: ReportSettings, params: Mapping[str, Any]) -> dict[str, str]:
+def _stamp(data: ReportData, settings: ReportSettings, params: Mapping[str, Any]) -> dict[str, str]:
     from netanalysis import __version__
 
-    facts = graph.graph.get(REPORT_ATTR)
-    if isinstance(facts, ReportFacts):  # a report graph: the store listed the records' batches
-        batches = [b for b in facts.batches if b]
-    else:
-        batches = sorted(
-            {
-                str(d["batch"])
-                for _n, d in graph.nodes(data=True)
-                if d.get("label") == "Record" and d.get("batch")
-            }
-        )
     schema = hashlib.sha256(schema_path().read_bytes()).hexdigest()[:16]
     return {
         "toolkit": f"netanalysis {__version__}",
         "schema": f"graph_schema.cypher sha256:{schema}",
-        "input batches": ", ".join(batches) or "-",
+        "input batches": ", ".join(data.batches) or "-",
         "parameters": json.dumps(dict(params), sort_keys=True, default=str),
         "threshold": str(settings.threshold),
         "level": settings.level,
@@ -381,7 +370,7 @@ def _figure(spec: _Spec, table: pd.DataFrame, t: Mapping[str, Any]) -> Figure:
 @audited("report", store="graph", only_from_store=True)
 def build_report(
     frames: Mapping[str, pd.DataFrame],
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | ReportData,
     period: Period,
     settings: ReportSettings | None = None,
     load_summary: dict[str, dict[str, object]] | None = None,
@@ -397,7 +386,9 @@ def build_report(
     frames : detection frames (``groups``, ``group_summary``, ``movements``, ``leads``) as in
         netanalysis.detect's output contract.
     graph : the graph as read from the store: ``read_report_graph`` (what the report needs) or
-        ``read_analysis_graph`` (everything); both give the same report.
+        ``read_analysis_graph`` (everything); or only the facts the report counts of it
+        (``netanalysis.report.data.read_report_data``, for the persons of the detection given
+        in ``frames``). All three give the same report.
     period : reporting window.
     settings : language, threshold (at least 3), region level, age bands, nationalities shown.
     load_summary : per-source read/loaded/rejected counts of the load, for the quality section.
@@ -431,9 +422,10 @@ def build_report(
     k = settings.threshold
     tell = progress or _no_progress
     tell("tables", 0, 1)
+    data = graph if isinstance(graph, ReportData) else report_data(graph, settings.level)
     raw: ReportTables = build_tables(
         dict(frames),
-        graph,
+        data,
         period,
         settings.level,
         load_summary,
@@ -488,19 +480,8 @@ def build_report(
     if years:
         params["years"] = ",".join(str(y) for y in years)
     params["age_bands"] = ",".join(str(b) for b in sorted(set(settings.age_bands)))
-    stamp = _stamp(graph, settings, params)
-    facts = graph.graph.get(REPORT_ATTR)
-    source_table = pd.DataFrame(
-        {
-            "kind": dict(facts.sources)
-            if isinstance(facts, ReportFacts)
-            else {
-                str(d.get("name")): str(d.get("kind", ""))
-                for _n, d in graph.nodes(data=True)
-                if d.get("label") == "Source"
-            }
-        }
-    )
+    stamp = _stamp(data, settings, params)
+    source_table = pd.DataFrame({"kind": dict(data.sources)})
     param_table = pd.DataFrame({"value": {k_: str(v) for k_, v in sorted(params.items())}})
     import jinja2  # here, not at the top: commands that never render a page start faster
 

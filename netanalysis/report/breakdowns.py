@@ -12,7 +12,7 @@ mensenhandel 2017-2021* (the breakdowns, age bands and five-year series they pub
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -128,11 +128,32 @@ def _person_forms(graph: nx.MultiDiGraph) -> dict[str, dict[str, list[str]]]:
 def _main_form(dated: Mapping[str, list[str]], start: str, end: str) -> str:
     """The most frequent form among the dated facts in the window, else among all; ties in table order."""
     inside = [k for day, kinds in dated.items() if start <= day <= end for k in kinds]
-    kinds = inside or [k for ks in dated.values() for k in ks]
+    return _most_frequent(inside or [k for ks in dated.values() for k in ks])
+
+
+def _most_frequent(kinds: Iterable[str]) -> str:
+    """The most frequent form (anything not a form counts as unknown); ties in table order."""
     counts = Counter(k if k in EXPLOITATION_FORMS else UNKNOWN for k in kinds)
     if not counts:
         return UNKNOWN
     return min(counts, key=lambda k: (-counts[k], EXPLOITATION_FORMS.index(k)))
+
+
+@dataclass(frozen=True)
+class _Person:
+    """One person in one role, with what does not depend on the window worked out once."""
+
+    person: str
+    role: str
+    days: list[str]  # observation days, sorted
+    birth: object
+    gender: str
+    nationality: str
+    cross_regional: bool
+    form_days: list[str]  # the days of its dated forms, sorted ...
+    form_kinds: list[str]  # ... and the form of each
+    all_form: str  # the main form over all its forms (the fallback of a window without any)
+    group_form: str  # the form of its first group that has one (when its own are unknown)
 
 
 def person_facts(
@@ -176,11 +197,19 @@ class GroupPersons:
         self,
         groups: pd.DataFrame,
         summary: pd.DataFrame,
-        graph: nx.MultiDiGraph,
+        graph: nx.MultiDiGraph | Mapping[str, Mapping[str, object]],
         observations: Mapping[str, list[str]],
         forms: Mapping[str, Mapping[str, list[str]]] | None = None,
     ) -> None:
-        self.forms = forms if forms is not None else _person_forms(graph)
+        # The Person nodes' attributes: the graph's, or ``"Person:<id>"`` -> attributes as read
+        # of the store (netanalysis.report.data).
+        nodes: Mapping[str, Mapping[str, object]]
+        if isinstance(graph, nx.Graph):
+            nodes = graph.nodes
+            self.forms = forms if forms is not None else _person_forms(graph)
+        else:
+            nodes = graph
+            self.forms = forms if forms is not None else {}
         types_column = (
             summary["exploitation_types"].tolist()
             if "exploitation_types" in summary.columns
@@ -200,51 +229,69 @@ class GroupPersons:
             roles["person_id"].tolist(), roles["role"].tolist(), roles["group_id"].tolist(), strict=True
         ):
             seen.setdefault((str(person), str(role)), []).append(str(group))
-        nodes = graph.nodes
-        self.persons: list[tuple[str, str, list[str], list[str], Mapping[str, object]]] = [
-            (
-                person,
-                role,
-                its_groups,
-                sorted(observations.get(person, [])),
-                nodes.get(f"Person:{person}", {}),
-            )
+        self.persons = [
+            self._person(person, role, its_groups, observations, nodes.get(f"Person:{person}", {}))
             for (person, role), its_groups in sorted(seen.items())
         ]
+
+    def _person(
+        self,
+        person: str,
+        role: str,
+        its_groups: list[str],
+        observations: Mapping[str, list[str]],
+        node: Mapping[str, object],
+    ) -> _Person:
+        nationality = str(node.get("nationality") or "").upper() or UNKNOWN
+        dated = sorted((day, kind) for day, kinds in self.forms.get(person, {}).items() for kind in kinds)
+        group_form = next(
+            (self.group_form[g] for g in its_groups if self.group_form.get(g, UNKNOWN) != UNKNOWN), UNKNOWN
+        )
+        return _Person(
+            person=person,
+            role=role,
+            days=sorted(observations.get(person, [])),
+            birth=node.get("birth_year"),
+            gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
+            nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
+            cross_regional=any(self.cross.get(g, False) for g in its_groups),
+            form_days=[day for day, _kind in dated],
+            form_kinds=[kind for _day, kind in dated],
+            all_form=_most_frequent(kind for _day, kind in dated),
+            group_form=group_form if group_form in EXPLOITATION_FORMS else UNKNOWN,
+        )
 
     def facts(self, start: str, end: str, bands: Sequence[int] = DEFAULT_AGE_BANDS) -> list[PersonFacts]:
         """:func:`person_facts` of the window ``start`` .. ``end`` (inclusive ISO dates)."""
         out: list[PersonFacts] = []
-        group_form = self.group_form
         bands_of: dict[int | None, str] = {}  # age -> band: the same few dozen ages over and over
-        for person, role, its_groups, all_days, node in self.persons:
+        for p in self.persons:
             # The first observation in the window: the age is counted at that day.
+            all_days = p.days
             i = bisect_left(all_days, start)
             if i == len(all_days) or all_days[i] > end:
                 continue
             first_day = all_days[i]
-            birth = node.get("birth_year")
+            birth = p.birth
             try:
                 age = int(first_day[:4]) - int(birth) if birth not in (None, "") else None  # type: ignore[call-overload]
             except (TypeError, ValueError):
                 age = None
-            nationality = str(node.get("nationality") or "").upper() or UNKNOWN
-            form = _main_form(self.forms.get(person, {}), start, end)
+            # The forms dated in the window, else all of the person's (``_main_form``).
+            inside = p.form_kinds[bisect_left(p.form_days, start) : bisect_right(p.form_days, end)]
+            form = _most_frequent(inside) if inside else p.all_form
             if form == UNKNOWN:
-                form = next(
-                    (group_form[g] for g in its_groups if group_form.get(g, UNKNOWN) != UNKNOWN), UNKNOWN
-                )
-                form = form if form in EXPLOITATION_FORMS else UNKNOWN
+                form = p.group_form
             out.append(
                 PersonFacts(
-                    role=role,
-                    gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
+                    role=p.role,
+                    gender=p.gender,
                     age_band=bands_of[age]
                     if age in bands_of
                     else bands_of.setdefault(age, age_band(age, bands)),
-                    nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
+                    nationality=p.nationality,
                     exploitation=form,
-                    cross_regional=any(self.cross.get(g, False) for g in its_groups),
+                    cross_regional=p.cross_regional,
                 )
             )
         return out

@@ -20,11 +20,11 @@ from netanalysis.report.breakdowns import (
     DEFAULT_AGE_BANDS,
     EXPLOITATION_FORMS,
     GroupPersons,
-    _person_forms,
     breakdown,
     minor_bands,
     top_nationalities,
 )
+from netanalysis.report.data import ReportData, report_data
 
 __all__ = ["EVIDENCE_ROWS", "Period", "ReportTables", "build_tables", "groups_by_evidence"]
 
@@ -76,26 +76,6 @@ class ReportTables:
     breakdowns: dict[str, pd.DataFrame]
     # trend_per_year and <role>_by_<dimension>_per_year (index year); empty without years
     yearly: dict[str, pd.DataFrame]
-
-
-def _person_observations(graph: nx.MultiDiGraph) -> dict[str, list[str]]:
-    """Bare person id -> observation dates (ISO) from every relationship of the person."""
-    dates: dict[str, list[str]] = {}
-    for u, _v, data in graph.edges(data=True):
-        if graph.nodes[u].get("label") != "Person":
-            continue
-        day = data.get("observed_on")
-        if isinstance(day, str):
-            dates.setdefault(u.split(":", 1)[1], []).append(day[:10])
-    return dates
-
-
-def _region_names(graph: nx.MultiDiGraph, level: str) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for _n, data in graph.nodes(data=True):
-        if data.get("label") == "Region" and data.get("level") == level:
-            names[str(data.get("code"))] = str(data.get("name") or data.get("code"))
-    return names
 
 
 def _active_groups(summary: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -265,7 +245,7 @@ def _add_cells(table: pd.DataFrame, cells: Counter[tuple[str, str]]) -> pd.DataF
 
 def build_tables(
     frames: dict[str, pd.DataFrame],
-    graph: nx.MultiDiGraph,
+    graph: nx.MultiDiGraph | ReportData,
     period: Period,
     level: str = "police_unit",
     load_summary: dict[str, dict[str, object]] | None = None,
@@ -280,7 +260,8 @@ def build_tables(
     ----------
     frames : detection frames by name (``groups``, ``group_summary``, ``movements``, ``leads``),
         with the columns of netanalysis.detect's output contract.
-    graph : the analysis graph as read from the store (for signals, regions and observations).
+    graph : the analysis graph as read from the store (for signals, regions and observations), or
+        the facts the tables count of it (``ReportData``: ``report_data``, ``read_report_data``).
     period : the reporting window.
     level : region level of the movement columns (``police_unit`` by default).
     load_summary : per source ``{"read": n, "loaded": n, "rejected": n}`` from the load.
@@ -293,22 +274,11 @@ def build_tables(
     summary = frames["group_summary"]
     movements = frames["movements"]
     leads = frames.get("leads", pd.DataFrame(columns=["signal_id", "group_id"]))
-    observations = _person_observations(graph)
-    names = _region_names(graph, level)
-
-    signals = []
-    signal_place: dict[str, str] = {}
-    for node, data in graph.nodes(data=True):
-        if data.get("label") == "Signal":
-            signals.append({"signal_id": node.split(":", 1)[1], **data})
-    for u, v, data in graph.edges(data=True):
-        if data.get("type") == "AT" and graph.nodes[u].get("label") == "Signal":
-            if graph.nodes[v].get("label") == "Municipality":
-                signal_place[u.split(":", 1)[1]] = v
-            elif graph.nodes[v].get("label") == "Premises":
-                code = graph.nodes[v].get("municipality")
-                if code:
-                    signal_place.setdefault(u.split(":", 1)[1], f"Municipality:{code}")
+    data = graph if isinstance(graph, ReportData) else report_data(graph, level)
+    observations = data.observations
+    names = data.regions
+    signals = data.signals
+    signal_place = data.signal_place
 
     headlines = _Headline(groups, summary, movements, observations, signals, leads)
     current = headlines.counts(period)
@@ -389,7 +359,7 @@ def build_tables(
     per_municipality = Counter(
         signal_place[s["signal_id"]] for s in in_period if s["signal_id"] in signal_place
     )
-    n_municipalities = sum(1 for _n, d in graph.nodes(data=True) if d.get("label") == "Municipality")
+    n_municipalities = data.municipalities
     bands = {"0": 0, "1-4": 0, "5-9": 0, "10+": 0}
     for n in per_municipality.values():
         bands["1-4" if n < 5 else ("5-9" if n < 10 else "10+")] += 1
@@ -412,7 +382,7 @@ def build_tables(
         reject_reasons = pd.crosstab(reasons["reason"], reasons["source"])
     else:
         reject_reasons = pd.DataFrame()
-    persons = GroupPersons(groups, summary, graph, observations, _person_forms(graph))
+    persons = GroupPersons(groups, summary, data.persons, observations, data.forms)
     facts = persons.facts(period.start, period.end, age_bands)
     yearly_facts = {y: persons.facts(f"{y}-01-01", f"{y}-12-31", age_bands) for y in years or []}
     shown = top_nationalities(facts + [f for fs in yearly_facts.values() for f in fs], nationalities)
