@@ -768,22 +768,6 @@ class EmbeddedStore(RetentionDeletes):
             return graph
         trim = trimmer(spec)
         try:
-            nodes = [
-                (label, key, trim(json.loads(props)))
-                for label, key, props in counter.rows(
-                    self._conn.execute(_READ_NODES, {"labels": json.dumps(spec.labels), **window})
-                )
-            ]
-            types = sorted({c[0] for c in combos})
-            # No relationship wanted (merges, sources ...): no scan of every relationship either.
-            rels = [
-                (typ, sl, sk, el, ek, trim(json.loads(props)))
-                for typ, sl, sk, el, ek, props in counter.rows(
-                    self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
-                )
-                if (typ, sl, el) in combos
-            ]
-            counter.finish()
             seeds = None
             if spec.region_ids is not None:
                 seeds = {
@@ -792,9 +776,28 @@ class EmbeddedStore(RetentionDeletes):
                         _REGION_PERSONS, {"regions": json.dumps(spec.region_ids), **window}
                     )
                 }
+            # The rows go into the graph as they are read, not first into a list of all of them:
+            # the graph is all that is held at the end, and nearly all at the peak.
+            nodes = (
+                (label, key, trim(json.loads(props)))
+                for label, key, props in counter.rows(
+                    self._conn.execute(_READ_NODES, {"labels": json.dumps(spec.labels), **window})
+                )
+            )
+            types = sorted({c[0] for c in combos})
+            # No relationship wanted (merges, sources ...): no scan of every relationship either.
+            rels = (
+                (typ, sl, sk, el, ek, trim(json.loads(props)))
+                for typ, sl, sk, el, ek, props in counter.rows(
+                    self._conn.execute(_READ_RELS, {"types": json.dumps(types), **window}) if types else ()
+                )
+                if (typ, sl, el) in combos
+            )
+            graph = assemble(nodes, rels, seeds)
+            counter.finish()
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
-        return assemble(nodes, rels, seeds)
+        return graph
 
     def read_evidence_graph(self, graph_slice: GraphSlice | None = None) -> nx.MultiDiGraph:
         """The facts of a slice that the perpetrator network reads (``GraphStore.read_evidence_graph``),

@@ -588,6 +588,9 @@ class _MemberFacts:
         a fact met twice changes nothing)."""
         self.obs.update(observations(graph, persons, index))
         first, last, types = self.first, self.last, self.types
+        # Thousands of facts end at one node: whether it is a case, and its type, looked up once.
+        is_case: dict[Any, bool] = {}
+        case_type: dict[Any, Any] = {}
         for rel, edges in index.edges.items():
             case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
             for u, v, data in edges:
@@ -603,10 +606,18 @@ class _MemberFacts:
                         first[owner] = date
                     elif date > last[owner]:
                         last[owner] = date
-                if case_rel or node_label(graph, v) == "Case":
-                    kind = graph.nodes[v].get("exploitation_type")
-                    if kind:
-                        types[owner].add(str(kind))
+                if not case_rel:
+                    case = is_case.get(v)
+                    if case is None:
+                        case = is_case[v] = node_label(graph, v) == "Case"
+                    if not case:
+                        continue
+                if v in case_type:
+                    kind = case_type[v]
+                else:
+                    kind = case_type[v] = graph.nodes[v].get("exploitation_type")
+                if kind:
+                    types[owner].add(str(kind))
         nodes = graph.nodes
         for victim in victims:
             if victim in nodes:

@@ -109,7 +109,18 @@ def index_graph(graph: nx.MultiDiGraph, index: GraphIndex | None = None) -> Grap
             raise ConfigError("the graph index was made for another graph; make it with index_graph(graph).")
         return index
     edges: dict[Hashable, list[Edge]] = {}
-    for u, v, data in graph.edges(data=True):
+    triples: Iterable[Edge] = graph.edges(data=True)
+    if graph.is_directed():
+        # The adjacency dicts themselves, in the order of graph.edges(data=True) (start, end,
+        # key), without networkx's view machinery per edge: a third of the time at 100k rows.
+        multi = graph.is_multigraph()
+        triples = (
+            (u, v, data)
+            for u, ends in graph.adjacency()
+            for v, keyed in ends.items()
+            for data in (keyed.values() if multi else (keyed,))
+        )
+    for u, v, data in triples:
         rel = data.get("type")
         bucket = edges.get(rel)
         if bucket is None:
