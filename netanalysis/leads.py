@@ -189,7 +189,7 @@ def find_leads(
             for data in keyed.values() if multi else (keyed,):
                 yield end, data.get("type")
 
-    label = {n: d.get("label") for n, d in attrs.items()}
+    label: dict[Hashable, Any] = {n: d.get("label") for n, d in attrs.items()}
     member_group: dict[Hashable, str] = {}
     for node, lab in label.items():
         if lab == "Person":
