@@ -10,7 +10,9 @@ the same answers.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -327,18 +329,36 @@ def read_detection_graph(
     return _detection_graph(store, labels, date_from, date_to, rows)
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a read builds a graph, then restore it.
+
+    A read makes millions of dicts and strings that all live on, and the collector walks every
+    one of them again and again as they pile up (10-15 % of the read's CPU at 100k rows); what a
+    read throws away holds no cycles, so reference counting frees it all the same.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _detection_graph(
     store: GraphStore, labels: frozenset[str], date_from: str | None, date_to: str | None, rows: _RowsRead
 ) -> nx.MultiDiGraph:
-    graph = store.read_graph(
-        GraphSlice(
-            labels=labels - _PROVENANCE_LABELS,
-            observed_from=date_from,
-            observed_to=date_to,
-            properties=DETECTION_PROPERTIES,
-        ),
-        rows.part(),
-    )
+    with _collector_paused():
+        graph = store.read_graph(
+            GraphSlice(
+                labels=labels - _PROVENANCE_LABELS,
+                observed_from=date_from,
+                observed_to=date_to,
+                properties=DETECTION_PROPERTIES,
+            ),
+            rows.part(),
+        )
     provenance: ProvenanceRows = store.provenance_rows(labels, date_from, date_to, rows.part())
     graph.graph[PROVENANCE_ATTR] = provenance
     graph.graph[GRAPH_STORE_ATTR] = store.uri
