@@ -37,7 +37,14 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, GroupReader, check_iso_date, index_graph
+from netanalysis.graphs import (
+    PROVENANCE_ATTR,
+    GraphIndex,
+    GroupReader,
+    check_iso_date,
+    collector_spares_the_heap,
+    index_graph,
+)
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -774,7 +781,8 @@ def detect(
     ConfigError
         When a setting is invalid.
     """
-    return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
+    with collector_spares_the_heap():
+        return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
 
 
 @audited("detect", store="store", after=record_detection)
@@ -831,7 +839,8 @@ def detect_store(
     del evidence  # the network is all that is kept of it
 
     steps = _StoreSteps(GroupReader(store, settings.date_from, settings.date_to))
-    return _detect(None, settings, None, progress, network, steps)
+    with collector_spares_the_heap():
+        return _detect(None, settings, None, progress, network, steps)
 
 
 def _detect(

@@ -330,7 +330,7 @@ def read_detection_graph(
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a read builds a graph, then restore it.
 
     A read makes millions of dicts and strings that all live on, and the collector walks every
@@ -346,10 +346,30 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextmanager
+def collector_spares_the_heap() -> Iterator[None]:
+    """Let Python's cyclic garbage collector leave alone every object made so far (a graph just
+    read: ``gc.freeze``) until the block ends, unless something froze objects already.
+
+    The steps after a read make many small graphs and frames, some with reference cycles (a
+    networkx graph and its cached views), which the collector must still free; but each of its
+    full passes would also walk the whole graph read before (a tenth of the detection's CPU at
+    100k rows). Frozen objects are still freed by reference counting when nothing holds them.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _detection_graph(
     store: GraphStore, labels: frozenset[str], date_from: str | None, date_to: str | None, rows: _RowsRead
 ) -> nx.MultiDiGraph:
-    with _collector_paused():
+    with collector_paused():
         graph = store.read_graph(
             GraphSlice(
                 labels=labels - _PROVENANCE_LABELS,
