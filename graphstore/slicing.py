@@ -162,12 +162,21 @@ def assemble(
         keep = properties | {"rel_key"}
         nodes = [(label, key, _only(props, keep)) for label, key, props in nodes]
         rels = [(typ, sl, sk, el, ek, _only(props, keep)) for typ, sl, sk, el, ek, props in rels]
-    node_attrs = {node_id(label, key): {"label": label, **props} for label, key, props in nodes}
-    edges = [
-        (node_id(sl, sk), node_id(el, ek), typ, props)
-        for typ, sl, sk, el, ek, props in rels
-        if node_id(sl, sk) in node_attrs and node_id(el, ek) in node_attrs
-    ]
+    # Every edge names its ends by the node's own id object, and a label or relationship type is
+    # one object however many rows carry it: a graph of a million facts holds each once, not once
+    # per fact (every row read brings its own copies).
+    shared: dict[str, str] = {}
+    node_attrs: dict[str, dict[str, Any]] = {}
+    for label, key, props in nodes:
+        label = shared.setdefault(label, label)
+        node_attrs[node_id(label, key)] = {"label": label, **props}
+    own_id = {n: n for n in node_attrs}
+    edges = []
+    for typ, sl, sk, el, ek, props in rels:
+        u, v = own_id.get(node_id(sl, sk)), own_id.get(node_id(el, ek))
+        if u is not None and v is not None:
+            edges.append((u, v, shared.setdefault(typ, typ), props))
+    del own_id
     if seeds is not None:
         near = {node_id("Person", key) for key in seeds} & node_attrs.keys()
         adjacent: dict[str, set[str]] = {}
@@ -181,16 +190,19 @@ def assemble(
         node_attrs = {n: a for n, a in node_attrs.items() if n in near}
         edges = [e for e in edges if e[0] in near and e[1] in near]
     graph = nx.MultiDiGraph()
-    for n in sorted(node_attrs):
-        graph.add_node(n, **node_attrs[n])
-    for u, v, typ, props in sorted(edges, key=lambda e: (e[0], e[1], e[3]["rel_key"], e[2])):
+    graph.add_nodes_from((n, node_attrs.pop(n)) for n in sorted(node_attrs))
+    edges.sort(key=lambda e: (e[0], e[1], e[3]["rel_key"], e[2]))
+    # Sorted, two relationships with the same ends and rel_key are neighbours.
+    last: tuple[Any, Any, Any, str] = (None, None, None, "")
+    for u, v, typ, props in edges:
         key = props["rel_key"]
-        if graph.has_edge(u, v, key):
+        if key == last[2] and u == last[0] and v == last[1]:
             raise StoreError(
                 f"two relationships from {u} to {v} share rel_key {key!r} "
-                f"({graph.edges[u, v, key]['type']} and {typ}); give each fact its own rel_key"
+                f"({last[3]} and {typ}); give each fact its own rel_key"
             )
-        graph.add_edge(u, v, key=key, type=typ, **props)
+        graph.add_edge(u, v, key, type=typ, **props)
+        last = (u, v, key, typ)
     return graph
 
 
@@ -204,7 +216,18 @@ def trimmer(spec: SliceSpec) -> Callable[[Mapping[str, Any]], Mapping[str, Any]]
     if spec.properties is None:
         return lambda props: props
     keep = spec.properties | {"rel_key"}
-    return lambda props: _only(props, keep)
+    # Dates, grades and codes repeat over thousands of rows, and every row read brings its own
+    # copy: the graph keeps one (keys and ids are longer, and unique, so they are not looked up).
+    shared: dict[str, str] = {}
+
+    def trim(props: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {
+            name: shared.setdefault(value, value) if type(value) is str and len(value) <= 10 else value
+            for name, value in props.items()
+            if name in keep
+        }
+
+    return trim
 
 
 def around_persons(

@@ -37,7 +37,14 @@ from netanalysis.addresses import (
 )
 from netanalysis.audit import audited, record_detection, record_written
 from netanalysis.errors import ConfigError
-from netanalysis.graphs import PROVENANCE_ATTR, GraphIndex, GroupReader, check_iso_date, index_graph
+from netanalysis.graphs import (
+    PROVENANCE_ATTR,
+    GraphIndex,
+    GroupReader,
+    check_iso_date,
+    collector_spares_the_heap,
+    index_graph,
+)
 from netanalysis.groups import METHODS, attach_victims, find_groups, group_stability
 from netanalysis.indatabase import ENGINES, check_engine
 from netanalysis.keyplayers import DISRUPTION_COLUMNS, KEY_PLAYER_COLUMNS
@@ -588,6 +595,9 @@ class _MemberFacts:
         a fact met twice changes nothing)."""
         self.obs.update(observations(graph, persons, index))
         first, last, types = self.first, self.last, self.types
+        # Thousands of facts end at one node: whether it is a case, and its type, looked up once.
+        is_case: dict[Any, bool] = {}
+        case_type: dict[Any, Any] = {}
         for rel, edges in index.edges.items():
             case_rel = rel in ("SUSPECT_IN", "VICTIM_IN")
             for u, v, data in edges:
@@ -603,10 +613,18 @@ class _MemberFacts:
                         first[owner] = date
                     elif date > last[owner]:
                         last[owner] = date
-                if case_rel or node_label(graph, v) == "Case":
-                    kind = graph.nodes[v].get("exploitation_type")
-                    if kind:
-                        types[owner].add(str(kind))
+                if not case_rel:
+                    case = is_case.get(v)
+                    if case is None:
+                        case = is_case[v] = node_label(graph, v) == "Case"
+                    if not case:
+                        continue
+                if v in case_type:
+                    kind = case_type[v]
+                else:
+                    kind = case_type[v] = graph.nodes[v].get("exploitation_type")
+                if kind:
+                    types[owner].add(str(kind))
         nodes = graph.nodes
         for victim in victims:
             if victim in nodes:
@@ -763,7 +781,8 @@ def detect(
     ConfigError
         When a setting is invalid.
     """
-    return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
+    with collector_spares_the_heap():
+        return _detect(graph, (settings or DetectionSettings()).validate(), store, progress, network)
 
 
 @audited("detect", store="store", after=record_detection)
@@ -820,7 +839,8 @@ def detect_store(
     del evidence  # the network is all that is kept of it
 
     steps = _StoreSteps(GroupReader(store, settings.date_from, settings.date_to))
-    return _detect(None, settings, None, progress, network, steps)
+    with collector_spares_the_heap():
+        return _detect(None, settings, None, progress, network, steps)
 
 
 def _detect(
