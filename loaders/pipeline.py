@@ -511,6 +511,7 @@ def _read_resolve_write(
         # written, or its index is built once.
         comparer = Comparer(pseudonymiser)
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
+        del comparer  # its caches (names, dates, blocking keys) are not needed any more
         settle()
         store.apply_schema()  # the blocking-key index is read next
         ensure_block_index(store, comparisons, batch_size)
