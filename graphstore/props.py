@@ -20,8 +20,10 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
+from graphstore.base import RelRow
 from netanalysis.errors import StoreError
 
 __all__ = [
@@ -39,13 +41,18 @@ OBSERVED_ON = "observed_on"
 _INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
 
 
+@lru_cache(maxsize=1 << 14)
+def _is_iso_date(value: str) -> bool:
+    # Cached: a load writes the same few thousand observation dates on a million rows.
+    try:
+        return len(value) == 10 and dt.date.fromisoformat(value).isoformat() == value
+    except (TypeError, ValueError):
+        return False
+
+
 def check_iso_date(value: str, what: str) -> str:
     """Return ``value`` if it is an ISO date ``YYYY-MM-DD``, else raise StoreError about ``what``."""
-    try:
-        ok = len(value) == 10 and dt.date.fromisoformat(value).isoformat() == value
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
+    if not (isinstance(value, str) and _is_iso_date(value)):
         raise StoreError(f"{what} must be an ISO date written YYYY-MM-DD")
     return value
 
@@ -125,14 +132,18 @@ def clean_props(props: Mapping[str, Any], what: str) -> dict[str, Any]:
     """
     out: dict[str, Any] = {}
     for name, value in props.items():
-        if not isinstance(name, str) or not name:
+        if type(name) is not str and not isinstance(name, str) or not name:
             raise StoreError(f"cannot store {what}: property names must be non-empty strings")
         kind = type(value)
         # Fast path for the common plain values; everything else takes the checked path below.
-        if (kind is str and name != OBSERVED_ON) or kind is bool:
+        if kind is str:
+            if name != OBSERVED_ON or _is_iso_date(value):
+                out[name] = value
+                continue
+        elif kind is bool:
             out[name] = value
             continue
-        if kind is float and math.isfinite(value):
+        elif kind is float and math.isfinite(value):
             out[name] = value
             continue
         if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -160,19 +171,28 @@ def prepare_node(label: str, key_prop: str, row: Mapping[str, Any]) -> tuple[str
 def prepare_rel(rel_type: str, row: Any) -> tuple[str, str, str, dict[str, Any]]:
     """Check one relationship row (a ``RelRow`` or a mapping with the same fields) and return
     ``(start, end, rel_key, storable props)``; the props include ``rel_key``."""
-    if isinstance(row, Mapping):
+    start: Any
+    end: Any
+    rel_key: Any
+    props: Any
+    if type(row) is RelRow:
+        start, end, rel_key, props = row.start, row.end, row.rel_key, row.props
+    elif isinstance(row, Mapping):
         start, end, rel_key, props = row.get("start"), row.get("end"), row.get("rel_key"), row.get("props")
     else:
         start, end = getattr(row, "start", None), getattr(row, "end", None)
         rel_key, props = getattr(row, "rel_key", None), getattr(row, "props", None)
-    for name, value in (("start", start), ("end", end), ("rel_key", rel_key)):
-        if not isinstance(value, str) or not value:
-            raise StoreError(f"a {rel_type} row has no {name} (it must be a non-empty string)")
+    if not (type(start) is str and type(end) is str and type(rel_key) is str and start and end and rel_key):
+        for name, value in (("start", start), ("end", end), ("rel_key", rel_key)):
+            if not isinstance(value, str) or not value:
+                raise StoreError(f"a {rel_type} row has no {name} (it must be a non-empty string)")
     assert isinstance(start, str) and isinstance(end, str) and isinstance(rel_key, str)
-    props = dict(props or {})
+    props = props or {}
     if "type" in props:
         raise StoreError(f"a {rel_type} row has a property named 'type', which read_graph reserves")
     if props.get("rel_key", rel_key) != rel_key:
         raise StoreError(f"a {rel_type} row has a rel_key property that differs from its rel_key")
-    props["rel_key"] = rel_key
-    return start, end, rel_key, clean_props(props, f"relationship {rel_type}")
+    # clean_props makes a new map: rel_key goes where it is in ``props``, else last.
+    clean = clean_props(props, f"relationship {rel_type}")
+    clean["rel_key"] = rel_key
+    return start, end, rel_key, clean

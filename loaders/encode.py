@@ -55,6 +55,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from functools import cached_property, lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -248,6 +249,16 @@ def _blocks(h: _ShortHasher, f: Features, rules: Sequence[BlockingRule[Features]
     return " ".join(keys)
 
 
+# What the blocking rules read of a record's features (``loaders.resolve.blocking_rules``): the
+# records of one person mostly share it, so their keys are made once.
+_BLOCK_FIELDS = itemgetter(
+    *(
+        Features._fields.index(name)
+        for name in ("first", "last", "last_core", "name_key", "birth", "document")
+    )
+)
+
+
 def _identity(p: Callable[[str, str], str], f: Features) -> tuple[str, str]:
     # The same identity strings a clear resolution hashes into person ids, hashed as `load` does.
     name = p("person", identity_string(f.first, f.last, f.birth)) if f.birth and f.first and f.last else ""
@@ -264,11 +275,33 @@ class _Encoder:
         self.short = _ShortHasher(p)
         self.bloom = BloomEncoder(p, schema.length, schema.k, schema.q, schema.fold)
         self.rules = blocking_rules()
+        # Names, dates and blocking keys repeat across records (a person's records, common first
+        # names): each distinct one is encoded once, which halves the CPU of the encoding.
+        self.name_text = lru_cache(maxsize=1 << 18)(self._name_text)
+        self.birth = lru_cache(maxsize=1 << 18)(self._birth)
+        self._blocks: dict[Any, str] = {}
+
+    def _name_text(self, text: str) -> str:
+        # One hash domain for all name parts: a swapped name must compare first against last.
+        return to_text(self.bloom.encode("name", text), self.bloom.bits)
+
+    def _birth(self, birth: str) -> tuple[tuple[str, str], ...]:
+        return tuple(birth_views(self.short, birth).items())
+
+    def blocks(self, f: Features) -> str:
+        """``_blocks`` of ``f``, made once for each distinct set of the fields the rules read."""
+        key = _BLOCK_FIELDS(f)
+        keys = self._blocks.get(key)
+        if keys is None:
+            if len(self._blocks) >= 1 << 18:
+                self._blocks.clear()
+            keys = self._blocks[key] = _blocks(self.short, f, self.rules)
+        return keys
 
 
 def encode_record(record: Record, encoder: _Encoder) -> dict[str, str]:
     """The export row of one normalised record: no clear identifier, see the module docstring."""
-    p, bloom = encoder.keyed, encoder.bloom
+    p = encoder.keyed
     v = record.values
     row: dict[str, str] = {
         "source": record.source, "row_id": record.row_id, "kind": record.kind,
@@ -295,12 +328,12 @@ def encode_record(record: Record, encoder: _Encoder) -> dict[str, str]:
     if person:
         f = features(record)
         row["identity"], row["document_identity"] = _identity(p, f)
-        # One hash domain for all name parts: a swapped name must compare first against last.
-        row["first"] = to_text(bloom.encode("name", f.first), bloom.bits)
-        row["last"] = to_text(bloom.encode("name", f.last), bloom.bits)
-        row["last_core"] = to_text(bloom.encode("name", f.last_core), bloom.bits)
-        row.update(birth_views(encoder.short, f.birth))
-        row["blocks"] = _blocks(encoder.short, f, encoder.rules)
+        name_text = encoder.name_text
+        row["first"] = name_text(f.first)
+        row["last"] = name_text(f.last)
+        row["last_core"] = name_text(f.last_core)
+        row.update(encoder.birth(f.birth))
+        row["blocks"] = encoder.blocks(f)
     return row
 
 

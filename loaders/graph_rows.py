@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from graphstore.base import RelRow
@@ -76,7 +77,17 @@ class SourceInfo:
 
 def premises_id(p: Pseudonymiser, name: str, pc4: str | None, municipality: str | None) -> str:
     """Keyed hash of the folded premises name + PC4 (or the municipality code without postcode)."""
-    return p.hash("premises", f"{fold(name)}\x1f{pc4 or municipality or ''}")
+    return p.hash("premises", _premises_text(name, pc4, municipality))
+
+
+def _premises_text(name: str, pc4: str | None, municipality: str | None) -> str:
+    return f"{fold(name)}\x1f{pc4 or municipality or ''}"
+
+
+def _organisation_text(kvk_number: str | None, name_key: str, municipality: str | None) -> str:
+    if kvk_number:
+        return f"kvk\x1f{kvk_number}"
+    return f"name\x1f{name_key}\x1f{municipality or ''}"
 
 
 def organisation_id(p: Pseudonymiser, kvk_number: str | None, name_key: str, municipality: str | None) -> str:
@@ -85,9 +96,7 @@ def organisation_id(p: Pseudonymiser, kvk_number: str | None, name_key: str, mun
     The two never meet: a number and a name hash under different prefixes, so an organisation
     known by number in one source and by name in another stays two nodes (see docs/loading.md).
     """
-    if kvk_number:
-        return p.hash("organisation", f"kvk\x1f{kvk_number}")
-    return p.hash("organisation", f"name\x1f{name_key}\x1f{municipality or ''}")
+    return p.hash("organisation", _organisation_text(kvk_number, name_key, municipality))
 
 
 def address_id(p: Pseudonymiser, address: str) -> str:
@@ -165,6 +174,8 @@ class RowBuilder:
 
     def __init__(self, pseudonymiser: Pseudonymiser, batch: str) -> None:
         self.p = pseudonymiser
+        # Cases, premises, phones and addresses repeat across rows: each is hashed once.
+        self._hash = lru_cache(maxsize=1 << 18)(pseudonymiser.hash)
         self.batch = batch
         self._persons: dict[str, _PersonAgg] = {}
         self._cases: dict[str, dict[str, Any]] = {}
@@ -176,11 +187,11 @@ class RowBuilder:
     # -- ids ---------------------------------------------------------------------------------------
     def case_id(self, case_number: str) -> str:
         """Keyed hash of a normalised case number."""
-        return self.p.hash("case", case_number)
+        return self._hash("case", case_number)
 
     def premises_id(self, name: str, pc4: str | None, municipality: str | None) -> str:
         """Keyed hash of the folded premises name + PC4 (or the municipality without postcode)."""
-        return premises_id(self.p, name, pc4, municipality)
+        return self._hash("premises", _premises_text(name, pc4, municipality))
 
     # -- rows --------------------------------------------------------------------------------------
     def source_node(self, info: SourceInfo) -> NodeRow:
@@ -335,7 +346,7 @@ class RowBuilder:
             yield RelItem("SEEN_AT", "Person", label, RelRow(person_id, key, rid, {**prov, "role": role}))
         for fld, label, key_prop in _IDENTIFIERS:
             if v.get(fld):
-                ident = self.p.hash(fld, str(v[fld]))
+                ident = self._hash(fld, str(v[fld]))
                 yield NodeRow(label, {key_prop: ident})
                 yield RelItem("USES", "Person", label, RelRow(person_id, ident, rid, {**prov}))
         if signal_id is not None:
@@ -372,7 +383,8 @@ class RowBuilder:
         if not v.get("kvk_number") and not v.get("organisation_name"):
             return None
         place = v.get("organisation_municipality")
-        oid = organisation_id(self.p, v.get("kvk_number"), v.get("organisation_name") or "", place)
+        text = _organisation_text(v.get("kvk_number"), v.get("organisation_name") or "", place)
+        oid = self._hash("organisation", text)
         agg = self._organisations.setdefault(oid, {"organisation_id": oid})
         for key, fld in (
             ("sector", "organisation_sector"),
@@ -387,7 +399,7 @@ class RowBuilder:
         """The row's address id (pc4 and municipality in clear on the node); None without one."""
         if not v.get("address"):
             return None
-        aid = address_id(self.p, v["address"])
+        aid = self._hash("address", v["address"])
         agg = self._addresses.setdefault(aid, {"address_id": aid, "pc4": v["address"][:4]})
         place = municipality or v.get("organisation_municipality")
         if place:

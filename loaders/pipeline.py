@@ -26,11 +26,13 @@ Across loads
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,9 @@ Progress = Callable[[str, int, int | None], None]
 """progress(stage, done, total): stage is "read", "resolve" or "write"; total None when unknown."""
 
 _EVIDENCE_FIELDS = ("phone", "plate", "iban")
+# Rows read or written between two calls of a load's ``settle`` (``_long_lived``).
+_SETTLE_EVERY = 50_000
+_GC_THRESHOLDS = (5_000, 20, 20)
 
 
 @dataclass
@@ -169,6 +174,8 @@ def read_records(
     counts: dict[str, SourceCounts],
     progress: Progress | None = None,
     origins: dict[str, str] | None = None,
+    *,
+    settle: Callable[[], None] | None = None,
 ) -> list[Record]:
     """Read, validate and normalise every file; return the records.
 
@@ -177,6 +184,7 @@ def read_records(
     files, is rejected. ``counts`` are per source of the mapping; a source with a
     ``source_column`` gives its records the sources that column names, and ``origins`` (when
     given) receives, for each source name a record carries, the mapping source it was read by.
+    ``settle`` (``load``) is called every ``_SETTLE_EVERY`` rows: the records read so far stay.
     """
     records: list[Record] = []
     done = 0
@@ -199,6 +207,8 @@ def read_records(
                         on_issue(item)
                 if progress is not None and done % 5000 == 0:
                     progress("read", done, None)
+                if settle is not None and done % _SETTLE_EVERY == 0:
+                    settle()
         if c.read != c.loaded + c.rejected:
             raise AssertionError(f"accounting broken for source {source.name}")
     # A person-to-person role names another row: known only once every row is read.
@@ -288,6 +298,29 @@ def _existing_persons(store: GraphStore, wanted: Sequence[str]) -> dict[str, dic
         if pid in wanted_set:
             out[pid] = dict(attrs)
     return out
+
+
+@contextmanager
+def _long_lived() -> Iterator[Callable[[], None]]:
+    """Give a ``settle()`` that takes the objects alive now out of the cycle collector's full
+    collections (``gc.freeze``) until the end of the block.
+
+    A load keeps millions of objects for its whole length (the records, their comparison data,
+    the resolution), and every full collection walked all of them again: at 30k rows the cycle
+    collector took 15% of the load's CPU (4.4 of 29.2 s), and building the graph rows alone ran
+    in 2.8 CPU s without it against 6.7 with it. What is frozen is still freed when its last
+    reference goes; only cycles among those objects wait for the end of the load.
+    """
+    thresholds = gc.get_threshold()
+    # Fewer young collections too: each one walks the rows being built (measured at 30k rows
+    # with the freezes: the collector's CPU 2.2 s with the default 700 allocations, 1.2 s with
+    # 5,000 or 20,000).
+    gc.set_threshold(*_GC_THRESHOLDS)
+    try:
+        yield gc.freeze
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def default_rejects_path(store: GraphStore) -> Path | None:
@@ -419,9 +452,49 @@ def load(
         files={s: [str(p) for p in fs] for s, fs in files.items()},
     )
 
+    with _long_lived() as settle:
+        _read_resolve_write(
+            store,
+            the_mapping,
+            files,
+            pseudonymiser,
+            summary,
+            target,
+            settle,
+            progress=progress,
+            batch_size=batch_size,
+            wait=wait,
+            threshold=threshold,
+            estimate_m=estimate_m,
+            across_loads=across_loads,
+        )
+    return summary
+
+
+def _read_resolve_write(
+    store: GraphStore,
+    the_mapping: Mapping,
+    files: dict[str, list[Path]],
+    pseudonymiser: Pseudonymiser,
+    summary: LoadSummary,
+    target: Path | None,
+    settle: Callable[[], None],
+    *,
+    progress: Progress | None,
+    batch_size: int,
+    wait: float,
+    threshold: float,
+    estimate_m: bool | None,
+    across_loads: str | None,
+) -> None:
+    """``load`` from the first read of the files to the last write; ``settle`` is called when the
+    objects alive then stay to the end (``_long_lived``)."""
     issues: list[Record | Reject] = []
     origins: dict[str, str] = {}
-    records = read_records(the_mapping, files, issues.append, summary.sources, progress, origins)
+    records = read_records(
+        the_mapping, files, issues.append, summary.sources, progress, origins, settle=settle
+    )
+    settle()
     if target is None and issues:
         raise ConfigError(
             f"this load has rejected rows ({summary.rejected:,}) or dropped or corrected fields to "
@@ -438,6 +511,8 @@ def load(
         # written, or its index is built once.
         comparer = Comparer(pseudonymiser)
         comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
+        del comparer  # its caches (names, dates, blocking keys) are not needed any more
+        settle()
         store.apply_schema()  # the blocking-key index is read next
         ensure_block_index(store, comparisons, batch_size)
         earlier = _stored_candidates(store, records, comparisons)
@@ -461,8 +536,8 @@ def load(
             origins,
             estimate_m,
             across_loads,
+            settle,
         )
-    return summary
 
 
 def _source_nodes(
@@ -497,7 +572,10 @@ def _resolve_and_write(
     origins: dict[str, str] | None = None,
     estimate_m: bool | None = None,
     across_loads: str | None = None,
+    settle: Callable[[], None] | None = None,
 ) -> None:
+    """Resolve the records and write their graph rows; ``records`` and ``comparisons`` are
+    emptied as the rows are written."""
     builder = RowBuilder(pseudonymiser, summary.batch)
     stored, stored_person_of = earlier
 
@@ -518,6 +596,8 @@ def _resolve_and_write(
     summary.persons = len(resolution.clusters)
     if progress is not None:
         progress("resolve", summary.records, summary.records)
+    if settle is not None:
+        settle()
 
     # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
     planned = plan_merges(resolution, stored_person_of, matches)
@@ -535,17 +615,23 @@ def _resolve_and_write(
             node.props["block_index"] = BLOCK_INDEX_VERSION  # its records' keys are indexed
             writer.add(node)
         total = len(records)
-        for done, record in enumerate(records, start=1):
+        # Each record and its comparison data are let go once its rows are built, so that the
+        # store's cache and the aggregated nodes grow into the memory they held.
+        records.reverse()
+        person_of, links, add = resolution.person_of, resolution.link, writer.add
+        for done in range(1, total + 1):
+            record = records.pop()
             rid = record.record_id
-            person = resolution.person_of.get(rid)
-            link = resolution.link.get(rid)
-            for item in builder.record_rows(record, person, link, person_of=resolution.person_of):
-                if rid in comparisons and isinstance(item, NodeRow) and item.label == "Record":
-                    item.props["comparison"] = comparisons[rid]
-                    item.props["blocks"] = blocking_keys(comparisons[rid])
-                writer.add(item)
+            comparison = comparisons.pop(rid, None)
+            for item in builder.record_rows(record, person_of.get(rid), links.get(rid), person_of=person_of):
+                if comparison is not None and type(item) is NodeRow and item.label == "Record":
+                    item.props["comparison"] = comparison
+                    item.props["blocks"] = blocking_keys(comparison)
+                add(item)
             if progress is not None and done % 5000 == 0:
                 progress("write", done, total)
+            if settle is not None and done % _SETTLE_EVERY == 0:
+                settle()  # the aggregated nodes so far
         writer.drain()  # the read below sees every row written so far, as without the thread
         existing = _existing_persons(store, builder.person_ids)
         for node in builder.aggregated_rows(existing):

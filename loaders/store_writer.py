@@ -73,8 +73,9 @@ class StoreWriter:
 
     def add(self, item: NodeRow | RelItem) -> None:
         """Buffer one row; a full buffer is queued for the store."""
-        self._raise_failure()
-        if isinstance(item, NodeRow):
+        if self._error is not None:
+            self._raise_failure()
+        if type(item) is NodeRow or isinstance(item, NodeRow):
             key = item.props[self._keys[item.label]]
             buf = self.nodes[item.label]
             old = buf.get(key)
