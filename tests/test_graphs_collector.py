@@ -40,3 +40,25 @@ def test_the_heap_is_frozen_for_the_steps_and_thawed_after() -> None:
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_load_leaves_the_collector_as_it_found_it() -> None:
+    """A load freezes what it keeps and raises the collector's thresholds for its length, then
+    restores both, also when it fails; under a caller's freeze it leaves that freeze alone."""
+    from loaders.pipeline import _long_lived
+
+    thresholds = gc.get_threshold()
+    with pytest.raises(RuntimeError), _long_lived() as settle:
+        assert gc.get_threshold() != thresholds
+        settle()
+        assert gc.get_freeze_count() > 0
+        raise RuntimeError("a load that fails")
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with _long_lived() as settle:
+            settle()
+        assert gc.get_freeze_count() == frozen and gc.get_threshold() == thresholds
+    finally:
+        gc.unfreeze()
