@@ -259,7 +259,9 @@ class GroupStability:
 def _resample(network: nx.Graph, rng: random.Random, drop: float, weight: str) -> nx.Graph:
     sample = nx.Graph()
     sample.add_nodes_from(network.nodes)
-    for u, v, w in network.edges(data=weight, default=1.0):
+    # One order of the links whatever order the network was built in (see group_stability).
+    links = sorted(network.edges(data=weight, default=1.0), key=lambda e: sorted((str(e[0]), str(e[1]))))
+    for u, v, w in links:
         if rng.random() >= drop:
             sample.add_edge(u, v, **{weight: w})
     return sample
@@ -331,7 +333,12 @@ def group_stability(
     fast = method == "leiden" and _leiden_available()
     if fast:
         full, full_weights = _igraph(network, nodes, weight)
-        edge_list = full.get_edgelist()
+        # The links in one order whatever order the network was built in (GDS streams them in no
+        # fixed order): each re-run leaves out the links the seed picks, so the order decides.
+        ends = [(a, b) if a < b else (b, a) for a, b in full.get_edgelist()]
+        order = sorted(range(len(ends)), key=ends.__getitem__)
+        edge_list = [ends[i] for i in order]
+        full_weights = [full_weights[i] for i in order]
     for run in range(runs):
         if fast:
             # Same resampling as below, without building a networkx graph per run.
