@@ -92,6 +92,7 @@ _LAZY: dict[str, str] = {
     "attach_victims": "netanalysis.groups",
     "brokerage_roles": "netanalysis.keyplayers",
     "detect": "netanalysis.detect",
+    "detect_store": "netanalysis.detect",
     "read_detection": "netanalysis.detect",
     # addresses and organisations: the crowded-address signal, hubs shared by groups
     "CrowdedAddressRule": "netanalysis.addresses",

@@ -84,6 +84,7 @@ EXPECTED = {
     "attach_victims",
     "brokerage_roles",
     "detect",
+    "detect_store",
     "read_detection",
     "CrowdedAddressRule",
     "crowded_address_leads",
