@@ -265,7 +265,7 @@ def delivery(
     print(json.dumps(figures))
 
 
-def build_initial_import(folder: Path, home: Path) -> None:
+def build_initial_import(folder: Path, home: Path, heap: str, pagecache: str) -> None:
     """Load base/ into the empty database of the toolkit's server in ``home`` by bulk import
     (``loaders.initial_import``) and write what it cost: CPU s of this process (the import tool
     and the server run as other processes), wall s including the import and the restart."""
@@ -277,6 +277,8 @@ def build_initial_import(folder: Path, home: Path) -> None:
         folder / "set" / "sources.yaml",
         KEY,
         home=home,
+        heap=heap,
+        pagecache=pagecache,
         rejects_path=folder / "base-rejects-neo4j.csv",
     )
     from graphstore import neo4j_server
@@ -347,14 +349,24 @@ def _timed_child(step: list[str], env: dict[str, str], home: Path, out: Path) ->
     print(json.dumps(figures), flush=True)
 
 
-def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str], across: str = "pairs") -> None:
+def neo4j(
+    folder: Path,
+    home: Path,
+    initial_import: bool,
+    modes: list[str],
+    across: str = "pairs",
+    memory: tuple[str, str] = ("2g", "1g"),
+) -> None:
     """The same on the toolkit's Neo4j server in ``home``: build once into an emptied database
     (online, or by bulk import with ``--initial-import``) and keep a copy of the data folder per
     set (``data.built-<DIR name>``), then for each mode restore that copy, start the server and
     load the delivery in a child process. Each step's line (also appended to
     ``DIR/neo4j.jsonl``) has the child's CPU seconds and the server's (``_timed_child``): on
-    Neo4j the server does much of a load's work, so the share of a delivery is counted on both."""
+    Neo4j the server does much of a load's work, so the share of a delivery is counted on both.
+    ``memory``: the server's heap and page cache (``--heap``, ``--pagecache``)."""
     from graphstore import neo4j_server
+
+    heap, pagecache = memory
 
     data, saved = home / "data", home / f"data.built-{folder.name}"
     script = [sys.executable, __file__]
@@ -364,10 +376,19 @@ def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str], acro
         # An empty neo4j database (the system database, with the password, is kept).
         for sub in ("databases", "transactions"):
             shutil.rmtree(data / sub / "neo4j", ignore_errors=True)
-        info = neo4j_server.start(home)
+        info = neo4j_server.start(home, heap=heap, pagecache=pagecache)
         env = {**os.environ, "NEO4J_PASSWORD": info.password}
         if initial_import:
-            step = [*script, "build-initial-import", str(folder), str(home)]
+            step = [
+                *script,
+                "build-initial-import",
+                str(folder),
+                str(home),
+                "--heap",
+                heap,
+                "--pagecache",
+                pagecache,
+            ]
         else:
             step = [*script, "build", str(folder), info.uri, "--name", "neo4j"]
         _timed_child(step, env, home, out)
@@ -377,7 +398,7 @@ def neo4j(folder: Path, home: Path, initial_import: bool, modes: list[str], acro
         neo4j_server.stop(home)
         shutil.rmtree(data)
         shutil.copytree(saved, data)
-        info = neo4j_server.start(home)
+        info = neo4j_server.start(home, heap=heap, pagecache=pagecache)
         env = {**os.environ, "NEO4J_PASSWORD": info.password}
         step = [*script, "delivery", str(folder), info.uri, "--mode", mode, "--across", across]
         _timed_child(step, env, home, out)
@@ -414,14 +435,18 @@ def main() -> None:
     n.add_argument("--initial-import", action="store_true")
     n.add_argument("--modes", nargs="+", choices=("old", "new"), default=["old", "new"])
     n.add_argument("--across", choices=("pairs", "whole"), default="pairs")
+    n.add_argument("--heap", default="2g", help="the server's JVM heap (the default is the toolkit's)")
+    n.add_argument("--pagecache", default="1g", help="the server's page cache")
     i = sub.add_parser("build-initial-import")
     i.add_argument("dir", type=Path)
     i.add_argument("home", type=Path)
+    i.add_argument("--heap", default="2g")
+    i.add_argument("--pagecache", default="1g")
     args = parser.parse_args()
     if args.step == "neo4j":
-        neo4j(args.dir, args.home, args.initial_import, args.modes, args.across)
+        neo4j(args.dir, args.home, args.initial_import, args.modes, args.across, (args.heap, args.pagecache))
     elif args.step == "build-initial-import":
-        build_initial_import(args.dir, args.home)
+        build_initial_import(args.dir, args.home, args.heap, args.pagecache)
     elif args.step == "prepare":
         prepare(args.dir, args.rows, args.delivery_rows, args.seed)
     elif args.step == "build":
