@@ -250,17 +250,14 @@ class GroupPersons:
         ):
             seen.setdefault((str(person), str(role)), []).append(str(group))
         self.persons = [
-            self._person(person, role, its_groups, observations, nodes.get(f"Person:{person}", {}))
+            self._person(
+                person, role, its_groups, observations.get(person, []), nodes.get(f"Person:{person}", {})
+            )
             for (person, role), its_groups in sorted(seen.items())
         ]
 
     def _person(
-        self,
-        person: str,
-        role: str,
-        its_groups: list[str],
-        observations: Mapping[str, list[str]],
-        node: Mapping[str, object],
+        self, person: str, role: str, its_groups: list[str], days: list[str], node: Mapping[str, object]
     ) -> _Person:
         nationality = str(node.get("nationality") or "").upper() or UNKNOWN
         # Its dated forms sorted by day, then form: the days are the dict's keys, so unique.
@@ -270,24 +267,26 @@ class GroupPersons:
             for kind in sorted(kinds):
                 form_days.append(day)
                 form_kinds.append(kind)
+        group_forms = self.group_form
         group_form = UNKNOWN
+        cross_regional = False
         for g in its_groups:
-            if self.group_form.get(g, UNKNOWN) != UNKNOWN:
-                group_form = self.group_form[g]
-                break
-        cross = self.cross
+            if group_form == UNKNOWN and group_forms.get(g, UNKNOWN) != UNKNOWN:
+                group_form = group_forms[g]
+            cross_regional = cross_regional or self.cross.get(g, False)
+        # Positional, in the fields' order: a named tuple made by keywords costs twice as much.
         return _Person(
-            person=person,
-            role=role,
-            days=sorted(observations.get(person, [])),
-            birth=node.get("birth_year"),
-            gender=_GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
-            nationality=nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
-            cross_regional=any(cross.get(g, False) for g in its_groups),
-            form_days=form_days,
-            form_kinds=form_kinds,
-            all_form=_most_frequent(form_kinds),
-            group_form=group_form if group_form in _FORM_ORDER else UNKNOWN,
+            person,
+            role,
+            sorted(days),
+            node.get("birth_year"),
+            _GENDER_WORDS.get(str(node.get("gender") or "").lower(), UNKNOWN),
+            nationality if len(nationality) == 3 and nationality.isalpha() else UNKNOWN,
+            cross_regional,
+            form_days,
+            form_kinds,
+            _most_frequent(form_kinds),
+            group_form if group_form in _FORM_ORDER else UNKNOWN,
         )
 
     def facts(self, start: str, end: str, bands: Sequence[int] = DEFAULT_AGE_BANDS) -> list[PersonFacts]:
