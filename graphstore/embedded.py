@@ -425,17 +425,11 @@ WHERE start_label = :label AND start_key IN (SELECT value FROM json_each(:keys))
   AND observed_on IS NOT NULL
   AND type || '>' || end_label IN (SELECT value FROM json_each(:combos))
 """
-# A few values of the facts of one kind and of their ends (GraphStore.fact_rows): one JSON array
-# per row and side (null where absent), as _NODE_PROPERTIES, and no JSON work for a side that asks
-# for nothing (CASE evaluates lazily).
-_FACT_VALUES = """
-SELECT r.start_key, r.end_key,
-  CASE WHEN :rel_paths = '[]' THEN '[]'
-    ELSE (SELECT json_group_array(r.props -> p.value) FROM json_each(:rel_paths) AS p) END,
-  CASE WHEN :start_paths = '[]' THEN '[]'
-    ELSE (SELECT json_group_array(s.props -> p.value) FROM json_each(:start_paths) AS p) END,
-  CASE WHEN :end_paths = '[]' THEN '[]'
-    ELSE (SELECT json_group_array(e.props -> p.value) FROM json_each(:end_paths) AS p) END
+# A few values of the facts of one kind and of their ends (GraphStore.fact_rows): one column per
+# value, ``props -> :<side><i>`` (the value's JSON text, NULL where absent; ``_fact_columns``), so
+# the values need no JSON array built and parsed per row (a third of the query's CPU at 100k rows).
+_FACT_KEYS = "SELECT r.start_key, r.end_key"
+_FACT_JOINS = """
 FROM rels AS r
 CROSS JOIN nodes AS s ON s.label = r.start_label AND s.key = r.start_key
 CROSS JOIN nodes AS e ON e.label = r.end_label AND e.key = r.end_key
@@ -450,9 +444,24 @@ _BY_END_KEYS = (
     "WHERE r.end_label = :el AND r.end_key IN (SELECT value FROM json_each(:keys))\n"
     "  AND r.type = :type AND +r.start_label = :sl\n"
 )
-_FACT_ROWS = _FACT_VALUES + _BY_START
-_FACT_ROWS_FROM = _FACT_VALUES + _BY_START + _OF_START_KEYS
-_FACT_ROWS_TO = _FACT_VALUES + _BY_END_KEYS
+_FACT_ROWS = _FACT_JOINS + _BY_START
+_FACT_ROWS_FROM = _FACT_JOINS + _BY_START + _OF_START_KEYS
+_FACT_ROWS_TO = _FACT_JOINS + _BY_END_KEYS
+
+
+def _fact_columns(sides: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, dict[str, str]]:
+    """The value columns of a ``fact_rows`` query and their path parameters: ``, r.props -> :r0``
+    for the first property of the relationship (``s``, ``e``: its start and end). The names are
+    checked (``check_property_names``) and only bound, never written into the SQL."""
+    columns: list[str] = []
+    params: dict[str, str] = {}
+    for alias, names in sides:
+        for i, name in enumerate(check_property_names(names)):
+            columns.append(f", {alias}.props -> :{alias}{i}")
+            params[f"{alias}{i}"] = f'$."{name}"'
+    return "".join(columns), params
+
+
 #: Keys per query of a keyed look-up: one JSON parameter each, a bounded one.
 _KEYS_PER_QUERY = 20_000
 
@@ -1172,21 +1181,23 @@ class EmbeddedStore(RetentionDeletes):
         self.schema.check_rel(rel_type, start_label, end_label)
         if start_keys is not None and end_keys is not None:
             raise StoreError("fact_rows looks facts up by their start keys or by their end keys, not both")
-        params: dict[str, str] = {"type": rel_type, "sl": start_label, "el": end_label}
-        for side, names in (("rel", rel_properties), ("start", start_properties), ("end", end_properties)):
-            params[f"{side}_paths"] = json.dumps([f'$."{n}"' for n in check_property_names(names)])
+        columns, paths = _fact_columns(
+            (("r", rel_properties), ("s", start_properties), ("e", end_properties))
+        )
+        params: dict[str, str] = {"type": rel_type, "sl": start_label, "el": end_label, **paths}
         keys = start_keys if start_keys is not None else end_keys
-        query = _FACT_ROWS if keys is None else (_FACT_ROWS_FROM if start_keys is not None else _FACT_ROWS_TO)
+        where = _FACT_ROWS if keys is None else (_FACT_ROWS_FROM if start_keys is not None else _FACT_ROWS_TO)
+        query = _FACT_KEYS + columns + where
         parts = (
             [None] if keys is None else [json.dumps(p) for p in batched(sorted(set(keys)), _KEYS_PER_QUERY)]
         )
         out: list[tuple[Any, ...]] = []
+        loads = json.loads
         try:
             for part in parts:
                 rows = self._conn.execute(query, params if part is None else {**params, "keys": part})
                 out.extend(
-                    (sk, ek, *json.loads(rel), *json.loads(start), *json.loads(end))
-                    for sk, ek, rel, start, end in rows
+                    (sk, ek, *[None if v is None else loads(v) for v in values]) for sk, ek, *values in rows
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"reading the embedded store {self.uri} failed: {exc}") from None
