@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -537,12 +537,36 @@ _REPLACE_REL = (
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _one_shot_encoder() -> Callable[[dict[str, Any]], str]:
+    """``_ENCODER.encode``, without setting up the C encoder again for every row.
+
+    ``JSONEncoder.encode`` builds a new ``c_make_encoder`` on each call: a third of the time
+    of encoding a row's properties (a 100k load writes 1.2 million rows). The one built here has
+    ``_ENCODER``'s settings without the check for circular references (the properties are flat,
+    ``clean_props``). Where the C encoder is missing or takes other arguments (another Python
+    version), or gives another text, ``_ENCODER.encode`` is used.
+    """
+    try:
+        iterencode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+            None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        )
+
+        def encode(props: dict[str, Any]) -> str:
+            return "".join(iterencode(props, 0))
+
+        probe = {"a": '\u00e9"x', "b": 1.5, "c": [1, 2], "d": True, "e": -(2**63)}
+        if encode(probe) == _ENCODER.encode(probe):
+            return encode
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return _ENCODER.encode
+
+
 # Endpoints a load remembers as written (about 150 bytes each) before it stops adding more.
 _MAX_ENSURED = 2_000_000
 
 
-def _dumps(props: dict[str, Any]) -> str:
-    return _ENCODER.encode(props)
+_dumps = _one_shot_encoder()
 
 
 class EmbeddedStore(RetentionDeletes):
