@@ -120,6 +120,10 @@ class Comparer:
         return comparison_value(record, self._encoder)
 
 
+# The text json.dumps(sort_keys=True, separators=(",", ":")) gives, from one encoder made once.
+_COMPARISON_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def comparison_value(record: Record, encoder: _Encoder) -> str | None:
     """The keyed comparison data of ``record`` as compact JSON, or None when it describes no person."""
     if not describes_person(record):
@@ -127,7 +131,7 @@ def comparison_value(record: Record, encoder: _Encoder) -> str | None:
     row = encode_record(record, encoder)
     data = {name: row[name] for name in COMPARISON_FIELDS if row.get(name)}
     data[_SCHEMA_TAG] = SCHEMA.schema_id
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return _COMPARISON_JSON.encode(data)
 
 
 #: Written on each Source node (``block_index``) once its records' blocking keys are indexed.
