@@ -36,7 +36,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
 from pathlib import Path
@@ -93,15 +93,16 @@ _BLOCKS_INSERT_TRIGGER = """CREATE TRIGGER IF NOT EXISTS record_blocks_insert AF
             ELSE '[]' END)) WHERE value != '';
     END"""
 # What the insert trigger does, for every Record at once, in the order of the index: a load into
-# an empty store drops the trigger and fills the index with this (see begin_load).
+# an empty store drops the trigger and fills the index with this (see begin_load). Each Record's
+# properties are parsed once (the trigger's form parsed them three times).
 _FILL_BLOCKS = """
+WITH b AS MATERIALIZED (
+    SELECT key, '["' || replace(json_extract(props, '$.blocks'), ' ', '","') || '"]' AS arr
+    FROM nodes WHERE label = 'Record'
+)
 INSERT OR IGNORE INTO record_blocks (block, record)
-SELECT j.value, n.key FROM nodes AS n, json_each(
-    (CASE
-    WHEN json_valid('["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]')
-    THEN '["' || replace(json_extract(n.props, '$.blocks'), ' ', '","') || '"]'
-    ELSE '[]' END)) AS j
-WHERE n.label = 'Record' AND json_extract(n.props, '$.blocks') IS NOT NULL AND j.value != ''
+SELECT j.value, b.key FROM b, json_each(CASE WHEN json_valid(b.arr) THEN b.arr ELSE '[]' END) AS j
+WHERE b.arr IS NOT NULL AND j.value != ''
 ORDER BY 1, 2
 """
 
@@ -545,12 +546,36 @@ _REPLACE_REL = (
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
+def _one_shot_encoder() -> Callable[[dict[str, Any]], str]:
+    """``_ENCODER.encode``, without setting up the C encoder again for every row.
+
+    ``JSONEncoder.encode`` builds a new ``c_make_encoder`` on each call: a third of the time
+    of encoding a row's properties (a 100k load writes 1.2 million rows). The one built here has
+    ``_ENCODER``'s settings without the check for circular references (the properties are flat,
+    ``clean_props``). Where the C encoder is missing or takes other arguments (another Python
+    version), or gives another text, ``_ENCODER.encode`` is used.
+    """
+    try:
+        iterencode = json.encoder.c_make_encoder(  # type: ignore[attr-defined]
+            None, _ENCODER.default, json.encoder.encode_basestring, None, ":", ",", False, False, False
+        )
+
+        def encode(props: dict[str, Any]) -> str:
+            return "".join(iterencode(props, 0))
+
+        probe = {"a": '\u00e9"x', "b": 1.5, "c": [1, 2], "d": True, "e": -(2**63)}
+        if encode(probe) == _ENCODER.encode(probe):
+            return encode
+    except (AttributeError, TypeError, ValueError):
+        pass
+    return _ENCODER.encode
+
+
 # Endpoints a load remembers as written (about 150 bytes each) before it stops adding more.
 _MAX_ENSURED = 2_000_000
 
 
-def _dumps(props: dict[str, Any]) -> str:
-    return _ENCODER.encode(props)
+_dumps = _one_shot_encoder()
 
 
 class EmbeddedStore(RetentionDeletes):
@@ -601,6 +626,10 @@ class EmbeddedStore(RetentionDeletes):
             # One thread at a time, but not always the one that opened it: the loaders write from
             # a background thread while the next rows are built (loaders.store_writer).
             self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # A new file gets 8 kB pages: a Record's properties (about 1.5 kB, its comparison data)
+            # then fit in the page of the key's index instead of spilling into overflow pages. A
+            # 30k load: 0.87x the store's CPU time, 0.69x the file (an existing file keeps its size).
+            self._conn.execute("PRAGMA page_size=8192")
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA busy_timeout=10000")

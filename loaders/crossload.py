@@ -120,6 +120,10 @@ class Comparer:
         return comparison_value(record, self._encoder)
 
 
+# The text json.dumps(sort_keys=True, separators=(",", ":")) gives, from one encoder made once.
+_COMPARISON_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
 def comparison_value(record: Record, encoder: _Encoder) -> str | None:
     """The keyed comparison data of ``record`` as compact JSON, or None when it describes no person."""
     if not describes_person(record):
@@ -127,7 +131,7 @@ def comparison_value(record: Record, encoder: _Encoder) -> str | None:
     row = encode_record(record, encoder)
     data = {name: row[name] for name in COMPARISON_FIELDS if row.get(name)}
     data[_SCHEMA_TAG] = SCHEMA.schema_id
-    return json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return _COMPARISON_JSON.encode(data)
 
 
 #: Written on each Source node (``block_index``) once its records' blocking keys are indexed.
@@ -135,24 +139,48 @@ def comparison_value(record: Record, encoder: _Encoder) -> str | None:
 BLOCK_INDEX_VERSION = 2
 
 _KEY = re.compile(r"^[0-9]+u?:[0-9a-f]+$")
-_KEYS = re.compile(r"[0-9]+u?:[0-9a-f]+(?: [0-9]+u?:[0-9a-f]+)*")
+_KEYS = re.compile(r"[0-9]++u?:[0-9a-f]++(?: [0-9]++u?:[0-9a-f]++)*+")
+
+
+# A comparison value as ``comparison_value`` writes it: a flat object of plain strings without
+# quotes or escapes (hex, base64url, digits, keys). Such text is read with a few searches instead
+# of ``json.loads`` (blocking_keys 23.5 -> 12 us a value); any other text takes the parser.
+_PLAIN_OBJECT = re.compile(r'\{"[a-z_]++":"[0-9A-Za-z_ :-]*+"(?:,"[a-z_]++":"[0-9A-Za-z_ :-]*+")*+\}')
+
+
+def _field(value: str, tag: str) -> str:
+    """The value after ``tag`` (``'"name":"'``) in a ``_PLAIN_OBJECT`` text, "" when absent."""
+    # No value holds a quote, so the tag is always a key.
+    start = value.find(tag)
+    if start < 0:
+        return ""
+    start += len(tag)
+    return value[start : value.index('"', start)]
+
+
+def _blocks_and_birth(value: str) -> tuple[str, bool]:
+    """The ``blocks`` text of a comparison value and whether its ``birth`` is filled."""
+    # A repeated key takes the parser, which keeps the last one.
+    if _PLAIN_OBJECT.fullmatch(value) and value.count('"blocks":"') < 2 and value.count('"birth":"') < 2:
+        return _field(value, '"blocks":"'), bool(_field(value, '"birth":"'))
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return "", False
+    if not isinstance(data, dict):
+        return "", False
+    return str(data.get("blocks") or ""), bool(data.get("birth"))
 
 
 def _keys_and_dated(value: str | None) -> tuple[list[str], bool]:
     """The blocking keys of a comparison value (``"<rule>:<hash>"``) and whether it has a birth date."""
     if not value:
         return [], False
-    try:
-        data = json.loads(value)
-    except ValueError:
-        return [], False
-    if not isinstance(data, dict):
-        return [], False
-    blocks = str(data.get("blocks") or "")
+    blocks, dated = _blocks_and_birth(value)
     # One match over the whole text when every key is well formed (as written by this version),
     # instead of one match per key: a load parses every record's keys three times.
     keys = blocks.split(" ") if _KEYS.fullmatch(blocks) else [k for k in blocks.split() if _KEY.match(k)]
-    return keys, bool(data.get("birth"))
+    return keys, dated
 
 
 def _index_key(key: str, dated: bool) -> str:
@@ -183,6 +211,12 @@ def blocking_keys(value: str | None) -> str:
     >>> blocking_keys(None), blocking_keys("not json")
     ('', '')
     """
+    if not value:
+        return ""
+    blocks, dated = _blocks_and_birth(value)
+    if _KEYS.fullmatch(blocks):
+        # Every key well formed: "u:" follows only a rule's number (a hash is hex).
+        return blocks.replace("u:", "ud:") if dated else blocks
     keys, dated = _keys_and_dated(value)
     return " ".join(_index_key(k, dated) for k in keys)
 

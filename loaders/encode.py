@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -202,15 +201,17 @@ class _ShortHasher:
     """Equality-only keyed hashes (16 hex) for birth views and blocking keys, cached.
 
     Uses a sub-key derived from the shared key through the pseudonymiser (so the key itself is not
-    handled here) and the one-shot ``hmac.digest``: these hashes are the bulk of the encoding work.
+    handled here), hashed as the pseudonymiser hashes (HMAC from its keyed states, about half the
+    CPU of ``hmac.digest``): these hashes are the bulk of the encoding work.
     """
 
     def __init__(self, p: Pseudonymiser) -> None:
-        self._subkey = bytes.fromhex(p.hash("pprl-subkey", f"v{_VERSION}"))
+        self._sub = Pseudonymiser(bytes.fromhex(p.hash("pprl-subkey", f"v{_VERSION}")))
         self.hash = lru_cache(maxsize=1 << 18)(self._hash)
 
     def _hash(self, kind: str, value: str) -> str:
-        return hmac.digest(self._subkey, f"{kind}\x1f{value}".encode(), "sha256").hex()[:_SHORT]
+        # HMAC-SHA-256(subkey, kind + "\x1f" + value), the first 16 hex characters.
+        return self._sub.hash(kind, value)[:_SHORT]
 
 
 def birth_views(p: Pseudonymiser | _ShortHasher, birth: str) -> dict[str, str]:

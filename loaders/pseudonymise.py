@@ -22,7 +22,6 @@ False
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
 import math
 import os
@@ -84,16 +83,25 @@ class Pseudonymiser:
         value : str
             The normalised clear value (see ``loaders.records`` for the forms).
         """
-        msg = f"{kind}\x1f{value}".encode()
-        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()[:32]
+        # HMAC from the two keyed states set up once (RFC 2104): half the CPU of ``hmac.new``,
+        # which sets them up again for every value; ``hmac.digest`` was no faster here.
+        inner = self._inner.copy()
+        inner.update(f"{kind}\x1f{value}".encode())
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()[:32]
 
     def hash_many(self, kind: str, values: Iterable[str]) -> list[str]:
         """The pseudonyms of many values of one kind: ``[hash(kind, v) for v in values]``, about
         twice as fast (the keyed HMAC states are copied instead of set up for every value), for a
         search that tries many spellings (``netanalysis.find``).
 
+        >>> import hashlib, hmac
         >>> p = Pseudonymiser(bytes(range(32)))
         >>> p.hash_many("person", ["a", "b"]) == [p.hash("person", "a"), p.hash("person", "b")]
+        True
+        >>> key = bytes(range(32))
+        >>> p.hash("person", "a") == hmac.new(key, b"person\x1fa", hashlib.sha256).hexdigest()[:32]
         True
         """
         inner, outer = self._inner.copy(), self._outer

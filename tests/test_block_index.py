@@ -91,6 +91,29 @@ def test_a_dated_record_looks_up_only_undated_records_under_an_undated_only_key(
     assert wanted == {"6u:bb", "6ud:bb"}
 
 
+@pytest.mark.parametrize(
+    ("value", "keys"),
+    [
+        ('{"birth":"9f","blocks":"0:aa 6u:bb","s":"x"}', "0:aa 6ud:bb"),
+        ('{"birth":"","blocks":"0:aa 6u:bb"}', "0:aa 6u:bb"),  # an empty birth is no date
+        ('{"blocks":"0:aa","blocks":"1:cc"}', "1:cc"),  # a repeated key: the last, as JSON reads it
+        ('{"birth":"9f","birth":"","blocks":"6u:bb"}', "6u:bb"),
+        ('{"a":"\\"blocks\\":\\"9:ff\\"","blocks":"1:cc"}', "1:cc"),  # a key's text inside a value
+        ('{"a":"\\"blocks\\":\\"9:ff\\""}', ""),
+        ('{"blocks":"0:aa BAD 6u:bb","birth":"1"}', "0:aa 6ud:bb"),  # a malformed key is left out
+        ('{"blocks":"0:aa"', ""),  # not JSON
+        ('{"blocks":5}', ""),
+        ('["0:aa"]', ""),
+        ("", ""),
+    ],
+)
+def test_the_blocking_keys_of_plain_and_other_comparison_texts(value: str, keys: str) -> None:
+    # Comparison texts as comparison_value writes them are read without the JSON parser; any
+    # other text must give what the parser gives.
+    assert crossload.blocking_keys(value) == keys
+    assert crossload._keys_and_dated(value)[0] == [k.replace("ud:", "u:") for k in keys.split()]
+
+
 def test_a_block_that_a_load_of_everything_skips_is_not_looked_up() -> None:
     new = {"new:1": _value("0:aa 6u:bb", False), "old:1": _value("6u:bb", False)}
     # 399 stored records under the key (dated or not) and two of this load: 401, too many.
