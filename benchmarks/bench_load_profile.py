@@ -10,6 +10,8 @@ thread included, and a dump of the store it built to compare two versions' graph
 (read, resolve, write, then the commit), the CPU seconds and the peak RSS while it ran: the
 RSS is sampled every 50 ms by a thread, so a peak shorter than that can be missed; and the CPU
 seconds of the cycle collector's runs (``gc.callbacks``) and how many were full collections.
+Into a fresh store the "encode" step is empty: the comparison data of each record is made in
+the write loop (``loaders.pipeline._holds_person_records``), so its CPU counts in "write".
 
 Writes ``OUT.main.prof`` and ``OUT.writer.prof`` (``python -m pstats``) and prints the functions
 with the most cumulative time of each. ``--dump`` writes the nodes, relationships and index rows

@@ -703,9 +703,10 @@ class _Pairs:
         return patterns
 
 
-def _pairs_of(feats: Sequence[F], codes: array[int], comparison: Comparison[F]) -> _Pairs:
+def _pairs_of(feats: Sequence[F], codes: array[int] | Indices, comparison: Comparison[F]) -> _Pairs:
     n = max(len(feats), 1)
-    flat = np.array(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
+    # No copy of an array of codes already (``link``'s): it is 8 bytes a candidate pair.
+    flat = np.asarray(codes, dtype=np.int64) if len(codes) else np.zeros(0, dtype=np.int64)
     left, right = np.divmod(flat, n)
     return _Pairs(feats, left, right, comparison)
 
@@ -1090,7 +1091,7 @@ def _join_without_conflicts(
 def fit_m(
     weights: MatchModel,
     feats: Sequence[F],
-    codes: array[int],
+    codes: array[int] | Indices,
     comparison: Comparison[F],
     stats: Counter[str],
     pairs: _Pairs | None = None,
@@ -1191,10 +1192,12 @@ def link(
     stats: Counter[str] = Counter(records=len(feats))
     # The pairs are kept (8 bytes each) and compared all at once, as arrays (``_Pairs``); EM sees
     # them before any is decided.
-    codes = array("q", candidate_codes(feats, rules, stats).tobytes())
+    codes = candidate_codes(feats, rules, stats)
     compared = _pairs_of(feats, codes, comparison)
     if estimate_m and model is None:
         weights = fit_m(weights, feats, codes, comparison, stats, compared)
+    scored = len(codes)
+    del codes  # the pairs are ``compared.left`` and ``.right`` now
     stats["m_estimated"] = int(weights.m_estimated)
     # The model in the summary: the prior in hundredths of a bit (stats are counts).
     stats["model_estimated"] = int(weights.estimated)
@@ -1204,8 +1207,8 @@ def link(
     weight, allowed = compared.scores(feats, weights)
     # Each pair as ``is_exact`` and ``score`` decide it one at a time, in the order of the pairs.
     taken = np.flatnonzero(compared.exact | (allowed & (weight >= threshold)))
-    if len(codes):
-        stats["scored_pairs"] += len(codes)  # (a Counter keeps no key that was never counted)
+    if scored:
+        stats["scored_pairs"] += scored  # (a Counter keeps no key that was never counted)
     for i, j, exact, w in zip(
         compared.left[taken].tolist(),
         compared.right[taken].tolist(),
@@ -1215,6 +1218,7 @@ def link(
     ):
         accepted[(i, j)] = ("exact", 1.0) if exact else ("probabilistic", w)
         uf.union(i, j)
+    del compared, weight, allowed, taken  # about 40 bytes a candidate pair, not needed below
     stats["accepted_pairs"] = len(accepted)
 
     components: dict[int, list[int]] = defaultdict(list)
