@@ -6,7 +6,21 @@ new person and records a ``Split`` node; the same test runs on both stores.
 
 from __future__ import annotations
 
-from graphstore.base import GraphStore, PersonSplit, RelRow
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import DATA_SAMPLES
+
+from graphstore import open_store
+from graphstore.base import GraphSlice, GraphStore, PersonSplit, RelRow
+from loaders.pipeline import LoadSummary, load
+from loaders.pseudonymise import Pseudonymiser
+from netanalysis.cli import main
+from netanalysis.merges import SPLIT_COLUMNS, read_splits
+
+KEY = Pseudonymiser(bytes(range(32)))
+MAPPING = DATA_SAMPLES / "sources.yaml"
 
 
 def test_split_persons_moves_the_records_relationships_and_is_idempotent(store: GraphStore) -> None:
@@ -74,3 +88,97 @@ def test_split_persons_moves_the_records_relationships_and_is_idempotent(store: 
     assert {(d["type"], u, v) for u, v, d in again.edges(data=True)} == edges
     assert dict(again.nodes(data=True)) == dict(graph.nodes(data=True))
     assert store.split_persons([]) == 0
+
+
+HEADER = (
+    "Regelnummer;Zaaknummer;Rol;Voornaam;Tussenvoegsel;Achternaam;Geslacht;Geboortedatum;"
+    "Nationaliteit;Telefoon;Kenteken;IBAN;Plaats;Postcode;Locatie;Soort locatie;Uitbuitingsvorm;Datum feit"
+)
+# The first delivery: a dated man and an undated namesake, which its resolution joins.
+FIRST = [
+    "1;PL0900-2024000043;Verdachte;Pieter;;Jansen;M;03-02-1980;Nederlandse;;;;Nistelrode;;;;seksueel;03-08-2024",
+    "2;PL0900-2024000044;Verdachte;Pieter;;Jansen;M;;;06 1059 6912;61-XT-VB;;Bernheze;;;;seksueel;05-08-2024",
+]
+# Later: the namesake's own record, with his phone and plate and a birth date ten years apart
+# from the first man's. One load of all three keeps the first man apart.
+LATER = [
+    "3;PL0900-2024000045;Verdachte;Pieter;;Jansen;M;17-09-1990;;06 1059 6912;61-XT-VB;;Oss;;;;"
+    "seksueel;01-09-2024",
+]
+A, B, C = "politie_zaken:1", "politie_zaken:2", "politie_zaken:3"
+
+
+def _folder(root: Path, name: str, rows: list[str]) -> Path:
+    target = root / name
+    target.mkdir(parents=True)
+    (target / "politie_zaken.csv").write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8-sig")
+    return target
+
+
+def _persons(store: GraphStore) -> dict[str, str]:
+    graph = store.read_graph(
+        GraphSlice(labels=frozenset({"Record", "Person"}), rel_types=frozenset({"DESCRIBES"}))
+    )
+    return {str(graph.nodes[u]["record_id"]): str(graph.nodes[v]["person_id"]) for u, v in graph.edges()}
+
+
+def _partition(person_of: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for rid, pid in person_of.items():
+        groups.setdefault(pid, set()).add(rid)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_a_later_delivery_splits_a_person_as_one_load_would(store: GraphStore, tmp_path: Path) -> None:
+    first, later = _folder(tmp_path, "first", FIRST), _folder(tmp_path, "later", LATER)
+    everything = _folder(tmp_path, "all", [*FIRST, *LATER])
+
+    def load_into(target: GraphStore, folder: Path, name: str) -> LoadSummary:
+        return load([folder], target, MAPPING, KEY, rejects_path=tmp_path / f"{name}.rejects.csv")
+
+    one = open_store(str(tmp_path / "one.db"))
+    load_into(one, everything, "one")
+    expected = _partition(_persons(one))
+    one.close()
+    assert expected == {frozenset({A}), frozenset({B, C})}
+
+    load_into(store, first, "first")
+    before = _persons(store)
+    assert before[A] == before[B]  # the first delivery alone joins the namesakes
+    load_into(store, later, "later")
+    after = _persons(store)
+    assert _partition(after) == expected
+    assert after[A] == before[A]  # the person keeps its id, its other part has a new one
+    splits = read_splits(store)
+    assert splits[["person", "into", "records", "reason"]].to_dict("records") == [
+        {"person": before[A], "into": after[B], "records": B, "reason": "contradiction"}
+    ]
+    graph = store.read_graph()
+    # The namesake's phone and plate went with his record, the first man keeps his own facts.
+    uses = {(u, d["rel_key"]) for u, v, d in graph.edges(data=True) if d["type"] == "USES"}
+    assert {u for u, _k in uses} == {f"Person:{after[B]}"}
+    assert graph.nodes[f"Person:{after[B]}"]["roles"] == ["suspect"]
+    assert graph.nodes[f"Person:{after[A]}"]["birth_year"] == 1980
+
+    # The same delivery again changes nothing.
+    state = (sorted(map(str, graph.nodes(data=True))), sorted(map(str, graph.edges(data=True))))
+    load_into(store, later, "again")
+    again = store.read_graph()
+    assert _persons(store) == after
+    assert read_splits(store).equals(splits)
+    assert sorted(str(n) for n in again.nodes(data=True) if n[1]["label"] != "Source") == sorted(
+        s for s in state[0] if "'label': 'Source'" not in s
+    )
+
+
+def test_merges_cli_lists_the_splits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(tmp_path / "graph.db")
+    store = open_store(db)
+    for name, rows in (("first", FIRST), ("later", LATER)):
+        load([_folder(tmp_path, name, rows)], store, MAPPING, KEY, rejects_path=tmp_path / f"{name}.csv")
+    store.close()
+    assert main(["merges", "--store", db, "--splits", "--out", str(tmp_path / "splits.csv")]) == 0
+    frame = pd.read_csv(tmp_path / "splits.csv")
+    assert list(frame.columns) == SPLIT_COLUMNS and frame["records"].tolist() == [B]
+    assert main(["merges", "--store", db, "--splits"]) == 0
+    assert "1 persons split off others" in capsys.readouterr().out
