@@ -53,6 +53,12 @@
 //    joined them (as on DESCRIBES; null when the clear resolution joined them without a scored
 //    pair); records: how many records the absorbed person had; merged_at: UTC time of the merge.
 //    A reference node: retention never removes it (a delete never splits a merged person).
+// @node Split key=split_id  A split of a person (issue 13): a later load re-resolved a stored person
+//    with its new records and the guard against chaining kept some of its records apart, as one
+//    load of everything would. split_id: "<into>@<batch>"; person: the person that was split (it
+//    keeps its other records); into: the new person that now holds the records moved; records:
+//    list of their record ids; batch: the load's batch id; reason: why (e.g. "contradiction");
+//    split_at: UTC time of the split. A reference node: retention never removes it.
 // @node Organisation key=organisation_id  A company, foundation or partnership (issue 20).
 //    organisation_id: keyed hash of its 8-digit KvK (Chamber of Commerce) number, or, when no number
 //    is known, of its normalised name (legal-form words such as B.V., V.O.F., Stichting removed)
@@ -118,6 +124,7 @@ CREATE CONSTRAINT bank_account_key IF NOT EXISTS FOR (n:BankAccount) REQUIRE n.a
 CREATE CONSTRAINT source_key IF NOT EXISTS FOR (n:Source) REQUIRE n.name IS UNIQUE;
 CREATE CONSTRAINT group_key IF NOT EXISTS FOR (n:Group) REQUIRE n.group_id IS UNIQUE;
 CREATE CONSTRAINT merge_key IF NOT EXISTS FOR (n:Merge) REQUIRE n.merge_id IS UNIQUE;
+CREATE CONSTRAINT split_key IF NOT EXISTS FOR (n:Split) REQUIRE n.split_id IS UNIQUE;
 CREATE CONSTRAINT organisation_key IF NOT EXISTS FOR (n:Organisation) REQUIRE n.organisation_id IS UNIQUE;
 CREATE CONSTRAINT address_key IF NOT EXISTS FOR (n:Address) REQUIRE n.address_id IS UNIQUE;
 

@@ -97,6 +97,13 @@ def main() -> None:
     )
     parser.add_argument("--margin", type=float, default=crossload.ACROSS_MARGIN)
     parser.add_argument("--keep", type=Path, help="copy the work folder here")
+    parser.add_argument(
+        "--splits",
+        choices=["on", "off"],
+        default="on" if crossload.SPLIT_REACHED else "off",
+        help="re-resolve the stored persons a delivery reaches and split them as one load would "
+        "(loaders.crossload.SPLIT_REACHED)",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="diagnose-"))
     set_dir = work / "set"
@@ -135,6 +142,7 @@ def main() -> None:
 
     crossload.WHOLE_PERSONS_ONLY = args.join == "whole"
     crossload.ACROSS_MARGIN = args.margin
+    crossload.SPLIT_REACHED = args.splits == "on"
     if args.oracle in ("encoded", "both"):
         model_e = encoded_res.model
 
@@ -201,6 +209,7 @@ def main() -> None:
         )
         merges += summary.merges
         snapshots.append(stored_comparisons(store)[1])
+    splits_made = store.counts().get("Split", 0)
     store.close()
     replay = snapshots[-1]
 
@@ -216,11 +225,13 @@ def main() -> None:
         "across": args.across,
         "oracle": args.oracle,
         "join": args.join,
+        "splits": args.splits,
         "margin": args.margin,
     }
     out["records"] = len(rows)
     out["true_pairs"] = len(true_pairs)
     out["merges"] = merges
+    out["splits"] = splits_made
     out["quality"] = {name: quality(p, true_pairs) for name, p in pairs.items()}
 
     def joined_at(a: str, b: str) -> int:

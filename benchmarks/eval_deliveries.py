@@ -156,9 +156,17 @@ def main() -> None:
         "with it, or whose matched record shares its cluster and none contradicts it "
         "(loaders.crossload.WHOLE_PERSONS_ONLY)",
     )
+    parser.add_argument(
+        "--splits",
+        choices=["on", "off"],
+        default="on" if crossload.SPLIT_REACHED else "off",
+        help="re-resolve the stored persons a delivery reaches and split them as one load would "
+        "(loaders.crossload.SPLIT_REACHED)",
+    )
     args = parser.parse_args()
     crossload.ACROSS_MARGIN = args.margin
     crossload.WHOLE_PERSONS_ONLY = args.join == "whole"
+    crossload.SPLIT_REACHED = args.splits == "on"
     work = Path(tempfile.mkdtemp(prefix="deliveries-"))
     set_dir = work / "set"
     generate(set_dir, seed=args.seed, groups=args.groups, noise=args.noise)
@@ -170,6 +178,7 @@ def main() -> None:
         "across": args.across,
         "margin": args.margin,
         "join": args.join,
+        "splits": args.splits,
     }
 
     one = open_store(str(work / "one.db"))
@@ -205,6 +214,8 @@ def main() -> None:
             total += len(both)
             kept += sum(1 for g in both if ids[g] == previous[g])
         previous = ids
+    result["splits_made"] = many.counts().get("Split", 0)
+    result["merges_made"] = many.counts().get("Merge", 0)
     many.close()
     result["deliveries"] = len(deliveries)
     result["delivery_rows"] = [

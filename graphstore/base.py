@@ -34,6 +34,7 @@ __all__ = [
     "GraphSlice",
     "GraphStore",
     "PersonMerge",
+    "PersonSplit",
     "ProvenanceRows",
     "RelRow",
     "RetentionDeletes",
@@ -88,6 +89,31 @@ class PersonMerge:
     into: str
     fact: Props
     person: Props
+
+
+@dataclass(frozen=True)
+class PersonSplit:
+    """Records of one person to move to a new person (``GraphStore.split_persons``).
+
+    person, into
+        Person ids: ``records`` leave ``person`` for ``into``, a person that did not exist.
+    records
+        Record ids: each record's ``DESCRIBES`` and every relationship of ``person`` that record
+        gave (its ``rel_key`` is the record id, or starts with it and ``":"``) move to ``into``;
+        between two persons only the end the record described moves.
+    fact
+        Properties of the ``Split`` node that records it (``split_id`` is its key, see
+        graph_schema.cypher); ``person``, ``into`` and ``records`` are added.
+    kept, moved
+        Properties to set on ``person`` and on ``into`` (``SET n += ...``).
+    """
+
+    person: str
+    into: str
+    records: tuple[str, ...]
+    fact: Props
+    kept: Props
+    moved: Props
 
 
 @dataclass(frozen=True)
@@ -333,6 +359,13 @@ class GraphStore(Protocol):
         keeps its properties, updated by the moved one's), ``merged`` is deleted, ``into`` gets
         ``person`` and a ``Merge`` node records ``fact``. A merge whose ``merged`` person no longer
         exists is skipped, so repeating it changes nothing. Returns the persons merged."""
+
+    def split_persons(self, splits: Sequence[PersonSplit]) -> int:
+        """Split persons, all in one transaction: the ``records`` of each split leave ``person``
+        for the new person ``into`` with the relationships they gave (``PersonSplit``), both
+        persons get their properties and a ``Split`` node records ``fact``. A split none of whose
+        records describes ``person`` any more is skipped, so repeating it changes nothing.
+        Returns the splits made."""
 
     def begin_load(self, batch: str, wait: float = 0.0) -> None:
         """Take the store's write lock for a load (waiting at most ``wait`` seconds for another

@@ -57,6 +57,7 @@ from graphstore.base import (
     GraphSlice,
     GraphStore,
     PersonMerge,
+    PersonSplit,
     Props,
     ProvenanceRows,
     RelRow,
@@ -470,6 +471,12 @@ class BulkImportWriter:
         """Nothing to merge: the store is empty, so a load finds no earlier persons to join."""
         if merges:
             raise StoreError("an initial import only adds data; it has no earlier persons to merge")
+        return 0
+
+    def split_persons(self, splits: Sequence[PersonSplit]) -> int:
+        """Nothing to split: the store is empty, so a load reaches no earlier persons."""
+        if splits:
+            raise StoreError("an initial import only adds data; it has no earlier persons to split")
         return 0
 
     def apply_erasure(self, plan: ErasurePlan, batch_size: int = 5000) -> None:

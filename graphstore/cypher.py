@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # Reference nodes stay when retention removes the facts that pointed at them.
-REFERENCE_LABELS = ("Municipality", "Region", "Source", "Group", "Merge")
+REFERENCE_LABELS = ("Municipality", "Region", "Source", "Group", "Merge", "Split")
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -533,6 +533,52 @@ def delete_person(schema: GraphSchema | None = None) -> str:
     """Detach-delete the person ``$merged`` (its relationships were moved first)."""
     lab, key = _label("Person", schema)
     return f"MATCH (m:{lab} {{{key}: $merged}}) DETACH DELETE m"
+
+
+# -- splitting persons (GraphStore.split_persons) --------------------------------------------------
+
+
+def records_describe_person(schema: GraphSchema | None = None) -> str:
+    """How many of the records ``$records`` describe the person ``$person``. Column ``n``."""
+    lab, key = _label("Person", schema)
+    rec, rkey = _label("Record", schema)
+    typ = _rel("DESCRIBES", schema)
+    return (
+        f"MATCH (r:{rec})-[:{typ}]->(m:{lab} {{{key}: $person}})\n"
+        f"WHERE r.{rkey} IN $records\n"
+        "RETURN count(r) AS n"
+    )
+
+
+def move_record_relationships(
+    rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None = None
+) -> str:
+    """Move the ``rel_type`` relationships of person ``$person`` that the records ``$records``
+    gave (``rel_key`` is one of them, or starts with one and ``":"``) to person ``$into``.
+
+    The person is the start when ``start_label`` is Person and ``end_label`` is not, else the end
+    (between two persons, the end: the person the record described). Each is MERGEd onto
+    ``$into`` by its ``rel_key`` with its properties, then the old one is deleted. Column ``moved``.
+    """
+    (schema or load_schema()).check_rel(rel_type, start_label, end_label)
+    typ = _rel(rel_type, schema)
+    person, pkey = _label("Person", schema)
+    if start_label == "Person" and end_label != "Person":
+        elab, _ = _label(end_label, schema)
+        pattern, target = f"(m:{person} {{{pkey}: $person}})-[r:{typ}]->(o:{elab})", "(p)-[n]->(o)"
+    else:
+        slab, _ = _label(start_label, schema)
+        pattern, target = f"(o:{slab})-[r:{typ}]->(m:{person} {{{pkey}: $person}})", "(o)-[n]->(p)"
+    merge_rel = target.replace("[n]", f"[n:{typ} {{rel_key: r.rel_key}}]")
+    return (
+        f"MATCH {pattern}\n"
+        "WHERE r.rel_key IN $records OR any(k IN $records WHERE r.rel_key STARTS WITH k + ':')\n"
+        f"MERGE (p:{person} {{{pkey}: $into}})\n"
+        f"MERGE {merge_rel}\n"
+        "SET n += properties(r)\n"
+        "DELETE r\n"
+        "RETURN count(*) AS moved"
+    )
 
 
 def _match_rel(rel_type: str, start_label: str, end_label: str, schema: GraphSchema | None) -> str:

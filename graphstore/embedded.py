@@ -48,6 +48,7 @@ from graphstore.base import (
     LATEST_OBSERVED_ATTR,
     GraphSlice,
     PersonMerge,
+    PersonSplit,
     Props,
     ProvenanceRows,
     RelRow,
@@ -524,6 +525,20 @@ _MOVE_RELS = (
     "DELETE FROM rels WHERE (start_label = :label AND start_key = :merged) "
     "OR (end_label = :label AND end_key = :merged)",
     "DELETE FROM nodes WHERE label = :label AND key = :merged",
+)
+# Splitting persons (split_persons): the relationships a record gave (its id is their rel_key, or
+# starts it) leave the person for the new one; between two persons only the end it described.
+_SPLIT_RELS = (
+    "UPDATE OR REPLACE rels SET end_key = :into "
+    "WHERE end_label = 'Person' AND end_key = :person "
+    "AND (rel_key = :record OR substr(rel_key, 1, length(:record) + 1) = :record || ':')",
+    "UPDATE OR REPLACE rels SET start_key = :into "
+    "WHERE start_label = 'Person' AND start_key = :person AND end_label <> 'Person' "
+    "AND (rel_key = :record OR substr(rel_key, 1, length(:record) + 1) = :record || ':')",
+)
+_DESCRIBES_PERSON = (
+    "SELECT 1 FROM rels WHERE start_label = 'Record' AND start_key = ? AND type = 'DESCRIBES' "
+    "AND end_label = 'Person' AND end_key = ?"
 )
 # Erasure (graphstore.erasure): rows by their identity; a deleted node takes what is attached.
 _ERASE_REL = (
@@ -1268,6 +1283,37 @@ class EmbeddedStore(RetentionDeletes):
                     done += 1
         except sqlite3.Error as exc:
             raise StoreError(self._failed("merging persons in", exc)) from None
+        return done
+
+    def split_persons(self, splits: Sequence[PersonSplit]) -> int:
+        """Split persons in one transaction (see ``GraphStore.split_persons``); returns the splits
+        made (one none of whose records describes its person any more is skipped)."""
+        label = "Person"
+        key_prop = self.schema.key_of(label)
+        split_key = self.schema.key_of("Split")
+        done = 0
+        try:
+            with self._transaction() as cur:
+                for s in splits:
+                    if s.person == s.into or not any(
+                        cur.execute(_DESCRIBES_PERSON, (rid, s.person)).fetchone() for rid in s.records
+                    ):
+                        continue
+                    for rid in s.records:
+                        for sql in _SPLIT_RELS:
+                            cur.execute(sql, {"person": s.person, "into": s.into, "record": rid})
+                    for pid, props in ((s.person, s.kept), (s.into, s.moved)):
+                        _key, person = prepare_node(label, key_prop, {**props, key_prop: pid})
+                        cur.execute(_UPSERT_NODE, (label, pid, _dumps(person)))
+                    fact_key, fact = prepare_node(
+                        "Split",
+                        split_key,
+                        {**s.fact, "person": s.person, "into": s.into, "records": list(s.records)},
+                    )
+                    cur.execute(_UPSERT_NODE, ("Split", fact_key, _dumps(fact)))
+                    done += 1
+        except sqlite3.Error as exc:
+            raise StoreError(self._failed("splitting persons in", exc)) from None
         return done
 
     def begin_load(self, batch: str, wait: float = 0.0) -> None:

@@ -58,7 +58,7 @@ __all__ = [
 #: rel_keys of facts that many rows state (``loaders.graph_rows``): last writer's provenance.
 SHARED_REL_KEYS = frozenset({"from", "in"})
 _PROVENANCE = ("source", "row_id", "batch", "legal_basis", "reliability", "observed_on")
-_NEVER_ORPHANED = frozenset({"Municipality", "Region", "Group", "Merge"})
+_NEVER_ORPHANED = frozenset({"Municipality", "Region", "Group", "Merge", "Split"})
 _IDENTIFIERS = frozenset({"Phone", "Vehicle", "BankAccount"})
 _ROLE_OF_TYPE = {"SUSPECT_IN": "suspect", "VICTIM_IN": "victim"}
 

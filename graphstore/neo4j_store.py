@@ -37,6 +37,7 @@ from graphstore.base import (
     LATEST_OBSERVED_ATTR,
     GraphSlice,
     PersonMerge,
+    PersonSplit,
     Props,
     ProvenanceRows,
     RelRow,
@@ -801,6 +802,52 @@ class Neo4jStore(RetentionDeletes):
             return done
 
         with self._errors("merging persons"), self._driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def split_persons(self, splits: Sequence[PersonSplit]) -> int:
+        """Split persons in one transaction (see ``GraphStore.split_persons``); returns the splits
+        made (one none of whose records describes its person any more is skipped)."""
+        if not splits:
+            return 0
+        key_prop = self.schema.key_of("Person")
+        split_key = self.schema.key_of("Split")
+        moves = [
+            cypher.move_record_relationships(rel.name, start, end, self.schema)
+            for rel in self.schema.rel_types.values()
+            for start in rel.start_labels
+            for end in rel.end_labels
+            if "Person" in (start, end) and rel.allows(start, end)
+        ]
+        rows = []
+        for s in splits:
+            people = [
+                {"key": k, "props": p}
+                for k, p in (
+                    prepare_node("Person", key_prop, {**props, key_prop: pid})
+                    for pid, props in ((s.person, s.kept), (s.into, s.moved))
+                )
+            ]
+            fact = {**s.fact, "person": s.person, "into": s.into, "records": list(s.records)}
+            fact_key, fact_props = prepare_node("Split", split_key, fact)
+            rows.append((s, people, {"key": fact_key, "props": fact_props}))
+        upsert_person = cypher.upsert_nodes("Person", self.schema)
+        upsert_fact = cypher.upsert_nodes("Split", self.schema)
+        describes = cypher.records_describe_person(self.schema)
+
+        def work(tx: ManagedTransaction) -> int:
+            done = 0
+            for s, people, fact_row in rows:
+                params = {"person": s.person, "into": s.into, "records": list(s.records)}
+                if s.person == s.into or not tx.run(describes, params).single(strict=True)["n"]:
+                    continue
+                for query in moves:
+                    tx.run(query, params).consume()
+                tx.run(upsert_person, {"rows": people}).consume()
+                tx.run(upsert_fact, {"rows": [fact_row]}).consume()
+                done += 1
+            return done
+
+        with self._errors("splitting persons"), self._driver.session(database=self.database) as session:
             return session.execute_write(work)
 
     def is_empty(self) -> bool:

@@ -16,7 +16,10 @@ A load then (``links_across_loads``):
 3. resolves the two together with the encoded resolution (``loaders.resolve_encoded``: the
    engine of ``loaders.linkage`` with Dice levels for names) and keeps the accepted pairs of a new
    record with a stored one;
-4. gives each new record the person of its best such pair: ``loaders.resolve.resolve`` takes
+4. re-resolves the stored persons those pairs reach with the new records, by one load's guard
+   against chaining, and plans a split of each whose records the guard keeps apart
+   (``_reresolve``, ``loaders.splits``);
+5. gives each new record the person of its best such pair: ``loaders.resolve.resolve`` takes
    those as ``known``, so the new record's (clear) cluster joins that person.
 
 Step 2 reads the store through an index, so a delivery costs what it finds, not what the store
@@ -38,6 +41,7 @@ keys and marks each Source node with ``block_index``.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -74,6 +78,8 @@ __all__ = [
     "COMPARISON_FIELDS",
     "METHOD",
     "METHODS",
+    "Matches",
+    "PlannedSplit",
     "blocking_keys",
     "ensure_block_index",
     "index_keys_of_names",
@@ -481,7 +487,7 @@ def matches_across_loads(
     stored: Mapping[str, tuple[str, str]],
     threshold: float = DEFAULT_THRESHOLD,
     method: str | None = None,
-) -> dict[str, list[StoredMatch]]:
+) -> Matches:
     """Every stored person that each of this load's records describes too, best match first.
 
     A record that matches two or more persons an earlier load kept apart bridges them: the load
@@ -508,10 +514,12 @@ def matches_across_loads(
 
     Returns
     -------
-    dict
+    Matches
         New record id -> the persons of the stored records it matches (pairs accepted by the
-        encoded resolution, persons it may join: ``_joins``), highest score first, then smallest
-        person id. Records that the store already holds under the same id are left out.
+        encoded resolution, persons it may join: ``_reresolve``, or ``_joins`` for "pairs" or
+        without ``SPLIT_REACHED``), highest score first, then smallest person id; the persons
+        as they are after the splits, which ``splits`` lists (``loaders.splits`` makes them).
+        Records that the store already holds under the same id are left out.
     """
     method = method or METHOD
     threshold += ACROSS_MARGIN
@@ -519,7 +527,7 @@ def matches_across_loads(
         raise ConfigError(f"resolution across loads is one of {', '.join(METHODS)}, not {method!r}")
     new_ids = [r.record_id for r in records if r.record_id in comparisons and r.record_id not in stored]
     if not new_ids or not stored:
-        return {}
+        return Matches()
     new_feats = {rid: f for rid in new_ids if (f := _decode(comparisons[rid], rid)) is not None}
     # The blocks of a load of everything: their sizes from the store (read through the index with
     # the records) or, given every stored record, counted here.
@@ -536,7 +544,7 @@ def matches_across_loads(
         if f is not None and not wanted.isdisjoint(_index_key(k, bool(f.birth)) for k in f.blocks):
             old_feats[rid] = f
     if not old_feats:
-        return {}
+        return Matches()
     # The other records of those persons take part too, so that the guard against chaining sees
     # them as one load would: an undated record must not bridge two persons whose birth dates
     # differ only because the second arrives in a later delivery.
@@ -559,28 +567,148 @@ def matches_across_loads(
         cluster_of, pairs = _resolve_whole(new_feats, old_feats, threshold)
     else:
         cluster_of, pairs = _resolve_new_pairs(new_feats, old_feats, stored, records_of, threshold)
+    found = Matches()
+    person_after: dict[str, str] = {}
+    if method == "whole" and SPLIT_REACHED:
+        group_of, found.splits = _reresolve(new_feats, old_feats, stored, records_of, pairs)
+        person_after = {rid: split.into for split in found.splits for rid in split.records}
     best: dict[str, dict[str, tuple[float, str]]] = {}
     for a, b, pair_score in pairs:
         for x, y in ((a, b), (b, a)):
-            person = stored[y][0] if y in old_feats else None
-            # Only a person the guard left whole: when the new record contradicts some of the
-            # person's records (they end up in another cluster), it does not join the rest.
-            if (
-                x in new_feats
-                and person is not None
-                and _joins(x, y, records_of[person], cluster_of, new_feats, old_feats)
-            ):
+            if x not in new_feats or y not in old_feats:
+                continue
+            if method == "whole" and SPLIT_REACHED:
+                # The person of ``y`` after the splits lies whole in one group of the
+                # re-resolution, which holds no contradicting pair.
+                person = person_after.get(y, stored[y][0])
+                joins = group_of.get(x) == group_of.get(y)
+            else:
+                # Only a person the guard left whole: when the new record contradicts some of
+                # the person's records (they end up in another cluster), it does not join the rest.
+                person = stored[y][0]
+                joins = _joins(x, y, records_of[person], cluster_of, new_feats, old_feats)
+            if joins:
                 candidate = (-pair_score, y)
                 of_record = best.setdefault(x, {})
                 if person not in of_record or candidate < of_record[person]:
                     of_record[person] = candidate
-    return {
-        rid: sorted(
-            (StoredMatch(person, -neg, record) for person, (neg, record) in persons.items()),
+    for rid, of_person in sorted(best.items()):
+        found[rid] = sorted(
+            (StoredMatch(person, -neg, record) for person, (neg, record) in of_person.items()),
             key=lambda m: (-m.score, m.person),
         )
-        for rid, persons in sorted(best.items())
-    }
+    return found
+
+
+class PlannedSplit(NamedTuple):
+    """Stored records of ``person`` that leave it for the new person ``into`` (``loaders.splits``):
+    the re-resolution of a person a load reached kept them apart from the person's other records
+    (``reason``)."""
+
+    person: str
+    into: str
+    records: tuple[str, ...]
+    reason: str
+
+
+class Matches(dict[str, list[StoredMatch]]):
+    """What ``matches_across_loads`` returns: new record id -> the stored persons it matches (after
+    the splits), with ``splits``: the stored persons the re-resolution splits (``PlannedSplit``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.splits: list[PlannedSplit] = []
+
+
+#: Whether a load re-resolves the stored persons its records reach (method "whole") with the
+#: guard against chaining of one load, and splits a person whose records the guard keeps apart
+#: (``loaders.splits``): one load of everything undoes a false link with the records that
+#: arrive later, and so does the replay of deliveries then.
+SPLIT_REACHED = True
+#: Stored persons with more records than this are linked in the re-resolution by a chain of
+#: their records (in the order of their ids) rather than by every pair of them.
+_ALL_PAIRS_UP_TO = 30
+
+
+def split_person_id(person: str, first_record: str) -> str:
+    """The id of the person split off ``person`` whose smallest record id is ``first_record``: a
+    hash of the (keyed) person id and the record id, the same in every load that makes it.
+
+    >>> len(split_person_id("ab" * 16, "politie_zaken:7"))
+    32
+    """
+    return hashlib.sha256(f"split {person} {first_record}".encode()).hexdigest()[:32]
+
+
+def _reresolve(
+    new_feats: Mapping[str, EncodedFeatures],
+    old_feats: Mapping[str, EncodedFeatures],
+    stored: Mapping[str, tuple[str, str]],
+    records_of: Mapping[str, set[str]],
+    pairs: Sequence[tuple[str, str, float]],
+) -> tuple[dict[str, int], list[PlannedSplit]]:
+    """Re-resolve the stored persons this load reaches with the new records, as one load would.
+
+    The accepted pairs of the encoded resolution are joined strongest first, then the store's
+    own links (every pair of records of a stored person, weaker than any scored pair), skipping
+    a join that would put two records that contradict each other (``loaders.linkage.score``) in
+    one group: the guard of one load (``linkage._join_without_conflicts``). A stored person that
+    a new record's accepted pair reaches and whose records end in several groups is split: the
+    group with most of its records keeps it (then the one with the smallest record id), each
+    other group's records go to a new person (``split_person_id``).
+
+    Returns each record's group (only the records in a group with a new record) and the splits.
+    """
+    reached = sorted(
+        {stored[y][0] for a, b, _s in pairs for x, y in ((a, b), (b, a)) if x in new_feats and y in old_feats}
+    )
+    if not reached:
+        return {}, []
+    ids = [*new_feats, *old_feats]
+    feats = [*new_feats.values(), *old_feats.values()]
+    index = {rid: i for i, rid in enumerate(ids)}
+    edges = [(score_, index[a], index[b]) for a, b, score_ in pairs]
+    for members in records_of.values():
+        ordered = sorted(members)
+        linked = (
+            itertools.combinations(ordered, 2)
+            if len(ordered) <= _ALL_PAIRS_UP_TO
+            else itertools.pairwise(ordered)
+        )
+        edges += [(-1.0, index[a], index[b]) for a, b in linked]
+    # Only the components that hold a new record are re-resolved.
+    components = _UnionFind(len(ids))
+    for _w, i, j in edges:
+        components.union(i, j)
+    wanted = {components.find(index[rid]) for rid in new_feats}
+    members_in = [i for i in range(len(ids)) if components.find(i) in wanted]
+    edges = [e for e in edges if components.find(e[1]) in wanted]
+    checked: dict[tuple[int, int], bool] = {}
+
+    def contradicts(i: int, j: int) -> bool:
+        pair = (i, j) if i < j else (j, i)
+        found = checked.get(pair)
+        if found is None:
+            a, b = feats[pair[0]], feats[pair[1]]
+            found = not is_exact(a, b) and score(a, b, ENCODED).contradiction
+            checked[pair] = found
+        return found
+
+    group = _join_without_conflicts(members_in, edges, contradicts, ids)
+    group_of = {ids[i]: min(group[i]) for i in members_in}
+    splits: list[PlannedSplit] = []
+    for person in reached:
+        parts: dict[int, list[str]] = {}
+        for rid in sorted(records_of.get(person, ())):
+            parts.setdefault(group_of[rid], []).append(rid)
+        if len(parts) < 2:
+            continue
+        ordered_parts = sorted(parts.values(), key=lambda part: (-len(part), part[0]))
+        for part in ordered_parts[1:]:
+            splits.append(
+                PlannedSplit(person, split_person_id(person, part[0]), tuple(part), "contradiction")
+            )
+    return group_of, splits
 
 
 #: Whether a new record joins a stored person only when the encoded resolution keeps all of the
@@ -590,10 +718,11 @@ def matches_across_loads(
 #: again; it cost 2.1 points of ER recall in the replay of 12 deliveries on the tuning seed
 #: (benchmarks/RESULTS.md, "Where the replay of deliveries loses quality").
 WHOLE_PERSONS_ONLY = False
-#: Bits added to the load's threshold for the resolution across loads: a link to a stored person
-#: is never undone by a later delivery, and one load's guard against chaining would have seen
-#: records that the replay has not read yet. Tuned on seed 5 only (same section of RESULTS.md).
-ACROSS_MARGIN = 4.0
+#: Bits added to the load's threshold for the resolution across loads: one load's guard against
+#: chaining would have seen records that the replay has not read yet. 4 bits before the splits
+#: (``SPLIT_REACHED``: a later delivery undoes a false link); with them 3 bits, tuned on seed 5
+#: only (benchmarks/RESULTS.md, "Splits: a delivery re-resolves the persons it reaches").
+ACROSS_MARGIN = 3.0
 
 
 def _joins(

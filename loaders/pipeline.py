@@ -59,6 +59,7 @@ from loaders.read import assign_files, read_source
 from loaders.records import Record, Reject
 from loaders.rejects import check_rejects_path, write_rejects
 from loaders.resolve import DEFAULT_THRESHOLD, ESTIMATE_M, Resolution, describes_person, resolve
+from loaders.splits import make_splits
 from loaders.store_writer import StoreWriter
 from loaders.validate import check_role_targets, validate
 from netanalysis.audit import audited, record_load
@@ -615,6 +616,9 @@ def _resolve_and_write(
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
     matches = matches_across_loads(records, comparisons, stored, threshold, across_loads)
+    _splits, stored_person_of, known = make_splits(
+        store, matches, stored, stored_person_of, known, summary.batch, now_iso()
+    )
     known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
     resolution = resolve_persons(records, pseudonymiser, threshold, known=known, estimate_m=estimate_m)
     # A reload of part of a person (merged by an earlier load) does not split it.

@@ -2,7 +2,8 @@
 
 When a record of a later load joins persons an earlier load kept apart, the load merges them and
 records a ``Merge`` node (``loaders.merges``, graph_schema.cypher). :func:`read_merges` lists
-them, one row per absorbed person, with pseudonyms and record ids only; :func:`current_person`
+them, one row per absorbed person, with pseudonyms and record ids only; :func:`read_splits` lists
+the splits (``loaders.splits``) the same way; :func:`current_person`
 follows a chain of merges (B into A, later A into C) to the person that holds the records now.
 """
 
@@ -18,7 +19,16 @@ import pandas as pd
 from graphstore.base import GraphSlice, GraphStore
 from netanalysis.audit import Processing, audited
 
-__all__ = ["MERGE_COLUMNS", "current_person", "merged_persons", "read_merges", "write_merges"]
+__all__ = [
+    "MERGE_COLUMNS",
+    "SPLIT_COLUMNS",
+    "current_person",
+    "merged_persons",
+    "read_merges",
+    "read_splits",
+    "write_merges",
+    "write_splits",
+]
 
 #: Columns of ``read_merges`` and of ``merges.csv``.
 MERGE_COLUMNS = [
@@ -106,4 +116,51 @@ def write_merges(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
 
     target = Path(path)
     guard_frame(frame[MERGE_COLUMNS]).to_csv(target, index=False, encoding="utf-8")
+    return target
+
+
+#: Columns of ``read_splits`` and of ``splits.csv``.
+SPLIT_COLUMNS = ["split_at", "batch", "reason", "person", "into", "records", "split_id"]
+
+
+def _record_splits(proc: Processing, result: pd.DataFrame, arguments: Mapping[str, Any]) -> None:
+    proc.count("splits", len(result))
+
+
+@audited("splits", store="store", after=_record_splits)
+def read_splits(store: GraphStore) -> pd.DataFrame:
+    """The splits recorded in ``store`` (``loaders.splits``), oldest first.
+
+    Parameters
+    ----------
+    store : GraphStore
+        An open store (``graphstore.open_store``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person split off another (columns ``SPLIT_COLUMNS``): when, by which load
+        (``batch``) and why (``reason``: ``contradiction``, the re-resolution of a person a load
+        reached kept these records apart from its others), the person that was split
+        (``person``, it keeps its other records), the new person ``into`` and the ids of the
+        records that went to it (``records``, ``|``-joined).
+    """
+    graph = store.read_graph(GraphSlice(labels=frozenset({"Split"}), rel_types=frozenset()))
+    rows = []
+    for _node, attrs in graph.nodes(data=True):
+        if attrs.get("label") != "Split":
+            continue
+        row = {column: attrs.get(column) for column in SPLIT_COLUMNS}
+        row["records"] = "|".join(str(r) for r in attrs.get("records") or [])
+        rows.append(row)
+    frame = pd.DataFrame(rows, columns=SPLIT_COLUMNS)
+    return frame.sort_values(["split_at", "batch", "split_id"], kind="stable").reset_index(drop=True)
+
+
+def write_splits(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write ``read_splits``'s table as CSV (cells guarded against spreadsheet formulas)."""
+    from loaders.csv_safety import guard_frame
+
+    target = Path(path)
+    guard_frame(frame[SPLIT_COLUMNS]).to_csv(target, index=False, encoding="utf-8")
     return target

@@ -159,12 +159,13 @@ def register(app: typer.Typer) -> None:
 
 
 def _write_merges(store: str, out: Path, allow_incomplete: bool) -> None:
-    """``merges.csv`` beside the detection: the persons loads merged so far (``changes`` lists the
-    new ones)."""
-    from netanalysis.merges import read_merges, write_merges
+    """``merges.csv`` and ``splits.csv`` beside the detection: the persons loads merged and split
+    so far (``changes`` lists the new merges)."""
+    from netanalysis.merges import read_merges, read_splits, write_merges, write_splits
 
     graph_store = open_read_store(store, allow_incomplete)
     try:
         write_merges(read_merges(graph_store), out / "merges.csv")
+        write_splits(read_splits(graph_store), out / "splits.csv")
     finally:
         graph_store.close()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from graphstore.base import GraphStore
 from netanalysis.commands.options import AllowIncomplete, Store, check_out_file, open_read_store, printable
 
 __all__ = ["register"]
@@ -23,9 +24,16 @@ def register(app: typer.Typer) -> None:
             typer.Option("--out", help="Write the merges to this CSV file instead of printing them."),
         ] = None,
         allow_incomplete: AllowIncomplete = False,
+        splits: Annotated[
+            bool,
+            typer.Option(
+                "--splits", help="List the persons later loads split instead (splits.csv beside a detection)."
+            ),
+        ] = False,
     ) -> None:
         """List the persons that a later load merged: a record that joined persons an earlier load
-        kept apart (when, which batch and record, match probability; pseudonyms only)."""
+        kept apart (when, which batch and record, match probability; pseudonyms only); with
+        --splits, the persons a later load split (which records went to which new person)."""
         from rich.console import Console
         from rich.table import Table
 
@@ -35,6 +43,9 @@ def register(app: typer.Typer) -> None:
             check_out_file(out)
         graph_store = open_read_store(store, allow_incomplete)
         try:
+            if splits:
+                _list_splits(graph_store, out)
+                return
             frame = read_merges(graph_store)
         finally:
             graph_store.close()
@@ -52,6 +63,30 @@ def register(app: typer.Typer) -> None:
         for row in frame[shown].itertuples(index=False):
             table.add_row(*(printable("" if _blank(v) else v) for v in row))
         Console(width=200).print(table)
+
+
+def _list_splits(graph_store: GraphStore, out: Path | None) -> None:
+    """``merges --splits``: the splits as a table or a CSV file."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from netanalysis.merges import SPLIT_COLUMNS, read_splits, write_splits
+
+    frame = read_splits(graph_store)
+    if out is not None:
+        write_splits(frame, out)
+        typer.echo(printable(f"{len(frame)} splits written to {out}", markup=False))
+        return
+    if frame.empty:
+        typer.echo("no persons were split: no load re-resolved a stored person apart")
+        return
+    shown = [c for c in SPLIT_COLUMNS if c != "split_id"]
+    table = Table(title=f"{len(frame)} persons split off others")
+    for column in shown:
+        table.add_column(column)
+    for row in frame[shown].itertuples(index=False):
+        table.add_row(*(printable("" if _blank(v) else v) for v in row))
+    Console(width=200).print(table)
 
 
 def _blank(value: object) -> bool:
