@@ -383,7 +383,9 @@ def plan_erasure(graph: nx.MultiDiGraph, record_ids: Iterable[str]) -> ErasurePl
     planner.sweep(n for n in set(touched) if n in graph and graph.nodes[n].get("label") == "Source")
     touched |= {m for n in planner.doomed_nodes for m in (*graph.predecessors(n), *graph.successors(n))}
 
-    node_props = _recompute(graph, planner, touched) + _merges(graph, planner, erase)
+    node_props = (
+        _recompute(graph, planner, touched) + _merges(graph, planner, erase) + _splits(graph, planner, erase)
+    )
     delete_rels = sorted(
         _ref(graph, u, v, k)
         for u, v, k in planner.doomed_edges
@@ -431,6 +433,42 @@ def _merges(
             planner.doom_node(n)
         elif d.get("record_id") in erase:
             rewritten.append(("Merge", _split(n)[1], _props(_props(d, "label"), "record_id")))
+    return rewritten
+
+
+def _splits(
+    graph: nx.MultiDiGraph, planner: _Planner, erase: frozenset[str]
+) -> list[tuple[str, str, dict[str, Any]]]:
+    """Doom the splits whose persons both go; drop the erased records from the others.
+
+    A split (``Split`` node, issue 13) stays on record while one of the two persons it made
+    (through later merges, if any) stays. The record ids it lists are the records that moved: an
+    erased record leaves that list, as it leaves a ``Merge`` node; a split that no longer names any
+    record keeps its persons, batch and reason.
+    """
+    into = {
+        str(d.get("merged")): str(d.get("into"))
+        for _n, d in graph.nodes(data=True)
+        if d.get("label") == "Merge"
+    }
+
+    def alive(person: str) -> bool:
+        seen: set[str] = set()
+        while person in into and person not in seen:  # a chain of merges ends at one person
+            seen.add(person)
+            person = into[person]
+        node = f"Person:{person}"
+        return node in graph and node not in planner.doomed_nodes
+
+    rewritten = []
+    for n, d in sorted((n, d) for n, d in graph.nodes(data=True) if d.get("label") == "Split"):
+        if not (alive(str(d.get("person"))) or alive(str(d.get("into")))):
+            planner.doom_node(n)
+            continue
+        records = d.get("records") or []
+        kept = [r for r in records if r not in erase]
+        if len(kept) != len(records):
+            rewritten.append(("Split", _split(n)[1], {**_props(d, "label"), "records": kept}))
     return rewritten
 
 

@@ -115,6 +115,8 @@ class LoadSummary:
         Where the rejects were written (None when there were none and no path was given).
     merges
         Stored persons this load merged into others (``loaders.merges``, ``netanalysis merges``).
+    splits
+        Stored persons this load split (``loaders.splits``, ``netanalysis merges --splits``).
     """
 
     sources: dict[str, SourceCounts] = field(default_factory=dict)
@@ -127,6 +129,7 @@ class LoadSummary:
     relationships: dict[str, int] = field(default_factory=dict)
     rejects_path: str | None = None
     merges: int = 0
+    splits: int = 0
 
     @property
     def read(self) -> int:
@@ -616,7 +619,7 @@ def _resolve_and_write(
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
     matches = matches_across_loads(records, comparisons, stored, threshold, across_loads)
-    _splits, stored_person_of, known = make_splits(
+    summary.splits, stored_person_of, known = make_splits(
         store, matches, stored, stored_person_of, known, summary.batch, now_iso()
     )
     known = {**{rid: found[0].person for rid, found in matches.items()}, **known}

@@ -82,9 +82,15 @@ def split_rows(
     leaving: dict[str, set[str]] = {}
     for s in planned:
         leaving.setdefault(s.person, set()).update(s.records)
+    # The records of the persons split, found in one pass: a delivery into a big store reads
+    # hundreds of thousands of stored records, and a pass per split grew with both.
+    held: dict[str, list[str]] = {person: [] for person in leaving}
+    for r, p in stored_person_of.items():
+        if p in held:
+            held[p].append(r)
     out = []
     for s in planned:
-        kept = sorted(r for r, p in stored_person_of.items() if p == s.person and r not in leaving[s.person])
+        kept = sorted(r for r in held[s.person] if r not in leaving[s.person])
         fact = {"split_id": f"{s.into}@{batch}", "batch": batch, "reason": s.reason, "split_at": split_at}
         out.append(
             PersonSplit(

@@ -18,6 +18,7 @@ from loaders.pipeline import LoadSummary, load
 from loaders.pseudonymise import Pseudonymiser
 from netanalysis.cli import main
 from netanalysis.merges import SPLIT_COLUMNS, read_splits
+from netanalysis.retention import erase_records
 
 KEY = Pseudonymiser(bytes(range(32)))
 MAPPING = DATA_SAMPLES / "sources.yaml"
@@ -145,7 +146,7 @@ def test_a_later_delivery_splits_a_person_as_one_load_would(store: GraphStore, t
     load_into(store, first, "first")
     before = _persons(store)
     assert before[A] == before[B]  # the first delivery alone joins the namesakes
-    load_into(store, later, "later")
+    assert load_into(store, later, "later").splits == 1
     after = _persons(store)
     assert _partition(after) == expected
     assert after[A] == before[A]  # the person keeps its id, its other part has a new one
@@ -162,13 +163,36 @@ def test_a_later_delivery_splits_a_person_as_one_load_would(store: GraphStore, t
 
     # The same delivery again changes nothing.
     state = (sorted(map(str, graph.nodes(data=True))), sorted(map(str, graph.edges(data=True))))
-    load_into(store, later, "again")
+    assert load_into(store, later, "again").splits == 0
     again = store.read_graph()
     assert _persons(store) == after
     assert read_splits(store).equals(splits)
     assert sorted(str(n) for n in again.nodes(data=True) if n[1]["label"] != "Source") == sorted(
         s for s in state[0] if "'label': 'Source'" not in s
     )
+
+
+def test_erasing_a_moved_record_leaves_the_split_without_naming_it(store: GraphStore, tmp_path: Path) -> None:
+    for name, rows in (("first", FIRST), ("later", LATER)):
+        load([_folder(tmp_path, name, rows)], store, MAPPING, KEY, rejects_path=tmp_path / f"{name}.csv")
+    (before,) = read_splits(store).to_dict("records")
+    assert before["records"] == B
+    erase_records(store, [B])
+    (after,) = read_splits(store).to_dict("records")
+    # The split stays on record (both persons are still there) but names the erased row nowhere.
+    assert (after["person"], after["into"], after["batch"]) == (
+        before["person"],
+        before["into"],
+        before["batch"],
+    )
+    assert after["records"] == ""
+    graph = store.read_graph()
+    assert B not in {str(v) for _n, a in graph.nodes(data=True) for v in a.values()}
+    assert B not in {v for _n, a in graph.nodes(data=True) for v in (a.get("records") or [])}
+    # When both persons of the split go, so does the split.
+    erase_records(store, [A, C])
+    assert read_splits(store).empty
+    assert not [n for n, a in store.read_graph().nodes(data=True) if a["label"] == "Split"]
 
 
 def test_merges_cli_lists_the_splits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -189,6 +189,10 @@ def register(app: typer.Typer) -> None:
             console.print(
                 f"{summary.merges:,} persons of earlier loads merged (netanalysis merges lists them)"
             )
+        if summary.splits:
+            console.print(
+                f"{summary.splits:,} persons of earlier loads split (netanalysis merges --splits lists them)"
+            )
         if summary_json is not None:
             summary.write_json(summary_json)
 
