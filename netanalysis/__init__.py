@@ -106,6 +106,7 @@ _LAZY: dict[str, str] = {
     "keep_groups": "netanalysis.lineage",
     "match_groups": "netanalysis.lineage",
     "read_merges": "netanalysis.merges",
+    "read_splits": "netanalysis.merges",
     "disruption": "netanalysis.keyplayers",
     "find_groups": "netanalysis.groups",
     "find_leads": "netanalysis.leads",

@@ -112,6 +112,7 @@ EXPECTED = {
     "keep_groups",
     "match_groups",
     "read_merges",
+    "read_splits",
     # investigation
     "ConnectingNetwork",
     "PersonMatch",
