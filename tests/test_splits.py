@@ -14,6 +14,7 @@ from conftest import DATA_SAMPLES
 
 from graphstore import open_store
 from graphstore.base import GraphSlice, GraphStore, PersonSplit, RelRow
+from loaders import store_writer
 from loaders.pipeline import LoadSummary, load
 from loaders.pseudonymise import Pseudonymiser
 from netanalysis.cli import main
@@ -193,6 +194,37 @@ def test_erasing_a_moved_record_leaves_the_split_without_naming_it(store: GraphS
     erase_records(store, [A, C])
     assert read_splits(store).empty
     assert not [n for n, a in store.read_graph().nodes(data=True) if a["label"] == "Split"]
+
+
+def test_a_cut_off_load_run_again_ends_with_the_same_persons_and_splits(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def load_into(target: GraphStore, rows: list[str], name: str) -> LoadSummary:
+        folder = _folder(tmp_path / name, "delivery", rows)
+        return load([folder], target, MAPPING, KEY, rejects_path=tmp_path / f"{name}.rejects.csv")
+
+    uncut = open_store(str(tmp_path / "uncut.db"))
+    try:
+        load_into(uncut, FIRST, "u1")
+        load_into(uncut, LATER, "u2")
+        expected, expected_splits = _partition(_persons(uncut)), read_splits(uncut)
+    finally:
+        uncut.close()
+    load_into(store, FIRST, "1")
+
+    def cut(self: store_writer.StoreWriter) -> None:
+        raise RuntimeError("cut off")
+
+    # Cut off after the splits (they run before the rows are written), then run again.
+    with monkeypatch.context() as patch:
+        patch.setattr(store_writer.StoreWriter, "flush", cut)
+        with pytest.raises(RuntimeError):
+            load_into(store, LATER, "2")
+    load_into(store, LATER, "3")
+    assert _partition(_persons(store)) == expected
+    same = [c for c in SPLIT_COLUMNS if c != "split_at"]
+    got = read_splits(store)
+    assert len(got) == 1 and got[same].equals(expected_splits[same])
 
 
 def test_merges_cli_lists_the_splits(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
