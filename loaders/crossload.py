@@ -59,6 +59,7 @@ from loaders.linkage import (
     ESTIMATE_M,
     MAX_BLOCK,
     MatchModel,
+    _contradiction_check,
     _join_without_conflicts,
     _UnionFind,
     candidate_pairs,
@@ -683,18 +684,7 @@ def _reresolve(
     wanted = {components.find(index[rid]) for rid in new_feats}
     members_in = [i for i in range(len(ids)) if components.find(i) in wanted]
     edges = [e for e in edges if components.find(e[1]) in wanted]
-    checked: dict[tuple[int, int], bool] = {}
-
-    def contradicts(i: int, j: int) -> bool:
-        pair = (i, j) if i < j else (j, i)
-        found = checked.get(pair)
-        if found is None:
-            a, b = feats[pair[0]], feats[pair[1]]
-            found = not is_exact(a, b) and score(a, b, ENCODED).contradiction
-            checked[pair] = found
-        return found
-
-    group = _join_without_conflicts(members_in, edges, contradicts, ids)
+    group = _join_without_conflicts(members_in, edges, _contradiction_check(feats, ENCODED), ids)
     group_of = {ids[i]: min(group[i]) for i in members_in}
     splits: list[PlannedSplit] = []
     for person in reached:

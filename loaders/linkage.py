@@ -1011,6 +1011,26 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
+def _contradiction_check(
+    feats: Sequence[F], comparison: Comparison[F], weights: MatchModel | None = None
+) -> Callable[[int, int], bool]:
+    """Whether the records at two positions contradict each other (``score(...).contradiction``,
+    never for an exact pair), each pair compared once, when ``_join_without_conflicts`` asks."""
+    checked: dict[tuple[int, int], bool] = {}
+
+    def contradicts(i: int, j: int) -> bool:
+        pair = (i, j) if i < j else (j, i)
+        found = checked.get(pair)
+        if found is None:
+            # In the order of the records' positions, as a listing of every pair compares them.
+            a, b = feats[pair[0]], feats[pair[1]]
+            found = not is_exact(a, b) and score(a, b, comparison, weights).contradiction
+            checked[pair] = found
+        return found
+
+    return contradicts
+
+
 def _split_incoherent(
     members: list[int],
     edges: list[tuple[float, int, int]],
@@ -1031,19 +1051,9 @@ def _split_incoherent(
     components of tens of thousands of records at a million rows. The groups are the same,
     since every pair of a joined group is compared when its two parts join, and a component
     splits exactly when some pair in it contradicts."""
-    checked: dict[tuple[int, int], bool] = {}
-
-    def contradicts(i: int, j: int) -> bool:
-        pair = (i, j) if i < j else (j, i)
-        found = checked.get(pair)
-        if found is None:
-            # In the order of the records' positions, as a listing of every pair compares them.
-            a, b = feats[pair[0]], feats[pair[1]]
-            found = not is_exact(a, b) and score(a, b, comparison, weights).contradiction
-            checked[pair] = found
-        return found
-
-    group = _join_without_conflicts(members, edges, contradicts, record_ids)
+    group = _join_without_conflicts(
+        members, edges, _contradiction_check(feats, comparison, weights), record_ids
+    )
     unique = {id(g): g for g in group.values()}
     if len(unique) == 1:
         return [members]
