@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from graphstore.base import GraphStore
 from netanalysis.commands.options import AllowIncomplete, Store, check_out_file, open_read_store, printable
@@ -34,9 +37,6 @@ def register(app: typer.Typer) -> None:
         """List the persons that a later load merged: a record that joined persons an earlier load
         kept apart (when, which batch and record, match probability; pseudonyms only); with
         --splits, the persons a later load split (which records went to which new person)."""
-        from rich.console import Console
-        from rich.table import Table
-
         from netanalysis.merges import MERGE_COLUMNS, read_merges, write_merges
 
         if out is not None:
@@ -57,19 +57,11 @@ def register(app: typer.Typer) -> None:
             typer.echo("no persons were merged: no load joined persons an earlier load kept apart")
             return
         shown = [c for c in MERGE_COLUMNS if c not in ("merge_id", "now")]
-        table = Table(title=f"{len(frame)} persons merged into others")
-        for column in shown:
-            table.add_column(column)
-        for row in frame[shown].itertuples(index=False):
-            table.add_row(*(printable("" if _blank(v) else v) for v in row))
-        Console(width=200).print(table)
+        _print_table(frame[shown], f"{len(frame)} persons merged into others")
 
 
 def _list_splits(graph_store: GraphStore, out: Path | None) -> None:
     """``merges --splits``: the splits as a table or a CSV file."""
-    from rich.console import Console
-    from rich.table import Table
-
     from netanalysis.merges import SPLIT_COLUMNS, read_splits, write_splits
 
     frame = read_splits(graph_store)
@@ -81,10 +73,18 @@ def _list_splits(graph_store: GraphStore, out: Path | None) -> None:
         typer.echo("no persons were split: no load re-resolved a stored person apart")
         return
     shown = [c for c in SPLIT_COLUMNS if c != "split_id"]
-    table = Table(title=f"{len(frame)} persons split off others")
-    for column in shown:
-        table.add_column(column)
-    for row in frame[shown].itertuples(index=False):
+    _print_table(frame[shown], f"{len(frame)} persons split off others")
+
+
+def _print_table(frame: pd.DataFrame, title: str) -> None:
+    """The rows of ``frame`` as a table on screen (empty cells blank, text made printable)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
         table.add_row(*(printable("" if _blank(v) else v) for v in row))
     Console(width=200).print(table)
 
