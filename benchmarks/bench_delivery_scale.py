@@ -180,7 +180,13 @@ def _timed(function: Any, name: str, stages: dict[str, float]) -> Any:
 
 
 def delivery(
-    folder: Path, uri: str, mode: str, copy: bool, profile: Path | None = None, across: str = "pairs"
+    folder: Path,
+    uri: str,
+    mode: str,
+    copy: bool,
+    profile: Path | None = None,
+    across: str = "pairs",
+    lookup_cap: str = "default",
 ) -> None:
     """Load delivery/ into the store, reading the stored records the old or the new way, and
     resolving them with the delivery by ``across`` (``loaders.crossload.METHOD``)."""
@@ -188,6 +194,8 @@ def delivery(
     from loaders import crossload
 
     crossload.METHOD = across
+    if lookup_cap != "default":
+        crossload.LOOKUP_CAP = None if lookup_cap == "none" else int(lookup_cap)
     if copy and "://" not in uri:
         target = Path(f"{uri}.{mode}.db")
         for suffix in ("", "-wal", "-shm"):
@@ -249,6 +257,7 @@ def delivery(
         "step": "delivery",
         "mode": mode,
         "across": across,
+        "lookup_cap": getattr(crossload, "LOOKUP_CAP", None),
         "store": uri,
         "rows_loaded": summary.loaded,
         "person_records": summary.records,
@@ -422,6 +431,12 @@ def main() -> None:
     d.add_argument("store")
     d.add_argument("--mode", choices=("old", "new"), required=True)
     d.add_argument("--copy", action="store_true")
+    d.add_argument(
+        "--lookup-cap",
+        default="default",
+        help="the most stored records a new record looks up under one key (loaders.crossload."
+        "LOOKUP_CAP): a number, none, or default",
+    )
     d.add_argument("--profile", type=Path, help="write cProfile stats of the load to this file")
     d.add_argument(
         "--across",
@@ -452,7 +467,7 @@ def main() -> None:
     elif args.step == "build":
         build(args.dir, args.store, args.name)
     else:
-        delivery(args.dir, args.store, args.mode, args.copy, args.profile, args.across)
+        delivery(args.dir, args.store, args.mode, args.copy, args.profile, args.across, args.lookup_cap)
     sys.stdout.flush()
 
 

@@ -163,7 +163,15 @@ def main() -> None:
         help="re-resolve the stored persons a delivery reaches and split them as one load would "
         "(loaders.crossload.SPLIT_REACHED)",
     )
+    parser.add_argument(
+        "--lookup-cap",
+        default="default",
+        help="the most stored records a new record looks up under one key "
+        "(loaders.crossload.LOOKUP_CAP): a number, none, or default",
+    )
     args = parser.parse_args()
+    if args.lookup_cap != "default":
+        crossload.LOOKUP_CAP = None if args.lookup_cap == "none" else int(args.lookup_cap)
     crossload.ACROSS_MARGIN = args.margin
     crossload.WHOLE_PERSONS_ONLY = args.join == "whole"
     crossload.SPLIT_REACHED = args.splits == "on"
@@ -179,6 +187,7 @@ def main() -> None:
         "margin": args.margin,
         "join": args.join,
         "splits": args.splits,
+        "lookup_cap": crossload.LOOKUP_CAP,
     }
 
     one = open_store(str(work / "one.db"))

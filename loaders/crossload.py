@@ -77,6 +77,7 @@ from netanalysis.errors import ConfigError
 __all__ = [
     "BLOCK_INDEX_VERSION",
     "COMPARISON_FIELDS",
+    "LOOKUP_CAP",
     "METHOD",
     "METHODS",
     "Matches",
@@ -283,27 +284,77 @@ def _load_blocks(
     return sizes, of_load
 
 
+#: The most stored records a new record of a delivery looks up under one index key of a broad
+#: rule (``CAPPED_RULES``). Such a stored block larger than this (the namesakes under a surname
+#: alone, a first name alone, a surname and birth year) is not read for the delivery: its pairs
+#: with a new record hardly ever reach the threshold across loads (a common name says little),
+#: and its records are still read when a selective key of the new record finds them. The blocks
+#: of the selective rules (a name with a full birth date, a document) hold mostly one person's
+#: records and are read whatever their size, and a new record whose every stored block is over
+#: the cap reads its smallest one (a person with very many records). This bounds what a delivery
+#: reads by the delivery instead of the store's namesakes; None reads every block a load of
+#: everything pairs (``MAX_BLOCK``). Chosen at 100k rows: benchmarks/RESULTS.md, "A delivery
+#: reads only the selective blocks of its records".
+LOOKUP_CAP: int | None = 50
+#: The blocking rules (``loaders.resolve.blocking_rules``) whose blocks grow with the store's
+#: namesakes, and which ``LOOKUP_CAP`` caps.
+CAPPED_RULES = frozenset(
+    {
+        "last_year",
+        "name_tokens",
+        "last_initial",
+        "first_initial",
+        "surname_year",
+        "surname_alone",
+        "first_alone",
+    }
+)
+_CAPPED = frozenset(i for i, (rule, _undated) in enumerate(blocking_rules()) if rule.__name__ in CAPPED_RULES)
+
+
+def _capped(index_key: str) -> bool:
+    """Whether an index key (``"<rule>[u|ud]:<hash>"``) is of a rule in ``CAPPED_RULES``."""
+    rule = index_key.partition(":")[0].rstrip("ud")
+    return rule.isdigit() and int(rule) in _CAPPED
+
+
 def lookup_keys(
     comparisons: Mapping[str, str],
     new_ids: Iterable[str],
     stored: Mapping[str, tuple[str, str]],
     block_sizes: Mapping[str, int],
+    cap: int | None = None,
 ) -> tuple[set[str], set[str]]:
     """The index keys whose stored records this load's new records ``new_ids`` can pair with, and
     the blocking keys of this load that a load of everything skips (``MAX_BLOCK``).
 
     A block that a load of everything would skip pairs nobody; a key of an undated-only rule pairs
-    a dated new record only with the undated stored records under it (``blocking_keys``).
+    a dated new record only with the undated stored records under it (``blocking_keys``); an index
+    key of a broad rule that more than ``cap`` stored records hold (``block_sizes``) is not looked
+    up unless every stored block of the record is over it: then its smallest is
+    (``LOOKUP_CAP``; None: no such limit).
+
+    >>> from loaders.crossload import lookup_keys
+    >>> new = {"new:1": '{"blocks":"6u:bb 7u:cc","s":"x"}'}
+    >>> sizes = {"6u:bb": 3, "6ud:bb": 80, "7u:cc": 1, "7ud:cc": 9}
+    >>> wanted, _ = lookup_keys(new, ["new:1"], {}, sizes, cap=50)
+    >>> sorted(wanted)
+    ['6u:bb', '7u:cc', '7ud:cc']
     """
     sizes, of_load = _load_blocks(comparisons, stored, block_sizes)
     oversized = {key for key, size in sizes.items() if size > MAX_BLOCK}
     wanted: set[str] = set()
     for rid in new_ids:
         keys, dated = of_load.get(rid, ([], False))
-        for key in keys:
-            if key in oversized:
-                continue
-            wanted.update((key,) if dated else _index_keys_of(key))
+        mine = [k for key in keys if key not in oversized for k in ((key,) if dated else _index_keys_of(key))]
+        if cap is None:
+            wanted.update(mine)
+            continue
+        filled = [k for k in mine if block_sizes.get(k, 0)]
+        kept = [k for k in filled if block_sizes[k] <= cap or not _capped(k)]
+        if filled and not kept:
+            kept = [min(filled, key=lambda k: (block_sizes[k], k))]
+        wanted.update(kept)
     return wanted, oversized
 
 
@@ -388,7 +439,7 @@ def stored_candidates(
     keys = {key for value in comparisons.values() for key in _keys_and_dated(value)[0]}
     sizes = store.block_sizes(sorted({k for key in keys for k in _index_keys_of(key)}))
     as_stored = {rid: ("", str(value)) for rid, value in mine.items()}
-    wanted, _oversized = lookup_keys(comparisons, new_ids, as_stored, sizes)
+    wanted, _oversized = lookup_keys(comparisons, new_ids, as_stored, sizes, LOOKUP_CAP)
     rows = [*rows, *store.person_records(blocks=sorted(wanted))]
     persons = sorted({pid for _rid, pid, _value in rows})
     seen = {rid for rid, _pid, _value in rows}
@@ -533,7 +584,7 @@ def matches_across_loads(
     # The blocks of a load of everything: their sizes from the store (read through the index with
     # the records) or, given every stored record, counted here.
     block_sizes = stored.block_sizes if isinstance(stored, StoredRecords) else _count_blocks(stored)
-    wanted, oversized = lookup_keys(comparisons, new_feats, stored, block_sizes)
+    wanted, oversized = lookup_keys(comparisons, new_feats, stored, block_sizes, LOOKUP_CAP)
     rules = {key.replace("ud:", "u:", 1) for key in wanted}
     old_feats: dict[str, EncodedFeatures] = {}
     for rid, (_pid, value) in stored.items():

@@ -125,6 +125,25 @@ def test_a_block_that_a_load_of_everything_skips_is_not_looked_up() -> None:
     assert not oversized and wanted == {"0:aa", "6u:bb", "6ud:bb"}
 
 
+def test_a_stored_block_over_the_lookup_cap_is_not_looked_up() -> None:
+    new = {"new:1": _value("0:aa 6u:bb", False), "new:2": _value("1:cc 6u:dd", True)}
+    sizes = {"0:aa": 3, "6u:bb": 2, "6ud:bb": 51, "1:cc": 50, "6u:dd": 60, "6ud:dd": 1}
+    wanted, oversized = crossload.lookup_keys(new, ["new:1", "new:2"], {}, sizes, cap=50)
+    # The dated namesakes of the undated record (51) and the undated block of the dated one (60)
+    # are over the cap; a block of exactly the cap is read.
+    assert wanted == {"0:aa", "6u:bb", "1:cc"} and not oversized
+    wanted, _ = crossload.lookup_keys(new, ["new:1", "new:2"], {}, sizes, cap=None)
+    assert wanted == {"0:aa", "6u:bb", "6ud:bb", "1:cc", "6u:dd"}
+    # A selective rule's block (name_monthday, 1) is read over the cap: it holds one person's records.
+    wanted, _ = crossload.lookup_keys(new, ["new:2"], {}, {**sizes, "1:cc": 80}, cap=50)
+    assert wanted == {"1:cc"}
+    # A record whose every stored block is over the cap reads its smallest (a prolific person).
+    only_broad = {"new:3": _value("6u:ee 12u:ff", False)}
+    sizes = {"6u:ee": 70, "6ud:ee": 60, "12u:ff": 90, "12ud:ff": 0}
+    wanted, _ = crossload.lookup_keys(only_broad, ["new:3"], {}, sizes, cap=50)
+    assert wanted == {"6ud:ee"}
+
+
 def test_a_delivery_pairs_only_what_holds_one_of_its_records() -> None:
     mapping = load_mapping(MAPPING)
     records = read_records(mapping, assign_files(mapping, [DATA_SAMPLES / "sources"]), lambda _i: None, {})
@@ -220,6 +239,30 @@ def test_noisy_deliveries_give_the_same_persons_and_merges_as_reading_everything
     mapping = noisy_set / "sources.yaml"
     monkeypatch.setattr(crossload, "METHOD", method)
     replay_both_ways(store, deliveries, mapping, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
+def test_a_small_lookup_cap_reads_less_and_ends_as_reading_everything_with_it(
+    store: GraphStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A cap small enough to bite in the samples: the index and the read of everything still end
+    # with the same persons and merges, and the deliveries read fewer stored records.
+    deliveries = split_deliveries(tmp_path / "deliveries", months_per_delivery=6)
+    mapping = MAPPING
+    (tmp_path / "capped").mkdir()
+    (tmp_path / "uncapped").mkdir()
+    monkeypatch.setattr(crossload, "LOOKUP_CAP", 1)
+    capped = replay_both_ways(store, deliveries, mapping, tmp_path / "capped", monkeypatch)
+    monkeypatch.setattr(crossload, "LOOKUP_CAP", None)
+    every = open_store(str(tmp_path / "uncapped.db"))
+    try:
+        reads: list[tuple[int, int]] = []
+        with monkeypatch.context() as patch:
+            check_each_read(patch, reads)
+            replay(every, deliveries, mapping, tmp_path / "uncapped")
+    finally:
+        every.close()
+    assert sum(r for r, _ in capped) < sum(r for r, _ in reads)
 
 
 @pytest.mark.slow  # over 1.5 CPU s: left out of `make check`, run by `make test`
