@@ -12,7 +12,8 @@ without the key.
 A load then (``links_across_loads``):
 
 1. encodes its own person records with the same key and schema;
-2. reads the stored comparison data of the records that share a blocking key with them;
+2. reads the stored comparison data of the records that share a blocking key with them (a
+   broad rule's key only when its stored block is small: ``LOOKUP_CAP``);
 3. resolves the two together with the encoded resolution (``loaders.resolve_encoded``: the
    engine of ``loaders.linkage`` with Dice levels for names) and keeps the accepted pairs of a new
    record with a stored one;
