@@ -285,15 +285,20 @@ def _birth_levels(feats: Sequence[Features], i: Indices, j: Indices) -> Levels:
     months = _value_ids([b[5:7] for b in births], parts)
     days = _value_ids([b[8:10] for b in births], parts)
     ordinals = np.array([_ordinal(b) for b in births], dtype=np.int64)
+    # Each array gathered for the pairs once: the pairs outnumber the records many times, and
+    # the gathers of random positions are what this costs.
+    wi, wj = whole[i], whole[j]
+    mi, mj, di, dj = months[i], months[j], days[i], days[j]
+    oi, oj = ordinals[i], ordinals[j]
     same_year = years[i] == years[j]
-    same = same_year.astype(np.int8) + (months[i] == months[j]) + (days[i] == days[j])
-    dated = (ordinals[i] >= 0) & (ordinals[j] >= 0)
-    close = dated & (np.abs(ordinals[i] - ordinals[j]) <= DAYS_OFF)
-    swapped = same_year & (months[i] == days[j]) & (days[i] == months[j])
+    same = same_year.astype(np.int8) + (mi == mj) + (di == dj)
+    dated = (oi >= 0) & (oj >= 0)
+    close = dated & (np.abs(oi - oj) <= DAYS_OFF)
+    swapped = same_year & (mi == dj) & (di == mj)
     out: Levels = same_year.astype(np.int8)
     out[(same == 2) | swapped | close] = 2
-    out[whole[i] == whole[j]] = 3
-    out[(whole[i] == 0) | (whole[j] == 0)] = -1
+    out[wi == wj] = 3
+    out[(wi == 0) | (wj == 0)] = -1
     return out
 
 

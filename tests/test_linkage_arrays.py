@@ -4,6 +4,7 @@ weights, guards and exact rules, bit for bit (issue 21: the load's CPU, same res
 
 from __future__ import annotations
 
+import itertools
 import random
 from array import array
 from collections import Counter
@@ -12,8 +13,10 @@ import numpy as np
 import pytest
 
 from loaders.linkage import (
+    EVIDENCE_CAP,
     MAX_BLOCK,
     MatchModel,
+    _Pairs,
     _pairs_of,
     candidate_codes,
     candidate_pairs,
@@ -133,3 +136,18 @@ def test_pairs_compared_at_once_as_one_at_a_time() -> None:
         assert bool(pairs.exact[k]) == is_exact(a, b)
         found = (lf[k], ll[k], pairs.birth[k], pairs.nationality[k], pairs.gender[k])
         assert tuple(np.array(found).tolist()) == levels(a, b, CLEAR, model)
+
+
+def test_shared_identifiers_counted_at_once_as_one_at_a_time() -> None:
+    """``_Pairs._evidence`` (a sorted join of every record's tokens) gives each pair the bonus
+    ``score`` gives it: up to four tokens a record, so that the cap is reached and passed."""
+    rng = random.Random(5)
+    pool = [f"phone:{k}" for k in range(6)]
+    tokens = [frozenset(rng.sample(pool, rng.choice([0, 0, 1, 2, 3, 4]))) for _ in range(300)]
+    feats = [f._replace(evidence=t) for f, t in zip(_features(300, 6), tokens, strict=True)]
+    pairs = np.array(list(itertools.combinations(range(300), 2)), dtype=np.int64)
+    left, right = pairs[:, 0], pairs[:, 1]
+    bonus = _Pairs(feats, left, right, CLEAR).evidence
+    expected = [min(EVIDENCE_CAP, 1.0 * len(tokens[i] & tokens[j])) for i, j in pairs.tolist()]
+    assert bonus.tolist() == expected
+    assert max(expected) == EVIDENCE_CAP and min(expected) == 0.0
