@@ -533,7 +533,8 @@ class GroupReader:
 
     def member_graphs(self, persons: Collection[str]) -> Iterator[tuple[list[str], nx.MultiDiGraph]]:
         """``chunk`` persons at a time: their keys, and every fact they have with its other end,
-        plus ``places``: what the moves, dates, exploitation types and minors of a group read."""
+        plus the ``places`` relationships from those ends (where a premises lies): what the moves,
+        dates, exploitation types and minors of a group read."""
         ordered = sorted(set(persons))
         places = self.places()
         # The members' own facts that the leads and the hubs read are kept as they pass, so those
@@ -555,8 +556,19 @@ class GroupReader:
             for node in ids & set(graph):
                 leads.nodes.setdefault(node, graph.nodes[node])
                 hubs.nodes.setdefault(node, graph.nodes[node])
-            graph.add_nodes_from((n, a) for n, a in places.nodes(data=True) if n not in graph)
-            graph.add_edges_from(places.edges(keys=True, data=True))
+            # Where the places these facts end at lie (a premises IN its municipality), not every
+            # place: all of them in every chunk cost the chunks times the places, which grows with
+            # the square of the store.
+            succ = places.succ
+            lying = [
+                (u, v, key, data)
+                for u in graph
+                if u in succ
+                for v, keyed in succ[u].items()
+                for key, data in keyed.items()
+            ]
+            graph.add_nodes_from((v, places.nodes[v]) for _, v, _, _ in lying if v not in graph)
+            graph.add_edges_from(lying)
             yield part, graph
 
     def _kept_rings(self, members: Collection[str], which: int) -> _Rings | None:
