@@ -107,6 +107,18 @@ WHERE b.arr IS NOT NULL AND j.value != ''
 ORDER BY 1, 2
 """
 
+# The indexes a read uses beside the tables' keys. A load into an empty store builds them at its
+# end from the sorted rows (CREATE INDEX) instead of one B-tree insert per row as it writes (see
+# begin_load): the secondary indexes' inserts grew faster than the rows once they outgrew the page
+# cache (benchmarks/RESULTS.md, "A first load builds its indexes at its end").
+_SECONDARY_INDEXES = {
+    "nodes_source": "CREATE INDEX IF NOT EXISTS nodes_source ON nodes (source)",
+    "nodes_observed": "CREATE INDEX IF NOT EXISTS nodes_observed ON nodes (observed_on)",
+    "rels_end": "CREATE INDEX IF NOT EXISTS rels_end ON rels (end_label, end_key)",
+    "rels_source": "CREATE INDEX IF NOT EXISTS rels_source ON rels (source)",
+    "rels_observed": "CREATE INDEX IF NOT EXISTS rels_observed ON rels (observed_on)",
+}
+
 _DDL = (
     "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
     # One row per load (graphstore.loads): finished stays NULL until its last write is committed.
@@ -133,11 +145,7 @@ _DDL = (
         observed_on TEXT GENERATED ALWAYS AS (json_extract(props, '$.observed_on')) VIRTUAL,
         UNIQUE (start_label, start_key, type, end_label, end_key, rel_key)
     )""",
-    "CREATE INDEX IF NOT EXISTS nodes_source ON nodes (source)",
-    "CREATE INDEX IF NOT EXISTS nodes_observed ON nodes (observed_on)",
-    "CREATE INDEX IF NOT EXISTS rels_end ON rels (end_label, end_key)",
-    "CREATE INDEX IF NOT EXISTS rels_source ON rels (source)",
-    "CREATE INDEX IF NOT EXISTS rels_observed ON rels (observed_on)",
+    *_SECONDARY_INDEXES.values(),
     # The blocking-key index of resolution across loads (loaders.crossload): one row per keyed
     # blocking key of a Record (its ``blocks`` property, space-separated hex keys), kept by
     # triggers, so every write, merge, erasure and retention delete keeps it in step with the nodes.
@@ -699,7 +707,8 @@ class EmbeddedStore(RetentionDeletes):
     def _create_tables(self) -> None:
         with self._transaction() as cur:
             for ddl in _DDL:
-                if not (self._blocks_deferred and ddl is _BLOCKS_INSERT_TRIGGER):
+                deferred = ddl is _BLOCKS_INSERT_TRIGGER or ddl in _SECONDARY_INDEXES.values()
+                if not (self._blocks_deferred and deferred):
                     cur.execute(ddl)
             row = cur.execute("SELECT value FROM meta WHERE name = 'format'").fetchone()
             if row is None:
@@ -1347,6 +1356,10 @@ class EmbeddedStore(RetentionDeletes):
                 # store's CPU time at 100k rows: benchmarks/bench_load_replay.py). Dropped
                 # inside the load's transaction, the trigger comes back with a rollback.
                 self._conn.execute("DROP TRIGGER IF EXISTS record_blocks_insert")
+                # Likewise the secondary indexes, built from the table at the end (reads during
+                # the load still see every row, by a scan).
+                for name in _SECONDARY_INDEXES:
+                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
                 self._blocks_deferred = True
         except BaseException as exc:
             self._end_load_tx(commit=False)
@@ -1388,11 +1401,13 @@ class EmbeddedStore(RetentionDeletes):
             self._conn.execute(_FILL_BLOCKS)
 
     def _settle_blocks(self) -> None:
-        """End the deferral of the blocking-key index (see begin_load): fill it, bring the
-        trigger back."""
+        """End the deferral of the blocking-key index and the secondary indexes (see
+        begin_load): fill the one, bring its trigger back, build the others."""
         if self._blocks_deferred:
             self._fill_blocks()
             self._conn.execute(_BLOCKS_INSERT_TRIGGER)
+            for ddl in _SECONDARY_INDEXES.values():
+                self._conn.execute(ddl)
             self._blocks_deferred = False
 
     def _end_load_tx(self, commit: bool) -> None:

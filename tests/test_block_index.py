@@ -391,6 +391,15 @@ def _has_insert_trigger(path: Path) -> bool:
         return conn.execute(query).fetchone() is not None
 
 
+def _secondary_indexes(path: Path) -> set[str]:
+    with sqlite3.connect(path) as conn:
+        query = "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%'"
+        return {name for (name,) in conn.execute(query)}
+
+
+SECONDARY = {"nodes_source", "nodes_observed", "rels_end", "rels_source", "rels_observed"}
+
+
 def test_a_first_load_fills_the_index_at_its_end_with_what_the_trigger_gives(tmp_path: Path) -> None:
     # A load into an empty store leaves the keys of its Records to its end (one sorted insert
     # instead of a trigger run per Record): the index must end as the trigger would leave it,
@@ -412,13 +421,23 @@ def test_a_first_load_fills_the_index_at_its_end_with_what_the_trigger_gives(tmp
         store.upsert_nodes("Record", [_record_row("r2", "4:dd")])
         store.end_load("b")
         assert _has_insert_trigger(first)
+        # The secondary indexes, dropped for the load, are built at its end and are read.
+        assert _secondary_indexes(first) == _secondary_indexes(later) == SECONDARY
+        with sqlite3.connect(first) as conn:
+            plan = conn.execute(
+                "EXPLAIN QUERY PLAN SELECT * FROM rels WHERE end_label = 'Source' AND end_key = 's'"
+            ).fetchall()
+        assert any("rels_end" in str(row) for row in plan)
         assert _index_rows(first) == _index_rows(later) == {("1:aa", "r1"), ("2:bb", "r1"), ("4:dd", "r2")}
     failed = tmp_path / "failed.db"
     with open_store(str(failed)) as store:
         store.begin_load("b")
         store.upsert_nodes("Record", rows)
+        # Dropped inside the load's transaction: other readers still see the store before it.
+        assert _secondary_indexes(failed) == SECONDARY
         store.end_load("b", completed=False)
         assert _has_insert_trigger(failed)
+        assert _secondary_indexes(failed) == SECONDARY  # back with the rollback
         store.upsert_nodes("Record", rows[:1])  # outside a load: the trigger's way
     assert _index_rows(failed) == {("1:aa", "r1"), ("2:bb", "r1")}
 
