@@ -15,10 +15,15 @@ Idempotency
     merges: its persons' roles are added to the roles already stored.
 
 Memory
-    Records are normalised while streaming; entity resolution needs every person-describing record
-    at once, so the records of one load are kept in memory (about 1-2 kB each) until their rows
-    are written. Into a store without person records (a first load), each record's keyed
-    comparison data is made as its rows are written, not all of it before resolution.
+    The files are read twice and no Record is held through resolution. The first read validates
+    every row, gives the rejects file, and keeps of each person-describing record only what
+    entity resolution needs (its id and compact ``resolve.features``; into a store with person
+    records also its keyed comparison data) and the row ids a person-to-person role may name.
+    The second read validates the rows again (the same records in the same order) and builds and
+    writes their rows one record at a time. Into a store without person records (a first load),
+    each record's keyed comparison data is made as its rows are written. A file whose contents
+    changed between the reads (its SHA-256, made once for the batch id) is refused before the
+    writes start and before the second read opens it.
 
 Across loads
     A load resolves its records together with the stored ones through their keyed comparison data
