@@ -126,14 +126,6 @@ class Comparer:
         """The ``comparison`` property of a person-describing record (None for other records)."""
         return comparison_value(record, self._encoder)
 
-    def clear(self) -> None:
-        """Empty the caches of the values encoded so far (the values it gives stay the same): a
-        long load bounds their memory with it, without the reference cycle a new encoder leaves."""
-        encoder = self._encoder
-        for cache in (encoder.keyed, encoder.short.hash, encoder.name_text, encoder.birth):
-            cache.cache_clear()
-        encoder._blocks.clear()
-
 
 # The text json.dumps(sort_keys=True, separators=(",", ":")) gives, from one encoder made once.
 _COMPARISON_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))

@@ -98,9 +98,6 @@ Progress = Callable[[str, int, int | None], None]
 _EVIDENCE_FIELDS = ("phone", "plate", "iban")
 # Rows read or written between two calls of a load's ``settle`` (``_long_lived``).
 _SETTLE_EVERY = 50_000
-# Records written between two clears of the encoder's caches (``Comparer.clear``): they would
-# grow to 2^18 entries each (names' Bloom texts, birth dates' views, blocking keys).
-_CLEAR_EVERY = 50_000
 _GC_THRESHOLDS = (5_000, 20, 20)
 
 
@@ -751,10 +748,10 @@ def _read_resolve_write(
             estimate_m,
             across_loads,
             settle,
-            # One encoder for the whole write, its caches emptied every ``_CLEAR_EVERY`` records:
-            # a new encoder instead would be a reference cycle (its lru_caches of bound methods)
+            # One encoder for the whole write: a new one every so many records would bound its
+            # caches, but the one let go is a reference cycle (its lru_caches of bound methods)
             # that the load's frozen collector keeps to the end (100k rows: peak 1,262 MB, not 1,044).
-            encode=None if first.encoded else Comparer(pseudonymiser),
+            encode=None if first.encoded else Comparer(pseudonymiser).value,
         )
 
 
@@ -792,7 +789,7 @@ def _resolve_and_write(
     across_loads: str | None = None,
     settle: Callable[[], None] | None = None,
     *,
-    encode: Comparer | None = None,
+    encode: Callable[[Record], str | None] | None = None,
 ) -> None:
     """Resolve the first read's person records and write the graph rows of the records of the
     second read; ``first``'s features go after resolution, its comparison data as the rows are
@@ -865,7 +862,7 @@ def _resolve_and_write(
             person = person_of.get(rid)
             if (person is not None) != describes_person(record) or done > total:
                 raise _changed(record.file)  # a file changed while the second read read it
-            comparison = comparisons.pop(rid, None) if encode is None else encode.value(record)
+            comparison = comparisons.pop(rid, None) if encode is None else encode(record)
             for item in builder.record_rows(record, person, links.get(rid), person_of=person_of):
                 if comparison is not None and type(item) is NodeRow and item.label == "Record":
                     item.props["comparison"] = comparison
@@ -873,8 +870,6 @@ def _resolve_and_write(
                 add(item)
             if progress is not None and done % 5000 == 0:
                 progress("write", done, total)
-            if encode is not None and done % _CLEAR_EVERY == 0:
-                encode.clear()
             if settle is not None and done % _SETTLE_EVERY == 0:
                 settle()  # the aggregated nodes so far
         if done != total:
