@@ -15,10 +15,15 @@ Idempotency
     merges: its persons' roles are added to the roles already stored.
 
 Memory
-    Records are normalised while streaming; entity resolution needs every person-describing record
-    at once, so the records of one load are kept in memory (about 1-2 kB each) until their rows
-    are written. Into a store without person records (a first load), each record's keyed
-    comparison data is made as its rows are written, not all of it before resolution.
+    The files are read twice and no Record is held through resolution. The first read validates
+    every row, gives the rejects file, and keeps of each person-describing record only what
+    entity resolution needs (its id and compact ``resolve.features``; into a store with person
+    records also its keyed comparison data) and the row ids a person-to-person role may name.
+    The second read validates the rows again (the same records in the same order) and builds and
+    writes their rows one record at a time. Into a store without person records (a first load),
+    each record's keyed comparison data is made as its rows are written. A file whose contents
+    changed between the reads (its SHA-256, made once for the batch id) is refused before the
+    writes start and before the second read opens it.
 
 Across loads
     A load resolves its records together with the stored ones through their keyed comparison data
@@ -28,6 +33,7 @@ Across loads
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import hashlib
 import json
@@ -56,14 +62,23 @@ from loaders.mapping import Mapping, SourceMapping, load_mapping
 from loaders.merges import keep_stored_persons, merge_rows, plan_merges
 from loaders.pseudonymise import Pseudonymiser, load_key
 from loaders.read import assign_files, read_source
-from loaders.records import Record, Reject
+from loaders.records import ROLE_FIELDS, Record, Reject
 from loaders.rejects import check_rejects_path, write_rejects
-from loaders.resolve import DEFAULT_THRESHOLD, ESTIMATE_M, Resolution, describes_person, resolve
+from loaders.resolve import (
+    DEFAULT_THRESHOLD,
+    ESTIMATE_M,
+    Features,
+    Resolution,
+    describes_person,
+    features,
+    initials_only,
+    resolve,
+)
 from loaders.splits import make_splits
 from loaders.store_writer import StoreWriter
-from loaders.validate import check_role_targets, validate
+from loaders.validate import RoleTargets, add_role_target, check_role_targets, check_roles, validate
 from netanalysis.audit import audited, record_load
-from netanalysis.errors import ConfigError
+from netanalysis.errors import ConfigError, InputFileError
 
 __all__ = [
     "LoadSummary",
@@ -156,13 +171,20 @@ class LoadSummary:
 
 def batch_id(files: Iterable[Path], mapping: Mapping) -> str:
     """Hash of the input files' contents and the mapping: the same inputs give the same batch id."""
-    digests = []
-    for path in files:
-        h = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                h.update(chunk)
-        digests.append(h.hexdigest())
+    return _batch_of([_file_digest(path) for path in files], mapping)
+
+
+def _file_digest(path: Path) -> str:
+    """SHA-256 of a file's contents (hex): what ``batch_id`` hashes, and how a load sees that a
+    file changed between its two reads."""
+    h = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _batch_of(digests: Iterable[str], mapping: Mapping) -> str:
     outer = hashlib.sha256()
     if mapping.path is not None and Path(mapping.path).is_file():
         outer.update(Path(mapping.path).read_bytes())
@@ -193,36 +215,183 @@ def read_records(
     ``settle`` (``load``) is called every ``_SETTLE_EVERY`` rows: the records read so far stay.
     """
     records: list[Record] = []
-    done = 0
-    for source in mapping.sources:
-        c = counts.setdefault(source.name, SourceCounts())
-        seen_ids: set[str] = set()
-        for path in files.get(source.name, []):
-            for item in validate(read_source(source, path), source, seen_ids=seen_ids):
-                c.read += 1
-                done += 1
-                if isinstance(item, Reject):
-                    c.rejected += 1
-                    on_issue(item)
-                else:
-                    c.loaded += 1
-                    records.append(item)
-                    if origins is not None and item.source not in origins:
-                        origins[item.source] = source.name
-                    if item.issues or item.corrections:
-                        on_issue(item)
-                if progress is not None and done % 5000 == 0:
-                    progress("read", done, None)
-                if settle is not None and done % _SETTLE_EVERY == 0:
-                    settle()
-        if c.read != c.loaded + c.rejected:
-            raise AssertionError(f"accounting broken for source {source.name}")
+    done = _read(mapping, files, on_issue, counts, records.append, progress, origins, settle=settle)
     # A person-to-person role names another row: known only once every row is read.
     for record in check_role_targets(records):
         on_issue(record)
     if progress is not None:
         progress("read", done, done)
     return records
+
+
+def _read(
+    mapping: Mapping,
+    files: dict[str, list[Path]],
+    on_issue: Callable[[Record | Reject], None],
+    counts: dict[str, SourceCounts],
+    keep: Callable[[Record], None],
+    progress: Progress | None = None,
+    origins: dict[str, str] | None = None,
+    *,
+    today: dt.date | None = None,
+    settle: Callable[[], None] | None = None,
+) -> int:
+    """``read_records`` without the check of the roles: each record goes to ``keep``; returns the
+    rows read."""
+    done = 0
+    for source in mapping.sources:
+        counts.setdefault(source.name, SourceCounts())
+    for name, item in _outcomes(mapping, files, today or dt.date.today()):
+        c = counts[name]
+        c.read += 1
+        done += 1
+        if isinstance(item, Reject):
+            c.rejected += 1
+            on_issue(item)
+        else:
+            c.loaded += 1
+            keep(item)
+            if origins is not None and item.source not in origins:
+                origins[item.source] = name
+            if item.issues or item.corrections:
+                on_issue(item)
+        if progress is not None and done % 5000 == 0:
+            progress("read", done, None)
+        if settle is not None and done % _SETTLE_EVERY == 0:
+            settle()
+    for source in mapping.sources:
+        c = counts[source.name]
+        if c.read != c.loaded + c.rejected:
+            raise AssertionError(f"accounting broken for source {source.name}")
+    return done
+
+
+def _outcomes(
+    mapping: Mapping,
+    files: dict[str, list[Path]],
+    today: dt.date,
+    before: Callable[[Path], None] | None = None,
+) -> Iterator[tuple[str, Record | Reject]]:
+    """(mapping source name, outcome) of every row of every file, in the order of the mapping's
+    sources and their files: the same files and ``today`` give the same outcomes every time.
+    ``before(path)`` is called before a file is opened."""
+    for source in mapping.sources:
+        seen_ids: set[str] = set()
+        for path in files.get(source.name, []):
+            if before is not None:
+                before(path)
+            for item in validate(read_source(source, path), source, today=today, seen_ids=seen_ids):
+                yield source.name, item
+
+
+@dataclass
+class _FirstPass:
+    """What a load keeps of its first read of the files: what resolution and the second read
+    need, and no Record (``_first_pass``)."""
+
+    today: dt.date
+    # The person-describing records' ids and comparison values, in the order read.
+    record_ids: list[str] = field(default_factory=list)
+    features: list[Features] = field(default_factory=list)
+    initials_only: int = 0
+    # The rows a role may name (``validate.check_roles`` in the second read).
+    targets: RoleTargets = field(default_factory=lambda: RoleTargets(set(), set()))
+    accepted: int = 0
+    # Into a store with person records: the keyed comparison data of the person records, and
+    # each record as its id only (``loaders.crossload`` reads no more of this load's records).
+    comparisons: dict[str, str] = field(default_factory=dict)
+    ids: list[Record] = field(default_factory=list)
+    encoded: bool = False
+
+
+def _first_pass(
+    mapping: Mapping,
+    files: dict[str, list[Path]],
+    on_issue: Callable[[Record | Reject], None],
+    counts: dict[str, SourceCounts],
+    progress: Progress | None,
+    origins: dict[str, str],
+    settle: Callable[[], None],
+    encode: Callable[[Record], str | None] | None,
+) -> _FirstPass:
+    """Read and validate every file once, for the rejects and for resolution, keeping no Record
+    but those for the rejects file (with an issue, a correction or a role, which the check of
+    the roles at the end may drop): each person record's id and ``features`` (with its
+    ``evidence_tokens``), with ``encode`` (a load into a store with person records) its keyed
+    comparison data too, and the ``RoleTargets``."""
+    first = _FirstPass(today=dt.date.today(), encoded=encode is not None)
+    roles: list[Record] = []
+
+    def keep(record: Record) -> None:
+        rid = record.record_id
+        person = describes_person(record)
+        add_role_target(first.targets, rid, person)
+        first.accepted += 1
+        if person:
+            first.record_ids.append(rid)
+            first.features.append(features(record, evidence_tokens(record)))
+            first.initials_only += initials_only(record)
+            if encode is not None and (value := encode(record)) is not None:
+                first.comparisons[rid] = value
+        if encode is not None:
+            first.ids.append(_id_only(record))
+        if not ROLE_FIELDS.keys().isdisjoint(record.values):
+            roles.append(record)
+
+    done = _read(mapping, files, on_issue, counts, keep, progress, origins, today=first.today, settle=settle)
+    # A person-to-person role names another row: known only once every row is read.
+    for record in roles:
+        if check_roles(record, first.targets):
+            on_issue(record)
+    if progress is not None:
+        progress("read", done, done)
+    return first
+
+
+def _id_only(record: Record) -> Record:
+    """A record's stand-in that carries its id only."""
+    return Record(record.source, record.row_id, record.kind, {})
+
+
+def _encode_again(
+    mapping: Mapping, files: dict[str, list[Path]], first: _FirstPass, encode: Callable[[Record], str | None]
+) -> None:
+    """Give ``first`` the comparison data ``_first_pass`` made without ``encode``: another load
+    wrote the store's first person records while this one read its files."""
+    for _name, item in _outcomes(mapping, files, first.today):
+        if isinstance(item, Record):
+            if (value := encode(item)) is not None:
+                first.comparisons[item.record_id] = value
+            first.ids.append(_id_only(item))
+    first.encoded = True
+
+
+def _second_pass(
+    mapping: Mapping, files: dict[str, list[Path]], first: _FirstPass, digests: dict[Path, str]
+) -> Iterator[Record]:
+    """The records again, one at a time, as the first read gave them (the roles checked against
+    its ``RoleTargets``; the rejects file holds their issues already). A file whose contents are
+    not those the first read saw is refused before it is read (``_check_unchanged``)."""
+    for _name, item in _outcomes(
+        mapping, files, first.today, lambda path: _check_unchanged({path: digests[path]})
+    ):
+        if isinstance(item, Record):
+            check_roles(item, first.targets)
+            yield item
+
+
+def _check_unchanged(digests: dict[Path, str]) -> None:
+    """Refuse the load when a file's contents are not those its batch id was made from."""
+    for path, digest in digests.items():
+        if _file_digest(path) != digest:
+            raise _changed(path)
+
+
+def _changed(path: str | Path) -> InputFileError:
+    return InputFileError(
+        f"{path}: the file changed while it was being loaded (a load reads its files twice); "
+        "nothing more was written, load it again once it no longer changes"
+    )
 
 
 def evidence_tokens(record: Record) -> list[str]:
@@ -467,8 +636,10 @@ def load(
         if pseudonymiser.key_file is not None:
             inputs.append(pseudonymiser.key_file)
         check_rejects_path(target, getattr(store, "uri", None), inputs)
+    # Each file's digest, for the batch id and to see a file change between the load's two reads.
+    digests = {path: _file_digest(path) for path in all_files}
     summary = LoadSummary(
-        batch=batch or batch_id(all_files, the_mapping),
+        batch=batch or _batch_of(digests.values(), the_mapping),
         files={s: [str(p) for p in fs] for s, fs in files.items()},
     )
 
@@ -477,6 +648,7 @@ def load(
             store,
             the_mapping,
             files,
+            digests,
             pseudonymiser,
             summary,
             target,
@@ -495,6 +667,7 @@ def _read_resolve_write(
     store: GraphStore,
     the_mapping: Mapping,
     files: dict[str, list[Path]],
+    digests: dict[Path, str],
     pseudonymiser: Pseudonymiser,
     summary: LoadSummary,
     target: Path | None,
@@ -508,13 +681,30 @@ def _read_resolve_write(
     across_loads: str | None,
 ) -> None:
     """``load`` from the first read of the files to the last write; ``settle`` is called when the
-    objects alive then stay to the end (``_long_lived``)."""
+    objects alive then stay to the end (``_long_lived``).
+
+    The files are read twice and no Record is held between: the first read (``_first_pass``)
+    gives the rejects file and what resolution needs of each person record, the second
+    (``_second_pass``) the records again, one at a time, as their rows are written."""
     issues: list[Record | Reject] = []
     origins: dict[str, str] = {}
-    records = read_records(
-        the_mapping, files, issues.append, summary.sources, progress, origins, settle=settle
+    # Whether this load is resolved against stored person records, asked before the lock (again
+    # in it): only then does the first read keep the keyed comparison data of its person records.
+    across = _holds_person_records(store)
+    comparer = Comparer(pseudonymiser) if across else None
+    first = _first_pass(
+        the_mapping,
+        files,
+        issues.append,
+        summary.sources,
+        progress,
+        origins,
+        settle,
+        None if comparer is None else comparer.value,
     )
+    del comparer  # its caches (names, dates, blocking keys) are not needed any more
     settle()
+    _check_unchanged(digests)
     if target is None and issues:
         raise ConfigError(
             f"this load has rejected rows ({summary.rejected:,}) or dropped or corrected fields to "
@@ -530,28 +720,25 @@ def _read_resolve_write(
         # index. A store of an older version is refused before anything (rejects included) is
         # written, or its index is built once.
         store.apply_schema()  # the blocking-key index is read next
-        comparisons: dict[str, str] = {}
         across = _holds_person_records(store)
-        if across:
-            comparer = Comparer(pseudonymiser)
-            comparisons = {r.record_id: v for r in records if (v := comparer.value(r)) is not None}
-            del comparer  # its caches (names, dates, blocking keys) are not needed any more
+        if across and not first.encoded:
+            _encode_again(the_mapping, files, first, Comparer(pseudonymiser).value)
             settle()
-        ensure_block_index(store, comparisons, batch_size)
-        earlier = _stored_candidates(store, records, comparisons, across)
+        ensure_block_index(store, first.comparisons, batch_size)
+        earlier = _stored_candidates(store, first.ids, first.comparisons, across)
         # Nothing to report writes no file (a header alone says nothing), unless the file is
         # there already: then the rows of an earlier run of this batch are replaced.
         if target is not None and (issues or target.exists()):
             write_rejects(target, issues, summary.batch)
             summary.rejects_path = str(target)
-        issues.clear()  # written: its records go as their rows are written, as the others do
+        issues.clear()  # written: the second read gives the records again
         _resolve_and_write(
             store,
-            records,
-            comparisons,
+            first,
             earlier,
             the_mapping,
             files,
+            digests,
             pseudonymiser,
             summary,
             progress,
@@ -564,7 +751,7 @@ def _read_resolve_write(
             # One encoder for the whole write: a new one every so many records would bound its
             # caches, but the one let go is a reference cycle (its lru_caches of bound methods)
             # that the load's frozen collector keeps to the end (100k rows: peak 1,262 MB, not 1,044).
-            encode=None if across else Comparer(pseudonymiser).value,
+            encode=None if first.encoded else Comparer(pseudonymiser).value,
         )
 
 
@@ -587,11 +774,11 @@ def _source_nodes(
 
 def _resolve_and_write(
     store: GraphStore,
-    records: list[Record],
-    comparisons: dict[str, str],
+    first: _FirstPass,
     earlier: tuple[dict[str, tuple[str, str]], dict[str, str]],
     the_mapping: Mapping,
     files: dict[str, list[Path]],
+    digests: dict[Path, str],
     pseudonymiser: Pseudonymiser,
     summary: LoadSummary,
     progress: Progress | None,
@@ -604,26 +791,37 @@ def _resolve_and_write(
     *,
     encode: Callable[[Record], str | None] | None = None,
 ) -> None:
-    """Resolve the records and write their graph rows; ``records`` and ``comparisons`` are
-    emptied as the rows are written. With ``encode`` (a load into a store without person
-    records), ``comparisons`` is empty and each record's comparison data is made as its rows are
-    written, so that it is never all held at once."""
+    """Resolve the first read's person records and write the graph rows of the records of the
+    second read; ``first``'s features go after resolution, its comparison data as the rows are
+    written. With ``encode`` (a load into a store without person records), ``first`` holds no
+    comparison data and each record's is made as its rows are written, so that it is never all
+    held at once."""
     builder = RowBuilder(pseudonymiser, summary.batch)
     stored, stored_person_of = earlier
+    comparisons = first.comparisons
 
     if progress is not None:
         progress("resolve", 0, None)
     # Records loaded before keep the person they describe (see docs/loading.md, "across loads");
     # read with the comparison data above.
-    known = {r.record_id: stored_person_of[r.record_id] for r in records if r.record_id in stored_person_of}
+    known = {r.record_id: stored_person_of[r.record_id] for r in first.ids if r.record_id in stored_person_of}
     # A new record that matches an earlier load's record joins its person (fuzzy, keyed): the
     # best one; when it matches several, they are merged below.
-    matches = matches_across_loads(records, comparisons, stored, threshold, across_loads)
+    matches = matches_across_loads(first.ids, comparisons, stored, threshold, across_loads)
+    first.ids = []
     summary.splits, stored_person_of, known = make_splits(
         store, matches, stored, stored_person_of, known, summary.batch, now_iso()
     )
     known = {**{rid: found[0].person for rid, found in matches.items()}, **known}
-    resolution = resolve_persons(records, pseudonymiser, threshold, known=known, estimate_m=estimate_m)
+    resolution = resolve(
+        [],
+        person_id=lambda ident: pseudonymiser.hash("person", ident),
+        threshold=threshold,
+        known=known,
+        estimate_m=ESTIMATE_M if estimate_m is None else estimate_m,
+        prepared=(first.record_ids, first.features, first.initials_only),
+    )
+    first.record_ids, first.features = [], []
     # A reload of part of a person (merged by an earlier load) does not split it.
     resolution = keep_stored_persons(resolution, stored_person_of)
     summary.resolution = resolution.stats
@@ -634,6 +832,8 @@ def _resolve_and_write(
     if settle is not None:
         settle()
 
+    # The files must still be those the first read saw before anything is written.
+    _check_unchanged(digests)
     # Merges first, in one transaction, so a load cut off later finds them made (loaders.merges).
     planned = plan_merges(resolution, stored_person_of, matches)
     if planned:
@@ -646,6 +846,8 @@ def _resolve_and_write(
     # before the store's cache and the aggregated nodes grow.
     person_of, links = resolution.person_of, resolution.link
     del resolution, planned, matches, known
+    total = first.accepted
+    done = 0
     with StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
             writer.add(item)
@@ -653,16 +855,15 @@ def _resolve_and_write(
             node = builder.source_node(SourceInfo(name, source.kind, source.legal_basis, source.reliability))
             node.props["block_index"] = BLOCK_INDEX_VERSION  # its records' keys are indexed
             writer.add(node)
-        total = len(records)
-        # Each record and its comparison data are let go once its rows are built, so that the
-        # store's cache and the aggregated nodes grow into the memory they held.
-        records.reverse()
         add = writer.add
-        for done in range(1, total + 1):
-            record = records.pop()
+        for record in _second_pass(the_mapping, files, first, digests):
+            done += 1
             rid = record.record_id
+            person = person_of.get(rid)
+            if (person is not None) != describes_person(record) or done > total:
+                raise _changed(record.file)  # a file changed while the second read read it
             comparison = comparisons.pop(rid, None) if encode is None else encode(record)
-            for item in builder.record_rows(record, person_of.get(rid), links.get(rid), person_of=person_of):
+            for item in builder.record_rows(record, person, links.get(rid), person_of=person_of):
                 if comparison is not None and type(item) is NodeRow and item.label == "Record":
                     item.props["comparison"] = comparison
                     item.props["blocks"] = blocking_keys(comparison)
@@ -671,6 +872,8 @@ def _resolve_and_write(
                 progress("write", done, total)
             if settle is not None and done % _SETTLE_EVERY == 0:
                 settle()  # the aggregated nodes so far
+        if done != total:
+            raise _changed(", ".join(str(p) for p in digests))
         writer.drain()  # the read below sees every row written so far, as without the thread
         existing = _existing_persons(store, builder.person_ids)
         for node in builder.aggregated_rows(existing):

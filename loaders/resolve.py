@@ -479,6 +479,7 @@ def resolve(
     threshold: float = DEFAULT_THRESHOLD,
     known: Mapping[str, str] | None = None,
     estimate_m: bool = ESTIMATE_M,
+    prepared: tuple[Sequence[str], Sequence[Features], int] | None = None,
 ) -> Resolution:
     """Resolve person-describing records into persons.
 
@@ -501,6 +502,10 @@ def resolve(
     estimate_m : bool
         Estimate the m probabilities by EM on the candidate pairs (``loaders.linkage.link``)
         instead of the documented ``DEFAULT_M``; default ``ESTIMATE_M``.
+    prepared : (record ids, features, initials-only count), optional
+        What resolution needs of the records, made before (``features`` of each record with its
+        evidence, and how many have a name of initials only), so that a load need not hold its
+        records (``loaders.pipeline``); ``records`` and ``evidence`` must then be empty.
 
     Returns
     -------
@@ -518,9 +523,15 @@ def resolve(
     >>> res.person_of["a:1"] == res.person_of["b:7"]
     True
     """
-    ev = evidence if evidence is not None else [()] * len(records)
-    feats = [features(r, e) for r, e in zip(records, ev, strict=True)]
-    record_ids = [r.record_id for r in records]
+    if prepared is not None:
+        if records or evidence:
+            raise ValueError("resolve takes records or prepared features, not both")
+        record_ids, feats, initials = prepared
+    else:
+        ev = evidence if evidence is not None else [()] * len(records)
+        feats = [features(r, e) for r, e in zip(records, ev, strict=True)]
+        record_ids = [r.record_id for r in records]
+        initials = sum(1 for r in records if initials_only(r))
 
     def pick(members: list[int], local: bool) -> str:
         if known and not local:
@@ -532,5 +543,5 @@ def resolve(
     resolution = link(
         feats, record_ids, CLEAR, blocking_rules(), pick, threshold=threshold, estimate_m=estimate_m
     )
-    resolution.stats["initials_only"] = sum(1 for r in records if initials_only(r))
+    resolution.stats["initials_only"] = initials
     return resolution

@@ -31,7 +31,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from loaders.mapping import SourceMapping
 from loaders.normalise import enums
@@ -58,7 +58,15 @@ from loaders.normalise.text import clean, fold
 from loaders.records import ROLE_FIELDS, RawRow, Record, Reject
 from loaders.resolve import describes_person
 
-__all__ = ["DROPPABLE", "check_role_targets", "validate"]
+__all__ = [
+    "DROPPABLE",
+    "RoleTargets",
+    "add_role_target",
+    "check_role_targets",
+    "check_roles",
+    "role_targets",
+    "validate",
+]
 
 #: Optional identifiers that are dropped (with an issue) instead of rejecting the row.
 DROPPABLE: frozenset[str] = frozenset(
@@ -375,13 +383,82 @@ def _period(values: dict[str, Any], issues: list[tuple[str, str]]) -> None:
         issues.append(("to_date", f"the period ends ({end}) before it starts ({start}); to_date dropped"))
 
 
-def check_role_targets(records: list[Record]) -> list[Record]:
-    """Drop person-to-person roles that point at no person, with a reason on the record.
+class RoleTargets(NamedTuple):
+    """The rows a person-to-person role may name (``check_roles``): record ids of one load."""
+
+    known: set[str]  # every accepted row, ``"<source>:<row_id>"``
+    persons: set[str]  # those of them that describe a person
+
+
+def role_targets(records: Iterable[Record]) -> RoleTargets:
+    """The ``RoleTargets`` of a load's records: known only once every row is read."""
+    targets = RoleTargets(set(), set())
+    for record in records:
+        add_role_target(targets, record.record_id, describes_person(record))
+    return targets
+
+
+def add_role_target(targets: RoleTargets, record_id: str, person: bool) -> None:
+    """Count one accepted record among ``targets`` (a load that does not keep its records)."""
+    targets.known.add(record_id)
+    if person:
+        targets.persons.add(record_id)
+
+
+def check_roles(record: Record, targets: RoleTargets) -> bool:
+    """Drop the person-to-person roles of ``record`` that point at no person, with a reason.
 
     A role field (``exploited_by`` and the others, :data:`loaders.records.ROLE_FIELDS`) names
     other rows of the same source by their row id. A row id that is not an accepted row of this
-    load, a row that describes no person, or the row itself is dropped from the field, and
-    ``(field, reason)`` goes to the record's ``issues`` (the rejects file, ``field_dropped``).
+    load (``targets.known``), a row that describes no person, or the row itself is dropped from
+    the field, and ``(field, reason)`` goes to the record's ``issues`` (the rejects file,
+    ``field_dropped``). The same record and targets give the same outcome every time.
+
+    Returns
+    -------
+    bool
+        Whether the record had no issue or correction before and has one now (it is not in the
+        rejects yet).
+
+    Examples
+    --------
+    >>> from loaders.records import Record
+    >>> a = Record("p", "1", "case", {"last_name": "Jansen", "exploited_by": ("2", "9")})
+    >>> b = Record("p", "2", "case", {"last_name": "Bakker"})
+    >>> check_roles(a, role_targets([a, b])), a.values["exploited_by"], len(a.issues)
+    (True, ('2',), 1)
+    """
+    fields = [f for f in ROLE_FIELDS if record.values.get(f)]
+    if not fields:
+        return False
+    before = bool(record.issues or record.corrections)
+    person = describes_person(record)
+    for field in fields:
+        kept: list[str] = []
+        for row_id in record.values[field]:
+            target = f"{record.source}:{row_id}"
+            if not person:
+                reason = "this row describes no person, so no one can be the end of the role"
+            elif row_id == record.row_id:
+                reason = "the row names itself"
+            elif target not in targets.known:
+                reason = f"row {row_id!r} is not a loaded row of {record.source!r} (missing or rejected)"
+            elif target not in targets.persons:
+                reason = f"row {row_id!r} describes no person"
+            else:
+                kept.append(row_id)
+                continue
+            record.issues.append((field, f"role to row {row_id!r} dropped: {reason}"))
+        if kept:
+            record.values[field] = tuple(kept)
+        else:
+            del record.values[field]
+    return bool(record.issues) and not before
+
+
+def check_role_targets(records: list[Record]) -> list[Record]:
+    """Drop person-to-person roles that point at no person, with a reason on the record
+    (``check_roles`` of each record against the ``role_targets`` of all of them).
 
     Returns
     -------
@@ -389,34 +466,5 @@ def check_role_targets(records: list[Record]) -> list[Record]:
         The records that had no issue or correction before and have one now, so the caller
         can pass them to the rejects file (the others are there already).
     """
-    persons = {r.record_id for r in records if describes_person(r)}
-    known = {r.record_id for r in records}
-    newly: list[Record] = []
-    for record in records:
-        fields = [f for f in ROLE_FIELDS if record.values.get(f)]
-        if not fields:
-            continue
-        before = bool(record.issues or record.corrections)
-        for field in fields:
-            kept: list[str] = []
-            for row_id in record.values[field]:
-                target = f"{record.source}:{row_id}"
-                if not describes_person(record):
-                    reason = "this row describes no person, so no one can be the end of the role"
-                elif row_id == record.row_id:
-                    reason = "the row names itself"
-                elif target not in known:
-                    reason = f"row {row_id!r} is not a loaded row of {record.source!r} (missing or rejected)"
-                elif target not in persons:
-                    reason = f"row {row_id!r} describes no person"
-                else:
-                    kept.append(row_id)
-                    continue
-                record.issues.append((field, f"role to row {row_id!r} dropped: {reason}"))
-            if kept:
-                record.values[field] = tuple(kept)
-            else:
-                del record.values[field]
-        if record.issues and not before:
-            newly.append(record)
-    return newly
+    targets = role_targets(records)
+    return [record for record in records if check_roles(record, targets)]
