@@ -535,6 +535,7 @@ def levels(a: F, b: F, comparison: Comparison[F], weights: MatchModel | None = N
 # weights are summed in the same order as ``score`` sums them, so every float is the same.
 
 _CHUNK = 1 << 18  # pairs whose values are gathered at once for the name levels
+_EVIDENCE_CHUNK = 1 << 21  # pairs whose shared identifiers are counted at once
 
 
 def _ids(values: Iterable[Hashable], table: dict[Hashable, int]) -> Indices:
@@ -600,6 +601,14 @@ class _Pairs:
         fa, fb, la, lb = first[left], first[right], last[left], last[right]
         lf = names(fa, fb)
         ll = names(la, lb)
+        documents = _ids((f.document for f in feats), {})
+        da, db = documents[left], documents[right]
+        births = _ids((f.birth for f in feats), {})
+        self.exact = self._exact(da, db, births[left], births[right], (fa, fb, la, lb), present)
+        self.document_differs = (da != 0) & (db != 0) & (da != db)
+        # Each of these holds 8 bytes a pair (at 1M rows tens of millions of pairs): let them go
+        # before the births and the shared identifiers make their own.
+        del fa, fb, la, lb, da, db
         # The same surname with and without its particle: the cores, where ``_names`` looks.
         ca, cb = core[left], core[right]
         cores = np.flatnonzero(((ll == 0) | (ll == 1)) & present[ca] & present[cb])
@@ -613,14 +622,10 @@ class _Pairs:
         self.swapped_last = np.full(count, -1, dtype=np.int8)
         self.swapped_first[swap] = names(core[sa], first[sb])
         self.swapped_last[swap] = np.maximum(names(first[sa], core[sb]), names(first[sa], last[sb]))
+        del ca, cb, cores, swap, sa, sb
         self.birth = comparison.births(feats, left, right)
         self.nationality = self._agree([f.nationality for f in feats])
         self.gender = self._agree([f.gender for f in feats])
-        documents = _ids((f.document for f in feats), {})
-        da, db = documents[left], documents[right]
-        births = _ids((f.birth for f in feats), {})
-        self.exact = self._exact(da, db, births[left], births[right], (fa, fb, la, lb), present)
-        self.document_differs = (da != 0) & (db != 0) & (da != db)
         self.evidence = self._evidence([f.evidence for f in feats])
 
     def _agree(self, values: Sequence[Hashable]) -> Levels:
@@ -666,15 +671,20 @@ class _Pairs:
         # Every (record, token) the records hold, as one sorted code; a pair shares a token of its
         # left record when (right record, token) is among them.
         holds = np.sort(np.repeat(np.arange(len(held), dtype=np.int64), counts) * kinds + flat)
-        i = left[both]
-        each = counts[i]
-        pair = np.repeat(both, each)
-        offset = np.arange(int(each.sum())) - np.repeat(np.r_[0, np.cumsum(each)[:-1]], each)
-        wanted = right[pair] * kinds + flat[np.repeat(starts[i], each) + offset]
-        place = np.minimum(np.searchsorted(holds, wanted), len(holds) - 1)
-        shared = np.bincount(pair[holds[place] == wanted], minlength=len(left))
-        hit = shared > 0
-        bonus[hit] = np.minimum(EVIDENCE_CAP, 1.0 * shared[hit])
+        # In chunks of pairs: the arrays below hold 8 bytes per pair and token, which for all the
+        # pairs of a 1M-row load at once raised its peak by gigabytes.
+        for start in range(0, len(both), _EVIDENCE_CHUNK):
+            chunk = both[start : start + _EVIDENCE_CHUNK]
+            i = left[chunk]
+            each = counts[i]
+            pair = np.repeat(chunk, each)
+            offset = np.arange(int(each.sum())) - np.repeat(np.r_[0, np.cumsum(each)[:-1]], each)
+            wanted = right[pair] * kinds + flat[np.repeat(starts[i], each) + offset]
+            place = np.minimum(np.searchsorted(holds, wanted), len(holds) - 1)
+            found = pair[holds[place] == wanted]
+            if len(found):
+                where, shared = np.unique(found, return_counts=True)
+                bonus[where] = np.minimum(EVIDENCE_CAP, 1.0 * shared)
         return bonus
 
     def names_as_scored(

@@ -12,6 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
+import loaders.linkage as linkage
+
 from loaders.linkage import (
     EVIDENCE_CAP,
     MAX_BLOCK,
@@ -138,9 +140,14 @@ def test_pairs_compared_at_once_as_one_at_a_time() -> None:
         assert tuple(np.array(found).tolist()) == levels(a, b, CLEAR, model)
 
 
-def test_shared_identifiers_counted_at_once_as_one_at_a_time() -> None:
+@pytest.mark.parametrize("chunk", [1 << 21, 1000, 7])
+def test_shared_identifiers_counted_at_once_as_one_at_a_time(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``_Pairs._evidence`` (a sorted join of every record's tokens) gives each pair the bonus
-    ``score`` gives it: up to four tokens a record, so that the cap is reached and passed."""
+    ``score`` gives it: up to four tokens a record, so that the cap is reached and passed; the
+    same in chunks of pairs of any size."""
+    monkeypatch.setattr(linkage, "_EVIDENCE_CHUNK", chunk)
     rng = random.Random(5)
     pool = [f"phone:{k}" for k in range(6)]
     tokens = [frozenset(rng.sample(pool, rng.choice([0, 0, 1, 2, 3, 4]))) for _ in range(300)]
