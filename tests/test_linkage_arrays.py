@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import loaders.linkage as linkage
-
 from loaders.linkage import (
     EVIDENCE_CAP,
     MAX_BLOCK,
