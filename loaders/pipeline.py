@@ -296,7 +296,6 @@ class _FirstPass:
     initials_only: int = 0
     # The rows a role may name (``validate.check_roles`` in the second read).
     targets: RoleTargets = field(default_factory=lambda: RoleTargets(set(), set()))
-    accepted: int = 0
     # Into a store with person records: the keyed comparison data of the person records, and
     # each record as its id only (``loaders.crossload`` reads no more of this load's records).
     comparisons: dict[str, str] = field(default_factory=dict)
@@ -326,7 +325,6 @@ def _first_pass(
         rid = record.record_id
         person = describes_person(record)
         add_role_target(first.targets, rid, person)
-        first.accepted += 1
         if person:
             first.record_ids.append(rid)
             first.features.append(features(record, evidence_tokens(record)))
@@ -846,7 +844,7 @@ def _resolve_and_write(
     # before the store's cache and the aggregated nodes grow.
     person_of, links = resolution.person_of, resolution.link
     del resolution, planned, matches, known
-    total = first.accepted
+    total = len(first.targets.known)  # every accepted row (row ids are unique in a load)
     done = 0
     with StoreWriter(store, batch_size) as writer:
         for item in reference_rows():
